@@ -1,0 +1,541 @@
+//! Policies: the rules that vary between operators, versioned and loaded from TOML (POL-1, POL-2).
+//!
+//! Two profiles ship in `domain/policies/`: `jp-forwarding` (seeds 000 and 003) and
+//! `cn-agency` (seed 001). Amounts the sources do not state (the base forwarding fee, the carrier
+//! tariff, option prices) sit in those files under sections marked as example configuration;
+//! no business number is hidden in code. Every event that applied a policy records its
+//! [`PolicyVersion`], so a replay reproduces the decision made at the time.
+//!
+//! Parsing is pure: the caller reads the file, [`Policy::from_toml`] parses and validates it.
+
+use crate::calendar::BusinessCalendar;
+use crate::money::{Currency, Money};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// `profile@version`, for example `jp-forwarding@2026.11`. Serialized as that string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PolicyVersion {
+    /// The profile name.
+    pub profile: String,
+    /// The version of that profile.
+    pub version: String,
+}
+
+impl fmt::Display for PolicyVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.profile, self.version)
+    }
+}
+
+impl From<PolicyVersion> for String {
+    fn from(v: PolicyVersion) -> String {
+        v.to_string()
+    }
+}
+
+impl TryFrom<String> for PolicyVersion {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.split_once('@') {
+            Some((p, v)) if !p.is_empty() && !v.is_empty() => Ok(PolicyVersion {
+                profile: p.to_owned(),
+                version: v.to_owned(),
+            }),
+            _ => Err(format!("policy version {s:?} is not profile@version")),
+        }
+    }
+}
+
+/// A complete operator policy. Field docs name the rule each setting parameterises.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Profile name, for example `jp-forwarding` (POL-2).
+    pub profile: String,
+    /// Version of this profile (POL-1). Bump it on any change.
+    pub version: String,
+    /// The currency balances and fees are kept in.
+    pub billing_currency: Currency,
+    /// The warehouse's offset from UTC in minutes; local dates drive deadlines.
+    pub utc_offset_minutes: i32,
+    /// Receiving days (TIM-2).
+    pub calendar: BusinessCalendar,
+    /// Member rules (MEM-*).
+    pub member: MemberPolicy,
+    /// Charge account rules (ACC-*, MON-3).
+    pub account: AccountPolicy,
+    /// Intake rules (PAR-*).
+    pub intake: IntakePolicy,
+    /// Inspection rules (INS-*).
+    pub inspection: InspectionPolicy,
+    /// Storage rules (STO-*).
+    pub storage: StoragePolicy,
+    /// Consolidation rules (CON-*).
+    pub consolidation: ConsolidationPolicy,
+    /// Fees (FEE-*), partly example configuration.
+    pub fees: FeePolicy,
+    /// Payment rules (PAY-*).
+    pub payment: PaymentPolicy,
+    /// Carrier tariff (FEE-1, FEE-3, CON-4, SHP-1); example configuration.
+    pub tariff: Tariff,
+    /// Claim rules (CLM-*).
+    pub claims: ClaimPolicy,
+    /// Disposal rules (DSP-1).
+    pub disposal: DisposalPolicy,
+}
+
+/// Member settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberPolicy {
+    /// Age below which registration needs a guardian's consent (MEM-3).
+    pub age_of_majority: u32,
+    /// Consecutive rejected top-up applications that suspend (ACC-3, MEM-5).
+    pub rejected_top_ups_before_suspension: u32,
+    /// Failed logins in a row that suspend (MEM-5).
+    pub failed_logins_before_suspension: u32,
+    /// Auto Ship lapses when unused for this many months since set or last used (MEM-7).
+    pub auto_ship_lapse_months: u32,
+    /// Fee per item destroyed at withdrawal (MEM-8).
+    pub withdrawal_disposal_fee_per_item: Money,
+    /// Automatic closure (MEM-9); absent where the profile has none.
+    pub auto_closure: Option<AutoClosurePolicy>,
+}
+
+/// Automatic closure conditions (MEM-9, cn-agency).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoClosurePolicy {
+    /// Close when the balance has been negative this many months.
+    pub negative_balance_months: u32,
+    /// Close when the last login is this many months ago and the balance is zero.
+    pub dormant_months: u32,
+    /// Close when no top-up arrived this many months after registration.
+    pub no_top_up_months: u32,
+}
+
+/// Charge account settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountPolicy {
+    /// A top-up application filed more than this many months after the deposit is rejected (ACC-2).
+    pub top_up_filing_window_months: u32,
+    /// PayPal fee percent (ACC-5).
+    pub paypal_fee_percent: Decimal,
+    /// PayPal fixed fee (ACC-5).
+    pub paypal_fee_fixed: Money,
+    /// Late interest per year, percent (ACC-6).
+    pub late_interest_annual_percent: Decimal,
+    /// Day-count basis of late interest: actual/`day_count_basis` (ACC-6).
+    pub late_interest_day_count_basis: u32,
+    /// Months after a withdrawal request that the refund clock waits (ACC-7).
+    pub refund_wait_months: u32,
+    /// Added to the reference rate when charging, quote units per base unit (MON-3).
+    pub charge_rate_markup: Decimal,
+    /// Taken off the lower rate when refunding (MON-3).
+    pub refund_rate_markdown: Decimal,
+    /// Minimum balance for a duty advance (ACC-8).
+    pub duty_advance_min_balance: Money,
+    /// Fee for a duty advance, on top of the duty (ACC-8).
+    pub duty_advance_fee: Money,
+}
+
+/// Intake settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakePolicy {
+    /// Proxy payment of cash-on-delivery at approved shops (PAR-2); absent = all COD refused.
+    pub proxy_payment: Option<ProxyPaymentPolicy>,
+}
+
+/// The `proxy-payment` policy of PAR-2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyPaymentPolicy {
+    /// Surcharge on the amount paid to the courier, percent.
+    pub surcharge_percent: Decimal,
+    /// A proxy-paid parcel not arrived this many days after purchase is cancelled.
+    pub cancel_after_days: u32,
+    /// Shops approved for proxy payment.
+    pub approved_shops: Vec<String>,
+}
+
+/// Inspection levels (INS-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InspectionLevel {
+    /// No inspection.
+    None,
+    /// Count only (the forwarding default).
+    Quantity,
+    /// Quantity, colour, size.
+    Basic,
+    /// Paid: adds design, damage, scratches, stains, fading.
+    Detailed,
+}
+
+/// Inspection settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionPolicy {
+    /// Level when the member's plan names none (INS-1).
+    pub default_level: InspectionLevel,
+    /// Units inspected per variation; the rest are marked uninspected (INS-1).
+    pub max_units_per_variation: u32,
+    /// Any side at or above this gets no basic inspection (INS-2).
+    pub large_item_side_mm: u32,
+    /// Weight at or above this gets no basic inspection (INS-2).
+    pub large_item_weight_g: u32,
+    /// Fee per defective item found (INS-3); absent where the profile charges none.
+    pub defect_fee_per_item: Option<Money>,
+    /// Price per item of a detailed inspection; example configuration.
+    pub detailed_fee_per_item: Money,
+    /// Categories that put a parcel in quarantine (INS-4).
+    pub prohibited_categories: Vec<String>,
+}
+
+/// Where the storage clock starts (STO-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StorageAnchor {
+    /// From the arrival of the member's earliest parcel still waiting.
+    FirstWaitingArrival,
+    /// From each parcel's own arrival.
+    PerParcel,
+}
+
+/// The maximum free storage (STO-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageLimit {
+    /// A number of days after the anchor.
+    Days(u32),
+    /// A number of calendar months after the anchor.
+    Months(u32),
+}
+
+impl StorageLimit {
+    /// The last day of free storage for a clock anchored on `anchor`. Days count the arrival
+    /// day as day 1 ("at most 21 days from the first arrival": day 21 is inside, day 22 past);
+    /// months run to the same date a calendar month later, clamped (Jan 31 → Feb 28).
+    pub fn last_day(self, anchor: NaiveDate) -> NaiveDate {
+        match self {
+            StorageLimit::Days(n) => crate::calendar::add_days(anchor, n.saturating_sub(1)),
+            StorageLimit::Months(n) => crate::calendar::add_months(anchor, n),
+        }
+    }
+}
+
+/// Storage settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoragePolicy {
+    /// Where the clock starts (STO-1).
+    pub anchor: StorageAnchor,
+    /// Maximum storage (STO-2).
+    pub max_storage: StorageLimit,
+    /// Notices go out this many days before the limit (STO-2).
+    pub notice_days_before: Vec<u32>,
+    /// Paid extended storage (STO-3); absent where the profile offers none.
+    pub extended: Option<ExtendedStoragePolicy>,
+}
+
+/// Paid extended storage (STO-3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendedStoragePolicy {
+    /// Fee per volume unit per started month.
+    pub fee_per_unit_month: Money,
+    /// The volume unit's sides in mm (50×60×50 cm).
+    pub unit_mm: [u32; 3],
+}
+
+/// Consolidation settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsolidationPolicy {
+    /// Fewest parcels in a consolidation (CON-1).
+    pub min_parcels: u32,
+    /// Refused when the total weight is at or above this (CON-2); absent = no limit.
+    pub max_total_weight_g: Option<u32>,
+    /// Refused when the declared value total is at or above this (CON-2); absent = no limit.
+    pub max_declared_value: Option<Money>,
+}
+
+/// Fee settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeePolicy {
+    /// Marks the amounts below as example configuration, not from the sources.
+    pub example: bool,
+    /// Forwarding fee per piece (CON-4, FEE-1); example configuration.
+    pub forwarding_fee_per_piece: Money,
+    /// Option prices per piece by option code (FEE-1); example configuration.
+    pub options: BTreeMap<String, Money>,
+    /// Insurance premium, percent of the insured amount (FEE-3); example configuration.
+    pub insurance_percent: Decimal,
+    /// The warranty add-on (FEE-2, CLM-6); absent where not offered.
+    pub warranty: Option<WarrantyPolicy>,
+}
+
+/// The warranty add-on (FEE-2, CLM-6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarrantyPolicy {
+    /// Percent of the items' tax-inclusive total.
+    pub percent: Decimal,
+    /// Flat price when the total is at or below `flat_up_to`.
+    pub flat_fee: Money,
+    /// Threshold for the flat price (inclusive).
+    pub flat_up_to: Money,
+    /// Claims under the add-on within this many days of delivery.
+    pub claim_days: u32,
+    /// Exchanges per add-on (CLM-6).
+    pub max_exchanges: u32,
+    /// Days for an exchanged item to reach the warehouse (CLM-6).
+    pub exchange_return_days: u32,
+}
+
+/// Payment settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentPolicy {
+    /// A quote is due this many days after it is issued (PAY-2).
+    pub quote_due_days: u32,
+}
+
+/// A carrier tariff: example configuration, versioned on its own (FEE-1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tariff {
+    /// Version recorded in every quote (FEE-1).
+    pub version: String,
+    /// Marks the rates as example configuration.
+    pub example: bool,
+    /// Divisor of volumetric weight: L×W×H (cm) / divisor, in kg (FEE-1).
+    pub volumetric_divisor: u32,
+    /// The carriers offered (SHP-1).
+    pub carriers: Vec<Carrier>,
+}
+
+/// One carrier of the tariff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Carrier {
+    /// Code, for example `EMS`.
+    pub code: String,
+    /// Whether volumetric weight applies (FEE-1).
+    pub volumetric: bool,
+    /// Heaviest piece the carrier takes; heavier shipments are split (CON-4).
+    pub max_piece_weight_g: u32,
+    /// Carrier compensation cap (FEE-3); absent = uninsurable beyond the declared value.
+    pub compensation_cap: Option<Money>,
+    /// Destination country (ISO 3166 alpha-2) to zone.
+    pub zones: BTreeMap<String, String>,
+    /// Price steps, ascending by weight.
+    pub steps: Vec<RateStep>,
+}
+
+/// Price of a piece up to a weight, per zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateStep {
+    /// Chargeable weight up to and including this many grams.
+    pub up_to_g: u32,
+    /// Price by zone.
+    pub prices: BTreeMap<String, Money>,
+}
+
+/// Claim settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimPolicy {
+    /// Days after delivery a claim is accepted (CLM-2).
+    pub window_days: u32,
+    /// Business days to respond before escalation (CLM-3).
+    pub response_business_days: u32,
+    /// Hours to respond to a missing-item claim (CLM-3).
+    pub missing_item_response_hours: u32,
+    /// Percent of item price paid for a missed defect on apparel (CLM-5).
+    pub apparel_defect_percent: Decimal,
+    /// Cap for a missed defect on anything else (CLM-5).
+    pub other_defect_cap: Money,
+    /// A parcel with a side above this gets no damage compensation (CLM-5).
+    pub no_damage_compensation_side_mm: u32,
+}
+
+/// Disposal settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisposalPolicy {
+    /// Fee per parcel disposed of (DSP-1); example configuration.
+    pub fee_per_parcel: Money,
+}
+
+/// A policy file that does not parse or does not make sense.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// Not valid TOML for a policy.
+    #[error("policy does not parse: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// Parsed, but inconsistent.
+    #[error("policy {profile}: {problem}")]
+    Invalid {
+        /// The profile.
+        profile: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl Policy {
+    /// Parses and validates a policy file's text.
+    pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
+        let policy: Policy = toml::from_str(text)?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// The `jp-forwarding` profile shipped with parcelport.
+    pub fn jp_forwarding() -> Policy {
+        Policy::from_toml(include_str!("../policies/jp-forwarding.toml"))
+            .expect("the shipped jp-forwarding policy is valid")
+    }
+
+    /// The `cn-agency` profile shipped with parcelport.
+    pub fn cn_agency() -> Policy {
+        Policy::from_toml(include_str!("../policies/cn-agency.toml"))
+            .expect("the shipped cn-agency policy is valid")
+    }
+
+    /// The version stamp recorded by every event that applied this policy (POL-1).
+    pub fn version(&self) -> PolicyVersion {
+        PolicyVersion {
+            profile: self.profile.clone(),
+            version: self.version.clone(),
+        }
+    }
+
+    /// The warehouse's local date at an instant.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        let offset = FixedOffset::east_opt(self.utc_offset_minutes * 60)
+            .expect("validated offset");
+        at.with_timezone(&offset).date_naive()
+    }
+
+    /// The carrier with this code.
+    pub fn carrier(&self, code: &str) -> Option<&Carrier> {
+        self.tariff.carriers.iter().find(|c| c.code == code)
+    }
+
+    fn validate(&self) -> Result<(), PolicyError> {
+        let invalid = |problem: String| PolicyError::Invalid {
+            profile: self.profile.clone(),
+            problem,
+        };
+        if self.profile.is_empty() || self.version.is_empty() || self.profile.contains('@') {
+            return Err(invalid("profile and version must be non-empty, without '@'".into()));
+        }
+        if FixedOffset::east_opt(self.utc_offset_minutes * 60).is_none() {
+            return Err(invalid("utc_offset_minutes out of range".into()));
+        }
+        if !self.calendar.has_open_days() {
+            return Err(invalid("the calendar has no open weekday".into()));
+        }
+        if self.consolidation.min_parcels < 2 {
+            return Err(invalid("consolidation needs at least 2 parcels (CON-1)".into()));
+        }
+        if self.tariff.volumetric_divisor == 0 {
+            return Err(invalid("volumetric_divisor must be positive".into()));
+        }
+        if self.account.late_interest_day_count_basis == 0 {
+            return Err(invalid("late_interest_day_count_basis must be positive".into()));
+        }
+        for carrier in &self.tariff.carriers {
+            if carrier.steps.is_empty() || carrier.max_piece_weight_g == 0 {
+                return Err(invalid(format!("carrier {} has no rate steps", carrier.code)));
+            }
+            if !carrier.steps.windows(2).all(|w| w[0].up_to_g < w[1].up_to_g) {
+                return Err(invalid(format!("carrier {} steps must ascend", carrier.code)));
+            }
+            for zone in carrier.zones.values() {
+                if carrier.steps.iter().any(|s| !s.prices.contains_key(zone)) {
+                    return Err(invalid(format!(
+                        "carrier {} has a step without a price for zone {zone}",
+                        carrier.code
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    // rule POL-2: both profiles ship, parse and differ where the sources differ.
+    #[test]
+    fn pol_2_both_profiles_load() {
+        let jp = Policy::jp_forwarding();
+        let cn = Policy::cn_agency();
+        assert_eq!(jp.profile, "jp-forwarding");
+        assert_eq!(cn.profile, "cn-agency");
+        assert_eq!(jp.billing_currency, Currency::Jpy);
+        assert_eq!(cn.billing_currency, Currency::Cny);
+        assert_eq!(jp.storage.anchor, StorageAnchor::FirstWaitingArrival);
+        assert_eq!(cn.storage.anchor, StorageAnchor::PerParcel);
+        assert_eq!(jp.storage.max_storage, StorageLimit::Days(21));
+        assert_eq!(cn.storage.max_storage, StorageLimit::Months(1));
+        assert!(jp.fees.example && jp.tariff.example);
+        assert!(cn.member.auto_closure.is_some() && jp.member.auto_closure.is_none());
+    }
+
+    // rule POL-1: the version stamp round-trips as `profile@version`.
+    #[test]
+    fn pol_1_version_stamp_is_stable() {
+        let v = Policy::jp_forwarding().version();
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(json, format!("\"jp-forwarding@{}\"", v.version));
+        assert_eq!(serde_json::from_str::<PolicyVersion>(&json).unwrap(), v);
+        assert!(serde_json::from_str::<PolicyVersion>("\"no-version\"").is_err());
+    }
+
+    // rule POL-1: a policy with an unknown key or an impossible setting is refused, not guessed.
+    #[test]
+    fn pol_1_bad_policy_files_are_refused() {
+        let text = include_str!("../policies/jp-forwarding.toml");
+        let unknown = format!("surprise = 1\n{text}");
+        assert!(matches!(Policy::from_toml(&unknown), Err(PolicyError::Parse(_))));
+        let closed = text.replace(
+            r#"closed_weekdays = ["Sat", "Sun"]"#,
+            r#"closed_weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]"#,
+        );
+        assert_ne!(closed, text);
+        assert!(matches!(Policy::from_toml(&closed), Err(PolicyError::Invalid { .. })));
+    }
+
+    // rule TIM-1: local dates use the warehouse's offset, not UTC.
+    #[test]
+    fn tim_1_local_date_uses_warehouse_offset() {
+        let jp = Policy::jp_forwarding();
+        let late_utc = Utc.with_ymd_and_hms(2026, 11, 20, 16, 0, 0).unwrap();
+        assert_eq!(jp.local_date(late_utc), NaiveDate::from_ymd_opt(2026, 11, 21).unwrap());
+    }
+
+    // rule STO-2: the limit is inclusive of its last day, with month ends clamped.
+    #[test]
+    fn sto_2_limit_last_day() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        // Arrived 1 Nov = day 1; day 21 = 21 Nov is the last free day, day 22 is past.
+        assert_eq!(StorageLimit::Days(21).last_day(d(11, 1)), d(11, 21));
+        assert_eq!(StorageLimit::Months(1).last_day(d(1, 31)), d(2, 28));
+    }
+}
