@@ -110,3 +110,30 @@ fn every_source_file_opens_with_a_module_doc() {
         .collect();
     assert!(undocumented.is_empty(), "files without a //! doc: {undocumented:?}");
 }
+
+/// Architecture invariant: the domain depends on no async runtime, database, network or
+/// randomness crate directly. (cqrs-es itself brings tokio's `sync` primitives for its
+/// `EventSink`; the domain never names tokio.)
+#[test]
+fn domain_depends_on_no_runtime_database_or_network_crate() {
+    let manifest = std::fs::read_to_string(crate_dir().join("Cargo.toml")).unwrap();
+    let forbidden = [
+        "tokio", "async-std", "smol", "sqlx", "postgres", "postgres-es", "async-nats", "nats",
+        "reqwest", "hyper", "axum", "rusqlite", "rand", "uuid", "getrandom",
+    ];
+    let mut section = "";
+    let mut offenders = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+            continue;
+        }
+        if section == "[dependencies]" {
+            let name = line.split(['=', '.', ' ']).next().unwrap_or("");
+            if forbidden.contains(&name) {
+                offenders.push(name.to_owned());
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "the domain must stay pure, found: {offenders:?}");
+}
