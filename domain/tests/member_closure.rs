@@ -1,0 +1,335 @@
+//! Automatic closure (MEM-9): the cn-agency profile closes members whose balance stayed
+//! negative for a month, who have not logged in for three months with a zero balance, or who
+//! did not top up within a month of registering; jp-forwarding never does (POL-2).
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use cqrs_es::test::TestFramework;
+use domain::facts::StandingStatus;
+use domain::ids::{MemberId, SuiteCode};
+use domain::member::{
+    auto_closure_conditions, AutoClosureCondition, AutoClosureFacts, BalanceSign, EmailAddress,
+    Member, MemberCommand, MemberEvent, PersonName, SuspensionCause,
+};
+use domain::money::Money;
+use domain::{Issued, Policy, Services};
+use rust_decimal_macros::dec;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// Noon in Tokyo (11:00 in Shanghai) on that date.
+fn noon(date: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_hms_opt(3, 0, 0).unwrap())
+}
+
+fn framework(policy: Policy) -> TestFramework<Member> {
+    TestFramework::with(Services::new(policy))
+}
+
+fn cn() -> TestFramework<Member> {
+    framework(Policy::cn_agency())
+}
+
+fn registered_on(on: NaiveDate) -> MemberEvent {
+    MemberEvent::Registered {
+        member_id: MemberId::parse("m-1").unwrap(),
+        suite_code: SuiteCode::parse("QD-000042").unwrap(),
+        name: PersonName::parse("Taro Sato").unwrap(),
+        birth_date: d(1990, 5, 5),
+        email: EmailAddress::parse("taro@example.jp").unwrap(),
+        age_on_registration: 35,
+        minor: false,
+        guardian_consent: None,
+        forwarding_only_accepted: true,
+        registered_at: noon(on),
+        registered_on: on,
+        policy: Policy::cn_agency().version(),
+    }
+}
+
+fn evaluate(facts: AutoClosureFacts) -> MemberCommand {
+    MemberCommand::EvaluateAutoClosure { facts }
+}
+
+fn facts(balance: BalanceSign, first_top_up_on: Option<NaiveDate>) -> AutoClosureFacts {
+    AutoClosureFacts {
+        balance,
+        first_top_up_on,
+    }
+}
+
+fn auto_closed(
+    conditions: Vec<AutoClosureCondition>,
+    facts: AutoClosureFacts,
+    on: NaiveDate,
+) -> MemberEvent {
+    MemberEvent::AutoClosed {
+        conditions,
+        facts,
+        closed_on: on,
+        policy: Policy::cn_agency().version(),
+    }
+}
+
+// rule MEM-9: the balance negative since 31 January has been negative for a month on
+// 28 February (calendar month clamped), not on the 27th.
+#[test]
+fn mem_9_balance_negative_for_one_month_closes_the_member() {
+    let given = || {
+        vec![
+            registered_on(d(2026, 1, 10)),
+            MemberEvent::LoggedIn {
+                at: noon(d(2026, 2, 20)),
+            },
+        ]
+    };
+    let negative = facts(
+        BalanceSign::Negative {
+            since: d(2026, 1, 31),
+        },
+        Some(d(2026, 1, 12)),
+    );
+    cn().given(given())
+        .when(Issued::at(noon(d(2026, 2, 27)), evaluate(negative)))
+        .then_expect_events(vec![]);
+    cn().given(given())
+        .when(Issued::at(noon(d(2026, 2, 28)), evaluate(negative)))
+        .then_expect_events(vec![auto_closed(
+            vec![AutoClosureCondition::NegativeBalance {
+                negative_since: d(2026, 1, 31),
+                reached_on: d(2026, 2, 28),
+            }],
+            negative,
+            d(2026, 2, 28),
+        )]);
+}
+
+// rule MEM-9: three months after the last login with a zero balance closes; a positive
+// balance never does.
+#[test]
+fn mem_9_dormant_three_months_with_zero_balance_closes_the_member() {
+    let given = || {
+        vec![
+            registered_on(d(2026, 1, 10)),
+            MemberEvent::LoggedIn {
+                at: noon(d(2026, 1, 31)),
+            },
+        ]
+    };
+    let zero = facts(BalanceSign::Zero, Some(d(2026, 1, 12)));
+    cn().given(given())
+        .when(Issued::at(noon(d(2026, 4, 29)), evaluate(zero)))
+        .then_expect_events(vec![]);
+    cn().given(given())
+        .when(Issued::at(noon(d(2026, 4, 30)), evaluate(zero)))
+        .then_expect_events(vec![auto_closed(
+            vec![AutoClosureCondition::Dormant {
+                last_login_on: d(2026, 1, 31),
+                reached_on: d(2026, 4, 30),
+            }],
+            zero,
+            d(2026, 4, 30),
+        )]);
+    cn().given(given())
+        .when(Issued::at(
+            noon(d(2027, 4, 30)),
+            evaluate(facts(BalanceSign::Positive, Some(d(2026, 1, 12)))),
+        ))
+        .then_expect_events(vec![]);
+}
+
+// rule MEM-9: a member who never logged in after registering is dormant from the registration.
+#[test]
+fn mem_9_never_logged_in_counts_from_the_registration() {
+    let zero = facts(BalanceSign::Zero, Some(d(2026, 1, 12)));
+    cn().given(vec![registered_on(d(2026, 1, 10))])
+        .when(Issued::at(noon(d(2026, 4, 10)), evaluate(zero)))
+        .then_expect_events(vec![auto_closed(
+            vec![AutoClosureCondition::Dormant {
+                last_login_on: d(2026, 1, 10),
+                reached_on: d(2026, 4, 10),
+            }],
+            zero,
+            d(2026, 4, 10),
+        )]);
+}
+
+// rule MEM-9: no top-up application within a month of registration: the anniversary day still
+// counts (registered 31 January: up to 28 February), the condition holds from the next day.
+#[test]
+fn mem_9_no_top_up_within_one_month_of_registration_closes_the_member() {
+    let given = || {
+        vec![
+            registered_on(d(2026, 1, 31)),
+            MemberEvent::LoggedIn {
+                at: noon(d(2026, 2, 27)),
+            },
+        ]
+    };
+    let never = facts(BalanceSign::Zero, None);
+    cn().given(given())
+        .when(Issued::at(noon(d(2026, 2, 28)), evaluate(never)))
+        .then_expect_events(vec![]);
+    cn().given(given())
+        .when(Issued::at(noon(d(2026, 3, 1)), evaluate(never)))
+        .then_expect_events(vec![auto_closed(
+            vec![AutoClosureCondition::NoTopUp {
+                registered_on: d(2026, 1, 31),
+                deadline: d(2026, 2, 28),
+            }],
+            never,
+            d(2026, 3, 1),
+        )]);
+    // A top-up on the last day counts; one the day after does not.
+    cn().given(given())
+        .when(Issued::at(
+            noon(d(2026, 3, 1)),
+            evaluate(facts(BalanceSign::Positive, Some(d(2026, 2, 28)))),
+        ))
+        .then_expect_events(vec![]);
+    let late = facts(BalanceSign::Positive, Some(d(2026, 3, 1)));
+    cn().given(given())
+        .when(Issued::at(noon(d(2026, 3, 2)), evaluate(late)))
+        .then_expect_events(vec![auto_closed(
+            vec![AutoClosureCondition::NoTopUp {
+                registered_on: d(2026, 1, 31),
+                deadline: d(2026, 2, 28),
+            }],
+            late,
+            d(2026, 3, 2),
+        )]);
+}
+
+// rule MEM-9: jp-forwarding has no automatic closure: with every condition holding, nothing
+// happens (POL-2); cn-agency records every condition that held.
+#[test]
+fn mem_9_jp_forwarding_never_closes_automatically_and_cn_agency_records_every_condition() {
+    let given = || vec![registered_on(d(2026, 1, 10))];
+    let everything = facts(
+        BalanceSign::Negative {
+            since: d(2026, 1, 11),
+        },
+        None,
+    );
+    framework(Policy::jp_forwarding())
+        .given(given())
+        .when(Issued::at(noon(d(2027, 1, 1)), evaluate(everything)))
+        .then_expect_events(vec![]);
+    cn().given(given())
+        .when(Issued::at(noon(d(2027, 1, 1)), evaluate(everything)))
+        .then_expect_events(vec![auto_closed(
+            vec![
+                AutoClosureCondition::NegativeBalance {
+                    negative_since: d(2026, 1, 11),
+                    reached_on: d(2026, 2, 11),
+                },
+                AutoClosureCondition::NoTopUp {
+                    registered_on: d(2026, 1, 10),
+                    deadline: d(2026, 2, 10),
+                },
+            ],
+            everything,
+            d(2027, 1, 1),
+        )]);
+}
+
+// rule MEM-9: a suspended member is closed too; a withdrawing member waits for its refund (MEM-8).
+#[test]
+fn mem_9_applies_to_suspended_members_but_not_to_withdrawing_ones() {
+    let suspended = MemberEvent::Suspended {
+        cause: SuspensionCause::RejectedTopUps,
+        reason: "3 rejected".into(),
+        suspended_on: d(2026, 1, 20),
+        policy: Policy::cn_agency().version(),
+    };
+    let zero = facts(BalanceSign::Zero, None);
+    let events = cn()
+        .given(vec![registered_on(d(2026, 1, 10)), suspended])
+        .when(Issued::at(noon(d(2026, 3, 1)), evaluate(zero)))
+        .inspect_result()
+        .unwrap();
+    assert!(matches!(&events[..], [MemberEvent::AutoClosed { .. }]));
+    let mut member = Member::default();
+    member.evolve(registered_on(d(2026, 1, 10)));
+    events.into_iter().for_each(|e| member.evolve(e));
+    assert_eq!(
+        member.standing(d(2026, 3, 1)).unwrap().status,
+        StandingStatus::Closed
+    );
+
+    let withdrawing = MemberEvent::WithdrawalRequested {
+        requested_on: d(2026, 1, 20),
+        suspension_causes: vec![],
+        disposal_fee_per_item: Money::cny(dec!(5)),
+        policy: Policy::cn_agency().version(),
+    };
+    cn().given(vec![registered_on(d(2026, 1, 10)), withdrawing])
+        .when(Issued::at(noon(d(2026, 6, 1)), evaluate(zero)))
+        .then_expect_events(vec![]);
+}
+
+// rule TIM-1: the last login counts by the warehouse's local date: 16:30 UTC on 31 January is
+// 1 February in Shanghai, so three months pass on 1 May, not 30 April.
+#[test]
+fn tim_1_dormancy_counts_from_the_local_date_of_the_last_login() {
+    let given = || {
+        vec![
+            registered_on(d(2026, 1, 10)),
+            MemberEvent::LoggedIn {
+                at: Utc.with_ymd_and_hms(2026, 1, 31, 16, 30, 0).unwrap(),
+            },
+        ]
+    };
+    let zero = facts(BalanceSign::Zero, Some(d(2026, 1, 12)));
+    cn().given(given())
+        .when(Issued::at(noon(d(2026, 4, 30)), evaluate(zero)))
+        .then_expect_events(vec![]);
+    cn().given(given())
+        .when(Issued::at(noon(d(2026, 5, 1)), evaluate(zero)))
+        .then_expect_events(vec![auto_closed(
+            vec![AutoClosureCondition::Dormant {
+                last_login_on: d(2026, 2, 1),
+                reached_on: d(2026, 5, 1),
+            }],
+            zero,
+            d(2026, 5, 1),
+        )]);
+}
+
+// rule MEM-9: the pure function read models use agrees with the aggregate on the edges.
+#[test]
+fn mem_9_conditions_function_for_read_models() {
+    let policy = Policy::cn_agency().member.auto_closure.unwrap();
+    let healthy = facts(BalanceSign::Positive, Some(d(2026, 1, 11)));
+    assert!(
+        auto_closure_conditions(&policy, d(2026, 1, 10), None, &healthy, d(2030, 1, 1)).is_empty()
+    );
+    let negative = facts(
+        BalanceSign::Negative {
+            since: d(2026, 3, 31),
+        },
+        Some(d(2026, 1, 11)),
+    );
+    assert!(auto_closure_conditions(
+        &policy,
+        d(2026, 1, 10),
+        Some(d(2026, 4, 1)),
+        &negative,
+        d(2026, 4, 29)
+    )
+    .is_empty());
+    assert_eq!(
+        auto_closure_conditions(
+            &policy,
+            d(2026, 1, 10),
+            Some(d(2026, 4, 1)),
+            &negative,
+            d(2026, 4, 30)
+        ),
+        vec![AutoClosureCondition::NegativeBalance {
+            negative_since: d(2026, 3, 31),
+            reached_on: d(2026, 4, 30),
+        }]
+    );
+}
