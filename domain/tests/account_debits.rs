@@ -1,0 +1,473 @@
+//! ChargeAccount debits: regular versus owed (ACC-4), a charge made once (PAY-1 at the
+//! account level), disposal fees and sale proceeds (DSP-1, MEM-8), conversions (MON-2).
+
+#[path = "account_support.rs"]
+mod support;
+
+use domain::account::{
+    AccountCommand, AccountError, AccountEvent, DebitKind, DebitReason, DisposalCause, Movement,
+    Period, Reason,
+};
+use domain::calendar::last_day_of_month;
+use domain::exchange::{Conversion, ConversionPurpose};
+use domain::money::{Currency, Money, Rounding};
+use domain::{Policy, Rule};
+use rust_decimal_macros::dec;
+use support::*;
+
+fn pay(shipment: &str, amount: Money) -> AccountCommand {
+    AccountCommand::Debit {
+        reason: DebitReason::ShipmentPayment,
+        cause: cause(shipment),
+        amount,
+        period: None,
+        rate: None,
+    }
+}
+
+fn month(y: i32, m: u32) -> Option<Period> {
+    let from = on(y, m, 1);
+    Period::new(from, last_day_of_month(from))
+}
+
+fn storage(parcel: &str, amount: Money, period: Option<Period>) -> AccountCommand {
+    AccountCommand::Debit {
+        reason: DebitReason::StorageFee,
+        cause: cause(parcel),
+        amount,
+        period,
+        rate: None,
+    }
+}
+
+/// jp-forwarding account holding `yen`.
+fn jp_with(yen: i64) -> (Policy, Vec<AccountEvent>) {
+    let policy = Policy::jp_forwarding();
+    let events = vec![
+        opened(&policy),
+        topped_up(&policy, 1, Money::jpy(yen), on(2026, 1, 6)),
+    ];
+    (policy, events)
+}
+
+// rule ACC-4: a regular debit that would take the balance below zero is refused: 5,001 on 5,000.
+#[test]
+fn acc_4_regular_debit_below_zero_is_refused() {
+    let (policy, given) = jp_with(5_000);
+    let err = run(
+        &policy,
+        &given,
+        issued(2026, 1, 7, pay("shp-1", Money::jpy(5_001))),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::InsufficientBalance {
+            balance: Money::jpy(5_000),
+            debit: Money::jpy(5_001)
+        }
+    );
+    assert_refusal(&err, "account.insufficient_balance", Some(Rule::Acc4));
+    // The same on a yuan account: 100.00 on 99.99.
+    let cn = Policy::cn_agency();
+    let given = vec![
+        opened(&cn),
+        topped_up(&cn, 1, cny(dec!(99.99)), on(2026, 1, 6)),
+    ];
+    let err = run(
+        &cn,
+        &given,
+        issued(2026, 1, 7, pay("shp-1", cny(dec!(100)))),
+    )
+    .unwrap_err();
+    assert!(matches!(err, AccountError::InsufficientBalance { .. }));
+}
+
+// rule ACC-4: a regular debit down to exactly zero passes: 5,000 on 5,000.
+#[test]
+fn acc_4_regular_debit_to_exactly_zero_passes() {
+    let (policy, given) = jp_with(5_000);
+    let events = run(
+        &policy,
+        &given,
+        issued(2026, 1, 7, pay("shp-1", Money::jpy(5_000))),
+    )
+    .unwrap();
+    assert_eq!(balance_after(&events), Money::jpy(0));
+}
+
+// rule ACC-4: owed debts (storage, defect, proxy payment) may take the balance below zero.
+#[test]
+fn acc_4_owed_debts_may_make_the_balance_negative() {
+    let (policy, given) = jp_with(100);
+    framework(policy.clone())
+        .given(given.clone())
+        .when(issued(
+            2026,
+            2,
+            1,
+            storage("par-1", Money::jpy(600), month(2026, 1)),
+        ))
+        .then_expect_events(vec![AccountEvent::Debited {
+            movement: Movement {
+                amount: Money::jpy(-600),
+                reason: Reason::StorageFee,
+                cause: cause("par-1"),
+            },
+            kind: DebitKind::Owed,
+            period: month(2026, 1),
+            conversion: None,
+            rule: Rule::Sto3,
+            policy: policy.version(),
+        }]);
+    let events = run(
+        &policy,
+        &given,
+        issued(
+            2026,
+            2,
+            1,
+            storage("par-1", Money::jpy(600), month(2026, 1)),
+        ),
+    )
+    .unwrap();
+    assert_eq!(balance_after(&events), Money::jpy(-500));
+    // A regular debit is then refused even for 1 yen.
+    let err = run(
+        &policy,
+        &events,
+        issued(2026, 2, 2, pay("shp-1", Money::jpy(1))),
+    )
+    .unwrap_err();
+    assert!(matches!(err, AccountError::InsufficientBalance { .. }));
+
+    let cn = Policy::cn_agency();
+    let mut events = vec![opened(&cn)];
+    for (reason, parcel) in [
+        (DebitReason::DefectFee, "par-1"),
+        (DebitReason::ProxyPayment, "par-2"),
+        (DebitReason::InspectionFee, "par-3"),
+    ] {
+        events = run(
+            &cn,
+            &events,
+            issued(
+                2026,
+                2,
+                1,
+                AccountCommand::Debit {
+                    reason,
+                    cause: cause(parcel),
+                    amount: cny(dec!(30)),
+                    period: None,
+                    rate: None,
+                },
+            ),
+        )
+        .unwrap();
+    }
+    assert_eq!(balance_after(&events), cny(dec!(-90)));
+    assert_eq!(DebitReason::ShipmentPayment.kind(), DebitKind::Regular);
+}
+
+// rule ACC-4 / PAY-1: one shipment cannot be paid twice from the balance.
+#[test]
+fn acc_4_second_payment_of_the_same_shipment_is_refused() {
+    let (policy, given) = jp_with(50_000);
+    let events = run(
+        &policy,
+        &given,
+        issued(2026, 1, 7, pay("shp-1", Money::jpy(8_000))),
+    )
+    .unwrap();
+    let err = run(
+        &policy,
+        &events,
+        issued(2026, 1, 7, pay("shp-1", Money::jpy(8_000))),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::DuplicateDebit {
+            reason: Reason::ShipmentPayment,
+            cause: cause("shp-1")
+        }
+    );
+    assert_refusal(&err, "account.duplicate_debit", Some(Rule::Pay1));
+    // Another shipment is paid normally.
+    assert!(run(
+        &policy,
+        &events,
+        issued(2026, 1, 7, pay("shp-2", Money::jpy(8_000)))
+    )
+    .is_ok());
+}
+
+// rule ACC-4: a recurring charge is made once per period; the next period is a new charge.
+#[test]
+fn acc_4_storage_month_is_charged_once() {
+    let cn = Policy::cn_agency();
+    let events = run(
+        &cn,
+        &[opened(&cn)],
+        issued(2026, 2, 1, storage("par-1", cny(dec!(60)), month(2026, 1))),
+    )
+    .unwrap();
+    let err = run(
+        &cn,
+        &events,
+        issued(2026, 2, 2, storage("par-1", cny(dec!(60)), month(2026, 1))),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::DuplicateDebit {
+            reason: Reason::StorageFee,
+            cause: cause("par-1")
+        }
+    );
+    assert_refusal(&err, "account.duplicate_debit", Some(Rule::Acc4));
+    let events = run(
+        &cn,
+        &events,
+        issued(2026, 3, 1, storage("par-1", cny(dec!(60)), month(2026, 2))),
+    )
+    .unwrap();
+    assert_eq!(balance_after(&events), cny(dec!(-120)));
+}
+
+// rule MON-2 / MON-1: a yen fee on a yuan account is converted at the charging rate, rounded
+// half up (owed to the warehouse), and the conversion is recorded in the debit.
+#[test]
+fn mon_2_yen_fee_on_yuan_account_records_its_conversion() {
+    let cn = Policy::cn_agency();
+    let rate = cny_jpy(dec!(20.85), on(2026, 2, 1));
+    framework(cn.clone())
+        .given(vec![opened(&cn)])
+        .when(issued(
+            2026,
+            2,
+            1,
+            AccountCommand::Debit {
+                reason: DebitReason::InspectionFee,
+                cause: cause("par-1"),
+                amount: Money::jpy(1_000),
+                period: None,
+                rate: Some(rate.clone()),
+            },
+        ))
+        .then_expect_events(vec![AccountEvent::Debited {
+            // 1,000 / 21.85 = 45.7665... -> 45.77
+            movement: Movement {
+                amount: cny(dec!(-45.77)),
+                reason: Reason::InspectionFee,
+                cause: cause("par-1"),
+            },
+            kind: DebitKind::Owed,
+            period: None,
+            conversion: Some(Conversion {
+                from: Money::jpy(1_000),
+                to: cny(dec!(45.77)),
+                applied_rate: dec!(21.85),
+                reference: vec![rate],
+                markup: dec!(1.00),
+                purpose: ConversionPurpose::Charge,
+                rounding: Rounding::HalfUp,
+            }),
+            rule: Rule::Ins1,
+            policy: cn.version(),
+        }]);
+}
+
+fn dispose(parcel: &str, disposal: DisposalCause) -> AccountCommand {
+    AccountCommand::ChargeDisposalFee {
+        parcel: cause(parcel),
+        disposal,
+    }
+}
+
+// rule MEM-8: items left behind at withdrawal are destroyed at 5 CNY each, debited as an owed
+// debt that may take the balance below zero.
+#[test]
+fn mem_8_items_left_at_withdrawal_cost_5_cny_each_as_an_owed_debt() {
+    let cn = Policy::cn_agency();
+    let given = vec![
+        opened(&cn),
+        topped_up(&cn, 1, cny(dec!(10)), on(2026, 1, 6)),
+    ];
+    let disposal = DisposalCause::LeftAtWithdrawal { items: 3 };
+    framework(cn.clone())
+        .given(given.clone())
+        .when(issued(2026, 2, 1, dispose("par-1", disposal)))
+        .then_expect_events(vec![AccountEvent::DisposalFeeCharged {
+            movement: Movement {
+                amount: cny(dec!(-15)),
+                reason: Reason::WithdrawalDisposalFee,
+                cause: cause("par-1"),
+            },
+            disposal,
+            unit_fee: cny(dec!(5)),
+            units: 3,
+            rule: Rule::Mem8,
+            policy: cn.version(),
+        }]);
+    let events = run(&cn, &given, issued(2026, 2, 1, dispose("par-1", disposal))).unwrap();
+    assert_eq!(balance_after(&events), cny(dec!(-5)));
+    // Charged once per parcel.
+    let err = run(&cn, &events, issued(2026, 2, 2, dispose("par-1", disposal))).unwrap_err();
+    assert!(matches!(
+        err,
+        AccountError::DuplicateDebit {
+            reason: Reason::WithdrawalDisposalFee,
+            ..
+        }
+    ));
+    // No items, no fee.
+    let err = run(
+        &cn,
+        &given,
+        issued(
+            2026,
+            2,
+            1,
+            dispose("par-2", DisposalCause::LeftAtWithdrawal { items: 0 }),
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::NonPositiveAmount {
+            amount: cny(dec!(0))
+        }
+    );
+}
+
+// rule MEM-8 / POL-2: the per-item fee is the profile's (jp-forwarding: 100 JPY, example).
+#[test]
+fn mem_8_per_item_fee_follows_the_profile() {
+    let jp = Policy::jp_forwarding();
+    let events = run(
+        &jp,
+        &[opened(&jp)],
+        issued(
+            2026,
+            2,
+            1,
+            dispose("par-1", DisposalCause::LeftAtWithdrawal { items: 4 }),
+        ),
+    )
+    .unwrap();
+    assert_eq!(balance_after(&events), Money::jpy(-400));
+}
+
+// rule DSP-1: a disposal fee is an owed debt, recorded with the disposal's cause.
+#[test]
+fn dsp_1_disposal_fee_is_debited_as_an_owed_debt() {
+    let jp = Policy::jp_forwarding();
+    framework(jp.clone())
+        .given(vec![opened(&jp)])
+        .when(issued(
+            2026,
+            2,
+            1,
+            dispose("par-1", DisposalCause::PastMaxStorage),
+        ))
+        .then_expect_events(vec![AccountEvent::DisposalFeeCharged {
+            movement: Movement {
+                amount: Money::jpy(-500),
+                reason: Reason::DisposalFee,
+                cause: cause("par-1"),
+            },
+            disposal: DisposalCause::PastMaxStorage,
+            unit_fee: Money::jpy(500),
+            units: 1,
+            rule: Rule::Dsp1,
+            policy: jp.version(),
+        }]);
+    let cn = Policy::cn_agency();
+    let events = run(
+        &cn,
+        &[opened(&cn)],
+        issued(2026, 2, 1, dispose("par-1", DisposalCause::Unpaid)),
+    )
+    .unwrap();
+    assert_eq!(balance_after(&events), cny(dec!(-5)));
+}
+
+fn sale(parcel: &str, gross: Money, costs: Money) -> AccountCommand {
+    AccountCommand::CreditSaleProceeds {
+        parcel: cause(parcel),
+        gross,
+        costs,
+    }
+}
+
+// rule DSP-1: sale proceeds are credited less the costs of the sale.
+#[test]
+fn dsp_1_sale_proceeds_are_credited_less_costs() {
+    let jp = Policy::jp_forwarding();
+    framework(jp.clone())
+        .given(vec![opened(&jp)])
+        .when(issued(
+            2026,
+            2,
+            1,
+            sale("par-1", Money::jpy(3_000), Money::jpy(800)),
+        ))
+        .then_expect_events(vec![AccountEvent::SaleProceedsCredited {
+            movement: Movement {
+                amount: Money::jpy(2_200),
+                reason: Reason::SaleProceeds,
+                cause: cause("par-1"),
+            },
+            gross: Money::jpy(3_000),
+            costs: Money::jpy(800),
+            policy: jp.version(),
+        }]);
+}
+
+// rule DSP-1: a sale that does not cover its costs leaves the shortfall as an owed debt; a
+// parcel's proceeds are credited once.
+#[test]
+fn dsp_1_sale_shortfall_is_owed_and_proceeds_are_credited_once() {
+    let cn = Policy::cn_agency();
+    let events = run(
+        &cn,
+        &[opened(&cn)],
+        issued(2026, 2, 1, sale("par-1", cny(dec!(5)), cny(dec!(8.50)))),
+    )
+    .unwrap();
+    assert_eq!(balance_after(&events), cny(dec!(-3.50)));
+    let err = run(
+        &cn,
+        &events,
+        issued(2026, 2, 2, sale("par-1", cny(dec!(5)), cny(dec!(0)))),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::DuplicateCredit {
+            reason: Reason::SaleProceeds,
+            cause: cause("par-1")
+        }
+    );
+    let err = run(
+        &cn,
+        &[opened(&cn)],
+        issued(2026, 2, 1, sale("par-2", cny(dec!(0)), cny(dec!(0)))),
+    )
+    .unwrap_err();
+    assert!(matches!(err, AccountError::NonPositiveAmount { .. }));
+    assert_eq!(
+        run(
+            &cn,
+            &[opened(&cn)],
+            issued(2026, 2, 1, sale("par-2", cny(dec!(5)), cny(dec!(-1))))
+        )
+        .unwrap_err(),
+        AccountError::NonPositiveAmount {
+            amount: cny(dec!(-1))
+        }
+    );
+    assert_eq!(Currency::Cny, balance_after(&events).currency);
+}

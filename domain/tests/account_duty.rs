@@ -1,0 +1,302 @@
+//! ChargeAccount duty advance (ACC-8): only on a balance of at least 10,000 JPY, for the
+//! policy fee plus the duty, which may be billed after shipping as an owed debt.
+
+#[path = "account_support.rs"]
+mod support;
+
+use domain::account::{AccountCommand, AccountError, AccountEvent, DebitKind, Movement, Reason};
+use domain::exchange::{Conversion, ConversionPurpose, ExchangeRate};
+use domain::money::{Currency, Money, Rounding};
+use domain::{Policy, Rule};
+use rust_decimal_macros::dec;
+use support::*;
+
+fn advance(shipment: &str, duty: Option<Money>, rate: Option<ExchangeRate>) -> AccountCommand {
+    AccountCommand::AdvanceDuty {
+        shipment: cause(shipment),
+        duty,
+        rate,
+    }
+}
+
+fn bill(shipment: &str, duty: Money, rate: Option<ExchangeRate>) -> AccountCommand {
+    AccountCommand::BillAdvancedDuty {
+        shipment: cause(shipment),
+        duty,
+        rate,
+    }
+}
+
+fn rate() -> ExchangeRate {
+    cny_jpy(dec!(20.00), on(2026, 5, 1))
+}
+
+fn cn_with(yuan: rust_decimal::Decimal) -> (Policy, Vec<AccountEvent>) {
+    let cn = Policy::cn_agency();
+    let given = vec![opened(&cn), topped_up(&cn, 1, cny(yuan), on(2026, 4, 6))];
+    (cn, given)
+}
+
+// rule ACC-8: a balance of exactly 10,000 JPY allows the advance; the fee is debited at once.
+#[test]
+fn acc_8_duty_advance_at_10000_jpy_is_granted() {
+    let jp = Policy::jp_forwarding();
+    framework(jp.clone())
+        .given(vec![
+            opened(&jp),
+            topped_up(&jp, 1, Money::jpy(10_000), on(2026, 5, 1)),
+        ])
+        .when(issued(2026, 5, 2, advance("shp-1", None, None)))
+        .then_expect_events(vec![
+            AccountEvent::DutyAdvanced {
+                shipment: cause("shp-1"),
+                balance: Money::jpy(10_000),
+                compared_balance: Money::jpy(10_000),
+                minimum: Money::jpy(10_000),
+                comparison: None,
+                policy: jp.version(),
+            },
+            AccountEvent::Debited {
+                movement: Movement {
+                    amount: Money::jpy(-1_000),
+                    reason: Reason::DutyAdvanceFee,
+                    cause: cause("shp-1"),
+                },
+                kind: DebitKind::Regular,
+                period: None,
+                conversion: None,
+                rule: Rule::Acc8,
+                policy: jp.version(),
+            },
+        ]);
+}
+
+// rule ACC-8: 9,999 JPY is not enough.
+#[test]
+fn acc_8_duty_advance_at_9999_jpy_is_refused() {
+    let jp = Policy::jp_forwarding();
+    let given = vec![
+        opened(&jp),
+        topped_up(&jp, 1, Money::jpy(9_999), on(2026, 5, 1)),
+    ];
+    let err = run(
+        &jp,
+        &given,
+        issued(2026, 5, 2, advance("shp-1", None, None)),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::DutyAdvanceBalanceTooLow {
+            compared_balance: Money::jpy(9_999),
+            minimum: Money::jpy(10_000)
+        }
+    );
+    assert_refusal(&err, "account.duty_advance_min_balance", Some(Rule::Acc8));
+}
+
+// rule ACC-8 / POL-2 / MON-2: on a yuan account the balance is compared in yen at the recorded
+// rate (20.00 + 1.00), rounded down: 476.19 CNY = 9,999.99 JPY is refused, 476.20 CNY =
+// 10,000.20 JPY passes; the comparison is recorded; the fee is 50 CNY.
+#[test]
+fn acc_8_yuan_balance_is_compared_in_yen_at_the_recorded_rate() {
+    let (cn, given) = cn_with(dec!(476.19));
+    let err = run(
+        &cn,
+        &given,
+        issued(2026, 5, 2, advance("shp-1", None, Some(rate()))),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::DutyAdvanceBalanceTooLow {
+            compared_balance: Money::jpy(9_999),
+            minimum: Money::jpy(10_000)
+        }
+    );
+
+    let (cn, given) = cn_with(dec!(476.20));
+    framework(cn.clone())
+        .given(given)
+        .when(issued(2026, 5, 2, advance("shp-1", None, Some(rate()))))
+        .then_expect_events(vec![
+            AccountEvent::DutyAdvanced {
+                shipment: cause("shp-1"),
+                balance: cny(dec!(476.20)),
+                compared_balance: Money::jpy(10_000),
+                minimum: Money::jpy(10_000),
+                comparison: Some(Conversion {
+                    from: cny(dec!(476.20)),
+                    to: Money::jpy(10_000),
+                    applied_rate: dec!(21.00),
+                    reference: vec![rate()],
+                    markup: dec!(1.00),
+                    purpose: ConversionPurpose::Charge,
+                    rounding: Rounding::Down,
+                }),
+                policy: cn.version(),
+            },
+            AccountEvent::Debited {
+                movement: Movement {
+                    amount: cny(dec!(-50)),
+                    reason: Reason::DutyAdvanceFee,
+                    cause: cause("shp-1"),
+                },
+                kind: DebitKind::Regular,
+                period: None,
+                conversion: None,
+                rule: Rule::Acc8,
+                policy: cn.version(),
+            },
+        ]);
+
+    let err = run(
+        &cn,
+        &cn_with(dec!(600)).1,
+        issued(2026, 5, 2, advance("shp-1", None, None)),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::ExchangeRateMissing {
+            from: Currency::Cny,
+            to: Currency::Jpy
+        }
+    );
+}
+
+// rule ACC-8: a duty known at the advance is debited with the fee, as an owed debt, converted
+// and recorded (MON-2): 3,000 JPY / 21.00 = 142.857 -> 142.86 CNY.
+#[test]
+fn acc_8_duty_known_at_the_advance_is_debited_with_the_fee() {
+    let (cn, given) = cn_with(dec!(500));
+    let events = run(
+        &cn,
+        &given,
+        issued(
+            2026,
+            5,
+            2,
+            advance("shp-1", Some(Money::jpy(3_000)), Some(rate())),
+        ),
+    )
+    .unwrap();
+    match events.last().unwrap() {
+        AccountEvent::Debited {
+            movement,
+            kind,
+            conversion,
+            rule,
+            ..
+        } => {
+            assert_eq!(movement.amount, cny(dec!(-142.86)));
+            assert_eq!(movement.reason, Reason::Duty);
+            assert_eq!(*kind, DebitKind::Owed);
+            assert_eq!(*rule, Rule::Acc8);
+            assert_eq!(
+                conversion.as_ref().map(|c| c.rounding),
+                Some(Rounding::HalfUp)
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // 500 - 50 - 142.86
+    assert_eq!(balance_after(&events), cny(dec!(307.14)));
+}
+
+// rule ACC-8: duty billed about a month after shipping is an owed debt: it may take the
+// balance below zero; it is billed once, and only for an advanced shipment.
+#[test]
+fn acc_8_duty_billed_later_is_an_owed_debt() {
+    let (cn, given) = cn_with(dec!(500));
+    let events = run(
+        &cn,
+        &given,
+        issued(2026, 5, 2, advance("shp-1", None, Some(rate()))),
+    )
+    .unwrap();
+    // The member spends the rest on a shipment.
+    let events = run(
+        &cn,
+        &events,
+        issued(
+            2026,
+            5,
+            3,
+            AccountCommand::Debit {
+                reason: domain::account::DebitReason::ShipmentPayment,
+                cause: cause("shp-2"),
+                amount: cny(dec!(450)),
+                period: None,
+                rate: None,
+            },
+        ),
+    )
+    .unwrap();
+    assert_eq!(balance_after(&events), cny(dec!(0)));
+    let billed = run(
+        &cn,
+        &events,
+        issued(2026, 6, 5, bill("shp-1", Money::jpy(5_000), Some(rate()))),
+    )
+    .unwrap();
+    // 5,000 / 21 = 238.095 -> 238.10
+    assert_eq!(balance_after(&billed), cny(dec!(-238.10)));
+
+    let err = run(
+        &cn,
+        &billed,
+        issued(2026, 6, 6, bill("shp-1", Money::jpy(5_000), Some(rate()))),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::DuplicateDebit {
+            reason: Reason::Duty,
+            cause: cause("shp-1")
+        }
+    );
+    let err = run(
+        &cn,
+        &events,
+        issued(2026, 6, 5, bill("shp-2", Money::jpy(5_000), Some(rate()))),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::NoDutyAdvance {
+            shipment: cause("shp-2")
+        }
+    );
+    assert_refusal(&err, "account.no_duty_advance", Some(Rule::Acc8));
+}
+
+// rule ACC-8: one advance per shipment.
+#[test]
+fn acc_8_a_shipment_duty_is_advanced_once() {
+    let jp = Policy::jp_forwarding();
+    let given = vec![
+        opened(&jp),
+        topped_up(&jp, 1, Money::jpy(50_000), on(2026, 5, 1)),
+    ];
+    let events = run(
+        &jp,
+        &given,
+        issued(2026, 5, 2, advance("shp-1", None, None)),
+    )
+    .unwrap();
+    let err = run(
+        &jp,
+        &events,
+        issued(2026, 5, 3, advance("shp-1", None, None)),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::DuplicateDebit {
+            reason: Reason::DutyAdvanceFee,
+            cause: cause("shp-1")
+        }
+    );
+    assert_eq!(balance_after(&events), Money::jpy(49_000));
+}
