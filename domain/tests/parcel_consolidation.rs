@@ -21,10 +21,17 @@ fn day() -> NaiveDate {
 }
 
 fn reserve(id: &str) -> ParcelCommand {
-    ParcelCommand::ReserveForConsolidation { shipment_id: shipment(id), member: verified() }
+    ParcelCommand::ReserveForConsolidation {
+        shipment_id: shipment(id),
+        member: verified(),
+    }
 }
 
-fn then(policy: &Policy, mut events: Vec<ParcelEvent>, commands: Vec<ParcelCommand>) -> Vec<ParcelEvent> {
+fn then(
+    policy: &Policy,
+    mut events: Vec<ParcelEvent>,
+    commands: Vec<ParcelCommand>,
+) -> Vec<ParcelEvent> {
     for command in commands {
         let more = decide(policy, &events, on(day(), command)).unwrap();
         events.extend(more);
@@ -41,7 +48,10 @@ fn con_3_stored_parcel_is_reserved_into_a_shipment() {
     framework(policy.clone())
         .given(stored_on(&policy, day()))
         .when(on(day(), reserve("s-1")))
-        .then_expect_events(vec![ParcelEvent::Consolidated { shipment_id: shipment("s-1"), member_id: member_id() }]);
+        .then_expect_events(vec![ParcelEvent::Consolidated {
+            shipment_id: shipment("s-1"),
+            member_id: member_id(),
+        }]);
 }
 
 // rule CON-3: a parcel already in an open shipment refuses a second reservation (reserved or packed).
@@ -49,17 +59,32 @@ fn con_3_stored_parcel_is_reserved_into_a_shipment() {
 fn con_3_parcel_in_an_open_shipment_refuses_a_second_reservation() {
     let policy = jp();
     let reserved = then(&policy, stored_on(&policy, day()), vec![reserve("s-1")]);
-    assert_eq!(state(&reserved).status(), &ParcelStatus::Reserved { shipment_id: shipment("s-1") });
+    assert_eq!(
+        state(&reserved).status(),
+        &ParcelStatus::Reserved {
+            shipment_id: shipment("s-1")
+        }
+    );
     assert_refused(
         decide(&policy, &reserved, on(day(), reserve("s-2"))),
-        ParcelError::AlreadyInShipment { shipment_id: shipment("s-1") },
+        ParcelError::AlreadyInShipment {
+            shipment_id: shipment("s-1"),
+        },
         "consolidation.parcel_taken",
         Some(Rule::Con3),
     );
-    let packed = then(&policy, reserved, vec![ParcelCommand::Pack { shipment_id: shipment("s-1") }]);
+    let packed = then(
+        &policy,
+        reserved,
+        vec![ParcelCommand::Pack {
+            shipment_id: shipment("s-1"),
+        }],
+    );
     assert_refused(
         decide(&policy, &packed, on(day(), reserve("s-1"))),
-        ParcelError::AlreadyInShipment { shipment_id: shipment("s-1") },
+        ParcelError::AlreadyInShipment {
+            shipment_id: shipment("s-1"),
+        },
         "consolidation.parcel_taken",
         Some(Rule::Con3),
     );
@@ -71,18 +96,29 @@ fn con_3_parcel_not_stored_is_not_reserved() {
     let policy = jp();
     let inspected = history(
         &policy,
-        vec![on(day(), ParcelCommand::Arrive(arrival())), on(day(), inspect_quantity(1))],
+        vec![
+            on(day(), ParcelCommand::Arrive(arrival())),
+            on(day(), inspect_quantity(1)),
+        ],
     );
     assert_refused(
         decide(&policy, &inspected, on(day(), reserve("s-1"))),
-        ParcelError::NotStored { status: "inspected" },
+        ParcelError::NotStored {
+            status: "inspected",
+        },
         "consolidation.parcel_not_stored",
         Some(Rule::Con3),
     );
-    let requested = then(&policy, stored_on(&policy, day()), vec![ParcelCommand::RequestPacking { member: verified() }]);
+    let requested = then(
+        &policy,
+        stored_on(&policy, day()),
+        vec![ParcelCommand::RequestPacking { member: verified() }],
+    );
     assert_refused(
         decide(&policy, &requested, on(day(), reserve("s-1"))),
-        ParcelError::NotStored { status: "packing_requested" },
+        ParcelError::NotStored {
+            status: "packing_requested",
+        },
         "consolidation.parcel_not_stored",
         Some(Rule::Con3),
     );
@@ -100,8 +136,20 @@ fn con_3_pack_into_another_shipment_is_refused() {
     let policy = jp();
     let reserved = then(&policy, stored_on(&policy, day()), vec![reserve("s-1")]);
     assert_refused(
-        decide(&policy, &reserved, on(day(), ParcelCommand::Pack { shipment_id: shipment("s-2") })),
-        ParcelError::OtherShipment { actual: shipment("s-1"), named: shipment("s-2") },
+        decide(
+            &policy,
+            &reserved,
+            on(
+                day(),
+                ParcelCommand::Pack {
+                    shipment_id: shipment("s-2"),
+                },
+            ),
+        ),
+        ParcelError::OtherShipment {
+            actual: shipment("s-1"),
+            named: shipment("s-2"),
+        },
         "consolidation.other_shipment",
         Some(Rule::Con3),
     );
@@ -117,15 +165,27 @@ fn con_1_other_members_parcel_is_not_reserved() {
         decide(
             &policy,
             &stored_on(&policy, day()),
-            on(day(), ParcelCommand::ReserveForConsolidation { shipment_id: shipment("s-1"), member: stranger.clone() }),
+            on(
+                day(),
+                ParcelCommand::ReserveForConsolidation {
+                    shipment_id: shipment("s-1"),
+                    member: stranger.clone(),
+                },
+            ),
         ),
         ParcelError::OtherMembersParcel,
         "consolidation.other_member",
         Some(Rule::Con1),
     );
     assert_refused(
-        decide(&policy, &stored_on(&policy, day()), on(day(), ParcelCommand::RequestPacking { member: stranger })),
-        ParcelError::OtherMember { member_id: MemberId::parse("m-9999").unwrap() },
+        decide(
+            &policy,
+            &stored_on(&policy, day()),
+            on(day(), ParcelCommand::RequestPacking { member: stranger }),
+        ),
+        ParcelError::OtherMember {
+            member_id: MemberId::parse("m-9999").unwrap(),
+        },
         "parcel.other_member",
         None,
     );
@@ -136,10 +196,22 @@ fn con_1_other_members_parcel_is_not_reserved() {
 fn mem_4_member_standing_gates_packing_and_consolidation() {
     let policy = jp();
     let given = stored_on(&policy, day());
-    for (status, rule) in [(StandingStatus::Unverified, Rule::Mem2), (StandingStatus::Suspended, Rule::Mem4)] {
+    for (status, rule) in [
+        (StandingStatus::Unverified, Rule::Mem2),
+        (StandingStatus::Suspended, Rule::Mem4),
+    ] {
         let member = standing(status, false);
         assert_refused(
-            decide(&policy, &given, on(day(), ParcelCommand::RequestPacking { member: member.clone() })),
+            decide(
+                &policy,
+                &given,
+                on(
+                    day(),
+                    ParcelCommand::RequestPacking {
+                        member: member.clone(),
+                    },
+                ),
+            ),
             ParcelError::MayNotRequest { status },
             "member.may_not_request",
             Some(rule),
@@ -148,7 +220,13 @@ fn mem_4_member_standing_gates_packing_and_consolidation() {
             decide(
                 &policy,
                 &given,
-                on(day(), ParcelCommand::ReserveForConsolidation { shipment_id: shipment("s-1"), member }),
+                on(
+                    day(),
+                    ParcelCommand::ReserveForConsolidation {
+                        shipment_id: shipment("s-1"),
+                        member,
+                    },
+                ),
             ),
             ParcelError::MayNotRequest { status },
             "member.may_not_request",
@@ -205,7 +283,17 @@ fn mem_6_auto_pack_parcel_cannot_be_consolidated() {
         Some(Rule::Mem6),
     );
     // It can still be packed on its own.
-    assert!(decide(&policy, &stored, on(day(), ParcelCommand::RequestPacking { member: auto_packer() })).is_ok());
+    assert!(decide(
+        &policy,
+        &stored,
+        on(
+            day(),
+            ParcelCommand::RequestPacking {
+                member: auto_packer()
+            }
+        )
+    )
+    .is_ok());
     // Auto-packed on arrival.
     let mut a = arrival();
     a.member = Some(auto_packer());
@@ -225,23 +313,38 @@ fn mem_6_auto_pack_parcel_cannot_be_consolidated() {
 #[test]
 fn con_5_cancelled_shipment_releases_parcel_to_storage() {
     let policy = jp();
-    let held = ShipmentHeld { shipment_id: shipment("s-1"), quote_due_on: d(2026, 11, 27) };
+    let held = ShipmentHeld {
+        shipment_id: shipment("s-1"),
+        quote_due_on: d(2026, 11, 27),
+    };
     let stages = [
         vec![reserve("s-1")],
-        vec![reserve("s-1"), ParcelCommand::Pack { shipment_id: shipment("s-1") }],
         vec![
             reserve("s-1"),
-            ParcelCommand::Pack { shipment_id: shipment("s-1") },
+            ParcelCommand::Pack {
+                shipment_id: shipment("s-1"),
+            },
+        ],
+        vec![
+            reserve("s-1"),
+            ParcelCommand::Pack {
+                shipment_id: shipment("s-1"),
+            },
             ParcelCommand::HoldForNonPayment { shipment: held },
         ],
     ];
     for stage in stages {
         let given = then(&policy, stored_on(&policy, day()), stage);
-        let release = ParcelCommand::Release { shipment_id: shipment("s-1") };
+        let release = ParcelCommand::Release {
+            shipment_id: shipment("s-1"),
+        };
         let released = decide(&policy, &given, on(d(2026, 11, 30), release)).unwrap();
         assert_eq!(
             released,
-            vec![ParcelEvent::Released { shipment_id: shipment("s-1"), released_on: d(2026, 11, 30) }]
+            vec![ParcelEvent::Released {
+                shipment_id: shipment("s-1"),
+                released_on: d(2026, 11, 30)
+            }]
         );
         let mut events = given;
         events.extend(released);
@@ -256,14 +359,38 @@ fn con_5_release_names_the_parcels_shipment() {
     let policy = jp();
     let reserved = then(&policy, stored_on(&policy, day()), vec![reserve("s-1")]);
     assert_refused(
-        decide(&policy, &reserved, on(day(), ParcelCommand::Release { shipment_id: shipment("s-2") })),
-        ParcelError::OtherShipment { actual: shipment("s-1"), named: shipment("s-2") },
+        decide(
+            &policy,
+            &reserved,
+            on(
+                day(),
+                ParcelCommand::Release {
+                    shipment_id: shipment("s-2"),
+                },
+            ),
+        ),
+        ParcelError::OtherShipment {
+            actual: shipment("s-1"),
+            named: shipment("s-2"),
+        },
         "consolidation.other_shipment",
         Some(Rule::Con3),
     );
     assert_refused(
-        decide(&policy, &stored_on(&policy, day()), on(day(), ParcelCommand::Release { shipment_id: shipment("s-1") })),
-        ParcelError::InvalidState { command: "release", status: "stored" },
+        decide(
+            &policy,
+            &stored_on(&policy, day()),
+            on(
+                day(),
+                ParcelCommand::Release {
+                    shipment_id: shipment("s-1"),
+                },
+            ),
+        ),
+        ParcelError::InvalidState {
+            command: "release",
+            status: "stored",
+        },
         "parcel.invalid_state",
         None,
     );
@@ -272,7 +399,10 @@ fn con_5_release_names_the_parcels_shipment() {
 // ---- PAY-2
 
 fn held(id: &str) -> ShipmentHeld {
-    ShipmentHeld { shipment_id: shipment(id), quote_due_on: d(2026, 11, 27) }
+    ShipmentHeld {
+        shipment_id: shipment(id),
+        quote_due_on: d(2026, 11, 27),
+    }
 }
 
 // rule PAY-2: a parcel whose shipment is held for non-payment is held, then may be disposed of.
@@ -282,10 +412,24 @@ fn pay_2_parcel_of_unpaid_shipment_may_be_disposed() {
     let packed = then(
         &policy,
         stored_on(&policy, day()),
-        vec![reserve("s-1"), ParcelCommand::Pack { shipment_id: shipment("s-1") }],
+        vec![
+            reserve("s-1"),
+            ParcelCommand::Pack {
+                shipment_id: shipment("s-1"),
+            },
+        ],
     );
-    let hold = decide(&policy, &packed, on(d(2026, 11, 28), ParcelCommand::HoldForNonPayment { shipment: held("s-1") }))
-        .unwrap();
+    let hold = decide(
+        &policy,
+        &packed,
+        on(
+            d(2026, 11, 28),
+            ParcelCommand::HoldForNonPayment {
+                shipment: held("s-1"),
+            },
+        ),
+    )
+    .unwrap();
     assert_eq!(
         hold,
         vec![ParcelEvent::Held {
@@ -299,15 +443,26 @@ fn pay_2_parcel_of_unpaid_shipment_may_be_disposed() {
     events.extend(hold);
     let disposed = ParcelEvent::Disposed {
         member_id: Some(member_id()),
-        cause: DisposedBecause::Unpaid { shipment_id: shipment("s-1"), quote_due_on: d(2026, 11, 27) },
+        cause: DisposedBecause::Unpaid {
+            shipment_id: shipment("s-1"),
+            quote_due_on: d(2026, 11, 27),
+        },
         fee: Money::jpy(500),
         rule: Rule::Pay2,
         policy: policy.version(),
     };
-    let unpaid = |id| ParcelCommand::Dispose { cause: DisposalCause::Unpaid { shipment: held(id) } };
-    framework(policy.clone()).given(events).when(on(d(2026, 12, 1), unpaid("s-1"))).then_expect_events(vec![disposed.clone()]);
+    let unpaid = |id| ParcelCommand::Dispose {
+        cause: DisposalCause::Unpaid { shipment: held(id) },
+    };
+    framework(policy.clone())
+        .given(events)
+        .when(on(d(2026, 12, 1), unpaid("s-1")))
+        .then_expect_events(vec![disposed.clone()]);
     // The fact alone is enough from the packed state too.
-    assert_eq!(decide(&policy, &packed, on(d(2026, 12, 1), unpaid("s-1"))).unwrap(), vec![disposed]);
+    assert_eq!(
+        decide(&policy, &packed, on(d(2026, 12, 1), unpaid("s-1"))).unwrap(),
+        vec![disposed]
+    );
     // Another shipment's hold, or a parcel in no shipment, is refused.
     for given in [packed, stored_on(&policy, day())] {
         assert_refused(
@@ -323,7 +478,9 @@ fn pay_2_parcel_of_unpaid_shipment_may_be_disposed() {
 
 fn withdrawing() -> ParcelCommand {
     ParcelCommand::Dispose {
-        cause: DisposalCause::LeftAtWithdrawal { member: standing(StandingStatus::Withdrawing, false) },
+        cause: DisposalCause::LeftAtWithdrawal {
+            member: standing(StandingStatus::Withdrawing, false),
+        },
     }
 }
 
@@ -340,7 +497,10 @@ fn dsp_1_left_at_withdrawal_is_charged_per_item() {
             .when(on(day(), withdrawing()))
             .then_expect_events(vec![ParcelEvent::Disposed {
                 member_id: Some(member_id()),
-                cause: DisposedBecause::LeftAtWithdrawal { items: 2, fee_per_item: per_item },
+                cause: DisposedBecause::LeftAtWithdrawal {
+                    items: 2,
+                    fee_per_item: per_item,
+                },
                 fee: total,
                 rule: Rule::Mem8,
                 policy: policy.version(),
@@ -360,7 +520,9 @@ fn dsp_1_item_count_for_withdrawal_disposal() {
     let inspected = then(&policy, declared, vec![inspect_quantity(4)]);
     assert_eq!(state(&inspected).item_count(), 4);
     let events = decide(&policy, &received, on(day(), withdrawing())).unwrap();
-    assert!(matches!(&events[..], [ParcelEvent::Disposed { fee, .. }] if *fee == Money::cny(dec!(5))));
+    assert!(
+        matches!(&events[..], [ParcelEvent::Disposed { fee, .. }] if *fee == Money::cny(dec!(5)))
+    );
 }
 
 // rule DSP-1: each cause needs its precondition.
@@ -369,19 +531,46 @@ fn dsp_1_disposal_cause_needs_its_precondition() {
     let policy = cn();
     let given = stored_on(&policy, day());
     assert_refused(
-        decide(&policy, &given, on(day(), ParcelCommand::Dispose { cause: DisposalCause::LeftAtWithdrawal { member: verified() } })),
+        decide(
+            &policy,
+            &given,
+            on(
+                day(),
+                ParcelCommand::Dispose {
+                    cause: DisposalCause::LeftAtWithdrawal { member: verified() },
+                },
+            ),
+        ),
         ParcelError::MemberNotWithdrawing,
         "disposal.member_not_withdrawing",
         Some(Rule::Dsp1),
     );
     assert_refused(
-        decide(&policy, &given, on(day(), ParcelCommand::Dispose { cause: DisposalCause::Prohibited })),
+        decide(
+            &policy,
+            &given,
+            on(
+                day(),
+                ParcelCommand::Dispose {
+                    cause: DisposalCause::Prohibited,
+                },
+            ),
+        ),
         ParcelError::NotQuarantined,
         "disposal.not_quarantined",
         Some(Rule::Dsp1),
     );
     assert_refused(
-        decide(&policy, &given, on(d(2027, 1, 1), ParcelCommand::Dispose { cause: DisposalCause::PastMaxStorage })),
+        decide(
+            &policy,
+            &given,
+            on(
+                d(2027, 1, 1),
+                ParcelCommand::Dispose {
+                    cause: DisposalCause::PastMaxStorage,
+                },
+            ),
+        ),
         ParcelError::NotDisposable,
         "disposal.not_disposable",
         Some(Rule::Dsp1),
@@ -389,7 +578,16 @@ fn dsp_1_disposal_cause_needs_its_precondition() {
     let mut stranger = standing(StandingStatus::Withdrawing, false);
     stranger.member_id = MemberId::parse("m-9999").unwrap();
     assert!(matches!(
-        decide(&policy, &given, on(day(), ParcelCommand::Dispose { cause: DisposalCause::LeftAtWithdrawal { member: stranger } })),
+        decide(
+            &policy,
+            &given,
+            on(
+                day(),
+                ParcelCommand::Dispose {
+                    cause: DisposalCause::LeftAtWithdrawal { member: stranger }
+                }
+            )
+        ),
         Err(ParcelError::OtherMember { .. })
     ));
     // Disposed is final.
@@ -397,7 +595,10 @@ fn dsp_1_disposal_cause_needs_its_precondition() {
     assert_eq!(state(&disposed).status(), &ParcelStatus::Disposed);
     assert_refused(
         decide(&policy, &disposed, on(day(), withdrawing())),
-        ParcelError::InvalidState { command: "dispose", status: "disposed" },
+        ParcelError::InvalidState {
+            command: "dispose",
+            status: "disposed",
+        },
         "parcel.invalid_state",
         None,
     );

@@ -35,7 +35,10 @@ fn report(level: Option<InspectionLevel>, units: &[u32]) -> InspectionReport {
         variations: units
             .iter()
             .enumerate()
-            .map(|(i, &units)| VariationCount { variation: format!("v{i}"), units })
+            .map(|(i, &units)| VariationCount {
+                variation: format!("v{i}"),
+                units,
+            })
             .collect(),
         findings: vec![],
         observed_categories: vec![],
@@ -70,16 +73,34 @@ fn ins_1_twenty_units_per_variation_inspected_rest_uninspected() {
     let given = received(&policy, 1_200, 300, 200, 100);
     framework(policy.clone())
         .given(given)
-        .when(on(day(), ParcelCommand::Inspect(report(Some(InspectionLevel::Basic), &[20, 21, 3]))))
+        .when(on(
+            day(),
+            ParcelCommand::Inspect(report(Some(InspectionLevel::Basic), &[20, 21, 3])),
+        ))
         .then_expect_events(vec![ParcelEvent::Inspected(InspectionRecord {
             inspected_on: day(),
             level_planned: InspectionLevel::Basic,
             level_applied: InspectionLevel::Basic,
             large_item: None,
             variations: vec![
-                InspectedVariation { variation: "v0".into(), units: 20, inspected: 20, uninspected: 0 },
-                InspectedVariation { variation: "v1".into(), units: 21, inspected: 20, uninspected: 1 },
-                InspectedVariation { variation: "v2".into(), units: 3, inspected: 3, uninspected: 0 },
+                InspectedVariation {
+                    variation: "v0".into(),
+                    units: 20,
+                    inspected: 20,
+                    uninspected: 0,
+                },
+                InspectedVariation {
+                    variation: "v1".into(),
+                    units: 21,
+                    inspected: 20,
+                    uninspected: 1,
+                },
+                InspectedVariation {
+                    variation: "v2".into(),
+                    units: 3,
+                    inspected: 3,
+                    uninspected: 0,
+                },
             ],
             max_units_per_variation: 20,
             findings: vec![],
@@ -96,10 +117,19 @@ fn ins_1_default_level_and_level_none() {
     for policy in [jp(), cn()] {
         let given = received(&policy, 1_200, 300, 200, 100);
         let r = record(&policy, &given, report(None, &[5]));
-        assert_eq!((r.level_planned, r.level_applied), (InspectionLevel::Quantity, InspectionLevel::Quantity));
-        assert_eq!((r.variations[0].inspected, r.variations[0].uninspected), (5, 0));
+        assert_eq!(
+            (r.level_planned, r.level_applied),
+            (InspectionLevel::Quantity, InspectionLevel::Quantity)
+        );
+        assert_eq!(
+            (r.variations[0].inspected, r.variations[0].uninspected),
+            (5, 0)
+        );
         let none = record(&policy, &given, report(Some(InspectionLevel::None), &[5]));
-        assert_eq!((none.variations[0].inspected, none.variations[0].uninspected), (0, 5));
+        assert_eq!(
+            (none.variations[0].inspected, none.variations[0].uninspected),
+            (0, 5)
+        );
     }
 }
 
@@ -109,7 +139,11 @@ fn ins_1_default_level_and_level_none() {
 fn ins_1_detailed_inspection_is_charged_per_inspected_unit() {
     for (policy, fee) in [(jp(), Money::jpy(6_000)), (cn(), Money::cny(dec!(300)))] {
         let given = received(&policy, 1_200, 300, 200, 100);
-        let r = record(&policy, &given, report(Some(InspectionLevel::Detailed), &[21]));
+        let r = record(
+            &policy,
+            &given,
+            report(Some(InspectionLevel::Detailed), &[21]),
+        );
         assert_eq!(r.detailed_inspection_fee, Some(fee));
         let basic = record(&policy, &given, report(Some(InspectionLevel::Basic), &[21]));
         assert_eq!(basic.detailed_inspection_fee, None);
@@ -123,7 +157,10 @@ fn ins_1_parcel_is_inspected_once() {
     let given = stored_on(&policy, day());
     assert_refused(
         decide(&policy, &given, on(day(), inspect_quantity(1))),
-        ParcelError::InvalidState { command: "inspect", status: "stored" },
+        ParcelError::InvalidState {
+            command: "inspect",
+            status: "stored",
+        },
         "parcel.invalid_state",
         None,
     );
@@ -135,12 +172,29 @@ fn ins_1_parcel_is_inspected_once() {
 #[test]
 fn ins_2_side_of_600_mm_lowers_basic_to_quantity() {
     let policy = jp();
-    let under = record(&policy, &received(&policy, 5_000, 599, 400, 300), report(Some(InspectionLevel::Basic), &[2]));
-    assert_eq!((under.level_applied, under.large_item), (InspectionLevel::Basic, None));
-    let at = record(&policy, &received(&policy, 5_000, 400, 600, 300), report(Some(InspectionLevel::Basic), &[2]));
+    let under = record(
+        &policy,
+        &received(&policy, 5_000, 599, 400, 300),
+        report(Some(InspectionLevel::Basic), &[2]),
+    );
+    assert_eq!(
+        (under.level_applied, under.large_item),
+        (InspectionLevel::Basic, None)
+    );
+    let at = record(
+        &policy,
+        &received(&policy, 5_000, 400, 600, 300),
+        report(Some(InspectionLevel::Basic), &[2]),
+    );
     assert_eq!(at.level_planned, InspectionLevel::Basic);
     assert_eq!(at.level_applied, InspectionLevel::Quantity);
-    assert_eq!(at.large_item, Some(LargeItem { longest_side_mm: 600, weight_g: 5_000 }));
+    assert_eq!(
+        at.large_item,
+        Some(LargeItem {
+            longest_side_mm: 600,
+            weight_g: 5_000
+        })
+    );
 }
 
 // rule INS-2: 29,999 g keeps a detailed inspection; 30,000 g gets quantity only, and is not charged
@@ -148,13 +202,28 @@ fn ins_2_side_of_600_mm_lowers_basic_to_quantity() {
 #[test]
 fn ins_2_weight_of_30_kg_lowers_detailed_to_quantity() {
     for policy in [jp(), cn()] {
-        let under =
-            record(&policy, &received(&policy, 29_999, 500, 400, 300), report(Some(InspectionLevel::Detailed), &[2]));
-        assert_eq!((under.level_applied, under.large_item), (InspectionLevel::Detailed, None));
-        let at =
-            record(&policy, &received(&policy, 30_000, 500, 400, 300), report(Some(InspectionLevel::Detailed), &[2]));
+        let under = record(
+            &policy,
+            &received(&policy, 29_999, 500, 400, 300),
+            report(Some(InspectionLevel::Detailed), &[2]),
+        );
+        assert_eq!(
+            (under.level_applied, under.large_item),
+            (InspectionLevel::Detailed, None)
+        );
+        let at = record(
+            &policy,
+            &received(&policy, 30_000, 500, 400, 300),
+            report(Some(InspectionLevel::Detailed), &[2]),
+        );
         assert_eq!(at.level_applied, InspectionLevel::Quantity);
-        assert_eq!(at.large_item, Some(LargeItem { longest_side_mm: 500, weight_g: 30_000 }));
+        assert_eq!(
+            at.large_item,
+            Some(LargeItem {
+                longest_side_mm: 500,
+                weight_g: 30_000
+            })
+        );
         assert_eq!(at.detailed_inspection_fee, None);
     }
 }
@@ -163,14 +232,24 @@ fn ins_2_weight_of_30_kg_lowers_detailed_to_quantity() {
 #[test]
 fn ins_2_quantity_plan_of_large_item_is_unchanged() {
     let policy = jp();
-    let r = record(&policy, &received(&policy, 31_000, 700, 400, 300), report(None, &[1]));
-    assert_eq!((r.level_applied, r.large_item), (InspectionLevel::Quantity, None));
+    let r = record(
+        &policy,
+        &received(&policy, 31_000, 700, 400, 300),
+        report(None, &[1]),
+    );
+    assert_eq!(
+        (r.level_applied, r.large_item),
+        (InspectionLevel::Quantity, None)
+    );
 }
 
 // ---- INS-3
 
 fn with_findings(findings: Vec<Finding>) -> InspectionReport {
-    InspectionReport { findings, ..report(Some(InspectionLevel::Basic), &[4]) }
+    InspectionReport {
+        findings,
+        ..report(Some(InspectionLevel::Basic), &[4])
+    }
 }
 
 // rule INS-3: under cn-agency a defect costs 30 CNY per item, recorded with the findings.
@@ -181,11 +260,19 @@ fn ins_3_defect_fee_is_30_cny_per_item_cn_agency() {
         finding(FindingKind::Damage, 2, &["photo-1.jpg", "photo-2.jpg"]),
         finding(FindingKind::Dirt, 1, &["photo-3.jpg"]),
     ];
-    let r = record(&policy, &received(&policy, 1_200, 300, 200, 100), with_findings(findings.clone()));
+    let r = record(
+        &policy,
+        &received(&policy, 1_200, 300, 200, 100),
+        with_findings(findings.clone()),
+    );
     assert_eq!(r.findings, findings);
     assert_eq!(r.defect_items, 3);
     assert_eq!(r.defect_fee, Some(Money::cny(dec!(90))));
-    let clean = record(&policy, &received(&policy, 1_200, 300, 200, 100), with_findings(vec![]));
+    let clean = record(
+        &policy,
+        &received(&policy, 1_200, 300, 200, 100),
+        with_findings(vec![]),
+    );
     assert_eq!((clean.defect_items, clean.defect_fee), (0, None));
 }
 
@@ -194,7 +281,11 @@ fn ins_3_defect_fee_is_30_cny_per_item_cn_agency() {
 fn ins_3_findings_without_fee_jp_forwarding() {
     let policy = jp();
     let findings = vec![finding(FindingKind::ShortQuantity, 1, &["count-sheet.pdf"])];
-    let r = record(&policy, &received(&policy, 1_200, 300, 200, 100), with_findings(findings));
+    let r = record(
+        &policy,
+        &received(&policy, 1_200, 300, 200, 100),
+        with_findings(findings),
+    );
     assert_eq!((r.defect_items, r.defect_fee), (1, None));
 }
 
@@ -208,14 +299,22 @@ fn ins_3_finding_needs_evidence_and_items() {
         finding(FindingKind::Damage, 1, &[]),
     ];
     assert_refused(
-        decide(&policy, &given, on(day(), ParcelCommand::Inspect(with_findings(no_evidence)))),
+        decide(
+            &policy,
+            &given,
+            on(day(), ParcelCommand::Inspect(with_findings(no_evidence))),
+        ),
         ParcelError::FindingIncomplete { index: 2 },
         "inspection.finding_incomplete",
         Some(Rule::Ins3),
     );
     let no_items = vec![finding(FindingKind::Damage, 0, &["photo.jpg"])];
     assert_refused(
-        decide(&policy, &given, on(day(), ParcelCommand::Inspect(with_findings(no_items)))),
+        decide(
+            &policy,
+            &given,
+            on(day(), ParcelCommand::Inspect(with_findings(no_items))),
+        ),
         ParcelError::FindingIncomplete { index: 1 },
         "inspection.finding_incomplete",
         Some(Rule::Ins3),
@@ -229,7 +328,10 @@ fn quarantined(policy: &Policy) -> Vec<ParcelEvent> {
     r.observed_categories = vec!["apparel".into(), "aerosol".into(), "aerosol".into()];
     history(
         policy,
-        vec![on(day(), ParcelCommand::Arrive(arrival())), on(day(), ParcelCommand::Inspect(r))],
+        vec![
+            on(day(), ParcelCommand::Arrive(arrival())),
+            on(day(), ParcelCommand::Inspect(r)),
+        ],
     )
 }
 
@@ -273,9 +375,16 @@ fn ins_4_quarantined_parcel_is_only_disposed_or_returned() {
     let refused = [
         store(),
         ParcelCommand::RequestPacking { member: verified() },
-        ParcelCommand::ReserveForConsolidation { shipment_id: shipment("s-1"), member: verified() },
-        ParcelCommand::MarkDisposable { earliest_waiting_arrival: None },
-        ParcelCommand::Dispose { cause: DisposalCause::PastMaxStorage },
+        ParcelCommand::ReserveForConsolidation {
+            shipment_id: shipment("s-1"),
+            member: verified(),
+        },
+        ParcelCommand::MarkDisposable {
+            earliest_waiting_arrival: None,
+        },
+        ParcelCommand::Dispose {
+            cause: DisposalCause::PastMaxStorage,
+        },
     ];
     for command in refused {
         assert_refused(
@@ -287,17 +396,29 @@ fn ins_4_quarantined_parcel_is_only_disposed_or_returned() {
     }
     framework(policy.clone())
         .given(given.clone())
-        .when(on(day(), ParcelCommand::Dispose { cause: DisposalCause::Prohibited }))
+        .when(on(
+            day(),
+            ParcelCommand::Dispose {
+                cause: DisposalCause::Prohibited,
+            },
+        ))
         .then_expect_events(vec![ParcelEvent::Disposed {
             member_id: Some(member_id()),
-            cause: DisposedBecause::Prohibited { categories: vec!["aerosol".into()] },
+            cause: DisposedBecause::Prohibited {
+                categories: vec!["aerosol".into()],
+            },
             fee: Money::jpy(500),
             rule: Rule::Ins4,
             policy: policy.version(),
         }]);
     framework(policy)
         .given(given)
-        .when(on(day(), ParcelCommand::Return { note: "back to sender".into() }))
+        .when(on(
+            day(),
+            ParcelCommand::Return {
+                note: "back to sender".into(),
+            },
+        ))
         .then_expect_events(vec![ParcelEvent::Returned {
             from: ReturnedFrom::Quarantined,
             returned_on: day(),

@@ -10,11 +10,15 @@ use domain::parcel::{
     CollectKind, CollectOnDelivery, DeclarationSource, DoorRefusal, ParcelCommand, ParcelError,
     ParcelEvent, ParcelStatus, ReturnedFrom,
 };
-use domain::{Rule, Policy};
+use domain::{Policy, Rule};
 use parcel_support::*;
 use rust_decimal_macros::dec;
 
-fn arrived_event(policy: &Policy, delivered: chrono::NaiveDate, received: chrono::NaiveDate) -> ParcelEvent {
+fn arrived_event(
+    policy: &Policy,
+    delivered: chrono::NaiveDate,
+    received: chrono::NaiveDate,
+) -> ParcelEvent {
     ParcelEvent::Arrived {
         parcel_id: parcel_id(),
         suite_code: Some(suite()),
@@ -43,10 +47,16 @@ fn par_3_arrival_records_measurements_and_same_day_notice() {
         .then_expect_events(vec![arrived_event(&policy, fri, fri)]);
     let parcel = state(&stored_on(&policy, fri));
     let receipt = parcel.receipt().unwrap();
-    assert_eq!((receipt.weight, receipt.dimensions), (weight(1_200), dims(300, 200, 100)));
+    assert_eq!(
+        (receipt.weight, receipt.dimensions),
+        (weight(1_200), dims(300, 200, 100))
+    );
     // Billing reads the warehouse's measurements (through the facts handed to the shipment).
     let facts = parcel.facts().unwrap();
-    assert_eq!((facts.weight, facts.dimensions), (weight(1_200), dims(300, 200, 100)));
+    assert_eq!(
+        (facts.weight, facts.dimensions),
+        (weight(1_200), dims(300, 200, 100))
+    );
 }
 
 // rule TIM-2: delivered on a Saturday before a Monday holiday, received (and notified) on Tuesday.
@@ -85,10 +95,19 @@ fn par_1_unknown_suite_code_is_received_unidentified() {
     unknown.member = None;
     let events = decide(&policy, &[], on(day, ParcelCommand::Arrive(unknown))).unwrap();
     assert_eq!(events.len(), 1);
-    let ParcelEvent::Arrived { member_id, notify_by, suite_code, .. } = &events[0] else {
+    let ParcelEvent::Arrived {
+        member_id,
+        notify_by,
+        suite_code,
+        ..
+    } = &events[0]
+    else {
         panic!("expected an arrival, got {events:?}")
     };
-    assert_eq!((member_id, notify_by, suite_code), (&None, &None, &Some(suite())));
+    assert_eq!(
+        (member_id, notify_by, suite_code),
+        (&None, &None, &Some(suite()))
+    );
     assert_eq!(state(&events).status(), &ParcelStatus::Unidentified);
 }
 
@@ -99,7 +118,12 @@ fn par_1_missing_suite_code_is_received_unidentified() {
     let mut blank = arrival();
     blank.member = None;
     blank.suite_code = None;
-    let events = decide(&policy, &[], on(d(2026, 11, 20), ParcelCommand::Arrive(blank))).unwrap();
+    let events = decide(
+        &policy,
+        &[],
+        on(d(2026, 11, 20), ParcelCommand::Arrive(blank)),
+    )
+    .unwrap();
     assert_eq!(state(&events).status(), &ParcelStatus::Unidentified);
     assert_eq!(state(&events).member_id(), None);
 }
@@ -107,7 +131,10 @@ fn par_1_missing_suite_code_is_received_unidentified() {
 fn unidentified(policy: &Policy) -> Vec<ParcelEvent> {
     let mut unknown = arrival();
     unknown.member = None;
-    history(policy, vec![on(d(2026, 11, 20), ParcelCommand::Arrive(unknown))])
+    history(
+        policy,
+        vec![on(d(2026, 11, 20), ParcelCommand::Arrive(unknown))],
+    )
 }
 
 // rule PAR-1: an unidentified parcel is attached to its member later, who is notified that business day.
@@ -117,7 +144,10 @@ fn par_1_unidentified_parcel_is_attached_later() {
     let given = unidentified(&policy);
     framework(policy.clone())
         .given(given.clone())
-        .when(on(d(2026, 11, 21), ParcelCommand::AttachToMember { member: verified() }))
+        .when(on(
+            d(2026, 11, 21),
+            ParcelCommand::AttachToMember { member: verified() },
+        ))
         .then_expect_events(vec![ParcelEvent::AttachedToMember {
             member_id: member_id(),
             attached_on: d(2026, 11, 21),
@@ -127,8 +157,15 @@ fn par_1_unidentified_parcel_is_attached_later() {
         }]);
     let mut events = given;
     events.extend(
-        decide(&policy, &events, on(d(2026, 11, 24), ParcelCommand::AttachToMember { member: verified() }))
-            .unwrap(),
+        decide(
+            &policy,
+            &events,
+            on(
+                d(2026, 11, 24),
+                ParcelCommand::AttachToMember { member: verified() },
+            ),
+        )
+        .unwrap(),
     );
     assert_eq!(state(&events).status(), &ParcelStatus::Received);
 }
@@ -140,7 +177,12 @@ fn par_1_unidentified_parcel_is_returned_or_waits() {
     let given = unidentified(&policy);
     framework(policy.clone())
         .given(given.clone())
-        .when(on(d(2026, 12, 1), ParcelCommand::Return { note: "no member found".into() }))
+        .when(on(
+            d(2026, 12, 1),
+            ParcelCommand::Return {
+                note: "no member found".into(),
+            },
+        ))
         .then_expect_events(vec![ParcelEvent::Returned {
             from: ReturnedFrom::Unidentified,
             returned_on: d(2026, 12, 1),
@@ -148,7 +190,10 @@ fn par_1_unidentified_parcel_is_returned_or_waits() {
         }]);
     assert_refused(
         decide(&policy, &given, on(d(2026, 11, 20), inspect_quantity(1))),
-        ParcelError::InvalidState { command: "inspect", status: "unidentified" },
+        ParcelError::InvalidState {
+            command: "inspect",
+            status: "unidentified",
+        },
         "parcel.invalid_state",
         None,
     );
@@ -159,7 +204,10 @@ fn par_1_unidentified_parcel_is_returned_or_waits() {
 fn cod(kind: CollectKind, yen: i64, shop: &str) -> domain::parcel::Arrival {
     let mut a = arrival();
     a.shop = Some(shop.into());
-    a.collect_on_delivery = Some(CollectOnDelivery { kind, amount: Money::jpy(yen) });
+    a.collect_on_delivery = Some(CollectOnDelivery {
+        kind,
+        amount: Money::jpy(yen),
+    });
     a
 }
 
@@ -192,12 +240,19 @@ fn par_2_carriage_forward_from_unapproved_shop_is_refused_jp() {
     let events = decide(
         &policy,
         &[],
-        on(d(2026, 11, 20), ParcelCommand::Arrive(cod(CollectKind::CarriageForward, 900, "some-shop"))),
+        on(
+            d(2026, 11, 20),
+            ParcelCommand::Arrive(cod(CollectKind::CarriageForward, 900, "some-shop")),
+        ),
     )
     .unwrap();
     assert!(matches!(
         events.as_slice(),
-        [ParcelEvent::Refused { reason: DoorRefusal::ShopNotApproved, rule: Rule::Par2, .. }]
+        [ParcelEvent::Refused {
+            reason: DoorRefusal::ShopNotApproved,
+            rule: Rule::Par2,
+            ..
+        }]
     ));
     assert_eq!(state(&events).status(), &ParcelStatus::Refused);
 }
@@ -211,7 +266,10 @@ fn par_2_proxy_payment_charges_amount_plus_ten_percent_half_up_jp() {
     for (amount, surcharge) in [(1_005, 101), (1_004, 100), (3_000, 300)] {
         let a = cod(CollectKind::CashOnDelivery, amount, "shop-approved-1");
         let events = decide(&policy, &[], on(day, ParcelCommand::Arrive(a))).unwrap();
-        assert!(matches!(events[0], ParcelEvent::Arrived { .. }), "{events:?}");
+        assert!(
+            matches!(events[0], ParcelEvent::Arrived { .. }),
+            "{events:?}"
+        );
         assert_eq!(
             events[1],
             ParcelEvent::ProxyPaymentCharged {
@@ -237,7 +295,10 @@ fn par_2_proxy_payment_needs_a_member_to_charge() {
     let events = decide(&jp(), &[], on(d(2026, 11, 20), ParcelCommand::Arrive(a))).unwrap();
     assert!(matches!(
         events.as_slice(),
-        [ParcelEvent::Refused { reason: DoorRefusal::MemberUnknown, .. }]
+        [ParcelEvent::Refused {
+            reason: DoorRefusal::MemberUnknown,
+            ..
+        }]
     ));
 }
 
@@ -255,7 +316,10 @@ fn expect_cmd(shop: &str) -> ParcelCommand {
 #[test]
 fn par_2_expected_parcel_is_charged_to_the_announcing_member() {
     let policy = jp();
-    let given = history(&policy, vec![on(d(2026, 9, 1), expect_cmd("shop-approved-1"))]);
+    let given = history(
+        &policy,
+        vec![on(d(2026, 9, 1), expect_cmd("shop-approved-1"))],
+    );
     assert_eq!(
         given,
         vec![ParcelEvent::Expected {
@@ -270,8 +334,16 @@ fn par_2_expected_parcel_is_charged_to_the_announcing_member() {
     let mut a = arrival();
     a.member = None;
     a.suite_code = None;
-    a.collect_on_delivery = Some(CollectOnDelivery { kind: CollectKind::CashOnDelivery, amount: Money::jpy(2_000) });
-    let events = decide(&policy, &given, on(d(2026, 9, 10), ParcelCommand::Arrive(a))).unwrap();
+    a.collect_on_delivery = Some(CollectOnDelivery {
+        kind: CollectKind::CashOnDelivery,
+        amount: Money::jpy(2_000),
+    });
+    let events = decide(
+        &policy,
+        &given,
+        on(d(2026, 9, 10), ParcelCommand::Arrive(a)),
+    )
+    .unwrap();
     assert!(matches!(
         &events[..],
         [ParcelEvent::Arrived { member_id: Some(m), .. }, ParcelEvent::ProxyPaymentCharged { charge, .. }]
@@ -290,7 +362,9 @@ fn par_2_expectation_needs_proxy_policy_and_approved_shop() {
     );
     assert_refused(
         decide(&jp(), &[], on(d(2026, 9, 1), expect_cmd("another-shop"))),
-        ParcelError::ShopNotApproved { shop: "another-shop".into() },
+        ParcelError::ShopNotApproved {
+            shop: "another-shop".into(),
+        },
         "intake.shop_not_approved",
         Some(Rule::Par2),
     );
@@ -300,11 +374,20 @@ fn par_2_expectation_needs_proxy_policy_and_approved_shop() {
 #[test]
 fn par_2_expected_parcel_is_cancelled_after_45_days_not_before() {
     let policy = jp();
-    let given = history(&policy, vec![on(d(2026, 9, 1), expect_cmd("shop-approved-1"))]);
+    let given = history(
+        &policy,
+        vec![on(d(2026, 9, 1), expect_cmd("shop-approved-1"))],
+    );
     // 1 Sep + 45 days = 16 Oct: still within the window.
     assert_refused(
-        decide(&policy, &given, on(d(2026, 10, 16), ParcelCommand::CancelExpected)),
-        ParcelError::TooEarlyToCancel { cancellable_from: d(2026, 10, 17) },
+        decide(
+            &policy,
+            &given,
+            on(d(2026, 10, 16), ParcelCommand::CancelExpected),
+        ),
+        ParcelError::TooEarlyToCancel {
+            cancellable_from: d(2026, 10, 17),
+        },
         "intake.too_early_to_cancel",
         Some(Rule::Par2),
     );
@@ -334,12 +417,18 @@ fn par_2_cancelled_proxy_parcel_arriving_with_cod_is_refused() {
     let events = decide(
         &policy,
         &given,
-        on(d(2026, 10, 21), ParcelCommand::Arrive(cod(CollectKind::CashOnDelivery, 1_000, "shop-approved-1"))),
+        on(
+            d(2026, 10, 21),
+            ParcelCommand::Arrive(cod(CollectKind::CashOnDelivery, 1_000, "shop-approved-1")),
+        ),
     )
     .unwrap();
     assert!(matches!(
         events.as_slice(),
-        [ParcelEvent::Refused { reason: DoorRefusal::ProxyPaymentCancelled, .. }]
+        [ParcelEvent::Refused {
+            reason: DoorRefusal::ProxyPaymentCancelled,
+            ..
+        }]
     ));
 }
 
@@ -360,17 +449,34 @@ fn par_4_packing_request_refused_until_declaration_confirmed() {
         ],
     );
     assert_refused(
-        decide(&policy, &unconfirmed, on(day, ParcelCommand::RequestPacking { member: verified() })),
+        decide(
+            &policy,
+            &unconfirmed,
+            on(day, ParcelCommand::RequestPacking { member: verified() }),
+        ),
         ParcelError::DeclarationNotConfirmed,
         "declaration.not_confirmed",
         Some(Rule::Par4),
     );
     let mut confirmed = unconfirmed.clone();
-    confirmed.extend(decide(&policy, &unconfirmed, on(day, ParcelCommand::ConfirmDeclaration)).unwrap());
+    confirmed.extend(
+        decide(
+            &policy,
+            &unconfirmed,
+            on(day, ParcelCommand::ConfirmDeclaration),
+        )
+        .unwrap(),
+    );
     framework(policy)
         .given(confirmed)
-        .when(on(day, ParcelCommand::RequestPacking { member: verified() }))
-        .then_expect_events(vec![ParcelEvent::PackingRequested { member_id: member_id(), auto_pack: false }]);
+        .when(on(
+            day,
+            ParcelCommand::RequestPacking { member: verified() },
+        ))
+        .then_expect_events(vec![ParcelEvent::PackingRequested {
+            member_id: member_id(),
+            auto_pack: false,
+        }]);
 }
 
 // rule PAR-4: a new declaration must be confirmed again; confirming twice records nothing new.
@@ -379,11 +485,18 @@ fn par_4_redeclaring_needs_a_new_confirmation() {
     let policy = jp();
     let day = d(2026, 11, 20);
     let mut events = stored_on(&policy, day);
-    assert_eq!(decide(&policy, &events, on(day, ParcelCommand::ConfirmDeclaration)).unwrap(), vec![]);
+    assert_eq!(
+        decide(&policy, &events, on(day, ParcelCommand::ConfirmDeclaration)).unwrap(),
+        vec![]
+    );
     events.extend(decide(&policy, &events, on(day, declare(3))).unwrap());
     assert!(state(&events).facts().is_none());
     assert_refused(
-        decide(&policy, &events, on(day, ParcelCommand::RequestPacking { member: verified() })),
+        decide(
+            &policy,
+            &events,
+            on(day, ParcelCommand::RequestPacking { member: verified() }),
+        ),
         ParcelError::DeclarationNotConfirmed,
         "declaration.not_confirmed",
         Some(Rule::Par4),
@@ -408,25 +521,48 @@ fn par_4_declaration_is_complete() {
         Some(Rule::Par4),
     );
     assert_refused(
-        decide(&policy, &received, on(day, declare_with(items(Money::jpy(100), 1), "  "))),
+        decide(
+            &policy,
+            &received,
+            on(day, declare_with(items(Money::jpy(100), 1), "  ")),
+        ),
         ParcelError::SenderMissing,
         "declaration.sender_missing",
         Some(Rule::Par4),
     );
     assert_refused(
-        decide(&policy, &received, on(day, declare_with(items(Money::jpy(100), 0), "Shop"))),
+        decide(
+            &policy,
+            &received,
+            on(day, declare_with(items(Money::jpy(100), 0), "Shop")),
+        ),
         ParcelError::ZeroQuantity { line: 1 },
         "declaration.zero_quantity",
         Some(Rule::Par4),
     );
     assert_refused(
-        decide(&policy, &received, on(day, ParcelCommand::ConfirmDeclaration)),
+        decide(
+            &policy,
+            &received,
+            on(day, ParcelCommand::ConfirmDeclaration),
+        ),
         ParcelError::NoDeclaration,
         "declaration.missing",
         Some(Rule::Par4),
     );
-    let ok = decide(&policy, &received, on(day, declare_with(items(Money::jpy(100), 2), "Shop"))).unwrap();
-    assert!(matches!(&ok[..], [ParcelEvent::ContentsDeclared { source: DeclarationSource::ShopListing, .. }]));
+    let ok = decide(
+        &policy,
+        &received,
+        on(day, declare_with(items(Money::jpy(100), 2), "Shop")),
+    )
+    .unwrap();
+    assert!(matches!(
+        &ok[..],
+        [ParcelEvent::ContentsDeclared {
+            source: DeclarationSource::ShopListing,
+            ..
+        }]
+    ));
 }
 
 // ---- MEM-6 on arrival
@@ -439,8 +575,20 @@ fn mem_6_auto_pack_requests_packing_on_arrival() {
     let mut a = arrival();
     a.member = Some(auto_packer());
     let events = decide(&policy, &[], on(day, ParcelCommand::Arrive(a))).unwrap();
-    assert!(matches!(&events[0], ParcelEvent::Arrived { auto_pack: true, .. }));
-    assert_eq!(events[1], ParcelEvent::PackingRequested { member_id: member_id(), auto_pack: true });
+    assert!(matches!(
+        &events[0],
+        ParcelEvent::Arrived {
+            auto_pack: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        events[1],
+        ParcelEvent::PackingRequested {
+            member_id: member_id(),
+            auto_pack: true
+        }
+    );
     assert_eq!(events.len(), 2);
     assert_eq!(state(&events).status(), &ParcelStatus::PackingRequested);
     assert!(state(&events).auto_pack());
@@ -449,8 +597,15 @@ fn mem_6_auto_pack_requests_packing_on_arrival() {
 // rule MEM-6: without Auto Pack no request is made on arrival.
 #[test]
 fn mem_6_no_auto_pack_no_request() {
-    let events = decide(&jp(), &[], on(d(2026, 11, 20), ParcelCommand::Arrive(arrival()))).unwrap();
-    assert!(!events.iter().any(|e| matches!(e, ParcelEvent::PackingRequested { .. })));
+    let events = decide(
+        &jp(),
+        &[],
+        on(d(2026, 11, 20), ParcelCommand::Arrive(arrival())),
+    )
+    .unwrap();
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, ParcelEvent::PackingRequested { .. })));
 }
 
 // rule MEM-6: an unverified member's Auto Pack makes no request (MEM-2), but the parcel stays
@@ -461,7 +616,13 @@ fn mem_6_auto_pack_waits_for_a_member_who_may_request() {
     a.member = Some(standing(StandingStatus::Unverified, true));
     let events = decide(&jp(), &[], on(d(2026, 11, 20), ParcelCommand::Arrive(a))).unwrap();
     assert_eq!(events.len(), 1);
-    assert!(matches!(&events[0], ParcelEvent::Arrived { auto_pack: true, .. }));
+    assert!(matches!(
+        &events[0],
+        ParcelEvent::Arrived {
+            auto_pack: true,
+            ..
+        }
+    ));
 }
 
 // rule MEM-6: Auto Pack applies when an unidentified parcel is attached.
@@ -469,9 +630,24 @@ fn mem_6_auto_pack_waits_for_a_member_who_may_request() {
 fn mem_6_auto_pack_applies_on_attachment() {
     let policy = jp();
     let given = unidentified(&policy);
-    let events =
-        decide(&policy, &given, on(d(2026, 11, 24), ParcelCommand::AttachToMember { member: auto_packer() })).unwrap();
-    assert_eq!(events[1], ParcelEvent::PackingRequested { member_id: member_id(), auto_pack: true });
+    let events = decide(
+        &policy,
+        &given,
+        on(
+            d(2026, 11, 24),
+            ParcelCommand::AttachToMember {
+                member: auto_packer(),
+            },
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        events[1],
+        ParcelEvent::PackingRequested {
+            member_id: member_id(),
+            auto_pack: true
+        }
+    );
 }
 
 // rule MEM-6: an auto-packed parcel is inspected, then packed once its declaration is confirmed (PAR-4).
@@ -481,7 +657,9 @@ fn mem_6_auto_packed_parcel_is_packed_after_inspection_and_confirmation() {
     let day = d(2026, 11, 20);
     let mut a = arrival();
     a.member = Some(auto_packer());
-    let pack = || ParcelCommand::Pack { shipment_id: shipment("s-auto") };
+    let pack = || ParcelCommand::Pack {
+        shipment_id: shipment("s-auto"),
+    };
     let mut events = history(&policy, vec![on(day, ParcelCommand::Arrive(a))]);
     assert_refused(
         decide(&policy, &events, on(day, pack())),
@@ -504,5 +682,31 @@ fn mem_6_auto_packed_parcel_is_packed_after_inspection_and_confirmation() {
     framework(policy)
         .given(events)
         .when(on(day, pack()))
-        .then_expect_events(vec![ParcelEvent::Packed { shipment_id: shipment("s-auto"), packed_on: day }]);
+        .then_expect_events(vec![ParcelEvent::Packed {
+            shipment_id: shipment("s-auto"),
+            packed_on: day,
+        }]);
+}
+
+// Commands arrive as JSON from the API: unknown fields are refused, not ignored.
+#[test]
+fn parcel_commands_deserialize_strictly() {
+    let ok = r#"{"store": {"location": "A-01", "earliest_waiting_arrival": "2026-11-02"}}"#;
+    let command: ParcelCommand = serde_json::from_str(ok).unwrap();
+    assert_eq!(
+        command,
+        ParcelCommand::Store {
+            location: "A-01".into(),
+            earliest_waiting_arrival: Some(d(2026, 11, 2))
+        }
+    );
+    let typo = r#"{"store": {"location": "A-01", "earliest_waiting_arival": "2026-11-02"}}"#;
+    assert!(serde_json::from_str::<ParcelCommand>(typo).is_err());
+    let arrive = serde_json::to_string(&ParcelCommand::Arrive(arrival())).unwrap();
+    assert_eq!(
+        serde_json::from_str::<ParcelCommand>(&arrive).unwrap(),
+        ParcelCommand::Arrive(arrival())
+    );
+    let extra = arrive.replacen("\"parcel_id\"", "\"colour\":\"red\",\"parcel_id\"", 1);
+    assert!(serde_json::from_str::<ParcelCommand>(&extra).is_err());
 }

@@ -21,11 +21,15 @@ use proptest::prelude::*;
 use rust_decimal_macros::dec;
 
 fn mark(earliest: Option<NaiveDate>) -> ParcelCommand {
-    ParcelCommand::MarkDisposable { earliest_waiting_arrival: earliest }
+    ParcelCommand::MarkDisposable {
+        earliest_waiting_arrival: earliest,
+    }
 }
 
 fn notice() -> ParcelCommand {
-    ParcelCommand::SendStorageNotice { earliest_waiting_arrival: None }
+    ParcelCommand::SendStorageNotice {
+        earliest_waiting_arrival: None,
+    }
 }
 
 // ---- STO-1
@@ -50,7 +54,9 @@ fn sto_1_first_waiting_arrival_anchors_later_parcels_jp() {
     // Without an earlier waiting parcel its own arrival anchors the clock.
     assert_refused(
         decide(&policy, &given, on(d(2026, 11, 23), mark(None))),
-        ParcelError::LimitNotReached { last_free_day: d(2026, 11, 30) },
+        ParcelError::LimitNotReached {
+            last_free_day: d(2026, 11, 30),
+        },
         "storage.limit_not_reached",
         Some(Rule::Sto2),
     );
@@ -62,12 +68,23 @@ fn sto_1_per_parcel_anchor_ignores_earlier_parcels_cn() {
     let policy = cn();
     let given = stored_on(&policy, d(2026, 11, 10));
     assert_refused(
-        decide(&policy, &given, on(d(2026, 12, 10), mark(Some(d(2026, 11, 2))))),
-        ParcelError::LimitNotReached { last_free_day: d(2026, 12, 10) },
+        decide(
+            &policy,
+            &given,
+            on(d(2026, 12, 10), mark(Some(d(2026, 11, 2)))),
+        ),
+        ParcelError::LimitNotReached {
+            last_free_day: d(2026, 12, 10),
+        },
         "storage.limit_not_reached",
         Some(Rule::Sto2),
     );
-    let events = decide(&policy, &given, on(d(2026, 12, 11), mark(Some(d(2026, 11, 2))))).unwrap();
+    let events = decide(
+        &policy,
+        &given,
+        on(d(2026, 12, 11), mark(Some(d(2026, 11, 2)))),
+    )
+    .unwrap();
     assert!(matches!(
         &events[..],
         [ParcelEvent::MarkedDisposable { anchor_rule: StorageAnchor::PerParcel, anchor, .. }] if *anchor == d(2026, 11, 10)
@@ -78,10 +95,30 @@ fn sto_1_per_parcel_anchor_ignores_earlier_parcels_cn() {
 #[test]
 fn sto_1_anchor_is_never_later_than_own_arrival() {
     let own = d(2026, 11, 10);
-    assert_eq!(storage_anchor(own, Some(d(2026, 11, 12)), StorageAnchor::FirstWaitingArrival), own);
-    assert_eq!(storage_anchor(own, Some(d(2026, 11, 2)), StorageAnchor::FirstWaitingArrival), d(2026, 11, 2));
-    assert_eq!(storage_anchor(own, Some(d(2026, 11, 2)), StorageAnchor::PerParcel), own);
-    assert_eq!(storage_anchor(own, None, StorageAnchor::FirstWaitingArrival), own);
+    assert_eq!(
+        storage_anchor(
+            own,
+            Some(d(2026, 11, 12)),
+            StorageAnchor::FirstWaitingArrival
+        ),
+        own
+    );
+    assert_eq!(
+        storage_anchor(
+            own,
+            Some(d(2026, 11, 2)),
+            StorageAnchor::FirstWaitingArrival
+        ),
+        d(2026, 11, 2)
+    );
+    assert_eq!(
+        storage_anchor(own, Some(d(2026, 11, 2)), StorageAnchor::PerParcel),
+        own
+    );
+    assert_eq!(
+        storage_anchor(own, None, StorageAnchor::FirstWaitingArrival),
+        own
+    );
 }
 
 // ---- STO-2
@@ -93,12 +130,16 @@ fn sto_2_day_21_is_free_day_22_is_disposable_jp() {
     let given = stored_on(&policy, d(2026, 11, 2));
     assert_refused(
         decide(&policy, &given, on(d(2026, 11, 22), mark(None))),
-        ParcelError::LimitNotReached { last_free_day: d(2026, 11, 22) },
+        ParcelError::LimitNotReached {
+            last_free_day: d(2026, 11, 22),
+        },
         "storage.limit_not_reached",
         Some(Rule::Sto2),
     );
     let events = decide(&policy, &given, on(d(2026, 11, 23), mark(None))).unwrap();
-    assert!(matches!(&events[..], [ParcelEvent::MarkedDisposable { last_free_day, .. }] if *last_free_day == d(2026, 11, 22)));
+    assert!(
+        matches!(&events[..], [ParcelEvent::MarkedDisposable { last_free_day, .. }] if *last_free_day == d(2026, 11, 22))
+    );
     let mut all = given;
     all.extend(events);
     assert_refused(
@@ -116,7 +157,9 @@ fn sto_2_one_calendar_month_from_jan_31_cn() {
     let given = stored_on(&policy, d(2026, 1, 31));
     assert_refused(
         decide(&policy, &given, on(d(2026, 2, 28), mark(None))),
-        ParcelError::LimitNotReached { last_free_day: d(2026, 2, 28) },
+        ParcelError::LimitNotReached {
+            last_free_day: d(2026, 2, 28),
+        },
         "storage.limit_not_reached",
         Some(Rule::Sto2),
     );
@@ -130,7 +173,9 @@ fn sto_2_disposal_needs_the_recorded_decision() {
     for (policy, fee) in [(jp(), Money::jpy(500)), (cn(), Money::cny(dec!(5)))] {
         let received = d(2026, 3, 2);
         let given = stored_on(&policy, received);
-        let dispose = || ParcelCommand::Dispose { cause: DisposalCause::PastMaxStorage };
+        let dispose = || ParcelCommand::Dispose {
+            cause: DisposalCause::PastMaxStorage,
+        };
         assert_refused(
             decide(&policy, &given, on(d(2026, 6, 1), dispose())),
             ParcelError::NotDisposable,
@@ -145,7 +190,10 @@ fn sto_2_disposal_needs_the_recorded_decision() {
             .when(on(d(2026, 6, 2), dispose()))
             .then_expect_events(vec![ParcelEvent::Disposed {
                 member_id: Some(member_id()),
-                cause: DisposedBecause::PastMaxStorage { last_free_day, disposable_on: d(2026, 6, 1) },
+                cause: DisposedBecause::PastMaxStorage {
+                    last_free_day,
+                    disposable_on: d(2026, 6, 1),
+                },
                 fee,
                 rule: Rule::Sto2,
                 policy: policy.version(),
@@ -164,7 +212,9 @@ fn sto_2_notices_go_out_before_the_limit() {
     let mut events = stored_on(&policy, d(2026, 11, 2)); // last free day 22 Nov
     assert_refused(
         decide(&policy, &events, on(d(2026, 11, 14), notice())),
-        ParcelError::NoticeNotDue { next_notice_on: Some(d(2026, 11, 15)) },
+        ParcelError::NoticeNotDue {
+            next_notice_on: Some(d(2026, 11, 15)),
+        },
         "storage.notice_not_due",
         Some(Rule::Sto2),
     );
@@ -182,13 +232,17 @@ fn sto_2_notices_go_out_before_the_limit() {
     events.extend(first);
     assert_refused(
         decide(&policy, &events, on(d(2026, 11, 15), notice())),
-        ParcelError::NoticeNotDue { next_notice_on: Some(d(2026, 11, 19)) },
+        ParcelError::NoticeNotDue {
+            next_notice_on: Some(d(2026, 11, 19)),
+        },
         "storage.notice_not_due",
         Some(Rule::Sto2),
     );
     for (day, days_before) in [(d(2026, 11, 19), 3), (d(2026, 11, 21), 1)] {
         let next = sent(&policy, &events, day);
-        assert!(matches!(&next[..], [ParcelEvent::StorageNoticeSent { days_before: b, .. }] if *b == days_before));
+        assert!(
+            matches!(&next[..], [ParcelEvent::StorageNoticeSent { days_before: b, .. }] if *b == days_before)
+        );
         events.extend(next);
     }
     assert!(decide(&policy, &events, on(d(2026, 11, 22), notice())).is_err());
@@ -201,9 +255,15 @@ fn sto_2_missed_notice_is_caught_up() {
     let policy = jp();
     let events = stored_on(&policy, d(2026, 11, 2));
     let late = sent(&policy, &events, d(2026, 11, 17));
-    assert!(matches!(&late[..], [ParcelEvent::StorageNoticeSent { days_before: 7, .. }]));
+    assert!(matches!(
+        &late[..],
+        [ParcelEvent::StorageNoticeSent { days_before: 7, .. }]
+    ));
     let later = sent(&policy, &events, d(2026, 11, 20));
-    assert!(matches!(&later[..], [ParcelEvent::StorageNoticeSent { days_before: 3, .. }]));
+    assert!(matches!(
+        &later[..],
+        [ParcelEvent::StorageNoticeSent { days_before: 3, .. }]
+    ));
 }
 
 // ---- STO-3
@@ -215,7 +275,9 @@ fn big_box(policy: &Policy, received: NaiveDate) -> Vec<ParcelEvent> {
     history(policy, vec![on(received, ParcelCommand::Arrive(a))])
 }
 
-const EXTEND: ParcelCommand = ParcelCommand::ExtendStorage { earliest_waiting_arrival: None };
+const EXTEND: ParcelCommand = ParcelCommand::ExtendStorage {
+    earliest_waiting_arrival: None,
+};
 
 // rule STO-3: cn-agency extended storage: 60 CNY per 50×60×50 cm unit per started month, units
 // rounded up, each month accrued once.
@@ -236,7 +298,15 @@ fn sto_3_extended_storage_accrues_per_unit_and_started_month_once() {
         }]
     );
     events.extend(extended);
-    assert_eq!(decide(&policy, &events, on(d(2026, 2, 28), ParcelCommand::AccrueStorageFee)).unwrap(), vec![]);
+    assert_eq!(
+        decide(
+            &policy,
+            &events,
+            on(d(2026, 2, 28), ParcelCommand::AccrueStorageFee)
+        )
+        .unwrap(),
+        vec![]
+    );
     let accrued = |month, start, end| ParcelEvent::StorageFeeAccrued {
         month,
         period_start: start,
@@ -246,16 +316,32 @@ fn sto_3_extended_storage_accrues_per_unit_and_started_month_once() {
         rule: Rule::Sto3,
         policy: policy.version(),
     };
-    let march = decide(&policy, &events, on(d(2026, 3, 1), ParcelCommand::AccrueStorageFee)).unwrap();
+    let march = decide(
+        &policy,
+        &events,
+        on(d(2026, 3, 1), ParcelCommand::AccrueStorageFee),
+    )
+    .unwrap();
     assert_eq!(march, vec![accrued(1, d(2026, 3, 1), d(2026, 3, 31))]);
     events.extend(march);
     // Never the same month twice.
-    assert_eq!(decide(&policy, &events, on(d(2026, 3, 31), ParcelCommand::AccrueStorageFee)).unwrap(), vec![]);
+    assert_eq!(
+        decide(
+            &policy,
+            &events,
+            on(d(2026, 3, 31), ParcelCommand::AccrueStorageFee)
+        )
+        .unwrap(),
+        vec![]
+    );
     // A missed run catches up, month by month.
     framework(policy.clone())
         .given(events)
         .when(on(d(2026, 5, 1), ParcelCommand::AccrueStorageFee))
-        .then_expect_events(vec![accrued(2, d(2026, 4, 1), d(2026, 4, 30)), accrued(3, d(2026, 5, 1), d(2026, 5, 31))]);
+        .then_expect_events(vec![
+            accrued(2, d(2026, 4, 1), d(2026, 4, 30)),
+            accrued(3, d(2026, 5, 1), d(2026, 5, 31)),
+        ]);
 }
 
 // rule STO-3: extended storage is a cn-agency offer, agreed before the free storage ends; a parcel
@@ -264,7 +350,11 @@ fn sto_3_extended_storage_accrues_per_unit_and_started_month_once() {
 fn sto_3_extension_conditions() {
     let jp_policy = jp();
     assert_refused(
-        decide(&jp_policy, &big_box(&jp_policy, d(2026, 11, 2)), on(d(2026, 11, 5), EXTEND)),
+        decide(
+            &jp_policy,
+            &big_box(&jp_policy, d(2026, 11, 2)),
+            on(d(2026, 11, 5), EXTEND),
+        ),
         ParcelError::ExtensionUnavailable,
         "storage.extension_unavailable",
         Some(Rule::Sto3),
@@ -273,12 +363,18 @@ fn sto_3_extension_conditions() {
     let given = big_box(&policy, d(2026, 1, 31));
     assert_refused(
         decide(&policy, &given, on(d(2026, 3, 1), EXTEND)),
-        ParcelError::ExtensionTooLate { last_free_day: d(2026, 2, 28) },
+        ParcelError::ExtensionTooLate {
+            last_free_day: d(2026, 2, 28),
+        },
         "storage.extension_too_late",
         Some(Rule::Sto3),
     );
     assert_refused(
-        decide(&policy, &given, on(d(2026, 3, 1), ParcelCommand::AccrueStorageFee)),
+        decide(
+            &policy,
+            &given,
+            on(d(2026, 3, 1), ParcelCommand::AccrueStorageFee),
+        ),
         ParcelError::NotExtended,
         "storage.not_extended",
         Some(Rule::Sto3),
@@ -352,7 +448,9 @@ proptest! {
 #[test]
 fn sto_4_storage_status_jp() {
     let policy = jp();
-    let parcel = state(&stored_on(&policy, d(2026, 11, 2))).stored_box().unwrap();
+    let parcel = state(&stored_on(&policy, d(2026, 11, 2)))
+        .stored_box()
+        .unwrap();
     let status = |day| storage_status(&parcel, day, None, &policy);
     assert_eq!(
         status(d(2026, 11, 15)),
@@ -368,11 +466,25 @@ fn sto_4_storage_status_jp() {
         }
     );
     let day_21 = status(d(2026, 11, 22));
-    assert_eq!((day_21.days_stored, day_21.days_left, day_21.disposable), (21, 1, false));
+    assert_eq!(
+        (day_21.days_stored, day_21.days_left, day_21.disposable),
+        (21, 1, false)
+    );
     let day_22 = status(d(2026, 11, 23));
-    assert_eq!((day_22.days_stored, day_22.days_left, day_22.disposable, day_22.next_notice_on), (22, 0, true, None));
+    assert_eq!(
+        (
+            day_22.days_stored,
+            day_22.days_left,
+            day_22.disposable,
+            day_22.next_notice_on
+        ),
+        (22, 0, true, None)
+    );
     // A member's earlier waiting parcel brings the limit forward (STO-1).
-    let later = StoredBox { received_on: d(2026, 11, 10), ..parcel };
+    let later = StoredBox {
+        received_on: d(2026, 11, 10),
+        ..parcel
+    };
     assert!(storage_status(&later, d(2026, 11, 23), Some(d(2026, 11, 2)), &policy).disposable);
     assert!(!storage_status(&later, d(2026, 11, 23), None, &policy).disposable);
 }
@@ -389,7 +501,9 @@ fn sto_4_storage_status_fee_matches_accrued_events_cn() {
     while day <= d(2026, 12, 31) {
         let new = decide(&policy, &events, on(day, ParcelCommand::AccrueStorageFee)).unwrap();
         for e in &new {
-            let ParcelEvent::StorageFeeAccrued { fee, .. } = e else { panic!("{e:?}") };
+            let ParcelEvent::StorageFeeAccrued { fee, .. } = e else {
+                panic!("{e:?}")
+            };
             accrued = accrued.checked_add(*fee).unwrap();
         }
         events.extend(new);
