@@ -1,0 +1,1117 @@
+//! # Parcel: one box received at the warehouse
+//!
+//! Owns a box from the moment it is expected or at the door until it leaves the box
+//! lifecycle: packed into a shipment (the Shipment aggregate takes over), disposed of,
+//! returned, refused or cancelled.
+//!
+//! ```text
+//! Expected ──> Received ──> Inspected ──> Stored ──> PackingRequested ──> Packed(S)
+//!    │  (or Unidentified ─attach─┘)           └──> Reserved(S) ─────────────┘  │
+//!    └> Cancelled             Released back to Stored  <── shipment cancelled ─┘
+//! exits: Refused (door), Quarantined → Disposed | Returned, Held(S) → Disposed
+//! ```
+//!
+//! Rules enforced here: intake PAR-1 (unidentified parcels are queued, never dropped),
+//! PAR-2 (payment on delivery refused, except proxy payment at approved shops: amount + 10 %,
+//! cancelled after 45 days), PAR-3 (measurements, same-business-day notice), PAR-4 (confirmed
+//! declaration before packing), TIM-2 (receiving business day); inspection INS-1 to INS-4;
+//! storage STO-1 to STO-4 (see [`storage`]); the parcel side of CON-3 (one open shipment per
+//! parcel), CON-5 (released to storage), MEM-6 (Auto Pack), PAY-2 (held for non-payment) and
+//! DSP-1 (disposal only for a recorded cause, with its fee).
+
+mod command;
+mod error;
+mod event;
+pub mod inspection;
+pub mod intake;
+pub mod storage;
+
+pub use command::{
+    Arrival, CollectKind, CollectOnDelivery, DeclarationSource, DisposalCause, Finding,
+    FindingKind, InspectionReport, ParcelCommand, ShipmentHeld, VariationCount,
+};
+pub use error::ParcelError;
+pub use event::{
+    DisposedBecause, DoorRefusal, InspectedVariation, InspectionRecord, LargeItem, ParcelEvent,
+    ReturnedFrom,
+};
+pub use storage::{storage_status, StorageStatus, StoredBox};
+
+use crate::facts::{DeclaredItem, MemberStanding, ParcelFacts, StandingStatus};
+use crate::ids::{MemberId, ParcelId, ShipmentId};
+use crate::measure::{Dimensions, Weight};
+use crate::money::{Money, Rounding};
+use crate::policy::{InspectionLevel, Policy, PolicyVersion, StorageLimit};
+use crate::rules::Rule;
+use crate::Issued;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Where a parcel is in its lifecycle.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParcelStatus {
+    /// No event yet: the warehouse knows nothing of this box.
+    #[default]
+    Unknown,
+    /// A proxy-paid purchase is on its way (PAR-2).
+    Expected,
+    /// The proxy-paid purchase did not arrive in time (PAR-2). Final, unless it arrives after all.
+    Cancelled,
+    /// Refused at the door (PAR-2). Final.
+    Refused,
+    /// Received without a known member, waiting in the queue (PAR-1).
+    Unidentified,
+    /// Received, weighed and measured (PAR-3).
+    Received,
+    /// Inspected (INS-1).
+    Inspected,
+    /// On a shelf (STO-*).
+    Stored,
+    /// To be packed on its own (PAR-4, MEM-6).
+    PackingRequested,
+    /// Taken into shipment S's consolidation (CON-3).
+    Reserved {
+        /// The shipment.
+        shipment_id: ShipmentId,
+    },
+    /// Packed into shipment S: the shipment carries it on.
+    Packed {
+        /// The shipment.
+        shipment_id: ShipmentId,
+    },
+    /// Its shipment S is held for non-payment (PAY-2).
+    Held {
+        /// The shipment.
+        shipment_id: ShipmentId,
+    },
+    /// A prohibited item was found: only disposal or return remain (INS-4).
+    Quarantined,
+    /// Disposed of (DSP-1). Final.
+    Disposed,
+    /// Returned to the sender. Final.
+    Returned,
+}
+
+impl ParcelStatus {
+    /// The state's name, as in refusals and views.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ParcelStatus::Unknown => "unknown",
+            ParcelStatus::Expected => "expected",
+            ParcelStatus::Cancelled => "cancelled",
+            ParcelStatus::Refused => "refused",
+            ParcelStatus::Unidentified => "unidentified",
+            ParcelStatus::Received => "received",
+            ParcelStatus::Inspected => "inspected",
+            ParcelStatus::Stored => "stored",
+            ParcelStatus::PackingRequested => "packing_requested",
+            ParcelStatus::Reserved { .. } => "reserved",
+            ParcelStatus::Packed { .. } => "packed",
+            ParcelStatus::Held { .. } => "held",
+            ParcelStatus::Quarantined => "quarantined",
+            ParcelStatus::Disposed => "disposed",
+            ParcelStatus::Returned => "returned",
+        }
+    }
+
+    /// The shipment the parcel belongs to, if any (CON-3).
+    pub fn shipment_id(&self) -> Option<&ShipmentId> {
+        match self {
+            ParcelStatus::Reserved { shipment_id }
+            | ParcelStatus::Packed { shipment_id }
+            | ParcelStatus::Held { shipment_id } => Some(shipment_id),
+            _ => None,
+        }
+    }
+
+    /// Waiting in storage, not yet in a shipment: the storage clock's rules apply (STO-*).
+    pub fn in_storage(&self) -> bool {
+        matches!(
+            self,
+            ParcelStatus::Unidentified
+                | ParcelStatus::Received
+                | ParcelStatus::Inspected
+                | ParcelStatus::Stored
+                | ParcelStatus::PackingRequested
+        )
+    }
+
+    /// Physically in the warehouse, whatever its state (DSP-1).
+    pub fn on_premises(&self) -> bool {
+        self.in_storage()
+            || self.shipment_id().is_some()
+            || matches!(self, ParcelStatus::Quarantined)
+    }
+}
+
+/// The box as measured at receipt (PAR-3, TIM-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The receiving business day: the storage clock starts here.
+    pub received_on: NaiveDate,
+    /// Measured weight.
+    pub weight: Weight,
+    /// Measured dimensions.
+    pub dimensions: Dimensions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Expectation {
+    member_id: MemberId,
+    shop: String,
+    purchased_on: NaiveDate,
+    cancellable_from: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Declaration {
+    items: Vec<DeclaredItem>,
+    confirmed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Disposable {
+    last_free_day: NaiveDate,
+    disposable_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Extension {
+    anchor: NaiveDate,
+    max_storage: StorageLimit,
+    units: u64,
+    fee_per_unit_month: Money,
+    policy: PolicyVersion,
+}
+
+/// The Parcel aggregate: a box in the warehouse. `Default` is the state before any event.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Parcel {
+    status: ParcelStatus,
+    parcel_id: Option<ParcelId>,
+    member_id: Option<MemberId>,
+    expectation: Option<Expectation>,
+    receipt: Option<Receipt>,
+    auto_pack: bool,
+    declaration: Option<Declaration>,
+    inspected_units: Option<u32>,
+    prohibited: Vec<String>,
+    disposable: Option<Disposable>,
+    extension: Option<Extension>,
+    fee_months_accrued: u32,
+    notices_sent: Vec<(NaiveDate, u32)>,
+}
+
+impl Parcel {
+    /// Where the parcel is in its lifecycle.
+    pub fn status(&self) -> &ParcelStatus {
+        &self.status
+    }
+
+    /// Its owner, once known (PAR-1).
+    pub fn member_id(&self) -> Option<&MemberId> {
+        self.member_id.as_ref()
+    }
+
+    /// Its receipt, once received (PAR-3).
+    pub fn receipt(&self) -> Option<&Receipt> {
+        self.receipt.as_ref()
+    }
+
+    /// True when it arrived under Auto Pack and is never consolidated (MEM-6).
+    pub fn auto_pack(&self) -> bool {
+        self.auto_pack
+    }
+
+    /// What the storage clock needs (STO-4), once received.
+    pub fn stored_box(&self) -> Option<StoredBox> {
+        self.receipt.map(|r| StoredBox {
+            received_on: r.received_on,
+            dimensions: r.dimensions,
+            extended_storage: self.extension.is_some(),
+        })
+    }
+
+    /// The facts a shipment needs when packed from this parcel (CON-1, CON-2, FEE-2): only
+    /// once received, owned and with a confirmed declaration (PAR-4).
+    pub fn facts(&self) -> Option<ParcelFacts> {
+        let receipt = self.receipt?;
+        let declaration = self.declaration.as_ref().filter(|d| d.confirmed)?;
+        Some(ParcelFacts {
+            parcel_id: self.parcel_id.clone()?,
+            member_id: self.member_id.clone()?,
+            weight: receipt.weight,
+            dimensions: receipt.dimensions,
+            items: declaration.items.clone(),
+            received_on: receipt.received_on,
+            auto_pack: self.auto_pack,
+        })
+    }
+
+    /// Decides what a command does: the events to record, or why it is refused.
+    pub fn decide(
+        &self,
+        cmd: Issued<ParcelCommand>,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        use ParcelCommand as C;
+        use ParcelStatus as S;
+        let today = policy.local_date(cmd.at);
+        match (&self.status, cmd.command) {
+            (
+                S::Unknown,
+                C::Expect {
+                    parcel_id,
+                    member_id,
+                    shop,
+                    purchased_on,
+                },
+            ) => expect(parcel_id, member_id, shop, purchased_on, policy),
+            (S::Expected, C::CancelExpected) => self.cancel_expected(today, policy),
+            (S::Unknown | S::Expected | S::Cancelled, C::Arrive(arrival)) => {
+                self.arrive(arrival, today, policy)
+            }
+            (S::Unidentified, C::AttachToMember { member }) => self.attach(member, today, policy),
+            (s, C::Dispose { cause }) if s.on_premises() => self.dispose(cause, policy),
+            (S::Unidentified | S::Quarantined, C::Return { note }) => {
+                self.return_to_sender(note, today)
+            }
+            (S::Quarantined, _) => Err(ParcelError::Quarantined),
+            (
+                S::Received | S::Inspected | S::Stored | S::PackingRequested,
+                C::Declare {
+                    items,
+                    sender,
+                    source,
+                },
+            ) => declare(items, sender, source),
+            (
+                S::Received | S::Inspected | S::Stored | S::PackingRequested,
+                C::ConfirmDeclaration,
+            ) => self.confirm_declaration(today),
+            (S::Received | S::PackingRequested, C::Inspect(report))
+                if self.inspected_units.is_none() =>
+            {
+                self.inspect(report, today, policy)
+            }
+            (
+                S::Inspected,
+                C::Store {
+                    location,
+                    earliest_waiting_arrival,
+                },
+            ) => self.store(location, earliest_waiting_arrival, today, policy),
+            (S::Stored, C::RequestPacking { member }) => self.request_packing(member),
+            (
+                _,
+                C::ReserveForConsolidation {
+                    shipment_id,
+                    member,
+                },
+            ) => self.reserve(shipment_id, member),
+            (S::PackingRequested | S::Reserved { .. }, C::Pack { shipment_id }) => {
+                self.pack(shipment_id, today)
+            }
+            (
+                S::Reserved { .. } | S::Packed { .. } | S::Held { .. },
+                C::Release { shipment_id },
+            ) => self.release(shipment_id, today),
+            (S::Reserved { .. } | S::Packed { .. }, C::HoldForNonPayment { shipment }) => {
+                self.hold(shipment, today)
+            }
+            (
+                s,
+                C::SendStorageNotice {
+                    earliest_waiting_arrival,
+                },
+            ) if s.in_storage() => {
+                self.send_storage_notice(earliest_waiting_arrival, today, policy)
+            }
+            (
+                s,
+                C::MarkDisposable {
+                    earliest_waiting_arrival,
+                },
+            ) if s.in_storage() => self.mark_disposable(earliest_waiting_arrival, today, policy),
+            (
+                s,
+                C::ExtendStorage {
+                    earliest_waiting_arrival,
+                },
+            ) if s.in_storage() => self.extend_storage(earliest_waiting_arrival, today, policy),
+            (s, C::AccrueStorageFee) if s.in_storage() || matches!(s, S::Reserved { .. }) => {
+                self.accrue_storage_fee(today)
+            }
+            (S::Unknown, _) => Err(ParcelError::NotFound),
+            (status, command) => Err(ParcelError::InvalidState {
+                command: command.name(),
+                status: status.name(),
+            }),
+        }
+    }
+
+    /// Applies an event. Cannot fail and decides nothing.
+    pub fn evolve(&mut self, event: ParcelEvent) {
+        use ParcelEvent as E;
+        match event {
+            E::Expected {
+                parcel_id,
+                member_id,
+                shop,
+                purchased_on,
+                cancellable_from,
+                ..
+            } => {
+                self.status = ParcelStatus::Expected;
+                self.parcel_id = Some(parcel_id);
+                self.member_id = Some(member_id.clone());
+                self.expectation = Some(Expectation {
+                    member_id,
+                    shop,
+                    purchased_on,
+                    cancellable_from,
+                });
+            }
+            E::Cancelled { .. } => self.status = ParcelStatus::Cancelled,
+            E::Refused {
+                parcel_id,
+                member_id,
+                ..
+            } => {
+                self.status = ParcelStatus::Refused;
+                self.parcel_id = Some(parcel_id);
+                self.member_id = member_id;
+            }
+            E::Arrived {
+                parcel_id,
+                member_id,
+                received_on,
+                weight,
+                dimensions,
+                auto_pack,
+                ..
+            } => {
+                self.status = match member_id {
+                    Some(_) => ParcelStatus::Received,
+                    None => ParcelStatus::Unidentified,
+                };
+                self.parcel_id = Some(parcel_id);
+                self.member_id = member_id;
+                self.receipt = Some(Receipt {
+                    received_on,
+                    weight,
+                    dimensions,
+                });
+                self.auto_pack = auto_pack;
+            }
+            E::ProxyPaymentCharged { .. } => {}
+            E::AttachedToMember {
+                member_id,
+                auto_pack,
+                ..
+            } => {
+                self.status = ParcelStatus::Received;
+                self.member_id = Some(member_id);
+                self.auto_pack = auto_pack;
+            }
+            E::ContentsDeclared { items, .. } => {
+                self.declaration = Some(Declaration {
+                    items,
+                    confirmed: false,
+                });
+            }
+            E::DeclarationConfirmed { .. } => {
+                if let Some(declaration) = &mut self.declaration {
+                    declaration.confirmed = true;
+                }
+            }
+            E::Inspected(record) => {
+                self.inspected_units = Some(record.variations.iter().map(|v| v.units).sum());
+                if self.status == ParcelStatus::Received {
+                    self.status = ParcelStatus::Inspected;
+                }
+            }
+            E::Quarantined { categories, .. } => {
+                self.status = ParcelStatus::Quarantined;
+                self.prohibited = categories;
+            }
+            E::Stored { .. } | E::Released { .. } => self.status = ParcelStatus::Stored,
+            E::PackingRequested { .. } => self.status = ParcelStatus::PackingRequested,
+            E::Consolidated { shipment_id, .. } => {
+                self.status = ParcelStatus::Reserved { shipment_id };
+            }
+            E::Packed { shipment_id, .. } => self.status = ParcelStatus::Packed { shipment_id },
+            E::Held { shipment_id, .. } => self.status = ParcelStatus::Held { shipment_id },
+            E::StorageNoticeSent {
+                last_free_day,
+                days_before,
+                ..
+            } => {
+                self.notices_sent.push((last_free_day, days_before));
+            }
+            E::MarkedDisposable {
+                last_free_day,
+                disposable_on,
+                ..
+            } => {
+                self.disposable = Some(Disposable {
+                    last_free_day,
+                    disposable_on,
+                });
+            }
+            E::StorageExtended {
+                anchor,
+                max_storage,
+                units,
+                fee_per_unit_month,
+                policy,
+                ..
+            } => {
+                self.extension = Some(Extension {
+                    anchor,
+                    max_storage,
+                    units,
+                    fee_per_unit_month,
+                    policy,
+                });
+            }
+            E::StorageFeeAccrued { month, .. } => self.fee_months_accrued = month,
+            E::Disposed { .. } => self.status = ParcelStatus::Disposed,
+            E::Returned { .. } => self.status = ParcelStatus::Returned,
+        }
+    }
+
+    // ---- intake (PAR-1, PAR-2, PAR-3, TIM-2, MEM-6)
+
+    fn cancel_expected(
+        &self,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        let expectation = self.expectation.as_ref().ok_or(ParcelError::NotFound)?;
+        if today < expectation.cancellable_from {
+            return Err(ParcelError::TooEarlyToCancel {
+                cancellable_from: expectation.cancellable_from,
+            });
+        }
+        Ok(vec![ParcelEvent::Cancelled {
+            member_id: expectation.member_id.clone(),
+            purchased_on: expectation.purchased_on,
+            cancelled_on: today,
+            rule: Rule::Par2,
+            policy: policy.version(),
+        }])
+    }
+
+    fn arrive(
+        &self,
+        arrival: Arrival,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        let expectation = self.expectation.as_ref();
+        let member_id = arrival
+            .member
+            .as_ref()
+            .map(|m| m.member_id.clone())
+            .or_else(|| expectation.map(|e| e.member_id.clone()));
+        let shop = arrival.shop.or_else(|| expectation.map(|e| e.shop.clone()));
+        let mut events = Vec::new();
+        let mut proxy_charge = None;
+        if let Some(collect) = arrival.collect_on_delivery {
+            let proxy = policy.intake.proxy_payment.as_ref();
+            let approved = |p: &crate::policy::ProxyPaymentPolicy| {
+                shop.as_ref().is_some_and(|s| p.approved_shops.contains(s))
+            };
+            let refusal = match (proxy, &member_id) {
+                _ if self.status == ParcelStatus::Cancelled => {
+                    Some(DoorRefusal::ProxyPaymentCancelled)
+                }
+                (None, _) => Some(DoorRefusal::NoProxyPayment),
+                (Some(p), _) if !approved(p) => Some(DoorRefusal::ShopNotApproved),
+                (Some(_), None) => Some(DoorRefusal::MemberUnknown),
+                (Some(_), Some(_)) => None,
+            };
+            if let Some(reason) = refusal {
+                return Ok(vec![ParcelEvent::Refused {
+                    parcel_id: arrival.parcel_id,
+                    suite_code: arrival.suite_code,
+                    member_id,
+                    shop,
+                    collect_on_delivery: collect,
+                    delivered_on: today,
+                    reason,
+                    rule: Rule::Par2,
+                    policy: policy.version(),
+                }]);
+            }
+            if let (Some(p), Some(m), Some(s)) = (proxy, &member_id, &shop) {
+                let charge = intake::proxy_payment_charge(collect.amount, p);
+                proxy_charge = Some(ParcelEvent::ProxyPaymentCharged {
+                    member_id: m.clone(),
+                    shop: s.clone(),
+                    courier_amount: charge.courier_amount,
+                    surcharge_percent: p.surcharge_percent,
+                    surcharge: charge.surcharge,
+                    charge: charge.charge,
+                    rule: Rule::Par2,
+                    policy: policy.version(),
+                });
+            }
+        }
+        let received_on = intake::receiving_day(today, &policy.calendar);
+        let auto_pack = arrival.member.as_ref().is_some_and(|m| m.auto_pack);
+        events.push(ParcelEvent::Arrived {
+            parcel_id: arrival.parcel_id,
+            suite_code: arrival.suite_code,
+            member_id: member_id.clone(),
+            delivered_on: today,
+            received_on,
+            notify_by: member_id.as_ref().map(|_| received_on),
+            weight: arrival.weight,
+            dimensions: arrival.dimensions,
+            shop,
+            auto_pack,
+            policy: policy.version(),
+        });
+        events.extend(proxy_charge);
+        events.extend(arrival.member.as_ref().and_then(auto_packing_request));
+        Ok(events)
+    }
+
+    fn attach(
+        &self,
+        member: MemberStanding,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        let mut events = vec![ParcelEvent::AttachedToMember {
+            member_id: member.member_id.clone(),
+            attached_on: today,
+            notify_by: intake::receiving_day(today, &policy.calendar),
+            auto_pack: member.auto_pack,
+            policy: policy.version(),
+        }];
+        events.extend(auto_packing_request(&member));
+        Ok(events)
+    }
+
+    // ---- declaration (PAR-4)
+
+    fn confirm_declaration(&self, today: NaiveDate) -> Result<Vec<ParcelEvent>, ParcelError> {
+        match &self.declaration {
+            None => Err(ParcelError::NoDeclaration),
+            Some(d) if d.confirmed => Ok(vec![]),
+            Some(_) => Ok(vec![ParcelEvent::DeclarationConfirmed {
+                confirmed_on: today,
+            }]),
+        }
+    }
+
+    fn declaration_confirmed(&self) -> bool {
+        self.declaration.as_ref().is_some_and(|d| d.confirmed)
+    }
+
+    // ---- inspection (INS-1 to INS-4)
+
+    fn inspect(
+        &self,
+        report: InspectionReport,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        let rules = &policy.inspection;
+        if let Some(index) = report
+            .findings
+            .iter()
+            .position(|f| f.items == 0 || f.evidence.is_empty())
+        {
+            return Err(ParcelError::FindingIncomplete { index: index + 1 });
+        }
+        let receipt = self.receipt.ok_or(ParcelError::NotFound)?;
+        let level_planned = report.level.unwrap_or(rules.default_level);
+        let (level_applied, large_item) =
+            inspection::applied_level(level_planned, receipt.weight, receipt.dimensions, rules);
+        let variations: Vec<InspectedVariation> = report
+            .variations
+            .into_iter()
+            .map(|v| {
+                let (inspected, uninspected) =
+                    inspection::split_units(v.units, level_applied, rules.max_units_per_variation);
+                InspectedVariation {
+                    variation: v.variation,
+                    units: v.units,
+                    inspected,
+                    uninspected,
+                }
+            })
+            .collect();
+        let defect_items: u32 = report.findings.iter().map(|f| f.items).sum();
+        let defect_fee = rules
+            .defect_fee_per_item
+            .filter(|_| defect_items > 0)
+            .map(|fee| {
+                fee.times(Decimal::from(defect_items))
+                    .rounded(Rounding::HalfUp)
+            });
+        let inspected_units: u32 = variations.iter().map(|v| v.inspected).sum();
+        let detailed_inspection_fee = (level_applied == InspectionLevel::Detailed).then(|| {
+            rules
+                .detailed_fee_per_item
+                .times(Decimal::from(inspected_units))
+                .rounded(Rounding::HalfUp)
+        });
+        let mut events = vec![ParcelEvent::Inspected(InspectionRecord {
+            inspected_on: today,
+            level_planned,
+            level_applied,
+            large_item,
+            variations,
+            max_units_per_variation: rules.max_units_per_variation,
+            findings: report.findings,
+            defect_items,
+            defect_fee,
+            detailed_inspection_fee,
+            policy: policy.version(),
+        })];
+        let mut categories: Vec<String> = report
+            .observed_categories
+            .into_iter()
+            .filter(|c| rules.prohibited_categories.contains(c))
+            .collect();
+        categories.sort();
+        categories.dedup();
+        if !categories.is_empty() {
+            events.push(ParcelEvent::Quarantined {
+                member_id: self.member_id.clone(),
+                categories,
+                member_may_be_suspended: self.member_id.is_some(),
+                rule: Rule::Ins4,
+                policy: policy.version(),
+            });
+        }
+        Ok(events)
+    }
+
+    // ---- packing and consolidation (PAR-4, CON-3, CON-5, MEM-6, PAY-2)
+
+    fn request_packing(&self, member: MemberStanding) -> Result<Vec<ParcelEvent>, ParcelError> {
+        self.check_requester(&member)?;
+        Ok(vec![ParcelEvent::PackingRequested {
+            member_id: member.member_id,
+            auto_pack: false,
+        }])
+    }
+
+    fn reserve(
+        &self,
+        shipment_id: ShipmentId,
+        member: MemberStanding,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        if let Some(taken) = self.status.shipment_id() {
+            return Err(ParcelError::AlreadyInShipment {
+                shipment_id: taken.clone(),
+            });
+        }
+        match self.status {
+            ParcelStatus::Unknown => return Err(ParcelError::NotFound),
+            _ if self.auto_pack => return Err(ParcelError::AutoPack),
+            ParcelStatus::Stored => {}
+            ref other => {
+                return Err(ParcelError::NotStored {
+                    status: other.name(),
+                })
+            }
+        }
+        if self.member_id.as_ref() != Some(&member.member_id) {
+            return Err(ParcelError::OtherMembersParcel);
+        }
+        self.check_requester(&member)?;
+        Ok(vec![ParcelEvent::Consolidated {
+            shipment_id,
+            member_id: member.member_id,
+        }])
+    }
+
+    /// The member may ask for this parcel to be packed (MEM-2, MEM-4, PAR-4).
+    fn check_requester(&self, member: &MemberStanding) -> Result<(), ParcelError> {
+        if self.member_id.as_ref() != Some(&member.member_id) {
+            return Err(ParcelError::OtherMember {
+                member_id: member.member_id.clone(),
+            });
+        }
+        if !member.may_request_shipments() {
+            return Err(ParcelError::MayNotRequest {
+                status: member.status,
+            });
+        }
+        if !self.declaration_confirmed() {
+            return Err(ParcelError::DeclarationNotConfirmed);
+        }
+        Ok(())
+    }
+
+    fn pack(
+        &self,
+        shipment_id: ShipmentId,
+        today: NaiveDate,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        self.check_shipment(&shipment_id)?;
+        if self.inspected_units.is_none() {
+            return Err(ParcelError::NotInspected);
+        }
+        if !self.declaration_confirmed() {
+            return Err(ParcelError::DeclarationNotConfirmed);
+        }
+        Ok(vec![ParcelEvent::Packed {
+            shipment_id,
+            packed_on: today,
+        }])
+    }
+
+    fn release(
+        &self,
+        shipment_id: ShipmentId,
+        today: NaiveDate,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        self.check_shipment(&shipment_id)?;
+        Ok(vec![ParcelEvent::Released {
+            shipment_id,
+            released_on: today,
+        }])
+    }
+
+    fn hold(
+        &self,
+        shipment: ShipmentHeld,
+        today: NaiveDate,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        self.check_shipment(&shipment.shipment_id)?;
+        Ok(vec![ParcelEvent::Held {
+            shipment_id: shipment.shipment_id,
+            quote_due_on: shipment.quote_due_on,
+            held_on: today,
+            rule: Rule::Pay2,
+        }])
+    }
+
+    /// A command naming a shipment must name the parcel's own, if it has one (CON-3).
+    fn check_shipment(&self, named: &ShipmentId) -> Result<(), ParcelError> {
+        match self.status.shipment_id() {
+            Some(actual) if actual != named => Err(ParcelError::OtherShipment {
+                actual: actual.clone(),
+                named: named.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    // ---- storage (STO-1 to STO-3)
+
+    /// The storage clock's anchor and last free day (STO-1, STO-2).
+    fn storage_clock(
+        &self,
+        earliest_waiting_arrival: Option<NaiveDate>,
+        policy: &Policy,
+    ) -> (NaiveDate, NaiveDate) {
+        let received_on = self.receipt.map_or(NaiveDate::MIN, |r| r.received_on);
+        let anchor =
+            storage::storage_anchor(received_on, earliest_waiting_arrival, policy.storage.anchor);
+        (anchor, policy.storage.max_storage.last_day(anchor))
+    }
+
+    fn store(
+        &self,
+        location: String,
+        earliest_waiting_arrival: Option<NaiveDate>,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        let (anchor, last_free_day) = self.storage_clock(earliest_waiting_arrival, policy);
+        Ok(vec![ParcelEvent::Stored {
+            location,
+            stored_on: today,
+            anchor,
+            last_free_day,
+            policy: policy.version(),
+        }])
+    }
+
+    fn send_storage_notice(
+        &self,
+        earliest_waiting_arrival: Option<NaiveDate>,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        let member_id = self.member_id.clone().ok_or(ParcelError::InvalidState {
+            command: "send_storage_notice",
+            status: self.status.name(),
+        })?;
+        let (_, last_free_day) = self.storage_clock(earliest_waiting_arrival, policy);
+        let days = &policy.storage.notice_days_before;
+        let due = storage::notice_due(last_free_day, today, days)
+            .filter(|d| !self.notices_sent.contains(&(last_free_day, *d)))
+            .filter(|_| self.extension.is_none());
+        let Some(days_before) = due else {
+            let next =
+                storage::next_notice_on(last_free_day, today.succ_opt().unwrap_or(today), days);
+            return Err(ParcelError::NoticeNotDue {
+                next_notice_on: next.filter(|_| self.extension.is_none()),
+            });
+        };
+        Ok(vec![ParcelEvent::StorageNoticeSent {
+            member_id,
+            days_before,
+            last_free_day,
+            sent_on: today,
+            policy: policy.version(),
+        }])
+    }
+
+    fn mark_disposable(
+        &self,
+        earliest_waiting_arrival: Option<NaiveDate>,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        if self.disposable.is_some() {
+            return Err(ParcelError::AlreadyDisposable);
+        }
+        if self.extension.is_some() {
+            return Err(ParcelError::OnPaidStorage);
+        }
+        let (anchor, last_free_day) = self.storage_clock(earliest_waiting_arrival, policy);
+        if today <= last_free_day {
+            return Err(ParcelError::LimitNotReached { last_free_day });
+        }
+        Ok(vec![ParcelEvent::MarkedDisposable {
+            anchor_rule: policy.storage.anchor,
+            anchor,
+            last_free_day,
+            disposable_on: today,
+            rule: Rule::Sto2,
+            policy: policy.version(),
+        }])
+    }
+
+    fn extend_storage(
+        &self,
+        earliest_waiting_arrival: Option<NaiveDate>,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        let extended = policy
+            .storage
+            .extended
+            .as_ref()
+            .ok_or(ParcelError::ExtensionUnavailable)?;
+        if self.extension.is_some() {
+            return Err(ParcelError::AlreadyExtended);
+        }
+        let (anchor, last_free_day) = self.storage_clock(earliest_waiting_arrival, policy);
+        if today > last_free_day || self.disposable.is_some() {
+            return Err(ParcelError::ExtensionTooLate { last_free_day });
+        }
+        let dimensions = self.receipt.ok_or(ParcelError::NotFound)?.dimensions;
+        Ok(vec![ParcelEvent::StorageExtended {
+            anchor,
+            max_storage: policy.storage.max_storage,
+            last_free_day,
+            units: storage::storage_units(dimensions, extended.unit_mm),
+            fee_per_unit_month: extended.fee_per_unit_month,
+            policy: policy.version(),
+        }])
+    }
+
+    fn accrue_storage_fee(&self, today: NaiveDate) -> Result<Vec<ParcelEvent>, ParcelError> {
+        let ext = self.extension.as_ref().ok_or(ParcelError::NotExtended)?;
+        let started = storage::extended_months_started(ext.anchor, ext.max_storage, today);
+        Ok((self.fee_months_accrued + 1..=started)
+            .map(|month| {
+                let (period_start, period_end) =
+                    storage::extended_month_period(ext.anchor, ext.max_storage, month);
+                ParcelEvent::StorageFeeAccrued {
+                    month,
+                    period_start,
+                    period_end,
+                    units: ext.units,
+                    fee: ext
+                        .fee_per_unit_month
+                        .times(Decimal::from(ext.units))
+                        .rounded(Rounding::HalfUp),
+                    rule: Rule::Sto3,
+                    policy: ext.policy.clone(),
+                }
+            })
+            .collect())
+    }
+
+    // ---- disposal and return (DSP-1, MEM-8, PAY-2, PAR-1, INS-4)
+
+    fn dispose(
+        &self,
+        cause: DisposalCause,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        let per_parcel = policy.disposal.fee_per_parcel;
+        let quarantined = self.status == ParcelStatus::Quarantined;
+        let (cause, fee, rule) = match cause {
+            DisposalCause::Prohibited if quarantined => {
+                let categories = self.prohibited.clone();
+                (
+                    DisposedBecause::Prohibited { categories },
+                    per_parcel,
+                    Rule::Ins4,
+                )
+            }
+            DisposalCause::Prohibited => return Err(ParcelError::NotQuarantined),
+            _ if quarantined => return Err(ParcelError::Quarantined),
+            DisposalCause::PastMaxStorage => match self.disposable {
+                Some(d) if self.status.in_storage() => (
+                    DisposedBecause::PastMaxStorage {
+                        last_free_day: d.last_free_day,
+                        disposable_on: d.disposable_on,
+                    },
+                    per_parcel,
+                    Rule::Sto2,
+                ),
+                _ => return Err(ParcelError::NotDisposable),
+            },
+            DisposalCause::LeftAtWithdrawal { member } => {
+                if self.member_id.as_ref() != Some(&member.member_id) {
+                    return Err(ParcelError::OtherMember {
+                        member_id: member.member_id,
+                    });
+                }
+                if member.status != StandingStatus::Withdrawing {
+                    return Err(ParcelError::MemberNotWithdrawing);
+                }
+                if !self.status.in_storage() {
+                    return Err(ParcelError::InvalidState {
+                        command: "dispose",
+                        status: self.status.name(),
+                    });
+                }
+                let items = self.item_count();
+                let fee_per_item = policy.member.withdrawal_disposal_fee_per_item;
+                let fee = fee_per_item
+                    .times(Decimal::from(items))
+                    .rounded(Rounding::HalfUp);
+                (
+                    DisposedBecause::LeftAtWithdrawal {
+                        items,
+                        fee_per_item,
+                    },
+                    fee,
+                    Rule::Mem8,
+                )
+            }
+            DisposalCause::Unpaid { shipment } => {
+                if self.status.shipment_id() != Some(&shipment.shipment_id) {
+                    return Err(ParcelError::ShipmentNotHeld);
+                }
+                let cause = DisposedBecause::Unpaid {
+                    shipment_id: shipment.shipment_id,
+                    quote_due_on: shipment.quote_due_on,
+                };
+                (cause, per_parcel, Rule::Pay2)
+            }
+        };
+        Ok(vec![ParcelEvent::Disposed {
+            member_id: self.member_id.clone(),
+            cause,
+            fee: fee.rounded(Rounding::HalfUp),
+            rule,
+            policy: policy.version(),
+        }])
+    }
+
+    /// Items in the box for a per-item fee (MEM-8): the units the inspection counted, else
+    /// the declared quantities, else the box itself as one item.
+    pub fn item_count(&self) -> u32 {
+        let declared = self
+            .declaration
+            .as_ref()
+            .map_or(0, |d| d.items.iter().map(|i| i.quantity).sum());
+        match self.inspected_units {
+            Some(units) if units > 0 => units,
+            _ if declared > 0 => declared,
+            _ => 1,
+        }
+    }
+
+    fn return_to_sender(
+        &self,
+        note: String,
+        today: NaiveDate,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        let from = match self.status {
+            ParcelStatus::Quarantined => ReturnedFrom::Quarantined,
+            _ => ReturnedFrom::Unidentified,
+        };
+        Ok(vec![ParcelEvent::Returned {
+            from,
+            returned_on: today,
+            note,
+        }])
+    }
+}
+
+fn expect(
+    parcel_id: ParcelId,
+    member_id: MemberId,
+    shop: String,
+    purchased_on: NaiveDate,
+    policy: &Policy,
+) -> Result<Vec<ParcelEvent>, ParcelError> {
+    let proxy = policy
+        .intake
+        .proxy_payment
+        .as_ref()
+        .ok_or(ParcelError::ProxyPaymentUnavailable)?;
+    if !proxy.approved_shops.contains(&shop) {
+        return Err(ParcelError::ShopNotApproved { shop });
+    }
+    Ok(vec![ParcelEvent::Expected {
+        parcel_id,
+        member_id,
+        shop,
+        purchased_on,
+        cancellable_from: intake::proxy_cancellable_from(purchased_on, proxy),
+        policy: policy.version(),
+    }])
+}
+
+fn declare(
+    items: Vec<DeclaredItem>,
+    sender: String,
+    source: DeclarationSource,
+) -> Result<Vec<ParcelEvent>, ParcelError> {
+    if items.is_empty() {
+        return Err(ParcelError::EmptyDeclaration);
+    }
+    if sender.trim().is_empty() {
+        return Err(ParcelError::SenderMissing);
+    }
+    if let Some(line) = items.iter().position(|i| i.quantity == 0) {
+        return Err(ParcelError::ZeroQuantity { line: line + 1 });
+    }
+    Ok(vec![ParcelEvent::ContentsDeclared {
+        items,
+        sender,
+        source,
+    }])
+}
+
+/// The automatic packing request of Auto Pack (MEM-6), made on arrival (or attachment) when
+/// the member has it set and may request shipments (MEM-2, MEM-4).
+fn auto_packing_request(member: &MemberStanding) -> Option<ParcelEvent> {
+    (member.auto_pack && member.may_request_shipments()).then(|| ParcelEvent::PackingRequested {
+        member_id: member.member_id.clone(),
+        auto_pack: true,
+    })
+}
+
+crate::event_sourced!(Parcel, "parcel", ParcelCommand, ParcelEvent, ParcelError);
