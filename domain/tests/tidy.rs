@@ -74,7 +74,10 @@ fn test_code() -> String {
 fn rule_catalog_matches_domain_md() {
     let in_catalog = catalog_ids(&domain_md());
     let in_code: BTreeSet<String> = Rule::ALL.iter().map(|r| r.id().to_owned()).collect();
-    assert!(in_catalog.len() > 50, "parsed too few rule ids: {in_catalog:?}");
+    assert!(
+        in_catalog.len() > 50,
+        "parsed too few rule ids: {in_catalog:?}"
+    );
     assert_eq!(
         in_catalog, in_code,
         "domain::Rule must list exactly the rule ids of DOMAIN.md"
@@ -108,7 +111,10 @@ fn every_source_file_opens_with_a_module_doc() {
         .filter(|f| !std::fs::read_to_string(f).unwrap().starts_with("//!"))
         .map(|f| f.display().to_string())
         .collect();
-    assert!(undocumented.is_empty(), "files without a //! doc: {undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "files without a //! doc: {undocumented:?}"
+    );
 }
 
 /// Architecture invariant: the domain depends on no async runtime, database, network or
@@ -118,8 +124,21 @@ fn every_source_file_opens_with_a_module_doc() {
 fn domain_depends_on_no_runtime_database_or_network_crate() {
     let manifest = std::fs::read_to_string(crate_dir().join("Cargo.toml")).unwrap();
     let forbidden = [
-        "tokio", "async-std", "smol", "sqlx", "postgres", "postgres-es", "async-nats", "nats",
-        "reqwest", "hyper", "axum", "rusqlite", "rand", "uuid", "getrandom",
+        "tokio",
+        "async-std",
+        "smol",
+        "sqlx",
+        "postgres",
+        "postgres-es",
+        "async-nats",
+        "nats",
+        "reqwest",
+        "hyper",
+        "axum",
+        "rusqlite",
+        "rand",
+        "uuid",
+        "getrandom",
     ];
     let mut section = "";
     let mut offenders = Vec::new();
@@ -135,5 +154,8 @@ fn domain_depends_on_no_runtime_database_or_network_crate() {
             }
         }
     }
-    assert!(offenders.is_empty(), "the domain must stay pure, found: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "the domain must stay pure, found: {offenders:?}"
+    );
 }
