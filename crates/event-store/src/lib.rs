@@ -8,6 +8,8 @@
 //! - [`EventStore`] (`store.rs`): the connection pool, [`EventStore::migrate`], and the
 //!   `postgres-es` command side ([`EventStore::cqrs`]) for any `cqrs_es::Aggregate`;
 //! - [`CommandMetadata`] (`metadata.rs`): who issued a command and why, stored with each event;
+//! - the global reader: [`GlobalCursor`] (`cursor.rs`), [`StoredEvent`] (`stored_event.rs`),
+//!   [`EventStore::read_after`] (`global_order.rs`) and [`EventStore::tail`] (`tail.rs`);
 //! - [`EventStoreError`] (`error.rs`): the one error type of the crate.
 //!
 //! *Architecture Invariant*: the global order is `(txid, position)`, read only below the
@@ -19,13 +21,20 @@
 //! *Architecture Invariant*: `postgres-es` writes the tables unchanged. It inserts only its own
 //! seven columns; everything this crate adds has a default or is generated.
 
+mod cursor;
 mod error;
+mod global_order;
 mod metadata;
 mod store;
+mod stored_event;
+mod tail;
 
+pub use cursor::GlobalCursor;
 pub use error::EventStoreError;
 pub use metadata::CommandMetadata;
 pub use store::{EventStore, PostgresCqrs};
+pub use stored_event::StoredEvent;
+pub use tail::TailOptions;
 
 /// The LISTEN/NOTIFY channel a trigger on `events` notifies after each appending commit.
 pub const NOTIFY_CHANNEL: &str = "parcelport_events";

@@ -1,8 +1,10 @@
 //! [`EventStore`]: the pool, the migrations, and the `postgres-es` command side over them.
 
-use crate::EventStoreError;
+use crate::tail::{self, TailOptions};
+use crate::{global_order, EventStoreError, GlobalCursor, StoredEvent};
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, CqrsFramework, Query};
+use futures::Stream;
 use postgres_es::PostgresEventRepository;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
@@ -66,5 +68,35 @@ impl EventStore {
     ) -> PostgresCqrs<A> {
         let store = PersistedEventStore::new_event_store(self.repository());
         CqrsFramework::new(store, queries, services)
+    }
+
+    /// Up to `limit` events after `cursor` in the commit-safe global order. Returns only events
+    /// of finished transactions; a short (or empty) page means "nothing more yet", not "the end".
+    pub async fn read_after(
+        &self,
+        cursor: GlobalCursor,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, EventStoreError> {
+        global_order::read_after(&self.pool, cursor, limit).await
+    }
+
+    /// Every event after `cursor`, in the global order, forever: see [`EventStore::tail_with`].
+    pub fn tail(
+        &self,
+        cursor: GlobalCursor,
+    ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static {
+        self.tail_with(cursor, TailOptions::default())
+    }
+
+    /// Every event after `cursor`, in the global order, forever. Reads pages with
+    /// [`EventStore::read_after`]; when caught up, waits for a commit notification or the poll
+    /// interval, whichever comes first. An error is yielded and the stream goes on after the
+    /// poll interval; drop the stream to stop.
+    pub fn tail_with(
+        &self,
+        cursor: GlobalCursor,
+        options: TailOptions,
+    ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static {
+        tail::tail(self.pool.clone(), cursor, options)
     }
 }
