@@ -23,7 +23,9 @@ pub fn add_days(date: NaiveDate, days: u32) -> NaiveDate {
 /// The last day of `date`'s month.
 pub fn last_day_of_month(date: NaiveDate) -> NaiveDate {
     let first = date.with_day(1).expect("day 1 exists");
-    add_months(first, 1).pred_opt().expect("dates stay far inside chrono's range")
+    add_months(first, 1)
+        .pred_opt()
+        .expect("dates stay far inside chrono's range")
 }
 
 /// Whole days from `from` to `to` (negative when `to` is earlier).
@@ -110,8 +112,14 @@ mod tests {
     fn tim_2_closed_days_roll_to_next_business_day() {
         let cal = japan();
         // Sat 21 Nov 2026 -> Mon 23 Nov is Labour Thanksgiving Day -> Tue 24 Nov.
-        assert_eq!(cal.on_or_next_business_day(d(2026, 11, 21)), d(2026, 11, 24));
-        assert_eq!(cal.on_or_next_business_day(d(2026, 11, 20)), d(2026, 11, 20));
+        assert_eq!(
+            cal.on_or_next_business_day(d(2026, 11, 21)),
+            d(2026, 11, 24)
+        );
+        assert_eq!(
+            cal.on_or_next_business_day(d(2026, 11, 20)),
+            d(2026, 11, 20)
+        );
         // Three business days after Fri 20 Nov: Tue 24, Wed 25, Thu 26.
         assert_eq!(cal.add_business_days(d(2026, 11, 20), 3), d(2026, 11, 26));
         assert!(cal.has_open_days());

@@ -155,8 +155,19 @@ mod tests {
     // rule MEM-1: a suite code is parsed once and is always well formed.
     #[test]
     fn mem_1_suite_codes_parse_strictly() {
-        assert_eq!(SuiteCode::parse(" tyo-004217 ").unwrap().as_str(), "TYO-004217");
-        for bad in ["", "TYO", "T-1234", "TOKYO-1234", "TYO-123", "TYO-123456789", "TYO-12a4"] {
+        assert_eq!(
+            SuiteCode::parse(" tyo-004217 ").unwrap().as_str(),
+            "TYO-004217"
+        );
+        for bad in [
+            "",
+            "TYO",
+            "T-1234",
+            "TOKYO-1234",
+            "TYO-123",
+            "TYO-123456789",
+            "TYO-12a4",
+        ] {
             assert!(SuiteCode::parse(bad).is_err(), "{bad} should be refused");
         }
         assert!(serde_json::from_str::<SuiteCode>("\"XX\"").is_err());

@@ -113,7 +113,10 @@ mod tests {
         let d = Dimensions::from_mm(500, 400, 300).unwrap();
         assert_eq!(d.volumetric_grams(5000), 12_000);
         // Fractions of a gram round up.
-        assert_eq!(Dimensions::from_mm(1, 1, 1).unwrap().volumetric_grams(5000), 1);
+        assert_eq!(
+            Dimensions::from_mm(1, 1, 1).unwrap().volumetric_grams(5000),
+            1
+        );
         assert_eq!(d.longest_side_mm(), 500);
     }
 
@@ -123,7 +126,10 @@ mod tests {
         assert!(Weight::from_grams(0).is_err());
         assert_eq!(Weight::from_grams(19_999).unwrap().grams(), 19_999);
         assert!(Dimensions::from_mm(0, 1, 1).is_err());
-        assert!(serde_json::from_str::<Dimensions>(r#"{"length_mm":0,"width_mm":1,"height_mm":1}"#).is_err());
+        assert!(serde_json::from_str::<Dimensions>(
+            r#"{"length_mm":0,"width_mm":1,"height_mm":1}"#
+        )
+        .is_err());
         assert!(serde_json::from_str::<Weight>("0").is_err());
         assert!(serde_json::from_str::<Weight>("-5").is_err());
     }

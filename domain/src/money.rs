@@ -204,7 +204,10 @@ mod tests {
         assert_eq!(fee.rounded(Rounding::Down), Money::jpy(1440));
         let owed = Money::new(dec!(1440.99), Currency::Jpy);
         assert_eq!(owed.rounded(Rounding::Down), Money::jpy(1440));
-        assert_eq!(Money::new(dec!(1440.01), Currency::Jpy).rounded(Rounding::Up), Money::jpy(1441));
+        assert_eq!(
+            Money::new(dec!(1440.01), Currency::Jpy).rounded(Rounding::Up),
+            Money::jpy(1441)
+        );
         assert_eq!(
             Money::cny(dec!(12.345)).rounded(Rounding::HalfUp),
             Money::cny(dec!(12.35))

@@ -423,8 +423,7 @@ impl Policy {
 
     /// The warehouse's local date at an instant.
     pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
-        let offset = FixedOffset::east_opt(self.utc_offset_minutes * 60)
-            .expect("validated offset");
+        let offset = FixedOffset::east_opt(self.utc_offset_minutes * 60).expect("validated offset");
         at.with_timezone(&offset).date_naive()
     }
 
@@ -439,7 +438,9 @@ impl Policy {
             problem,
         };
         if self.profile.is_empty() || self.version.is_empty() || self.profile.contains('@') {
-            return Err(invalid("profile and version must be non-empty, without '@'".into()));
+            return Err(invalid(
+                "profile and version must be non-empty, without '@'".into(),
+            ));
         }
         if FixedOffset::east_opt(self.utc_offset_minutes * 60).is_none() {
             return Err(invalid("utc_offset_minutes out of range".into()));
@@ -448,20 +449,34 @@ impl Policy {
             return Err(invalid("the calendar has no open weekday".into()));
         }
         if self.consolidation.min_parcels < 2 {
-            return Err(invalid("consolidation needs at least 2 parcels (CON-1)".into()));
+            return Err(invalid(
+                "consolidation needs at least 2 parcels (CON-1)".into(),
+            ));
         }
         if self.tariff.volumetric_divisor == 0 {
             return Err(invalid("volumetric_divisor must be positive".into()));
         }
         if self.account.late_interest_day_count_basis == 0 {
-            return Err(invalid("late_interest_day_count_basis must be positive".into()));
+            return Err(invalid(
+                "late_interest_day_count_basis must be positive".into(),
+            ));
         }
         for carrier in &self.tariff.carriers {
             if carrier.steps.is_empty() || carrier.max_piece_weight_g == 0 {
-                return Err(invalid(format!("carrier {} has no rate steps", carrier.code)));
+                return Err(invalid(format!(
+                    "carrier {} has no rate steps",
+                    carrier.code
+                )));
             }
-            if !carrier.steps.windows(2).all(|w| w[0].up_to_g < w[1].up_to_g) {
-                return Err(invalid(format!("carrier {} steps must ascend", carrier.code)));
+            if !carrier
+                .steps
+                .windows(2)
+                .all(|w| w[0].up_to_g < w[1].up_to_g)
+            {
+                return Err(invalid(format!(
+                    "carrier {} steps must ascend",
+                    carrier.code
+                )));
             }
             for zone in carrier.zones.values() {
                 if carrier.steps.iter().any(|s| !s.prices.contains_key(zone)) {
@@ -513,13 +528,19 @@ mod tests {
     fn pol_1_bad_policy_files_are_refused() {
         let text = include_str!("../policies/jp-forwarding.toml");
         let unknown = format!("surprise = 1\n{text}");
-        assert!(matches!(Policy::from_toml(&unknown), Err(PolicyError::Parse(_))));
+        assert!(matches!(
+            Policy::from_toml(&unknown),
+            Err(PolicyError::Parse(_))
+        ));
         let closed = text.replace(
             r#"closed_weekdays = ["Sat", "Sun"]"#,
             r#"closed_weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]"#,
         );
         assert_ne!(closed, text);
-        assert!(matches!(Policy::from_toml(&closed), Err(PolicyError::Invalid { .. })));
+        assert!(matches!(
+            Policy::from_toml(&closed),
+            Err(PolicyError::Invalid { .. })
+        ));
     }
 
     // rule TIM-1: local dates use the warehouse's offset, not UTC.
@@ -527,7 +548,10 @@ mod tests {
     fn tim_1_local_date_uses_warehouse_offset() {
         let jp = Policy::jp_forwarding();
         let late_utc = Utc.with_ymd_and_hms(2026, 11, 20, 16, 0, 0).unwrap();
-        assert_eq!(jp.local_date(late_utc), NaiveDate::from_ymd_opt(2026, 11, 21).unwrap());
+        assert_eq!(
+            jp.local_date(late_utc),
+            NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+        );
     }
 
     // rule STO-2: the limit is inclusive of its last day, with month ends clamped.
