@@ -10,8 +10,8 @@ use domain::ids::{ClaimId, MemberId, ParcelId, ShipmentId};
 use domain::measure::{Dimensions, Weight};
 use domain::money::Money;
 use domain::shipment::{
-    PaymentMethod, Shipment, ShipmentCommand, ShipmentError, ShipmentEvent, TrackingNumber,
-    TrackingStatus,
+    ClaimType, ClaimedItem, Evidence, PaymentMethod, Shipment, ShipmentCommand, ShipmentError,
+    ShipmentEvent, TrackingNumber, TrackingStatus,
 };
 use domain::{Issued, Policy, Refusal, Rule, Services};
 
@@ -323,5 +323,80 @@ impl Story {
             d(2026, 11, 10),
             tracked(TrackingStatus::Delivered, d(2026, 11, 10)),
         )
+    }
+}
+
+// -------------------------------------------------------------------- claims
+
+/// p-1: one apparel coat at 8,000 JPY; p-2: two cameras at 5,000 JPY each (18,000 JPY in all).
+pub fn claim_parcels() -> Vec<ParcelFacts> {
+    vec![
+        parcel(
+            "p-1",
+            1_000,
+            vec![item("coat", 1, Money::jpy(8_000), ItemCategory::Apparel)],
+        ),
+        parcel(
+            "p-2",
+            200,
+            vec![item("camera", 2, Money::jpy(5_000), ItemCategory::Other)],
+        ),
+    ]
+}
+
+/// The claim parcels in jp-forwarding: requested and packed (in `packed`) on Mon 2 Nov 2026,
+/// quoted EMS to the US with `insurance` and `warranty`, paid 3 Nov, shipped 4 Nov,
+/// delivered Tue 10 Nov.
+pub fn delivered_with(packed: Dimensions, insurance: Option<Money>, warranty: bool) -> Story {
+    Story::jp()
+        .on(d(2026, 11, 2), consolidation(claim_parcels()))
+        .on(d(2026, 11, 2), packing("EMS", 1_200, packed))
+        .on(
+            d(2026, 11, 2),
+            quote_for(verified(), "EMS", "US", &[], insurance, warranty),
+        )
+        .paid()
+        .on(d(2026, 11, 4), ship_ems())
+        .on(
+            d(2026, 11, 10),
+            tracked(TrackingStatus::Delivered, d(2026, 11, 10)),
+        )
+}
+
+/// The claim parcels delivered on 10 Nov, 300×200×150 mm, without insurance or add-on.
+pub fn delivered_claim_story() -> Story {
+    delivered_with(dims(300, 200, 150), None, false)
+}
+
+/// Photos, label photo and comment: complete for every claim type.
+pub fn full_evidence() -> Evidence {
+    Evidence {
+        photos: vec!["photo-1.jpg".into()],
+        label_photo: Some("label.jpg".into()),
+        comment: Some("box crushed, lens cracked".into()),
+    }
+}
+
+pub fn item_ref(parcel: &str, line: u32, quantity: u32) -> ClaimedItem {
+    ClaimedItem {
+        parcel_id: ParcelId::parse(parcel).unwrap(),
+        line,
+        quantity,
+    }
+}
+
+pub fn file(
+    claim: &str,
+    claim_type: ClaimType,
+    evidence: Evidence,
+    item: Option<ClaimedItem>,
+    under_warranty: bool,
+) -> ShipmentCommand {
+    ShipmentCommand::FileClaim {
+        claim_id: claim_id(claim),
+        claim_type,
+        evidence,
+        item,
+        under_warranty,
     }
 }

@@ -201,9 +201,10 @@ pub fn response_clock(claim_type: ClaimType, claims: &ClaimPolicy) -> ResponseCl
 }
 
 /// The instant a claim filed at `filed_at` must be answered before (CLM-3); from then on it
-/// may be escalated. For business days: the end of the `n`th business day after the filing
-/// day (the local midnight that follows it), on the policy's calendar; for hours: `filed_at`
-/// plus the hours.
+/// may be escalated. For business days: the end (the following local midnight) of the `n`th
+/// business day strictly after the local filing day, on the policy's calendar, so a claim
+/// filed on a closed day gets the same next `n` business days as one filed on the business day
+/// before it; for hours: `filed_at` plus the hours.
 pub fn claim_response_due(
     policy: &Policy,
     clock: ResponseClock,
@@ -212,9 +213,15 @@ pub fn claim_response_due(
     match clock {
         ResponseClock::Hours(h) => filed_at + Duration::hours(i64::from(h)),
         ResponseClock::BusinessDays(n) => {
-            let due_day = policy
-                .calendar
-                .add_business_days(policy.local_date(filed_at), n);
+            let mut due_day = policy.local_date(filed_at);
+            let mut counted = 0;
+            // Terminates: validated calendars have an open weekday.
+            while counted < n {
+                due_day = add_days(due_day, 1);
+                if policy.calendar.is_business_day(due_day) {
+                    counted += 1;
+                }
+            }
             let next_local_midnight = add_days(due_day, 1)
                 .and_hms_opt(0, 0, 0)
                 .expect("midnight exists");
