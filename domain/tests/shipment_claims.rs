@@ -117,6 +117,14 @@ fn clm_1_incomplete_claim_awaits_evidence_until_completed() {
     assert_eq!(claim.status, ClaimStatus::Open);
     assert_eq!(claim.evidence.photos, ["p1.jpg"]);
     assert_eq!(claim.evidence.comment.as_deref(), Some("box crushed"));
+    // Blank entries never overwrite evidence already given.
+    let blank = Evidence {
+        photos: vec![" ".into()],
+        label_photo: Some("".into()),
+        comment: Some(" ".into()),
+    };
+    let merged = claim.evidence.merged(&blank);
+    assert_eq!(merged, claim.evidence);
     assert_refused(
         story.when_on(
             nov(12),

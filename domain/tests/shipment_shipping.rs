@@ -38,6 +38,7 @@ fn shp_1_paid_shipment_ships_with_its_tracking_number() {
             declared_value: Money::jpy(12_000),
             pieces: 1,
             shipped_on: nov(4),
+            policy: story.policy.version(),
         }]);
 }
 

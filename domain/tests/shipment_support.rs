@@ -196,6 +196,7 @@ pub fn assert_refused(
 }
 
 /// A shipment's history, built by running commands through `decide` and `evolve`.
+#[derive(Clone)]
 pub struct Story {
     pub policy: Policy,
     pub events: Vec<ShipmentEvent>,

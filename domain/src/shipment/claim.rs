@@ -83,17 +83,15 @@ impl Evidence {
     }
 
     /// This evidence with `more` added: photos appended, a new label photo or comment replaces
-    /// the old one.
+    /// the old one; blank entries of `more` are ignored.
     pub fn merged(&self, more: &Evidence) -> Evidence {
+        let given = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
         let mut photos = self.photos.clone();
-        photos.extend(more.photos.iter().cloned());
+        photos.extend(more.photos.iter().filter(|p| !p.trim().is_empty()).cloned());
         Evidence {
             photos,
-            label_photo: more
-                .label_photo
-                .clone()
-                .or_else(|| self.label_photo.clone()),
-            comment: more.comment.clone().or_else(|| self.comment.clone()),
+            label_photo: given(&more.label_photo).or_else(|| self.label_photo.clone()),
+            comment: given(&more.comment).or_else(|| self.comment.clone()),
         }
     }
 }

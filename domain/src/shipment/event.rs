@@ -158,6 +158,8 @@ pub enum ShipmentEvent {
         pieces: u32,
         /// The local date shipped.
         shipped_on: NaiveDate,
+        /// The policy whose carrier list admitted it.
+        policy: PolicyVersion,
     },
     /// Tracking shows the shipment delivered at destination (SHP-2); claim windows start.
     Delivered {

@@ -177,6 +177,11 @@ impl Shipment {
         self.status
     }
 
+    /// The shipment's id, once requested.
+    pub fn shipment_id(&self) -> Option<&ShipmentId> {
+        self.shipment_id.as_ref()
+    }
+
     /// The shipment's member, once requested.
     pub fn member_id(&self) -> Option<&MemberId> {
         self.member_id.as_ref()
@@ -726,6 +731,7 @@ impl Shipment {
             declared_value,
             pieces: terms.pieces,
             shipped_on: today,
+            policy: policy.version(),
         }])
     }
 
