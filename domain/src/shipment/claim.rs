@@ -1,0 +1,324 @@
+//! Claims against a shipment (CLM-1 to CLM-6): their types, evidence, windows, response
+//! clock and payout caps. A claim lives inside its shipment, under a claim id.
+//!
+//! Windows count whole days after the day that starts them: with a 14-day window after a
+//! delivery on 1 Nov, 15 Nov (day 14) is the last day a claim is accepted, 16 Nov is late.
+//!
+//! Decision on loss claims (CLM-2): a shipment that was never delivered has no delivery date
+//! to count from. A loss claim on a shipment still in transit (shipped or held by customs) is
+//! accepted with no window running yet; once the carrier declares the shipment lost, the
+//! 14-day window runs from the lost status date, as it would from a delivery. A loss claim on
+//! a shipment tracked as delivered counts from the delivery.
+
+use crate::calendar::add_days;
+use crate::facts::ItemCategory;
+use crate::ids::ParcelId;
+use crate::money::{Currency, Money, Rounding};
+use crate::policy::{ClaimPolicy, Policy};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What went wrong (CLM-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimType {
+    /// Damaged in transit.
+    Damage,
+    /// Never arrived.
+    Loss,
+    /// A defect, missed at inspection or under the warranty add-on.
+    Defect,
+    /// An item missing from the shipment.
+    MissingItem,
+    /// A different item than declared.
+    WrongItem,
+}
+
+impl ClaimType {
+    /// True for claims that must name the item concerned (defect, missing item, wrong item).
+    pub fn names_an_item(self) -> bool {
+        matches!(
+            self,
+            ClaimType::Defect | ClaimType::MissingItem | ClaimType::WrongItem
+        )
+    }
+}
+
+/// The evidence a member gives for a claim (CLM-1): references to uploaded photos, a photo of
+/// the carrier's label, a comment. Blank entries count as absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Photos of the goods or packaging.
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// Photo of the carrier's label (the delivery slip).
+    #[serde(default)]
+    pub label_photo: Option<String>,
+    /// The member's account of what happened.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+impl Evidence {
+    /// True when nothing usable is given.
+    pub fn is_empty(&self) -> bool {
+        self.provided().is_empty()
+    }
+
+    /// The kinds of evidence given.
+    pub fn provided(&self) -> Vec<EvidenceKind> {
+        let present = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
+        let mut kinds = Vec::new();
+        if self.photos.iter().any(|p| !p.trim().is_empty()) {
+            kinds.push(EvidenceKind::Photo);
+        }
+        if present(&self.label_photo) {
+            kinds.push(EvidenceKind::LabelPhoto);
+        }
+        if present(&self.comment) {
+            kinds.push(EvidenceKind::Comment);
+        }
+        kinds
+    }
+
+    /// This evidence with `more` added: photos appended, a new label photo or comment replaces
+    /// the old one; blank entries of `more` are ignored.
+    pub fn merged(&self, more: &Evidence) -> Evidence {
+        let given = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
+        let mut photos = self.photos.clone();
+        photos.extend(more.photos.iter().filter(|p| !p.trim().is_empty()).cloned());
+        Evidence {
+            photos,
+            label_photo: given(&more.label_photo).or_else(|| self.label_photo.clone()),
+            comment: given(&more.comment).or_else(|| self.comment.clone()),
+        }
+    }
+}
+
+/// A kind of evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// At least one photo of the goods or packaging.
+    Photo,
+    /// A photo of the carrier's label.
+    LabelPhoto,
+    /// A written account.
+    Comment,
+}
+
+/// The evidence a claim of `claim_type` needs and `evidence` lacks (CLM-1). Damage needs
+/// photos and the label photo (seed 000: photos of the damage and the delivery slip); a
+/// defect or a wrong item needs photos; a missing item needs the label photo (its weight)
+/// and a comment naming what is missing; a loss needs a comment (tracking shows the rest).
+/// A claim with something missing is accepted but waits for evidence.
+pub fn missing_evidence(claim_type: ClaimType, evidence: &Evidence) -> Vec<EvidenceKind> {
+    let needed: &[EvidenceKind] = match claim_type {
+        ClaimType::Damage => &[EvidenceKind::Photo, EvidenceKind::LabelPhoto],
+        ClaimType::Defect | ClaimType::WrongItem => &[EvidenceKind::Photo],
+        ClaimType::MissingItem => &[EvidenceKind::LabelPhoto, EvidenceKind::Comment],
+        ClaimType::Loss => &[EvidenceKind::Comment],
+    };
+    let provided = evidence.provided();
+    needed
+        .iter()
+        .copied()
+        .filter(|kind| !provided.contains(kind))
+        .collect()
+}
+
+/// The item a claim is about: a line of one parcel's declaration (PAR-4), 0-based, and how
+/// many units of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimedItem {
+    /// The parcel the item came in.
+    pub parcel_id: ParcelId,
+    /// 0-based index of the item in that parcel's declaration.
+    pub line: u32,
+    /// Units concerned, at least 1 and at most the declared quantity.
+    pub quantity: u32,
+}
+
+/// Where a claim stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStatus {
+    /// Accepted, waiting for the evidence its type needs (CLM-1).
+    AwaitingEvidence,
+    /// Complete, under review.
+    Open,
+    /// An exchange under the warranty add-on was accepted; the item is on its way back (CLM-6).
+    ExchangeAccepted,
+    /// Approved with a payout (CLM-5).
+    Approved,
+    /// Rejected with a reason (CLM-5).
+    Rejected,
+    /// Withdrawn by the member (CLM-4).
+    Withdrawn,
+    /// The exchanged item reached the warehouse (CLM-6).
+    Exchanged,
+    /// The exchanged item did not reach the warehouse in time (CLM-6).
+    Lapsed,
+}
+
+impl ClaimStatus {
+    /// True until the claim is decided, withdrawn, exchanged or lapsed.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            ClaimStatus::AwaitingEvidence | ClaimStatus::Open | ClaimStatus::ExchangeAccepted
+        )
+    }
+}
+
+/// The last day a claim is accepted when the window runs from `basis` (delivery or the lost
+/// status date): `basis + days` (CLM-2, and FEE-2 for the warranty add-on).
+pub fn claim_window_last_day(basis: NaiveDate, days: u32) -> NaiveDate {
+    add_days(basis, days)
+}
+
+/// How long the warehouse has to respond to a claim (CLM-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseClock {
+    /// Business days of the warehouse calendar after the filing day.
+    BusinessDays(u32),
+    /// Hours after filing (missing items).
+    Hours(u32),
+}
+
+/// The response clock of a claim type (CLM-3): 48 hours for a missing item, else 3 business
+/// days.
+pub fn response_clock(claim_type: ClaimType, claims: &ClaimPolicy) -> ResponseClock {
+    match claim_type {
+        ClaimType::MissingItem => ResponseClock::Hours(claims.missing_item_response_hours),
+        _ => ResponseClock::BusinessDays(claims.response_business_days),
+    }
+}
+
+/// The instant a claim filed at `filed_at` must be answered before (CLM-3); from then on it
+/// may be escalated. For business days: the end (the following local midnight) of the `n`th
+/// business day strictly after the local filing day, on the policy's calendar, so a claim
+/// filed on a closed day gets the same next `n` business days as one filed on the business day
+/// before it; for hours: `filed_at` plus the hours.
+pub fn claim_response_due(
+    policy: &Policy,
+    clock: ResponseClock,
+    filed_at: DateTime<Utc>,
+) -> DateTime<Utc> {
+    match clock {
+        ResponseClock::Hours(h) => filed_at + Duration::hours(i64::from(h)),
+        ResponseClock::BusinessDays(n) => {
+            let mut due_day = policy.local_date(filed_at);
+            let mut counted = 0;
+            // Terminates: validated calendars have an open weekday.
+            while counted < n {
+                due_day = add_days(due_day, 1);
+                if policy.calendar.is_business_day(due_day) {
+                    counted += 1;
+                }
+            }
+            let next_local_midnight = add_days(due_day, 1)
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight exists");
+            (next_local_midnight - Duration::minutes(i64::from(policy.utc_offset_minutes)))
+                .and_utc()
+        }
+    }
+}
+
+/// Why a payout is capped where it is (CLM-5), carried by the approval for auditors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutBasis {
+    /// A defect the inspection missed: apparel pays `percent` of the item price, other goods
+    /// at most `other_cap`.
+    MissedDefect {
+        /// Price of the units claimed.
+        item_price: Money,
+        /// Apparel or other.
+        category: ItemCategory,
+        /// Percent paid for apparel.
+        percent: rust_decimal::Decimal,
+        /// Cap for other goods.
+        other_cap: Money,
+    },
+    /// Carrier damage or loss: up to the insured amount (FEE-3); nothing when uninsured.
+    Insured {
+        /// The insured amount, if any.
+        insured: Option<Money>,
+    },
+    /// A missing or wrong item: up to the price of the units claimed.
+    ItemPrice {
+        /// Price of the units claimed.
+        item_price: Money,
+    },
+}
+
+/// The most a claim may pay out (CLM-5), with its basis. `item` is the price and category of
+/// the units claimed; `insured` the shipment's insured amount; `currency` the billing currency. A damage claim on a shipment
+/// with a side over `no_damage_compensation_side_mm` pays nothing (checked by the caller, who
+/// reports it as its own refusal).
+pub fn payout_cap(
+    claim_type: ClaimType,
+    item: Option<(Money, ItemCategory)>,
+    insured: Option<Money>,
+    claims: &ClaimPolicy,
+    currency: Currency,
+) -> Option<(Money, PayoutBasis)> {
+    match (claim_type, item) {
+        (ClaimType::Damage | ClaimType::Loss, _) => Some((
+            insured.unwrap_or_else(|| Money::zero(currency)),
+            PayoutBasis::Insured { insured },
+        )),
+        (ClaimType::Defect, Some((item_price, category))) => {
+            let cap = match category {
+                ItemCategory::Apparel => {
+                    item_price.percent(claims.apparel_defect_percent, Rounding::Down)
+                }
+                ItemCategory::Other if claims.other_defect_cap.amount < item_price.amount => {
+                    claims.other_defect_cap
+                }
+                ItemCategory::Other => item_price,
+            };
+            let basis = PayoutBasis::MissedDefect {
+                item_price,
+                category,
+                percent: claims.apparel_defect_percent,
+                other_cap: claims.other_defect_cap,
+            };
+            Some((cap, basis))
+        }
+        (ClaimType::MissingItem | ClaimType::WrongItem, Some((item_price, _))) => {
+            Some((item_price, PayoutBasis::ItemPrice { item_price }))
+        }
+        (_, None) => None,
+    }
+}
+
+/// A claim as the shipment keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// What went wrong.
+    pub claim_type: ClaimType,
+    /// Filed under the warranty add-on (FEE-2, CLM-6).
+    pub under_warranty: bool,
+    /// The item concerned.
+    pub item: Option<ClaimedItem>,
+    /// Evidence so far.
+    pub evidence: Evidence,
+    /// Where it stands.
+    pub status: ClaimStatus,
+    /// When it was filed.
+    pub filed_at: DateTime<Utc>,
+    /// Respond before this instant, or it may be escalated (CLM-3).
+    pub response_due: DateTime<Utc>,
+    /// The warehouse has responded (CLM-3).
+    pub responded: bool,
+    /// Escalated for a late response (CLM-3).
+    pub escalated: bool,
+    /// The exchanged item must reach the warehouse by this day (CLM-6).
+    pub exchange_return_by: Option<NaiveDate>,
+}

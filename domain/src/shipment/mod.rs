@@ -1,0 +1,1242 @@
+//! # Shipment
+//!
+//! What is packed from one or more of a member's parcels, quoted, paid, shipped, delivered
+//! and claimed against. The box in the warehouse and its reservation into a shipment (CON-3)
+//! belong to the Parcel aggregate; a shipment starts when the member asks for packing and
+//! receives the parcels as [`crate::facts::ParcelFacts`].
+//!
+//! Lifecycle: `NotRequested → PackingRequested → Packed → Quoted → Paid → Shipped →
+//! Delivered`, with `CustomsHold`, `ReturnedToOrigin` and `Lost` from tracking, `Held` for a
+//! quote unpaid past its due date and `Cancelled` until paid. Claims live inside the shipment,
+//! one per claim id.
+//!
+//! Rules decided here:
+//! - request: MEM-2 and MEM-4 (only a verified member requests or pays), CON-1 (a
+//!   consolidation is at least `min_parcels` of one member's parcels, none under Auto Pack,
+//!   MEM-6), CON-2 (jp-forwarding weight and value limits, inclusive);
+//! - packing and quote: CON-4 (pieces; forwarding fee and options per piece), FEE-1 (lines,
+//!   tariff, volumetric weight), FEE-2 (warranty add-on), FEE-3 (insurance cap), MEM-7 (a
+//!   quote within the Auto Ship limit is paid in the same decision);
+//! - payment: PAY-1 (once, in full), ACC-5 (PayPal fee line), PAY-2 (held past due), CON-5
+//!   (cancel until paid);
+//! - shipping: SHP-1 (only paid shipments ship), SHP-2 (tracking updates);
+//! - claims: CLM-1 to CLM-6 (see [`claim`] for the windows and the loss-claim decision).
+
+pub mod claim;
+pub mod command;
+pub mod error;
+pub mod event;
+pub mod pricing;
+pub mod tracking;
+
+pub use claim::{
+    Claim, ClaimStatus, ClaimType, ClaimedItem, Evidence, EvidenceKind, PayoutBasis, ResponseClock,
+};
+pub use command::{PaymentMethod, ShipmentCommand};
+pub use error::ShipmentError;
+pub use event::ShipmentEvent;
+pub use pricing::{LineItem, Piece, QuoteLine};
+pub use tracking::{TrackingNumber, TrackingStatus};
+
+use crate::exchange::ExchangeRate;
+use crate::facts::{ItemCategory, MemberStanding, ParcelFacts, StandingStatus};
+use crate::ids::{ClaimId, MemberId, ParcelId, ShipmentId};
+use crate::measure::{Dimensions, Weight};
+use crate::money::{Currency, Money};
+use crate::{Issued, Policy};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where a shipment stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShipmentStatus {
+    /// Nothing requested yet: the state before the first event.
+    #[default]
+    NotRequested,
+    /// Packing (or consolidation) requested.
+    PackingRequested,
+    /// Packed and measured.
+    Packed,
+    /// Quoted, waiting for payment.
+    Quoted,
+    /// Paid, waiting to ship.
+    Paid,
+    /// Quote unpaid past its due date (PAY-2).
+    Held,
+    /// Cancelled before payment (CON-5).
+    Cancelled,
+    /// With the carrier.
+    Shipped,
+    /// Held by customs at destination (SHP-2).
+    CustomsHold,
+    /// Delivered at destination (SHP-2).
+    Delivered,
+    /// Sent back by the carrier (SHP-2).
+    ReturnedToOrigin,
+    /// Declared lost by the carrier (SHP-2).
+    Lost,
+}
+
+impl ShipmentStatus {
+    /// True once paid: paid, shipped and everything after.
+    pub fn is_paid(self) -> bool {
+        matches!(
+            self,
+            ShipmentStatus::Paid
+                | ShipmentStatus::Shipped
+                | ShipmentStatus::CustomsHold
+                | ShipmentStatus::Delivered
+                | ShipmentStatus::ReturnedToOrigin
+                | ShipmentStatus::Lost
+        )
+    }
+
+    /// True while it may still be cancelled: requested, packed, quoted or held (CON-5).
+    pub fn is_cancellable(self) -> bool {
+        matches!(
+            self,
+            ShipmentStatus::PackingRequested
+                | ShipmentStatus::Packed
+                | ShipmentStatus::Quoted
+                | ShipmentStatus::Held
+        )
+    }
+}
+
+/// The packed shipment as measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Packing {
+    weight: Weight,
+    dimensions: Dimensions,
+}
+
+/// The terms of the quote the shipment was paid (or is to be paid) against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct QuoteTerms {
+    carrier: String,
+    pieces: u32,
+    total: Money,
+    due_on: NaiveDate,
+    insured: Option<Money>,
+    warranty: bool,
+}
+
+/// The Shipment aggregate. `Default` is the state before the first event.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    status: ShipmentStatus,
+    shipment_id: Option<ShipmentId>,
+    member_id: Option<MemberId>,
+    parcels: Vec<ParcelFacts>,
+    packing: Option<Packing>,
+    quote: Option<QuoteTerms>,
+    shipped_on: Option<NaiveDate>,
+    /// Delivery or lost status date: where the claim window counts from (CLM-2).
+    claim_window_basis: Option<NaiveDate>,
+    claim_window_last_day: Option<NaiveDate>,
+    delivered_on: Option<NaiveDate>,
+    warranty_claim_last_day: Option<NaiveDate>,
+    claims: BTreeMap<ClaimId, Claim>,
+}
+
+crate::event_sourced!(
+    Shipment,
+    "shipment",
+    ShipmentCommand,
+    ShipmentEvent,
+    ShipmentError
+);
+
+/// Refuses a member who may not request or pay (MEM-2, MEM-4).
+fn ensure_may_act(member: &MemberStanding) -> Result<(), ShipmentError> {
+    match member.status {
+        StandingStatus::Verified => Ok(()),
+        StandingStatus::Unverified => Err(ShipmentError::MemberUnverified),
+        StandingStatus::Suspended => Err(ShipmentError::MemberSuspended),
+        status @ (StandingStatus::Withdrawing | StandingStatus::Closed) => {
+            Err(ShipmentError::MemberInactive { status })
+        }
+    }
+}
+
+/// True when Auto Ship pays `total` by itself: the member may pay and the total is at or
+/// under their Auto Ship limit (MEM-7). A limit in another currency never applies.
+pub fn auto_ship_applies(member: &MemberStanding, total: Money) -> bool {
+    member.may_request_shipments()
+        && member
+            .auto_ship_limit
+            .is_some_and(|limit| limit.currency == total.currency && total.amount <= limit.amount)
+}
+
+impl Shipment {
+    /// Where the shipment stands.
+    pub fn status(&self) -> ShipmentStatus {
+        self.status
+    }
+
+    /// The shipment's id, once requested.
+    pub fn shipment_id(&self) -> Option<&ShipmentId> {
+        self.shipment_id.as_ref()
+    }
+
+    /// The shipment's member, once requested.
+    pub fn member_id(&self) -> Option<&MemberId> {
+        self.member_id.as_ref()
+    }
+
+    /// The parcels packed into it.
+    pub fn parcel_ids(&self) -> Vec<ParcelId> {
+        self.parcels.iter().map(|p| p.parcel_id.clone()).collect()
+    }
+
+    /// A claim by id.
+    pub fn claim(&self, claim_id: &ClaimId) -> Option<&Claim> {
+        self.claims.get(claim_id)
+    }
+
+    /// Decides what a command makes happen, or why it is refused.
+    pub fn decide(
+        &self,
+        cmd: Issued<ShipmentCommand>,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        use ShipmentCommand as C;
+        use ShipmentStatus as S;
+        let Issued { at, command } = cmd;
+        let today = policy.local_date(at);
+        let name = command.name();
+        match (self.status, command) {
+            // ---------------------------------------------------------- request and packing
+            (
+                S::NotRequested,
+                C::RequestConsolidation {
+                    shipment_id,
+                    member,
+                    parcels,
+                },
+            ) => consolidate(shipment_id, &member, parcels, today, policy),
+            (
+                S::NotRequested,
+                C::RequestPacking {
+                    shipment_id,
+                    member,
+                    parcel,
+                },
+            ) => request_packing(shipment_id, &member, parcel, today),
+            (
+                S::PackingRequested,
+                C::RecordPacking {
+                    carrier,
+                    weight,
+                    dimensions,
+                },
+            ) => pack(&carrier, weight, dimensions, today, policy),
+
+            // ---------------------------------------------------------- quote and payment
+            (
+                S::Packed,
+                C::Quote {
+                    member,
+                    carrier,
+                    destination,
+                    options,
+                    insurance,
+                    warranty,
+                },
+            ) => {
+                let request = pricing::QuoteRequest {
+                    carrier: &carrier,
+                    destination: &destination,
+                    options: &options,
+                    insurance,
+                    warranty,
+                };
+                self.quote(&member, request, today, policy)
+            }
+            (
+                S::Quoted,
+                C::Pay {
+                    member,
+                    method,
+                    amount,
+                    exchange_rate,
+                },
+            ) => self.pay(
+                &member,
+                method,
+                amount,
+                exchange_rate.as_ref(),
+                today,
+                policy,
+            ),
+            (S::Held, C::Pay { .. }) => Err(ShipmentError::ShipmentHeld),
+            (status, C::Pay { .. }) if status.is_paid() => Err(ShipmentError::AlreadyPaid),
+            (S::Quoted, C::HoldUnpaid) => self.hold(today, policy),
+            (status, C::Cancel { reason }) if status.is_cancellable() => self.cancel(reason, today),
+            (status, C::Cancel { .. }) if status.is_paid() => {
+                Err(ShipmentError::CancelAfterPayment)
+            }
+
+            // ---------------------------------------------------------- shipping and tracking
+            (
+                S::Paid,
+                C::Ship {
+                    carrier,
+                    service,
+                    tracking_number,
+                    declared_value,
+                },
+            ) => self.ship(
+                carrier,
+                service,
+                tracking_number,
+                declared_value,
+                today,
+                policy,
+            ),
+            (status, C::Ship { .. }) if status.is_cancellable() => Err(ShipmentError::NotPaid),
+            (S::Shipped | S::CustomsHold, C::RecordTracking { status, on, note }) => {
+                self.track(status, on, note, today, policy)
+            }
+            (status, C::RecordTracking { .. }) if status.is_paid() => {
+                Err(ShipmentError::NotInTransit { status })
+            }
+
+            // ---------------------------------------------------------- claims
+            (
+                _,
+                C::FileClaim {
+                    claim_id,
+                    claim_type,
+                    evidence,
+                    item,
+                    under_warranty,
+                },
+            ) => self.file_claim(
+                claim_id,
+                claim_type,
+                evidence,
+                item,
+                under_warranty,
+                at,
+                policy,
+            ),
+            (_, C::AddClaimEvidence { claim_id, evidence }) => {
+                self.add_claim_evidence(claim_id, evidence)
+            }
+            (_, C::RespondToClaim { claim_id, message }) => {
+                let claim = self.open_claim(&claim_id)?;
+                Ok(vec![ShipmentEvent::ClaimResponded {
+                    in_time: at < claim.response_due,
+                    claim_id,
+                    message,
+                    responded_at: at,
+                }])
+            }
+            (_, C::EscalateClaim { claim_id }) => self.escalate_claim(claim_id, at),
+            (_, C::WithdrawClaim { claim_id, reason }) => {
+                self.open_claim(&claim_id)?;
+                Ok(vec![ShipmentEvent::ClaimWithdrawn {
+                    claim_id,
+                    reason,
+                    withdrawn_at: at,
+                }])
+            }
+            (_, C::RejectClaim { claim_id, reason }) => self.reject_claim(claim_id, reason, at),
+            (_, C::ApproveClaim { claim_id, payout }) => {
+                self.approve_claim(claim_id, payout, at, policy)
+            }
+            (_, C::AcceptExchange { claim_id }) => self.accept_exchange(claim_id, today, policy),
+            (_, C::RecordExchangeItemReceived { claim_id }) => {
+                let return_by = self.exchange_return_by(&claim_id, name)?;
+                if today > return_by {
+                    return Err(ShipmentError::ExchangeLapsed { return_by });
+                }
+                Ok(vec![ShipmentEvent::ClaimExchangeItemReceived {
+                    claim_id,
+                    received_on: today,
+                }])
+            }
+            (_, C::LapseExchange { claim_id }) => {
+                let return_by = self.exchange_return_by(&claim_id, name)?;
+                if today <= return_by {
+                    return Err(ShipmentError::ExchangeNotLapsed { return_by });
+                }
+                Ok(vec![ShipmentEvent::ClaimExchangeLapsed {
+                    claim_id,
+                    return_by,
+                    lapsed_on: today,
+                }])
+            }
+
+            (status, _) => Err(ShipmentError::InvalidState {
+                command: name,
+                status,
+            }),
+        }
+    }
+
+    /// Applies an event. Cannot fail; holds no business logic.
+    pub fn evolve(&mut self, event: ShipmentEvent) {
+        use ShipmentEvent as E;
+        match event {
+            E::Consolidated {
+                shipment_id,
+                member_id,
+                parcels,
+                ..
+            } => {
+                self.status = ShipmentStatus::PackingRequested;
+                self.shipment_id = Some(shipment_id);
+                self.member_id = Some(member_id);
+                self.parcels = parcels;
+            }
+            E::PackingRequested {
+                shipment_id,
+                member_id,
+                parcel,
+                ..
+            } => {
+                self.status = ShipmentStatus::PackingRequested;
+                self.shipment_id = Some(shipment_id);
+                self.member_id = Some(member_id);
+                self.parcels = vec![parcel];
+            }
+            E::Packed {
+                weight, dimensions, ..
+            } => {
+                self.status = ShipmentStatus::Packed;
+                self.packing = Some(Packing { weight, dimensions });
+            }
+            E::Quoted {
+                carrier,
+                pieces,
+                insured,
+                warranty,
+                total,
+                due_on,
+                ..
+            } => {
+                self.status = ShipmentStatus::Quoted;
+                self.quote = Some(QuoteTerms {
+                    carrier,
+                    pieces: u32::try_from(pieces.len()).unwrap_or(u32::MAX),
+                    total,
+                    due_on,
+                    insured,
+                    warranty,
+                });
+            }
+            E::Paid { .. } => self.status = ShipmentStatus::Paid,
+            E::Held { .. } => self.status = ShipmentStatus::Held,
+            E::Cancelled { .. } => self.status = ShipmentStatus::Cancelled,
+            E::Shipped { shipped_on, .. } => {
+                self.status = ShipmentStatus::Shipped;
+                self.shipped_on = Some(shipped_on);
+            }
+            E::Delivered {
+                delivered_on,
+                claim_window_last_day,
+                warranty_claim_last_day,
+                ..
+            } => {
+                self.status = ShipmentStatus::Delivered;
+                self.delivered_on = Some(delivered_on);
+                self.claim_window_basis = Some(delivered_on);
+                self.claim_window_last_day = Some(claim_window_last_day);
+                self.warranty_claim_last_day = warranty_claim_last_day;
+            }
+            E::CustomsHeld { .. } => self.status = ShipmentStatus::CustomsHold,
+            E::ReturnedToOrigin { .. } => self.status = ShipmentStatus::ReturnedToOrigin,
+            E::Lost {
+                lost_on,
+                claim_window_last_day,
+                ..
+            } => {
+                self.status = ShipmentStatus::Lost;
+                self.claim_window_basis = Some(lost_on);
+                self.claim_window_last_day = Some(claim_window_last_day);
+            }
+            E::Claimed {
+                claim_id,
+                claim_type,
+                item,
+                evidence,
+                under_warranty,
+                status,
+                filed_at,
+                response_due,
+                ..
+            } => {
+                let claim = Claim {
+                    claim_type,
+                    under_warranty,
+                    item,
+                    evidence,
+                    status,
+                    filed_at,
+                    response_due,
+                    responded: false,
+                    escalated: false,
+                    exchange_return_by: None,
+                };
+                self.claims.insert(claim_id, claim);
+            }
+            E::ClaimEvidenceAdded {
+                claim_id,
+                evidence,
+                status,
+                ..
+            } => self.update_claim(&claim_id, |c| {
+                c.evidence = c.evidence.merged(&evidence);
+                c.status = status;
+            }),
+            E::ClaimResponded { claim_id, .. } => {
+                self.update_claim(&claim_id, |c| c.responded = true)
+            }
+            E::ClaimEscalated { claim_id, .. } => {
+                self.update_claim(&claim_id, |c| c.escalated = true)
+            }
+            E::ClaimWithdrawn { claim_id, .. } => {
+                self.update_claim(&claim_id, |c| c.status = ClaimStatus::Withdrawn)
+            }
+            E::ClaimRejected { claim_id, .. } => {
+                self.update_claim(&claim_id, |c| c.status = ClaimStatus::Rejected)
+            }
+            E::ClaimApproved { claim_id, .. } => {
+                self.update_claim(&claim_id, |c| c.status = ClaimStatus::Approved)
+            }
+            E::ClaimExchangeAccepted {
+                claim_id,
+                return_by,
+                ..
+            } => self.update_claim(&claim_id, |c| {
+                c.status = ClaimStatus::ExchangeAccepted;
+                c.responded = true;
+                c.exchange_return_by = Some(return_by);
+            }),
+            E::ClaimExchangeItemReceived { claim_id, .. } => {
+                self.update_claim(&claim_id, |c| c.status = ClaimStatus::Exchanged)
+            }
+            E::ClaimExchangeLapsed { claim_id, .. } => {
+                self.update_claim(&claim_id, |c| c.status = ClaimStatus::Lapsed)
+            }
+        }
+    }
+
+    fn update_claim(&mut self, claim_id: &ClaimId, change: impl FnOnce(&mut Claim)) {
+        if let Some(claim) = self.claims.get_mut(claim_id) {
+            change(claim);
+        }
+    }
+
+    // ------------------------------------------------------------------ decisions
+
+    fn invalid(&self, command: &'static str) -> ShipmentError {
+        ShipmentError::InvalidState {
+            command,
+            status: self.status,
+        }
+    }
+
+    fn owner(&self, command: &'static str) -> Result<&MemberId, ShipmentError> {
+        self.member_id.as_ref().ok_or_else(|| self.invalid(command))
+    }
+
+    fn ensure_owner(
+        &self,
+        member: &MemberStanding,
+        command: &'static str,
+    ) -> Result<(), ShipmentError> {
+        let owner = self.owner(command)?;
+        if *owner == member.member_id {
+            Ok(())
+        } else {
+            Err(ShipmentError::NotMembersShipment {
+                owner: owner.clone(),
+                given: member.member_id.clone(),
+            })
+        }
+    }
+
+    fn terms(&self, command: &'static str) -> Result<&QuoteTerms, ShipmentError> {
+        self.quote.as_ref().ok_or_else(|| self.invalid(command))
+    }
+
+    fn billing_total(&self, policy: &Policy) -> Result<Money, ShipmentError> {
+        pricing::declared_value(&self.parcels, policy.billing_currency)
+    }
+
+    fn quote(
+        &self,
+        member: &MemberStanding,
+        request: pricing::QuoteRequest<'_>,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        self.ensure_owner(member, "quote")?;
+        let packing = self.packing.as_ref().ok_or_else(|| self.invalid("quote"))?;
+        let items_total = self.billing_total(policy)?;
+        let priced = pricing::price_quote(
+            policy,
+            packing.weight,
+            packing.dimensions,
+            items_total,
+            request,
+        )?;
+        let total = priced.total;
+        let mut events = vec![ShipmentEvent::Quoted {
+            member_id: member.member_id.clone(),
+            carrier: request.carrier.to_owned(),
+            destination: request.destination.to_owned(),
+            zone: priced.zone,
+            pieces: priced.pieces,
+            options: request.options.to_vec(),
+            insured: priced.insured,
+            warranty: request.warranty,
+            lines: priced.lines,
+            total,
+            quoted_on: today,
+            due_on: pricing::quote_due_on(today, &policy.payment),
+            tariff_version: policy.tariff.version.clone(),
+            policy: policy.version(),
+        }];
+        // MEM-7: within the Auto Ship limit the quote is paid in the same decision.
+        if auto_ship_applies(member, total) {
+            events.push(ShipmentEvent::Paid {
+                member_id: member.member_id.clone(),
+                method: PaymentMethod::AutoShip,
+                quote_total: total,
+                fee_lines: Vec::new(),
+                amount: total,
+                auto_ship_limit: member.auto_ship_limit,
+                paid_on: today,
+                policy: policy.version(),
+            });
+        }
+        Ok(events)
+    }
+
+    fn pay(
+        &self,
+        member: &MemberStanding,
+        method: PaymentMethod,
+        amount: Money,
+        exchange_rate: Option<&ExchangeRate>,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        self.ensure_owner(member, "pay")?;
+        ensure_may_act(member)?;
+        let total = self.terms("pay")?.total;
+        let fee_lines = match method {
+            PaymentMethod::Paypal => {
+                vec![pricing::paypal_fee_line(
+                    total,
+                    &policy.account,
+                    exchange_rate,
+                )?]
+            }
+            PaymentMethod::AutoShip if !auto_ship_applies(member, total) => {
+                return Err(ShipmentError::AutoShipOverLimit {
+                    total,
+                    limit: member.auto_ship_limit,
+                })
+            }
+            PaymentMethod::Balance | PaymentMethod::Card | PaymentMethod::AutoShip => Vec::new(),
+        };
+        let due = Money::sum(
+            total.currency,
+            std::iter::once(&total).chain(fee_lines.iter().map(|l| &l.amount)),
+        )?;
+        if amount != due {
+            return Err(ShipmentError::AmountMismatch {
+                expected: due,
+                offered: amount,
+            });
+        }
+        Ok(vec![ShipmentEvent::Paid {
+            member_id: member.member_id.clone(),
+            method,
+            quote_total: total,
+            fee_lines,
+            amount: due,
+            auto_ship_limit: (method == PaymentMethod::AutoShip)
+                .then_some(member.auto_ship_limit)
+                .flatten(),
+            paid_on: today,
+            policy: policy.version(),
+        }])
+    }
+
+    fn hold(&self, today: NaiveDate, policy: &Policy) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        let due_on = self.terms("hold_unpaid")?.due_on;
+        if today <= due_on {
+            return Err(ShipmentError::NotYetDue { due_on });
+        }
+        Ok(vec![ShipmentEvent::Held {
+            member_id: self.owner("hold_unpaid")?.clone(),
+            parcels: self.parcel_ids(),
+            due_on,
+            held_on: today,
+            policy: policy.version(),
+        }])
+    }
+
+    fn cancel(
+        &self,
+        reason: String,
+        today: NaiveDate,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        Ok(vec![ShipmentEvent::Cancelled {
+            member_id: self.owner("cancel")?.clone(),
+            parcels: self.parcel_ids(),
+            reason,
+            cancelled_on: today,
+        }])
+    }
+
+    fn ship(
+        &self,
+        carrier: String,
+        service: String,
+        tracking_number: TrackingNumber,
+        declared_value: Money,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        let terms = self.terms("ship")?;
+        if policy.carrier(&carrier).is_none() {
+            return Err(ShipmentError::ShippingUnknownCarrier { carrier });
+        }
+        if carrier != terms.carrier {
+            return Err(ShipmentError::CarrierNotQuoted {
+                quoted: terms.carrier.clone(),
+                given: carrier,
+            });
+        }
+        if service.trim().is_empty() {
+            return Err(ShipmentError::ServiceRequired);
+        }
+        if declared_value.is_negative() {
+            return Err(ShipmentError::InvalidDeclaredValue { declared_value });
+        }
+        Ok(vec![ShipmentEvent::Shipped {
+            carrier,
+            service,
+            tracking_number,
+            declared_value,
+            pieces: terms.pieces,
+            shipped_on: today,
+            policy: policy.version(),
+        }])
+    }
+
+    fn track(
+        &self,
+        status: TrackingStatus,
+        on: NaiveDate,
+        note: Option<String>,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        let shipped_on = self
+            .shipped_on
+            .ok_or_else(|| self.invalid("record_tracking"))?;
+        if on < shipped_on || on > today {
+            return Err(ShipmentError::TrackingDateOutOfRange {
+                on,
+                shipped_on,
+                today,
+            });
+        }
+        let window = policy.claims.window_days;
+        let event = match status {
+            TrackingStatus::Delivered => {
+                let warranty = self.terms("record_tracking")?.warranty;
+                ShipmentEvent::Delivered {
+                    delivered_on: on,
+                    claim_window_last_day: claim::claim_window_last_day(on, window),
+                    warranty_claim_last_day: policy
+                        .fees
+                        .warranty
+                        .as_ref()
+                        .filter(|_| warranty)
+                        .map(|w| claim::claim_window_last_day(on, w.claim_days)),
+                    policy: policy.version(),
+                }
+            }
+            TrackingStatus::CustomsHold => ShipmentEvent::CustomsHeld { held_on: on, note },
+            TrackingStatus::ReturnedToOrigin => ShipmentEvent::ReturnedToOrigin {
+                returned_on: on,
+                note,
+            },
+            TrackingStatus::Lost => ShipmentEvent::Lost {
+                lost_on: on,
+                claim_window_last_day: claim::claim_window_last_day(on, window),
+                note,
+                policy: policy.version(),
+            },
+        };
+        Ok(vec![event])
+    }
+
+    // ------------------------------------------------------------------ claims
+
+    fn claim_of(&self, claim_id: &ClaimId) -> Result<&Claim, ShipmentError> {
+        self.claims
+            .get(claim_id)
+            .ok_or_else(|| ShipmentError::ClaimNotFound {
+                claim_id: claim_id.clone(),
+            })
+    }
+
+    /// The claim, refused when it is no longer open (CLM-4: only open claims change).
+    fn open_claim(&self, claim_id: &ClaimId) -> Result<&Claim, ShipmentError> {
+        let claim = self.claim_of(claim_id)?;
+        if claim.status.is_open() {
+            Ok(claim)
+        } else {
+            Err(ShipmentError::ClaimClosed {
+                claim_id: claim_id.clone(),
+                status: claim.status,
+            })
+        }
+    }
+
+    /// The claim, which must be open with its evidence complete and no exchange under way.
+    fn claim_under_review(
+        &self,
+        claim_id: &ClaimId,
+        command: &'static str,
+    ) -> Result<&Claim, ShipmentError> {
+        let claim = self.open_claim(claim_id)?;
+        match claim.status {
+            ClaimStatus::Open => Ok(claim),
+            ClaimStatus::AwaitingEvidence => Err(ShipmentError::AwaitingEvidence {
+                claim_id: claim_id.clone(),
+            }),
+            status => Err(ShipmentError::ClaimInvalidState {
+                command,
+                claim_id: claim_id.clone(),
+                status,
+            }),
+        }
+    }
+
+    /// The price and category of the units a claim names.
+    fn item_price(&self, item: &ClaimedItem) -> Result<(Money, ItemCategory), ShipmentError> {
+        let invalid = |reason: String| ShipmentError::InvalidItem { reason };
+        let parcel = self
+            .parcels
+            .iter()
+            .find(|p| p.parcel_id == item.parcel_id)
+            .ok_or_else(|| invalid(format!("parcel {} is not in it", item.parcel_id)))?;
+        let declared = usize::try_from(item.line)
+            .ok()
+            .and_then(|line| parcel.items.get(line))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "parcel {} has no line {}",
+                    item.parcel_id, item.line
+                ))
+            })?;
+        if item.quantity == 0 || item.quantity > declared.quantity {
+            return Err(invalid(format!(
+                "quantity {} is not within 1..={}",
+                item.quantity, declared.quantity
+            )));
+        }
+        Ok((
+            declared.unit_price.times(Decimal::from(item.quantity)),
+            declared.category,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn file_claim(
+        &self,
+        claim_id: ClaimId,
+        claim_type: ClaimType,
+        evidence: Evidence,
+        item: Option<ClaimedItem>,
+        under_warranty: bool,
+        at: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        use ShipmentStatus as S;
+        let today = policy.local_date(at);
+        if self.claims.contains_key(&claim_id) {
+            return Err(ShipmentError::DuplicateClaim { claim_id });
+        }
+        match self.status {
+            S::Delivered => {}
+            S::Shipped | S::CustomsHold | S::Lost if claim_type == ClaimType::Loss => {}
+            S::Shipped | S::CustomsHold | S::Lost => {
+                return Err(ShipmentError::ClaimNeedsDelivery { claim_type })
+            }
+            status => return Err(ShipmentError::ClaimNotShipped { status }),
+        }
+        // CLM-2: the window runs from delivery or the lost status date, as recorded then.
+        if let (Some(basis_date), Some(last_day)) =
+            (self.claim_window_basis, self.claim_window_last_day)
+        {
+            if today > last_day {
+                return Err(ShipmentError::ClaimWindowClosed {
+                    basis_date,
+                    last_day,
+                });
+            }
+        }
+        if under_warranty {
+            if !self.terms("file_claim")?.warranty {
+                return Err(ShipmentError::NoWarranty);
+            }
+            let (Some(delivered_on), Some(last_day)) =
+                (self.delivered_on, self.warranty_claim_last_day)
+            else {
+                return Err(ShipmentError::ClaimNeedsDelivery { claim_type });
+            };
+            if today > last_day {
+                return Err(ShipmentError::WarrantyWindowClosed {
+                    delivered_on,
+                    last_day,
+                });
+            }
+        }
+        match &item {
+            Some(item) => {
+                self.item_price(item)?;
+            }
+            None if claim_type.names_an_item() => {
+                return Err(ShipmentError::ItemRequired { claim_type })
+            }
+            None => {}
+        }
+        let missing = claim::missing_evidence(claim_type, &evidence);
+        let status = if missing.is_empty() {
+            ClaimStatus::Open
+        } else {
+            ClaimStatus::AwaitingEvidence
+        };
+        let clock = claim::response_clock(claim_type, &policy.claims);
+        Ok(vec![ShipmentEvent::Claimed {
+            claim_id,
+            member_id: self.owner("file_claim")?.clone(),
+            claim_type,
+            item,
+            evidence,
+            under_warranty,
+            status,
+            missing_evidence: missing,
+            filed_at: at,
+            response_clock: clock,
+            response_due: claim::claim_response_due(policy, clock, at),
+            policy: policy.version(),
+        }])
+    }
+
+    fn add_claim_evidence(
+        &self,
+        claim_id: ClaimId,
+        evidence: Evidence,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        let claim = self.open_claim(&claim_id)?;
+        if evidence.is_empty() {
+            return Err(ShipmentError::EmptyEvidence);
+        }
+        let missing = claim::missing_evidence(claim.claim_type, &claim.evidence.merged(&evidence));
+        let status = match claim.status {
+            ClaimStatus::AwaitingEvidence if missing.is_empty() => ClaimStatus::Open,
+            status => status,
+        };
+        Ok(vec![ShipmentEvent::ClaimEvidenceAdded {
+            claim_id,
+            evidence,
+            missing_evidence: missing,
+            status,
+        }])
+    }
+
+    fn escalate_claim(
+        &self,
+        claim_id: ClaimId,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        let claim = self.open_claim(&claim_id)?;
+        if claim.responded {
+            return Err(ShipmentError::AlreadyResponded { claim_id });
+        }
+        if claim.escalated {
+            return Err(ShipmentError::AlreadyEscalated { claim_id });
+        }
+        if at < claim.response_due {
+            return Err(ShipmentError::ResponseNotOverdue {
+                claim_id,
+                response_due: claim.response_due,
+            });
+        }
+        Ok(vec![ShipmentEvent::ClaimEscalated {
+            claim_id,
+            response_due: claim.response_due,
+            escalated_at: at,
+        }])
+    }
+
+    fn reject_claim(
+        &self,
+        claim_id: ClaimId,
+        reason: String,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        let claim = self.open_claim(&claim_id)?;
+        if claim.status == ClaimStatus::ExchangeAccepted {
+            return Err(ShipmentError::ClaimInvalidState {
+                command: "reject_claim",
+                claim_id,
+                status: claim.status,
+            });
+        }
+        if reason.trim().is_empty() {
+            return Err(ShipmentError::ReasonRequired);
+        }
+        Ok(vec![ShipmentEvent::ClaimRejected {
+            claim_id,
+            reason,
+            rejected_at: at,
+        }])
+    }
+
+    fn approve_claim(
+        &self,
+        claim_id: ClaimId,
+        payout: Money,
+        at: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        let claim = self.claim_under_review(&claim_id, "approve_claim")?;
+        if !payout.is_positive() {
+            return Err(ShipmentError::InvalidPayout { payout });
+        }
+        if payout.currency != policy.billing_currency {
+            return Err(ShipmentError::CurrencyMismatch {
+                expected: policy.billing_currency,
+                found: payout.currency,
+            });
+        }
+        if claim.claim_type == ClaimType::Damage {
+            let longest_side_mm = self
+                .packing
+                .as_ref()
+                .map_or(0, |p| p.dimensions.longest_side_mm());
+            let limit_mm = policy.claims.no_damage_compensation_side_mm;
+            if longest_side_mm > limit_mm {
+                return Err(ShipmentError::NoDamageCompensation {
+                    longest_side_mm,
+                    limit_mm,
+                });
+            }
+        }
+        let item = claim
+            .item
+            .as_ref()
+            .map(|i| self.item_price(i))
+            .transpose()?;
+        let insured = self.terms("approve_claim")?.insured;
+        let (cap, basis) = claim::payout_cap(
+            claim.claim_type,
+            item,
+            insured,
+            &policy.claims,
+            policy.billing_currency,
+        )
+        .ok_or(ShipmentError::ItemRequired {
+            claim_type: claim.claim_type,
+        })?;
+        if payout.checked_sub(cap)?.is_positive() {
+            return Err(ShipmentError::PayoutOverCap { payout, cap });
+        }
+        Ok(vec![ShipmentEvent::ClaimApproved {
+            claim_id,
+            member_id: self.owner("approve_claim")?.clone(),
+            payout,
+            cap,
+            basis,
+            approved_at: at,
+            policy: policy.version(),
+        }])
+    }
+
+    fn accept_exchange(
+        &self,
+        claim_id: ClaimId,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        if !self.claim_of(&claim_id)?.under_warranty {
+            return Err(ShipmentError::NotUnderWarranty { claim_id });
+        }
+        self.claim_under_review(&claim_id, "accept_exchange")?;
+        let warranty = policy
+            .fees
+            .warranty
+            .as_ref()
+            .ok_or(ShipmentError::NoWarranty)?;
+        let used = self
+            .claims
+            .values()
+            .filter(|c| {
+                matches!(
+                    c.status,
+                    ClaimStatus::ExchangeAccepted | ClaimStatus::Exchanged
+                )
+            })
+            .count();
+        let used = u32::try_from(used).unwrap_or(u32::MAX);
+        if used >= warranty.max_exchanges {
+            return Err(ShipmentError::ExchangeLimit {
+                max: warranty.max_exchanges,
+            });
+        }
+        Ok(vec![ShipmentEvent::ClaimExchangeAccepted {
+            claim_id,
+            accepted_on: today,
+            return_by: crate::calendar::add_days(today, warranty.exchange_return_days),
+            exchange_number: used + 1,
+            policy: policy.version(),
+        }])
+    }
+
+    /// The return deadline of a claim whose exchange is under way (CLM-6).
+    fn exchange_return_by(
+        &self,
+        claim_id: &ClaimId,
+        command: &'static str,
+    ) -> Result<NaiveDate, ShipmentError> {
+        let claim = self.open_claim(claim_id)?;
+        match (claim.status, claim.exchange_return_by) {
+            (ClaimStatus::ExchangeAccepted, Some(return_by)) => Ok(return_by),
+            (status, _) => Err(ShipmentError::ClaimInvalidState {
+                command,
+                claim_id: claim_id.clone(),
+                status,
+            }),
+        }
+    }
+}
+
+/// CON-1, CON-2, MEM-2, MEM-4: a consolidation request.
+fn consolidate(
+    shipment_id: ShipmentId,
+    member: &MemberStanding,
+    parcels: Vec<ParcelFacts>,
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+    ensure_may_act(member)?;
+    let rules = &policy.consolidation;
+    if parcels.len() < usize::try_from(rules.min_parcels).unwrap_or(usize::MAX) {
+        return Err(ShipmentError::TooFewParcels {
+            min: rules.min_parcels,
+            given: parcels.len(),
+        });
+    }
+    for (i, parcel) in parcels.iter().enumerate() {
+        let parcel_id = parcel.parcel_id.clone();
+        if parcels[..i].iter().any(|p| p.parcel_id == parcel.parcel_id) {
+            return Err(ShipmentError::DuplicateParcel { parcel_id });
+        }
+        if parcel.member_id != member.member_id {
+            return Err(ShipmentError::ForeignParcel { parcel_id });
+        }
+        if parcel.auto_pack {
+            return Err(ShipmentError::AutoPackParcel { parcel_id });
+        }
+    }
+    let total_weight_g: u64 = parcels.iter().map(|p| u64::from(p.weight.grams())).sum();
+    if let Some(limit_g) = rules.max_total_weight_g {
+        if total_weight_g >= u64::from(limit_g) {
+            return Err(ShipmentError::WeightLimit {
+                total_g: total_weight_g,
+                limit_g,
+            });
+        }
+    }
+    let declared_value = pricing::declared_value(&parcels, declared_currency(policy))?;
+    if let Some(limit) = rules.max_declared_value {
+        if !declared_value.checked_sub(limit)?.is_negative() {
+            return Err(ShipmentError::ValueLimit {
+                total: declared_value,
+                limit,
+            });
+        }
+    }
+    let earliest_received_on = parcels.iter().map(|p| p.received_on).min().unwrap_or(today);
+    Ok(vec![ShipmentEvent::Consolidated {
+        shipment_id,
+        member_id: member.member_id.clone(),
+        parcels,
+        total_weight_g,
+        declared_value,
+        earliest_received_on,
+        requested_on: today,
+        policy: policy.version(),
+    }])
+}
+
+/// Declared values are summed in the currency of the CON-2 limit where there is one, else in
+/// the billing currency.
+fn declared_currency(policy: &Policy) -> Currency {
+    policy
+        .consolidation
+        .max_declared_value
+        .map_or(policy.billing_currency, |m| m.currency)
+}
+
+/// MEM-2, MEM-4: a single-parcel packing request.
+fn request_packing(
+    shipment_id: ShipmentId,
+    member: &MemberStanding,
+    parcel: ParcelFacts,
+    today: NaiveDate,
+) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+    ensure_may_act(member)?;
+    if parcel.member_id != member.member_id {
+        return Err(ShipmentError::ForeignParcel {
+            parcel_id: parcel.parcel_id,
+        });
+    }
+    Ok(vec![ShipmentEvent::PackingRequested {
+        shipment_id,
+        member_id: member.member_id.clone(),
+        parcel,
+        requested_on: today,
+    }])
+}
+
+/// CON-4: the packed shipment, split into pieces for the carrier it was packed for.
+fn pack(
+    carrier: &str,
+    weight: Weight,
+    dimensions: Dimensions,
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+    let found = policy
+        .carrier(carrier)
+        .ok_or_else(|| ShipmentError::UnknownCarrier {
+            carrier: carrier.to_owned(),
+        })?;
+    Ok(vec![ShipmentEvent::Packed {
+        carrier: found.code.clone(),
+        weight,
+        dimensions,
+        pieces: pricing::plan_pieces(weight, dimensions, found, policy.tariff.volumetric_divisor),
+        max_piece_weight_g: found.max_piece_weight_g,
+        packed_on: today,
+        policy: policy.version(),
+    }])
+}
