@@ -1,52 +1,19 @@
 //! Auto Pack (MEM-6) and Auto Ship (MEM-7): setting, use under the limit, and the lapse after
 //! a year set and unused, on month ends and leap days (TIM-1).
 
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
-use cqrs_es::test::TestFramework;
+mod member_support;
+
+use chrono::{Days, NaiveDate};
 use domain::calendar::add_months;
-use domain::ids::{MemberId, ShipmentId, SuiteCode};
+use domain::ids::ShipmentId;
 use domain::member::{
-    auto_ship_active_on, auto_ship_lapses_on, EmailAddress, Member, MemberCommand, MemberError,
-    MemberEvent, PersonName,
+    auto_ship_active_on, auto_ship_lapses_on, Member, MemberCommand, MemberError, MemberEvent,
 };
 use domain::money::{Currency, Money};
-use domain::{Issued, Policy, Refusal, Rule, Services};
+use domain::{Issued, Policy, Refusal, Rule};
+use member_support::*;
 use proptest::prelude::*;
 use rust_decimal_macros::dec;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-/// Noon in Tokyo (11:00 in Shanghai) on that date.
-fn noon(date: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&date.and_hms_opt(3, 0, 0).unwrap())
-}
-
-fn framework(policy: Policy) -> TestFramework<Member> {
-    TestFramework::with(Services::new(policy))
-}
-
-fn jp() -> TestFramework<Member> {
-    framework(Policy::jp_forwarding())
-}
-
-fn registered() -> MemberEvent {
-    MemberEvent::Registered {
-        member_id: MemberId::parse("m-1").unwrap(),
-        suite_code: SuiteCode::parse("TYO-004217").unwrap(),
-        name: PersonName::parse("Taro Sato").unwrap(),
-        birth_date: d(1990, 5, 5),
-        email: EmailAddress::parse("taro@example.jp").unwrap(),
-        age_on_registration: 35,
-        minor: false,
-        guardian_consent: None,
-        forwarding_only_accepted: true,
-        registered_at: noon(d(2026, 1, 10)),
-        registered_on: d(2026, 1, 10),
-        policy: Policy::jp_forwarding().version(),
-    }
-}
 
 fn ship_set(limit: Money, set_on: NaiveDate, lapses_on: NaiveDate) -> MemberEvent {
     MemberEvent::AutoShipSet {
@@ -73,14 +40,6 @@ fn use_auto_ship(amount: Money) -> MemberCommand {
         shipment_id: ShipmentId::parse("s-2").unwrap(),
         amount,
     }
-}
-
-fn replay(events: Vec<MemberEvent>) -> Member {
-    let mut member = Member::default();
-    for event in events {
-        member.evolve(event);
-    }
-    member
 }
 
 fn limit_on(member: &Member, on: NaiveDate) -> Option<Money> {

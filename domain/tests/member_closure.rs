@@ -2,50 +2,22 @@
 //! negative for a month, who have not logged in for three months with a zero balance, or who
 //! did not top up within a month of registering; jp-forwarding never does (POL-2).
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use cqrs_es::test::TestFramework;
+mod member_support;
+
+use chrono::{NaiveDate, TimeZone, Utc};
 use domain::facts::StandingStatus;
-use domain::ids::{MemberId, SuiteCode};
 use domain::member::{
-    auto_closure_conditions, AutoClosureCondition, AutoClosureFacts, BalanceSign, EmailAddress,
-    Member, MemberCommand, MemberEvent, PersonName, SuspensionCause,
+    auto_closure_conditions, AutoClosureCondition, AutoClosureFacts, BalanceSign, MemberCommand,
+    MemberEvent, SuspensionCause,
 };
 use domain::money::Money;
-use domain::{Issued, Policy, Services};
+use domain::{Issued, Policy};
+use member_support::*;
 use rust_decimal_macros::dec;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-/// Noon in Tokyo (11:00 in Shanghai) on that date.
-fn noon(date: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&date.and_hms_opt(3, 0, 0).unwrap())
-}
-
-fn framework(policy: Policy) -> TestFramework<Member> {
-    TestFramework::with(Services::new(policy))
-}
-
-fn cn() -> TestFramework<Member> {
-    framework(Policy::cn_agency())
-}
-
+/// Taro Sato registered in cn-agency under QD-000042 on `on`.
 fn registered_on(on: NaiveDate) -> MemberEvent {
-    MemberEvent::Registered {
-        member_id: MemberId::parse("m-1").unwrap(),
-        suite_code: SuiteCode::parse("QD-000042").unwrap(),
-        name: PersonName::parse("Taro Sato").unwrap(),
-        birth_date: d(1990, 5, 5),
-        email: EmailAddress::parse("taro@example.jp").unwrap(),
-        age_on_registration: 35,
-        minor: false,
-        guardian_consent: None,
-        forwarding_only_accepted: true,
-        registered_at: noon(on),
-        registered_on: on,
-        policy: Policy::cn_agency().version(),
-    }
+    registered_with(&Policy::cn_agency(), "QD-000042", on)
 }
 
 fn evaluate(facts: AutoClosureFacts) -> MemberCommand {
@@ -212,8 +184,7 @@ fn mem_9_jp_forwarding_never_closes_automatically_and_cn_agency_records_every_co
         },
         None,
     );
-    framework(Policy::jp_forwarding())
-        .given(given())
+    jp().given(given())
         .when(Issued::at(noon(d(2027, 1, 1)), evaluate(everything)))
         .then_expect_events(vec![]);
     cn().given(given())
@@ -250,9 +221,7 @@ fn mem_9_applies_to_suspended_members_but_not_to_withdrawing_ones() {
         .inspect_result()
         .unwrap();
     assert!(matches!(&events[..], [MemberEvent::AutoClosed { .. }]));
-    let mut member = Member::default();
-    member.evolve(registered_on(d(2026, 1, 10)));
-    events.into_iter().for_each(|e| member.evolve(e));
+    let member = replay([vec![registered_on(d(2026, 1, 10))], events].concat());
     assert_eq!(
         member.standing(d(2026, 3, 1)).unwrap().status,
         StandingStatus::Closed

@@ -1,7 +1,9 @@
 //! The JSON of every member event is a permanent contract: one realistic example per variant,
 //! snapshotted. A changed snapshot means a new event version and an upcaster, never an edit.
 
-use chrono::{NaiveDate, TimeZone, Utc};
+mod member_support;
+
+use chrono::{TimeZone, Utc};
 use cqrs_es::DomainEvent;
 use domain::ids::{MemberId, ShipmentId, SuiteCode};
 use domain::member::{
@@ -10,12 +12,9 @@ use domain::member::{
 };
 use domain::money::Money;
 use domain::Policy;
+use member_support::*;
 use rust_decimal_macros::dec;
 use std::collections::BTreeSet;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
 
 fn examples() -> Vec<MemberEvent> {
     let jp = Policy::jp_forwarding().version();

@@ -1,29 +1,18 @@
 //! Member registration: suite code and forwarding-only term (MEM-1), guardian consent for
 //! minors with calendar ages (MEM-3), dates from the command's time (TIM-1).
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use cqrs_es::test::TestFramework;
+mod member_support;
+
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use domain::facts::StandingStatus;
 use domain::ids::{MemberId, SuiteCode};
 use domain::member::{
     age_on, is_minor_on, EmailAddress, GuardianConsent, Member, MemberCommand, MemberError,
     MemberEvent, PersonName,
 };
-use domain::{Issued, Policy, Refusal, Rule, Services};
+use domain::{Issued, Policy, Rule};
+use member_support::*;
 use proptest::prelude::*;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-/// Noon in Tokyo (11:00 in Shanghai) on that date: the same local date in both profiles.
-fn noon(date: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&date.and_hms_opt(3, 0, 0).unwrap())
-}
-
-fn framework(policy: Policy) -> TestFramework<Member> {
-    TestFramework::with(Services::new(policy))
-}
 
 fn consent() -> GuardianConsent {
     GuardianConsent {
@@ -33,36 +22,11 @@ fn consent() -> GuardianConsent {
     }
 }
 
-fn register(birth_date: NaiveDate, guardian_consent: Option<GuardianConsent>) -> MemberCommand {
-    MemberCommand::Register {
-        member_id: MemberId::parse("m-1").unwrap(),
-        suite_code: SuiteCode::parse("TYO-004217").unwrap(),
-        name: PersonName::parse("Taro Sato").unwrap(),
-        birth_date,
-        email: EmailAddress::parse("taro@example.jp").unwrap(),
-        guardian_consent,
-        forwarding_only_accepted: true,
-    }
-}
-
-fn assert_refusal(
-    result: Result<Vec<MemberEvent>, MemberError>,
-    expected: MemberError,
-    code: &str,
-    rule: Option<Rule>,
-) {
-    let err = result.expect_err("expected a refusal");
-    assert_eq!(err, expected);
-    assert_eq!(err.code(), code);
-    assert_eq!(err.rule(), rule);
-}
-
 // rule MEM-1
 #[test]
 fn mem_1_registration_assigns_the_suite_code_and_records_the_forwarding_only_term() {
     let at = noon(d(2026, 11, 21));
-    framework(Policy::jp_forwarding())
-        .given_no_previous_events()
+    jp().given_no_previous_events()
         .when(Issued::at(at, register(d(1990, 5, 5), None)))
         .then_expect_events(vec![MemberEvent::Registered {
             member_id: MemberId::parse("m-1").unwrap(),
@@ -91,7 +55,7 @@ fn mem_1_registration_without_accepting_forwarding_only_use_is_refused() {
     {
         *forwarding_only_accepted = false;
     }
-    let result = framework(Policy::jp_forwarding())
+    let result = jp()
         .given_no_previous_events()
         .when(Issued::at(noon(d(2026, 11, 21)), command))
         .inspect_result();
@@ -137,7 +101,7 @@ fn mem_1_registering_twice_is_refused() {
 
 #[test]
 fn commands_before_registration_are_refused() {
-    let result = framework(Policy::jp_forwarding())
+    let result = jp()
         .given_no_previous_events()
         .when(Issued::at(
             noon(d(2026, 11, 21)),
@@ -156,7 +120,7 @@ fn commands_before_registration_are_refused() {
 // rule MEM-3: 17 on the registration date (birthday tomorrow) without consent: refused.
 #[test]
 fn mem_3_minor_without_guardian_consent_is_refused() {
-    let result = framework(Policy::jp_forwarding())
+    let result = jp()
         .given_no_previous_events()
         .when(Issued::at(
             noon(d(2026, 11, 21)),
@@ -177,7 +141,7 @@ fn mem_3_minor_without_guardian_consent_is_refused() {
 // rule MEM-3: 18 on the registration date (the birthday itself): no consent needed.
 #[test]
 fn mem_3_eighteenth_birthday_registers_without_consent() {
-    let events = framework(Policy::jp_forwarding())
+    let events = jp()
         .given_no_previous_events()
         .when(Issued::at(
             noon(d(2026, 11, 21)),
@@ -199,7 +163,7 @@ fn mem_3_eighteenth_birthday_registers_without_consent() {
 // rule MEM-3: a minor with a guardian's consent registers, and the consent is on record.
 #[test]
 fn mem_3_minor_with_guardian_consent_registers_and_the_consent_is_recorded() {
-    let events = framework(Policy::cn_agency())
+    let events = cn()
         .given_no_previous_events()
         .when(Issued::at(
             noon(d(2026, 11, 21)),
@@ -228,7 +192,7 @@ fn mem_3_minor_with_guardian_consent_registers_and_the_consent_is_recorded() {
 #[test]
 fn mem_3_feb_29_birthday_comes_of_age_on_1_march_in_a_common_year() {
     let born = d(2008, 2, 29);
-    let on_feb_28 = framework(Policy::jp_forwarding())
+    let on_feb_28 = jp()
         .given_no_previous_events()
         .when(Issued::at(noon(d(2026, 2, 28)), register(born, None)))
         .inspect_result();
@@ -241,7 +205,7 @@ fn mem_3_feb_29_birthday_comes_of_age_on_1_march_in_a_common_year() {
         "member.guardian_consent_required",
         Some(Rule::Mem3),
     );
-    let on_mar_1 = framework(Policy::jp_forwarding())
+    let on_mar_1 = jp()
         .given_no_previous_events()
         .when(Issued::at(noon(d(2026, 3, 1)), register(born, None)))
         .inspect_result()
@@ -264,7 +228,7 @@ fn mem_3_feb_29_birthday_comes_of_age_on_1_march_in_a_common_year() {
 // rule MEM-3: a birth date after the registration date cannot give an age.
 #[test]
 fn mem_3_birth_date_after_registration_is_refused() {
-    let result = framework(Policy::jp_forwarding())
+    let result = jp()
         .given_no_previous_events()
         .when(Issued::at(
             noon(d(2026, 11, 21)),
@@ -293,7 +257,7 @@ fn tim_1_registration_age_uses_the_local_date_of_the_command_time() {
     let tokyo_midnight = Utc.with_ymd_and_hms(2026, 11, 20, 15, 0, 0).unwrap();
     let shanghai_midnight = Utc.with_ymd_and_hms(2026, 11, 20, 16, 0, 0).unwrap();
 
-    let refused = framework(Policy::jp_forwarding())
+    let refused = jp()
         .given_no_previous_events()
         .when(Issued::at(just_before_tokyo_midnight, register(born, None)))
         .inspect_result();
@@ -302,7 +266,7 @@ fn tim_1_registration_age_uses_the_local_date_of_the_command_time() {
         Err(MemberError::GuardianConsentRequired { age: 17, .. })
     ));
 
-    let jp = framework(Policy::jp_forwarding())
+    let jp = jp()
         .given_no_previous_events()
         .when(Issued::at(tokyo_midnight, register(born, None)))
         .inspect_result()
@@ -312,7 +276,7 @@ fn tim_1_registration_age_uses_the_local_date_of_the_command_time() {
         [MemberEvent::Registered { registered_on, minor: false, .. }] if *registered_on == d(2026, 11, 21)
     ));
 
-    let cn_refused = framework(Policy::cn_agency())
+    let cn_refused = cn()
         .given_no_previous_events()
         .when(Issued::at(tokyo_midnight, register(born, None)))
         .inspect_result();
@@ -320,7 +284,7 @@ fn tim_1_registration_age_uses_the_local_date_of_the_command_time() {
         cn_refused,
         Err(MemberError::GuardianConsentRequired { age: 17, .. })
     ));
-    let cn = framework(Policy::cn_agency())
+    let cn = cn()
         .given_no_previous_events()
         .when(Issued::at(shanghai_midnight, register(born, None)))
         .inspect_result()

@@ -1,73 +1,15 @@
 //! Identity verification (MEM-2): the documents accepted, their expiry, the standing other
 //! aggregates receive, and the daily expiry check, with dates from the command's time (TIM-1).
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use cqrs_es::test::TestFramework;
+mod member_support;
+
+use chrono::{TimeZone, Utc};
 use domain::facts::StandingStatus;
-use domain::ids::{MemberId, SuiteCode};
 use domain::member::{
-    document_valid_on, DocumentKind, EmailAddress, IdentityDocument, Member, MemberCommand,
-    MemberError, MemberEvent, PersonName,
+    document_valid_on, DocumentKind, IdentityDocument, MemberCommand, MemberError, MemberEvent,
 };
-use domain::{Issued, Policy, Refusal, Rule, Services};
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-/// Noon in Tokyo (11:00 in Shanghai) on that date.
-fn noon(date: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&date.and_hms_opt(3, 0, 0).unwrap())
-}
-
-fn jp() -> TestFramework<Member> {
-    TestFramework::with(Services::new(Policy::jp_forwarding()))
-}
-
-fn registered() -> MemberEvent {
-    MemberEvent::Registered {
-        member_id: MemberId::parse("m-1").unwrap(),
-        suite_code: SuiteCode::parse("TYO-004217").unwrap(),
-        name: PersonName::parse("Taro Sato").unwrap(),
-        birth_date: d(1990, 5, 5),
-        email: EmailAddress::parse("taro@example.jp").unwrap(),
-        age_on_registration: 35,
-        minor: false,
-        guardian_consent: None,
-        forwarding_only_accepted: true,
-        registered_at: noon(d(2026, 1, 10)),
-        registered_on: d(2026, 1, 10),
-        policy: Policy::jp_forwarding().version(),
-    }
-}
-
-const PASSPORT: IdentityDocument = IdentityDocument::Passport {
-    photo_page_checked: true,
-    address_page_checked: true,
-};
-
-fn verified(expires_on: NaiveDate) -> MemberEvent {
-    MemberEvent::IdentityVerified {
-        document: PASSPORT,
-        expires_on,
-        verified_on: d(2026, 1, 12),
-    }
-}
-
-fn verify(document: IdentityDocument, expires_on: NaiveDate) -> MemberCommand {
-    MemberCommand::VerifyIdentity {
-        document,
-        expires_on,
-    }
-}
-
-fn replay(events: Vec<MemberEvent>) -> Member {
-    let mut member = Member::default();
-    for event in events {
-        member.evolve(event);
-    }
-    member
-}
+use domain::{Issued, Refusal, Rule};
+use member_support::*;
 
 fn assert_incomplete(document: IdentityDocument, missing: &str) {
     let err = jp()
@@ -294,7 +236,6 @@ fn tim_1_expiry_is_judged_on_the_local_date_of_the_command_time() {
             MemberCommand::CheckDocumentExpiry,
         ))
         .then_expect_events(vec![lapsed.clone()]);
-    let cn = || TestFramework::<Member>::with(Services::new(Policy::cn_agency()));
     cn().given(given())
         .when(Issued::at(
             tokyo_midnight,
