@@ -13,9 +13,14 @@ use serde::{Deserialize, Serialize};
 /// The media type of a problem.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// A problem response.
+/// A problem response; boxed, so `Result<_, Problem>` stays small on the happy path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Problem {
+#[serde(transparent)]
+pub struct Problem(Box<ProblemDetails>);
+
+/// The fields of a problem, as serialized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProblemDetails {
     /// A URI naming the problem type: `urn:parcelport:problem:<code>`.
     #[serde(rename = "type")]
     pub problem_type: String,
@@ -36,19 +41,19 @@ pub struct Problem {
 impl Problem {
     /// A problem with a status, a stable code and a title.
     pub fn new(status: StatusCode, code: &str, title: &str) -> Self {
-        Self {
+        Self(Box::new(ProblemDetails {
             problem_type: format!("urn:parcelport:problem:{code}"),
             title: title.to_owned(),
             status: status.as_u16(),
             detail: None,
             code: code.to_owned(),
             rule: None,
-        }
+        }))
     }
 
     /// With a detail for a person.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.0.detail = Some(detail.into());
         self
     }
 
@@ -60,7 +65,7 @@ impl Problem {
             "The command was refused by a business rule",
         )
         .with_detail(refusal.to_string());
-        problem.rule = refusal.rule().map(|r| r.id().to_owned());
+        problem.0.rule = refusal.rule().map(|r| r.id().to_owned());
         problem
     }
 
@@ -96,6 +101,13 @@ impl Problem {
     /// The status as a `StatusCode`.
     pub fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl std::ops::Deref for Problem {
+    type Target = ProblemDetails;
+    fn deref(&self) -> &ProblemDetails {
+        &self.0
     }
 }
 

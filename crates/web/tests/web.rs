@@ -221,7 +221,7 @@ async fn malformed_bodies_are_4xx_problems() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "request.invalid_body",
     );
-    assert!(problem.detail.unwrap().contains("color"));
+    assert!(problem.detail.clone().unwrap().contains("color"));
     let huge = format!(
         r#"{{"parcel_id":"{}","grams":1}}"#,
         "x".repeat(web::MAX_BODY_BYTES)
