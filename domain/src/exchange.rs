@@ -6,11 +6,12 @@
 use crate::money::{Currency, Money, Rounding};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A reference rate published by a bank: `rate` units of `quote` for one unit of `base`
 /// (for example 20.85 JPY per CNY), valid on one date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExchangeRate {
     /// The currency being priced (CNY).
     pub base: Currency,
@@ -25,7 +26,7 @@ pub struct ExchangeRate {
 }
 
 /// What a conversion was for; it decides the markup direction of MON-3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversionPurpose {
     /// Money coming in: the reference rate plus the markup.
@@ -35,7 +36,7 @@ pub enum ConversionPurpose {
 }
 
 /// A conversion as it was applied, recorded in the event that charged or refunded (MON-2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Conversion {
     /// The amount before conversion.
     pub from: Money,

@@ -7,6 +7,7 @@ use crate::ids::{MemberId, ParcelId};
 use crate::measure::{Dimensions, Weight};
 use crate::money::Money;
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What a member may do right now, as the Member aggregate reports it
@@ -47,7 +48,7 @@ impl MemberStanding {
 }
 
 /// What kind of goods an item is; claims compensate apparel differently (CLM-5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemCategory {
     /// Clothing, shoes and accessories.
@@ -57,7 +58,7 @@ pub enum ItemCategory {
 }
 
 /// One line of a contents declaration (PAR-4).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DeclaredItem {
     /// What it is.
     pub description: String,
@@ -70,7 +71,7 @@ pub struct DeclaredItem {
 }
 
 /// A parcel as a shipment needs to know it when it is packed from it (CON-1, CON-2, FEE-2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ParcelFacts {
     /// The parcel.
     pub parcel_id: ParcelId,

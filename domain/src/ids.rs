@@ -3,6 +3,7 @@
 //! Ids arrive inside commands (the domain generates none). They are opaque strings of
 //! 1 to 64 characters from `[A-Za-z0-9._-]`, which fits UUIDs, ULIDs and readable ids alike.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -15,6 +16,9 @@ pub struct InvalidValue {
     /// Why it was refused.
     pub reason: String,
 }
+
+/// The JSON Schema pattern of every id, as [`parse_id`] accepts it.
+const ID_PATTERN: &str = "^[A-Za-z0-9._-]{1,64}$";
 
 fn parse_id(kind: &'static str, s: &str) -> Result<String, InvalidValue> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
@@ -36,8 +40,9 @@ fn parse_id(kind: &'static str, s: &str) -> Result<String, InvalidValue> {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
         #[serde(try_from = "String", into = "String")]
+        #[schemars(extend("pattern" = ID_PATTERN))]
         pub struct $name(String);
 
         impl $name {
@@ -99,8 +104,11 @@ id_type!(
 
 /// A member's personal warehouse address code (MEM-1): 2 to 4 capital letters, a dash and
 /// 4 to 8 digits, for example `TYO-004217`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(extend("pattern" = "^[A-Z]{2,4}-[0-9]{4,8}$"))]
 pub struct SuiteCode(String);
 
 impl SuiteCode {

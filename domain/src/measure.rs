@@ -1,11 +1,15 @@
 //! Weights and dimensions as the warehouse measures them (PAR-3): whole grams and millimetres.
 
 use crate::ids::InvalidValue;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A positive weight in grams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(try_from = "u32", into = "u32")]
+#[schemars(extend("minimum" = 1))]
 pub struct Weight(u32);
 
 impl Weight {
@@ -41,18 +45,21 @@ impl From<Weight> for u32 {
 }
 
 /// Outer dimensions in millimetres, each positive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "RawDimensions")]
 pub struct Dimensions {
     /// Length in mm.
+    #[schemars(range(min = 1, max = 10_000))]
     pub length_mm: u32,
     /// Width in mm.
+    #[schemars(range(min = 1, max = 10_000))]
     pub width_mm: u32,
     /// Height in mm.
+    #[schemars(range(min = 1, max = 10_000))]
     pub height_mm: u32,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawDimensions {
     length_mm: u32,

@@ -4,11 +4,12 @@
 //! converting needs a recorded exchange rate (see [`crate::exchange`]).
 
 use rust_decimal::{Decimal, RoundingStrategy};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The currencies parcelport bills in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum Currency {
     /// Japanese yen: no minor unit.
     #[serde(rename = "JPY")]
@@ -45,7 +46,7 @@ impl fmt::Display for Currency {
 /// How a computed amount is brought to the currency's smallest unit. Every rule that
 /// computes money names one (MON-1): fractions owed *to the member* are dropped
 /// ([`Rounding::Down`]), fees round half up ([`Rounding::HalfUp`]) unless a rule says otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
     /// Drop the fraction (towards zero).
@@ -83,7 +84,7 @@ pub struct CurrencyMismatch {
 
 /// An amount of money. Serialized as `{"amount": "1234.5", "currency": "CNY"}`, the amount
 /// as a decimal string so no JSON reader turns it into a float.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct Money {
     /// The exact amount; may carry more decimals than the currency until rounded.
     pub amount: Decimal,

@@ -12,13 +12,15 @@ use crate::calendar::BusinessCalendar;
 use crate::money::{Currency, Money};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// `profile@version`, for example `jp-forwarding@2026.11`. Serialized as that string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(extend("pattern" = "^[^@]+@.+$"))]
 pub struct PolicyVersion {
     /// The profile name.
     pub profile: String,
@@ -166,7 +168,9 @@ pub struct ProxyPaymentPolicy {
 }
 
 /// Inspection levels (INS-1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum InspectionLevel {
     /// No inspection.
@@ -200,7 +204,7 @@ pub struct InspectionPolicy {
 }
 
 /// Where the storage clock starts (STO-1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StorageAnchor {
     /// From the arrival of the member's earliest parcel still waiting.
@@ -210,7 +214,7 @@ pub enum StorageAnchor {
 }
 
 /// The maximum free storage (STO-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StorageLimit {
     /// A number of days after the anchor.

@@ -3,13 +3,14 @@
 //! Refusals and events cite these ids so that an operator reading an error, or an
 //! auditor reading an event, can find the business rule that was applied.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 macro_rules! rules {
     ($($variant:ident => $id:literal),+ $(,)?) => {
         /// A rule id of `DOMAIN.md`, serialized as the id itself (for example `"STO-2"`).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
         pub enum Rule {
             $(#[serde(rename = $id)] $variant,)+
         }

@@ -6,6 +6,7 @@ use crate::exchange::ExchangeRate;
 use crate::ids::{AccountId, CauseId, MemberId};
 use crate::money::{Currency, Money};
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What a [`super::ChargeAccount`] can be asked to do.
@@ -124,7 +125,7 @@ pub enum AccountCommand {
 }
 
 /// A deposit as the member declares it in a top-up application (ACC-2): one bank only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclaredDeposit {
     /// The day of the deposit.
@@ -138,7 +139,7 @@ pub struct DeclaredDeposit {
 }
 
 /// The bank's own record of a deposit into the operator's account, looked up by the caller.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BankDeposit {
     /// The bank's id for the deposit: the cause of the top-up movement.
@@ -154,7 +155,7 @@ pub struct BankDeposit {
 }
 
 /// Why a parcel was disposed of (DSP-1); it decides the fee.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum DisposalCause {
     /// Past maximum storage (STO-2).

@@ -12,10 +12,11 @@ use crate::policy::PolicyVersion;
 use crate::rules::Rule;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What happened to a charge account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountEvent {
     /// The account was opened, in the policy's billing currency.

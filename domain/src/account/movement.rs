@@ -6,11 +6,14 @@ use crate::ids::CauseId;
 use crate::money::{Currency, CurrencyMismatch, Money};
 use crate::rules::Rule;
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Why money moved: the reason code recorded with every movement (ACC-1). The billing view
 /// groups fees by this code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// An approved top-up application (ACC-2).
@@ -44,7 +47,7 @@ pub enum Reason {
 }
 
 /// Whether a debit must be covered by the balance (ACC-4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DebitKind {
     /// Buys something not yet delivered (a shipment, a duty advance): refused when it would
@@ -135,7 +138,7 @@ impl CreditReason {
 /// positive for a credit and negative for a debit (zero only for an interest accrual too
 /// small to round to a unit, a sale that just covered its costs, or the refund of a zero
 /// balance).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Movement {
     /// Signed amount: credits are positive, debits negative.
     pub amount: Money,
@@ -146,14 +149,16 @@ pub struct Movement {
 }
 
 /// A span of days, both ends included. Once held, `from <= through`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(try_from = "RawPeriod")]
 pub struct Period {
     from: NaiveDate,
     through: NaiveDate,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawPeriod {
     from: NaiveDate,

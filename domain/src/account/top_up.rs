@@ -2,10 +2,11 @@
 
 use super::command::{BankDeposit, DeclaredDeposit};
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Why a top-up application was rejected (ACC-2). Each rejection records every reason found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TopUpRejection {
     /// The bank has no deposit for the application.

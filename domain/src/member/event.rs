@@ -10,10 +10,11 @@ use crate::ids::{MemberId, ShipmentId, SuiteCode};
 use crate::money::Money;
 use crate::policy::PolicyVersion;
 use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// An event of the Member aggregate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MemberEvent {
     /// A member registered and was given a suite code (MEM-1, MEM-3).

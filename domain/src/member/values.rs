@@ -4,12 +4,17 @@
 
 use crate::ids::InvalidValue;
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The JSON Schema pattern of a trimmed, non-blank text.
+const TRIMMED_PATTERN: &str = r"^\S([\s\S]*\S)?$";
+
 /// A person's name as registered: 1 to 200 characters, not blank, trimmed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(extend("minLength" = 1, "maxLength" = 200, "pattern" = TRIMMED_PATTERN))]
 pub struct PersonName(String);
 
 impl PersonName {
@@ -52,8 +57,12 @@ impl fmt::Display for PersonName {
 
 /// An email address, checked for shape only (`local@domain.tld`, no spaces, at most 254
 /// characters); whether it receives mail is the sign-up flow's business.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(extend(
+    "maxLength" = 254,
+    "pattern" = r"^[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]$"
+))]
 pub struct EmailAddress(String);
 
 impl EmailAddress {
@@ -100,8 +109,9 @@ impl From<EmailAddress> for String {
 
 /// The reference of the refund the charge account recorded at withdrawal (MEM-8, ACC-7):
 /// 1 to 64 characters, not blank.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(extend("minLength" = 1, "maxLength" = 64, "pattern" = TRIMMED_PATTERN))]
 pub struct RefundReference(String);
 
 impl RefundReference {
@@ -137,7 +147,7 @@ impl From<RefundReference> for String {
 }
 
 /// A parent's or legal guardian's consent to a minor's registration (MEM-3, seed 003 §5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuardianConsent {
     /// Who consented.
@@ -150,7 +160,7 @@ pub struct GuardianConsent {
 
 /// An identity document as the clerk checked it (MEM-2, seed 000). Each kind lists the parts
 /// that must have been seen; a document with a part unchecked does not verify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum IdentityDocument {
     /// A driving licence; the back side carries a changed address, so it must be checked too
@@ -218,7 +228,7 @@ impl IdentityDocument {
 }
 
 /// The kinds of identity document accepted (MEM-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     /// Driving licence.
@@ -230,7 +240,7 @@ pub enum DocumentKind {
 }
 
 /// Why a member was suspended (MEM-5, seeds 001 and 003 §19).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SuspensionCause {
     /// A bill unpaid past its due date.
@@ -247,7 +257,7 @@ pub enum SuspensionCause {
 
 /// The sign of a charge-account balance, with the day it went negative: the account facts
 /// automatic closure reads (MEM-9). Looked up from the account by the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum BalanceSign {
     /// Below zero, continuously since `since`.
@@ -263,7 +273,7 @@ pub enum BalanceSign {
 
 /// What the charge account reports for automatic closure (MEM-9). The member's own facts (its
 /// registration date and last login) come from the Member aggregate itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutoClosureFacts {
     /// The balance's sign now.
@@ -273,7 +283,7 @@ pub struct AutoClosureFacts {
 }
 
 /// A condition of automatic closure that held (MEM-9, seed 001), with the dates that made it hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum AutoClosureCondition {
     /// The balance stayed negative for the policy's months.

@@ -8,6 +8,7 @@ use crate::measure::{Dimensions, Weight};
 use crate::money::Money;
 use crate::policy::InspectionLevel;
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A command to the [`super::Parcel`] aggregate. Issue it inside [`crate::Issued`]: its
@@ -163,7 +164,7 @@ pub struct Arrival {
 }
 
 /// Money a courier collects at the door (PAR-2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectOnDelivery {
     /// Cash on delivery (goods) or carriage forward (postage).
@@ -173,7 +174,7 @@ pub struct CollectOnDelivery {
 }
 
 /// Kinds of payment on delivery (PAR-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CollectKind {
     /// The goods are paid at the door (代引き).
@@ -183,7 +184,7 @@ pub enum CollectKind {
 }
 
 /// Who declared the contents (PAR-4, seed 003 §8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeclarationSource {
     /// The member.
@@ -218,7 +219,7 @@ pub struct VariationCount {
 }
 
 /// A finding of the inspection (INS-3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Finding {
     /// What was found.
@@ -234,7 +235,7 @@ pub struct Finding {
 }
 
 /// Kinds of finding (INS-3, seed 003 §13: "discrepancy, insufficient quantity, damage or dirt").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// Not what was ordered.

@@ -12,10 +12,11 @@ use crate::policy::{InspectionLevel, PolicyVersion, StorageAnchor, StorageLimit}
 use crate::rules::Rule;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// An event of the [`super::Parcel`] aggregate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParcelEvent {
     /// A proxy-paid purchase was announced (PAR-2).
@@ -292,7 +293,7 @@ pub enum ParcelEvent {
 }
 
 /// Why proxy payment did not apply at the door (PAR-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DoorRefusal {
     /// The policy has no proxy payment: all payment on delivery is refused.
@@ -306,7 +307,7 @@ pub enum DoorRefusal {
 }
 
 /// The inspection as recorded (INS-1, INS-2, INS-3).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InspectionRecord {
     /// The day.
     pub inspected_on: NaiveDate,
@@ -333,7 +334,7 @@ pub struct InspectionRecord {
 }
 
 /// Why a large item got a quantity inspection only (INS-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LargeItem {
     /// The longest side measured, mm.
     pub longest_side_mm: u32,
@@ -342,7 +343,7 @@ pub struct LargeItem {
 }
 
 /// One variation's inspection count (INS-1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct InspectedVariation {
     /// The variation.
     pub variation: String,
@@ -355,7 +356,7 @@ pub struct InspectedVariation {
 }
 
 /// A disposal's cause as recorded (DSP-1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DisposedBecause {
     /// Past maximum storage (STO-2).
@@ -387,7 +388,7 @@ pub enum DisposedBecause {
 }
 
 /// From where a parcel was returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnedFrom {
     /// Never attached to a member (PAR-1).

@@ -16,10 +16,11 @@ use crate::ids::ParcelId;
 use crate::money::{Currency, Money, Rounding};
 use crate::policy::{ClaimPolicy, Policy};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What went wrong (CLM-1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimType {
     /// Damaged in transit.
@@ -46,7 +47,7 @@ impl ClaimType {
 
 /// The evidence a member gives for a claim (CLM-1): references to uploaded photos, a photo of
 /// the carrier's label, a comment. Blank entries count as absent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     /// Photos of the goods or packaging.
@@ -97,7 +98,7 @@ impl Evidence {
 }
 
 /// A kind of evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceKind {
     /// At least one photo of the goods or packaging.
@@ -130,7 +131,7 @@ pub fn missing_evidence(claim_type: ClaimType, evidence: &Evidence) -> Vec<Evide
 
 /// The item a claim is about: a line of one parcel's declaration (PAR-4), 0-based, and how
 /// many units of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimedItem {
     /// The parcel the item came in.
@@ -142,7 +143,7 @@ pub struct ClaimedItem {
 }
 
 /// Where a claim stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
     /// Accepted, waiting for the evidence its type needs (CLM-1).
@@ -180,7 +181,7 @@ pub fn claim_window_last_day(basis: NaiveDate, days: u32) -> NaiveDate {
 }
 
 /// How long the warehouse has to respond to a claim (CLM-3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponseClock {
     /// Business days of the warehouse calendar after the filing day.
@@ -230,7 +231,7 @@ pub fn claim_response_due(
 }
 
 /// Why a payout is capped where it is (CLM-5), carried by the approval for auditors.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutBasis {
     /// A defect the inspection missed: apparel pays `percent` of the item price, other goods

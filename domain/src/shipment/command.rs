@@ -9,10 +9,11 @@ use crate::ids::{ClaimId, ShipmentId};
 use crate::measure::{Dimensions, Weight};
 use crate::money::Money;
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How a shipment is paid (PAY-1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     /// From the prepaid charge-account balance.

@@ -14,12 +14,13 @@ use crate::measure::{Dimensions, Weight};
 use crate::money::Money;
 use crate::policy::PolicyVersion;
 use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Something that happened to a shipment.
 // Events are records, mostly serialized; keeping the quote inline reads better than boxing it.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ShipmentEvent {
     /// A consolidation request was accepted: the parcels will be packed as one (CON-1, CON-2).

@@ -13,10 +13,11 @@ use crate::money::{Currency, CurrencyMismatch, Money, Rounding};
 use crate::policy::{AccountPolicy, Carrier, PaymentPolicy, Policy, WarrantyPolicy};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One piece of a shipment as the carrier charges it (CON-4, FEE-1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Piece {
     /// 1-based number of the piece.
     pub number: u32,
@@ -82,7 +83,7 @@ pub fn carrier_rate(carrier: &Carrier, zone: &str, chargeable_g: u32) -> Option<
 }
 
 /// What a quote line charges for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LineItem {
     /// The forwarding fee, charged per piece (CON-4, FEE-1).
@@ -137,7 +138,7 @@ pub enum LineItem {
 }
 
 /// One line of a quote or payment: `amount = unit_price × quantity`, already rounded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct QuoteLine {
     /// What it charges for.
     pub item: LineItem,

@@ -2,14 +2,18 @@
 //! statuses a carrier's tracking reports afterwards (SHP-2).
 
 use crate::ids::InvalidValue;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A carrier tracking number: 1 to 40 characters of `[A-Z0-9]` (SHP-1), for example
 /// `EJ123456789JP`. Parsed once: surrounding spaces are trimmed and letters upper-cased,
 /// as numbers are often typed from labels.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
+#[schemars(extend("pattern" = "^[A-Z0-9]{1,40}$"))]
 pub struct TrackingNumber(String);
 
 impl TrackingNumber {
