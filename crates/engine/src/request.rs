@@ -180,6 +180,13 @@ impl<'a> Request<'a> {
             .map(|claim| (claim.key.as_str(), step))
     }
 
+    /// True under an idempotency key. A keyed request that fails for a reason a retry may
+    /// overcome (a conflict, a store failure) does not compensate: its retry resumes it and
+    /// carries it forward. An unkeyed one cannot be resumed, so it compensates at once.
+    pub(crate) fn keyed(&self) -> bool {
+        self.claim.is_some()
+    }
+
     /// True when an earlier attempt of this request may have appended events.
     pub(crate) fn resumed(&self) -> bool {
         self.claim.as_ref().is_some_and(|claim| claim.resumed)

@@ -73,6 +73,7 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                     .await
                 {
                     Ok(reserved) => reservations.push(reserved),
+                    Err(error) if !compensates(&req, &error) => return Err(error),
                     Err(refused) => {
                         let reserved = &parcels[..reservations.len()];
                         return Err(self
@@ -90,6 +91,7 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                     reservations,
                     shipment,
                 }),
+                Err(error) if !compensates(&req, &error) => Err(error),
                 Err(refused) => Err(self.release_all(&req, &shipment_id, parcels, refused).await),
             }
         })
@@ -121,4 +123,10 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
         }
         cause
     }
+}
+
+/// Whether a failed step is compensated now: always after a refusal; after a failure a retry
+/// may overcome, only when the request has no key (a keyed retry resumes and goes forward).
+pub(crate) fn compensates(req: &Request<'_>, error: &EngineError) -> bool {
+    error.is_final() || !req.keyed()
 }

@@ -15,6 +15,7 @@
 
 use super::{note_refused, request};
 use crate::store::EngineStore;
+use crate::use_cases::consolidate::compensates;
 use crate::{ids, CommandContext, Engine, EngineError, Executed, Request};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::account::{AccountCommand, AccountEvent, ChargeAccount, CreditReason, DebitReason};
@@ -244,6 +245,7 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                 debit: Some(debit),
                 shipment,
             }),
+            Err(error) if !compensates(req, &error) => Err(error),
             Err(refused) => {
                 let debited = debit
                     .events()
