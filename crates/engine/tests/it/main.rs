@@ -6,3 +6,4 @@ mod idempotency;
 mod lifecycle;
 mod races;
 mod support;
+mod use_cases;
