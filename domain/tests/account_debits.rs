@@ -5,8 +5,8 @@
 mod support;
 
 use domain::account::{
-    AccountCommand, AccountError, AccountEvent, DebitKind, DebitReason, DisposalCause, Movement,
-    Period, Reason,
+    AccountCommand, AccountError, AccountEvent, CreditReason, DebitKind, DebitReason,
+    DisposalCause, Movement, Period, Reason,
 };
 use domain::calendar::last_day_of_month;
 use domain::exchange::{Conversion, ConversionPurpose};
@@ -201,6 +201,59 @@ fn acc_4_second_payment_of_the_same_shipment_is_refused() {
         issued(2026, 1, 7, pay("shp-2", Money::jpy(8_000)))
     )
     .is_ok());
+}
+
+// rule PAY-1: a shipment payment the shipment refused is credited back once, only after the
+// debit, and the debit stays recorded (a second debit for the shipment is still refused).
+#[test]
+fn pay_1_refused_payment_is_credited_back_once() {
+    let (policy, given) = jp_with(50_000);
+    let reverse = || {
+        issued(
+            2026,
+            1,
+            7,
+            AccountCommand::Credit {
+                reason: CreditReason::PaymentReversal,
+                cause: cause("shp-1"),
+                amount: Money::jpy(8_000),
+                rate: None,
+            },
+        )
+    };
+    let err = run(&policy, &given, reverse()).unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::NoPaymentToReverse {
+            cause: cause("shp-1")
+        }
+    );
+    assert_refusal(&err, "account.no_payment_to_reverse", Some(Rule::Pay1));
+    let events = run(
+        &policy,
+        &given,
+        issued(2026, 1, 7, pay("shp-1", Money::jpy(8_000))),
+    )
+    .unwrap();
+    let events = run(&policy, &events, reverse()).unwrap();
+    assert_eq!(balance_after(&events), Money::jpy(50_000));
+    assert_eq!(
+        events.last().and_then(AccountEvent::movement),
+        Some(&Movement {
+            amount: Money::jpy(8_000),
+            reason: Reason::PaymentReversal,
+            cause: cause("shp-1"),
+        })
+    );
+    let err = run(&policy, &events, reverse()).unwrap_err();
+    assert_refusal(&err, "account.duplicate_credit", Some(Rule::Acc1));
+    let err = run(
+        &policy,
+        &events,
+        issued(2026, 1, 7, pay("shp-1", Money::jpy(8_000))),
+    )
+    .unwrap_err();
+    assert_refusal(&err, "account.duplicate_debit", Some(Rule::Pay1));
 }
 
 // rule ACC-4: a recurring charge is made once per period; the next period is a new charge.

@@ -91,6 +91,12 @@ pub enum AccountError {
         /// Its cause.
         cause: CauseId,
     },
+    /// A payment reversal without a shipment payment debited for its cause (PAY-1).
+    #[error("no shipment payment for {cause} was debited, so none can be credited back")]
+    NoPaymentToReverse {
+        /// The shipment named.
+        cause: CauseId,
+    },
     /// Duty is advanced only on a balance of at least the minimum (ACC-8).
     #[error(
         "a duty advance needs a balance of at least {minimum}, the balance is {compared_balance}"
@@ -181,6 +187,7 @@ impl Refusal for AccountError {
             AccountError::InsufficientBalance { .. } => "account.insufficient_balance",
             AccountError::DuplicateDebit { .. } => "account.duplicate_debit",
             AccountError::DuplicateCredit { .. } => "account.duplicate_credit",
+            AccountError::NoPaymentToReverse { .. } => "account.no_payment_to_reverse",
             AccountError::DutyAdvanceBalanceTooLow { .. } => "account.duty_advance_min_balance",
             AccountError::NoDutyAdvance { .. } => "account.no_duty_advance",
             AccountError::NotOverdue { .. } => "account.not_overdue",
@@ -209,6 +216,7 @@ impl Refusal for AccountError {
                 Some(Rule::Acc1)
             }
             AccountError::InsufficientBalance { .. } => Some(Rule::Acc4),
+            AccountError::NoPaymentToReverse { .. } => Some(Rule::Pay1),
             AccountError::DuplicateDebit { reason, .. } => Some(match reason {
                 Reason::ShipmentPayment => Rule::Pay1,
                 _ => Rule::Acc4,

@@ -11,6 +11,8 @@
 //!   suspension (MEM-5); an approval resets the count.
 //! - **ACC-4** regular debits never take the balance below zero; owed debts may
 //!   ([`DebitKind`]); the same charge is never debited twice (PAY-1 at the account level).
+//!   A shipment payment the shipment then refused is credited back as a
+//!   [`CreditReason::PaymentReversal`], once, and only after such a debit.
 //! - **ACC-6** late interest ([`late_interest`]) accrues as events, never twice for a day.
 //! - **ACC-7** the whole balance is refunded only on withdrawal, on or after
 //!   [`refund_due_on`], at the refund rate of MON-3; the account then closes.
@@ -445,6 +447,14 @@ impl Ledger {
                 cause: cause.clone(),
             },
         )?;
+        let payment = MovementKey {
+            reason: Reason::ShipmentPayment,
+            cause: cause.clone(),
+            period: None,
+        };
+        if reason == Reason::PaymentReversal && !self.moved.contains(&payment) {
+            return Err(AccountError::NoPaymentToReverse { cause });
+        }
         Ok(vec![AccountEvent::Credited {
             movement: Movement {
                 amount,

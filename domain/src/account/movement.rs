@@ -44,6 +44,9 @@ pub enum Reason {
     SaleProceeds,
     /// The whole balance paid back at withdrawal (ACC-7).
     Refund,
+    /// A shipment payment credited back because the shipment refused it after the debit
+    /// (PAY-1: the write side debits first, then pays the shipment; it never deletes the debit).
+    PaymentReversal,
 }
 
 /// Whether a debit must be covered by the balance (ACC-4).
@@ -121,6 +124,9 @@ impl DebitReason {
 pub enum CreditReason {
     /// An approved claim paid to the balance (CLM-5).
     ClaimPayout,
+    /// A shipment payment debited from the balance and then refused by the shipment (a
+    /// payment race lost, a cancellation): credited back once, only after such a debit (PAY-1).
+    PaymentReversal,
 }
 
 impl CreditReason {
@@ -128,6 +134,7 @@ impl CreditReason {
     pub const fn reason(self) -> Reason {
         match self {
             CreditReason::ClaimPayout => Reason::ClaimPayout,
+            CreditReason::PaymentReversal => Reason::PaymentReversal,
         }
     }
 }

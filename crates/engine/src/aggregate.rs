@@ -1,0 +1,238 @@
+//! The four aggregates as the engine drives them: [`EngineAggregate`] names each one's command
+//! type and says which commands carry facts the engine must look up itself, and [`Stores`]
+//! holds one cqrs-es `PersistedEventStore` per aggregate over one shared repository.
+
+use cqrs_es::persist::{
+    PersistedEventRepository, PersistedEventStore, PersistenceError, ReplayStream, SerializedEvent,
+    SerializedSnapshot,
+};
+use cqrs_es::Aggregate;
+use domain::account::{AccountCommand, ChargeAccount};
+use domain::member::{Member, MemberCommand};
+use domain::parcel::{Parcel, ParcelCommand};
+use domain::shipment::{Shipment, ShipmentCommand};
+use domain::{Issued, Refusal, Services};
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+/// An aggregate of the domain as the engine executes it: its command is the domain command
+/// stamped with the time (`Issued<Cmd>`), its services the policy, its errors refusals.
+pub trait EngineAggregate:
+    Aggregate<
+        Command = Issued<Self::Cmd>,
+        Services = Services,
+        Error: Refusal + Send + Sync + 'static,
+    > + Clone
+    + Debug
+    + 'static
+{
+    /// The domain command.
+    type Cmd: Clone + Debug + Serialize + Send + Sync + 'static;
+
+    /// The use case that must issue `command` because it carries facts about other
+    /// aggregates, which the engine looks up itself and never takes from a caller; `None`
+    /// when the generic `Engine::execute` may issue it as given.
+    fn use_case_for(command: &Self::Cmd) -> Option<&'static str>;
+
+    /// This aggregate's event store.
+    fn store<R: PersistedEventRepository>(
+        stores: &Stores<R>,
+    ) -> &PersistedEventStore<SharedRepository<R>, Self>;
+}
+
+/// The command's name as stored in event metadata: its serialized tag (`reserve_for_consolidation`).
+pub(crate) fn command_name<C: Serialize>(command: &C) -> String {
+    match serde_json::to_value(command) {
+        Ok(Value::String(name)) => name,
+        Ok(Value::Object(map)) => map.keys().next().cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+impl EngineAggregate for Member {
+    type Cmd = MemberCommand;
+
+    fn use_case_for(command: &MemberCommand) -> Option<&'static str> {
+        match command {
+            MemberCommand::Register { .. } => Some("register_member"),
+            MemberCommand::SuspendForRejectedTopUps { .. } => Some("apply_for_top_up"),
+            MemberCommand::RecordAutoShipUse { .. } => Some("quote"),
+            MemberCommand::RequestWithdrawal => Some("request_withdrawal"),
+            MemberCommand::Close { .. } => Some("refund_and_close"),
+            _ => None,
+        }
+    }
+
+    fn store<R: PersistedEventRepository>(
+        stores: &Stores<R>,
+    ) -> &PersistedEventStore<SharedRepository<R>, Self> {
+        &stores.members
+    }
+}
+
+impl EngineAggregate for ChargeAccount {
+    type Cmd = AccountCommand;
+
+    fn use_case_for(command: &AccountCommand) -> Option<&'static str> {
+        use domain::account::{CreditReason, DebitReason};
+        match command {
+            AccountCommand::Open { .. } => Some("register_member"),
+            AccountCommand::Debit {
+                reason: DebitReason::ShipmentPayment,
+                ..
+            } => Some("pay"),
+            AccountCommand::Credit {
+                reason: CreditReason::PaymentReversal,
+                ..
+            } => Some("pay"),
+            AccountCommand::Credit {
+                reason: CreditReason::ClaimPayout,
+                ..
+            } => Some("approve_claim"),
+            AccountCommand::ChargeDisposalFee { .. } => Some("dispose_parcel"),
+            AccountCommand::ScheduleRefund { .. } => Some("request_withdrawal"),
+            _ => None,
+        }
+    }
+
+    fn store<R: PersistedEventRepository>(
+        stores: &Stores<R>,
+    ) -> &PersistedEventStore<SharedRepository<R>, Self> {
+        &stores.accounts
+    }
+}
+
+impl EngineAggregate for Parcel {
+    type Cmd = ParcelCommand;
+
+    fn use_case_for(command: &ParcelCommand) -> Option<&'static str> {
+        match command {
+            ParcelCommand::Arrive(_) => Some("receive_parcel"),
+            ParcelCommand::AttachToMember { .. } => Some("attach_parcel"),
+            ParcelCommand::Inspect(_) => Some("inspect_parcel"),
+            ParcelCommand::Store { .. } => Some("store_parcel"),
+            ParcelCommand::SendStorageNotice { .. }
+            | ParcelCommand::MarkDisposable { .. }
+            | ParcelCommand::ExtendStorage { .. } => Some("storage_clock"),
+            ParcelCommand::AccrueStorageFee => Some("accrue_storage_fee"),
+            ParcelCommand::RequestPacking { .. } => Some("request_packing"),
+            ParcelCommand::ReserveForConsolidation { .. } => Some("consolidate"),
+            ParcelCommand::Pack { .. } => Some("record_packing"),
+            ParcelCommand::Release { .. } => Some("cancel_shipment"),
+            ParcelCommand::HoldForNonPayment { .. } => Some("hold_unpaid"),
+            ParcelCommand::Dispose { .. } => Some("dispose_parcel"),
+            ParcelCommand::ConfirmDeclaration => Some("confirm_declaration"),
+            ParcelCommand::Expect { .. }
+            | ParcelCommand::CancelExpected
+            | ParcelCommand::Declare { .. }
+            | ParcelCommand::Return { .. } => None,
+        }
+    }
+
+    fn store<R: PersistedEventRepository>(
+        stores: &Stores<R>,
+    ) -> &PersistedEventStore<SharedRepository<R>, Self> {
+        &stores.parcels
+    }
+}
+
+impl EngineAggregate for Shipment {
+    type Cmd = ShipmentCommand;
+
+    fn use_case_for(command: &ShipmentCommand) -> Option<&'static str> {
+        match command {
+            ShipmentCommand::RequestConsolidation { .. } => Some("consolidate"),
+            ShipmentCommand::RequestPacking { .. } => Some("request_packing"),
+            ShipmentCommand::RecordPacking { .. } => Some("record_packing"),
+            ShipmentCommand::Quote { .. } => Some("quote"),
+            ShipmentCommand::Pay { .. } => Some("pay"),
+            ShipmentCommand::HoldUnpaid => Some("hold_unpaid"),
+            ShipmentCommand::Cancel { .. } => Some("cancel_shipment"),
+            ShipmentCommand::ApproveClaim { .. } => Some("approve_claim"),
+            _ => None,
+        }
+    }
+
+    fn store<R: PersistedEventRepository>(
+        stores: &Stores<R>,
+    ) -> &PersistedEventStore<SharedRepository<R>, Self> {
+        &stores.shipments
+    }
+}
+
+/// One `PersistedEventStore` per aggregate, loading from events only: cqrs-es 0.5.0
+/// snapshots apply the last command twice (see `event_store::EventStore::cqrs`).
+pub struct Stores<R: PersistedEventRepository> {
+    members: PersistedEventStore<SharedRepository<R>, Member>,
+    accounts: PersistedEventStore<SharedRepository<R>, ChargeAccount>,
+    parcels: PersistedEventStore<SharedRepository<R>, Parcel>,
+    shipments: PersistedEventStore<SharedRepository<R>, Shipment>,
+}
+
+impl<R: PersistedEventRepository> Stores<R> {
+    pub(crate) fn new(repository: R) -> Self {
+        let shared = SharedRepository(Arc::new(repository));
+        Self {
+            members: PersistedEventStore::new_event_store(shared.clone()),
+            accounts: PersistedEventStore::new_event_store(shared.clone()),
+            parcels: PersistedEventStore::new_event_store(shared.clone()),
+            shipments: PersistedEventStore::new_event_store(shared),
+        }
+    }
+}
+
+/// One repository shared by the four stores (a cqrs-es store owns its repository).
+pub struct SharedRepository<R>(Arc<R>);
+
+impl<R> Clone for SharedRepository<R> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<R: PersistedEventRepository> PersistedEventRepository for SharedRepository<R> {
+    async fn get_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.0.get_events::<A>(aggregate_id).await
+    }
+
+    async fn get_last_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        last_sequence: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.0
+            .get_last_events::<A>(aggregate_id, last_sequence)
+            .await
+    }
+
+    async fn get_snapshot<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
+        self.0.get_snapshot::<A>(aggregate_id).await
+    }
+
+    async fn persist<A: Aggregate>(
+        &self,
+        events: &[SerializedEvent],
+        snapshot_update: Option<(String, Value, usize)>,
+    ) -> Result<(), PersistenceError> {
+        self.0.persist::<A>(events, snapshot_update).await
+    }
+
+    async fn stream_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<ReplayStream, PersistenceError> {
+        self.0.stream_events::<A>(aggregate_id).await
+    }
+
+    async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
+        self.0.stream_all_events::<A>().await
+    }
+}

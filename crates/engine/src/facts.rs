@@ -1,0 +1,111 @@
+//! The facts the engine looks up for a command about another aggregate (`domain::facts`):
+//! read from the owning aggregate just before the command, never taken from the caller. A
+//! fact may be stale by the time the command lands; the aggregate that owns the invariant
+//! re-checks it (ARCHITECTURE.md, "Why the boundaries are where they are").
+
+use crate::store::EngineStore;
+use crate::{Engine, EngineError, Loaded};
+use chrono::NaiveDate;
+use cqrs_es::persist::PersistedEventRepository;
+use domain::facts::{MemberStanding, ParcelFacts};
+use domain::ids::{MemberId, ParcelId, ShipmentId};
+use domain::member::Member;
+use domain::parcel::{Parcel, ParcelError, ShipmentHeld};
+use domain::policy::StorageAnchor;
+use domain::shipment::{Shipment, ShipmentEvent};
+
+impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
+    /// Where `member` stands today (MEM-2, MEM-4, MEM-6, MEM-7).
+    pub async fn standing(&self, member: &MemberId) -> Result<MemberStanding, EngineError> {
+        let loaded = self.load::<Member>(member.as_str()).await?;
+        loaded
+            .state
+            .standing(self.today())
+            .ok_or_else(|| EngineError::not_found("member", member))
+    }
+
+    /// A parcel that exists.
+    pub(crate) async fn existing_parcel(
+        &self,
+        parcel: &ParcelId,
+    ) -> Result<Loaded<Parcel>, EngineError> {
+        let loaded = self.load::<Parcel>(parcel.as_str()).await?;
+        if loaded.version == 0 {
+            return Err(EngineError::not_found("parcel", parcel));
+        }
+        Ok(loaded)
+    }
+
+    /// A shipment that exists.
+    pub(crate) async fn existing_shipment(
+        &self,
+        shipment: &ShipmentId,
+    ) -> Result<Loaded<Shipment>, EngineError> {
+        let loaded = self.load::<Shipment>(shipment.as_str()).await?;
+        if loaded.version == 0 {
+            return Err(EngineError::not_found("shipment", shipment));
+        }
+        Ok(loaded)
+    }
+
+    /// The owner of a parcel that has one.
+    pub(crate) fn owner_of(parcel_id: &ParcelId, parcel: &Parcel) -> Result<MemberId, EngineError> {
+        parcel.member_id().cloned().ok_or_else(|| {
+            EngineError::invalid(format!("parcel {parcel_id} belongs to no member yet"))
+        })
+    }
+
+    /// The parcel as a shipment needs it (PAR-4: only with a confirmed declaration).
+    pub(crate) fn facts_of(parcel: &Parcel) -> Result<ParcelFacts, EngineError> {
+        parcel
+            .facts()
+            .ok_or_else(|| EngineError::refused(&ParcelError::DeclarationNotConfirmed))
+    }
+
+    /// STO-1 `first-waiting-arrival`: the arrival of the earliest parcel `member` still has
+    /// waiting in storage, from the engine's member-to-parcels index; `None` under the
+    /// `per-parcel` anchor, where the fact is not used.
+    pub(crate) async fn earliest_waiting_arrival(
+        &self,
+        member: Option<&MemberId>,
+    ) -> Result<Option<NaiveDate>, EngineError> {
+        let Some(member) = member else {
+            return Ok(None);
+        };
+        if self.policy().storage.anchor != StorageAnchor::FirstWaitingArrival {
+            return Ok(None);
+        }
+        let mut earliest: Option<NaiveDate> = None;
+        for parcel in self.store.parcels_of(member).await? {
+            let loaded = self.load::<Parcel>(parcel.as_str()).await?;
+            if !loaded.state.status().in_storage() {
+                continue;
+            }
+            if let Some(receipt) = loaded.state.receipt() {
+                earliest =
+                    Some(earliest.map_or(receipt.received_on, |e| e.min(receipt.received_on)));
+            }
+        }
+        Ok(earliest)
+    }
+
+    /// PAY-2: the fact that `shipment` is held for an unpaid quote, from its `Held` event.
+    pub(crate) async fn shipment_held(
+        &self,
+        shipment: &ShipmentId,
+    ) -> Result<Option<ShipmentHeld>, EngineError> {
+        let held = self
+            .history::<Shipment>(shipment.as_str())
+            .await?
+            .into_iter()
+            .rev()
+            .find_map(|event| match event {
+                ShipmentEvent::Held { due_on, .. } => Some(due_on),
+                _ => None,
+            });
+        Ok(held.map(|quote_due_on| ShipmentHeld {
+            shipment_id: shipment.clone(),
+            quote_due_on,
+        }))
+    }
+}

@@ -1,0 +1,123 @@
+//! [`EngineStore`]: the little state the engine keeps beside the event store (suite codes,
+//! the member-to-parcels index, idempotency keys) and the one event-store query it needs
+//! that cqrs-es does not offer (events by idempotency key). A backend implements it next to
+//! its `PersistedEventRepository`: PostgreSQL in [`crate::PgEngineStore`]; an embedded one later.
+
+use crate::EngineError;
+use domain::ids::{MemberId, ParcelId, SuiteCode};
+use serde_json::Value;
+use std::future::Future;
+use std::time::Duration;
+
+/// The engine's own storage.
+pub trait EngineStore: Send + Sync + 'static {
+    /// Creates or updates the engine's tables.
+    fn migrate(&self) -> impl Future<Output = Result<(), EngineError>> + Send;
+
+    /// The suite code of `member`, allocating the next one `<prefix>-NNNNNN` the first time
+    /// (MEM-1: unique across members). Allocating again for the same member returns the same code.
+    fn allocate_suite_code(
+        &self,
+        prefix: &str,
+        member: &MemberId,
+    ) -> impl Future<Output = Result<SuiteCode, EngineError>> + Send;
+
+    /// Forgets the code allocated to `member`, whose registration was refused.
+    fn release_suite_code(
+        &self,
+        member: &MemberId,
+    ) -> impl Future<Output = Result<(), EngineError>> + Send;
+
+    /// The member a suite code was allocated to (PAR-1).
+    fn member_of_suite(
+        &self,
+        code: &SuiteCode,
+    ) -> impl Future<Output = Result<Option<MemberId>, EngineError>> + Send;
+
+    /// Records that `parcel` belongs to `member`. Idempotent.
+    fn index_parcel(
+        &self,
+        member: &MemberId,
+        parcel: &ParcelId,
+    ) -> impl Future<Output = Result<(), EngineError>> + Send;
+
+    /// Every parcel recorded for `member`.
+    fn parcels_of(
+        &self,
+        member: &MemberId,
+    ) -> impl Future<Output = Result<Vec<ParcelId>, EngineError>> + Send;
+
+    /// Claims idempotency key `key` for a request with `fingerprint` (see [`KeyClaim`]).
+    fn claim_key(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        lease: Duration,
+    ) -> impl Future<Output = Result<KeyClaim, EngineError>> + Send;
+
+    /// Appends an id the claim's holder allocated, so that a resumed attempt reuses it.
+    fn record_allocated_id(
+        &self,
+        key: &str,
+        attempt: i32,
+        id: &str,
+    ) -> impl Future<Output = Result<(), EngineError>> + Send;
+
+    /// Records the request's result; false when the claim was taken over meanwhile.
+    fn complete_key(
+        &self,
+        key: &str,
+        attempt: i32,
+        response: &Value,
+    ) -> impl Future<Output = Result<bool, EngineError>> + Send;
+
+    /// Gives the claim up after a failure that is not an answer (a conflict, a store error):
+    /// the next request with the key takes it over at once and resumes.
+    fn abandon_key(
+        &self,
+        key: &str,
+        attempt: i32,
+    ) -> impl Future<Output = Result<(), EngineError>> + Send;
+
+    /// The events appended by step `step` of the request with key `key`, in order.
+    fn recorded_step(
+        &self,
+        key: &str,
+        step: u32,
+    ) -> impl Future<Output = Result<Vec<RecordedEvent>, EngineError>> + Send;
+}
+
+/// What claiming an idempotency key found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyClaim {
+    /// The key is this request's to run. `resumed` when an earlier attempt held it and went
+    /// away: its steps may have appended events, which the request then replays instead of
+    /// deciding again; `allocated_ids` are the ids it allocated, in order.
+    Claimed {
+        /// Fences out earlier holders.
+        attempt: i32,
+        /// An earlier attempt held the key.
+        resumed: bool,
+        /// Ids the earlier attempts allocated.
+        allocated_ids: Vec<String>,
+    },
+    /// The request ran: its stored result.
+    Done(Value),
+    /// Another request holds the key and is presumably still running.
+    Pending,
+    /// The key was used for a request with another fingerprint.
+    Mismatch,
+}
+
+/// An event as stored, found by its idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    /// The aggregate's type.
+    pub aggregate_type: String,
+    /// The aggregate's id.
+    pub aggregate_id: String,
+    /// Its sequence in the aggregate.
+    pub sequence: usize,
+    /// The serialized domain event.
+    pub payload: Value,
+}

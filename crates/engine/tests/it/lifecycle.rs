@@ -1,0 +1,169 @@
+//! A member's whole story through the engine on the jp-forwarding profile: registration to a
+//! claim paid out, every cross-aggregate step taken by the engine, and the balance equal to
+//! the sum of its movements at the end (ACC-1).
+
+use crate::support::*;
+use domain::account::{sum_of_movements, AccountEvent, ChargeAccount, Reason};
+use domain::ids::ClaimId;
+use domain::money::{Currency, Money};
+use domain::parcel::{Parcel, ParcelEvent};
+use domain::shipment::{
+    ClaimType, ClaimedItem, Evidence, PaymentMethod, Shipment, ShipmentCommand, ShipmentStatus,
+    TrackingNumber, TrackingStatus,
+};
+use engine::use_cases::payment::Payment;
+use rust_decimal::Decimal;
+
+// rule ACC-1: after a full lifecycle the balance is the sum of the account's movements.
+#[tokio::test]
+async fn acc_1_a_member_from_registration_to_a_claim_paid_out() {
+    let app = TestApp::new().await;
+    let engine = &app.engine;
+    let ctx = app.ctx();
+
+    // Registration (MEM-1), verification (MEM-2), a top-up (ACC-2).
+    let (member, suite_code) = app.verified_member().await;
+    assert!(suite_code.as_str().starts_with("TYO-"));
+    app.top_up(&member, 100_000).await;
+    assert_eq!(app.balance(&member).await, Money::jpy(100_000));
+
+    // Two parcels arrive a day apart; the second's storage clock counts from the first's
+    // arrival (STO-1, first-waiting-arrival), a fact the engine looked up.
+    let first = app.stored_parcel(&suite_code, 1_500, 3_000).await;
+    app.clock.advance(days(1));
+    let second = app.stored_parcel(&suite_code, 1_200, 5_000).await;
+    let first_received = engine.load::<Parcel>(first.as_str()).await.unwrap();
+    let received_on = first_received.state.receipt().unwrap().received_on;
+    let anchor = engine
+        .history::<Parcel>(second.as_str())
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|event| match event {
+            ParcelEvent::Stored { anchor, .. } => Some(anchor),
+            _ => None,
+        });
+    assert_eq!(anchor, Some(received_on));
+
+    // Consolidated, packed, quoted, paid from the balance.
+    let consolidated = engine
+        .consolidate(&member, &[first.clone(), second.clone()], &ctx)
+        .await
+        .unwrap();
+    let shipment = consolidated.shipment_id;
+    assert_eq!(consolidated.reservations.len(), 2);
+    engine
+        .record_packing(&shipment, ems_packing(3_100), &ctx)
+        .await
+        .unwrap();
+    let quoted = engine.quote(&shipment, ems_to_us(), &ctx).await.unwrap();
+    assert!(quoted.auto_ship.is_none());
+    let total = quoted.total;
+    let paid = engine
+        .pay(
+            &shipment,
+            Payment {
+                method: PaymentMethod::Balance,
+                amount: total,
+                exchange_rate: None,
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+    assert!(paid.debit.is_some());
+    let after_payment = Money::jpy(100_000).checked_sub(total).unwrap();
+    assert_eq!(app.balance(&member).await, after_payment);
+
+    // Shipped, delivered.
+    engine
+        .execute::<Shipment>(
+            shipment.as_str(),
+            ShipmentCommand::Ship {
+                carrier: "EMS".into(),
+                service: "EMS".into(),
+                tracking_number: TrackingNumber::parse("EJ123456789JP").unwrap(),
+                declared_value: Money::jpy(8_000),
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+    app.clock.advance(days(4));
+    engine
+        .execute::<Shipment>(
+            shipment.as_str(),
+            ShipmentCommand::RecordTracking {
+                status: TrackingStatus::Delivered,
+                on: app.today(),
+                note: None,
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+
+    // A defect claim on the first parcel's T-shirt, approved, paid out to the balance.
+    let claim = ClaimId::parse("clm-1").unwrap();
+    engine
+        .execute::<Shipment>(
+            shipment.as_str(),
+            ShipmentCommand::FileClaim {
+                claim_id: claim.clone(),
+                claim_type: ClaimType::Defect,
+                evidence: Evidence {
+                    photos: vec!["stain.jpg".into()],
+                    label_photo: None,
+                    comment: Some("a stain on the front".into()),
+                },
+                item: Some(ClaimedItem {
+                    parcel_id: first.clone(),
+                    line: 0,
+                    quantity: 1,
+                }),
+                under_warranty: false,
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+    let approved = engine
+        .approve_claim(&shipment, &claim, Money::jpy(3_000), &ctx)
+        .await
+        .unwrap();
+    assert!(matches!(
+        approved.payout.events().next(),
+        Some(AccountEvent::Credited { movement, .. })
+            if movement.reason == Reason::ClaimPayout && movement.amount == Money::jpy(3_000)
+    ));
+
+    let delivered = engine.load::<Shipment>(shipment.as_str()).await.unwrap();
+    assert_eq!(delivered.state.status(), ShipmentStatus::Delivered);
+    let expected = Money::new(after_payment.amount + Decimal::from(3_000), Currency::Jpy);
+    assert_eq!(app.balance(&member).await, expected);
+
+    // ACC-1: the balance equals the sum of the movements of the account's whole history.
+    let account = engine::ids::account_of(&member).unwrap();
+    let history = engine
+        .history::<ChargeAccount>(account.as_str())
+        .await
+        .unwrap();
+    assert_eq!(sum_of_movements(Currency::Jpy, &history), Ok(expected));
+    let loaded = engine
+        .load::<ChargeAccount>(account.as_str())
+        .await
+        .unwrap();
+    assert!(loaded.state.balance_matches(&history));
+
+    // Every event carries who asked and in which flow.
+    let (actor, correlation): (String, String) = sqlx::query_as(
+        "SELECT metadata ->> 'actor', correlation_id FROM events
+          WHERE aggregate_id = $1 AND event_type = 'shipment.claim_approved'",
+    )
+    .bind(shipment.as_str())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(actor, "operator:test");
+    assert_eq!(correlation, ctx.correlation_id);
+}

@@ -1,0 +1,215 @@
+//! The other cross-aggregate use cases, one story each: suite codes (MEM-1), unidentified
+//! parcels (PAR-1), Auto Ship (MEM-7), rejected top-ups (ACC-3), withdrawal (MEM-8), and the
+//! commands whose facts only the engine may supply.
+
+use crate::support::*;
+use domain::account::{AccountEvent, DeclaredDeposit, Reason};
+use domain::facts::StandingStatus;
+use domain::ids::SuiteCode;
+use domain::member::{Member, MemberCommand, MemberEvent};
+use domain::money::Money;
+use domain::parcel::{Parcel, ParcelCommand, ParcelStatus};
+use domain::Rule;
+use engine::use_cases::top_up::TopUpApplication;
+use engine::EngineError;
+
+// rule MEM-1: every member gets a unique suite code from the configured prefix.
+#[tokio::test]
+async fn mem_1_suite_codes_are_unique_per_member() {
+    let app = TestApp::new().await;
+    let (first, first_code) = app.verified_member().await;
+    let (second, second_code) = app.verified_member().await;
+    assert_ne!(first, second);
+    assert_eq!(first_code.as_str(), "TYO-000001");
+    assert_eq!(second_code.as_str(), "TYO-000002");
+    // A refused registration gives its code back: a minor without consent (MEM-3).
+    let mut minor = registration();
+    minor.birth_date = app.today();
+    let refused = app
+        .engine
+        .register_member(minor, &app.ctx())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.rule(), Some(Rule::Mem3));
+    let codes: i64 = sqlx::query_scalar("SELECT count(*) FROM engine.suite_codes")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(codes, 2);
+}
+
+// rule PAR-1: a parcel whose label names no member is received as unidentified, never
+// dropped, and attached to its member later.
+#[tokio::test]
+async fn par_1_unknown_suite_code_is_received_unidentified_then_attached() {
+    let app = TestApp::new().await;
+    let (member, suite) = app.verified_member().await;
+    let unknown = SuiteCode::parse("ZZZ-999999").unwrap();
+    let received = app
+        .engine
+        .receive_parcel(arrival(&unknown, 800), &app.ctx())
+        .await
+        .unwrap();
+    assert_eq!(received.member_id, None);
+    let parcel = app
+        .engine
+        .load::<Parcel>(received.parcel_id.as_str())
+        .await
+        .unwrap();
+    assert_eq!(parcel.state.status(), &ParcelStatus::Unidentified);
+
+    app.engine
+        .attach_parcel(&received.parcel_id, &suite, &app.ctx())
+        .await
+        .unwrap();
+    let parcel = app
+        .engine
+        .load::<Parcel>(received.parcel_id.as_str())
+        .await
+        .unwrap();
+    assert_eq!(parcel.state.status(), &ParcelStatus::Received);
+    assert_eq!(parcel.state.member_id(), Some(&member));
+}
+
+// rule MEM-7: a quote at or under the Auto Ship limit is paid from the balance at once and
+// the use recorded; without the balance to cover it, it falls back to manual payment.
+#[tokio::test]
+async fn mem_7_quote_within_the_auto_ship_limit_is_paid_from_the_balance() {
+    let app = TestApp::new().await;
+    let (member, suite) = app.verified_member().await;
+    app.engine
+        .execute::<Member>(
+            member.as_str(),
+            MemberCommand::SetAutoShip {
+                limit: Money::jpy(20_000),
+            },
+            &app.ctx(),
+        )
+        .await
+        .unwrap();
+    // No balance yet: the quote stands, unpaid (ACC-4).
+    let parcel = app.stored_parcel(&suite, 1_500, 3_000).await;
+    let shipment = app
+        .engine
+        .request_packing(&member, &parcel, &app.ctx())
+        .await
+        .unwrap()
+        .shipment_id;
+    app.engine
+        .record_packing(&shipment, ems_packing(1_600), &app.ctx())
+        .await
+        .unwrap();
+    let quoted = app
+        .engine
+        .quote(&shipment, ems_to_us(), &app.ctx())
+        .await
+        .unwrap();
+    assert!(quoted.auto_ship.is_none());
+    assert_eq!(
+        quoted.auto_ship_refused.map(|e| e.code().to_owned()),
+        Some("account.insufficient_balance".to_owned())
+    );
+
+    app.top_up(&member, 50_000).await;
+    let parcel = app.stored_parcel(&suite, 1_500, 3_000).await;
+    let (_, total) = app.quoted_single(&member, &parcel).await;
+    assert_eq!(
+        app.balance(&member).await,
+        Money::jpy(50_000).checked_sub(total).unwrap()
+    );
+    let history = app.engine.history::<Member>(member.as_str()).await.unwrap();
+    assert!(matches!(
+        history.last(),
+        Some(MemberEvent::AutoShipUsed { .. })
+    ));
+}
+
+// rule ACC-3: the third rejected top-up application in a row suspends the member (MEM-5).
+#[tokio::test]
+async fn acc_3_third_rejected_top_up_suspends_the_member() {
+    let app = TestApp::new().await;
+    let (member, _) = app.verified_member().await;
+    let application = || TopUpApplication {
+        declared: DeclaredDeposit {
+            deposited_on: app.today(),
+            bank: "Rakuten Bank".into(),
+            amount: Money::jpy(10_000),
+            payer_name: "YAMADA TARO".into(),
+        },
+        deposit: None,
+        rate: None,
+    };
+    for n in 1..=3 {
+        let decided = app
+            .engine
+            .apply_for_top_up(&member, application(), &app.ctx())
+            .await
+            .unwrap();
+        assert!(matches!(
+            decided.account.events().next(),
+            Some(AccountEvent::TopUpRejected { .. })
+        ));
+        assert_eq!(decided.suspension.is_some(), n == 3, "application {n}");
+    }
+    let standing = app.engine.standing(&member).await.unwrap();
+    assert_eq!(standing.status, StandingStatus::Suspended);
+}
+
+// rule MEM-8: at withdrawal the parcels still stored are destroyed at the per-item fee, the
+// refund is scheduled, and a parcel arriving afterwards is destroyed on arrival.
+#[tokio::test]
+async fn mem_8_withdrawal_destroys_stored_parcels_and_schedules_the_refund() {
+    let app = TestApp::new().await;
+    let (member, suite) = app.verified_member().await;
+    app.top_up(&member, 10_000).await;
+    app.stored_parcel(&suite, 1_000, 2_000).await;
+    app.stored_parcel(&suite, 1_000, 2_000).await;
+
+    let withdrawn = app
+        .engine
+        .request_withdrawal(&member, &app.ctx())
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.disposed.len(), 2);
+    assert!(withdrawn.not_disposed.is_empty());
+    assert!(matches!(
+        withdrawn.refund.events().next(),
+        Some(AccountEvent::RefundScheduled { .. })
+    ));
+    // 100 JPY per item destroyed, one item each (jp-forwarding example fee).
+    assert_eq!(app.balance(&member).await, Money::jpy(9_800));
+
+    let late = app
+        .engine
+        .receive_parcel(arrival(&suite, 500), &app.ctx())
+        .await
+        .unwrap();
+    let disposed = late.disposed.expect("destroyed on arrival");
+    let fee = disposed.fee.expect("charged");
+    assert!(matches!(
+        fee.events().next().and_then(AccountEvent::movement),
+        Some(m) if m.reason == Reason::WithdrawalDisposalFee
+    ));
+    assert_eq!(app.balance(&member).await, Money::jpy(9_700));
+}
+
+// The facts in these commands are looked up by their use cases, never taken from a caller.
+#[tokio::test]
+async fn execute_refuses_commands_whose_facts_the_engine_looks_up() {
+    let app = TestApp::new().await;
+    let (member, suite) = app.verified_member().await;
+    let parcel = app.stored_parcel(&suite, 1_000, 2_000).await;
+    let standing = app.engine.standing(&member).await.unwrap();
+    let error = app
+        .engine
+        .execute::<Parcel>(
+            parcel.as_str(),
+            ParcelCommand::RequestPacking { member: standing },
+            &app.ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, EngineError::Invalid { .. }), "{error:?}");
+    assert!(error.to_string().contains("request_packing"));
+    assert_eq!(error.code(), "engine.invalid");
+}
