@@ -25,6 +25,10 @@ pub const DATA_CONTENT_TYPE: &str = "application/json";
 /// The `Content-Type` header of every message: a CloudEvent in structured JSON mode.
 pub const MESSAGE_CONTENT_TYPE: &str = "application/cloudevents+json; charset=utf-8";
 
+/// The header naming the replica that published a message (`RelayConfig::instance`): which
+/// replica stored what, for operators and for the hand-over tests. Not part of the CloudEvent.
+pub const INSTANCE_HEADER: &str = "Parcelport-Relay-Instance";
+
 /// One stored event as a CloudEvents 1.0 structured JSON event. Borrowed from the stored event;
 /// serialize it with `serde_json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]

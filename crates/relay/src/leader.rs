@@ -102,6 +102,12 @@ async fn lead(
     let (checkpoint, saved) = watch::channel(start);
     let lag = pin!(report_lag(store, saved.clone()));
     let publishing = pin!(async {
+        // A leader that lost the lease stops at its next lease check, within the interval and
+        // the timeout; wait that long so that two replicas never publish at once.
+        tokio::select! {
+            () = tokio::time::sleep(config.checkpoint_interval + config.lease_timeout) => {}
+            () = stop.stopped() => return Ok(()),
+        }
         if !ensure_stream(&jetstream, config, stop).await {
             return Ok(());
         }
@@ -110,6 +116,7 @@ async fn lead(
             store,
             config,
             checkpoint,
+            instance: config.instance.as_str().into(),
         };
         publisher.run(stop).await
     });

@@ -11,9 +11,10 @@
 //! The leader pings (or saves) every `checkpoint_interval`, with a timeout, and stops
 //! publishing at the first failure. So it stops within about a second after its connection is
 //! cut, while the server needs the TCP keepalives set below (10 s idle, 3 probes 5 s apart) to
-//! notice a silent peer and hand the lock over. Hand-overs can still overlap briefly (the
-//! server releases at once on a terminated session); ADR 0003 explains why an overlap cannot
-//! reorder or duplicate events within the duplicate window.
+//! notice a silent peer and hand the lock over. A terminated session is released at once, so a
+//! new leader waits that same bound (interval + timeout) before it publishes: two replicas do
+//! not publish at once unless one stalls longer than that, and ADR 0003 explains why even
+//! then no event is reordered or duplicated within the duplicate window.
 
 use event_store::GlobalCursor;
 use sqlx::postgres::PgConnectOptions;

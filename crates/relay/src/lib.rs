@@ -37,7 +37,7 @@ mod stream;
 mod subject;
 mod window;
 
-pub use cloud_event::{CloudEvent, DATA_CONTENT_TYPE, MESSAGE_CONTENT_TYPE};
+pub use cloud_event::{CloudEvent, DATA_CONTENT_TYPE, INSTANCE_HEADER, MESSAGE_CONTENT_TYPE};
 pub use config::RelayConfig;
 pub use error::RelayError;
 pub use stream::stream_config;

@@ -7,7 +7,7 @@
 //! the failed attempt stored past the checkpoint is sent again and dropped by the stream's
 //! Msg-Id deduplication (ADR 0003).
 
-use crate::cloud_event::{Message, MESSAGE_CONTENT_TYPE};
+use crate::cloud_event::{Message, INSTANCE_HEADER, MESSAGE_CONTENT_TYPE};
 use crate::health::{Backoff, Health};
 use crate::window::{Slot, Window};
 use crate::{metrics as names, RelayConfig, RelayError, Stop};
@@ -30,6 +30,8 @@ pub(crate) struct Publisher<'a> {
     pub store: &'a EventStore,
     pub config: &'a RelayConfig,
     pub checkpoint: watch::Sender<GlobalCursor>,
+    /// This replica, sent with every message in [`INSTANCE_HEADER`].
+    pub instance: Arc<str>,
 }
 
 /// How an attempt ended.
@@ -149,12 +151,14 @@ impl Publisher<'_> {
 
     fn send(&self, slot: Slot, message: Message) -> impl Future<Output = Sent> + Send + 'static {
         let jetstream = self.jetstream.clone();
+        let instance = self.instance.clone();
         async move {
             let started = Instant::now();
             let publish = PublishMessage::build()
                 .payload(message.body)
                 .message_id(&message.message_id)
-                .header("Content-Type", MESSAGE_CONTENT_TYPE);
+                .header("Content-Type", MESSAGE_CONTENT_TYPE)
+                .header(INSTANCE_HEADER, instance.as_ref());
             let result = match jetstream.send_publish(message.subject, publish).await {
                 Ok(ack) => ack.await,
                 Err(error) => Err(error),
