@@ -6,10 +6,13 @@
 //! next attempt starts, after a backoff, from the checkpoint, with an empty window. Whatever
 //! the failed attempt stored past the checkpoint is sent again and dropped by the stream's
 //! Msg-Id deduplication (ADR 0003).
+//!
+//! Reading and encoding run in a task of their own, ahead of publishing by up to two pages, so
+//! that the next page is read while the current one is published.
 
 use crate::cloud_event::{Message, INSTANCE_HEADER, MESSAGE_CONTENT_TYPE};
 use crate::health::{Backoff, Health};
-use crate::window::{Slot, Window};
+use crate::window::{AggregateKey, Slot, Window};
 use crate::{metrics as names, RelayConfig, RelayError, Stop};
 use async_nats::jetstream::context::PublishError;
 use async_nats::jetstream::message::PublishMessage;
@@ -21,7 +24,8 @@ use futures::StreamExt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 /// Publishes from `start` until `stop`, publishing the checkpoint on `checkpoint` as it moves.
@@ -51,14 +55,10 @@ impl Publisher<'_> {
     /// Runs attempts until `stop`; returns after the last one drained.
     pub async fn run(self, stop: &mut Stop) -> Result<(), RelayError> {
         let mut nats = Health::new("NATS JetStream");
-        let mut store = Health::new("the event store");
         let mut backoff = Backoff::new(Duration::from_millis(100), self.config.max_backoff);
         loop {
             let from = *self.checkpoint.borrow();
-            match self
-                .attempt(from, stop, &mut nats, &mut store, &mut backoff)
-                .await?
-            {
+            match self.attempt(from, stop, &mut nats, &mut backoff).await? {
                 End::Stopped => return Ok(()),
                 End::Failed(error) => {
                     nats.failed(&error);
@@ -76,12 +76,17 @@ impl Publisher<'_> {
         from: GlobalCursor,
         stop: &mut Stop,
         nats: &mut Health,
-        store: &mut Health,
         backoff: &mut Backoff,
     ) -> Result<End, RelayError> {
         let window_size = self.config.window.max(1);
         let max_pending = self.config.max_pending.max(window_size);
-        let mut events = self.store.tail_with(from, self.config.tail).boxed();
+        let (ahead, mut events) = mpsc::channel(2 * self.config.tail.batch_size.max(1) as usize);
+        let _reader = AbortOnDrop(tokio::spawn(read(
+            self.store.clone(),
+            from,
+            self.config.clone(),
+            ahead,
+        )));
         let mut window: Window<Message> = Window::new(from);
         let mut in_flight = FuturesUnordered::new();
         let mut failure: Option<PublishError> = None;
@@ -129,20 +134,14 @@ impl Publisher<'_> {
                         }
                     }
                 }
-                event = events.next(), if taking => match event {
-                    Some(Ok(event)) => {
-                        store.ok();
-                        let position = event.position;
-                        let (cursor, aggregate, message) =
-                            Message::encode(event, &self.config.source_prefix)
-                                .map_err(|source| RelayError::Encode { position, source })?;
+                event = events.recv(), if taking => match event {
+                    Some(Ok((cursor, aggregate, message))) => {
                         if let Some((slot, message)) = window.enter(cursor, aggregate, message) {
                             in_flight.push(self.send(slot, message));
                         }
                     }
-                    // The tail waits its poll interval after an error and reads again.
-                    Some(Err(error)) => store.failed(&error),
-                    None => unreachable!("the tail never ends"),
+                    Some(Err(error)) => return Err(error),
+                    None => unreachable!("the reader ends only when aborted"),
                 },
             }
         }
@@ -169,5 +168,46 @@ impl Publisher<'_> {
                 elapsed: started.elapsed(),
             }
         }
+    }
+}
+
+/// Tails the store from `from` and encodes each event, until the receiver is dropped. Store
+/// errors are logged once per outage; the tail retries after its poll interval.
+async fn read(
+    store: EventStore,
+    from: GlobalCursor,
+    config: RelayConfig,
+    ahead: mpsc::Sender<Result<Encoded, RelayError>>,
+) {
+    let mut health = Health::new("the event store");
+    let mut events = store.tail_with(from, config.tail).boxed();
+    while let Some(event) = events.next().await {
+        let encoded = match event {
+            Ok(event) => {
+                health.ok();
+                let position = event.position;
+                Message::encode(event, &config.source_prefix)
+                    .map_err(|source| RelayError::Encode { position, source })
+            }
+            Err(error) => {
+                health.failed(&error);
+                continue;
+            }
+        };
+        if ahead.send(encoded).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// An event ready for the window.
+type Encoded = (GlobalCursor, AggregateKey, Message);
+
+/// Aborts the task when the attempt that spawned it ends, however it ends.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
