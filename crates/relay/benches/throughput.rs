@@ -5,7 +5,9 @@
 //! cargo bench -p relay --bench throughput --profile dev -- --events 100000
 //! ```
 //!
-//! Options: `--events K` (100000), `--window W` (256, both sides), `--run R` (events of one
+//! Options: `--events K` (100000), `--rounds N` (4: the K events in N rounds, each timing
+//! the relay then the plain loop on the round's events, medians reported), `--window W` (256,
+//! both sides), `--run R` (events of one
 //! aggregate in a row, as a command appends them: 2), `--nats-url URL` (default: a nats-server
 //! of its own on a free port with a temporary store; never the shared one, whose streams others
 //! use). PostgreSQL comes from `PARCELPORT_TEST_POSTGRES` as in the tests; a database is created
@@ -15,8 +17,8 @@
 //! window, each to a stream of its own on the same server. The plain loop publishes messages
 //! built in advance and never parks an event; the relay reads the store, encodes, parks an
 //! aggregate's next event until its predecessor's ack, and saves checkpoints. The relay is timed
-//! from the commit of the K events (it is already leading, its stream created) until its stream
-//! holds all K.
+//! from the commit of a round's events (one transaction; the relay is already leading, its
+//! stream created) until its stream holds them all.
 
 #[path = "../tests/it/nats_server.rs"]
 #[allow(dead_code)]
@@ -33,6 +35,7 @@ use std::time::{Duration, Instant};
 
 struct Options {
     events: u64,
+    rounds: u64,
     window: usize,
     run: u64,
     nats_url: Option<String>,
@@ -42,6 +45,7 @@ impl Options {
     fn parse() -> Options {
         let mut options = Options {
             events: 100_000,
+            rounds: 4,
             window: 256,
             run: 2,
             nats_url: None,
@@ -51,6 +55,7 @@ impl Options {
             let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
             match arg.as_str() {
                 "--events" => options.events = value().parse().expect("--events K"),
+                "--rounds" => options.rounds = value().parse().expect("--rounds N"),
                 "--window" => options.window = value().parse().expect("--window W"),
                 "--run" => options.run = value().parse().expect("--run R"),
                 "--nats-url" => options.nats_url = Some(value()),
@@ -58,7 +63,8 @@ impl Options {
                 _ => {}
             }
         }
-        options.events = options.events.max(1);
+        options.rounds = options.rounds.max(1);
+        options.events = options.events.max(options.rounds);
         options.run = options.run.max(1);
         options
     }
@@ -69,9 +75,9 @@ fn server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
-/// Appends `events` events in one transaction: `run` events of one aggregate in a row, over
-/// 5000 aggregates, with ~500-byte payloads shaped like domain events.
-async fn fill(store: &EventStore, events: u64, run: u64) {
+/// Appends events `first..first + events` in one transaction: `run` events of one aggregate in
+/// a row, over 5000 aggregates, with ~500-byte payloads shaped like domain events.
+async fn fill(store: &EventStore, first: u64, events: u64, run: u64) {
     let aggregates = 5_000_i64;
     let run = run as i64;
     sqlx::query(
@@ -93,28 +99,34 @@ async fn fill(store: &EventStore, events: u64, run: u64) {
                     'policy', 'jp-forwarding@2026.11')),
                 json_build_object('actor', 'bench', 'command', 'ReceiveParcel',
                                   'correlation_id', 'request-' || i)
-           FROM generate_series(0, $1 - 1) AS i",
+           FROM generate_series($4, $4 + $1 - 1) AS i",
     )
     .bind(events as i64)
     .bind(run)
     .bind(aggregates)
+    .bind(first as i64)
     .execute(store.pool())
     .await
     .expect("fill the store");
 }
 
-async fn all_events(store: &EventStore) -> Vec<StoredEvent> {
+/// `count` events after `cursor`, read as the relay's tail reads them (pages of 1000).
+async fn events_after(store: &EventStore, cursor: GlobalCursor, count: u64) -> Vec<StoredEvent> {
     let mut events: Vec<StoredEvent> = Vec::new();
-    loop {
-        let after = events
-            .last()
-            .map_or(GlobalCursor::START, |event| event.cursor);
-        let page = store.read_after(after, 10_000).await.expect("read");
-        if page.is_empty() {
-            return events;
-        }
-        events.extend(page);
+    while (events.len() as u64) < count {
+        let after = events.last().map_or(cursor, |event| event.cursor);
+        events.extend(store.read_after(after, 1_000).await.expect("read"));
     }
+    events
+}
+
+#[derive(Debug)]
+struct Round {
+    relay: f64,
+    plain: f64,
+    read: f64,
+    encode: f64,
+    bytes: usize,
 }
 
 /// The plain loop: the same messages, `window` acks in flight, no store, no ordering.
@@ -217,64 +229,89 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let filling = Instant::now();
-    fill(&store, options.events, options.run).await;
-    let committed = Instant::now();
-    eprintln!(
-        "filled {} events in {:.1} s",
-        options.events,
-        (committed - filling).as_secs_f64()
-    );
-    let mut last = 0;
-    while last < options.events {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        last = stream_size(&context, &relay_stream).await;
+    // Rounds alternate the two sides, so that load from elsewhere on the machine falls on both.
+    let per_round = (options.events / options.rounds).max(1);
+    let mut rounds = Vec::new();
+    let mut cursor = GlobalCursor::START;
+    let mut published = 0;
+    for round in 0..options.rounds {
+        fill(&store, round * per_round, per_round, options.run).await;
+        let committed = Instant::now();
+        published += per_round;
+        while stream_size(&context, &relay_stream).await < published {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let relay_rate = per_round as f64 / committed.elapsed().as_secs_f64();
+
+        // The relay's own work per event, each measured alone, to read its figure against.
+        let reading = Instant::now();
+        let events = events_after(&store, cursor, per_round).await;
+        let read_rate = events.len() as f64 / reading.elapsed().as_secs_f64();
+        cursor = events.last().expect("events").cursor;
+        let encoding = Instant::now();
+        let bytes: usize = events
+            .iter()
+            .map(|event| {
+                serde_json::to_vec(&CloudEvent::from_stored(event, "parcelport"))
+                    .unwrap()
+                    .len()
+            })
+            .sum();
+        let encode_rate = events.len() as f64 / encoding.elapsed().as_secs_f64();
+
+        let plain_rate = plain(&context, &events, options.window).await;
+        assert_eq!(stream_size(&context, &plain_stream).await, published);
+        let round = Round {
+            relay: relay_rate,
+            plain: plain_rate,
+            read: read_rate,
+            encode: encode_rate,
+            bytes: bytes / events.len(),
+        };
+        eprintln!("round {round:?}");
+        rounds.push(round);
     }
-    let relay_rate = options.events as f64 / committed.elapsed().as_secs_f64();
     let _ = stop.send(());
     relay.await.expect("the relay task").expect("the relay");
-
-    // The relay's own work per event, each measured alone, to read its figure against.
-    let reading = Instant::now();
-    let events = all_events(&store).await;
-    let read_rate = events.len() as f64 / reading.elapsed().as_secs_f64();
-    let encoding = Instant::now();
-    let bytes: usize = events
-        .iter()
-        .map(|event| {
-            serde_json::to_vec(&CloudEvent::from_stored(event, "parcelport"))
-                .unwrap()
-                .len()
-        })
-        .sum();
-    let encode_rate = events.len() as f64 / encoding.elapsed().as_secs_f64();
-    let plain_rate = plain(&context, &events, options.window).await;
-    assert_eq!(
-        stream_size(&context, &plain_stream).await,
-        options.events,
-        "the plain loop stored every message"
-    );
 
     let profile = if cfg!(debug_assertions) {
         "dev (unoptimized)"
     } else {
         "optimized"
     };
+    let median = |rate: fn(&Round) -> f64| {
+        let mut rates: Vec<f64> = rounds.iter().map(rate).collect();
+        rates.sort_by(f64::total_cmp);
+        rates[rates.len() / 2]
+    };
     println!(
-        "{} events of {} bytes on average, window {}, {} events per aggregate in a row, {profile} build",
-        options.events,
-        bytes / events.len().max(1),
+        "{} events in {} rounds, {} bytes per message body, window {}, {} events per aggregate in a row, {profile} build; medians:",
+        per_round * options.rounds,
+        options.rounds,
+        rounds[0].bytes,
         options.window,
         options.run
     );
-    println!("plain async-nats publish loop: {plain_rate:>9.0} events/s");
-    println!("relay (store to stream):       {relay_rate:>9.0} events/s");
+    println!(
+        "plain async-nats publish loop: {:>9.0} events/s",
+        median(|round| round.plain)
+    );
+    println!(
+        "relay (store to stream):       {:>9.0} events/s",
+        median(|round| round.relay)
+    );
     println!(
         "relay / plain:                 {:>9.2}",
-        relay_rate / plain_rate
+        median(|round| round.relay / round.plain)
     );
-    println!("alone: store read (read_after) {read_rate:>9.0} events/s");
-    println!("alone: CloudEvent encoding     {encode_rate:>9.0} events/s");
+    println!(
+        "alone: store read (read_after) {:>9.0} events/s",
+        median(|round| round.read)
+    );
+    println!(
+        "alone: CloudEvent encoding     {:>9.0} events/s",
+        median(|round| round.encode)
+    );
 
     drop(store);
     let _ = context.delete_stream(&relay_stream).await;
