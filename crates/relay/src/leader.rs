@@ -91,6 +91,16 @@ async fn lead(
             config.name, config.instance
         ))
         .retry_on_initial_connect()
+        // Once per state change; async-nats itself logs every reconnect attempt.
+        .event_callback(|event| async move {
+            match event {
+                async_nats::Event::Disconnected => {
+                    tracing::warn!("relay: NATS connection lost; reconnecting");
+                }
+                async_nats::Event::Connected => tracing::info!("relay: NATS connected"),
+                _ => {}
+            }
+        })
         .connect(config.nats_url.as_str())
         .await
         .map_err(RelayError::NatsUrl)?;
