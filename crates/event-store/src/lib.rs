@@ -35,6 +35,3 @@ pub use metadata::CommandMetadata;
 pub use store::{EventStore, PostgresCqrs};
 pub use stored_event::StoredEvent;
 pub use tail::TailOptions;
-
-/// The LISTEN/NOTIFY channel a trigger on `events` notifies after each appending commit.
-pub const NOTIFY_CHANNEL: &str = "parcelport_events";

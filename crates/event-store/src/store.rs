@@ -22,7 +22,7 @@ pub struct EventStore {
 
 impl EventStore {
     /// Connects to the database at `url` (`postgres://user@host:port/database`) with a pool of
-    /// up to `max_connections`. A tailing reader holds one connection for LISTEN.
+    /// up to `max_connections`. A tailing reader takes a connection only while it reads.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, EventStoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
@@ -89,9 +89,9 @@ impl EventStore {
     }
 
     /// Every event after `cursor`, in the global order, forever. Reads pages with
-    /// [`EventStore::read_after`]; when caught up, waits for a commit notification or the poll
-    /// interval, whichever comes first. An error is yielded and the stream goes on after the
-    /// poll interval; drop the stream to stop.
+    /// [`EventStore::read_after`]: at once again after a full page, after the poll interval
+    /// after a short one. An error is yielded and the stream goes on after the poll interval;
+    /// drop the stream to stop.
     pub fn tail_with(
         &self,
         cursor: GlobalCursor,

@@ -1,15 +1,17 @@
-//! The tailing reader: [`crate::EventStore::read_after`] in a loop, woken early by
-//! LISTEN/NOTIFY and otherwise by a poll interval.
+//! The tailing reader: [`crate::EventStore::read_after`] in a loop that polls.
 //!
-//! A notification only says "a transaction appended and committed"; it is never trusted for
-//! order or content. The poll interval is not a gap timeout: it only decides when to look
-//! again, so an open transaction (or one that rolled back, which notifies no one) can delay the
-//! reader by at most the interval after it ends, never make it skip.
+//! While pages come back full it reads again at once; after a short page it sleeps the poll
+//! interval before looking again. The interval is not a gap timeout: it only decides when to
+//! look again, so an open transaction (or one that rolled back) can delay the reader by at most
+//! the interval after it ends, never make it skip.
+//!
+//! *Architecture Invariant*: no LISTEN/NOTIFY. PostgreSQL serializes the commits of notifying
+//! transactions cluster-wide, so a wake-up trigger on `events` cut write throughput 2.7x at 16
+//! clients; an idle poll is one index probe (ADR 0002).
 
 use crate::global_order::read_after;
-use crate::{EventStoreError, GlobalCursor, StoredEvent, NOTIFY_CHANNEL};
+use crate::{EventStoreError, GlobalCursor, StoredEvent};
 use futures::Stream;
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -19,7 +21,8 @@ use std::time::Duration;
 pub struct TailOptions {
     /// Events per read.
     pub batch_size: u32,
-    /// The longest wait between reads when no notification arrives.
+    /// How long to wait after a short page (or an error) before reading again. A full page is
+    /// followed by the next read at once.
     pub poll_interval: Duration,
 }
 
@@ -27,7 +30,7 @@ impl Default for TailOptions {
     fn default() -> Self {
         Self {
             batch_size: 1_000,
-            poll_interval: Duration::from_millis(500),
+            poll_interval: Duration::from_millis(25),
         }
     }
 }
@@ -37,7 +40,6 @@ struct Tail {
     cursor: GlobalCursor,
     options: TailOptions,
     buffer: VecDeque<StoredEvent>,
-    listener: Option<PgListener>,
     caught_up: bool,
 }
 
@@ -51,7 +53,6 @@ pub(crate) fn tail(
         cursor,
         options,
         buffer: VecDeque::new(),
-        listener: None,
         caught_up: false,
     };
     futures::stream::unfold(tail, |mut tail| async move {
@@ -66,10 +67,8 @@ impl Tail {
             if let Some(event) = self.buffer.pop_front() {
                 return Ok(event);
             }
-            // Listen before reading, so a commit between the read and the wait still wakes us.
-            self.ensure_listening().await;
             if self.caught_up {
-                self.wait().await;
+                tokio::time::sleep(self.options.poll_interval).await;
             }
             match read_after(&self.pool, self.cursor, self.options.batch_size).await {
                 Ok(events) => {
@@ -84,45 +83,6 @@ impl Tail {
                     return Err(error);
                 }
             }
-        }
-    }
-
-    async fn ensure_listening(&mut self) {
-        if self.listener.is_some() {
-            return;
-        }
-        let listener = async {
-            let mut listener = PgListener::connect_with(&self.pool).await?;
-            listener.listen(NOTIFY_CHANNEL).await?;
-            Ok::<_, sqlx::Error>(listener)
-        };
-        match listener.await {
-            Ok(listener) => self.listener = Some(listener),
-            // Polling alone is still correct, only slower; try again before the next read.
-            Err(error) => tracing::warn!(%error, "event tail: LISTEN failed, polling only"),
-        }
-    }
-
-    /// Until a notification arrives or the poll interval passes.
-    async fn wait(&mut self) {
-        let interval = tokio::time::sleep(self.options.poll_interval);
-        let Some(listener) = self.listener.as_mut() else {
-            interval.await;
-            return;
-        };
-        tokio::select! {
-            received = listener.try_recv() => match received {
-                // A burst of commits needs one read, not one per notification.
-                Ok(Some(_)) => while listener.next_buffered().is_some() {},
-                // The connection was lost and re-established; notifications may have been lost
-                // with it, which only costs latency.
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "event tail: LISTEN connection failed, polling only");
-                    self.listener = None;
-                }
-            },
-            () = interval => {}
         }
     }
 }

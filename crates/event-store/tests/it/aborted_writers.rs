@@ -41,7 +41,7 @@ async fn a_rolled_back_transaction_delays_the_reader_but_never_blocks_it() {
     let early = tokio::time::timeout(Duration::from_millis(500), events.next()).await;
     assert!(early.is_err(), "read past an open transaction: {early:?}");
 
-    // A rollback notifies no one: the poll interval wakes the reader, which passes the hole.
+    // The next poll after the rollback passes the hole.
     aborted.rollback().await.unwrap();
     let event = tokio::time::timeout(PATIENCE, events.next())
         .await

@@ -1,0 +1,182 @@
+//! [`Lease`]: leadership among relay replicas, and the checkpoint only the leader may write.
+//!
+//! The lease is a PostgreSQL session advisory lock held by one dedicated connection. Whoever
+//! holds it publishes; the others try again every `lease_retry`. The lock lives exactly as long
+//! as its session: if the leader dies, or its connection is cut or terminated, the server
+//! releases the lock and the next follower to try becomes leader.
+//!
+//! *Invariant*: the checkpoint is written only through the lease connection, so a replica that
+//! lost the lease can no longer write one; and writes only move it forward.
+//!
+//! The leader pings (or saves) every `checkpoint_interval`, with a timeout, and stops
+//! publishing at the first failure. So it stops within about a second after its connection is
+//! cut, while the server needs the TCP keepalives set below (10 s idle, 3 probes 5 s apart) to
+//! notice a silent peer and hand the lock over. A terminated session is released at once, so a
+//! new leader waits that same bound (interval + timeout) before it publishes: two replicas do
+//! not publish at once unless one stalls longer than that, and ADR 0003 explains why even
+//! then no event is reordered or duplicated within the duplicate window.
+
+use event_store::GlobalCursor;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgConnection};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The first key of the relay's advisory locks (`pg_try_advisory_lock(int, int)`); the second
+/// is `hashtext(name)`. Advisory locks are per database.
+const LOCK_CLASS: i32 = 0x7072_6c79; // "prly"
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS relay_checkpoints (
+    name       text PRIMARY KEY,
+    txid       xid8        NOT NULL,
+    position   bigint      NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+)";
+
+/// The advisory lock for one relay name, held by its own connection.
+#[derive(Debug)]
+pub(crate) struct Lease {
+    connection: PgConnection,
+    name: String,
+}
+
+/// Why a leader stopped holding the lease.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LeaseLost {
+    #[error("the lease connection failed")]
+    Connection(#[from] sqlx::Error),
+    #[error("the lease connection did not answer within {0:?}")]
+    Timeout(Duration),
+}
+
+impl Lease {
+    /// Connects and tries the lock once: `None` when another replica holds it.
+    pub async fn try_acquire(
+        options: &PgConnectOptions,
+        name: &str,
+        instance: &str,
+    ) -> Result<Option<Lease>, sqlx::Error> {
+        let mut connection = options
+            .clone()
+            .application_name(&format!("parcelport-relay {name} {instance}"))
+            .options([
+                ("tcp_keepalives_idle", "10"),
+                ("tcp_keepalives_interval", "5"),
+                ("tcp_keepalives_count", "3"),
+            ])
+            .connect()
+            .await?;
+        let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+            .bind(LOCK_CLASS)
+            .bind(name)
+            .fetch_one(&mut connection)
+            .await?;
+        if !acquired {
+            connection.close().await?;
+            return Ok(None);
+        }
+        let mut lease = Lease {
+            connection,
+            name: name.to_owned(),
+        };
+        lease.create_table().await?;
+        Ok(Some(lease))
+    }
+
+    /// Creates the checkpoint table when it is missing. The relay owns this table and nothing
+    /// else: the event store's migrations stay the store's. Relays of different names may start
+    /// together, so the DDL runs under a transaction-level lock of its own.
+    async fn create_table(&mut self) -> Result<(), sqlx::Error> {
+        let mut tx = self.connection.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1, 0)")
+            .bind(LOCK_CLASS)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(CREATE_TABLE).execute(&mut *tx).await?;
+        tx.commit().await
+    }
+
+    /// The saved checkpoint, or the start of the store.
+    pub async fn checkpoint(&mut self) -> Result<GlobalCursor, sqlx::Error> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT txid::text, position FROM relay_checkpoints WHERE name = $1")
+                .bind(&self.name)
+                .fetch_optional(&mut self.connection)
+                .await?;
+        let Some((txid, position)) = row else {
+            return Ok(GlobalCursor::START);
+        };
+        let txid = txid
+            .parse()
+            .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+        Ok(GlobalCursor { txid, position })
+    }
+
+    /// Saves `cursor` unless a later one is saved already.
+    pub async fn save(&mut self, cursor: GlobalCursor) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO relay_checkpoints AS saved (name, txid, position)
+             VALUES ($1, $2::text::xid8, $3)
+             ON CONFLICT (name) DO UPDATE
+                SET txid = excluded.txid, position = excluded.position, updated_at = now()
+              WHERE (saved.txid, saved.position) < (excluded.txid, excluded.position)",
+        )
+        .bind(&self.name)
+        .bind(cursor.txid.to_string())
+        .bind(cursor.position)
+        .execute(&mut self.connection)
+        .await?;
+        Ok(())
+    }
+
+    async fn ping(&mut self) -> Result<(), sqlx::Error> {
+        self.connection.ping().await
+    }
+
+    /// Gives the lease up for the next replica at once, rather than when the session ends.
+    pub async fn release(mut self) {
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
+            .bind(LOCK_CLASS)
+            .bind(&self.name)
+            .execute(&mut self.connection)
+            .await;
+        if let Err(error) = unlocked {
+            tracing::debug!(%error, "relay: unlock failed; closing the session releases it");
+        }
+        let _ = self.connection.close().await;
+    }
+
+    /// Holds the lease while the leader publishes: every `interval`, saves the latest value of
+    /// `cursor` (or pings when it has not moved), each within `timeout`. Returns `Ok` after a
+    /// last save once the publisher dropped its end of `cursor`; `Err` as soon as the
+    /// connection fails, which means the lease may be someone else's already.
+    pub async fn keep(
+        &mut self,
+        mut cursor: watch::Receiver<GlobalCursor>,
+        interval: Duration,
+        timeout: Duration,
+    ) -> Result<(), LeaseLost> {
+        let mut saved = *cursor.borrow_and_update();
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let publisher_done = cursor.has_changed().is_err();
+            let latest = *cursor.borrow_and_update();
+            let work = async {
+                if latest == saved {
+                    self.ping().await
+                } else {
+                    self.save(latest).await
+                }
+            };
+            tokio::time::timeout(timeout, work)
+                .await
+                .map_err(|_| LeaseLost::Timeout(timeout))??;
+            saved = latest;
+            if publisher_done {
+                return Ok(());
+            }
+        }
+    }
+}

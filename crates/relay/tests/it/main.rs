@@ -1,0 +1,10 @@
+//! The relay's integration tests, one binary against the real PostgreSQL and a nats-server
+//! child process per test: each test has its own database, server port and store directory,
+//! so tests run in parallel and can kill their server without disturbing anyone.
+
+mod delivery;
+mod nats_outage;
+mod nats_server;
+mod replicas;
+mod restart;
+mod support;

@@ -1,0 +1,92 @@
+//! `parcelport-relay`: the outbox relay as a service. Reads its configuration from flags or the
+//! environment, logs JSON to stdout, and runs [`relay::run`] until SIGINT or SIGTERM, which
+//! stop it gracefully (publishes in flight acked, checkpoint saved, lease released).
+//!
+//! Run several replicas with the same `--name`: one publishes, the others wait for its lease.
+
+use anyhow::Context;
+use clap::Parser;
+use relay::RelayConfig;
+use tracing_subscriber::EnvFilter;
+
+/// The outbox relay: event store to NATS JetStream.
+#[derive(Debug, Parser)]
+#[command(name = "parcelport-relay", version)]
+struct Args {
+    /// The event store database.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// The NATS server.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    nats_url: String,
+    /// The JetStream stream to publish to (created or updated at start).
+    #[arg(long, env = "PARCELPORT_RELAY_STREAM", default_value = "PARCELPORT")]
+    stream: String,
+    /// The relay's name, shared by its replicas: the lease and the checkpoint are per name.
+    #[arg(long, env = "PARCELPORT_RELAY_NAME", default_value = "relay")]
+    name: String,
+    /// This replica's id in logs and connection names (random when absent).
+    #[arg(long, env = "PARCELPORT_RELAY_INSTANCE")]
+    instance: Option<String>,
+    /// The CloudEvents `source` prefix.
+    #[arg(long, env = "PARCELPORT_RELAY_SOURCE", default_value = "parcelport")]
+    source: String,
+    /// Publishes in flight at most.
+    #[arg(long, env = "PARCELPORT_RELAY_WINDOW", default_value_t = 256)]
+    window: usize,
+    /// The stream's replicas (3 in production).
+    #[arg(long, env = "PARCELPORT_RELAY_STREAM_REPLICAS", default_value_t = 1)]
+    replicas: usize,
+}
+
+impl Args {
+    fn into_config(self) -> RelayConfig {
+        let mut config = RelayConfig::new(self.database_url, self.nats_url);
+        config.stream = self.stream;
+        config.name = self.name;
+        if let Some(instance) = self.instance {
+            config.instance = instance;
+        }
+        config.source_prefix = self.source;
+        config.window = self.window;
+        config.replicas = self.replicas;
+        config
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // async-nats logs every reconnect attempt at info; the relay logs outages once itself.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,async_nats=warn"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .init();
+    let config = Args::parse().into_config();
+    relay::run(config, shutdown_requested())
+        .await
+        .context("the relay stopped")
+}
+
+/// Completes on SIGINT or SIGTERM. If a handler cannot be installed, waits on the other only.
+async fn shutdown_requested() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("parcelport-relay: shutdown requested");
+}
