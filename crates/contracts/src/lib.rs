@@ -249,9 +249,10 @@ pub fn cloudevent_schema() -> Value {
             },
             "type": {
                 "type": "string",
-                "pattern": "^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$",
-                "description": "The event type, `aggregate.past_tense`, for example \
-                    `parcel.arrived`: a key of events/index.json.",
+                "pattern": "^parcelport\\.[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$",
+                "description": "`parcelport.` and the event type, `aggregate.past_tense`, for \
+                    example `parcelport.parcel.arrived`; the event type is a key of \
+                    events/index.json.",
             },
             "subject": text("The id of the aggregate instance the event belongs to (the \
                 parcel, member, account or shipment id)."),
@@ -269,21 +270,22 @@ pub fn cloudevent_schema() -> Value {
                     dot, holding the event's fields.",
             },
             "sequence": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "The event's number within its aggregate, from 1, without gaps.",
+                "type": "string",
+                "pattern": "^[1-9][0-9]{0,19}$",
+                "description": "The event's number within its aggregate, from 1, without gaps, \
+                    as a decimal string (CloudEvents integers are 32-bit).",
             },
             "position": {
-                "type": "integer",
-                "minimum": 1,
+                "type": "string",
+                "pattern": "^[1-9][0-9]{0,19}$",
                 "description": "The event's position in the store: unique, in allocation \
-                    order, with gaps.",
+                    order, with gaps; a decimal string.",
             },
             "txid": {
-                "type": "integer",
-                "minimum": 0,
+                "type": "string",
+                "pattern": "^[0-9]{1,20}$",
                 "description": "The id of the transaction that appended the event; the global \
-                    order is (`txid`, `position`).",
+                    order is (`txid`, `position`); a decimal string.",
             },
             "eventversion": {
                 "type": "string",

@@ -177,6 +177,33 @@ mod tests {
         insta::assert_json_snapshot!(CloudEvent::from_stored(&event, "parcelport"));
     }
 
+    /// The published envelope honours the contract subscribers validate against.
+    #[test]
+    fn a_cloud_event_validates_against_the_published_envelope_schema() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../contracts/cloudevent.schema.json"
+        );
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let event = arrived();
+        let published =
+            serde_json::to_value(CloudEvent::from_stored(&event, "parcelport")).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&published)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut without_policy = event.clone();
+        without_policy.payload = json!({ "arrived": { "parcel_id": "p.2026.0001" } });
+        without_policy.correlation_id = None;
+        without_policy.causation_id = None;
+        let minimal =
+            serde_json::to_value(CloudEvent::from_stored(&without_policy, "parcelport")).unwrap();
+        assert!(validator.is_valid(&minimal));
+    }
+
     #[test]
     fn the_message_is_addressed_and_deduplicated_by_event() {
         let (cursor, aggregate, message) = Message::encode(arrived(), "parcelport").unwrap();
