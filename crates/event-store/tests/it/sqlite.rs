@@ -277,6 +277,28 @@ async fn another_writer_holding_the_lock_delays_appends_and_is_read_in_commit_or
     );
 }
 
+// A caught-up tail wakes on the repository's commit signal, not on its poll interval.
+#[tokio::test]
+async fn a_caught_up_tail_wakes_on_a_commit_of_this_process() {
+    let temp = open().await;
+    let options = TailOptions {
+        batch_size: 10,
+        poll_interval: Duration::from_secs(600),
+    };
+    let mut tail = temp.store.tail_with(GlobalCursor::START, options).boxed();
+    let cqrs = temp.store.cqrs::<Counter>(vec![], ());
+    for expected in 1..=3 {
+        let next = tail.next();
+        let add = cqrs.execute("counter-1", CounterCommand::Add { by: 1 });
+        let (event, added) =
+            tokio::time::timeout(Duration::from_secs(5), async { tokio::join!(next, add) })
+                .await
+                .expect("woken long before the poll interval");
+        added.unwrap();
+        assert_eq!(event.unwrap().unwrap().sequence, expected);
+    }
+}
+
 const DISTINCT_WRITERS: usize = 8;
 const SHARED_WRITERS: usize = 8;
 const SHARED_AGGREGATES: usize = 3;
