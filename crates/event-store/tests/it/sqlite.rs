@@ -304,6 +304,13 @@ const SHARED_WRITERS: usize = 8;
 const SHARED_AGGREGATES: usize = 3;
 const COMMITS: usize = 10;
 
+/// Races lost by the writers, reported by the test.
+static LOST_RACES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn lost_a_race() {
+    LOST_RACES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// A writer through cqrs-es on `aggregate_id`: each command one event, a lost race retried.
 async fn cqrs_writer(store: SqliteEventStore, aggregate_id: String) -> usize {
     let cqrs = store.cqrs::<Counter>(vec![], ());
@@ -314,7 +321,7 @@ async fn cqrs_writer(store: SqliteEventStore, aggregate_id: String) -> usize {
             .await
         {
             Ok(()) => committed += 1,
-            Err(AggregateError::AggregateConflict) => tokio::task::yield_now().await,
+            Err(AggregateError::AggregateConflict) => lost_a_race(),
             Err(other) => panic!("{other:?}"),
         }
     }
@@ -341,7 +348,7 @@ async fn batch_writer(store: SqliteEventStore, aggregate_id: String, writer: usi
                 .collect();
             match repository.persist::<Counter>(&events, None).await {
                 Ok(()) => break,
-                Err(PersistenceError::OptimisticLockError) => tokio::task::yield_now().await,
+                Err(PersistenceError::OptimisticLockError) => lost_a_race(),
                 Err(other) => panic!("{other:?}"),
             }
         }
@@ -434,7 +441,8 @@ async fn concurrent_writers_reach_a_tailing_reader_exactly_once_in_order() {
         }
     }
     eprintln!(
-        "{committed} events from {} writers",
-        DISTINCT_WRITERS + SHARED_WRITERS
+        "{committed} events from {} writers, {} lost races retried",
+        DISTINCT_WRITERS + SHARED_WRITERS,
+        LOST_RACES.load(std::sync::atomic::Ordering::Relaxed)
     );
 }
