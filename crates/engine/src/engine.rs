@@ -24,7 +24,7 @@ use std::time::Duration;
 
 /// The write side: turns a user's intention into domain commands across aggregates.
 ///
-/// Generic over the event repository `R` (PostgreSQL today, an embedded store later) and the
+/// Generic over the event repository `R` (PostgreSQL, or the embedded SQLite) and the
 /// engine's own storage `S`. Share it behind an `Arc`; every method takes `&self`.
 pub struct Engine<R: PersistedEventRepository, S: EngineStore> {
     pub(crate) stores: Stores<R>,
@@ -135,7 +135,8 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
         }
     }
 
-    /// Creates or updates the engine's tables (and, for PostgreSQL, the event store's first).
+    /// Creates or updates the engine's tables (and, for PostgreSQL, the event store's first;
+    /// SQLite's are created when its store is opened).
     pub async fn migrate(&self) -> Result<(), EngineError> {
         self.store.migrate().await
     }

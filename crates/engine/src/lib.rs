@@ -6,7 +6,8 @@
 //!
 //! Map of the crate:
 //! - [`Engine`] (`engine.rs`): one cqrs-es `PersistedEventStore` per aggregate over a shared
-//!   `PersistedEventRepository` (generic, PostgreSQL in [`PgEngine`]), the policy, a [`Clock`]
+//!   `PersistedEventRepository` (generic: PostgreSQL in [`PgEngine`], the embedded SQLite in
+//!   `SqliteEngine` with the `sqlite` feature), the policy, a [`Clock`]
 //!   and an [`IdGenerator`]; [`Engine::execute`] issues one command with bounded conflict
 //!   retries and returns what it appended ([`Executed`]);
 //! - [`EngineAggregate`] (`aggregate.rs`): the four aggregates as the engine drives them, and
@@ -15,7 +16,8 @@
 //!   earliest waiting arrival, PAY-2's held shipment);
 //! - [`use_cases`]: one file per use case spanning aggregates, with compensation;
 //! - `request.rs`: one request's steps and its idempotency key; [`EngineStore`] (`store.rs`)
-//!   the engine's own tables, [`PgEngineStore`] (`postgres.rs`) in PostgreSQL;
+//!   the engine's own tables, [`PgEngineStore`] (`postgres.rs`) in PostgreSQL,
+//!   `SqliteEngineStore` (`sqlite.rs`, feature `sqlite`) in the embedded file;
 //! - [`EngineError`] (`error.rs`), [`CommandContext`] (`context.rs`), [`EngineConfig`]
 //!   (`config.rs`), [`Clock`] (`clock.rs`), ids (`ids.rs`).
 //!
@@ -42,6 +44,8 @@ mod facts;
 pub mod ids;
 mod postgres;
 mod request;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod store;
 pub mod use_cases;
 
@@ -54,4 +58,6 @@ pub use error::EngineError;
 pub use ids::{IdGenerator, UuidV7Ids};
 pub use postgres::PgEngineStore;
 pub(crate) use request::Request;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteEngine, SqliteEngineStore};
 pub use store::{EngineStore, KeyClaim, RecordedEvent};

@@ -1,7 +1,8 @@
 //! [`EngineStore`]: the little state the engine keeps beside the event store (suite codes,
 //! the member-to-parcels index, idempotency keys) and the one event-store query it needs
 //! that cqrs-es does not offer (events by idempotency key). A backend implements it next to
-//! its `PersistedEventRepository`: PostgreSQL in [`crate::PgEngineStore`]; an embedded one later.
+//! its `PersistedEventRepository`: PostgreSQL in [`crate::PgEngineStore`], the embedded SQLite
+//! in `SqliteEngineStore` (feature `sqlite`).
 
 use crate::EngineError;
 use domain::ids::{MemberId, ParcelId, SuiteCode};

@@ -9,6 +9,21 @@ pub enum EventStoreError {
     /// The schema migrations could not be applied.
     #[error("could not apply the event store migrations")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database file or its directory could not be created or opened.
+    #[error("could not open the event store at {path}")]
+    Open {
+        /// The directory or file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A cursor that another store produced: its position means nothing here.
+    #[error("cursor {cursor:?} was not produced by this event store")]
+    ForeignCursor {
+        /// The cursor given.
+        cursor: crate::GlobalCursor,
+    },
     /// A query failed.
     #[error("event store query failed")]
     Query(#[from] sqlx::Error),

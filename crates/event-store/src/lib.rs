@@ -2,7 +2,8 @@
 //!
 //! The PostgreSQL event store every parcelport service writes through and every projection and
 //! relay reads from. It owns the `events` and `snapshots` tables and their migrations; the
-//! domain crate knows nothing of it.
+//! domain crate knows nothing of it. With the `sqlite` feature it also holds the embedded
+//! backend (`sqlite`): the same events in one SQLite file, read through the same types.
 //!
 //! Map of the crate:
 //! - [`EventStore`] (`store.rs`): the connection pool, [`EventStore::migrate`], and the
@@ -10,13 +11,18 @@
 //! - [`CommandMetadata`] (`metadata.rs`): who issued a command and why, stored with each event;
 //! - the global reader: [`GlobalCursor`] (`cursor.rs`), [`StoredEvent`] (`stored_event.rs`),
 //!   [`EventStore::read_after`] (`global_order.rs`) and [`EventStore::tail`] (`tail.rs`);
+//! - [`EventLog`] (`log.rs`): the global read (`read_after`, `tail`) both backends implement,
+//!   so projections and the relay are written once;
+//! - `sqlite` (feature `sqlite`): `SqliteEventStore` (a data directory, WAL, one writer
+//!   connection) and `SqliteEventRepository`, cqrs-es's repository on it;
 //! - [`EventStoreError`] (`error.rs`): the one error type of the crate.
 //!
 //! *Architecture Invariant*: the global order is `(txid, position)`, read only below the
 //! transaction-id watermark `pg_snapshot_xmin(pg_current_snapshot())`. A reader never moves
 //! its cursor past an event that could still appear behind it, and never skips a gap on a timer:
 //! an open transaction delays readers, it cannot make them lose events. See
-//! `docs/adr/0002-commit-safe-global-order.md`.
+//! `docs/adr/0002-commit-safe-global-order.md`. On SQLite, which runs one write transaction at
+//! a time, the position is already the commit order and the cursor's `txid` is 0 (same ADR).
 //!
 //! *Architecture Invariant*: `postgres-es` writes the tables unchanged. It inserts only its own
 //! seven columns; everything this crate adds has a default or is generated.
@@ -24,13 +30,17 @@
 mod cursor;
 mod error;
 mod global_order;
+mod log;
 mod metadata;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 mod store;
 mod stored_event;
 mod tail;
 
 pub use cursor::GlobalCursor;
 pub use error::EventStoreError;
+pub use log::EventLog;
 pub use metadata::CommandMetadata;
 pub use store::{EventStore, PostgresCqrs};
 pub use stored_event::StoredEvent;

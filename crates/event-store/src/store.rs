@@ -1,7 +1,7 @@
 //! [`EventStore`]: the pool, the migrations, and the `postgres-es` command side over them.
 
-use crate::tail::{self, TailOptions};
-use crate::{global_order, EventStoreError, GlobalCursor, StoredEvent};
+use crate::tail::{self, TailOptions, Wake};
+use crate::{global_order, EventLog, EventStoreError, GlobalCursor, StoredEvent};
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, CqrsFramework, Query};
 use futures::Stream;
@@ -97,6 +97,25 @@ impl EventStore {
         cursor: GlobalCursor,
         options: TailOptions,
     ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static {
-        tail::tail(self.pool.clone(), cursor, options)
+        tail::tail(self.clone(), Wake::Poll, cursor, options)
+    }
+}
+
+/// The commit-safe global order of ADR 0002, for readers generic over the backend.
+impl EventLog for EventStore {
+    async fn read_after(
+        &self,
+        cursor: GlobalCursor,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, EventStoreError> {
+        global_order::read_after(&self.pool, cursor, limit).await
+    }
+
+    fn tail_with(
+        &self,
+        cursor: GlobalCursor,
+        options: TailOptions,
+    ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static {
+        EventStore::tail_with(self, cursor, options)
     }
 }

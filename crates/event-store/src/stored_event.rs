@@ -30,9 +30,10 @@ pub struct StoredEvent {
     pub correlation_id: Option<String>,
     /// The `causation_id` of the metadata, if any.
     pub causation_id: Option<String>,
-    /// When the appending transaction started.
+    /// When the appending transaction started (PostgreSQL) or the commit was prepared (SQLite).
     pub recorded_at: DateTime<Utc>,
-    /// The event's position: unique, allocation order, with gaps.
+    /// The event's position: unique, with gaps; allocation order on PostgreSQL, commit order
+    /// on SQLite.
     pub position: i64,
     /// Where this event sits in the global order; the checkpoint after handling it.
     pub cursor: GlobalCursor,
@@ -65,6 +66,40 @@ impl StoredEvent {
             recorded_at: row.try_get("recorded_at")?,
             position,
             cursor: GlobalCursor { txid, position },
+        })
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl StoredEvent {
+    /// The columns [`StoredEvent::from_sqlite_row`] reads, for a `SELECT` on SQLite's `events`.
+    pub(crate) const SQLITE_COLUMNS: &'static str = "event_id, aggregate_type, aggregate_id, \
+        sequence, event_type, event_version, payload, metadata, correlation_id, causation_id, \
+        recorded_at, position";
+
+    /// An event of the SQLite store, whose cursor has no transaction id (`txid` 0): there the
+    /// position alone is the global order.
+    pub(crate) fn from_sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Result<Self, EventStoreError> {
+        let position: i64 = row.try_get("position")?;
+        let event_id: String = row.try_get("event_id")?;
+        let event_id = Uuid::parse_str(&event_id).map_err(|_| EventStoreError::Malformed {
+            position,
+            reason: format!("event_id {event_id:?} is not a UUID"),
+        })?;
+        Ok(Self {
+            event_id,
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: row.try_get("payload")?,
+            metadata: row.try_get("metadata")?,
+            correlation_id: row.try_get("correlation_id")?,
+            causation_id: row.try_get("causation_id")?,
+            recorded_at: row.try_get("recorded_at")?,
+            position,
+            cursor: GlobalCursor::at_position(position),
         })
     }
 }

@@ -1,18 +1,16 @@
-//! The tailing reader: [`crate::EventStore::read_after`] in a loop that polls.
+//! The tailing reader: [`EventLog::read_after`] in a loop. While pages come back full it reads
+//! again at once; after a short page it waits the poll interval, or less on SQLite, where the
+//! repository of this process signals each commit.
 //!
-//! While pages come back full it reads again at once; after a short page it sleeps the poll
-//! interval before looking again. The interval is not a gap timeout: it only decides when to
-//! look again, so an open transaction (or one that rolled back) can delay the reader by at most
-//! the interval after it ends, never make it skip.
+//! A wake-up only says "a transaction appended and committed"; it is never trusted for order
+//! or content. The poll interval is not a gap timeout: it only decides when to look again, so
+//! an open transaction (or one that rolled back) can delay the reader by at most the interval
+//! after it ends, never make it skip.
 //!
-//! *Architecture Invariant*: no LISTEN/NOTIFY. PostgreSQL serializes the commits of notifying
-//! transactions cluster-wide, so a wake-up trigger on `events` cut write throughput 2.7x at 16
-//! clients; an idle poll is one index probe (ADR 0002).
+//! *Architecture Invariant*: no LISTEN/NOTIFY on PostgreSQL (see [`Wake::Poll`]).
 
-use crate::global_order::read_after;
-use crate::{EventStoreError, GlobalCursor, StoredEvent};
+use crate::{EventLog, EventStoreError, GlobalCursor, StoredEvent};
 use futures::Stream;
-use sqlx::PgPool;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -35,24 +33,68 @@ impl Default for TailOptions {
     }
 }
 
-struct Tail {
-    pool: PgPool,
+/// What wakes a caught-up reader before the poll interval.
+pub(crate) enum Wake {
+    /// PostgreSQL: nothing but the poll interval. No LISTEN/NOTIFY: PostgreSQL serializes the
+    /// commits of notifying transactions cluster-wide, so a wake-up trigger on `events` cut write
+    /// throughput 2.7x at 16 clients, while an idle poll is one index probe (ADR 0002).
+    Poll,
+    /// SQLite: the repository of this process counts its commits.
+    #[cfg(feature = "sqlite")]
+    Appended(tokio::sync::watch::Receiver<u64>),
+}
+
+impl Wake {
+    /// Called before each read, so that a commit between the read and the wait still wakes.
+    async fn arm(&mut self) {
+        match self {
+            Self::Poll => {}
+            #[cfg(feature = "sqlite")]
+            Self::Appended(commits) => {
+                commits.borrow_and_update();
+            }
+        }
+    }
+
+    /// Until a wake-up arrives or `interval` passes.
+    async fn wait(&mut self, interval: Duration) {
+        let interval = tokio::time::sleep(interval);
+        tokio::pin!(interval);
+        match self {
+            Self::Poll => interval.await,
+            #[cfg(feature = "sqlite")]
+            Self::Appended(commits) => {
+                tokio::select! {
+                    // Closed when the store is gone: then only the interval is left.
+                    changed = commits.changed() => if changed.is_err() { interval.await },
+                    () = &mut interval => {}
+                }
+            }
+        }
+    }
+}
+
+struct Tail<L> {
+    log: L,
     cursor: GlobalCursor,
     options: TailOptions,
     buffer: VecDeque<StoredEvent>,
+    wake: Wake,
     caught_up: bool,
 }
 
-pub(crate) fn tail(
-    pool: PgPool,
+pub(crate) fn tail<L: EventLog + 'static>(
+    log: L,
+    wake: Wake,
     cursor: GlobalCursor,
     options: TailOptions,
 ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static {
     let tail = Tail {
-        pool,
+        log,
         cursor,
         options,
         buffer: VecDeque::new(),
+        wake,
         caught_up: false,
     };
     futures::stream::unfold(tail, |mut tail| async move {
@@ -61,16 +103,21 @@ pub(crate) fn tail(
     })
 }
 
-impl Tail {
+impl<L: EventLog> Tail<L> {
     async fn next(&mut self) -> Result<StoredEvent, EventStoreError> {
         loop {
             if let Some(event) = self.buffer.pop_front() {
                 return Ok(event);
             }
+            self.wake.arm().await;
             if self.caught_up {
-                tokio::time::sleep(self.options.poll_interval).await;
+                self.wake.wait(self.options.poll_interval).await;
             }
-            match read_after(&self.pool, self.cursor, self.options.batch_size).await {
+            match self
+                .log
+                .read_after(self.cursor, self.options.batch_size)
+                .await
+            {
                 Ok(events) => {
                     self.caught_up = events.len() < self.options.batch_size as usize;
                     if let Some(last) = events.last() {

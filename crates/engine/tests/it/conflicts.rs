@@ -6,18 +6,22 @@ use engine::{EngineConfig, EngineError, RetryPolicy};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+on_each_backend!(
+    conflict_retries_are_bounded_then_fail_typed,
+    a_lost_race_is_decided_again_and_lands,
+);
+
 fn set_auto_pack() -> MemberCommand {
     MemberCommand::SetAutoPack
 }
 
-#[tokio::test]
-async fn conflict_retries_are_bounded_then_fail_typed() {
+async fn conflict_retries_are_bounded_then_fail_typed<B: Backend>() {
     let mut config = EngineConfig::new("TYO").unwrap();
     config.retry = RetryPolicy {
         max_retries: 3,
         base_delay: Duration::from_millis(1),
     };
-    let app = TestApp::with_config(config).await;
+    let app = TestApp::<B>::with_config(config).await;
     let (member, _) = app.verified_member().await;
     let before = app.engine.history::<Member>(member.as_str()).await.unwrap();
 
@@ -45,9 +49,8 @@ async fn conflict_retries_are_bounded_then_fail_typed() {
     assert_eq!(after, before);
 }
 
-#[tokio::test]
-async fn a_lost_race_is_decided_again_and_lands() {
-    let app = TestApp::new().await;
+async fn a_lost_race_is_decided_again_and_lands<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, _) = app.verified_member().await;
     app.faults.appends.store(0, Ordering::SeqCst);
     app.faults.conflicts.store(2, Ordering::SeqCst);

@@ -12,13 +12,23 @@ use engine::{CommandContext, EngineError, IdempotencyKey};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-fn keyed(app: &TestApp, key: &str) -> CommandContext {
+on_each_backend!(
+    the_same_key_twice_returns_the_first_result_and_appends_nothing,
+    a_refusal_is_the_first_result_too_and_another_request_may_not_reuse_the_key,
+    a_request_that_crashed_before_recording_its_result_is_answered_from_its_events,
+    a_request_that_failed_halfway_is_resumed_without_appending_twice,
+);
+on_each_backend!(
+    multi_thread(4):
+    concurrent_requests_with_one_key_execute_once,
+);
+
+fn keyed<B: Backend>(app: &TestApp<B>, key: &str) -> CommandContext {
     app.ctx().with_key(IdempotencyKey::parse(key).unwrap())
 }
 
-#[tokio::test]
-async fn the_same_key_twice_returns_the_first_result_and_appends_nothing() {
-    let app = TestApp::new().await;
+async fn the_same_key_twice_returns_the_first_result_and_appends_nothing<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, suite) = app.verified_member().await;
     let parcel = app.stored_parcel(&suite, 1_000, 2_000).await;
 
@@ -82,9 +92,8 @@ async fn the_same_key_twice_returns_the_first_result_and_appends_nothing() {
     assert_eq!(steps, ["1", "2", "3"]);
 }
 
-#[tokio::test]
-async fn a_refusal_is_the_first_result_too_and_another_request_may_not_reuse_the_key() {
-    let app = TestApp::new().await;
+async fn a_refusal_is_the_first_result_too_and_another_request_may_not_reuse_the_key<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, suite) = app.verified_member().await;
     let parcel = app.stored_parcel(&suite, 1_500, 3_000).await;
     let (shipment, total) = app.quoted_single(&member, &parcel).await;
@@ -133,9 +142,8 @@ async fn a_refusal_is_the_first_result_too_and_another_request_may_not_reuse_the
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_requests_with_one_key_execute_once() {
-    let app = TestApp::new().await;
+async fn concurrent_requests_with_one_key_execute_once<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let ctx = keyed(&app, "register-1");
     let tasks: Vec<_> = (0..8)
         .map(|_| {
@@ -154,26 +162,18 @@ async fn concurrent_requests_with_one_key_execute_once() {
     }
     assert!(!members.is_empty());
     assert!(members.iter().all(|m| *m == members[0]));
-    let registered: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'member.registered'")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-    assert_eq!(registered, 1);
-    let codes: i64 = sqlx::query_scalar("SELECT count(*) FROM engine.suite_codes")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(codes, 1);
+    assert_eq!(app.db.events_of_type("member.registered").await, 1);
+    assert_eq!(app.db.suite_code_count().await, 1);
     assert!(matches!(
         members[0].member.events().next(),
         Some(MemberEvent::Registered { .. })
     ));
 }
 
-#[tokio::test]
-async fn a_request_that_crashed_before_recording_its_result_is_answered_from_its_events() {
-    let app = TestApp::new().await;
+async fn a_request_that_crashed_before_recording_its_result_is_answered_from_its_events<
+    B: Backend,
+>() {
+    let app = TestApp::<B>::new().await;
     let (member, suite) = app.verified_member().await;
     let parcels = [
         app.stored_parcel(&suite, 1_000, 2_000).await,
@@ -185,14 +185,7 @@ async fn a_request_that_crashed_before_recording_its_result_is_answered_from_its
         .await
         .unwrap();
     // As if the process died after the appends and before the result was stored.
-    sqlx::query(
-        "UPDATE engine.idempotency_keys
-            SET status = 'pending', response = NULL, claimed_at = '-infinity'
-          WHERE key = 'crash-1'",
-    )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    app.db.forget_result("crash-1").await;
     let events = app.event_count().await;
     let resumed = app
         .engine
@@ -203,9 +196,8 @@ async fn a_request_that_crashed_before_recording_its_result_is_answered_from_its
     assert_eq!(app.event_count().await, events);
 }
 
-#[tokio::test]
-async fn a_request_that_failed_halfway_is_resumed_without_appending_twice() {
-    let app = TestApp::new().await;
+async fn a_request_that_failed_halfway_is_resumed_without_appending_twice<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, suite) = app.verified_member().await;
     let parcels = [
         app.stored_parcel(&suite, 1_000, 2_000).await,

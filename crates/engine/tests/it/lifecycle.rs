@@ -14,10 +14,11 @@ use domain::shipment::{
 use engine::use_cases::payment::Payment;
 use rust_decimal::Decimal;
 
+on_each_backend!(acc_1_a_member_from_registration_to_a_claim_paid_out,);
+
 // rule ACC-1: after a full lifecycle the balance is the sum of the account's movements.
-#[tokio::test]
-async fn acc_1_a_member_from_registration_to_a_claim_paid_out() {
-    let app = TestApp::new().await;
+async fn acc_1_a_member_from_registration_to_a_claim_paid_out<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let engine = &app.engine;
     let ctx = app.ctx();
 
@@ -156,14 +157,10 @@ async fn acc_1_a_member_from_registration_to_a_claim_paid_out() {
     assert!(loaded.state.balance_matches(&history));
 
     // Every event carries who asked and in which flow.
-    let (actor, correlation): (String, String) = sqlx::query_as(
-        "SELECT metadata ->> 'actor', correlation_id FROM events
-          WHERE aggregate_id = $1 AND event_type = 'shipment.claim_approved'",
-    )
-    .bind(shipment.as_str())
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let (actor, correlation) = app
+        .db
+        .actor_and_correlation(shipment.as_str(), "shipment.claim_approved")
+        .await;
     assert_eq!(actor, "operator:test");
     assert_eq!(correlation, ctx.correlation_id);
 }

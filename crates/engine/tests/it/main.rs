@@ -1,9 +1,13 @@
-//! The engine's integration tests, one binary against the real PostgreSQL: each test creates
-//! its own database (see `support`), so they run in parallel and repeatedly.
+//! The engine's integration tests, one binary, each test once against the real PostgreSQL
+//! (in a database of its own) and once against the embedded SQLite (in a temporary directory
+//! of its own), see `support`; they run in parallel and repeatedly.
+
+#[macro_use]
+mod support;
 
 mod conflicts;
+mod embedded;
 mod idempotency;
 mod lifecycle;
 mod races;
-mod support;
 mod use_cases;

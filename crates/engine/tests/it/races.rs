@@ -24,10 +24,23 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 
+on_each_backend!(
+    multi_thread(2):
+    con_3_consolidation_losing_the_parcel_race_releases_its_reservations_interleaved,
+    pay_1_second_balance_payment_of_a_shipment_debits_nothing_interleaved,
+    acc_4_debit_checked_on_a_stale_balance_is_checked_again_interleaved,
+);
+on_each_backend!(
+    multi_thread(4):
+    con_3_racing_consolidations_for_one_parcel_exactly_one_wins_rounds,
+    pay_1_racing_payments_of_one_shipment_pay_and_debit_once_rounds,
+    acc_4_racing_debits_only_one_balance_covers_exactly_one_passes_rounds,
+);
+
 const ROUNDS: usize = 12;
 
-fn consolidate(
-    app: &TestApp,
+fn consolidate<B: Backend>(
+    app: &TestApp<B>,
     member: &MemberId,
     parcels: &[&ParcelId],
 ) -> JoinHandle<Result<Consolidated, EngineError>> {
@@ -38,8 +51,8 @@ fn consolidate(
     tokio::spawn(async move { engine.consolidate(&member, &parcels, &ctx).await })
 }
 
-fn pay(
-    app: &TestApp,
+fn pay<B: Backend>(
+    app: &TestApp<B>,
     shipment: &ShipmentId,
     method: PaymentMethod,
     amount: Money,
@@ -68,7 +81,12 @@ fn one_of<T: std::fmt::Debug>(
 }
 
 /// How many `reason` movements caused by `cause` the member's account holds.
-async fn movements(app: &TestApp, member: &MemberId, reason: Reason, cause: &str) -> usize {
+async fn movements<B: Backend>(
+    app: &TestApp<B>,
+    member: &MemberId,
+    reason: Reason,
+    cause: &str,
+) -> usize {
     let account = engine::ids::account_of(member).unwrap();
     let history = app
         .engine
@@ -84,8 +102,8 @@ async fn movements(app: &TestApp, member: &MemberId, reason: Reason, cause: &str
 
 /// CON-3 outcome: the shared parcel is the winner's, the winner's shipment holds its two
 /// parcels, and the loser's own parcel is back in storage with each reservation released.
-async fn assert_con_3(
-    app: &TestApp,
+async fn assert_con_3<B: Backend>(
+    app: &TestApp<B>,
     winner: &Consolidated,
     shared: &ParcelId,
     loser_own: &ParcelId,
@@ -123,9 +141,10 @@ async fn assert_con_3(
 
 // rule CON-3: the loser reserved its own parcel and decided to reserve the shared one on a
 // stale state; its append loses, it decides again, is refused, and releases its own parcel.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn con_3_consolidation_losing_the_parcel_race_releases_its_reservations_interleaved() {
-    let app = TestApp::new().await;
+async fn con_3_consolidation_losing_the_parcel_race_releases_its_reservations_interleaved<
+    B: Backend,
+>() {
+    let app = TestApp::<B>::new().await;
     let (member, suite) = app.verified_member().await;
     let own_a = app.stored_parcel(&suite, 1_000, 2_000).await;
     let own_b = app.stored_parcel(&suite, 1_000, 2_000).await;
@@ -152,9 +171,8 @@ async fn con_3_consolidation_losing_the_parcel_race_releases_its_reservations_in
 }
 
 // rule CON-3: two consolidations racing freely for one parcel, many rounds: exactly one wins.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn con_3_racing_consolidations_for_one_parcel_exactly_one_wins_rounds() {
-    let app = TestApp::new().await;
+async fn con_3_racing_consolidations_for_one_parcel_exactly_one_wins_rounds<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     for _ in 0..ROUNDS {
         let (member, suite) = app.verified_member().await;
         let own_a = app.stored_parcel(&suite, 1_000, 2_000).await;
@@ -172,9 +190,8 @@ async fn con_3_racing_consolidations_for_one_parcel_exactly_one_wins_rounds() {
 
 // rule PAY-1: the second payment debited nothing yet when the first paid; its debit, decided
 // on the balance before, loses the append, is decided again, and is refused as a duplicate.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pay_1_second_balance_payment_of_a_shipment_debits_nothing_interleaved() {
-    let app = TestApp::new().await;
+async fn pay_1_second_balance_payment_of_a_shipment_debits_nothing_interleaved<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, suite) = app.verified_member().await;
     app.top_up(&member, 100_000).await;
     let parcel = app.stored_parcel(&suite, 1_500, 3_000).await;
@@ -207,9 +224,8 @@ async fn pay_1_second_balance_payment_of_a_shipment_debits_nothing_interleaved()
 // rule PAY-1: racing payments of one shipment, many rounds: exactly one pays, the balance is
 // debited once; a balance payment that debited and then lost to a card payment is credited
 // back (`payment_reversal`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn pay_1_racing_payments_of_one_shipment_pay_and_debit_once_rounds() {
-    let app = TestApp::new().await;
+async fn pay_1_racing_payments_of_one_shipment_pay_and_debit_once_rounds<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, suite) = app.verified_member().await;
     app.top_up(&member, 1_000_000).await;
     let mut expected = Money::jpy(1_000_000);
@@ -250,7 +266,9 @@ async fn pay_1_racing_payments_of_one_shipment_pay_and_debit_once_rounds() {
 }
 
 /// A member with two quoted shipments and a balance covering the dearer but not both.
-async fn two_quotes_one_balance(app: &TestApp) -> (MemberId, [(ShipmentId, Money); 2], Money) {
+async fn two_quotes_one_balance<B: Backend>(
+    app: &TestApp<B>,
+) -> (MemberId, [(ShipmentId, Money); 2], Money) {
     let (member, suite) = app.verified_member().await;
     let p1 = app.stored_parcel(&suite, 1_500, 3_000).await;
     let p2 = app.stored_parcel(&suite, 1_500, 3_000).await;
@@ -269,9 +287,8 @@ async fn two_quotes_one_balance(app: &TestApp) -> (MemberId, [(ShipmentId, Money
 // rule ACC-4: the first debit passed the balance check on the full balance and is held; the
 // second debit lands; released, the first loses the append, is checked again on the balance
 // left, and is refused.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acc_4_debit_checked_on_a_stale_balance_is_checked_again_interleaved() {
-    let app = TestApp::new().await;
+async fn acc_4_debit_checked_on_a_stale_balance_is_checked_again_interleaved<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, [(s1, t1), (s2, t2)], funds) = two_quotes_one_balance(&app).await;
     let account = engine::ids::account_of(&member).unwrap();
 
@@ -293,9 +310,8 @@ async fn acc_4_debit_checked_on_a_stale_balance_is_checked_again_interleaved() {
 
 // rule ACC-4: two debits racing freely for a balance that covers either but not both, many
 // rounds: exactly one passes, and the balance never goes below zero.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn acc_4_racing_debits_only_one_balance_covers_exactly_one_passes_rounds() {
-    let app = TestApp::new().await;
+async fn acc_4_racing_debits_only_one_balance_covers_exactly_one_passes_rounds<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     for round in 0..ROUNDS / 2 {
         let (member, [(s1, t1), (s2, t2)], funds) = two_quotes_one_balance(&app).await;
         let a = pay(&app, &s1, PaymentMethod::Balance, t1);

@@ -1,6 +1,9 @@
-//! The test harness: a fresh, migrated database per test with an engine on it (its clock
-//! set to a Tokyo business morning), a repository that fails on demand, and the steps every
-//! story repeats (a verified member with a balance, a stored parcel, a quoted shipment).
+//! The test harness: an engine per test on a backend of its own (a fresh, migrated PostgreSQL
+//! database, or an embedded SQLite store in a fresh temporary directory), its clock set to a
+//! Tokyo business morning; a repository that fails on demand; and the steps every story
+//! repeats (a verified member with a balance, a stored parcel, a quoted shipment).
+//!
+//! Test bodies are generic over [`Backend`]; `on_each_backend!` makes one test per backend.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use cqrs_es::persist::{
@@ -20,14 +23,81 @@ use engine::use_cases::packing::Packing;
 use engine::use_cases::payment::QuoteRequest;
 use engine::use_cases::register::Registration;
 use engine::use_cases::top_up::TopUpApplication;
-use engine::{CommandContext, Engine, EngineConfig, PgEngineStore, TestClock};
+use engine::{
+    CommandContext, Engine, EngineConfig, EngineStore, PgEngineStore, SqliteEngineStore, TestClock,
+};
+use event_store::sqlite::{SqliteEventRepository, SqliteEventStore};
 use event_store::EventStore;
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::{Connection, PgConnection, PgPool};
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
+
+/// One test per backend for each generic test body named: `<body>::postgres` and
+/// `<body>::sqlite`, on the current-thread runtime or, with `multi_thread(n):`, on `n` workers.
+macro_rules! on_each_backend {
+    (multi_thread($workers:literal): $($body:ident),+ $(,)?) => {
+        on_each_backend!(@tests [tokio::test(flavor = "multi_thread", worker_threads = $workers)] $($body),+);
+    };
+    ($($body:ident),+ $(,)?) => {
+        on_each_backend!(@tests [tokio::test] $($body),+);
+    };
+    (@tests [$test:meta] $($body:ident),+) => {
+        $(
+            mod $body {
+                #[$test]
+                async fn postgres() {
+                    super::$body::<crate::support::Postgres>().await
+                }
+
+                #[$test]
+                async fn sqlite() {
+                    super::$body::<crate::support::Sqlite>().await
+                }
+            }
+        )+
+    };
+}
+
+/// Where a test's engine keeps its data: a backend with a fresh store per test, and the few
+/// direct looks into it the tests take.
+pub trait Backend: Sized + Send + Sync + 'static {
+    /// The event repository the engine appends through.
+    type Repository: PersistedEventRepository + 'static;
+    /// The engine's own tables.
+    type Store: EngineStore;
+
+    /// A fresh, empty store for one test.
+    fn create() -> impl Future<Output = (Self, Self::Repository, Self::Store)>;
+
+    /// Every event in the store.
+    fn event_count(&self) -> impl Future<Output = i64>;
+
+    /// Events of type `event_type`.
+    fn events_of_type(&self, event_type: &str) -> impl Future<Output = i64>;
+
+    /// The `(aggregate_type, aggregate_id, sequence, metadata)` of every event appended under
+    /// idempotency key `key`, in the global order.
+    fn events_with_key(&self, key: &str)
+        -> impl Future<Output = Vec<(String, String, i64, Value)>>;
+
+    /// The actor and correlation id of the `event_type` event of `aggregate_id`.
+    fn actor_and_correlation(
+        &self,
+        aggregate_id: &str,
+        event_type: &str,
+    ) -> impl Future<Output = (String, String)>;
+
+    /// Suite codes allocated and not released.
+    fn suite_code_count(&self) -> impl Future<Output = i64>;
+
+    /// As if the process holding key `key` died after its appends and before it stored the
+    /// result: the claim pending, its lease long over.
+    fn forget_result(&self, key: &str) -> impl Future<Output = ()>;
+}
 
 /// The server the tests run against, without a database name.
 fn server_url() -> String {
@@ -35,30 +105,18 @@ fn server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
-/// The engine under test: over PostgreSQL, through a repository that can be told to fail.
-pub type TestEngine = Engine<FaultyRepository, PgEngineStore>;
-
-/// A database of its own for one test, migrated, with an engine on it; dropped (best-effort)
-/// when the test ends, even when it fails.
-pub struct TestApp {
+/// A PostgreSQL database of its own, dropped (best-effort) when the test ends, even when it
+/// fails.
+pub struct Postgres {
     name: String,
-    pub pool: PgPool,
-    pub engine: Arc<TestEngine>,
-    pub clock: TestClock,
-    pub faults: Arc<Faults>,
+    pool: PgPool,
 }
 
-/// Tuesday 1 December 2026, 10:00 in Tokyo: a receiving day (TIM-2).
-pub fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap()
-}
+impl Backend for Postgres {
+    type Repository = PostgresEventRepository;
+    type Store = PgEngineStore;
 
-impl TestApp {
-    pub async fn new() -> TestApp {
-        Self::with_config(EngineConfig::new("TYO").unwrap()).await
-    }
-
-    pub async fn with_config(config: EngineConfig) -> TestApp {
+    async fn create() -> (Self, PostgresEventRepository, PgEngineStore) {
         let name = format!("pp_engine_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
             .await
@@ -71,15 +129,218 @@ impl TestApp {
             .await
             .expect("connect to the test database");
         let pool = store.pool().clone();
+        let engine_store = PgEngineStore::new(pool.clone());
+        (Self { name, pool }, store.repository(), engine_store)
+    }
+
+    async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn events_of_type(&self, event_type: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = $1")
+            .bind(event_type)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn events_with_key(&self, key: &str) -> Vec<(String, String, i64, Value)> {
+        sqlx::query_as(
+            "SELECT aggregate_type, aggregate_id, sequence, metadata::jsonb FROM events
+              WHERE metadata ->> 'idempotency_key' = $1 ORDER BY position",
+        )
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    async fn actor_and_correlation(
+        &self,
+        aggregate_id: &str,
+        event_type: &str,
+    ) -> (String, String) {
+        sqlx::query_as(
+            "SELECT metadata ->> 'actor', correlation_id FROM events
+              WHERE aggregate_id = $1 AND event_type = $2",
+        )
+        .bind(aggregate_id)
+        .bind(event_type)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    async fn suite_code_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM engine.suite_codes")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn forget_result(&self, key: &str) {
+        sqlx::query(
+            "UPDATE engine.idempotency_keys
+                SET status = 'pending', response = NULL, claimed_at = '-infinity'
+              WHERE key = $1",
+        )
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .unwrap();
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop is synchronous and may run inside the test's runtime: drop the database from a
+        // thread with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            runtime.block_on(async {
+                let mut admin =
+                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
+                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                    .execute(&mut admin)
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(_))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+/// The embedded store in a temporary directory of its own, removed when the test ends.
+pub struct Sqlite {
+    store: SqliteEventStore,
+    _dir: tempfile::TempDir,
+}
+
+impl Backend for Sqlite {
+    type Repository = SqliteEventRepository;
+    type Store = SqliteEngineStore;
+
+    async fn create() -> (Self, SqliteEventRepository, SqliteEngineStore) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = SqliteEventStore::open(dir.path())
+            .await
+            .expect("open the store");
+        let repository = store.repository();
+        let engine_store = SqliteEngineStore::new(store.clone());
+        (Self { store, _dir: dir }, repository, engine_store)
+    }
+
+    async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(self.store.reader())
+            .await
+            .unwrap()
+    }
+
+    async fn events_of_type(&self, event_type: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = ?1")
+            .bind(event_type)
+            .fetch_one(self.store.reader())
+            .await
+            .unwrap()
+    }
+
+    async fn events_with_key(&self, key: &str) -> Vec<(String, String, i64, Value)> {
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT aggregate_type, aggregate_id, sequence, metadata FROM events
+              WHERE json_extract(metadata, '$.idempotency_key') = ?1 ORDER BY position",
+        )
+        .bind(key)
+        .fetch_all(self.store.reader())
+        .await
+        .unwrap();
+        rows.into_iter()
+            .map(|(t, id, sequence, metadata)| {
+                (t, id, sequence, serde_json::from_str(&metadata).unwrap())
+            })
+            .collect()
+    }
+
+    async fn actor_and_correlation(
+        &self,
+        aggregate_id: &str,
+        event_type: &str,
+    ) -> (String, String) {
+        sqlx::query_as(
+            "SELECT json_extract(metadata, '$.actor'), correlation_id FROM events
+              WHERE aggregate_id = ?1 AND event_type = ?2",
+        )
+        .bind(aggregate_id)
+        .bind(event_type)
+        .fetch_one(self.store.reader())
+        .await
+        .unwrap()
+    }
+
+    async fn suite_code_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM suite_codes")
+            .fetch_one(self.store.reader())
+            .await
+            .unwrap()
+    }
+
+    async fn forget_result(&self, key: &str) {
+        sqlx::query(
+            "UPDATE idempotency_keys
+                SET status = 'pending', response = NULL, claimed_at = '1970-01-01T00:00:00Z'
+              WHERE key = ?1",
+        )
+        .bind(key)
+        .execute(self.store.writer())
+        .await
+        .unwrap();
+    }
+}
+
+/// The engine under test, through a repository that can be told to fail.
+pub type TestEngine<B> =
+    Engine<FaultyRepository<<B as Backend>::Repository>, <B as Backend>::Store>;
+
+/// One test's engine on a store of its own.
+pub struct TestApp<B: Backend> {
+    pub engine: Arc<TestEngine<B>>,
+    pub clock: TestClock,
+    pub faults: Arc<Faults>,
+    /// Dropped last: the store outlives the engine on it.
+    pub db: B,
+}
+
+/// Tuesday 1 December 2026, 10:00 in Tokyo: a receiving day (TIM-2).
+pub fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap()
+}
+
+impl<B: Backend> TestApp<B> {
+    pub async fn new() -> Self {
+        Self::with_config(EngineConfig::new("TYO").unwrap()).await
+    }
+
+    pub async fn with_config(config: EngineConfig) -> Self {
+        let (db, repository, store) = B::create().await;
         let faults = Arc::new(Faults::default());
         let repository = FaultyRepository {
-            inner: store.repository(),
+            inner: repository,
             faults: Arc::clone(&faults),
         };
         let clock = TestClock::at(start());
         let engine = Engine::new(
             repository,
-            PgEngineStore::new(pool.clone()),
+            store,
             Services::new(Policy::jp_forwarding()),
             config,
         )
@@ -88,11 +349,10 @@ impl TestApp {
         // Twice: both migrators must accept a database the other has migrated.
         engine.migrate().await.expect("migrate again");
         TestApp {
-            name,
-            pool,
             engine: Arc::new(engine),
             clock,
             faults,
+            db,
         }
     }
 
@@ -103,22 +363,12 @@ impl TestApp {
 
     /// Every event in the store.
     pub async fn event_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM events")
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
+        self.db.event_count().await
     }
 
     /// The `(aggregate_type, aggregate_id, sequence, metadata)` of every event, in order.
     pub async fn events_with_key(&self, key: &str) -> Vec<(String, String, i64, Value)> {
-        sqlx::query_as(
-            "SELECT aggregate_type, aggregate_id, sequence, metadata::jsonb FROM events
-              WHERE metadata ->> 'idempotency_key' = $1 ORDER BY position",
-        )
-        .bind(key)
-        .fetch_all(&self.pool)
-        .await
-        .unwrap()
+        self.db.events_with_key(key).await
     }
 
     /// The local date now.
@@ -243,31 +493,6 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop is synchronous and may run inside the test's runtime: drop the database from a
-        // thread with a runtime of its own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
-}
-
 pub fn registration() -> Registration {
     Registration {
         name: PersonName::parse("Yamada Taro").unwrap(),
@@ -346,7 +571,7 @@ pub struct Faults {
     pub fail_shipments: AtomicBool,
     /// Appends attempted.
     pub appends: AtomicU32,
-    /// Appends PostgreSQL refused because another append of the aggregate got there first.
+    /// Appends the store refused because another append of the aggregate got there first.
     pub lost_races: AtomicU32,
     /// The aggregate whose next append waits for [`Faults::release`], after notifying
     /// [`Faults::held`]: it has decided on the state it loaded, and another request may now
@@ -365,13 +590,13 @@ impl Faults {
     }
 }
 
-/// postgres-es, failing appends on demand: the engine is generic over its repository.
-pub struct FaultyRepository {
-    inner: PostgresEventRepository,
+/// A backend's repository, failing appends on demand: the engine is generic over its repository.
+pub struct FaultyRepository<R> {
+    inner: R,
     faults: Arc<Faults>,
 }
 
-impl PersistedEventRepository for FaultyRepository {
+impl<R: PersistedEventRepository> PersistedEventRepository for FaultyRepository<R> {
     async fn get_events<A: Aggregate>(
         &self,
         id: &str,

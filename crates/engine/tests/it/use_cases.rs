@@ -13,10 +13,18 @@ use domain::Rule;
 use engine::use_cases::top_up::TopUpApplication;
 use engine::EngineError;
 
+on_each_backend!(
+    mem_1_suite_codes_are_unique_per_member,
+    par_1_unknown_suite_code_is_received_unidentified_then_attached,
+    mem_7_quote_within_the_auto_ship_limit_is_paid_from_the_balance,
+    acc_3_third_rejected_top_up_suspends_the_member,
+    mem_8_withdrawal_destroys_stored_parcels_and_schedules_the_refund,
+    execute_refuses_commands_whose_facts_the_engine_looks_up,
+);
+
 // rule MEM-1: every member gets a unique suite code from the configured prefix.
-#[tokio::test]
-async fn mem_1_suite_codes_are_unique_per_member() {
-    let app = TestApp::new().await;
+async fn mem_1_suite_codes_are_unique_per_member<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (first, first_code) = app.verified_member().await;
     let (second, second_code) = app.verified_member().await;
     assert_ne!(first, second);
@@ -31,18 +39,13 @@ async fn mem_1_suite_codes_are_unique_per_member() {
         .await
         .unwrap_err();
     assert_eq!(refused.rule(), Some(Rule::Mem3));
-    let codes: i64 = sqlx::query_scalar("SELECT count(*) FROM engine.suite_codes")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(codes, 2);
+    assert_eq!(app.db.suite_code_count().await, 2);
 }
 
 // rule PAR-1: a parcel whose label names no member is received as unidentified, never
 // dropped, and attached to its member later.
-#[tokio::test]
-async fn par_1_unknown_suite_code_is_received_unidentified_then_attached() {
-    let app = TestApp::new().await;
+async fn par_1_unknown_suite_code_is_received_unidentified_then_attached<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, suite) = app.verified_member().await;
     let unknown = SuiteCode::parse("ZZZ-999999").unwrap();
     let received = app
@@ -73,9 +76,8 @@ async fn par_1_unknown_suite_code_is_received_unidentified_then_attached() {
 
 // rule MEM-7: a quote at or under the Auto Ship limit is paid from the balance at once and
 // the use recorded; without the balance to cover it, it falls back to manual payment.
-#[tokio::test]
-async fn mem_7_quote_within_the_auto_ship_limit_is_paid_from_the_balance() {
-    let app = TestApp::new().await;
+async fn mem_7_quote_within_the_auto_ship_limit_is_paid_from_the_balance<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, suite) = app.verified_member().await;
     app.engine
         .execute::<Member>(
@@ -125,9 +127,8 @@ async fn mem_7_quote_within_the_auto_ship_limit_is_paid_from_the_balance() {
 }
 
 // rule ACC-3: the third rejected top-up application in a row suspends the member (MEM-5).
-#[tokio::test]
-async fn acc_3_third_rejected_top_up_suspends_the_member() {
-    let app = TestApp::new().await;
+async fn acc_3_third_rejected_top_up_suspends_the_member<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, _) = app.verified_member().await;
     let application = || TopUpApplication {
         declared: DeclaredDeposit {
@@ -157,9 +158,8 @@ async fn acc_3_third_rejected_top_up_suspends_the_member() {
 
 // rule MEM-8: at withdrawal the parcels still stored are destroyed at the per-item fee, the
 // refund is scheduled, and a parcel arriving afterwards is destroyed on arrival.
-#[tokio::test]
-async fn mem_8_withdrawal_destroys_stored_parcels_and_schedules_the_refund() {
-    let app = TestApp::new().await;
+async fn mem_8_withdrawal_destroys_stored_parcels_and_schedules_the_refund<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, suite) = app.verified_member().await;
     app.top_up(&member, 10_000).await;
     app.stored_parcel(&suite, 1_000, 2_000).await;
@@ -194,9 +194,8 @@ async fn mem_8_withdrawal_destroys_stored_parcels_and_schedules_the_refund() {
 }
 
 // The facts in these commands are looked up by their use cases, never taken from a caller.
-#[tokio::test]
-async fn execute_refuses_commands_whose_facts_the_engine_looks_up() {
-    let app = TestApp::new().await;
+async fn execute_refuses_commands_whose_facts_the_engine_looks_up<B: Backend>() {
+    let app = TestApp::<B>::new().await;
     let (member, suite) = app.verified_member().await;
     let parcel = app.stored_parcel(&suite, 1_000, 2_000).await;
     let standing = app.engine.standing(&member).await.unwrap();

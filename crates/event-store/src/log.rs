@@ -1,0 +1,40 @@
+//! [`EventLog`]: the global read both backends offer, so projections and the relay read either.
+
+use crate::{EventStoreError, GlobalCursor, StoredEvent, TailOptions};
+use futures::Stream;
+use std::future::Future;
+
+/// Every event of every aggregate, in one global order, read from a [`GlobalCursor`].
+///
+/// Implemented by the PostgreSQL [`crate::EventStore`] and, with the `sqlite` feature, by
+/// `sqlite::SqliteEventStore`. Both guarantee what a checkpointing reader needs: an event
+/// delivered after a cursor is never followed by one that sorts before it, so a reader that
+/// resumes from its last cursor reads every committed event exactly once, in order. A cursor
+/// belongs to the store that produced it.
+pub trait EventLog: Send + Sync {
+    /// Up to `limit` events after `cursor`, in the global order. A short (or empty) page means
+    /// "nothing more yet", not "the end".
+    fn read_after(
+        &self,
+        cursor: GlobalCursor,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<StoredEvent>, EventStoreError>> + Send;
+
+    /// Every event after `cursor`, in the global order, forever: pages of
+    /// [`EventLog::read_after`], and when caught up a wait for the next append (or the poll
+    /// interval). An error is yielded and the stream goes on after the poll interval; drop the
+    /// stream to stop.
+    fn tail_with(
+        &self,
+        cursor: GlobalCursor,
+        options: TailOptions,
+    ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static;
+
+    /// [`EventLog::tail_with`] with the default [`TailOptions`].
+    fn tail(
+        &self,
+        cursor: GlobalCursor,
+    ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static {
+        self.tail_with(cursor, TailOptions::default())
+    }
+}

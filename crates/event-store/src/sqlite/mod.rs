@@ -1,0 +1,226 @@
+//! The embedded backend: the same events in one SQLite file, for the single-process mode.
+//!
+//! [`SqliteEventStore`] opens (and creates) `<dir>/parcelport.db` in WAL mode with two pools:
+//! one *writer* connection, through which every write of the process goes, and several
+//! read-only *reader* connections. [`SqliteEventRepository`] (`repository.rs`) is cqrs-es's
+//! `PersistedEventRepository` over it; [`SqliteEventStore`] is also an [`EventLog`], read
+//! by position.
+//!
+//! *Architecture Invariant*: on SQLite the position is the commit order, so the global reader
+//! reads `position > last` with no watermark. SQLite runs one write transaction at a time and
+//! a position is taken inside it, so a transaction's positions all exceed those of every
+//! transaction committed before it; a WAL reader sees a prefix of the commits, hence every
+//! position below the highest it sees. See `docs/adr/0002-commit-safe-global-order.md`.
+//!
+//! *Architecture Invariant*: writes go through the writer pool only (the readers are opened
+//! read-only). One writer connection means the process never competes with itself for
+//! SQLite's write lock; the busy timeout is for other processes (a backup, the `sqlite3` shell).
+
+mod repository;
+
+pub use repository::SqliteEventRepository;
+
+use crate::tail::{self, TailOptions, Wake};
+use crate::{EventLog, EventStoreError, GlobalCursor, StoredEvent};
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, CqrsFramework, Query};
+use futures::{Stream, TryStreamExt};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The command side for aggregate `A` over the SQLite store.
+pub type SqliteCqrs<A> = CqrsFramework<A, PersistedEventStore<SqliteEventRepository, A>>;
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "parcelport.db";
+
+/// How the SQLite store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Read-only connections, for loading aggregates and global reads.
+    pub readers: u32,
+    /// How long a statement waits for a lock another process holds before it fails.
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            readers: 4,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The embedded event store: one SQLite file, a writer pool of one connection, reader pools.
+///
+/// Cheap to clone; clones share the pools and the commit signal.
+#[derive(Debug, Clone)]
+pub struct SqliteEventStore {
+    path: PathBuf,
+    writer: SqlitePool,
+    reader: SqlitePool,
+    /// Counts the commits of this process's repositories; wakes tailing readers.
+    commits: Arc<watch::Sender<u64>>,
+}
+
+static READ_AFTER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {columns} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2",
+        columns = StoredEvent::SQLITE_COLUMNS
+    )
+});
+
+impl SqliteEventStore {
+    /// Opens the store in data directory `dir` (created if missing) with default options,
+    /// creating `dir/parcelport.db` and its tables the first time.
+    pub async fn open(dir: impl AsRef<Path>) -> Result<Self, EventStoreError> {
+        Self::open_with(dir, SqliteOptions::default()).await
+    }
+
+    /// [`SqliteEventStore::open`] with `options`.
+    pub async fn open_with(
+        dir: impl AsRef<Path>,
+        options: SqliteOptions,
+    ) -> Result<Self, EventStoreError> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|source| EventStoreError::Open {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let path = dir.join(DATABASE_FILE);
+        let connect = SqliteConnectOptions::new()
+            .filename(&path)
+            .journal_mode(SqliteJournalMode::Wal)
+            // Every commit reaches the disk before it is acknowledged: an event a reader (or
+            // NATS) has seen must survive a power cut.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(options.busy_timeout)
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(connect.clone().create_if_missing(true))
+            .await
+            .map_err(EventStoreError::Connect)?;
+        migrate(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(options.readers.max(1))
+            .connect_with(connect.read_only(true))
+            .await
+            .map_err(EventStoreError::Connect)?;
+        Ok(Self {
+            path,
+            writer,
+            reader,
+            commits: Arc::new(watch::Sender::new(0)),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The one writer connection, for the engine's own tables; hold it briefly, it serializes
+    /// every write of the process.
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// The read-only connections.
+    pub fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// A cqrs-es event repository on the store's `events` table.
+    pub fn repository(&self) -> SqliteEventRepository {
+        SqliteEventRepository::new(self.clone())
+    }
+
+    /// The command side for aggregate `A`, loading each aggregate from all its events
+    /// (no snapshots: see `EventStore::cqrs`).
+    pub fn cqrs<A: Aggregate>(
+        &self,
+        queries: Vec<Box<dyn Query<A>>>,
+        services: A::Services,
+    ) -> SqliteCqrs<A> {
+        let store = PersistedEventStore::new_event_store(self.repository());
+        CqrsFramework::new(store, queries, services)
+    }
+
+    /// Closes the pools, checkpointing the WAL into the database file.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    /// Up to `limit` events after `cursor`, in position (= commit) order.
+    pub async fn read_after(
+        &self,
+        cursor: GlobalCursor,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, EventStoreError> {
+        if cursor.txid != 0 {
+            return Err(EventStoreError::ForeignCursor { cursor });
+        }
+        let mut rows = sqlx::query(&READ_AFTER)
+            .bind(cursor.position)
+            .bind(i64::from(limit))
+            .fetch(&self.reader);
+        let mut events = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            events.push(StoredEvent::from_sqlite_row(&row)?);
+        }
+        Ok(events)
+    }
+
+    /// Every event after `cursor`, in the global order, forever: see [`EventLog::tail_with`].
+    /// Woken by the commits of this process's repositories, and by the poll interval for
+    /// anything else that writes the file.
+    pub fn tail_with(
+        &self,
+        cursor: GlobalCursor,
+        options: TailOptions,
+    ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static {
+        let wake = Wake::Appended(self.commits.subscribe());
+        tail::tail(self.clone(), wake, cursor, options)
+    }
+
+    /// Tells tailing readers that a transaction appended events and committed.
+    pub(crate) fn committed(&self) {
+        self.commits
+            .send_modify(|commits| *commits = commits.wrapping_add(1));
+    }
+}
+
+/// The embedded migrations (`sqlite-migrations/`). They share the database's one migration
+/// history with the engine's, whose versions start at 1000: each migrator ignores the other's.
+async fn migrate(writer: &SqlitePool) -> Result<(), EventStoreError> {
+    let mut migrator = sqlx::migrate!("./sqlite-migrations");
+    migrator.set_ignore_missing(true);
+    migrator.run(writer).await?;
+    Ok(())
+}
+
+impl EventLog for SqliteEventStore {
+    async fn read_after(
+        &self,
+        cursor: GlobalCursor,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, EventStoreError> {
+        SqliteEventStore::read_after(self, cursor, limit).await
+    }
+
+    fn tail_with(
+        &self,
+        cursor: GlobalCursor,
+        options: TailOptions,
+    ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static {
+        SqliteEventStore::tail_with(self, cursor, options)
+    }
+}
