@@ -254,7 +254,7 @@ async fn pipeline<C: Command>(
     caller.require(C::SPEC.roles)?;
     let key = idempotency_key(request.headers(), &caller)?;
     let id = path_id::<C::On>(params)?;
-    if C::EXISTING {
+    if C::EXISTING && <C::On as Target>::KIND.is_some() {
         authorize_on::<C::On>(&app.engine, &caller, &id).await?;
     }
     let body: C = body(request).await?;

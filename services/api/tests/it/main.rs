@@ -1,0 +1,5 @@
+//! The command API's integration tests, one binary against the real PostgreSQL: each test
+//! gets its own database and router from `support::spawn_app`, so they run in parallel.
+
+mod happy_path;
+mod support;
