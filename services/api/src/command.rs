@@ -344,22 +344,27 @@ fn idempotency_key(headers: &HeaderMap, caller: &Caller) -> Result<IdempotencyKe
     IdempotencyKey::parse(&format!("{scope}:{key}")).map_err(|_| invalid())
 }
 
-/// The strict JSON body. A request without any body (no `Content-Type`, no length) reads as
-/// `{}`, so commands without fields need no body; one that lacks a required field then gets
-/// 422 `request.invalid_body` like any other incomplete body.
+/// The strict JSON body: an object, read whole by `web::json` (so a syntax error is 400 and a
+/// non-object 422, whatever the type expects), then deserialized into the request type
+/// (unknown fields, wrong types and invalid values are 422 `request.invalid_body`). A request
+/// without any body (no `Content-Type`, no length) reads as `{}`, so commands without fields
+/// need no body.
 async fn body<T: DeserializeOwned>(request: Request) -> Result<T, Problem> {
-    if has_no_body(request.headers()) {
-        return serde_json::from_str("{}").map_err(|error| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "request.invalid_body",
-                "The body does not match the expected shape",
-            )
-            .with_detail(error.to_string())
-        });
-    }
-    let Body(value) = Body::<T>::from_request(request, &()).await?;
-    Ok(value)
+    let object = if has_no_body(request.headers()) {
+        serde_json::Map::new()
+    } else {
+        let Body(object) =
+            Body::<serde_json::Map<String, serde_json::Value>>::from_request(request, &()).await?;
+        object
+    };
+    serde_json::from_value(serde_json::Value::Object(object)).map_err(|error| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "request.invalid_body",
+            "The body does not match the expected shape",
+        )
+        .with_detail(error.to_string())
+    })
 }
 
 fn has_no_body(headers: &HeaderMap) -> bool {

@@ -45,7 +45,9 @@ async fn a_member_from_registration_to_a_claim_paid_out() {
     let path = |command: &str| format!("/v1/shipments/{shipment}/{command}");
 
     // Packed by the warehouse, quoted for the member, paid from the balance (PAY-1).
-    let packed = app.post(&path("record-packing"), STAFF, ems_packing(3_100)).await;
+    let packed = app
+        .post(&path("record-packing"), STAFF, ems_packing(3_100))
+        .await;
     packed.expect(200);
     assert_eq!(
         packed.event_types(),
@@ -133,7 +135,11 @@ async fn a_member_from_registration_to_a_claim_paid_out() {
     read.expect(200);
     assert_eq!(read.body["type"], "shipment");
     assert_eq!(read.body["member_id"], member.id.as_str());
-    assert!(read.body["version"].as_u64().unwrap() >= 8, "{:#}", read.body);
+    assert!(
+        read.body["version"].as_u64().unwrap() >= 8,
+        "{:#}",
+        read.body
+    );
     app.get(&format!("/v1/parcels/{first}"), AUDITOR)
         .await
         .expect(200);

@@ -1,5 +1,9 @@
 //! The command API's integration tests, one binary against the real PostgreSQL: each test
 //! gets its own database and router from `support::spawn_app`, so they run in parallel.
 
+mod auth;
+mod bodies;
+mod checks;
 mod happy_path;
+mod openapi;
 mod support;

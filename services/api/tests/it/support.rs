@@ -275,8 +275,14 @@ impl TestApp {
         let token = format!("member-{id}");
         self.add_member_token(&token, &id);
         Member {
-            suite_code: reply.body["result"]["suite_code"].as_str().unwrap().to_owned(),
-            account_id: reply.body["result"]["account_id"].as_str().unwrap().to_owned(),
+            suite_code: reply.body["result"]["suite_code"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            account_id: reply.body["result"]["account_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
             id,
             token,
         }
@@ -306,7 +312,9 @@ impl TestApp {
             .await;
         reply.expect(200);
         assert!(
-            reply.event_types().contains(&"account.top_up_approved".to_owned()),
+            reply
+                .event_types()
+                .contains(&"account.top_up_approved".to_owned()),
             "{:#}",
             reply.body
         );
@@ -326,7 +334,9 @@ impl TestApp {
 
     /// A parcel for `member` received at `grams`.
     pub async fn receive(&self, member: &Member, grams: u32) -> String {
-        let reply = self.post("/v1/parcels", STAFF, arrival(&member.suite_code, grams)).await;
+        let reply = self
+            .post("/v1/parcels", STAFF, arrival(&member.suite_code, grams))
+            .await;
         reply.expect(201);
         reply.id()
     }
@@ -336,7 +346,9 @@ impl TestApp {
     pub async fn stored_parcel(&self, member: &Member, grams: u32, yen: i64) -> String {
         let parcel = self.receive(member, grams).await;
         let path = |command: &str| format!("/v1/parcels/{parcel}/{command}");
-        self.post(&path("inspect"), STAFF, inspection()).await.expect(200);
+        self.post(&path("inspect"), STAFF, inspection())
+            .await
+            .expect(200);
         self.post(&path("declare"), &member.token, declaration(yen))
             .await
             .expect(200);
