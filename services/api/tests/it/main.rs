@@ -5,5 +5,8 @@ mod auth;
 mod bodies;
 mod checks;
 mod happy_path;
+mod idempotency;
 mod openapi;
+mod probes;
+mod races;
 mod support;

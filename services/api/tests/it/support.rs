@@ -511,3 +511,47 @@ pub fn ems_to_us() -> Value {
 pub fn yen(amount: i64) -> Value {
     json!({ "amount": amount.to_string(), "currency": "JPY" })
 }
+
+/// A minimal HTTP/1 client over a real TCP connection: `POST` (or `GET` without a body) as
+/// `token`, under idempotency key `key`.
+pub async fn http(
+    address: std::net::SocketAddr,
+    method: Method,
+    path: &str,
+    token: &str,
+    key: &str,
+    body: Option<&Value>,
+) -> Reply {
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, address.to_string())
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header("idempotency-key", key);
+    let body = match body {
+        Some(body) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            http_body_util::Full::new(bytes_of(body))
+        }
+        None => http_body_util::Full::new(Default::default()),
+    };
+    let response = sender.send_request(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+fn bytes_of(body: &Value) -> axum::body::Bytes {
+    axum::body::Bytes::from(body.to_string())
+}
