@@ -83,7 +83,7 @@ impl Command for Consolidate {
             (422, "consolidation.parcel_taken"),
             (422, "consolidation.weight_limit"),
             (422, "consolidation.too_few_parcels"),
-            (422, "member.unverified"),
+            (422, "member.may_not_request"),
         ],
     };
     type On = Collection;
@@ -465,7 +465,7 @@ impl Command for RespondToClaim {
         path: "/v1/shipments/{shipment_id}/respond-to-claim",
         summary: "Respond to a claim (CLM-3)",
         roles: OPS,
-        errors: &[(422, "claim.already_responded")],
+        errors: &[(422, "claim.closed")],
         ..Spec::DEFAULT
     };
     type On = OnShipment;
@@ -521,7 +521,10 @@ claim_command!(
     "/v1/shipments/{shipment_id}/escalate-claim",
     "Escalate a claim not responded to in time (CLM-3)",
     OPS,
-    &[(422, "claim.response_not_overdue")]
+    &[
+        (422, "claim.response_not_overdue"),
+        (422, "claim.already_responded")
+    ]
 );
 claim_command!(
     /// The warehouse accepts an exchange under the warranty add-on (CLM-6).

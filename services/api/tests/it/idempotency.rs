@@ -25,7 +25,9 @@ async fn the_same_key_twice_returns_the_first_answer_and_appends_nothing() {
     // A refusal is an answer too: replayed, not decided again.
     let path = format!("/v1/members/{}/set-auto-ship", member.id);
     let zero = json!({ "limit": yen(0) });
-    let refused = app.post_keyed(&path, &member.token, "zero", zero.clone()).await;
+    let refused = app
+        .post_keyed(&path, &member.token, "zero", zero.clone())
+        .await;
     refused.problem(422, "member.auto_ship_limit_not_positive");
     assert_eq!(refused.body["rule"], "MEM-7");
     let replayed = app.post_keyed(&path, &member.token, "zero", zero).await;
@@ -61,10 +63,20 @@ async fn keys_are_scoped_to_the_token() {
     let app = spawn_app().await;
     let member = app.verified().await;
     let a = app
-        .post_keyed("/v1/parcels", STAFF, "shared", arrival(&member.suite_code, 700))
+        .post_keyed(
+            "/v1/parcels",
+            STAFF,
+            "shared",
+            arrival(&member.suite_code, 700),
+        )
         .await;
     let b = app
-        .post_keyed("/v1/parcels", ADMIN, "shared", arrival(&member.suite_code, 700))
+        .post_keyed(
+            "/v1/parcels",
+            ADMIN,
+            "shared",
+            arrival(&member.suite_code, 700),
+        )
         .await;
     a.expect(201);
     b.expect(201);
@@ -83,7 +95,15 @@ async fn duplicates_sent_together_get_one_answer_and_one_set_of_events() {
         .map(|_| {
             let (key, body) = (key.clone(), body.clone());
             tokio::spawn(async move {
-                http(address, axum::http::Method::POST, "/v1/parcels", STAFF, &key, Some(&body)).await
+                http(
+                    address,
+                    axum::http::Method::POST,
+                    "/v1/parcels",
+                    STAFF,
+                    &key,
+                    Some(&body),
+                )
+                .await
             })
         })
         .collect();

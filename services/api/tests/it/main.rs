@@ -4,6 +4,7 @@
 mod auth;
 mod bodies;
 mod checks;
+mod coverage;
 mod happy_path;
 mod idempotency;
 mod openapi;

@@ -26,7 +26,9 @@ async fn healthz_and_readyz_answer_and_readyz_knows_when_the_database_is_gone() 
         web::auth::TokenBook::default(),
         nowhere,
     ));
-    let response = tower::ServiceExt::oneshot(router, get("/readyz")).await.unwrap();
+    let response = tower::ServiceExt::oneshot(router, get("/readyz"))
+        .await
+        .unwrap();
     read(response).await.problem(503, "service.unavailable");
 }
 
@@ -34,9 +36,13 @@ async fn healthz_and_readyz_answer_and_readyz_knows_when_the_database_is_gone() 
 async fn metrics_count_requests_by_route_and_status() {
     let app = spawn_app().await;
     let member = app.verified().await;
-    app.post(&format!("/v1/members/{}/set-auto-pack", member.id), &member.token, json!({}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("/v1/members/{}/set-auto-pack", member.id),
+        &member.token,
+        json!({}),
+    )
+    .await
+    .expect(200);
     let metrics = app
         .send(Request::get("/metrics").body(Body::empty()).unwrap())
         .await;
@@ -62,14 +68,22 @@ async fn correlation_ids_are_taken_or_made_and_always_echoed() {
     let given = app.send(request(Some("flow-1"))).await;
     assert_eq!(given.headers["x-correlation-id"], "flow-1");
     let made = app.send(request(None)).await;
-    let made = made.headers["x-correlation-id"].to_str().unwrap().to_owned();
+    let made = made.headers["x-correlation-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(uuid::Uuid::parse_str(&made).is_ok(), "{made}");
     let too_long = "x".repeat(129);
     let replaced = app.send(request(Some(&too_long))).await;
     assert_ne!(replaced.headers["x-correlation-id"], too_long.as_str());
     // Problems carry it too.
     let problem = app
-        .send(Request::get("/v1/members/m-1").header("x-correlation-id", "flow-2").body(Body::empty()).unwrap())
+        .send(
+            Request::get("/v1/members/m-1")
+                .header("x-correlation-id", "flow-2")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     problem.problem(401, "auth.missing_token");
     assert_eq!(problem.headers["x-correlation-id"], "flow-2");
@@ -84,9 +98,16 @@ async fn a_store_failure_is_an_opaque_500() {
         .await
         .unwrap();
     let reply = app
-        .post(&format!("/v1/members/{}/set-auto-pack", member.id), &member.token, json!({}))
+        .post(
+            &format!("/v1/members/{}/set-auto-pack", member.id),
+            &member.token,
+            json!({}),
+        )
         .await;
     reply.problem(500, "internal");
     let text = reply.body.to_string();
-    assert!(!text.contains("idempotency_keys") && !text.contains("relation"), "{text}");
+    assert!(
+        !text.contains("idempotency_keys") && !text.contains("relation"),
+        "{text}"
+    );
 }

@@ -26,7 +26,15 @@ async fn con_3_two_consolidations_of_one_parcel_exactly_one_succeeds() {
             let token = member.token.clone();
             tokio::spawn(async move {
                 let body = json!({ "parcel_ids": parcels });
-                http(address, Method::POST, "/v1/shipments", &token, &key(), Some(&body)).await
+                http(
+                    address,
+                    Method::POST,
+                    "/v1/shipments",
+                    &token,
+                    &key(),
+                    Some(&body),
+                )
+                .await
             })
         };
         let one = consolidate(json!([shared, mine]));
@@ -77,7 +85,10 @@ async fn pay_1_two_payments_of_one_shipment_exactly_one_succeeds() {
                 let (path, token) = (path.clone(), member.token.clone());
                 let body = json!({ "method": method, "amount": total });
                 tokio::spawn(async move {
-                    (method, http(address, Method::POST, &path, &token, &key(), Some(&body)).await)
+                    (
+                        method,
+                        http(address, Method::POST, &path, &token, &key(), Some(&body)).await,
+                    )
                 })
             })
             .collect();
@@ -85,13 +96,19 @@ async fn pay_1_two_payments_of_one_shipment_exactly_one_succeeds() {
         for task in tasks {
             replies.push(task.await.unwrap());
         }
-        let winners: Vec<_> = replies.iter().filter(|(_, r)| r.status.is_success()).collect();
+        let winners: Vec<_> = replies
+            .iter()
+            .filter(|(_, r)| r.status.is_success())
+            .collect();
         assert_eq!(winners.len(), 1, "{replies:#?}");
         let (method, _) = winners[0];
         if *method == "balance" {
             paid += total["amount"].as_str().unwrap().parse::<i64>().unwrap();
         }
-        let (_, loser) = replies.iter().find(|(_, r)| !r.status.is_success()).unwrap();
+        let (_, loser) = replies
+            .iter()
+            .find(|(_, r)| !r.status.is_success())
+            .unwrap();
         assert_eq!(loser.status.as_u16(), 422, "{:#}", loser.body);
         assert!(
             ["payment.already_paid", "account.duplicate_debit"].contains(&loser.code()),

@@ -541,7 +541,10 @@ pub async fn http(
         }
         None => http_body_util::Full::new(Default::default()),
     };
-    let response = sender.send_request(request.body(body).unwrap()).await.unwrap();
+    let response = sender
+        .send_request(request.body(body).unwrap())
+        .await
+        .unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
