@@ -14,7 +14,7 @@
 //! Authorization comes before the body is read, so a caller learns nothing about a body it
 //! may not send.
 
-use crate::failure::{not_found, problem_of, Failure};
+use crate::failure::{not_found, ownerless, problem_of, Failure};
 use crate::observe::CorrelationId;
 use crate::outcome::{Accepted, Outcome};
 use crate::AppState;
@@ -132,10 +132,12 @@ pub(crate) trait Target: Send + Sync + 'static {
     fn id_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema;
     /// Parses the path's id.
     fn parse(raw: Option<&str>) -> Result<Self::Id, InvalidValue>;
-    /// The aggregate as loaded: `None` when it has no event yet.
+    /// The aggregate as loaded, with its state serialized when `with_state`: `None` when it
+    /// has no event yet.
     fn load(
         engine: &PgEngine,
         id: &Self::Id,
+        with_state: bool,
     ) -> impl Future<Output = Result<Option<Found>, EngineError>> + Send;
 }
 
@@ -172,7 +174,7 @@ impl Target for Collection {
     fn parse(_: Option<&str>) -> Result<NoId, InvalidValue> {
         Ok(NoId)
     }
-    async fn load(_: &PgEngine, _: &NoId) -> Result<Option<Found>, EngineError> {
+    async fn load(_: &PgEngine, _: &NoId, _: bool) -> Result<Option<Found>, EngineError> {
         Ok(None)
     }
 }
@@ -193,7 +195,11 @@ macro_rules! target {
             fn parse(raw: Option<&str>) -> Result<$id, InvalidValue> {
                 <$id>::parse(raw.unwrap_or_default())
             }
-            async fn load(engine: &PgEngine, id: &$id) -> Result<Option<Found>, EngineError> {
+            async fn load(
+                engine: &PgEngine,
+                id: &$id,
+                with_state: bool,
+            ) -> Result<Option<Found>, EngineError> {
                 let loaded = engine.load::<$aggregate>(id.as_str()).await?;
                 if loaded.version == 0 {
                     return Ok(None);
@@ -202,7 +208,9 @@ macro_rules! target {
                 Ok(Some(Found {
                     owner: owner(id, &loaded.state),
                     version: loaded.version,
-                    state: serde_json::to_value(&loaded.state).ok(),
+                    state: with_state
+                        .then(|| serde_json::to_value(&loaded.state).ok())
+                        .flatten(),
                 }))
             }
         }
@@ -255,7 +263,7 @@ async fn pipeline<C: Command>(
     let key = idempotency_key(request.headers(), &caller)?;
     let id = path_id::<C::On>(params)?;
     if C::EXISTING && <C::On as Target>::KIND.is_some() {
-        authorize_on::<C::On>(&app.engine, &caller, &id).await?;
+        authorize_on::<C::On>(&app.engine, &caller, &id, false).await?;
     }
     let body: C = body(request).await?;
     let ctx = CommandContext::new(&caller.name, correlation.0).with_key(key);
@@ -282,22 +290,16 @@ pub(crate) async fn authorize_on<T: Target>(
     engine: &PgEngine,
     caller: &Caller,
     id: &T::Id,
+    with_state: bool,
 ) -> Result<Found, Problem> {
-    let found = T::load(engine, id).await.map_err(problem_of)?;
+    let found = T::load(engine, id, with_state).await.map_err(problem_of)?;
     let (Some(kind), Some(found)) = (T::KIND, found) else {
         return Err(not_found(T::KIND.unwrap_or("resource"), &id.to_string()));
     };
     if caller.role == Role::Member {
         match &found.owner {
             Some(owner) => caller.may_act_for(owner)?,
-            None => {
-                return Err(Problem::new(
-                    StatusCode::FORBIDDEN,
-                    "auth.other_member",
-                    "A member may act only on their own parcels and account",
-                )
-                .with_detail(format!("this {kind} belongs to no member")))
-            }
+            None => return Err(ownerless(kind)),
         }
     }
     Ok(found)

@@ -55,6 +55,17 @@ pub(crate) fn not_found(what: &str, id: &str) -> Problem {
     Problem::not_found(&not_found_code(what), format!("{what} {id} not found"))
 }
 
+/// 403 `auth.other_member` for a member's token on a `kind` that belongs to no member yet
+/// (an unidentified parcel): it is not theirs.
+pub(crate) fn ownerless(kind: &str) -> Problem {
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "auth.other_member",
+        "A member may act only on their own parcels and account",
+    )
+    .with_detail(format!("this {kind} belongs to no member"))
+}
+
 /// The one mapping of engine errors to problems.
 pub(crate) fn problem_of(error: EngineError) -> Problem {
     match error {

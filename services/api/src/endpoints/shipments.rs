@@ -8,7 +8,7 @@
 use super::roles::{FINANCE, MEMBER, MEMBER_OR_OPS, MEMBER_OR_STAFF, OPS, STAFF, STAFF_OR_OPS};
 use super::{command, Endpoint};
 use crate::command::{Call, Collection, Command, NoId, OnShipment, Spec};
-use crate::failure::{not_found, Failure};
+use crate::failure::{not_found, ownerless, Failure};
 use crate::outcome::Created;
 use chrono::NaiveDate;
 use domain::exchange::ExchangeRate;
@@ -101,14 +101,7 @@ impl Command for Consolidate {
                     call.may_act_for(owner)?;
                     owners.push(owner.clone());
                 }
-                None if call.caller.role == Role::Member => {
-                    return Err(web::problem::Problem::new(
-                        axum::http::StatusCode::FORBIDDEN,
-                        "auth.other_member",
-                        "A member may act only on their own parcels and account",
-                    )
-                    .into())
-                }
+                None if call.caller.role == Role::Member => return Err(ownerless("parcel").into()),
                 None => {}
             }
         }

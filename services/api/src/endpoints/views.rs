@@ -85,7 +85,7 @@ pub(crate) async fn show<T: Target>(
 ) -> Result<Json<AggregateView>, Problem> {
     caller.require(roles)?;
     let id = path_id::<T>(params)?;
-    let found = authorize_on::<T>(&app.engine, &caller, &id).await?;
+    let found = authorize_on::<T>(&app.engine, &caller, &id, true).await?;
     Ok(Json(AggregateView {
         aggregate_type: T::KIND.unwrap_or_default().to_owned(),
         id: id.to_string(),
