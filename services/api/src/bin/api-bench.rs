@@ -9,6 +9,10 @@
 //! under a fresh `Idempotency-Key`. Then the same number of clients, each on its own
 //! connection, INSERT one row at a time (autocommit) into a table shaped like `events`.
 //!
+//! Besides throughput and latency it reports what one command costs: the database
+//! transactions it runs (reads included, from `pg_stat_database`) and this process's CPU time
+//! (the API and its HTTP clients share the process), per command.
+//!
 //! ```sh
 //! cargo run -p api --bin api-bench -- --requests 2000 --clients 1,16,64
 //! ```
@@ -62,6 +66,39 @@ struct Figures {
     per_second: f64,
     p50: Duration,
     p99: Duration,
+}
+
+/// Where an API command's time goes: database transactions (reads included) and this
+/// process's CPU (the API and its clients), per command.
+struct Costs {
+    transactions: f64,
+    cpu_ms: f64,
+}
+
+/// Transactions committed in the database so far (every backend's, once it has reported).
+async fn transactions(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// This process's CPU time so far (Linux; zero elsewhere).
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name in parentheses: utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    Duration::from_millis(ticks * 10)
 }
 
 #[tokio::main]
@@ -132,17 +169,26 @@ async fn bench(flags: &Flags, url: &str) -> anyhow::Result<()> {
             .to_string(),
         );
         drive_api(address, clients, flags.warmup, &body).await?;
+        let (before, cpu) = (transactions(setup.pool()).await?, cpu_time());
         let api = drive_api(address, clients, flags.requests, &body).await?;
+        let cpu = cpu_time().saturating_sub(cpu);
         let _ = stop.send(());
         server.await??;
         store.pool().close().await;
+        // Closed backends have reported their counts.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let costs = Costs {
+            transactions: (transactions(setup.pool()).await? - before - 1) as f64
+                / flags.requests as f64,
+            cpu_ms: millis(cpu) / flags.requests as f64,
+        };
 
         let inserts = drive_inserts(url, clients, flags.requests).await?;
         eprintln!(
             "{clients:>3} clients: API {:.0}/s, INSERT {:.0}/s",
             api.per_second, inserts.per_second
         );
-        rows.push((clients, api, inserts));
+        rows.push((clients, api, costs, inserts));
     }
     setup.pool().close().await;
 
@@ -150,14 +196,16 @@ async fn bench(flags: &Flags, url: &str) -> anyhow::Result<()> {
         "\n{} requests per level ({} warm-up), each client on its own connection; API pool = clients",
         flags.requests, flags.warmup
     );
-    println!("| clients | API commands/s | p50 ms | p99 ms | INSERTs/s | p50 ms | p99 ms | API / INSERT |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (clients, api, inserts) in rows {
+    println!("| clients | API commands/s | p50 ms | p99 ms | DB tx/command | CPU ms/command | INSERTs/s | p50 ms | p99 ms | API / INSERT |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (clients, api, costs, inserts) in rows {
         println!(
-            "| {clients} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} |",
+            "| {clients} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {:.0} | {:.2} | {:.2} | {:.2} |",
             api.per_second,
             millis(api.p50),
             millis(api.p99),
+            costs.transactions,
+            costs.cpu_ms,
             inserts.per_second,
             millis(inserts.p50),
             millis(inserts.p99),
