@@ -7,7 +7,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use domain::Refusal;
+use domain::{Refusal, Rule};
 use serde::{Deserialize, Serialize};
 
 /// The media type of a problem.
@@ -54,6 +54,14 @@ impl Problem {
     /// With a detail for a person.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.0.detail = Some(detail.into());
+        self
+    }
+
+    /// With the `DOMAIN.md` rule a business refusal enforces, when one applies: for refusals
+    /// that reach the HTTP layer as data (a stored result replayed under an idempotency key)
+    /// rather than as a live [`Refusal`].
+    pub fn with_rule(mut self, rule: Option<Rule>) -> Self {
+        self.0.rule = rule.map(|r| r.id().to_owned());
         self
     }
 

@@ -172,7 +172,7 @@ pub enum DisposalCause {
 }
 
 /// The two reference rates of a refund conversion (MON-3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundRates {
     /// The rate of the month the member last charged the account.

@@ -64,7 +64,7 @@ pub enum DebitKind {
 /// The debits the generic [`super::AccountCommand::Debit`] accepts. The other debits have
 /// commands of their own because a rule computes or gates them (duty, disposal, interest,
 /// refund).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DebitReason {
     /// Paying a quoted shipment (PAY-1).

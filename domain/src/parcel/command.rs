@@ -194,7 +194,7 @@ pub enum DeclarationSource {
 }
 
 /// What the inspector records (INS-1 to INS-4).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InspectionReport {
     /// The level of the member's plan; `None` = the policy default (INS-1).
@@ -209,7 +209,7 @@ pub struct InspectionReport {
 }
 
 /// Units of one variation (colour, size) in the box (INS-1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariationCount {
     /// The variation, for example `red / M`.

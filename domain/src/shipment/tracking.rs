@@ -65,7 +65,7 @@ impl fmt::Display for TrackingNumber {
 }
 
 /// What a carrier's tracking reports about a shipment in transit (SHP-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TrackingStatus {
     /// Delivered at destination: the claim windows start (CLM-2).

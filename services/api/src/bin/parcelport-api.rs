@@ -1,0 +1,82 @@
+//! `parcelport-api`: the command API as a process. Reads its flags (or environment), sets up
+//! logs and metrics, and calls `api::run` until Ctrl-C or SIGTERM.
+
+use anyhow::Context;
+use clap::Parser;
+use std::path::PathBuf;
+
+/// parcelport's command API.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Flags {
+    /// The event store's database.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "PARCELPORT_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// The token file (TOML with SHA-256 hashes of the secrets).
+    #[arg(long, env = "PARCELPORT_TOKENS")]
+    tokens: PathBuf,
+    /// A policy TOML file, or a shipped profile: jp-forwarding, cn-agency.
+    #[arg(long, env = "PARCELPORT_POLICY", default_value = "jp-forwarding")]
+    policy: String,
+    /// The warehouse's suite code prefix, 2 to 4 capital letters.
+    #[arg(long, env = "PARCELPORT_SUITE_PREFIX", default_value = "TYO")]
+    suite_prefix: String,
+    /// Database connections.
+    #[arg(long, env = "PARCELPORT_DB_CONNECTIONS", default_value_t = 16)]
+    max_connections: u32,
+    /// Human-readable logs instead of JSON lines.
+    #[arg(long)]
+    pretty_logs: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let flags = Flags::parse();
+    let format = if flags.pretty_logs {
+        telemetry::LogFormat::Pretty
+    } else {
+        telemetry::LogFormat::Json
+    };
+    telemetry::init_logs("parcelport-api", format);
+    telemetry::metrics_recorder();
+    let config = api::Config {
+        database_url: flags.database_url,
+        max_connections: flags.max_connections,
+        tokens: flags.tokens,
+        policy: api::PolicySource::parse(&flags.policy),
+        suite_prefix: flags.suite_prefix,
+    };
+    let listener = tokio::net::TcpListener::bind(&flags.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", flags.listen))?;
+    api::run(config, listener, shutdown_signal())
+        .await
+        .context("the command API stopped")?;
+    tracing::info!("command API stopped");
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,110 @@
+//! [`Config`]: everything the API reads at start-up, parsed once, and the state it builds.
+
+use crate::AppState;
+use domain::{Policy, Services};
+use engine::{EngineConfig, EngineError, PgEngine};
+use event_store::EventStore;
+use std::path::PathBuf;
+use std::sync::Arc;
+use web::auth::{TokenBook, TokenFileError};
+
+/// The API's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `postgres://…` of the event store's database.
+    pub database_url: String,
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// The token file (TOML, SHA-256 hashes only; see `web::auth`).
+    pub tokens: PathBuf,
+    /// The operator policy.
+    pub policy: PolicySource,
+    /// The warehouse's suite code prefix, 2 to 4 capital letters (MEM-1).
+    pub suite_prefix: String,
+}
+
+/// Where the policy comes from: a shipped profile or a TOML file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicySource {
+    /// `jp-forwarding`.
+    JpForwarding,
+    /// `cn-agency`.
+    CnAgency,
+    /// A policy TOML file.
+    File(PathBuf),
+}
+
+impl PolicySource {
+    /// A profile name, or else a path.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "jp-forwarding" => Self::JpForwarding,
+            "cn-agency" => Self::CnAgency,
+            path => Self::File(PathBuf::from(path)),
+        }
+    }
+
+    /// The policy.
+    pub fn load(&self) -> Result<Policy, StartError> {
+        match self {
+            Self::JpForwarding => Ok(Policy::jp_forwarding()),
+            Self::CnAgency => Ok(Policy::cn_agency()),
+            Self::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| StartError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                Policy::from_toml(&text).map_err(|e| StartError::Policy(e.to_string()))
+            }
+        }
+    }
+}
+
+/// Why the API did not start (or stopped serving).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The token file is wrong.
+    #[error(transparent)]
+    Tokens(#[from] TokenFileError),
+    /// The policy file is wrong.
+    #[error("policy: {0}")]
+    Policy(String),
+    /// The database could not be reached or migrated, or the engine's settings are wrong.
+    #[error("engine: {0}")]
+    Engine(#[from] EngineError),
+    /// The database could not be reached.
+    #[error("event store: {0}")]
+    Store(#[from] event_store::EventStoreError),
+    /// Serving failed.
+    #[error("serving: {0}")]
+    Serve(std::io::Error),
+}
+
+impl Config {
+    /// Connects, migrates, and builds the state the router serves.
+    pub async fn state(&self) -> Result<AppState, StartError> {
+        let text = std::fs::read_to_string(&self.tokens).map_err(|source| StartError::Read {
+            path: self.tokens.clone(),
+            source,
+        })?;
+        let tokens = TokenBook::from_toml(&text)?;
+        let policy = self.policy.load()?;
+        let engine_config = EngineConfig::new(&self.suite_prefix)?;
+        let store = EventStore::connect(&self.database_url, self.max_connections).await?;
+        let engine = PgEngine::postgres(&store, Services::new(policy), engine_config);
+        engine.migrate().await?;
+        Ok(AppState::new(
+            Arc::new(engine),
+            tokens,
+            store.pool().clone(),
+        ))
+    }
+}

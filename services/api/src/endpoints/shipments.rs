@@ -1,0 +1,645 @@
+//! Shipment commands (`/v1/shipments`): consolidation (CON-1..CON-3), packing (CON-4),
+//! quote and payment (FEE-1..FEE-3, PAY-1, PAY-2, MEM-7), cancellation (CON-5), shipping and
+//! tracking (SHP-1, SHP-2) and claims (CLM-1..CLM-6).
+//!
+//! `RequestPacking` is the parcel's `request-packing` endpoint, which creates the shipment;
+//! the parcel's reservations, packing, release and hold happen inside these use cases.
+
+use super::roles::{FINANCE, MEMBER, MEMBER_OR_OPS, MEMBER_OR_STAFF, OPS, STAFF, STAFF_OR_OPS};
+use super::{command, Endpoint};
+use crate::command::{Call, Collection, Command, NoId, OnShipment, Spec};
+use crate::failure::{not_found, ownerless, Failure};
+use crate::outcome::Created;
+use chrono::NaiveDate;
+use domain::exchange::ExchangeRate;
+use domain::ids::{ClaimId, MemberId, ParcelId, ShipmentId};
+use domain::measure::{Dimensions, Weight};
+use domain::money::Money;
+use domain::parcel::Parcel;
+use domain::shipment::{
+    ClaimType, ClaimedItem, Evidence, PaymentMethod, Shipment, ShipmentCommand, ShipmentEvent,
+    TrackingNumber, TrackingStatus,
+};
+use engine::use_cases::claims::ClaimPaid;
+use engine::use_cases::consolidate::Consolidated;
+use engine::use_cases::packing::{Packed, Packing};
+use engine::use_cases::payment::{Paid, Payment, QuoteRequest, Quoted};
+use engine::use_cases::shipment_flow::ShipmentClosed;
+use engine::{EngineError, Executed};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use web::auth::Role;
+
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        command::<Consolidate>(),
+        command::<RecordPacking>(),
+        command::<QuoteShipment>(),
+        command::<PayShipment>(),
+        command::<HoldUnpaid>(),
+        command::<CancelShipment>(),
+        command::<ShipShipment>(),
+        command::<RecordTracking>(),
+        command::<FileClaim>(),
+        command::<AddClaimEvidence>(),
+        command::<RespondToClaim>(),
+        command::<EscalateClaim>(),
+        command::<WithdrawClaim>(),
+        command::<RejectClaim>(),
+        command::<ApproveClaim>(),
+        command::<AcceptExchange>(),
+        command::<RecordExchangeItemReceived>(),
+        command::<LapseExchange>(),
+    ]
+}
+
+async fn shipment(
+    call: &Call<'_>,
+    id: &ShipmentId,
+    command: ShipmentCommand,
+) -> Result<Executed<ShipmentEvent>, Failure> {
+    call.execute::<Shipment>(id.as_str(), command).await
+}
+
+/// The member asks for stored parcels to be packed as one shipment (CON-1..CON-3, MEM-2,
+/// MEM-4, MEM-6). Of two consolidations racing for a parcel exactly one succeeds.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Consolidate {
+    /// The parcels, all the member's own, stored.
+    parcel_ids: Vec<ParcelId>,
+}
+
+impl Command for Consolidate {
+    const SPEC: Spec = Spec {
+        operation: "consolidate",
+        path: "/v1/shipments",
+        summary: "Consolidate stored parcels into one new shipment (CON-1..CON-3, MEM-2)",
+        roles: MEMBER,
+        creates: true,
+        errors: &[
+            (403, "auth.other_member"),
+            (404, "parcel.not_found"),
+            (422, "consolidation.parcel_taken"),
+            (422, "consolidation.weight_limit"),
+            (422, "consolidation.too_few_parcels"),
+            (422, "member.may_not_request"),
+        ],
+    };
+    type On = Collection;
+    type Output = Consolidated;
+
+    async fn run(self, call: &Call<'_>, _: NoId) -> Result<Self::Output, Failure> {
+        let mut owners: Vec<MemberId> = Vec::new();
+        for parcel_id in &self.parcel_ids {
+            let loaded = call.engine.load::<Parcel>(parcel_id.as_str()).await?;
+            if loaded.version == 0 {
+                return Err(not_found("parcel", parcel_id.as_str()).into());
+            }
+            match loaded.state.member_id() {
+                Some(owner) => {
+                    call.may_act_for(owner)?;
+                    owners.push(owner.clone());
+                }
+                None if call.caller.role == Role::Member => return Err(ownerless("parcel").into()),
+                None => {}
+            }
+        }
+        let member = match (&call.caller.member_id, owners.first()) {
+            (Some(own), _) => own.clone(),
+            (None, Some(owner)) => owner.clone(),
+            (None, None) => {
+                return Err(EngineError::invalid("the parcels belong to no member").into())
+            }
+        };
+        Ok(call
+            .engine
+            .consolidate(&member, &self.parcel_ids, call.ctx)
+            .await?)
+    }
+}
+
+/// The warehouse records the packed shipment as measured; each parcel is packed into it (CON-4).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RecordPacking {
+    /// Carrier code of the tariff it was packed for.
+    carrier: String,
+    /// Measured weight in grams.
+    weight: Weight,
+    /// Measured outer dimensions.
+    dimensions: Dimensions,
+}
+
+impl Command for RecordPacking {
+    const SPEC: Spec = Spec {
+        operation: "record_packing",
+        path: "/v1/shipments/{shipment_id}/record-packing",
+        summary: "Record a shipment as packed and measured; its parcels are packed (CON-4)",
+        roles: STAFF,
+        errors: &[(422, "shipment.invalid_state")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Packed;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        let packing = Packing {
+            carrier: self.carrier,
+            weight: self.weight,
+            dimensions: self.dimensions,
+        };
+        Ok(call.engine.record_packing(&id, packing, call.ctx).await?)
+    }
+}
+
+/// Quotes a packed shipment for a carrier and destination; within the member's Auto Ship
+/// limit it is paid from the balance at once (FEE-1..FEE-3, MEM-7).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuoteShipment {
+    /// Carrier code of the tariff.
+    carrier: String,
+    /// Destination country, ISO 3166 alpha-2.
+    destination: String,
+    /// Packing options by code.
+    #[serde(default)]
+    options: Vec<String>,
+    /// Amount to insure (FEE-3).
+    #[serde(default)]
+    insurance: Option<Money>,
+    /// Buy the warranty add-on (FEE-2).
+    #[serde(default)]
+    warranty: bool,
+}
+
+impl Command for QuoteShipment {
+    const SPEC: Spec = Spec {
+        operation: "quote_shipment",
+        path: "/v1/shipments/{shipment_id}/quote",
+        summary:
+            "Quote a packed shipment; Auto Ship pays it within the limit (FEE-1..FEE-3, MEM-7)",
+        roles: MEMBER_OR_STAFF,
+        errors: &[
+            (422, "tariff.destination_not_served"),
+            (422, "tariff.unknown_carrier"),
+        ],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Quoted;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        let quote = QuoteRequest {
+            carrier: self.carrier,
+            destination: self.destination,
+            options: self.options,
+            insurance: self.insurance,
+            warranty: self.warranty,
+        };
+        Ok(call.engine.quote(&id, quote, call.ctx).await?)
+    }
+}
+
+/// The member pays the quote: from the balance (debit first, credited back if the shipment
+/// then refuses), or by card or PayPal as confirmed by the provider (PAY-1, ACC-4, ACC-5).
+/// Of two payments racing for a shipment exactly one succeeds.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PayShipment {
+    /// Balance, card or PayPal (`auto_ship` pays at quote time only).
+    method: PaymentMethod,
+    /// The quote total, plus the PayPal fee for PayPal.
+    amount: Money,
+    /// Converts the PayPal fixed fee when it is in another currency (MON-2).
+    #[serde(default)]
+    exchange_rate: Option<ExchangeRate>,
+}
+
+impl Command for PayShipment {
+    const SPEC: Spec = Spec {
+        operation: "pay_shipment",
+        path: "/v1/shipments/{shipment_id}/pay",
+        summary: "Pay a quoted shipment; exactly one of racing payments succeeds (PAY-1, ACC-4)",
+        roles: MEMBER,
+        errors: &[
+            (422, "payment.already_paid"),
+            (422, "payment.amount_mismatch"),
+            (422, "account.insufficient_balance"),
+            (422, "request.unprocessable"),
+        ],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Paid;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        let payment = Payment {
+            method: self.method,
+            amount: self.amount,
+            exchange_rate: self.exchange_rate,
+        };
+        Ok(call.engine.pay(&id, payment, call.ctx).await?)
+    }
+}
+
+/// Holds a shipment whose quote is unpaid past its due date, and its parcels (PAY-2).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HoldUnpaid {}
+
+impl Command for HoldUnpaid {
+    const SPEC: Spec = Spec {
+        operation: "hold_unpaid",
+        path: "/v1/shipments/{shipment_id}/hold-unpaid",
+        summary: "Hold a shipment unpaid past its quote's due date, and its parcels (PAY-2)",
+        roles: OPS,
+        errors: &[(422, "payment.not_yet_due")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = ShipmentClosed;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        Ok(call.engine.hold_unpaid(&id, call.ctx).await?)
+    }
+}
+
+/// Cancels a shipment until it is paid; its parcels go back to storage (CON-5).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CancelShipment {
+    /// Why.
+    reason: String,
+}
+
+impl Command for CancelShipment {
+    const SPEC: Spec = Spec {
+        operation: "cancel_shipment",
+        path: "/v1/shipments/{shipment_id}/cancel",
+        summary: "Cancel an unpaid shipment; its parcels return to storage (CON-5)",
+        roles: MEMBER_OR_OPS,
+        errors: &[(422, "cancellation.after_payment")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = ShipmentClosed;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        Ok(call
+            .engine
+            .cancel_shipment(&id, &self.reason, call.ctx)
+            .await?)
+    }
+}
+
+/// The warehouse hands a paid shipment to the carrier (SHP-1).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ShipShipment {
+    /// Carrier code; must be the carrier quoted.
+    carrier: String,
+    /// The carrier's service (`EMS`).
+    service: String,
+    /// The tracking number.
+    tracking_number: TrackingNumber,
+    /// Value declared to customs.
+    declared_value: Money,
+}
+
+impl Command for ShipShipment {
+    const SPEC: Spec = Spec {
+        operation: "ship_shipment",
+        path: "/v1/shipments/{shipment_id}/ship",
+        summary: "Hand a paid shipment to its carrier with a tracking number (SHP-1)",
+        roles: STAFF,
+        errors: &[(422, "shipping.not_paid")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Executed<ShipmentEvent>;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        let command = ShipmentCommand::Ship {
+            carrier: self.carrier,
+            service: self.service,
+            tracking_number: self.tracking_number,
+            declared_value: self.declared_value,
+        };
+        shipment(call, &id, command).await
+    }
+}
+
+/// A carrier tracking update (SHP-2): delivered, held by customs, returned, lost.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RecordTracking {
+    /// What tracking reports.
+    status: TrackingStatus,
+    /// The date of the tracking event.
+    on: NaiveDate,
+    /// Free text from the carrier.
+    #[serde(default)]
+    note: Option<String>,
+}
+
+impl Command for RecordTracking {
+    const SPEC: Spec = Spec {
+        operation: "record_tracking",
+        path: "/v1/shipments/{shipment_id}/record-tracking",
+        summary: "Record a carrier tracking update (SHP-2)",
+        roles: STAFF_OR_OPS,
+        errors: &[(422, "tracking.not_in_transit")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Executed<ShipmentEvent>;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        let command = ShipmentCommand::RecordTracking {
+            status: self.status,
+            on: self.on,
+            note: self.note,
+        };
+        shipment(call, &id, command).await
+    }
+}
+
+/// The member files a claim, with the id the client chose for it (CLM-1, CLM-2, FEE-2).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileClaim {
+    /// The new claim's id.
+    claim_id: ClaimId,
+    /// What went wrong.
+    claim_type: ClaimType,
+    /// The evidence so far.
+    evidence: Evidence,
+    /// The item concerned (required for defect, missing item, wrong item).
+    #[serde(default)]
+    item: Option<ClaimedItem>,
+    /// Filed under the warranty add-on.
+    #[serde(default)]
+    under_warranty: bool,
+}
+
+impl Command for FileClaim {
+    const SPEC: Spec = Spec {
+        operation: "file_claim",
+        path: "/v1/shipments/{shipment_id}/file-claim",
+        summary: "File a claim on a shipment (CLM-1, CLM-2)",
+        roles: MEMBER,
+        creates: true,
+        errors: &[(422, "claim.not_shipped"), (422, "claim.duplicate_id")],
+    };
+    type On = OnShipment;
+    type Output = Created<Executed<ShipmentEvent>>;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        let claim_id = self.claim_id.to_string();
+        let command = ShipmentCommand::FileClaim {
+            claim_id: self.claim_id,
+            claim_type: self.claim_type,
+            evidence: self.evidence,
+            item: self.item,
+            under_warranty: self.under_warranty,
+        };
+        Ok(Created {
+            id: claim_id,
+            result: shipment(call, &id, command).await?,
+        })
+    }
+}
+
+/// The member adds evidence to a claim (CLM-1).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AddClaimEvidence {
+    /// The claim.
+    claim_id: ClaimId,
+    /// The evidence added.
+    evidence: Evidence,
+}
+
+impl Command for AddClaimEvidence {
+    const SPEC: Spec = Spec {
+        operation: "add_claim_evidence",
+        path: "/v1/shipments/{shipment_id}/add-claim-evidence",
+        summary: "Add evidence to a claim (CLM-1)",
+        roles: MEMBER,
+        errors: &[(404, "claim.not_found")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Executed<ShipmentEvent>;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        let command = ShipmentCommand::AddClaimEvidence {
+            claim_id: self.claim_id,
+            evidence: self.evidence,
+        };
+        shipment(call, &id, command).await
+    }
+}
+
+/// The warehouse responds to a claim (CLM-3).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RespondToClaim {
+    /// The claim.
+    claim_id: ClaimId,
+    /// The response.
+    message: String,
+}
+
+impl Command for RespondToClaim {
+    const SPEC: Spec = Spec {
+        operation: "respond_to_claim",
+        path: "/v1/shipments/{shipment_id}/respond-to-claim",
+        summary: "Respond to a claim (CLM-3)",
+        roles: OPS,
+        errors: &[(422, "claim.closed")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Executed<ShipmentEvent>;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        let command = ShipmentCommand::RespondToClaim {
+            claim_id: self.claim_id,
+            message: self.message,
+        };
+        shipment(call, &id, command).await
+    }
+}
+
+/// A claim by id, for the claim commands that carry nothing else.
+macro_rules! claim_command {
+    ($(#[$doc:meta])* $name:ident, $variant:ident, $operation:literal, $path:literal, $summary:literal, $roles:expr, $errors:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct $name {
+            /// The claim.
+            claim_id: ClaimId,
+        }
+
+        impl Command for $name {
+            const SPEC: Spec = Spec {
+                operation: $operation,
+                path: $path,
+                summary: $summary,
+                roles: $roles,
+                errors: $errors,
+                ..Spec::DEFAULT
+            };
+            type On = OnShipment;
+            type Output = Executed<ShipmentEvent>;
+
+            async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+                let command = ShipmentCommand::$variant {
+                    claim_id: self.claim_id,
+                };
+                shipment(call, &id, command).await
+            }
+        }
+    };
+}
+
+claim_command!(
+    /// Escalates a claim not responded to in time (CLM-3).
+    EscalateClaim,
+    EscalateClaim,
+    "escalate_claim",
+    "/v1/shipments/{shipment_id}/escalate-claim",
+    "Escalate a claim not responded to in time (CLM-3)",
+    OPS,
+    &[
+        (422, "claim.response_not_overdue"),
+        (422, "claim.already_responded")
+    ]
+);
+claim_command!(
+    /// The warehouse accepts an exchange under the warranty add-on (CLM-6).
+    AcceptExchange,
+    AcceptExchange,
+    "accept_exchange",
+    "/v1/shipments/{shipment_id}/accept-exchange",
+    "Accept an exchange under the warranty add-on (CLM-6)",
+    OPS,
+    &[(422, "claim.not_under_warranty")]
+);
+claim_command!(
+    /// The item sent back for an exchange reached the warehouse (CLM-6).
+    RecordExchangeItemReceived,
+    RecordExchangeItemReceived,
+    "record_exchange_item_received",
+    "/v1/shipments/{shipment_id}/record-exchange-item-received",
+    "Record that the item sent back for an exchange arrived (CLM-6)",
+    STAFF,
+    &[(422, "claim.invalid_state")]
+);
+claim_command!(
+    /// The item sent back for an exchange did not arrive in time (CLM-6).
+    LapseExchange,
+    LapseExchange,
+    "lapse_exchange",
+    "/v1/shipments/{shipment_id}/lapse-exchange",
+    "Record that an exchange's item did not come back in time (CLM-6)",
+    OPS,
+    &[(422, "claim.invalid_state")]
+);
+
+/// The member withdraws an open claim (CLM-4).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WithdrawClaim {
+    /// The claim.
+    claim_id: ClaimId,
+    /// Why, if said.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+impl Command for WithdrawClaim {
+    const SPEC: Spec = Spec {
+        operation: "withdraw_claim",
+        path: "/v1/shipments/{shipment_id}/withdraw-claim",
+        summary: "Withdraw an open claim (CLM-4)",
+        roles: MEMBER,
+        errors: &[(422, "claim.closed")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Executed<ShipmentEvent>;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        let command = ShipmentCommand::WithdrawClaim {
+            claim_id: self.claim_id,
+            reason: self.reason,
+        };
+        shipment(call, &id, command).await
+    }
+}
+
+/// The warehouse rejects a claim (CLM-5).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RejectClaim {
+    /// The claim.
+    claim_id: ClaimId,
+    /// Why; required.
+    reason: String,
+}
+
+impl Command for RejectClaim {
+    const SPEC: Spec = Spec {
+        operation: "reject_claim",
+        path: "/v1/shipments/{shipment_id}/reject-claim",
+        summary: "Reject a claim, with the reason (CLM-5)",
+        roles: FINANCE,
+        errors: &[(422, "claim.reason_required")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Executed<ShipmentEvent>;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        let command = ShipmentCommand::RejectClaim {
+            claim_id: self.claim_id,
+            reason: self.reason,
+        };
+        shipment(call, &id, command).await
+    }
+}
+
+/// The warehouse approves a claim with a payout within its cap, credited to the member's
+/// balance (CLM-5, ACC-1).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApproveClaim {
+    /// The claim.
+    claim_id: ClaimId,
+    /// The amount credited to the member.
+    payout: Money,
+}
+
+impl Command for ApproveClaim {
+    const SPEC: Spec = Spec {
+        operation: "approve_claim",
+        path: "/v1/shipments/{shipment_id}/approve-claim",
+        summary: "Approve a claim and credit its payout, within the cap (CLM-5)",
+        roles: FINANCE,
+        errors: &[(422, "claim.payout_over_cap")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = ClaimPaid;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        Ok(call
+            .engine
+            .approve_claim(&id, &self.claim_id, self.payout, call.ctx)
+            .await?)
+    }
+}

@@ -1,0 +1,47 @@
+//! The probes an orchestrator polls: `/healthz` (the process answers) and `/readyz` (and
+//! its database does, within a second).
+
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::time::Duration;
+use web::problem::Problem;
+
+/// How long readiness waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(1);
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(app): State<AppState>) -> Result<Json<Value>, Problem> {
+    let ping = sqlx::query("SELECT 1").execute(&app.pool);
+    match tokio::time::timeout(READY_TIMEOUT, ping).await {
+        Ok(Ok(_)) => Ok(Json(json!({ "status": "ready" }))),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "not ready: the database does not answer");
+            Err(unavailable())
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer in time");
+            Err(unavailable())
+        }
+    }
+}
+
+fn unavailable() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service.unavailable",
+        "The database is not reachable",
+    )
+}
