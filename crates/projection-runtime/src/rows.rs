@@ -26,7 +26,9 @@ pub struct TableSpec {
 }
 
 impl TableSpec {
-    fn select_list(&self) -> String {
+    /// The table's columns for a `SELECT`, numeric ones cast to text (`amount::text AS amount`),
+    /// so that `to_jsonb` of the result deserializes into the row struct without a float.
+    pub fn select_list(&self) -> String {
         self.columns
             .iter()
             .map(|c| {
