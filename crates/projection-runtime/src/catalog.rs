@@ -7,7 +7,7 @@
 //! one transaction; queries and live projectors follow the pointer.
 
 use crate::{Projection, RuntimeError};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Executor, PgConnection, PgPool};
 use std::fmt;
 
 /// A validated schema name: lower-case ASCII letters, digits and `_`, starting with a letter,
@@ -50,17 +50,20 @@ impl fmt::Display for Schema {
 pub async fn migrate(pool: &PgPool) -> Result<(), RuntimeError> {
     let mut tx = pool.begin().await?;
     lock_catalog(&mut tx).await?;
-    sqlx::raw_sql(
-        "CREATE SCHEMA IF NOT EXISTS projections;
+    // Several statements: sent as a simple query (a `&str` with no arguments). Not
+    // `sqlx::raw_sql`, whose future is not `Send` for every lifetime, which spawned projectors
+    // need.
+    (&mut *tx)
+        .execute(
+            "CREATE SCHEMA IF NOT EXISTS projections;
          CREATE TABLE IF NOT EXISTS projections.views (
              name        text PRIMARY KEY,
              schema      text NOT NULL,
              version     integer NOT NULL,
              switched_at timestamptz NOT NULL DEFAULT now()
          );",
-    )
-    .execute(&mut *tx)
-    .await?;
+        )
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -85,10 +88,11 @@ pub async fn serving(pool: &PgPool, view: &str) -> Result<Schema, RuntimeError> 
 /// The serving instance of `projection`, creating an empty first instance (and the pointer)
 /// when the view has none: what a live projector calls at start.
 pub async fn ensure<P: Projection>(pool: &PgPool, projection: &P) -> Result<Schema, RuntimeError> {
-    migrate(pool).await?;
-    if let Some(schema) = current(pool, projection.name()).await? {
+    // The common case, one read; the catalog may not exist yet on a fresh database.
+    if let Ok(Some(schema)) = current(pool, projection.name()).await {
         return Ok(schema);
     }
+    migrate(pool).await?;
     let mut tx = pool.begin().await?;
     lock_catalog(&mut tx).await?;
     if let Some(schema) = current_in(&mut tx, projection.name()).await? {
@@ -106,6 +110,16 @@ pub async fn ensure<P: Projection>(pool: &PgPool, projection: &P) -> Result<Sche
     tx.commit().await?;
     tracing::info!(view = projection.name(), %schema, "created the first view instance");
     Ok(schema)
+}
+
+/// How far instance `schema` of `view` has read: its checkpoint.
+pub async fn checkpoint(
+    pool: &PgPool,
+    schema: &Schema,
+    view: &str,
+) -> Result<event_store::GlobalCursor, RuntimeError> {
+    let mut conn = pool.acquire().await?;
+    crate::projector::checkpoint(&mut conn, schema, view).await
 }
 
 /// Every instance schema of `view` that exists, serving or not, oldest first.
@@ -203,7 +217,7 @@ pub(crate) async fn create_instance<P: Projection>(
          {view_tables}",
         view_tables = projection.create_tables(schema),
     );
-    sqlx::raw_sql(&ddl).execute(&mut *conn).await?;
+    conn.execute(ddl.as_str()).await?;
     sqlx::query(&format!(
         "INSERT INTO {schema}.checkpoint (projection) VALUES ($1)"
     ))

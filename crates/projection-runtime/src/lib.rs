@@ -51,3 +51,6 @@ pub use projector::{BatchOutcome, Projector, ProjectorOptions, Step, Target};
 pub use rebuild::{rebuild, Progress, RebuildOptions, RebuildReport};
 pub use rows::TableSpec;
 pub use store_feed::StoreFeed;
+
+#[cfg(test)]
+mod send_bounds;

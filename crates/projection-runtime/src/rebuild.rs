@@ -15,7 +15,7 @@ use crate::{catalog, Feed, Projection, Projector, ProjectorOptions, RuntimeError
 use crate::{Step, StoreFeed, Target};
 use event_store::EventStore;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sqlx::PgPool;
+use sqlx::{Executor, PgPool};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -99,8 +99,7 @@ pub async fn rebuild<P: Projection>(
             tracing::info!(view = name, %schema, events = report.outcome.applied,
                 events_per_second = report.events_per_second(), "rebuild switched over");
             if let Some(old) = &report.replaced {
-                sqlx::raw_sql(&format!("DROP SCHEMA {old} CASCADE"))
-                    .execute(pool)
+                pool.execute(format!("DROP SCHEMA {old} CASCADE").as_str())
                     .await?;
             }
             Ok(report)
@@ -108,8 +107,8 @@ pub async fn rebuild<P: Projection>(
         Err(error) => {
             tracing::error!(view = name, %schema, error = %error_chain(&error),
                 "rebuild failed; dropping the unfinished instance");
-            let dropped = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                .execute(pool)
+            let dropped = pool
+                .execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
                 .await;
             if let Err(drop_error) = dropped {
                 tracing::warn!(%schema, error = %drop_error, "could not drop the unfinished instance");

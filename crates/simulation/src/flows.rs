@@ -149,7 +149,7 @@ impl Simulation {
 
     /// The arrival of member `m`'s earliest parcel still waiting (STO-1), as the write side
     /// reads it from the member's parcels.
-    fn earliest_waiting(&self, m: Option<usize>) -> Option<NaiveDate> {
+    pub(crate) fn earliest_waiting(&self, m: Option<usize>) -> Option<NaiveDate> {
         let m = m?;
         self.members[m]
             .parcels

@@ -200,6 +200,15 @@ impl Simulation {
             .collect()
     }
 
+    /// Every parcel as the domain holds it, with the STO-1 fact the write side would pass for
+    /// it today: its member's earliest waiting arrival.
+    pub fn parcels(&self) -> Vec<(&ParcelId, &Parcel, Option<NaiveDate>)> {
+        self.parcels
+            .iter()
+            .map(|p| (&p.id, &p.parcel, self.earliest_waiting(p.member)))
+            .collect()
+    }
+
     /// The billing currency.
     pub(crate) fn currency(&self) -> Currency {
         self.policy.billing_currency
