@@ -37,6 +37,9 @@ pub struct RebuildOptions {
     pub page_size: u32,
     /// The progress bar.
     pub progress: Progress,
+    /// How long the old instance outlives the switch before it is dropped, so that queries
+    /// that read the pointer just before the switch can finish.
+    pub grace: Duration,
 }
 
 impl Default for RebuildOptions {
@@ -45,6 +48,7 @@ impl Default for RebuildOptions {
             batch_size: 500,
             page_size: 2_000,
             progress: Progress::Auto,
+            grace: Duration::from_secs(2),
         }
     }
 }
@@ -99,6 +103,7 @@ pub async fn rebuild<P: Projection>(
             tracing::info!(view = name, %schema, events = report.outcome.applied,
                 events_per_second = report.events_per_second(), "rebuild switched over");
             if let Some(old) = &report.replaced {
+                tokio::time::sleep(options.grace).await;
                 pool.execute(format!("DROP SCHEMA {old} CASCADE").as_str())
                     .await?;
             }

@@ -906,7 +906,9 @@ impl Simulation {
             return;
         };
         let m = self.shipments[s].member;
-        if self.today() > due_on {
+        // Some members let their quotes run past due (PAY-2, ACC-6).
+        let slow_payer = m % 9 == 4;
+        if self.today() > due_on || (slow_payer && !self.chance(0.05)) {
             return;
         }
         let Some(member) = self.verified(m) else {

@@ -209,6 +209,22 @@ impl Simulation {
             .collect()
     }
 
+    /// Every shipment as the domain holds it.
+    pub fn shipments(&self) -> Vec<(&ShipmentId, &Shipment)> {
+        self.shipments
+            .iter()
+            .map(|s| (&s.id, &s.shipment))
+            .collect()
+    }
+
+    /// Every charge account as the domain holds it.
+    pub fn accounts(&self) -> Vec<(&AccountId, &ChargeAccount)> {
+        self.members
+            .iter()
+            .map(|m| (&m.account_id, &m.account))
+            .collect()
+    }
+
     /// The billing currency.
     pub(crate) fn currency(&self) -> Currency {
         self.policy.billing_currency

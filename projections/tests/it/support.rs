@@ -174,6 +174,7 @@ impl TestDb {
             projection,
             RebuildOptions {
                 progress: Progress::Hidden,
+                grace: Duration::ZERO,
                 ..RebuildOptions::default()
             },
         )
@@ -334,6 +335,7 @@ impl<P: Projection> Projection for Flaky<P> {
 
 /// A projection whose reducer refuses the events `refuse` picks: a bug, fixed by going back
 /// to the plain projection.
+#[derive(Clone, Copy)]
 pub struct Buggy<P> {
     pub inner: P,
     pub refuse: fn(&EventEnvelope) -> bool,
