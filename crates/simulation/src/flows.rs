@@ -47,7 +47,7 @@ fn id<T>(parsed: Result<T, domain::ids::InvalidValue>) -> T {
 impl Simulation {
     /// Chooses and runs the next flow, after moving the clock on.
     pub(crate) fn next_flow(&mut self) {
-        let pause = self.between(5, 90);
+        let pause = self.between(self.pace.0, self.pace.1);
         self.wait(pause);
         if self.flow % 500 == 0 {
             self.compact();

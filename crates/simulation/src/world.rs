@@ -114,6 +114,8 @@ pub struct Simulation {
     pub(crate) flow: u64,
     pub(crate) correlation: String,
     pub(crate) actor: String,
+    /// Minutes the clock moves between two flows, at least and at most.
+    pub(crate) pace: (i64, i64),
 }
 
 impl Simulation {
@@ -134,7 +136,15 @@ impl Simulation {
             flow: 0,
             correlation: String::new(),
             actor: String::new(),
+            pace: (5, 90),
         }
+    }
+
+    /// The same warehouse, busier or quieter: the clock moves `low..=high` minutes between two
+    /// flows (5 to 90 by default; big histories want a busier warehouse to stay within years).
+    pub fn with_pace(mut self, low: i64, high: i64) -> Self {
+        self.pace = (low.max(0), high.max(low.max(0)));
+        self
     }
 
     /// Runs flows until at least `commands` more commands were accepted.

@@ -2,11 +2,36 @@
 
 use super::rows::MovementRow;
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use domain::account::AccountEvent;
 use domain::money::Money;
 use domain::shipment::ShipmentEvent;
 use domain::Rule;
 use projection_runtime::{EventEnvelope, ReduceError};
+
+/// Where an event comes from: what the billing changes need of its envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin<'a> {
+    /// The aggregate (an account or a shipment).
+    pub aggregate_id: &'a str,
+    /// The event's sequence in it.
+    pub sequence: i64,
+    /// The event type.
+    pub event_type: &'a str,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl<'a> From<&'a EventEnvelope> for Origin<'a> {
+    fn from(envelope: &'a EventEnvelope) -> Self {
+        Self {
+            aggregate_id: &envelope.aggregate_id,
+            sequence: envelope.sequence,
+            event_type: &envelope.event_type,
+            recorded_at: envelope.recorded_at,
+        }
+    }
+}
 
 /// One change to the billing tables.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,13 +132,13 @@ pub enum QuoteChange {
 
 /// The changes of an account event: its movement, if it moved money (ACC-1), and what else it
 /// says about the account.
-pub(super) fn of_account(
-    envelope: &EventEnvelope,
+pub fn account_changes(
+    envelope: Origin<'_>,
     event: &AccountEvent,
 ) -> Result<Vec<Change>, ReduceError> {
     use AccountEvent as E;
     let account = |change| Change::Account {
-        account_id: envelope.aggregate_id.clone(),
+        account_id: envelope.aggregate_id.to_owned(),
         change,
     };
     let mut changes = Vec::new();
@@ -154,9 +179,9 @@ pub(super) fn of_account(
             }
         };
         changes.push(Change::Movement(MovementRow {
-            account_id: envelope.aggregate_id.clone(),
+            account_id: envelope.aggregate_id.to_owned(),
             sequence: envelope.sequence,
-            event_type: envelope.event_type.clone(),
+            event_type: envelope.event_type.to_owned(),
             reason: json_name(&movement.reason),
             cause: movement.cause.to_string(),
             amount: movement.amount.amount,
@@ -208,7 +233,7 @@ pub(super) fn of_account(
 }
 
 /// The changes of a shipment event to its quote; none for the events a quote does not follow.
-pub(super) fn of_shipment(envelope: &EventEnvelope, event: &ShipmentEvent) -> Vec<Change> {
+pub fn quote_changes(envelope: Origin<'_>, event: &ShipmentEvent) -> Vec<Change> {
     use ShipmentEvent as E;
     let change = match event {
         E::Quoted {
@@ -244,7 +269,7 @@ pub(super) fn of_shipment(envelope: &EventEnvelope, event: &ShipmentEvent) -> Ve
         _ => return Vec::new(),
     };
     vec![Change::Quote {
-        shipment_id: envelope.aggregate_id.clone(),
+        shipment_id: envelope.aggregate_id.to_owned(),
         change,
     }]
 }

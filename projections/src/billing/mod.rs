@@ -18,7 +18,7 @@ mod changes;
 pub mod query;
 mod rows;
 
-pub use changes::{AccountChange, Change, QuoteChange};
+pub use changes::{account_changes, quote_changes, AccountChange, Change, Origin, QuoteChange};
 pub use query::{
     account, fees_by_month, fees_by_type, open_quotes, overdue, refunds_due, AccountStatement,
     FeeTotal, MovementLine, OpenQuote, Overdue, RefundDue,
@@ -59,8 +59,8 @@ impl Projection for Billing {
             return Ok(Vec::new());
         }
         match decode(event)? {
-            DomainEventOf::Account(e) => changes::of_account(event, &e),
-            DomainEventOf::Shipment(e) => Ok(changes::of_shipment(event, &e)),
+            DomainEventOf::Account(e) => account_changes(event.into(), &e),
+            DomainEventOf::Shipment(e) => Ok(quote_changes(event.into(), &e)),
             _ => Ok(Vec::new()),
         }
     }
