@@ -240,3 +240,27 @@ pub(crate) async fn lock_serving_shared(
             .await?;
     Ok(schema.as_deref().and_then(Schema::parse))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Schema;
+
+    #[test]
+    fn schema_names_are_plain_identifiers_safe_to_splice_into_sql() {
+        assert_eq!(
+            Schema::instance("storage_status", 3).as_str(),
+            "view_storage_status_v3"
+        );
+        for bad in [
+            "",
+            "1view",
+            "View",
+            "view;drop",
+            "view x",
+            "vïew",
+            &"v".repeat(64),
+        ] {
+            assert!(Schema::parse(bad).is_none(), "{bad:?} must be refused");
+        }
+    }
+}

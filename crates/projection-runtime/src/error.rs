@@ -14,9 +14,6 @@ pub enum RuntimeError {
     /// The view has no serving instance yet (nothing was built).
     #[error("view {0} has no serving instance; run the projector or a rebuild first")]
     NoView(String),
-    /// A rebuild was asked to stop before it switched over.
-    #[error("rebuild of {0} was cancelled before the switch")]
-    Cancelled(String),
 }
 
 impl RuntimeError {

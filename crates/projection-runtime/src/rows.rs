@@ -130,3 +130,19 @@ pub async fn insert<R: Serialize + Sync>(
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TableSpec;
+
+    #[test]
+    fn numeric_columns_are_read_as_text_so_no_float_touches_money() {
+        let table = TableSpec {
+            name: "t",
+            key: &["id"],
+            columns: &["id", "amount", "note"],
+            numeric: &["amount"],
+        };
+        assert_eq!(table.select_list(), "id, amount::text AS amount, note");
+    }
+}
