@@ -1,0 +1,56 @@
+//! # parcelport projection runtime
+//!
+//! Turns a stream of stored events into read models, exactly once, whatever the feed. A
+//! projection is a pure reducer from an event to view changes plus the code that writes those
+//! changes; this crate feeds it, batches it, and commits the changes with its bookkeeping in one
+//! PostgreSQL transaction. It knows nothing of the domain: `projections/` holds the views.
+//!
+//! Map of the crate:
+//! - [`EventEnvelope`] (`envelope.rs`): one event as every projection sees it;
+//! - [`Projection`] and [`ReduceError`] (`projection.rs`): the pure reducer and its storage side;
+//! - [`TableSpec`] and [`rows`] (`rows.rs`): view tables, loaded and written as JSON rows in bulk;
+//! - [`Feed`] (`feed.rs`) and [`StoreFeed`] (`store_feed.rs`): where events come from;
+//! - [`Schema`] and [`catalog`] (`catalog.rs`): one schema per view instance, and the pointer
+//!   `projections.views` that says which instance serves;
+//! - `batch.rs`: one batch in one transaction: sequence guard, reduce, park, apply;
+//! - [`Projector`] (`projector.rs`): the loop over a feed, with retries and metrics;
+//! - [`parked`] (`parked.rs`): parked events, listed and replayed;
+//! - [`rebuild()`] (`rebuild.rs`): blue/green rebuilds from the event store;
+//! - [`view_hash`] (`hash.rs`): a canonical hash of a view's tables;
+//! - [`metrics`](crate::metric) (`metric.rs`): metric names.
+//!
+//! *Architecture Invariant*: a view instance's changes, its per-aggregate applied sequences, its
+//! parked events and its checkpoint live in its own schema and change only together, in one
+//! transaction. An event at or below its aggregate's applied sequence changes nothing, so any
+//! redelivery, replay or restart is harmless. See `docs/adr/0004-exactly-once-projections.md`.
+//!
+//! *Architecture Invariant*: reducers are pure. Everything that depends on "now" is computed
+//! at query time, never stored, so a rebuild yields the same tables as the live view.
+
+mod batch;
+pub mod catalog;
+mod envelope;
+mod error;
+mod feed;
+mod hash;
+pub mod metric;
+pub mod parked;
+mod projection;
+mod projector;
+mod rebuild;
+pub mod rows;
+mod store_feed;
+
+pub use catalog::Schema;
+pub use envelope::{AggregateKey, EventEnvelope};
+pub use error::RuntimeError;
+pub use feed::{Feed, FeedError};
+pub use hash::{view_hash, ViewHash};
+pub use projection::{Projection, ReduceError};
+pub use projector::{BatchOutcome, Projector, ProjectorOptions, Step, Target};
+pub use rebuild::{rebuild, Progress, RebuildOptions, RebuildReport};
+pub use rows::TableSpec;
+pub use store_feed::StoreFeed;
+
+#[cfg(test)]
+mod send_bounds;

@@ -1,0 +1,229 @@
+//! Parked events: events a view could not apply, kept with their error in the instance's
+//! `parked_events` table, where operators see them, until a replay applies them.
+//!
+//! An aggregate with a parked event is blocked: its later events are parked behind it, so a
+//! replay can apply them in order once the cause is fixed (a corrected reducer, the missing
+//! event of a gap delivered again).
+
+use crate::batch::{self, ParkReason};
+use crate::projector::error_chain;
+use crate::{catalog, metric, AggregateKey, EventEnvelope, Projection, RuntimeError, Schema};
+use chrono::{DateTime, Utc};
+use event_store::GlobalCursor;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+use std::collections::BTreeMap;
+
+/// A parked event as operators see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParkedEvent {
+    /// The event, whole, as it was delivered.
+    pub event: EventEnvelope,
+    /// `poison`, `gap`, `blocked` or `apply_failed`.
+    pub reason: String,
+    /// Why, in words.
+    pub error: String,
+    /// Times it was tried.
+    pub attempts: i32,
+    /// When it was parked.
+    pub parked_at: DateTime<Utc>,
+    /// When a replay applied it; `None` while it waits.
+    pub replayed_at: Option<DateTime<Utc>>,
+}
+
+/// What a replay did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// Parked events now applied.
+    pub applied: usize,
+    /// Parked events that had been applied meanwhile (delivered again), now closed.
+    pub skipped: usize,
+    /// Parked events still waiting.
+    pub still_parked: usize,
+}
+
+const COLUMNS: &str = "event_id, aggregate_type, aggregate_id, sequence, event_type, \
+    event_version, txid::text AS txid, position, payload, metadata, recorded_at, reason, error, \
+    attempts, parked_at, replayed_at";
+
+fn from_row(row: &PgRow) -> Result<ParkedEvent, sqlx::Error> {
+    let txid: String = row.try_get("txid")?;
+    Ok(ParkedEvent {
+        event: EventEnvelope {
+            event_id: row.try_get("event_id")?,
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: row.try_get("payload")?,
+            metadata: row.try_get("metadata")?,
+            recorded_at: row.try_get("recorded_at")?,
+            cursor: GlobalCursor {
+                txid: txid.parse().unwrap_or(0),
+                position: row.try_get("position")?,
+            },
+        },
+        reason: row.try_get("reason")?,
+        error: row.try_get("error")?,
+        attempts: row.try_get("attempts")?,
+        parked_at: row.try_get("parked_at")?,
+        replayed_at: row.try_get("replayed_at")?,
+    })
+}
+
+/// The parked events of `projection`'s serving instance, waiting ones only unless
+/// `with_replayed`, in aggregate and sequence order.
+pub async fn list<P: Projection>(
+    pool: &PgPool,
+    projection: &P,
+    with_replayed: bool,
+) -> Result<Vec<ParkedEvent>, RuntimeError> {
+    let schema = catalog::serving(pool, projection.name()).await?;
+    list_in(pool, &schema, projection.name(), with_replayed).await
+}
+
+/// The parked events of instance `schema`; see [`list`].
+pub async fn list_in(
+    pool: &PgPool,
+    schema: &Schema,
+    projection: &str,
+    with_replayed: bool,
+) -> Result<Vec<ParkedEvent>, RuntimeError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM {schema}.parked_events
+          WHERE projection = $1 AND ($2 OR replayed_at IS NULL)
+          ORDER BY aggregate_type, aggregate_id, sequence"
+    ))
+    .bind(projection)
+    .bind(with_replayed)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Replays the waiting parked events of `projection`'s serving instance through `projection`
+/// (typically a corrected reducer), each aggregate's in sequence order, in one transaction.
+/// An event that still fails stays parked with its new error, and so do the later events of
+/// its aggregate. Safe to run beside the live projector: both lock the instance's checkpoint.
+pub async fn replay<P: Projection>(
+    pool: &PgPool,
+    projection: &P,
+) -> Result<ReplayReport, RuntimeError> {
+    let name = projection.name();
+    let mut tx = pool.begin().await?;
+    let schema = catalog::lock_serving_shared(&mut tx, name)
+        .await?
+        .ok_or_else(|| RuntimeError::NoView(name.to_owned()))?;
+    let report = replay_locked(&mut tx, &schema, projection).await?;
+    tx.commit().await?;
+    metric::refresh_parked(pool, &schema, name).await?;
+    tracing::info!(projection = name, %schema, applied = report.applied,
+        skipped = report.skipped, still_parked = report.still_parked, "replayed parked events");
+    Ok(report)
+}
+
+async fn replay_locked<P: Projection>(
+    conn: &mut PgConnection,
+    schema: &Schema,
+    projection: &P,
+) -> Result<ReplayReport, RuntimeError> {
+    let name = projection.name();
+    batch::lock_checkpoint(conn, schema, name).await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM {schema}.parked_events
+          WHERE projection = $1 AND replayed_at IS NULL
+          ORDER BY aggregate_type, aggregate_id, sequence"
+    ))
+    .bind(name)
+    .fetch_all(&mut *conn)
+    .await?;
+    let parked: Vec<ParkedEvent> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    let mut by_aggregate: BTreeMap<AggregateKey, Vec<&ParkedEvent>> = BTreeMap::new();
+    for p in &parked {
+        by_aggregate
+            .entry(p.event.aggregate_key())
+            .or_default()
+            .push(p);
+    }
+    let keys: Vec<AggregateKey> = by_aggregate.keys().cloned().collect();
+    let places = batch::places(conn, schema, name, &keys).await?;
+
+    let mut report = ReplayReport::default();
+    let mut changes = Vec::new();
+    let mut closed = Vec::new();
+    let mut failures: Vec<(uuid::Uuid, ParkReason, String)> = Vec::new();
+    let mut applied = Vec::new();
+    for (key, events) in &by_aggregate {
+        let start = places.get(key).map_or(0, |p| p.last);
+        let mut last = start;
+        let mut stuck = false;
+        for p in events {
+            let event = &p.event;
+            if event.sequence <= last {
+                report.skipped += 1;
+                closed.push(event.event_id);
+                continue;
+            }
+            if stuck {
+                report.still_parked += 1;
+                continue;
+            }
+            if event.sequence != last + 1 {
+                let error = format!(
+                    "sequence gap: expected {} of {} {}, got {}",
+                    last + 1,
+                    key.aggregate_type,
+                    key.aggregate_id,
+                    event.sequence
+                );
+                failures.push((event.event_id, ParkReason::Gap, error));
+                report.still_parked += 1;
+                stuck = true;
+                continue;
+            }
+            match projection.reduce(event) {
+                Ok(event_changes) => {
+                    changes.extend(event_changes);
+                    last = event.sequence;
+                    report.applied += 1;
+                    closed.push(event.event_id);
+                }
+                Err(error) => {
+                    failures.push((event.event_id, ParkReason::Poison, error_chain(&error)));
+                    report.still_parked += 1;
+                    stuck = true;
+                }
+            }
+        }
+        if last > start {
+            applied.push((key, last));
+        }
+    }
+    projection.apply(conn, schema, &changes).await?;
+    batch::write_applied(conn, schema, name, &applied).await?;
+    sqlx::query(&format!(
+        "UPDATE {schema}.parked_events SET replayed_at = now()
+          WHERE projection = $1 AND event_id = ANY($2)"
+    ))
+    .bind(name)
+    .bind(&closed)
+    .execute(&mut *conn)
+    .await?;
+    let ids: Vec<uuid::Uuid> = failures.iter().map(|f| f.0).collect();
+    let reasons: Vec<&str> = failures.iter().map(|f| f.1.as_str()).collect();
+    let errors: Vec<&str> = failures.iter().map(|f| f.2.as_str()).collect();
+    sqlx::query(&format!(
+        "UPDATE {schema}.parked_events p
+            SET reason = u.reason, error = u.error, attempts = p.attempts + 1
+           FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(event_id, reason, error)
+          WHERE p.projection = $1 AND p.event_id = u.event_id"
+    ))
+    .bind(name)
+    .bind(&ids)
+    .bind(&reasons)
+    .bind(&errors)
+    .execute(&mut *conn)
+    .await?;
+    Ok(report)
+}

@@ -1,0 +1,331 @@
+//! [`Projector`]: feeds one projection from one feed, a batch per transaction, forever or until
+//! caught up; retries failed batches, isolates an event whose changes cannot be written, and
+//! follows the view's pointer across blue/green switches.
+
+use crate::batch::{self, BatchOutcome as Outcome, ParkReason};
+use crate::{catalog, metric, EventEnvelope, Feed, Projection, RuntimeError, Schema};
+use sqlx::{PgConnection, PgPool};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+pub use crate::batch::BatchOutcome;
+
+/// Which instance of the view a projector writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The serving instance, following the pointer when a rebuild switches it (live projectors).
+    Serving,
+    /// This instance, whatever serves (rebuilds).
+    Instance(Schema),
+}
+
+/// How a projector batches and retries.
+#[derive(Debug, Clone)]
+pub struct ProjectorOptions {
+    /// Events per transaction.
+    pub batch_size: usize,
+    /// Wait after a failed batch before trying again.
+    pub retry_backoff: Duration,
+    /// The instance written.
+    pub target: Target,
+}
+
+impl Default for ProjectorOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            retry_backoff: Duration::from_secs(1),
+            target: Target::Serving,
+        }
+    }
+}
+
+/// What one [`Projector::step`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The feed had nothing.
+    Idle,
+    /// A batch was committed.
+    Committed(BatchOutcome),
+    /// The serving instance changed under the projector: it now feeds `to` from its checkpoint.
+    Switched {
+        /// The instance written before.
+        from: Schema,
+        /// The instance written from now on.
+        to: Schema,
+    },
+}
+
+/// One projection fed from one feed.
+#[derive(Debug)]
+pub struct Projector<P, F> {
+    pool: PgPool,
+    projection: P,
+    feed: F,
+    options: ProjectorOptions,
+    schema: Option<Schema>,
+    /// The batch read but not yet committed: retried as is after a failure.
+    pending: Vec<EventEnvelope>,
+}
+
+enum Commit {
+    Done(Outcome),
+    Switched,
+}
+
+impl<P: Projection, F: Feed> Projector<P, F> {
+    /// A projector writing `projection`'s view in the database of `pool`, fed by `feed`.
+    pub fn new(pool: PgPool, projection: P, feed: F, options: ProjectorOptions) -> Self {
+        Self {
+            pool,
+            projection,
+            feed,
+            options,
+            schema: None,
+            pending: Vec::new(),
+        }
+    }
+
+    /// The projection.
+    pub fn projection(&self) -> &P {
+        &self.projection
+    }
+
+    /// The instance written, once the first step attached to it.
+    pub fn schema(&self) -> Option<&Schema> {
+        self.schema.as_ref()
+    }
+
+    /// The feed, for whoever needs its state.
+    pub fn feed_mut(&mut self) -> &mut F {
+        &mut self.feed
+    }
+
+    /// Finds the instance to write and positions the feed at its checkpoint.
+    async fn attach(&mut self) -> Result<Schema, RuntimeError> {
+        let schema = match &self.options.target {
+            Target::Serving => catalog::ensure(&self.pool, &self.projection).await?,
+            Target::Instance(schema) => schema.clone(),
+        };
+        let mut conn = self.pool.acquire().await?;
+        let cursor = checkpoint(&mut conn, &schema, self.projection.name()).await?;
+        drop(conn);
+        self.feed.seek(cursor).await?;
+        self.pending.clear();
+        metric::refresh_parked(&self.pool, &schema, self.projection.name()).await?;
+        tracing::info!(
+            projection = self.projection.name(),
+            %schema,
+            txid = cursor.txid,
+            position = cursor.position,
+            "projector attached"
+        );
+        self.schema = Some(schema.clone());
+        Ok(schema)
+    }
+
+    /// Reads one batch and commits it. A failed batch is kept and tried again by the next step.
+    pub async fn step(&mut self) -> Result<Step, RuntimeError> {
+        let schema = match &self.schema {
+            Some(schema) => schema.clone(),
+            None => self.attach().await?,
+        };
+        if self.pending.is_empty() {
+            self.pending = self.feed.next_batch(self.options.batch_size).await?;
+        }
+        if self.pending.is_empty() {
+            return Ok(Step::Idle);
+        }
+        let name = self.projection.name();
+        let started = Instant::now();
+        let committed = match self.commit(&schema, false).await {
+            Err(error) if error.is_data_error() => {
+                tracing::warn!(projection = name, %schema, error = %error_chain(&error),
+                    "a batch's changes could not be written; isolating its events");
+                self.commit(&schema, true).await
+            }
+            other => other,
+        };
+        match committed? {
+            Commit::Done(outcome) => {
+                self.pending.clear();
+                self.feed.committed().await?;
+                let labels = [("projection", name)];
+                metrics::histogram!(metric::BATCH_SECONDS, &labels)
+                    .record(started.elapsed().as_secs_f64());
+                metrics::counter!(metric::EVENTS_APPLIED, &labels)
+                    .increment(outcome.applied as u64);
+                metrics::counter!(metric::EVENTS_SKIPPED, &labels)
+                    .increment(outcome.skipped as u64);
+                if outcome.parked > 0 {
+                    let waiting = metric::refresh_parked(&self.pool, &schema, name).await?;
+                    tracing::warn!(projection = name, %schema, parked = outcome.parked, waiting,
+                        "events parked; the projector goes on");
+                }
+                tracing::debug!(
+                    projection = name,
+                    applied = outcome.applied,
+                    skipped = outcome.skipped,
+                    parked = outcome.parked,
+                    "batch committed"
+                );
+                Ok(Step::Committed(outcome))
+            }
+            Commit::Switched => {
+                self.schema = None;
+                let to = self.attach().await?;
+                tracing::info!(projection = name, from = %schema, %to, "followed a switch");
+                Ok(Step::Switched { from: schema, to })
+            }
+        }
+    }
+
+    /// Commits the pending batch into `schema`, in one transaction; `isolated` writes each
+    /// event under its own savepoint and parks the ones whose changes fail.
+    async fn commit(&mut self, schema: &Schema, isolated: bool) -> Result<Commit, RuntimeError> {
+        let name = self.projection.name();
+        let mut tx = self.pool.begin().await?;
+        if self.options.target == Target::Serving {
+            let serving = catalog::lock_serving_shared(&mut tx, name).await?;
+            if serving.as_ref() != Some(schema) {
+                return Ok(Commit::Switched);
+            }
+        }
+        batch::lock_checkpoint(&mut tx, schema, name).await?;
+        let outcome = if isolated {
+            isolate(&mut tx, schema, &self.projection, &self.pending).await?
+        } else {
+            batch::process(&mut tx, schema, &self.projection, &self.pending).await?
+        };
+        tx.commit().await?;
+        Ok(Commit::Done(outcome))
+    }
+
+    /// Steps until the feed has nothing more: what rebuilds and tests use.
+    pub async fn catch_up(&mut self) -> Result<BatchOutcome, RuntimeError> {
+        let mut total = BatchOutcome::default();
+        loop {
+            match self.step().await? {
+                Step::Idle => return Ok(total),
+                Step::Committed(outcome) => total.add(outcome),
+                Step::Switched { .. } => {}
+            }
+        }
+    }
+
+    /// Steps until `shutdown` completes. A failed step is logged, counted and tried again after
+    /// the backoff; the projector never stops on its own.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let name = self.projection.name();
+        loop {
+            let step = tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                step = self.step() => step,
+            };
+            let pause = match step {
+                Ok(Step::Idle) => {
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => return,
+                        () = self.feed.wait() => {}
+                    }
+                    continue;
+                }
+                Ok(_) => continue,
+                Err(error) => {
+                    metrics::counter!(metric::BATCH_FAILURES, "projection" => name).increment(1);
+                    tracing::error!(projection = name, error = %error_chain(&error),
+                        "projector step failed; retrying");
+                    if matches!(error, RuntimeError::Feed(_)) {
+                        // The feed's position is unknown after its failure: start over from
+                        // the checkpoint.
+                        self.schema = None;
+                    }
+                    self.options.retry_backoff
+                }
+            };
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+}
+
+/// The checkpoint of `schema`, without locking it.
+pub(crate) async fn checkpoint(
+    conn: &mut PgConnection,
+    schema: &Schema,
+    projection: &str,
+) -> Result<event_store::GlobalCursor, RuntimeError> {
+    let (txid, position): (String, i64) = sqlx::query_as(&format!(
+        "SELECT txid::text, position FROM {schema}.checkpoint WHERE projection = $1"
+    ))
+    .bind(projection)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(event_store::GlobalCursor {
+        txid: txid.parse().unwrap_or(0),
+        position,
+    })
+}
+
+/// Each event of `events` under its own savepoint; an event whose changes fail on their own is
+/// parked (`apply_failed`). When every event fails, the fault is not in the events: the error
+/// is returned and nothing is committed.
+async fn isolate<P: Projection>(
+    conn: &mut PgConnection,
+    schema: &Schema,
+    projection: &P,
+    events: &[EventEnvelope],
+) -> Result<BatchOutcome, RuntimeError> {
+    let mut total = BatchOutcome::default();
+    let mut failed = 0;
+    let mut last_error = None;
+    for event in events {
+        sqlx::query("SAVEPOINT projection_event")
+            .execute(&mut *conn)
+            .await?;
+        match batch::process(conn, schema, projection, std::slice::from_ref(event)).await {
+            Ok(outcome) => {
+                sqlx::query("RELEASE SAVEPOINT projection_event")
+                    .execute(&mut *conn)
+                    .await?;
+                total.add(outcome);
+            }
+            Err(error) if error.is_data_error() => {
+                sqlx::query("ROLLBACK TO SAVEPOINT projection_event")
+                    .execute(&mut *conn)
+                    .await?;
+                failed += 1;
+                let message = error_chain(&error);
+                tracing::warn!(projection = projection.name(), event_id = %event.event_id,
+                    error = %message, "parking an event whose changes cannot be written");
+                let parked = [(event, ParkReason::ApplyFailed, message)];
+                total.parked += batch::park(conn, schema, projection.name(), &parked).await?;
+                total.cursor = total.cursor.max(Some(event.cursor));
+                last_error = Some(error);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    match last_error {
+        Some(error) if failed == events.len() => Err(error),
+        _ => Ok(total),
+    }
+}
+
+/// An error with its sources, for one log line.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,222 @@
+//! [`rebuild()`]: a view rebuilt from the event store into a fresh instance, then switched over
+//! (blue/green) while the old instance keeps serving until the switch.
+//!
+//! 1. Create instance `view_<name>_v<N+1>` beside the serving one.
+//! 2. Feed it from the store, from the start, in batches, showing progress, events per second
+//!    and an ETA on a terminal.
+//! 3. Switch, in one transaction: lock the view's pointer (live projectors wait between two
+//!    batches), apply what arrived meanwhile, point the view at the new instance, commit. Live
+//!    projectors then follow the pointer from the new instance's checkpoint.
+//! 4. Drop the old instance.
+
+use crate::batch::{self, BatchOutcome};
+use crate::projector::error_chain;
+use crate::{catalog, Feed, Projection, Projector, ProjectorOptions, RuntimeError, Schema};
+use crate::{Step, StoreFeed, Target};
+use event_store::EventStore;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sqlx::{Executor, PgPool};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// Whether a rebuild draws a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// On standard error when it is a terminal; hidden otherwise (logs, CI, tests).
+    Auto,
+    /// Never.
+    Hidden,
+}
+
+/// How a rebuild reads and writes.
+#[derive(Debug, Clone, Copy)]
+pub struct RebuildOptions {
+    /// Events per transaction.
+    pub batch_size: usize,
+    /// Events per read from the store.
+    pub page_size: u32,
+    /// The progress bar.
+    pub progress: Progress,
+    /// How long the old instance outlives the switch before it is dropped, so that queries
+    /// that read the pointer just before the switch can finish.
+    pub grace: Duration,
+}
+
+impl Default for RebuildOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            page_size: 2_000,
+            progress: Progress::Auto,
+            grace: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RebuildReport {
+    /// The new serving instance.
+    pub schema: Schema,
+    /// The instance it replaced, now dropped.
+    pub replaced: Option<Schema>,
+    /// Events read, applied, skipped and parked.
+    pub outcome: BatchOutcome,
+    /// From the start to the switch.
+    pub elapsed: Duration,
+}
+
+impl RebuildReport {
+    /// Events read per second.
+    pub fn events_per_second(&self) -> f64 {
+        let events = self.outcome.applied + self.outcome.skipped + self.outcome.parked;
+        #[allow(clippy::cast_precision_loss)] // a rate; exactness does not matter
+        let events = events as f64;
+        events / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Rebuilds `projection`'s view from `store` into a new instance in the database of `pool`, and
+/// switches the view over to it. See the module documentation.
+pub async fn rebuild<P: Projection>(
+    pool: &PgPool,
+    store: &EventStore,
+    projection: P,
+    options: RebuildOptions,
+) -> Result<RebuildReport, RuntimeError> {
+    let started = Instant::now();
+    let name = projection.name();
+    catalog::migrate(pool).await?;
+    let schema = {
+        let mut tx = pool.begin().await?;
+        catalog::lock_catalog(&mut tx).await?;
+        let version = catalog::next_version(&mut tx, name).await?;
+        let schema = Schema::instance(name, version);
+        catalog::create_instance(&mut tx, &projection, &schema).await?;
+        tx.commit().await?;
+        schema
+    };
+    tracing::info!(view = name, %schema, "rebuild started");
+    let built = build_and_switch(pool, store, projection, &schema, options, started).await;
+    match built {
+        Ok(report) => {
+            tracing::info!(view = name, %schema, events = report.outcome.applied,
+                events_per_second = report.events_per_second(), "rebuild switched over");
+            if let Some(old) = &report.replaced {
+                tokio::time::sleep(options.grace).await;
+                pool.execute(format!("DROP SCHEMA {old} CASCADE").as_str())
+                    .await?;
+            }
+            Ok(report)
+        }
+        Err(error) => {
+            tracing::error!(view = name, %schema, error = %error_chain(&error),
+                "rebuild failed; dropping the unfinished instance");
+            let dropped = pool
+                .execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
+                .await;
+            if let Err(drop_error) = dropped {
+                tracing::warn!(%schema, error = %drop_error, "could not drop the unfinished instance");
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn build_and_switch<P: Projection>(
+    pool: &PgPool,
+    store: &EventStore,
+    projection: P,
+    schema: &Schema,
+    options: RebuildOptions,
+    started: Instant,
+) -> Result<RebuildReport, RuntimeError> {
+    let name = projection.name();
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(store.pool())
+        .await?;
+    let bar = progress_bar(options.progress, u64::try_from(total).unwrap_or(0), name);
+    let feed = StoreFeed::new(store.clone()).with(options.page_size, Duration::from_millis(20));
+    let mut projector = Projector::new(
+        pool.clone(),
+        projection,
+        feed,
+        ProjectorOptions {
+            batch_size: options.batch_size,
+            target: Target::Instance(schema.clone()),
+            ..ProjectorOptions::default()
+        },
+    );
+    let mut outcome = BatchOutcome::default();
+    let count = |o: &BatchOutcome| (o.applied + o.skipped + o.parked) as u64;
+    loop {
+        match projector.step().await? {
+            Step::Idle => break,
+            Step::Committed(batch) => {
+                bar.inc(count(&batch));
+                if bar.position() > bar.length().unwrap_or(0) {
+                    bar.set_length(bar.position());
+                }
+                outcome.add(batch);
+            }
+            Step::Switched { .. } => unreachable!("a rebuild writes a pinned instance"),
+        }
+    }
+
+    // The switch: everything that arrived meanwhile, and the pointer, in one transaction.
+    bar.set_message(format!("{name}: switching"));
+    let mut tx = pool.begin().await?;
+    let replaced: Option<String> =
+        sqlx::query_scalar("SELECT schema FROM projections.views WHERE name = $1 FOR UPDATE")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+    batch::lock_checkpoint(&mut tx, schema, name).await?;
+    loop {
+        let events = projector.feed_mut().next_batch(options.batch_size).await?;
+        if events.is_empty() {
+            break;
+        }
+        let batch = batch::process(&mut tx, schema, projector.projection(), &events).await?;
+        bar.inc(count(&batch));
+        outcome.add(batch);
+    }
+    let version: i32 = schema
+        .as_str()
+        .rsplit_once("_v")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    sqlx::query(
+        "INSERT INTO projections.views (name, schema, version) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO UPDATE
+            SET schema = EXCLUDED.schema, version = EXCLUDED.version, switched_at = now()",
+    )
+    .bind(name)
+    .bind(schema.as_str())
+    .bind(version)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    bar.finish_with_message(format!("{name}: switched to {schema}"));
+    Ok(RebuildReport {
+        schema: schema.clone(),
+        replaced: replaced.as_deref().and_then(Schema::parse),
+        outcome,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn progress_bar(progress: Progress, total: u64, name: &str) -> ProgressBar {
+    let target = match progress {
+        Progress::Auto if std::io::stderr().is_terminal() => ProgressDrawTarget::stderr(),
+        Progress::Auto | Progress::Hidden => ProgressDrawTarget::hidden(),
+    };
+    let bar = ProgressBar::with_draw_target(Some(total), target);
+    let style = ProgressStyle::with_template(
+        "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} events, {per_sec}, ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(format!("{name}: rebuilding"));
+    bar
+}

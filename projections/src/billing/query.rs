@@ -1,0 +1,255 @@
+//! The billing queries. Each reads the serving instance; interest on overdue quotes is
+//! computed for the `today` and policy passed in (ACC-6).
+
+use super::rows::{AccountRow, MovementRow, ACCOUNTS, MOVEMENTS};
+use super::NAME;
+use crate::QueryError;
+use chrono::NaiveDate;
+use domain::account::{late_interest_until, overdue_days};
+use domain::money::{Currency, Money};
+use domain::Policy;
+use projection_runtime::catalog;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use sqlx::PgPool;
+
+/// A movement as listed on a statement.
+pub type MovementLine = MovementRow;
+
+/// A charge account with its movements, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountStatement {
+    /// The account, with its balance.
+    pub account: AccountRow,
+    /// Every movement, in sequence order.
+    pub movements: Vec<MovementLine>,
+}
+
+/// A quote waiting for payment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenQuote {
+    /// The shipment.
+    pub shipment_id: String,
+    /// The member who owes it.
+    pub member_id: Option<String>,
+    /// The member's charge account.
+    pub account_id: Option<String>,
+    /// The total.
+    pub total: Decimal,
+    /// Its currency.
+    pub currency: String,
+    /// The day quoted.
+    pub quoted_on: NaiveDate,
+    /// Pay by this day (PAY-2).
+    pub due_on: NaiveDate,
+    /// `quoted`, or `held` once past due (PAY-2).
+    pub state: String,
+}
+
+/// An overdue quote with its interest (ACC-6).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overdue {
+    /// The quote.
+    pub quote: OpenQuote,
+    /// Days past the due date.
+    pub days_overdue: u32,
+    /// Interest on the total from the due date to the day asked (14.5 % a year, actual/365).
+    pub interest_to_date: Money,
+    /// Interest already charged to the account as events.
+    pub interest_charged: Money,
+}
+
+/// Fees of one type, in one month or in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeeTotal {
+    /// The first day of the month; `None` in [`fees_by_type`].
+    pub month: Option<NaiveDate>,
+    /// The reason code (`shipment_payment`, `storage_fee`, `disposal_fee`, ...).
+    pub reason: String,
+    /// The currency.
+    pub currency: String,
+    /// The total charged, positive.
+    pub amount: Decimal,
+    /// How many charges.
+    pub count: i64,
+}
+
+/// A withdrawal refund not paid yet (ACC-7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundDue {
+    /// The account.
+    pub account_id: String,
+    /// The member.
+    pub member_id: Option<String>,
+    /// The day it is due.
+    pub due_on: NaiveDate,
+    /// The balance to refund.
+    pub balance: Decimal,
+    /// Its currency.
+    pub currency: Option<String>,
+}
+
+fn currency(code: &str) -> Result<Currency, QueryError> {
+    serde_json::from_value(serde_json::Value::String(code.to_owned()))
+        .map_err(|_| QueryError::Malformed(format!("unknown currency {code:?}")))
+}
+
+/// The account `account_id` and its movements.
+pub async fn account(
+    pool: &PgPool,
+    account_id: &str,
+) -> Result<Option<AccountStatement>, QueryError> {
+    let schema = catalog::serving(pool, NAME).await?;
+    let account: Option<Json<AccountRow>> = sqlx::query_scalar(&format!(
+        "SELECT to_jsonb(r) FROM (SELECT {list} FROM {schema}.accounts WHERE account_id = $1) r",
+        list = ACCOUNTS.select_list()
+    ))
+    .bind(account_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(Json(account)) = account else {
+        return Ok(None);
+    };
+    let movements: Vec<Json<MovementRow>> = sqlx::query_scalar(&format!(
+        "SELECT to_jsonb(r) FROM (SELECT {list} FROM {schema}.movements WHERE account_id = $1) r
+          ORDER BY r.sequence",
+        list = MOVEMENTS.select_list()
+    ))
+    .bind(account_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Some(AccountStatement {
+        account,
+        movements: movements.into_iter().map(|Json(m)| m).collect(),
+    }))
+}
+
+async fn quotes(
+    pool: &PgPool,
+    states: &[&str],
+    member_id: Option<&str>,
+    due_before: Option<NaiveDate>,
+) -> Result<Vec<OpenQuote>, QueryError> {
+    let schema = catalog::serving(pool, NAME).await?;
+    let rows: Vec<Json<OpenQuote>> = sqlx::query_scalar(&format!(
+        "SELECT to_jsonb(r) FROM (
+           SELECT q.shipment_id, q.member_id,
+                  (SELECT a.account_id FROM {schema}.accounts a WHERE a.member_id = q.member_id
+                    ORDER BY a.account_id LIMIT 1) AS account_id,
+                  q.total::text AS total, q.currency, q.quoted_on, q.due_on, q.state
+             FROM {schema}.quotes q
+            WHERE q.state = ANY($1) AND q.total IS NOT NULL
+              AND ($2::text IS NULL OR q.member_id = $2)
+              AND ($3::date IS NULL OR q.due_on < $3)
+         ) r ORDER BY r.due_on, r.shipment_id"
+    ))
+    .bind(states)
+    .bind(member_id)
+    .bind(due_before)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|Json(q)| q).collect())
+}
+
+/// Quotes waiting for payment (one member's, or all), by due date.
+pub async fn open_quotes(
+    pool: &PgPool,
+    member_id: Option<&str>,
+) -> Result<Vec<OpenQuote>, QueryError> {
+    quotes(pool, &["quoted"], member_id, None).await
+}
+
+/// Quotes unpaid past their due date on `today` (held or not yet), with the interest run up
+/// so far under `policy` and the interest already charged as events (ACC-6, PAY-2).
+pub async fn overdue(
+    pool: &PgPool,
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<Vec<Overdue>, QueryError> {
+    let schema = catalog::serving(pool, NAME).await?;
+    let quotes = quotes(pool, &["quoted", "held"], None, Some(today)).await?;
+    let causes: Vec<&str> = quotes.iter().map(|q| q.shipment_id.as_str()).collect();
+    let charged: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT cause, (-sum(amount))::text FROM {schema}.movements
+          WHERE reason = 'late_interest' AND cause = ANY($1) GROUP BY cause"
+    ))
+    .bind(&causes)
+    .fetch_all(pool)
+    .await?;
+    let charged: std::collections::HashMap<String, Decimal> = charged
+        .into_iter()
+        .filter_map(|(cause, amount)| Some((cause, amount.parse().ok()?)))
+        .collect();
+    quotes
+        .into_iter()
+        .map(|quote| {
+            let currency = currency(&quote.currency)?;
+            let total = Money::new(quote.total, currency);
+            let interest_charged = Money::new(
+                charged
+                    .get(&quote.shipment_id)
+                    .copied()
+                    .unwrap_or(Decimal::ZERO),
+                currency,
+            );
+            Ok(Overdue {
+                days_overdue: overdue_days(quote.due_on, today),
+                interest_to_date: late_interest_until(total, quote.due_on, today, &policy.account),
+                interest_charged,
+                quote,
+            })
+        })
+        .collect()
+}
+
+async fn fees(pool: &PgPool, monthly: bool, policy: &Policy) -> Result<Vec<FeeTotal>, QueryError> {
+    let schema = catalog::serving(pool, NAME).await?;
+    // The month of a charge: the business day its event names, else the warehouse's local
+    // date of recording.
+    let month = if monthly {
+        "date_trunc('month', coalesce(business_on,
+             ((recorded_at AT TIME ZONE 'UTC') + make_interval(mins => $1))::date))::date"
+    } else {
+        "NULL::date"
+    };
+    let rows: Vec<Json<FeeTotal>> = sqlx::query_scalar(&format!(
+        "SELECT to_jsonb(r) FROM (
+           SELECT {month} AS month, reason, currency, (-sum(amount))::text AS amount,
+                  count(*) AS count
+             FROM {schema}.movements
+            WHERE amount < 0 AND reason <> 'refund'
+            GROUP BY 1, 2, 3
+         ) r ORDER BY r.month, r.reason, r.currency"
+    ))
+    .bind(policy.utc_offset_minutes)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|Json(f)| f).collect())
+}
+
+/// Everything charged (debits but refunds), by reason code and currency.
+pub async fn fees_by_type(pool: &PgPool, policy: &Policy) -> Result<Vec<FeeTotal>, QueryError> {
+    fees(pool, false, policy).await
+}
+
+/// Everything charged (debits but refunds), by month, reason code and currency.
+pub async fn fees_by_month(pool: &PgPool, policy: &Policy) -> Result<Vec<FeeTotal>, QueryError> {
+    fees(pool, true, policy).await
+}
+
+/// Withdrawal refunds scheduled and not paid, by due date (ACC-7).
+pub async fn refunds_due(pool: &PgPool) -> Result<Vec<RefundDue>, QueryError> {
+    let schema = catalog::serving(pool, NAME).await?;
+    let rows: Vec<Json<RefundDue>> = sqlx::query_scalar(&format!(
+        "SELECT to_jsonb(r) FROM (
+           SELECT account_id, member_id, refund_due_on AS due_on, balance::text AS balance,
+                  currency
+             FROM {schema}.accounts
+            WHERE refund_due_on IS NOT NULL AND refunded_on IS NULL
+         ) r ORDER BY r.due_on, r.account_id"
+    ))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|Json(r)| r).collect())
+}

@@ -1,0 +1,70 @@
+//! Payloads decoded with the domain's event enums, for every view: the aggregate type says
+//! which enum, the version must be one the enums read, and the decoded event must carry the
+//! type the store recorded. Anything else is a poison event for the view that reads it.
+
+use cqrs_es::DomainEvent;
+use domain::account::AccountEvent;
+use domain::member::MemberEvent;
+use domain::parcel::ParcelEvent;
+use domain::shipment::ShipmentEvent;
+use projection_runtime::{EventEnvelope, ReduceError};
+
+/// The event versions the domain's enums read.
+pub const KNOWN_VERSION: &str = "1";
+
+/// A stored event as a domain event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DomainEventOf {
+    /// Of a `member`.
+    Member(MemberEvent),
+    /// Of an `account`.
+    Account(AccountEvent),
+    /// Of a `parcel`.
+    Parcel(ParcelEvent),
+    /// Of a `shipment`.
+    Shipment(ShipmentEvent),
+}
+
+/// `event`'s payload as the domain event its aggregate type names.
+pub fn decode(event: &EventEnvelope) -> Result<DomainEventOf, ReduceError> {
+    if event.event_version != KNOWN_VERSION {
+        return Err(unknown(event));
+    }
+    let (decoded, event_type) = match event.aggregate_type.as_str() {
+        "member" => {
+            let e: MemberEvent = event.decode()?;
+            let t = e.event_type();
+            (DomainEventOf::Member(e), t)
+        }
+        "account" => {
+            let e: AccountEvent = event.decode()?;
+            let t = e.event_type();
+            (DomainEventOf::Account(e), t)
+        }
+        "parcel" => {
+            let e: ParcelEvent = event.decode()?;
+            let t = e.event_type();
+            (DomainEventOf::Parcel(e), t)
+        }
+        "shipment" => {
+            let e: ShipmentEvent = event.decode()?;
+            let t = e.event_type();
+            (DomainEventOf::Shipment(e), t)
+        }
+        _ => return Err(unknown(event)),
+    };
+    if event_type != event.event_type {
+        return Err(ReduceError::Invalid(format!(
+            "the payload is a {event_type}, the store recorded a {}",
+            event.event_type
+        )));
+    }
+    Ok(decoded)
+}
+
+fn unknown(event: &EventEnvelope) -> ReduceError {
+    ReduceError::Unknown {
+        event_type: event.event_type.clone(),
+        event_version: event.event_version.clone(),
+    }
+}

@@ -1,0 +1,335 @@
+//! The storage-status queries. Each reads the serving instance and computes the day-dependent
+//! part (days stored, days left, notices, fees so far) for the `today` and policy passed in,
+//! with the domain's `storage_status` (STO-1 to STO-4).
+
+use super::changes::notice_key;
+use super::NAME;
+use crate::{Page, QueryError};
+use chrono::NaiveDate;
+use domain::measure::Dimensions;
+use domain::parcel::storage::{notice_due, storage_status, StorageStatus, StoredBox};
+use domain::Policy;
+use projection_runtime::catalog;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use sqlx::PgPool;
+use std::collections::BTreeMap;
+
+/// Waiting in storage, not yet in a shipment (`ParcelStatus::in_storage`).
+const IN_STORAGE: &str = "'unidentified', 'received', 'inspected', 'stored', 'packing_requested'";
+/// Physically in the warehouse (`ParcelStatus::on_premises`), unless its shipment left.
+const ON_PREMISES: &str = "'unidentified', 'received', 'inspected', 'stored', \
+    'packing_requested', 'reserved', 'packed', 'held', 'quarantined'";
+/// Shipment states after the hand-over to the carrier.
+const LEFT: &str = "'shipped', 'customs_hold', 'delivered', 'lost'";
+
+/// Which parcels [`in_warehouse`] lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InWarehouse {
+    /// One member's parcels only.
+    pub member_id: Option<String>,
+    /// These states only (`stored`, `unidentified`, ...); empty for all.
+    pub states: Vec<String>,
+}
+
+/// A parcel's storage at a glance, on the day asked (STO-4).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParcelStorage {
+    /// The parcel.
+    pub parcel_id: String,
+    /// Its owner; `None` while unidentified (PAR-1).
+    pub member_id: Option<String>,
+    /// Its state (`ParcelStatus::name`), or `shipped` once its shipment left.
+    pub state: String,
+    /// The shipment it is in or was last in.
+    pub shipment_id: Option<String>,
+    /// Its shelf.
+    pub location: Option<String>,
+    /// The receiving business day.
+    pub received_on: Option<NaiveDate>,
+    /// Notify the member by (PAR-3).
+    pub notify_by: Option<NaiveDate>,
+    /// The storage clock on the day asked, for a parcel in the warehouse: anchor, days
+    /// stored, last free day, days left, past the limit, next notice, extended months and the
+    /// extended-storage fee so far.
+    pub storage: Option<StorageStatus>,
+    /// The storage notice due on the day asked and not sent yet, as days before the limit.
+    pub notice_due: Option<u32>,
+    /// The day it was marked disposable, if it was.
+    pub marked_disposable_on: Option<NaiveDate>,
+    /// Extended months charged by events (STO-3).
+    pub fee_months_charged: i32,
+    /// Storage fees charged by events (STO-3).
+    pub fees_charged: Decimal,
+}
+
+/// What must be dealt with on a day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DueToday {
+    /// Storage notices due and not sent (STO-2).
+    pub notices: Vec<ParcelStorage>,
+    /// Past the limit and not marked disposable yet (STO-2).
+    pub to_mark_disposable: Vec<ParcelStorage>,
+    /// Marked disposable, still in storage: a disposal decision is due (STO-2, DSP-1).
+    pub to_dispose: Vec<ParcelStorage>,
+    /// Extended storage with a started month not charged yet (STO-3).
+    pub fees_to_accrue: Vec<ParcelStorage>,
+    /// Received today or earlier with the member's notice due by today (PAR-3).
+    pub arrivals_to_notify: Vec<ParcelStorage>,
+    /// Waiting in the unidentified queue (PAR-1).
+    pub unidentified: Vec<ParcelStorage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Row {
+    parcel_id: String,
+    member_id: Option<String>,
+    state: String,
+    effective_state: String,
+    shipment_id: Option<String>,
+    location: Option<String>,
+    received_on: Option<NaiveDate>,
+    notify_by: Option<NaiveDate>,
+    length_mm: Option<u32>,
+    width_mm: Option<u32>,
+    height_mm: Option<u32>,
+    extended: bool,
+    notices_sent: Vec<String>,
+    disposable_on: Option<NaiveDate>,
+    fee_months_accrued: i32,
+    fees_accrued: Decimal,
+    earliest_waiting: Option<NaiveDate>,
+}
+
+/// The filter of [`select`].
+#[derive(Default)]
+struct Select<'a> {
+    parcel_id: Option<&'a str>,
+    member_id: Option<&'a str>,
+    states: &'a [String],
+    after: Option<&'a str>,
+    limit: Option<u32>,
+    in_warehouse: bool,
+}
+
+async fn select(pool: &PgPool, filter: Select<'_>) -> Result<Vec<Row>, QueryError> {
+    let schema = catalog::serving(pool, NAME).await?;
+    let sql = format!(
+        "SELECT to_jsonb(r) FROM (
+           SELECT p.parcel_id, p.member_id, p.state,
+                  CASE WHEN p.state IN ('reserved', 'packed', 'held') AND sh.state IN ({LEFT})
+                       THEN 'shipped' ELSE p.state END AS effective_state,
+                  p.shipment_id, p.location, p.received_on, p.notify_by,
+                  p.length_mm, p.width_mm, p.height_mm, p.extended, p.notices_sent,
+                  p.disposable_on, p.fee_months_accrued, p.fees_accrued::text AS fees_accrued,
+                  (SELECT min(w.received_on) FROM {schema}.parcels w
+                    WHERE w.member_id = p.member_id AND w.state IN ({IN_STORAGE})) AS earliest_waiting
+             FROM {schema}.parcels p
+             LEFT JOIN {schema}.shipments sh ON sh.shipment_id = p.shipment_id
+            WHERE ($1::text IS NULL OR p.parcel_id = $1)
+              AND ($2::text IS NULL OR p.member_id = $2)
+              AND (cardinality($3::text[]) = 0 OR p.state = ANY($3))
+              AND ($4::text IS NULL OR p.parcel_id > $4)
+         ) r
+         WHERE NOT $5 OR r.effective_state IN ({ON_PREMISES})
+         ORDER BY r.parcel_id
+         LIMIT $6"
+    );
+    let rows: Vec<Json<Row>> = sqlx::query_scalar(&sql)
+        .bind(filter.parcel_id)
+        .bind(filter.member_id)
+        .bind(filter.states)
+        .bind(filter.after)
+        .bind(filter.in_warehouse)
+        .bind(filter.limit.map_or(i64::MAX, i64::from))
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|Json(row)| row).collect())
+}
+
+fn in_storage(state: &str) -> bool {
+    matches!(
+        state,
+        "unidentified" | "received" | "inspected" | "stored" | "packing_requested"
+    )
+}
+
+fn on_premises(state: &str) -> bool {
+    in_storage(state) || matches!(state, "reserved" | "packed" | "held" | "quarantined")
+}
+
+impl Row {
+    fn storage(self, today: NaiveDate, policy: &Policy) -> ParcelStorage {
+        let dimensions = match (self.length_mm, self.width_mm, self.height_mm) {
+            (Some(l), Some(w), Some(h)) => Dimensions::from_mm(l, w, h).ok(),
+            _ => None,
+        };
+        let waiting = in_storage(&self.state);
+        // STO-1: the member's earliest waiting arrival anchors a waiting parcel's clock; a
+        // parcel taken into a shipment keeps its own.
+        let earliest = self.earliest_waiting.filter(|_| waiting);
+        let storage = match (self.received_on, dimensions) {
+            (Some(received_on), Some(dimensions)) if on_premises(&self.effective_state) => {
+                let parcel = StoredBox {
+                    received_on,
+                    dimensions,
+                    extended_storage: self.extended,
+                };
+                Some(storage_status(&parcel, today, earliest, policy))
+            }
+            _ => None,
+        };
+        let notice = storage
+            .as_ref()
+            .filter(|_| waiting && !self.extended && self.member_id.is_some())
+            .and_then(|s| {
+                notice_due(s.last_free_day, today, &policy.storage.notice_days_before)
+                    .filter(|&d| !self.notices_sent.contains(&notice_key(s.last_free_day, d)))
+            });
+        ParcelStorage {
+            parcel_id: self.parcel_id,
+            member_id: self.member_id,
+            state: self.effective_state,
+            shipment_id: self.shipment_id,
+            location: self.location,
+            received_on: self.received_on,
+            notify_by: self.notify_by,
+            storage,
+            notice_due: notice,
+            marked_disposable_on: self.disposable_on,
+            fee_months_charged: self.fee_months_accrued,
+            fees_charged: self.fees_accrued,
+        }
+    }
+}
+
+/// The parcels in the warehouse now (on the premises, not in a shipment that left), by member
+/// and state, a page at a time in parcel id order, with their storage clock on `today`.
+pub async fn in_warehouse(
+    pool: &PgPool,
+    filter: &InWarehouse,
+    page: &Page<String>,
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<Vec<ParcelStorage>, QueryError> {
+    let rows = select(
+        pool,
+        Select {
+            member_id: filter.member_id.as_deref(),
+            states: &filter.states,
+            after: page.after.as_deref(),
+            limit: Some(page.limit),
+            in_warehouse: true,
+            ..Select::default()
+        },
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.storage(today, policy)).collect())
+}
+
+/// One parcel, wherever it is, with its storage clock on `today` while in the warehouse.
+pub async fn parcel(
+    pool: &PgPool,
+    parcel_id: &str,
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<Option<ParcelStorage>, QueryError> {
+    let rows = select(
+        pool,
+        Select {
+            parcel_id: Some(parcel_id),
+            ..Select::default()
+        },
+    )
+    .await?;
+    Ok(rows.into_iter().next().map(|r| r.storage(today, policy)))
+}
+
+async fn waiting(
+    pool: &PgPool,
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<Vec<ParcelStorage>, QueryError> {
+    let states: Vec<String> = IN_STORAGE
+        .split(", ")
+        .map(|s| s.trim_matches('\'').to_owned())
+        .collect();
+    let rows = select(
+        pool,
+        Select {
+            states: &states,
+            in_warehouse: true,
+            ..Select::default()
+        },
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.storage(today, policy)).collect())
+}
+
+/// The waiting parcels past their free storage on `today` and not on paid extended storage:
+/// they may be disposed of (STO-2).
+pub async fn past_limit(
+    pool: &PgPool,
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<Vec<ParcelStorage>, QueryError> {
+    let all = waiting(pool, today, policy).await?;
+    Ok(all
+        .into_iter()
+        .filter(|p| p.storage.as_ref().is_some_and(|s| s.disposable))
+        .collect())
+}
+
+/// What must be dealt with on `today`: notices, disposals, fees to accrue, arrivals to notify,
+/// the unidentified queue.
+pub async fn due_today(
+    pool: &PgPool,
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<DueToday, QueryError> {
+    let mut due = DueToday::default();
+    for parcel in waiting(pool, today, policy).await? {
+        let storage = parcel.storage.clone();
+        let past = storage.as_ref().is_some_and(|s| s.disposable);
+        let unpaid_months = storage
+            .as_ref()
+            .is_some_and(|s| i64::from(s.extended_months) > i64::from(parcel.fee_months_charged));
+        if parcel.notice_due.is_some() {
+            due.notices.push(parcel.clone());
+        }
+        if past && parcel.marked_disposable_on.is_none() {
+            due.to_mark_disposable.push(parcel.clone());
+        }
+        if parcel.marked_disposable_on.is_some() {
+            due.to_dispose.push(parcel.clone());
+        }
+        if unpaid_months {
+            due.fees_to_accrue.push(parcel.clone());
+        }
+        if parcel.state == "received" && parcel.notify_by.is_some_and(|d| d <= today) {
+            due.arrivals_to_notify.push(parcel.clone());
+        }
+        if parcel.state == "unidentified" {
+            due.unidentified.push(parcel);
+        }
+    }
+    Ok(due)
+}
+
+/// How many parcels are in each state, every parcel the view knows; a packed parcel whose
+/// shipment left counts as `shipped`.
+pub async fn counts_per_state(pool: &PgPool) -> Result<BTreeMap<String, i64>, QueryError> {
+    let schema = catalog::serving(pool, NAME).await?;
+    let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT CASE WHEN p.state IN ('reserved', 'packed', 'held') AND sh.state IN ({LEFT})
+                     THEN 'shipped' ELSE p.state END AS effective_state,
+                count(*)
+           FROM {schema}.parcels p
+           LEFT JOIN {schema}.shipments sh ON sh.shipment_id = p.shipment_id
+          GROUP BY 1"
+    ))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}

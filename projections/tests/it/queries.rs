@@ -1,0 +1,391 @@
+//! The views answer what DOMAIN.md asks of them, and agree with the domain: what the storage
+//! view says is due today is exactly what the Parcel aggregate would accept today; billing's
+//! open quotes, refunds and fees are the aggregates'; the audit view finds every event and
+//! rebuilds any aggregate as it was.
+
+use crate::support::TestDb;
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use domain::parcel::{Parcel, ParcelCommand, ParcelStatus};
+use domain::shipment::ShipmentStatus;
+use domain::{Issued, Policy};
+use projection_runtime::EventEnvelope;
+use projections::audit::{self, Audit, AuditFilter};
+use projections::billing::{self, Billing};
+use projections::storage_status::{self, InWarehouse, StorageStatus};
+use projections::Page;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn noon(policy: &Policy, day: NaiveDate) -> DateTime<Utc> {
+    let local = day.and_hms_opt(12, 0, 0).unwrap();
+    Utc.from_utc_datetime(&(local - Duration::minutes(i64::from(policy.utc_offset_minutes))))
+}
+
+async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64) {
+    let db = TestDb::create().await;
+    let sim = db.play(seed, 2_500, policy.clone()).await;
+    db.catch_up(StorageStatus).await;
+    let today = sim.today();
+    let at = noon(&policy, today);
+    let parcels = sim.parcels();
+    let accepts = |parcel: &Parcel, command: ParcelCommand| {
+        parcel.decide(Issued::at(at, command), &policy).is_ok()
+    };
+
+    // Every parcel's state is the aggregate's (a packed parcel whose shipment left: shipped).
+    for (id, parcel, _) in &parcels {
+        let view = storage_status::parcel(&db.pool, id.as_str(), today, &policy)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{id} is in the view"));
+        let domain_state = parcel.status().name();
+        if view.state == "shipped" {
+            assert!(
+                matches!(parcel.status(), ParcelStatus::Packed { .. }),
+                "{id}"
+            );
+        } else {
+            assert_eq!(view.state, domain_state, "{id}");
+        }
+    }
+
+    // STO-2: past the limit and not marked yet = the aggregate would accept MarkDisposable.
+    let due = storage_status::due_today(&db.pool, today, &policy)
+        .await
+        .unwrap();
+    let ids = |list: &[storage_status::ParcelStorage]| -> BTreeSet<String> {
+        list.iter().map(|p| p.parcel_id.clone()).collect()
+    };
+    let expected: BTreeSet<String> = parcels
+        .iter()
+        .filter(|(_, parcel, earliest)| {
+            accepts(
+                parcel,
+                ParcelCommand::MarkDisposable {
+                    earliest_waiting_arrival: *earliest,
+                },
+            )
+        })
+        .map(|(id, _, _)| id.to_string())
+        .collect();
+    assert_eq!(ids(&due.to_mark_disposable), expected, "to mark disposable");
+    let past = storage_status::past_limit(&db.pool, today, &policy)
+        .await
+        .unwrap();
+    assert!(ids(&due.to_mark_disposable).is_subset(&ids(&past)));
+    assert!(past
+        .iter()
+        .all(|p| p.storage.as_ref().unwrap().days_left == 0));
+
+    // STO-2: a notice due today = the aggregate would send it today.
+    let expected: BTreeSet<String> = parcels
+        .iter()
+        .filter(|(_, parcel, earliest)| {
+            accepts(
+                parcel,
+                ParcelCommand::SendStorageNotice {
+                    earliest_waiting_arrival: *earliest,
+                },
+            )
+        })
+        .map(|(id, _, _)| id.to_string())
+        .collect();
+    assert_eq!(ids(&due.notices), expected, "notices due");
+
+    // STO-3: an extended month not charged yet = the aggregate would accrue a fee.
+    let expected: BTreeSet<String> = parcels
+        .iter()
+        .filter(|(_, parcel, _)| {
+            parcel.status().in_storage()
+                && parcel
+                    .decide(Issued::at(at, ParcelCommand::AccrueStorageFee), &policy)
+                    .is_ok_and(|events| !events.is_empty())
+        })
+        .map(|(id, _, _)| id.to_string())
+        .collect();
+    assert_eq!(ids(&due.fees_to_accrue), expected, "fees to accrue");
+
+    // PAR-1: the unidentified queue.
+    let expected: BTreeSet<String> = parcels
+        .iter()
+        .filter(|(_, parcel, _)| *parcel.status() == ParcelStatus::Unidentified)
+        .map(|(id, _, _)| id.to_string())
+        .collect();
+    assert_eq!(ids(&due.unidentified), expected, "unidentified");
+
+    // Paging through the warehouse finds each parcel on the premises once, in id order.
+    let mut paged = Vec::new();
+    let mut page = Page::first(37);
+    loop {
+        let rows =
+            storage_status::in_warehouse(&db.pool, &InWarehouse::default(), &page, today, &policy)
+                .await
+                .unwrap();
+        let Some(last) = rows.last() else { break };
+        page.after = Some(last.parcel_id.clone());
+        paged.extend(rows);
+    }
+    let on_premises: BTreeSet<String> = parcels
+        .iter()
+        .filter(|(_, parcel, _)| parcel.status().on_premises())
+        .map(|(id, _, _)| id.to_string())
+        .collect();
+    let listed = ids(&paged);
+    assert_eq!(listed.len(), paged.len(), "each once");
+    assert!(listed.is_subset(&on_premises));
+    assert!(paged.iter().all(|p| p.state != "shipped"));
+    assert!(paged.windows(2).all(|w| w[0].parcel_id < w[1].parcel_id));
+    // STO-4: days stored and days left on every waiting parcel.
+    for p in &paged {
+        let storage = p
+            .storage
+            .as_ref()
+            .expect("a parcel in the warehouse has a clock");
+        let received_on = p.received_on.unwrap();
+        // Received on the next business day when delivered on a closed day (TIM-2).
+        assert_eq!(
+            storage.days_stored >= 1,
+            received_on <= today,
+            "{}",
+            p.parcel_id
+        );
+        assert!(
+            !storage.disposable || storage.days_left == 0,
+            "{}",
+            p.parcel_id
+        );
+    }
+    // By member and state.
+    let member = paged.iter().find_map(|p| p.member_id.clone()).unwrap();
+    let mine = storage_status::in_warehouse(
+        &db.pool,
+        &InWarehouse {
+            member_id: Some(member.clone()),
+            states: vec!["stored".into()],
+        },
+        &Page::first(1_000),
+        today,
+        &policy,
+    )
+    .await
+    .unwrap();
+    assert!(mine
+        .iter()
+        .all(|p| p.member_id.as_deref() == Some(member.as_str()) && p.state == "stored"));
+
+    // Counts per state cover every parcel.
+    let counts = storage_status::counts_per_state(&db.pool).await.unwrap();
+    assert_eq!(counts.values().sum::<i64>(), parcels.len() as i64);
+    assert!(
+        counts.contains_key("stored") && counts.contains_key("disposed"),
+        "{counts:?}"
+    );
+}
+
+// rule STO-4: what is in the warehouse and what is due today, as the domain would decide it.
+#[tokio::test]
+async fn sto_4_storage_status_agrees_with_the_parcel_aggregate_jp() {
+    storage_status_agrees_with_the_domain(Policy::jp_forwarding(), 51).await;
+}
+
+// rule STO-4: the same with per-parcel anchors and paid extended storage (STO-1, STO-3).
+#[tokio::test]
+async fn sto_4_storage_status_agrees_with_the_parcel_aggregate_cn() {
+    storage_status_agrees_with_the_domain(Policy::cn_agency(), 52).await;
+}
+
+#[tokio::test]
+async fn billing_answers_quotes_overdue_fees_and_refunds() {
+    let db = TestDb::create().await;
+    let policy = Policy::jp_forwarding();
+    let sim = db.append(53, 3_000, policy.clone()).await;
+    db.catch_up(Billing).await;
+    let today = sim.today();
+
+    // Open quotes: exactly the shipments quoted and not paid, held or cancelled.
+    let open: BTreeSet<String> = billing::open_quotes(&db.pool, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| q.shipment_id)
+        .collect();
+    let quoted: BTreeSet<String> = sim
+        .shipments()
+        .iter()
+        .filter(|(_, s)| s.status() == ShipmentStatus::Quoted)
+        .map(|(id, _)| id.to_string())
+        .collect();
+    assert_eq!(open, quoted);
+
+    // ACC-6: every overdue quote is past due and runs up interest from its due date.
+    let overdue = billing::overdue(&db.pool, today, &policy).await.unwrap();
+    assert!(!overdue.is_empty(), "some quotes go unpaid");
+    for o in &overdue {
+        assert!(o.quote.due_on < today);
+        assert!(matches!(o.quote.state.as_str(), "quoted" | "held"));
+        assert_eq!(o.days_overdue, (today - o.quote.due_on).num_days() as u32);
+        assert!(
+            o.interest_to_date.amount >= o.interest_charged.amount,
+            "{o:?}"
+        );
+        assert!(o.interest_to_date.is_positive() || o.quote.total < Decimal::from(100));
+    }
+
+    // ACC-7: refunds scheduled and not paid = accounts waiting for their refund.
+    let due: BTreeSet<String> = billing::refunds_due(&db.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.account_id)
+        .collect();
+    let waiting: BTreeSet<String> = sim
+        .accounts()
+        .iter()
+        .filter(|(_, a)| a.refund_due_on().is_some() && !a.is_closed())
+        .map(|(id, _)| id.to_string())
+        .collect();
+    assert_eq!(due, waiting);
+
+    // Fees by type and by month add up to every debit but refunds.
+    let by_type = billing::fees_by_type(&db.pool, &policy).await.unwrap();
+    let by_month = billing::fees_by_month(&db.pool, &policy).await.unwrap();
+    let mut debits: BTreeMap<String, Decimal> = BTreeMap::new();
+    for (account_id, _) in sim.accounts() {
+        let statement = billing::account(&db.pool, account_id.as_str())
+            .await
+            .unwrap();
+        for m in statement.into_iter().flat_map(|s| s.movements) {
+            if m.amount.is_sign_negative() && m.reason != "refund" {
+                *debits.entry(m.reason).or_default() -= m.amount;
+            }
+        }
+    }
+    let typed: BTreeMap<String, Decimal> = by_type
+        .iter()
+        .map(|f| (f.reason.clone(), f.amount))
+        .collect();
+    assert_eq!(typed, debits);
+    let mut monthly: BTreeMap<String, Decimal> = BTreeMap::new();
+    for f in &by_month {
+        assert!(f.month.is_some());
+        *monthly.entry(f.reason.clone()).or_default() += f.amount;
+    }
+    assert_eq!(monthly, debits);
+    assert!(debits.contains_key("shipment_payment") && debits.contains_key("disposal_fee"));
+}
+
+#[tokio::test]
+async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was() {
+    let db = TestDb::create().await;
+    let sim = db.play(54, 1_500, Policy::jp_forwarding()).await;
+    db.catch_up(Audit).await;
+    let events = db.all_events().await;
+
+    // Every event, once, in the global order, a page at a time.
+    let mut found = Vec::new();
+    let mut page = Page::first(400);
+    loop {
+        let rows = audit::search(&db.pool, &AuditFilter::default(), &page)
+            .await
+            .unwrap();
+        let Some(last) = rows.last() else { break };
+        page.after = Some((last.txid.clone(), last.position));
+        found.extend(rows);
+    }
+    let ids: Vec<_> = found.iter().map(|r| r.event_id).collect();
+    let stored: Vec<_> = events.iter().map(|e| e.event_id).collect();
+    assert_eq!(ids, stored);
+    // With who, which command, which flow, which policy and rule.
+    assert!(found
+        .iter()
+        .all(|r| r.actor.is_some() && r.command.is_some()));
+    assert!(found.iter().all(|r| r.correlation_id.is_some()));
+    assert!(found.iter().any(|r| r.rule_id.as_deref() == Some("STO-2")));
+    assert!(found
+        .iter()
+        .filter(|r| r.event_type == "parcel.arrived")
+        .all(|r| r.policy_version.as_deref() == Some("jp-forwarding@2026.11")));
+
+    // By actor, event type and time range.
+    let clock = AuditFilter {
+        actor: Some("system:storage-clock".into()),
+        ..AuditFilter::default()
+    };
+    let by_clock = audit::search(&db.pool, &clock, &Page::first(10_000))
+        .await
+        .unwrap();
+    assert!(!by_clock.is_empty());
+    assert_eq!(
+        by_clock.len(),
+        found
+            .iter()
+            .filter(|r| r.actor.as_deref() == Some("system:storage-clock"))
+            .count()
+    );
+    let marked = AuditFilter {
+        event_type: Some("parcel.marked_disposable".into()),
+        ..clock.clone()
+    };
+    let marked = audit::search(&db.pool, &marked, &Page::first(10_000))
+        .await
+        .unwrap();
+    assert!(marked
+        .iter()
+        .all(|r| r.event_type == "parcel.marked_disposable"));
+    let middle = found[found.len() / 2].recorded_at;
+    let window = AuditFilter {
+        from: Some(middle),
+        until: Some(middle + chrono::Duration::microseconds(1)),
+        ..AuditFilter::default()
+    };
+    let at_middle = audit::search(&db.pool, &window, &Page::first(10_000))
+        .await
+        .unwrap();
+    assert!(!at_middle.is_empty() && at_middle.iter().all(|r| r.recorded_at == middle));
+
+    // Related ids: a parcel's disposal fee is found from the parcel.
+    let fee = found
+        .iter()
+        .find(|r| r.event_type == "account.disposal_fee_charged")
+        .expect("a disposal fee");
+    let parcel_id = fee.payload["disposal_fee_charged"]["movement"]["cause"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let related = AuditFilter {
+        related_id: Some(parcel_id.clone()),
+        ..AuditFilter::default()
+    };
+    let related = audit::search(&db.pool, &related, &Page::first(1_000))
+        .await
+        .unwrap();
+    assert!(related.iter().any(|r| r.event_id == fee.event_id));
+    assert!(related.iter().any(|r| r.aggregate_id == parcel_id));
+
+    // History as of a moment, and the aggregate as it was: the domain's own evolve.
+    for (id, parcel, _) in sim.parcels().into_iter().take(200) {
+        let history = audit::history(&db.pool, "parcel", id.as_str(), None)
+            .await
+            .unwrap();
+        let now = audit::state_as_of::<Parcel>(&db.pool, id.as_str(), None)
+            .await
+            .unwrap();
+        assert_eq!(now.as_ref(), Some(parcel), "{id}");
+        let Some(first) = history.first() else {
+            continue;
+        };
+        let then = audit::history(&db.pool, "parcel", id.as_str(), Some(first.recorded_at))
+            .await
+            .unwrap();
+        assert!(then.iter().all(|e| e.recorded_at <= first.recorded_at));
+        let before = first.recorded_at - chrono::Duration::microseconds(1);
+        let nothing = audit::state_as_of::<Parcel>(&db.pool, id.as_str(), Some(before))
+            .await
+            .unwrap();
+        assert!(
+            nothing.is_none(),
+            "{id} did not exist before its first event"
+        );
+    }
+    let _unused: Option<&EventEnvelope> = events.first();
+}

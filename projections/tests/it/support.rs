@@ -1,0 +1,377 @@
+//! The test harness: a fresh, migrated database per test, simulated histories, feeds that
+//! redeliver and reorder, a projection that fails on purpose, and view hashes.
+
+use domain::{Policy, Services};
+use event_store::{EventStore, GlobalCursor};
+use projection_runtime::{
+    catalog, rebuild, view_hash, BatchOutcome, EventEnvelope, Feed, FeedError, Progress,
+    Projection, Projector, ProjectorOptions, RebuildOptions, ReduceError, Schema, StoreFeed,
+    TableSpec, ViewHash,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use simulation::Simulation;
+use sqlx::{Connection, PgConnection, PgPool};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The server the tests run against, without a database name.
+fn server_url() -> String {
+    std::env::var("PARCELPORT_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+/// A database of its own for one test, with the event store and the projection catalog
+/// migrated; dropped (best-effort) when the test ends, even when it fails.
+pub struct TestDb {
+    name: String,
+    pub store: EventStore,
+    pub pool: PgPool,
+}
+
+impl TestDb {
+    pub async fn create() -> TestDb {
+        let name = format!("pp_proj_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
+            .await
+            .expect("connect to the postgres database");
+        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        let store = EventStore::connect(&format!("{}/{name}", server_url()), 8)
+            .await
+            .expect("connect to the test database");
+        store.migrate().await.expect("migrate the event store");
+        let pool = store.pool().clone();
+        catalog::migrate(&pool).await.expect("migrate the catalog");
+        TestDb { name, store, pool }
+    }
+
+    /// A simulated history of `commands` commands under `policy`, played through the
+    /// `postgres-es` command side (each command decided again against the stored events).
+    pub async fn play(&self, seed: u64, commands: usize, policy: Policy) -> Simulation {
+        let mut sim = Simulation::new(seed, policy.clone());
+        sim.run(commands);
+        simulation::play(&self.store, &Services::new(policy), sim.commands())
+            .await
+            .expect("the store accepts every simulated command");
+        self.settle().await;
+        sim
+    }
+
+    /// Like [`TestDb::play`], appending the decided events in bulk (faster; same events).
+    pub async fn append(&self, seed: u64, commands: usize, policy: Policy) -> Simulation {
+        let mut sim = Simulation::new(seed, policy);
+        sim.run(commands);
+        let mut sequences = HashMap::new();
+        simulation::append(&self.store, sim.commands(), 200, &mut sequences)
+            .await
+            .expect("append the simulated events");
+        self.settle().await;
+        sim
+    }
+
+    /// Waits until every committed event is below the read watermark (an open transaction
+    /// anywhere on the server, another test's included, holds readers back until it ends).
+    pub async fn settle(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let hidden: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM events WHERE txid >= pg_snapshot_xmin(pg_current_snapshot())",
+            )
+            .fetch_one(&self.pool)
+            .await
+            .expect("count hidden events");
+            if hidden == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{hidden} events stayed above the watermark for 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn event_count(&self) -> usize {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .expect("count events");
+        usize::try_from(count).expect("a count")
+    }
+
+    /// Every stored event, in the global order.
+    pub async fn all_events(&self) -> Vec<EventEnvelope> {
+        self.settle().await;
+        let mut events = Vec::new();
+        let mut cursor = GlobalCursor::START;
+        loop {
+            let page = self.store.read_after(cursor, 5_000).await.expect("read");
+            let Some(last) = page.last() else {
+                break;
+            };
+            cursor = last.cursor;
+            events.extend(page.into_iter().map(EventEnvelope::from));
+        }
+        events
+    }
+
+    /// The serving instance of `projection`'s view.
+    pub async fn serving<P: Projection>(&self, projection: &P) -> Schema {
+        catalog::serving(&self.pool, projection.name())
+            .await
+            .expect("a serving instance")
+    }
+
+    /// The hash of the serving instance of `projection`'s view.
+    pub async fn hash<P: Projection>(&self, projection: &P) -> ViewHash {
+        let schema = self.serving(projection).await;
+        view_hash(&self.pool, &schema, projection.tables())
+            .await
+            .expect("hash the view")
+    }
+
+    /// Feeds `projection`'s serving view from the store until it has read everything.
+    pub async fn catch_up<P: Projection>(&self, projection: P) -> BatchOutcome {
+        self.settle().await;
+        self.projector(projection, StoreFeed::new(self.store.clone()), 500)
+            .catch_up()
+            .await
+            .expect("catch up")
+    }
+
+    /// A projector on the serving view, quick to retry.
+    pub fn projector<P: Projection, F: Feed>(
+        &self,
+        projection: P,
+        feed: F,
+        batch_size: usize,
+    ) -> Projector<P, F> {
+        Projector::new(
+            self.pool.clone(),
+            projection,
+            feed,
+            ProjectorOptions {
+                batch_size,
+                retry_backoff: Duration::from_millis(2),
+                ..ProjectorOptions::default()
+            },
+        )
+    }
+
+    /// Rebuilds `projection`'s view from the store (switching the serving instance) and
+    /// returns the new instance's hash.
+    pub async fn rebuild<P: Projection>(&self, projection: P) -> ViewHash {
+        self.settle().await;
+        let tables = projection.tables();
+        let report = rebuild(
+            &self.pool,
+            &self.store,
+            projection,
+            RebuildOptions {
+                progress: Progress::Hidden,
+                grace: Duration::ZERO,
+                ..RebuildOptions::default()
+            },
+        )
+        .await
+        .expect("rebuild");
+        view_hash(&self.pool, &report.schema, tables)
+            .await
+            .expect("hash the rebuilt view")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            runtime.block_on(async {
+                let mut admin =
+                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
+                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                    .execute(&mut admin)
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(_))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+/// A feed over a fixed list of events, whatever the checkpoint says: redeliveries, reorders,
+/// holes, as a bus could deliver them.
+pub struct VecFeed {
+    events: VecDeque<EventEnvelope>,
+}
+
+impl VecFeed {
+    pub fn new(events: impl IntoIterator<Item = EventEnvelope>) -> Self {
+        Self {
+            events: events.into_iter().collect(),
+        }
+    }
+}
+
+impl Feed for VecFeed {
+    async fn seek(&mut self, _cursor: GlobalCursor) -> Result<(), FeedError> {
+        Ok(())
+    }
+
+    async fn next_batch(&mut self, max: usize) -> Result<Vec<EventEnvelope>, FeedError> {
+        let take = max.min(self.events.len());
+        Ok(self.events.drain(..take).collect())
+    }
+
+    async fn wait(&mut self) {}
+
+    async fn committed(&mut self) -> Result<(), FeedError> {
+        Ok(())
+    }
+}
+
+/// `events` reordered as a bus may deliver them: each aggregate's events in their order, the
+/// aggregates interleaved at random, and about one event in ten delivered a second time later.
+pub fn bus_order(events: &[EventEnvelope], seed: u64) -> Vec<EventEnvelope> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut queues: Vec<VecDeque<EventEnvelope>> = Vec::new();
+    let mut index = HashMap::new();
+    for event in events {
+        let slot = *index.entry(event.aggregate_key()).or_insert_with(|| {
+            queues.push(VecDeque::new());
+            queues.len() - 1
+        });
+        queues[slot].push_back(event.clone());
+    }
+    let mut out: Vec<EventEnvelope> = Vec::with_capacity(events.len() * 11 / 10);
+    let mut live: Vec<usize> = (0..queues.len()).collect();
+    while !live.is_empty() {
+        let pick = rng.random_range(0..live.len());
+        let event = queues[live[pick]]
+            .pop_front()
+            .expect("live queues are not empty");
+        out.push(event);
+        if queues[live[pick]].is_empty() {
+            live.swap_remove(pick);
+        }
+        if rng.random_bool(0.1) {
+            let again = out[rng.random_range(0..out.len())].clone();
+            out.push(again);
+        }
+    }
+    out
+}
+
+/// A projection whose writes fail now and then after they were made, before the commit: the
+/// batch's transaction rolls back as if the process had died there.
+pub struct Flaky<P> {
+    inner: P,
+    rng: Mutex<StdRng>,
+    rate: f64,
+    pub failures: Arc<AtomicUsize>,
+}
+
+impl<P> Flaky<P> {
+    pub fn new(inner: P, seed: u64, rate: f64, failures: Arc<AtomicUsize>) -> Self {
+        Self {
+            inner,
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            rate,
+            failures,
+        }
+    }
+}
+
+impl<P: Projection> Projection for Flaky<P> {
+    type Change = P::Change;
+
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn tables(&self) -> &'static [TableSpec] {
+        self.inner.tables()
+    }
+
+    fn create_tables(&self, schema: &Schema) -> String {
+        self.inner.create_tables(schema)
+    }
+
+    fn reduce(&self, event: &EventEnvelope) -> Result<Vec<P::Change>, ReduceError> {
+        self.inner.reduce(event)
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        schema: &Schema,
+        changes: &[P::Change],
+    ) -> Result<(), sqlx::Error> {
+        self.inner.apply(conn, schema, changes).await?;
+        let fail = self
+            .rng
+            .lock()
+            .expect("the test rng is never poisoned")
+            .random_bool(self.rate);
+        if fail {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+            return Err(sqlx::Error::Protocol(
+                "injected failure inside the batch transaction".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A projection whose reducer refuses the events `refuse` picks: a bug, fixed by going back
+/// to the plain projection.
+#[derive(Clone, Copy)]
+pub struct Buggy<P> {
+    pub inner: P,
+    pub refuse: fn(&EventEnvelope) -> bool,
+}
+
+impl<P: Projection> Projection for Buggy<P> {
+    type Change = P::Change;
+
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn tables(&self) -> &'static [TableSpec] {
+        self.inner.tables()
+    }
+
+    fn create_tables(&self, schema: &Schema) -> String {
+        self.inner.create_tables(schema)
+    }
+
+    fn reduce(&self, event: &EventEnvelope) -> Result<Vec<P::Change>, ReduceError> {
+        if (self.refuse)(event) {
+            return Err(ReduceError::Invalid(format!(
+                "bug: cannot handle {}",
+                event.event_type
+            )));
+        }
+        self.inner.reduce(event)
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        schema: &Schema,
+        changes: &[P::Change],
+    ) -> Result<(), sqlx::Error> {
+        self.inner.apply(conn, schema, changes).await
+    }
+}
