@@ -14,7 +14,11 @@
 //! notice a silent peer and hand the lock over. A terminated session is released at once, so a
 //! new leader waits that same bound (interval + timeout) before it publishes: two replicas do
 //! not publish at once unless one stalls longer than that, and ADR 0003 explains why even
-//! then no event is reordered or duplicated within the duplicate window.
+//! then no event is reordered, and why none is stored twice unless the stall outlasts the
+//! duplicate window.
+//!
+//! The checkpoint row also holds the stream sequence the next reconciliation reads from, with
+//! the `position` it was saved for: a row whose `position` was moved by hand has none.
 
 use crate::window::Checkpoint;
 use event_store::GlobalCursor;
