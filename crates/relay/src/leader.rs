@@ -4,9 +4,10 @@
 use crate::health::{Backoff, Health};
 use crate::lease::Lease;
 use crate::publisher::Publisher;
+use crate::window::Checkpoint;
 use crate::{metrics as names, stream_config, RelayConfig, RelayError, Stop};
 use async_nats::jetstream::{self, Context};
-use event_store::{EventStore, GlobalCursor};
+use event_store::EventStore;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::pin::pin;
 use std::sync::Arc;
@@ -79,8 +80,9 @@ async fn lead(
     };
     tracing::info!(
         instance = %config.instance,
-        txid = start.txid,
-        position = start.position,
+        txid = start.cursor.txid,
+        position = start.cursor.position,
+        stream_sequence = start.stream_sequence,
         "relay: leading from the saved checkpoint"
     );
     metrics::gauge!(names::LEADER).set(1.0);
@@ -180,10 +182,10 @@ async fn ensure_stream(jetstream: &Context, config: &RelayConfig, stop: &mut Sto
 }
 
 /// Sets the lag gauge every second: committed events after the checkpoint.
-async fn report_lag(store: &EventStore, checkpoint: watch::Receiver<GlobalCursor>) {
+async fn report_lag(store: &EventStore, checkpoint: watch::Receiver<Checkpoint>) {
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let cursor = *checkpoint.borrow();
+        let cursor = checkpoint.borrow().cursor;
         let lag: Result<i64, _> = sqlx::query_scalar(
             "SELECT count(*) FROM events WHERE (txid, position) > ($1::text::xid8, $2)",
         )

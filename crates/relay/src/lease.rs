@@ -14,8 +14,13 @@
 //! notice a silent peer and hand the lock over. A terminated session is released at once, so a
 //! new leader waits that same bound (interval + timeout) before it publishes: two replicas do
 //! not publish at once unless one stalls longer than that, and ADR 0003 explains why even
-//! then no event is reordered or duplicated within the duplicate window.
+//! then no event is reordered, and why none is stored twice unless the stall outlasts the
+//! duplicate window.
+//!
+//! The checkpoint row also holds the stream sequence the next reconciliation reads from, with
+//! the `position` it was saved for: a row whose `position` was moved by hand has none.
 
+use crate::window::Checkpoint;
 use event_store::GlobalCursor;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
@@ -32,6 +37,13 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS relay_checkpoints (
     position   bigint      NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
 )";
+
+/// The stream sequence below every message of an event after the checkpoint, and the
+/// `position` it was saved with: an operator who moves `txid` and `position` (ADR 0003) and
+/// leaves these alone makes them disagree, and the relay then ignores the sequence.
+const ADD_STREAM_SEQUENCE: &str = "ALTER TABLE relay_checkpoints
+    ADD COLUMN IF NOT EXISTS stream_sequence bigint,
+    ADD COLUMN IF NOT EXISTS stream_sequence_position bigint";
 
 /// The advisory lock for one relay name, held by its own connection.
 #[derive(Debug)]
@@ -93,37 +105,56 @@ impl Lease {
             .execute(&mut *tx)
             .await?;
         sqlx::query(CREATE_TABLE).execute(&mut *tx).await?;
+        sqlx::query(ADD_STREAM_SEQUENCE).execute(&mut *tx).await?;
         tx.commit().await
     }
 
-    /// The saved checkpoint, or the start of the store.
-    pub async fn checkpoint(&mut self) -> Result<GlobalCursor, sqlx::Error> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT txid::text, position FROM relay_checkpoints WHERE name = $1")
-                .bind(&self.name)
-                .fetch_optional(&mut self.connection)
-                .await?;
-        let Some((txid, position)) = row else {
-            return Ok(GlobalCursor::START);
+    /// The saved checkpoint, or the start of the store with no stream sequence.
+    pub async fn checkpoint(&mut self) -> Result<Checkpoint, sqlx::Error> {
+        let row: Option<(String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT txid::text, position,
+                    CASE WHEN stream_sequence_position = position THEN stream_sequence END
+               FROM relay_checkpoints WHERE name = $1",
+        )
+        .bind(&self.name)
+        .fetch_optional(&mut self.connection)
+        .await?;
+        let Some((txid, position, stream_sequence)) = row else {
+            return Ok(Checkpoint {
+                cursor: GlobalCursor::START,
+                stream_sequence: None,
+            });
         };
         let txid = txid
             .parse()
             .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
-        Ok(GlobalCursor { txid, position })
+        Ok(Checkpoint {
+            cursor: GlobalCursor { txid, position },
+            stream_sequence: stream_sequence.and_then(|sequence| u64::try_from(sequence).ok()),
+        })
     }
 
-    /// Saves `cursor` unless a later one is saved already.
-    pub async fn save(&mut self, cursor: GlobalCursor) -> Result<(), sqlx::Error> {
+    /// Saves `checkpoint` unless a later cursor is saved already.
+    pub async fn save(&mut self, checkpoint: Checkpoint) -> Result<(), sqlx::Error> {
+        let Checkpoint {
+            cursor,
+            stream_sequence,
+        } = checkpoint;
         sqlx::query(
-            "INSERT INTO relay_checkpoints AS saved (name, txid, position)
-             VALUES ($1, $2::text::xid8, $3)
+            "INSERT INTO relay_checkpoints AS saved
+                    (name, txid, position, stream_sequence, stream_sequence_position)
+             VALUES ($1, $2::text::xid8, $3, $4, $3)
              ON CONFLICT (name) DO UPDATE
-                SET txid = excluded.txid, position = excluded.position, updated_at = now()
-              WHERE (saved.txid, saved.position) < (excluded.txid, excluded.position)",
+                SET txid = excluded.txid, position = excluded.position,
+                    stream_sequence = excluded.stream_sequence,
+                    stream_sequence_position = excluded.stream_sequence_position,
+                    updated_at = now()
+              WHERE (saved.txid, saved.position) <= (excluded.txid, excluded.position)",
         )
         .bind(&self.name)
         .bind(cursor.txid.to_string())
         .bind(cursor.position)
+        .bind(stream_sequence.and_then(|sequence| i64::try_from(sequence).ok()))
         .execute(&mut self.connection)
         .await?;
         Ok(())
@@ -152,7 +183,7 @@ impl Lease {
     /// connection fails, which means the lease may be someone else's already.
     pub async fn keep(
         &mut self,
-        mut cursor: watch::Receiver<GlobalCursor>,
+        mut cursor: watch::Receiver<Checkpoint>,
         interval: Duration,
         timeout: Duration,
     ) -> Result<(), LeaseLost> {

@@ -12,8 +12,11 @@
 //!   is also the only connection that writes the checkpoint (`relay_checkpoints`);
 //! - `publisher.rs`: the publishing loop: tail, window, JetStream, and the drain-and-retry
 //!   from the checkpoint after any publish failure;
+//! - `reconcile.rs`: before each attempt, the events past the checkpoint that the stream
+//!   holds already, read from the stream's tail, so that they are not stored twice;
 //! - `window.rs`: the pure bookkeeping of pipelined publishing: one event per aggregate in
-//!   flight, and the checkpoint over the contiguous acked prefix;
+//!   flight, and the checkpoint over the contiguous acked prefix, with the stream sequence the
+//!   next reconciliation reads from;
 //! - [`CloudEvent`] (`cloud_event.rs`) and [`subject_for`] (`subject.rs`): the wire contract;
 //! - [`stream_config`] (`stream.rs`): the stream and its duplicate window;
 //! - `health.rs` and `metrics.rs`: logging once per state change, backoff, metric names.
@@ -22,8 +25,9 @@
 //! writes its own `relay_checkpoints`); if NATS is down, commands commit and the relay
 //! catches up later from its checkpoint.
 //!
-//! *Architecture Invariant*: an aggregate's events reach the stream in their order, each once
-//! (within the duplicate window), whatever fails: see `docs/adr/0003-relay-to-jetstream.md`.
+//! *Architecture Invariant*: an aggregate's events reach the stream in their order, each once,
+//! whatever fails and for however long: see `docs/adr/0003-relay-to-jetstream.md` (and its
+//! limits: a machine crash of NATS, a frozen leader).
 
 mod cloud_event;
 mod config;
@@ -33,6 +37,7 @@ mod leader;
 mod lease;
 pub mod metrics;
 mod publisher;
+mod reconcile;
 mod stream;
 mod subject;
 mod window;

@@ -9,11 +9,12 @@ use std::time::Duration;
 /// (subscribers and re-publishing need the whole history; trimming is a later decision), and
 /// Msg-Id deduplication over `duplicate_window`.
 ///
-/// The duplicate window bounds how long after an event was first stored a re-publish of it is
-/// still recognised; ADR 0003 gives the events that may be re-published and when. Ten minutes
-/// covers a relay crash and restart, a leader hand-over (1 s retry plus up to ~25 s for the
-/// server to drop a silent leader's session) and NATS restarts, with room to spare; the server
-/// keeps one map entry per message in the window (about 600k entries at 1k events/s).
+/// The relay does not rely on the duplicate window to store each event once: before publishing
+/// it skips what the stream's tail holds already (`reconcile.rs`). The window drops the copies
+/// that race each other after that scan (a stale publish of a leader that lost the lease, a
+/// late one of a failed attempt), which are seconds apart; ten minutes leaves room for a
+/// stalled leader, and the server keeps one map entry per message in the window (about 600k
+/// entries at 1k events/s). ADR 0003.
 pub fn stream_config(name: &str, replicas: usize, duplicate_window: Duration) -> Config {
     Config {
         name: name.to_owned(),

@@ -2,6 +2,7 @@
 //! child process per test: each test has its own database, server port and store directory,
 //! so tests run in parallel and can kill their server without disturbing anyone.
 
+mod beyond_window;
 mod delivery;
 mod nats_outage;
 mod nats_server;

@@ -336,7 +336,7 @@ pub async fn wait_for_messages(nats: &NatsServer, count: u64) {
 }
 
 /// The stream's message count, or `None` while it cannot be asked.
-async fn stream_size(nats: &NatsServer) -> Option<u64> {
+pub async fn stream_size(nats: &NatsServer) -> Option<u64> {
     let client = async_nats::connect(nats.url()).await.ok()?;
     let mut stream = jetstream::new(client).get_stream("PARCELPORT").await.ok()?;
     Some(stream.info().await.ok()?.state.messages)

@@ -1,0 +1,216 @@
+//! (e) Exactly once beyond the duplicate window. The stream's Msg-Id deduplication is set to
+//! 1 s, so it cannot drop a re-published event once the failure outlasted it: only the relay's
+//! reconciliation with the stream's tail keeps events it already stored from being stored again.
+
+use crate::nats_server::NatsServer;
+use crate::support::{
+    assert_stream_holds_every_event_once_in_order, config, stream_messages, stream_size,
+    wait_for_messages, Load, Replica, TestDb, PATIENCE,
+};
+use async_nats::jetstream;
+use relay::RelayConfig;
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// The duplicate window of these tests, and how long they wait to be past it (the server
+/// forgets Msg-Ids between one and two windows after storing them).
+const WINDOW: Duration = Duration::from_secs(1);
+const PAST_THE_WINDOW: Duration = Duration::from_secs(3);
+
+fn short_window(config: &mut RelayConfig) {
+    config.duplicate_window = WINDOW;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_killed_before_saving_its_checkpoint_restarted_past_the_window_stores_nothing_twice(
+) {
+    let db = TestDb::create().await;
+    let nats = NatsServer::start();
+    let load = Load::start(db.store.pool(), 4, None, Duration::from_millis(2));
+
+    // Saves every 2 s: when it dies, up to 2 s of acked events lie past the saved checkpoint.
+    let mut first = config(&db, &nats, "first");
+    short_window(&mut first);
+    first.checkpoint_interval = Duration::from_secs(2);
+    let first = Replica::spawn(first);
+    // Crash it once it saved a checkpoint and stored 300 events past it.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(behind) = events_behind_the_checkpoint(&db).await {
+            if stream_size(&nats).await.unwrap_or(0) >= behind + 300 {
+                break;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no checkpoint saved"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.crash().await;
+    let stored = stream_size(&nats).await.expect("the stream");
+    let behind = events_behind_the_checkpoint(&db).await.unwrap();
+    assert!(
+        stored >= behind + 200,
+        "the crash left stored events past the saved checkpoint ({stored} stored, {behind} behind it)"
+    );
+
+    tokio::time::sleep(PAST_THE_WINDOW).await;
+    let mut second = config(&db, &nats, "second");
+    short_window(&mut second);
+    let second = Replica::spawn(second);
+    let committed = load.finish().await;
+    wait_for_messages(&nats, committed).await;
+    second.shut_down().await;
+
+    let messages = assert_stream_holds_every_event_once_in_order(&db, &nats).await;
+    let by_first = messages.iter().filter(|m| m.instance == "first").count();
+    assert_eq!(by_first as u64, stored, "the first relay's messages stay");
+    eprintln!(
+        "{committed} events; {} stored past the saved checkpoint were not stored again",
+        stored - behind
+    );
+}
+
+/// Committed events at or before the saved checkpoint; `None` before the first save.
+async fn events_behind_the_checkpoint(db: &TestDb) -> Option<u64> {
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('relay_checkpoints')::text")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    table?;
+    let saved = db.checkpoint().await?;
+    let behind: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE (txid, position) <= ($1::text::xid8, $2)",
+    )
+    .bind(saved.txid.to_string())
+    .bind(saved.position)
+    .fetch_one(db.store.pool())
+    .await
+    .unwrap();
+    Some(behind as u64)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_killed_under_load_restarted_past_the_window_stores_nothing_twice() {
+    let db = TestDb::create().await;
+    let mut nats = NatsServer::start();
+    let mut only = config(&db, &nats, "only");
+    short_window(&mut only);
+    // Retries back off up to 2 s: publishes of a failed attempt that the client still held
+    // reach the server when it is back, and the next attempt comes later than the window.
+    only.max_backoff = Duration::from_secs(2);
+    let replica = Replica::spawn(only);
+    let load = Load::start(db.store.pool(), 4, None, Duration::from_millis(2));
+
+    for round in 1..=2 {
+        wait_for_messages(&nats, 400 * round).await;
+        nats.kill();
+        tokio::time::sleep(PAST_THE_WINDOW).await;
+        nats.restart();
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let committed = load.finish().await;
+    wait_for_messages(&nats, committed).await;
+    replica.shut_down().await;
+    assert_stream_holds_every_event_once_in_order(&db, &nats).await;
+}
+
+/// Without a saved stream sequence, from where the relay never saved a checkpoint: the second
+/// relay reads the whole stream backwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_restarted_while_nats_is_down_past_the_window_stores_nothing_twice() {
+    let db = TestDb::create().await;
+    let mut nats = NatsServer::start();
+    let load = Load::start(db.store.pool(), 4, None, Duration::from_millis(2));
+    let mut first = config(&db, &nats, "first");
+    short_window(&mut first);
+    first.checkpoint_interval = Duration::from_secs(2);
+    let first = Replica::spawn(first);
+    wait_for_messages(&nats, 500).await;
+
+    // NATS dies, then the relay, whose saved checkpoint lags what NATS stored; a new relay
+    // takes over while NATS is still down and must wait for it before it can reconcile.
+    nats.kill();
+    first.crash().await;
+    let mut second = config(&db, &nats, "second");
+    short_window(&mut second);
+    let second = Replica::spawn(second);
+    tokio::time::sleep(PAST_THE_WINDOW).await;
+    nats.restart();
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let committed = load.finish().await;
+    wait_for_messages(&nats, committed).await;
+    second.shut_down().await;
+    assert_stream_holds_every_event_once_in_order(&db, &nats).await;
+}
+
+/// The repair of holes (a machine crash of NATS loses acked messages, LIMITS.md): an operator
+/// moves the checkpoint back as ADR 0003 says, leaving the stream sequence as it is; the relay
+/// ignores that stream sequence, reads the stream backwards and publishes only the events the
+/// stream lacks, however old the others are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpoint_moved_back_publishes_only_the_events_the_stream_lacks() {
+    let db = TestDb::create().await;
+    let nats = NatsServer::start();
+    let committed = Load::start(db.store.pool(), 4, Some(60), Duration::ZERO)
+        .wait()
+        .await;
+    let mut first = config(&db, &nats, "first");
+    short_window(&mut first);
+    let first = Replica::spawn(first);
+    wait_for_messages(&nats, committed).await;
+    first.shut_down().await;
+
+    // Holes: five messages deleted after the event the checkpoint goes back to.
+    let events = db.events().await;
+    let back_to = events[committed as usize / 4].cursor;
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let stream = jetstream::new(client)
+        .get_stream("PARCELPORT")
+        .await
+        .unwrap();
+    let mut lost = HashSet::new();
+    for sequence in [
+        committed / 2,
+        committed / 2 + 1,
+        committed * 2 / 3,
+        committed - 7,
+        committed,
+    ] {
+        let message = stream.get_raw_message(sequence).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+        lost.insert(body["id"].as_str().unwrap().to_owned());
+        assert!(stream.delete_message(sequence).await.unwrap());
+    }
+    sqlx::query(
+        "UPDATE relay_checkpoints SET txid = $1::text::xid8, position = $2 WHERE name = 'relay'",
+    )
+    .bind(back_to.txid.to_string())
+    .bind(back_to.position)
+    .execute(db.store.pool())
+    .await
+    .unwrap();
+
+    tokio::time::sleep(PAST_THE_WINDOW).await;
+    let mut second = config(&db, &nats, "second");
+    short_window(&mut second);
+    let second = Replica::spawn(second);
+    wait_for_messages(&nats, committed).await;
+    second.shut_down().await;
+
+    let messages = stream_messages(&nats).await;
+    assert_eq!(messages.len() as u64, committed, "every event once");
+    let ids: HashSet<&str> = messages.iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!(ids.len() as u64, committed);
+    let republished: HashSet<String> = messages
+        .iter()
+        .filter(|m| m.instance == "second")
+        .map(|m| m.message_id.clone())
+        .collect();
+    assert_eq!(
+        republished, lost,
+        "exactly the lost events were published again"
+    );
+}
