@@ -44,6 +44,8 @@ mod client;
 mod rng;
 mod scenario;
 
+pub use scenario::Planned;
+
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -181,7 +183,7 @@ pub struct DemoReport {
 
 impl DemoReport {
     /// The planned final states of members, parcels and shipments.
-    pub const PLANNED: scenario::Planned = scenario::PLANNED;
+    pub const PLANNED: Planned = scenario::PLANNED;
 
     /// The planned states no aggregate ended in, as `kind:state`; empty when all were reached.
     pub fn missing(&self) -> Vec<String> {
