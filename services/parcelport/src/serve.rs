@@ -109,7 +109,7 @@ enum Beside {
     /// The PostgreSQL store the projectors read, and the relay's settings.
     Postgres {
         store: EventStore,
-        relay: Option<RelayConfig>,
+        relay: Option<Box<RelayConfig>>,
     },
 }
 
@@ -161,7 +161,7 @@ impl Server {
                 engine.migrate().await?;
                 let relay = nats_url
                     .as_ref()
-                    .map(|nats| RelayConfig::new(database_url.clone(), nats.clone()));
+                    .map(|nats| Box::new(RelayConfig::new(database_url.clone(), nats.clone())));
                 (
                     Backend::Postgres(Arc::new(engine), store.pool().clone()),
                     Beside::Postgres { store, relay },
@@ -196,7 +196,7 @@ impl Server {
             if let Some(config) = relay.clone() {
                 let stopping = stopping.clone();
                 tasks.spawn(async move {
-                    relay::run(config, stopped(stopping))
+                    relay::run(*config, stopped(stopping))
                         .await
                         .map_err(ServeError::from)
                 });
