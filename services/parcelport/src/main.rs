@@ -151,7 +151,7 @@ fn print_first_tokens(issued: &[IssuedToken], listen: &str) {
     for token in shown {
         println!("  {:<6} {}", token.name, token.secret);
     }
-    println!("  e.g. curl -H 'Authorization: Bearer <admin secret>' http://{listen}/v1/...");
+    println!("send one as `Authorization: Bearer <secret>` to http://{listen}");
 }
 
 /// Ctrl-C, or SIGTERM on Unix.
