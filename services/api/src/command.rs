@@ -18,6 +18,7 @@ use crate::failure::{not_found, ownerless, problem_of, Failure};
 use crate::observe::CorrelationId;
 use crate::outcome::{Accepted, Outcome};
 use crate::AppState;
+use crate::Backend;
 use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{FromRequest, RawPathParams, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -29,7 +30,7 @@ use domain::ids::{AccountId, InvalidValue, MemberId, ParcelId, ShipmentId};
 use domain::member::Member;
 use domain::parcel::Parcel;
 use domain::shipment::Shipment;
-use engine::{CommandContext, EngineAggregate, EngineError, Executed, IdempotencyKey, PgEngine};
+use engine::{CommandContext, EngineAggregate, EngineError, Executed, IdempotencyKey};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -97,7 +98,7 @@ pub(crate) trait Command: DeserializeOwned + JsonSchema + Send + 'static {
 /// What a command runs with.
 pub(crate) struct Call<'a> {
     /// The engine.
-    pub engine: &'a PgEngine,
+    pub engine: &'a Backend,
     /// Who asks.
     pub caller: &'a Caller,
     /// The request's context for the engine.
@@ -135,7 +136,7 @@ pub(crate) trait Target: Send + Sync + 'static {
     /// The aggregate as loaded, with its state serialized when `with_state`: `None` when it
     /// has no event yet.
     fn load(
-        engine: &PgEngine,
+        engine: &Backend,
         id: &Self::Id,
         with_state: bool,
     ) -> impl Future<Output = Result<Option<Found>, EngineError>> + Send;
@@ -174,7 +175,7 @@ impl Target for Collection {
     fn parse(_: Option<&str>) -> Result<NoId, InvalidValue> {
         Ok(NoId)
     }
-    async fn load(_: &PgEngine, _: &NoId, _: bool) -> Result<Option<Found>, EngineError> {
+    async fn load(_: &Backend, _: &NoId, _: bool) -> Result<Option<Found>, EngineError> {
         Ok(None)
     }
 }
@@ -196,7 +197,7 @@ macro_rules! target {
                 <$id>::parse(raw.unwrap_or_default())
             }
             async fn load(
-                engine: &PgEngine,
+                engine: &Backend,
                 id: &$id,
                 with_state: bool,
             ) -> Result<Option<Found>, EngineError> {
@@ -287,7 +288,7 @@ async fn pipeline<C: Command>(
 
 /// The aggregate `id` exists (404), and a member's token acts only on their own (403).
 pub(crate) async fn authorize_on<T: Target>(
-    engine: &PgEngine,
+    engine: &Backend,
     caller: &Caller,
     id: &T::Id,
     with_state: bool,

@@ -30,6 +30,7 @@
 //! *Architecture Invariant*: a request never supplies a fact about another aggregate. Commands
 //! that carry one go through the engine's use case, whose request type omits the fact.
 
+mod backend;
 mod command;
 mod config;
 mod endpoints;
@@ -39,42 +40,52 @@ mod openapi;
 mod outcome;
 mod probes;
 
+pub use backend::Backend;
 pub use config::{Config, PolicySource, StartError};
 pub use endpoints::{routes, RouteInfo};
 pub use openapi::document as openapi_document;
 
 use axum::extract::FromRef;
 use axum::Router;
-use engine::PgEngine;
+use engine::{PgEngine, SqliteEngine};
 use sqlx::PgPool;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use web::auth::TokenBook;
 
-/// What every handler shares: the engine, the tokens, the database pool (for readiness) and
-/// the OpenAPI document, built once. Cheap to clone.
+/// What every handler shares: the engine on its backend, the tokens and the OpenAPI
+/// document, built once. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    engine: Arc<PgEngine>,
+    engine: Backend,
     tokens: Arc<TokenBook>,
-    pool: PgPool,
     openapi: Arc<serde_json::Value>,
 }
 
 impl AppState {
-    /// The state over a migrated engine, its database pool and the configured tokens.
+    /// The state over a migrated PostgreSQL engine, its database pool (for readiness) and the
+    /// configured tokens.
     pub fn new(engine: Arc<PgEngine>, tokens: TokenBook, pool: PgPool) -> Self {
+        Self::on(Backend::Postgres(engine, pool), tokens)
+    }
+
+    /// The state over a migrated engine on the embedded SQLite store.
+    pub fn sqlite(engine: Arc<SqliteEngine>, tokens: TokenBook) -> Self {
+        Self::on(Backend::Sqlite(engine), tokens)
+    }
+
+    /// The state over an engine on either backend.
+    pub fn on(engine: Backend, tokens: TokenBook) -> Self {
         Self {
             engine,
             tokens: Arc::new(tokens),
-            pool,
             openapi: Arc::new(openapi::document()),
         }
     }
 
     /// The engine.
-    pub fn engine(&self) -> &PgEngine {
+    pub fn engine(&self) -> &Backend {
         &self.engine
     }
 }

@@ -24,15 +24,10 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn readyz(State(app): State<AppState>) -> Result<Json<Value>, Problem> {
-    let ping = sqlx::query("SELECT 1").execute(&app.pool);
-    match tokio::time::timeout(READY_TIMEOUT, ping).await {
-        Ok(Ok(_)) => Ok(Json(json!({ "status": "ready" }))),
-        Ok(Err(error)) => {
+    match app.engine.ping(READY_TIMEOUT).await {
+        Ok(()) => Ok(Json(json!({ "status": "ready" }))),
+        Err(error) => {
             tracing::warn!(%error, "not ready: the database does not answer");
-            Err(unavailable())
-        }
-        Err(_) => {
-            tracing::warn!("not ready: the database did not answer in time");
             Err(unavailable())
         }
     }

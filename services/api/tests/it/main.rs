@@ -10,4 +10,5 @@ mod idempotency;
 mod openapi;
 mod probes;
 mod races;
+mod sqlite;
 mod support;

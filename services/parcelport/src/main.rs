@@ -1,0 +1,178 @@
+//! `parcelport`: the all-in-one command. Parses the subcommand, sets up logs and metrics, and
+//! calls the library: `serve` runs until Ctrl-C or SIGTERM; `token` helps write token files.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use parcelport::tokens::{self, IssuedToken};
+use parcelport::{ServeConfig, Server, StoreChoice};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+/// parcelport: an event-sourced parcel lifecycle engine.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the command API (and, on PostgreSQL, the projectors and the relay) in one process.
+    /// Embedded on SQLite in --data-dir unless --database-url is given.
+    Serve(Serve),
+    /// Token file helpers.
+    #[command(subcommand)]
+    Token(Token),
+}
+
+#[derive(Debug, clap::Args)]
+struct Serve {
+    /// The data directory: the embedded store and the generated token file.
+    #[arg(long, env = "PARCELPORT_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "PARCELPORT_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// The token file; by default <data-dir>/tokens.toml, created on first start.
+    #[arg(long, env = "PARCELPORT_TOKENS")]
+    tokens: Option<PathBuf>,
+    /// Run on PostgreSQL (with the projectors) instead of the embedded store.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Also run the outbox relay to this NATS server (needs --database-url).
+    #[arg(long, env = "NATS_URL", requires = "database_url")]
+    nats_url: Option<String>,
+    /// A policy TOML file, or a shipped profile: jp-forwarding, cn-agency.
+    #[arg(long, env = "PARCELPORT_POLICY", default_value = "jp-forwarding")]
+    policy: String,
+    /// The warehouse's suite code prefix, 2 to 4 capital letters.
+    #[arg(long, env = "PARCELPORT_SUITE_PREFIX", default_value = "TYO")]
+    suite_prefix: String,
+    /// PostgreSQL connections.
+    #[arg(long, env = "PARCELPORT_DB_CONNECTIONS", default_value_t = 16)]
+    max_connections: u32,
+}
+
+#[derive(Debug, Subcommand)]
+enum Token {
+    /// Reads a secret from stdin and prints its SHA-256 (hex) for the token file.
+    Hash,
+    /// Makes a token: prints its secret and its token-file entry.
+    New {
+        /// admin, warehouse_staff, finance, ops, auditor or member.
+        #[arg(long, value_parser = parse_role)]
+        role: web::auth::Role,
+        /// The member a member token acts for.
+        #[arg(long)]
+        member_id: Option<String>,
+        /// The token's name, recorded as the actor of its commands.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn parse_role(name: &str) -> Result<web::auth::Role, String> {
+    tokens::parse_role(name).ok_or_else(|| {
+        "expected admin, warehouse_staff, finance, ops, auditor or member".to_owned()
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve(flags) => serve(flags).await,
+        Command::Token(Token::Hash) => {
+            let mut secret = String::new();
+            std::io::stdin()
+                .read_to_string(&mut secret)
+                .context("cannot read the secret from stdin")?;
+            let secret = secret.trim_end_matches(['\n', '\r']);
+            anyhow::ensure!(!secret.is_empty(), "no secret on stdin");
+            println!("{}", web::auth::hash_token(secret));
+            Ok(())
+        }
+        Command::Token(Token::New {
+            role,
+            member_id,
+            name,
+        }) => {
+            let token = IssuedToken::new(&name, role, member_id);
+            println!("secret: {}\n\n{}", token.secret, token.toml_entry());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(flags: Serve) -> anyhow::Result<()> {
+    let format = if std::io::stderr().is_terminal() {
+        telemetry::LogFormat::Pretty
+    } else {
+        telemetry::LogFormat::Json
+    };
+    telemetry::init_logs("parcelport", format);
+    telemetry::metrics_recorder();
+    let store = match flags.database_url {
+        Some(database_url) => StoreChoice::Postgres {
+            database_url,
+            nats_url: flags.nats_url,
+        },
+        None => StoreChoice::Embedded,
+    };
+    let config = ServeConfig {
+        data_dir: flags.data_dir,
+        tokens: flags.tokens,
+        store,
+        policy: api::PolicySource::parse(&flags.policy),
+        suite_prefix: flags.suite_prefix,
+        max_connections: flags.max_connections,
+    };
+    let server = Server::open(config).await.context("cannot start")?;
+    let listener = tokio::net::TcpListener::bind(&flags.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", flags.listen))?;
+    print_first_tokens(server.issued(), &flags.listen);
+    server
+        .run(listener, shutdown_signal())
+        .await
+        .context("parcelport stopped")
+}
+
+/// On first start: the admin and staff secrets, once (only their hashes are stored).
+fn print_first_tokens(issued: &[IssuedToken], listen: &str) {
+    let shown: Vec<&IssuedToken> = issued
+        .iter()
+        .filter(|t| t.name == "admin" || t.name == "staff")
+        .collect();
+    if shown.is_empty() {
+        return;
+    }
+    println!("parcelport: created the token file; these secrets are shown once, keep them:");
+    for token in shown {
+        println!("  {:<6} {}", token.name, token.secret);
+    }
+    println!("send one as `Authorization: Bearer <secret>` to http://{listen}");
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}
