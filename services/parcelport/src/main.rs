@@ -21,9 +21,25 @@ enum Command {
     /// Runs the command API (and, on PostgreSQL, the projectors and the relay) in one process.
     /// Embedded on SQLite in --data-dir unless --database-url is given.
     Serve(Serve),
+    /// Loads a realistic scenario (members, dozens of parcels through every state) through a
+    /// running API. Idempotent: the same seed against the same server appends nothing new.
+    Demo(Demo),
     /// Token file helpers.
     #[command(subcommand)]
     Token(Token),
+}
+
+#[derive(Debug, clap::Args)]
+struct Demo {
+    /// The API to load, as printed by `parcelport serve`.
+    #[arg(long, env = "PARCELPORT_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// An admin token's secret (printed by the first `parcelport serve`).
+    #[arg(long, env = "PARCELPORT_TOKEN")]
+    token: String,
+    /// The scenario's seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -82,6 +98,17 @@ fn parse_role(name: &str) -> Result<web::auth::Role, String> {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(flags) => serve(flags).await,
+        Command::Demo(flags) => {
+            let options = demo::DemoOptions::new(flags.url, flags.token, flags.seed);
+            let report = demo::run(options, demo::Bar::new())
+                .await
+                .context("the demo stopped")?;
+            println!(
+                "demo loaded: {} requests, {} commands; members {:?}; parcels {:?}; shipments {:?}",
+                report.requests, report.commands, report.members, report.parcels, report.shipments
+            );
+            Ok(())
+        }
         Command::Token(Token::Hash) => {
             let mut secret = String::new();
             std::io::stdin()
@@ -140,18 +167,15 @@ async fn serve(flags: Serve) -> anyhow::Result<()> {
 
 /// On first start: the admin and staff secrets, once (only their hashes are stored).
 fn print_first_tokens(issued: &[IssuedToken], listen: &str) {
-    let shown: Vec<&IssuedToken> = issued
-        .iter()
-        .filter(|t| t.name == "admin" || t.name == "staff")
-        .collect();
-    if shown.is_empty() {
+    if issued.is_empty() {
         return;
     }
     println!("parcelport: created the token file; these secrets are shown once, keep them:");
-    for token in shown {
-        println!("  {:<6} {}", token.name, token.secret);
+    for token in issued {
+        println!("  {:<8} {}", token.name, token.secret);
     }
     println!("send one as `Authorization: Bearer <secret>` to http://{listen}");
+    println!("load a demo warehouse: parcelport demo --url http://{listen} --token <admin secret>");
 }
 
 /// Ctrl-C, or SIGTERM on Unix.
