@@ -299,6 +299,27 @@ mod tests {
         assert!(readiness(&ProjectorStatus::default(), now, stall).is_err());
     }
 
+    #[tokio::test]
+    async fn the_probes_answer_from_the_status() {
+        use axum::body::Body;
+        use axum::http::Request;
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+
+        let status = StatusHandle::default();
+        let get = |path: &'static str| {
+            router(status.clone(), Duration::from_secs(30))
+                .oneshot(Request::get(path).body(Body::empty()).expect("a request"))
+        };
+        assert_eq!(get("/healthz").await.unwrap().status(), StatusCode::OK);
+        let response = get("/readyz").await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"not attached to its view yet");
+        let metrics = get("/metrics").await.unwrap();
+        assert_eq!(metrics.status(), StatusCode::OK);
+    }
+
     #[test]
     fn lag_is_the_age_of_the_last_event_only_while_events_wait() {
         let now = chrono::Utc::now();

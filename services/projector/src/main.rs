@@ -79,9 +79,9 @@ impl Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let config = Args::parse().into_config();
     telemetry::init_logs("parcelport-projector", telemetry::LogFormat::Json);
     telemetry::metrics_recorder();
-    let config = Args::parse().into_config();
     projector_service::run(config, shutdown_requested()).await
 }
 
