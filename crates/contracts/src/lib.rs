@@ -300,6 +300,10 @@ pub fn cloudevent_schema() -> Value {
             },
             "correlationid": text("Shared by everything one request or flow caused."),
             "causationid": text("The id of the event or command that caused this one."),
+            "actor": text("Who issued the command that recorded the event (`operator:7`, \
+                `member:m-1`, `system`), from the command's metadata; absent when unset."),
+            "command": text("The name of the command that recorded the event \
+                (`ReceiveParcel`), from the command's metadata; absent when unset."),
         },
         "propertyNames": {
             "pattern": "^[a-z0-9]{1,20}$",

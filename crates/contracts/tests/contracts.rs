@@ -361,6 +361,8 @@ fn envelope() -> Value {
         "policyversion": "jp-forwarding@2026.11",
         "correlationid": "request-42",
         "causationid": "event-17",
+        "actor": "operator:7",
+        "command": "ReceiveParcel",
         "eventversion": "1"
     })
 }
@@ -372,7 +374,13 @@ fn the_envelope_schema_accepts_a_published_event_and_rejects_malformed_ones() {
     assert_eq!(errors(&schema, &valid), Vec::<String>::new());
 
     let mut minimal = valid.clone();
-    for optional in ["policyversion", "correlationid", "causationid"] {
+    for optional in [
+        "policyversion",
+        "correlationid",
+        "causationid",
+        "actor",
+        "command",
+    ] {
         minimal.as_object_mut().unwrap().remove(optional);
     }
     assert_eq!(errors(&schema, &minimal), Vec::<String>::new());
@@ -390,6 +398,8 @@ fn the_envelope_schema_accepts_a_published_event_and_rejects_malformed_ones() {
         ("time", json!("yesterday")),
         ("type", json!("ParcelArrived")),
         ("data", json!({})),
+        ("actor", json!("")),
+        ("command", json!(7)),
         ("Sequence", json!("3")),
     ];
     for (attribute, value) in broken {

@@ -1,5 +1,6 @@
 //! [`Feed`]: where a projector's events come from. The event store is the first feed
-//! ([`crate::StoreFeed`]); a JetStream durable consumer is the next.
+//! ([`crate::StoreFeed`]); a JetStream durable consumer is the second (`JetStreamFeed`, feature
+//! `jetstream`).
 
 use crate::EventEnvelope;
 use event_store::{EventStoreError, GlobalCursor};
@@ -27,6 +28,12 @@ pub trait Feed: Send {
 
     /// Everything handed out so far is committed to the view: a bus feed acknowledges it.
     fn committed(&mut self) -> impl Future<Output = Result<(), FeedError>> + Send;
+
+    /// Events known to be waiting beyond those handed out (a consumer's `num_pending`), as of
+    /// the last look; `None` when the feed cannot tell. Health checks and the lag metric read it.
+    fn backlog(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// What can go wrong reading a feed.

@@ -10,6 +10,8 @@
 //! - [`Projection`] and [`ReduceError`] (`projection.rs`): the pure reducer and its storage side;
 //! - [`TableSpec`] and [`rows`] (`rows.rs`): view tables, loaded and written as JSON rows in bulk;
 //! - [`Feed`] (`feed.rs`) and [`StoreFeed`] (`store_feed.rs`): where events come from;
+//!   `JetStreamFeed` (`jetstream_feed.rs`, feature `jetstream`): the relay's stream through a
+//!   durable pull consumer, acknowledged after each batch commits;
 //! - [`Schema`] and [`catalog`] (`catalog.rs`): one schema per view instance, and the pointer
 //!   `projections.views` that says which instance serves;
 //! - `batch.rs`: one batch in one transaction: sequence guard, reduce, park, apply;
@@ -33,6 +35,8 @@ mod envelope;
 mod error;
 mod feed;
 mod hash;
+#[cfg(feature = "jetstream")]
+mod jetstream_feed;
 pub mod metric;
 pub mod parked;
 mod projection;
@@ -46,8 +50,12 @@ pub use envelope::{AggregateKey, EventEnvelope};
 pub use error::RuntimeError;
 pub use feed::{Feed, FeedError};
 pub use hash::{view_hash, ViewHash};
+#[cfg(feature = "jetstream")]
+pub use jetstream_feed::{JetStreamFeed, JetStreamOptions};
 pub use projection::{Projection, ReduceError};
-pub use projector::{BatchOutcome, Projector, ProjectorOptions, Step, Target};
+pub use projector::{
+    BatchOutcome, Projector, ProjectorOptions, ProjectorStatus, StatusHandle, Step, Target,
+};
 pub use rebuild::{rebuild, Progress, RebuildOptions, RebuildReport};
 pub use rows::TableSpec;
 pub use store_feed::StoreFeed;

@@ -17,6 +17,13 @@ pub const BATCH_SECONDS: &str = "projection_batch_seconds";
 /// Counter: batches that failed and will be retried.
 pub const BATCH_FAILURES: &str = "projection_batch_failures_total";
 
+/// Gauge: events waiting in the feed beyond those handed out (a consumer's `num_pending`);
+/// set when the feed can tell.
+pub const LAG_EVENTS: &str = "projection_lag_events";
+/// Gauge: seconds from the `recorded_at` of the newest applied event to now, while the feed has
+/// a backlog; 0 when caught up (set by the service, which samples it).
+pub const LAG_SECONDS: &str = "projection_lag_seconds";
+
 /// Registers the descriptions of the metrics above with the installed recorder.
 pub fn describe() {
     metrics::describe_counter!(EVENTS_APPLIED, "events applied to a view");
@@ -28,6 +35,12 @@ pub fn describe() {
         "batch transaction time"
     );
     metrics::describe_counter!(BATCH_FAILURES, "failed batches");
+    metrics::describe_gauge!(LAG_EVENTS, "events waiting in the feed");
+    metrics::describe_gauge!(
+        LAG_SECONDS,
+        metrics::Unit::Seconds,
+        "age of the newest applied event while events wait"
+    );
 }
 
 /// Sets [`PARKED_EVENTS`] for `projection` from the instance's table, and returns the count.

@@ -4,8 +4,10 @@
 
 use crate::batch::{self, BatchOutcome as Outcome, ParkReason};
 use crate::{catalog, metric, EventEnvelope, Feed, Projection, RuntimeError, Schema};
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use crate::batch::BatchOutcome;
@@ -56,6 +58,40 @@ pub enum Step {
     },
 }
 
+/// What a projector has been doing, for health checks and lag metrics.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectorStatus {
+    /// When it attached to its instance, or last committed a batch.
+    pub last_progress: Option<Instant>,
+    /// The newest `recorded_at` among the events of the batches committed.
+    pub last_event_at: Option<DateTime<Utc>>,
+    /// Events committed (applied, skipped or parked) since the process started.
+    pub events_committed: u64,
+    /// Steps that failed in a row; 0 after a successful one.
+    pub consecutive_failures: u32,
+    /// The last failure, with its sources.
+    pub last_error: Option<String>,
+    /// The feed's backlog at the last look ([`Feed::backlog`]).
+    pub backlog: Option<u64>,
+    /// Whether the last step found the feed empty.
+    pub idle: bool,
+}
+
+/// A shared view of a projector's [`ProjectorStatus`], updated by every step.
+#[derive(Debug, Clone, Default)]
+pub struct StatusHandle(Arc<Mutex<ProjectorStatus>>);
+
+impl StatusHandle {
+    /// A copy of the status now.
+    pub fn snapshot(&self) -> ProjectorStatus {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn update(&self, change: impl FnOnce(&mut ProjectorStatus)) {
+        change(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
 /// One projection fed from one feed.
 #[derive(Debug)]
 pub struct Projector<P, F> {
@@ -66,6 +102,7 @@ pub struct Projector<P, F> {
     schema: Option<Schema>,
     /// The batch read but not yet committed: retried as is after a failure.
     pending: Vec<EventEnvelope>,
+    status: StatusHandle,
 }
 
 enum Commit {
@@ -83,7 +120,13 @@ impl<P: Projection, F: Feed> Projector<P, F> {
             options,
             schema: None,
             pending: Vec::new(),
+            status: StatusHandle::default(),
         }
+    }
+
+    /// A handle on the projector's status, which every step updates.
+    pub fn status(&self) -> StatusHandle {
+        self.status.clone()
     }
 
     /// The projection.
@@ -121,11 +164,37 @@ impl<P: Projection, F: Feed> Projector<P, F> {
             "projector attached"
         );
         self.schema = Some(schema.clone());
+        self.status
+            .update(|status| status.last_progress = Some(Instant::now()));
         Ok(schema)
     }
 
     /// Reads one batch and commits it. A failed batch is kept and tried again by the next step.
     pub async fn step(&mut self) -> Result<Step, RuntimeError> {
+        let step = self.try_step().await;
+        let backlog = self.feed.backlog();
+        if let Some(backlog) = backlog {
+            #[allow(clippy::cast_precision_loss)] // a gauge is a float
+            metrics::gauge!(metric::LAG_EVENTS, "projection" => self.projection.name())
+                .set(backlog as f64);
+        }
+        self.status.update(|status| {
+            status.backlog = backlog;
+            match &step {
+                Ok(step) => {
+                    status.consecutive_failures = 0;
+                    status.idle = *step == Step::Idle;
+                }
+                Err(error) => {
+                    status.consecutive_failures += 1;
+                    status.last_error = Some(error_chain(error));
+                }
+            }
+        });
+        step
+    }
+
+    async fn try_step(&mut self) -> Result<Step, RuntimeError> {
         let schema = match &self.schema {
             Some(schema) => schema.clone(),
             None => self.attach().await?,
@@ -148,8 +217,15 @@ impl<P: Projection, F: Feed> Projector<P, F> {
         };
         match committed? {
             Commit::Done(outcome) => {
+                let newest = self.pending.iter().map(|event| event.recorded_at).max();
+                let count = self.pending.len() as u64;
                 self.pending.clear();
                 self.feed.committed().await?;
+                self.status.update(|status| {
+                    status.last_progress = Some(Instant::now());
+                    status.last_event_at = status.last_event_at.max(newest);
+                    status.events_committed += count;
+                });
                 let labels = [("projection", name)];
                 metrics::histogram!(metric::BATCH_SECONDS, &labels)
                     .record(started.elapsed().as_secs_f64());

@@ -66,6 +66,12 @@ pub struct CloudEvent<'a> {
     /// What caused that command, if anything did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub causationid: Option<&'a str>,
+    /// Who issued the command (the metadata's `actor`): what the audit view records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<&'a str>,
+    /// The command's name (the metadata's `command`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<&'a str>,
     /// The event's schema version (`DomainEvent::event_version`).
     pub eventversion: &'a str,
 }
@@ -90,9 +96,20 @@ impl<'a> CloudEvent<'a> {
             policyversion: policy_version(&event.payload),
             correlationid: event.correlation_id.as_deref(),
             causationid: event.causation_id.as_deref(),
+            actor: metadata_str(&event.metadata, "actor"),
+            command: metadata_str(&event.metadata, "command"),
             eventversion: &event.event_version,
         }
     }
+}
+
+/// A non-empty string entry of the command metadata (`event_store::CommandMetadata` writes
+/// `actor`, `command`, `correlation_id` and `causation_id`).
+fn metadata_str<'a>(metadata: &'a Value, key: &str) -> Option<&'a str> {
+    metadata
+        .get(key)?
+        .as_str()
+        .filter(|value| !value.is_empty())
 }
 
 /// The `policy` field of a payload: inside the variant of an externally tagged event
@@ -159,7 +176,12 @@ mod tests {
                 "weight": 1200,
                 "policy": "jp-forwarding@2026.11"
             }}),
-            metadata: json!({ "correlation_id": "request-42", "causation_id": "command-7" }),
+            metadata: json!({
+                "actor": "operator:7",
+                "command": "ReceiveParcel",
+                "correlation_id": "request-42",
+                "causation_id": "command-7"
+            }),
             correlation_id: Some("request-42".to_owned()),
             causation_id: Some("command-7".to_owned()),
             recorded_at: Utc.with_ymd_and_hms(2026, 11, 21, 5, 43, 0).unwrap(),
@@ -199,6 +221,7 @@ mod tests {
         without_policy.payload = json!({ "arrived": { "parcel_id": "p.2026.0001" } });
         without_policy.correlation_id = None;
         without_policy.causation_id = None;
+        without_policy.metadata = json!({});
         let minimal =
             serde_json::to_value(CloudEvent::from_stored(&without_policy, "parcelport")).unwrap();
         assert!(validator.is_valid(&minimal));
@@ -222,9 +245,16 @@ mod tests {
         event.payload = json!({ "withdrawn": { "parcel_id": "p-1" } });
         event.correlation_id = None;
         event.causation_id = None;
+        event.metadata = json!({ "actor": "" });
         let value = serde_json::to_value(CloudEvent::from_stored(&event, "wh-tokyo")).unwrap();
         let object = value.as_object().unwrap();
-        for absent in ["policyversion", "correlationid", "causationid"] {
+        for absent in [
+            "policyversion",
+            "correlationid",
+            "causationid",
+            "actor",
+            "command",
+        ] {
             assert!(!object.contains_key(absent), "{absent} is present");
         }
         assert_eq!(value["source"], "wh-tokyo/parcel");

@@ -1,0 +1,10 @@
+//! The projector service against the real thing: a fresh PostgreSQL database and a nats-server
+//! child per test, a simulated history written through postgres-es, the relay running
+//! in-process, and the service's `run` fed from JetStream, killed mid-stream and restarted.
+
+// The relay's harness, shared rather than copied: a nats-server child on a free port.
+#[allow(dead_code)]
+#[path = "../../../../crates/relay/tests/it/nats_server.rs"]
+mod nats_server;
+
+mod jetstream;
