@@ -24,9 +24,22 @@ enum Command {
     /// Loads a realistic scenario (members, dozens of parcels through every state) through a
     /// running API. Idempotent: the same seed against the same server appends nothing new.
     Demo(Demo),
+    /// Rebuilds a view from the PostgreSQL event store into a fresh instance, with a progress
+    /// bar, and switches to it when caught up; the old instance serves until then.
+    Rebuild(Rebuild),
     /// Token file helpers.
     #[command(subcommand)]
     Token(Token),
+}
+
+#[derive(Debug, clap::Args)]
+struct Rebuild {
+    /// The view: storage_status, billing or audit.
+    #[arg(long)]
+    view: String,
+    /// The PostgreSQL database holding the events and the views.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,6 +111,7 @@ fn parse_role(name: &str) -> Result<web::auth::Role, String> {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(flags) => serve(flags).await,
+        Command::Rebuild(flags) => rebuild(flags).await,
         Command::Demo(flags) => {
             let options = demo::DemoOptions::new(flags.url, flags.token, flags.seed);
             let report = demo::run(options, demo::Bar::new())
@@ -129,6 +143,44 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn rebuild(flags: Rebuild) -> anyhow::Result<()> {
+    use projection_runtime::{rebuild, RebuildOptions, RebuildReport};
+    telemetry::init_logs("parcelport", telemetry::LogFormat::Pretty);
+    let store = event_store::EventStore::connect(&flags.database_url, 4)
+        .await
+        .context("cannot connect to the event store")?;
+    let pool = store.pool().clone();
+    let options = RebuildOptions::default();
+    let report: RebuildReport = match flags.view.as_str() {
+        "storage_status" => {
+            rebuild(
+                &pool,
+                &store,
+                projections::storage_status::StorageStatus,
+                options,
+            )
+            .await
+        }
+        "billing" => rebuild(&pool, &store, projections::billing::Billing, options).await,
+        "audit" => rebuild(&pool, &store, projections::audit::Audit, options).await,
+        other => anyhow::bail!("unknown view {other:?}: storage_status, billing or audit"),
+    }
+    .context("the rebuild failed; the old instance still serves")?;
+    println!(
+        "rebuilt {} into {}: {} events in {:.1} s ({:.0} events/s){}",
+        flags.view,
+        report.schema,
+        report.outcome.applied,
+        report.elapsed.as_secs_f64(),
+        report.events_per_second(),
+        report
+            .replaced
+            .map(|old| format!("; replaced {old}"))
+            .unwrap_or_default()
+    );
+    Ok(())
 }
 
 async fn serve(flags: Serve) -> anyhow::Result<()> {
