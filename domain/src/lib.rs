@@ -12,6 +12,7 @@
 //!   [`measure`] (grams and millimetres), [`ids`] (parsed ids and suite codes);
 //! - [`policy`]: the operator profiles `jp-forwarding` and `cn-agency`, versioned;
 //! - [`rules`]: the rule catalog ids and the [`rules::Refusal`] trait every command error implements;
+//! - [`upcast`]: event versions, and the upcasters that read older versions as the current one;
 //! - the aggregates: [`member`], [`account`] (the prepaid charge account), [`parcel`]
 //!   (a box in the warehouse) and [`shipment`] (what is packed from parcels, paid, shipped
 //!   and claimed against).
@@ -32,6 +33,7 @@ pub mod parcel;
 pub mod policy;
 pub mod rules;
 pub mod shipment;
+pub mod upcast;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

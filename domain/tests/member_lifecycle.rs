@@ -28,7 +28,8 @@ fn failures(n: u32) -> Vec<MemberEvent> {
     (1..=n)
         .map(|i| MemberEvent::LoginFailed {
             at: noon(d(2026, 2, 1)),
-            consecutive_failures: i,
+            in_a_row: i,
+            limit: Some(10),
         })
         .collect()
 }
@@ -389,14 +390,16 @@ fn mem_5_tenth_failed_login_suspends_and_ninth_does_not() {
         .when(Issued::at(at, MemberCommand::RecordFailedLogin))
         .then_expect_events(vec![MemberEvent::LoginFailed {
             at,
-            consecutive_failures: 9,
+            in_a_row: 9,
+            limit: Some(10),
         }]);
     jp().given(with(vec![registered()], failures(9)))
         .when(Issued::at(at, MemberCommand::RecordFailedLogin))
         .then_expect_events(vec![
             MemberEvent::LoginFailed {
                 at,
-                consecutive_failures: 10,
+                in_a_row: 10,
+                limit: Some(10),
             },
             suspended(
                 SuspensionCause::FailedLogins,
@@ -412,7 +415,8 @@ fn mem_5_successful_login_and_reinstatement_restart_the_failure_count() {
     let at = noon(d(2026, 3, 1));
     let one_failure = vec![MemberEvent::LoginFailed {
         at,
-        consecutive_failures: 1,
+        in_a_row: 1,
+        limit: Some(10),
     }];
     jp().given(with(
         with(vec![registered()], failures(9)),
@@ -458,7 +462,8 @@ fn mem_5_failed_logins_while_suspended() {
         .when(Issued::at(at, MemberCommand::RecordFailedLogin))
         .then_expect_events(vec![MemberEvent::LoginFailed {
             at,
-            consecutive_failures: 11,
+            in_a_row: 11,
+            limit: Some(10),
         }]);
     let other_cause = with(
         vec![
@@ -480,7 +485,8 @@ fn mem_5_failed_logins_while_suspended() {
         &events[..],
         [
             MemberEvent::LoginFailed {
-                consecutive_failures: 10,
+                in_a_row: 10,
+                limit: Some(10),
                 ..
             },
             MemberEvent::Suspended {

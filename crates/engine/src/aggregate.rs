@@ -175,10 +175,15 @@ impl<R: PersistedEventRepository> Stores<R> {
     pub(crate) fn new(repository: R) -> Self {
         let shared = SharedRepository(Arc::new(repository));
         Self {
-            members: PersistedEventStore::new_event_store(shared.clone()),
-            accounts: PersistedEventStore::new_event_store(shared.clone()),
-            parcels: PersistedEventStore::new_event_store(shared.clone()),
-            shipments: PersistedEventStore::new_event_store(shared),
+            // Older event versions are read as the current ones (domain::upcast).
+            members: PersistedEventStore::new_event_store(shared.clone())
+                .with_upcasters(domain::upcast::upcasters()),
+            accounts: PersistedEventStore::new_event_store(shared.clone())
+                .with_upcasters(domain::upcast::upcasters()),
+            parcels: PersistedEventStore::new_event_store(shared.clone())
+                .with_upcasters(domain::upcast::upcasters()),
+            shipments: PersistedEventStore::new_event_store(shared)
+                .with_upcasters(domain::upcast::upcasters()),
         }
     }
 }

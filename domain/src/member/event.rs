@@ -84,12 +84,18 @@ pub enum MemberEvent {
         /// The day of the reinstatement.
         reinstated_on: NaiveDate,
     },
-    /// A login attempt failed (MEM-5).
+    /// A login attempt failed (MEM-5). Version 2: the count is `in_a_row` and the event records
+    /// the limit in force, so a reader sees how near the member is to suspension without the
+    /// policy; version 1 (`consecutive_failures`, no limit) is read through
+    /// `crate::upcast::LoginFailedV1`.
     LoginFailed {
         /// When.
         at: DateTime<Utc>,
         /// Failed attempts in a row, this one included.
-        consecutive_failures: u32,
+        in_a_row: u32,
+        /// The policy's failed logins before suspension when this one failed; `None` for events
+        /// recorded as version 1, which did not record it.
+        limit: Option<u32>,
     },
     /// The member logged in; the failure count restarts (MEM-5) and the time counts for
     /// dormancy (MEM-9).
@@ -227,6 +233,6 @@ impl cqrs_es::DomainEvent for MemberEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::upcast::current_version(&self.event_type()).to_owned()
     }
 }

@@ -425,7 +425,8 @@ impl MemberRecord {
                 let limit = policy.member.failed_logins_before_suspension;
                 let mut events = vec![MemberEvent::LoginFailed {
                     at,
-                    consecutive_failures: failures,
+                    in_a_row: failures,
+                    limit: Some(limit),
                 }];
                 let may_suspend = matches!(status, S::Active | S::Suspended { .. })
                     && !self
@@ -599,10 +600,7 @@ impl MemberRecord {
                 self.status = MemberStatus::Active;
                 self.failed_logins = 0;
             }
-            MemberEvent::LoginFailed {
-                consecutive_failures,
-                ..
-            } => self.failed_logins = consecutive_failures,
+            MemberEvent::LoginFailed { in_a_row, .. } => self.failed_logins = in_a_row,
             MemberEvent::LoggedIn { at } => {
                 self.failed_logins = 0;
                 self.last_login_at = Some(at);

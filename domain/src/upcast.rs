@@ -1,0 +1,115 @@
+//! Event versions and upcasters: a stored event of an older version is read as the current
+//! shape, so old histories replay under new code (the contract rule: a changed shape is a new
+//! version and an upcaster, never an edit; `contracts/README.md`).
+//!
+//! [`upcasters`] are cqrs-es `EventUpcaster`s for the repositories (the engine loads through
+//! them); [`upcast`] applies the same ones to a bare payload, for readers that decode stored
+//! events themselves (projections, the auditor's history). Pure JSON rewriting, no I/O.
+//!
+//! Versions above 1:
+//! - `member.login_failed` 2: `consecutive_failures` renamed `in_a_row`, and the policy's
+//!   `limit` recorded ([`LoginFailedV1`] reads version 1 with `limit: null`).
+
+use cqrs_es::persist::{EventUpcaster, SerializedEvent};
+use serde_json::Value;
+
+/// The version the current code writes for `event_type`: "1" unless listed here.
+pub fn current_version(event_type: &str) -> &'static str {
+    match event_type {
+        "member.login_failed" => "2",
+        _ => "1",
+    }
+}
+
+/// Reads `member.login_failed` version 1 as version 2.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoginFailedV1;
+
+impl LoginFailedV1 {
+    fn rewrite(payload: Value) -> Value {
+        let mut payload = payload;
+        if let Some(body) = payload
+            .get_mut("login_failed")
+            .and_then(Value::as_object_mut)
+        {
+            if let Some(count) = body.remove("consecutive_failures") {
+                body.insert("in_a_row".to_owned(), count);
+            }
+            body.insert("limit".to_owned(), Value::Null);
+        }
+        payload
+    }
+}
+
+impl EventUpcaster for LoginFailedV1 {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        event_type == "member.login_failed" && event_version == "1"
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        event.payload = Self::rewrite(event.payload);
+        event.event_version = "2".to_owned();
+        event
+    }
+}
+
+/// Every upcaster, for `PersistedEventStore::with_upcasters`.
+pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
+    vec![Box::new(LoginFailedV1)]
+}
+
+/// `payload`, stored as `event_type` version `event_version`, in the newest version the
+/// upcasters reach, with that version. A version no upcaster reads comes back unchanged.
+pub fn upcast(event_type: &str, event_version: &str, payload: Value) -> (String, Value) {
+    let mut event = SerializedEvent::new(
+        String::new(),
+        0,
+        String::new(),
+        event_type.to_owned(),
+        event_version.to_owned(),
+        payload,
+        Value::Null,
+    );
+    for upcaster in upcasters() {
+        if upcaster.can_upcast(&event.event_type, &event.event_version) {
+            event = upcaster.upcast(event);
+        }
+    }
+    (event.event_version, event.payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::member::MemberEvent;
+    use cqrs_es::DomainEvent;
+    use serde_json::json;
+
+    #[test]
+    fn a_version_1_login_failure_reads_as_version_2() {
+        let stored =
+            json!({ "login_failed": { "at": "2026-12-03T08:15:02Z", "consecutive_failures": 3 } });
+        let (version, payload) = upcast("member.login_failed", "1", stored);
+        assert_eq!(version, "2");
+        let event: MemberEvent = serde_json::from_value(payload).expect("the current shape");
+        assert!(matches!(
+            event,
+            MemberEvent::LoginFailed {
+                in_a_row: 3,
+                limit: None,
+                ..
+            }
+        ));
+        assert_eq!(event.event_version(), "2");
+    }
+
+    #[test]
+    fn current_versions_pass_unchanged() {
+        let stored =
+            json!({ "login_failed": { "at": "2026-12-03T08:15:02Z", "in_a_row": 3, "limit": 5 } });
+        assert_eq!(
+            upcast("member.login_failed", "2", stored.clone()),
+            ("2".to_owned(), stored)
+        );
+    }
+}
