@@ -15,6 +15,8 @@
 //!   so projections and the relay are written once;
 //! - `sqlite` (feature `sqlite`): `SqliteEventStore` (a data directory, WAL, one writer
 //!   connection) and `SqliteEventRepository`, cqrs-es's repository on it;
+//! - [`chain`]: the canonical encoding and SHA-256 of the per-aggregate hash chain
+//!   (ADR 0006); PostgreSQL computes it in a trigger, the SQLite repository here;
 //! - [`EventStoreError`] (`error.rs`): the one error type of the crate.
 //!
 //! *Architecture Invariant*: the global order is `(txid, position)`, read only below the
@@ -25,8 +27,10 @@
 //! a time, the position is already the commit order and the cursor's `txid` is 0 (same ADR).
 //!
 //! *Architecture Invariant*: `postgres-es` writes the tables unchanged. It inserts only its own
-//! seven columns; everything this crate adds has a default or is generated.
+//! seven columns; everything this crate adds has a default, is generated, or (the chain
+//! `hash`) is computed by a trigger at insert.
 
+pub mod chain;
 mod cursor;
 mod error;
 mod global_order;

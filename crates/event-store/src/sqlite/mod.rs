@@ -21,7 +21,7 @@ mod repository;
 pub use repository::SqliteEventRepository;
 
 use crate::tail::{self, TailOptions, Wake};
-use crate::{EventLog, EventStoreError, GlobalCursor, StoredEvent};
+use crate::{chain, EventLog, EventStoreError, GlobalCursor, StoredEvent};
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, CqrsFramework, Query};
 use futures::{Stream, TryStreamExt};
@@ -108,6 +108,7 @@ impl SqliteEventStore {
             .await
             .map_err(EventStoreError::Connect)?;
         migrate(&writer).await?;
+        chain_unhashed(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(options.readers.max(1))
             .connect_with(connect.read_only(true))
@@ -204,6 +205,76 @@ async fn migrate(writer: &SqlitePool) -> Result<(), EventStoreError> {
     let mut migrator = sqlx::migrate!("./sqlite-migrations");
     migrator.set_ignore_missing(true);
     migrator.run(writer).await?;
+    Ok(())
+}
+
+/// Chains the events appended before the hash chain existed (their `hash` is NULL), in
+/// sequence order per aggregate, in one transaction; nothing to do on every later open.
+async fn chain_unhashed(writer: &SqlitePool) -> Result<(), EventStoreError> {
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let unhashed: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE hash IS NULL")
+        .fetch_one(&mut *tx)
+        .await?;
+    if unhashed == 0 {
+        return Ok(());
+    }
+    let rows = sqlx::query(
+        "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
+         metadata, event_id, recorded_at, position FROM events \
+         ORDER BY aggregate_type, aggregate_id, sequence",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    // The last event chained: aggregate type, id, sequence and hash.
+    let mut previous = (String::new(), String::new(), 0_i64, chain::GENESIS);
+    for row in &rows {
+        use sqlx::Row;
+        let position: i64 = row.try_get("position")?;
+        let aggregate_type: String = row.try_get("aggregate_type")?;
+        let aggregate_id: String = row.try_get("aggregate_id")?;
+        let event_id: String = row.try_get("event_id")?;
+        let event_id =
+            uuid::Uuid::parse_str(&event_id).map_err(|_| EventStoreError::Malformed {
+                position,
+                reason: format!("event_id {event_id:?} is not a UUID"),
+            })?;
+        let sequence: i64 = row.try_get("sequence")?;
+        // As the repository does: chained to sequence - 1, from the genesis after a gap.
+        if previous.0 != aggregate_type || previous.1 != aggregate_id || previous.2 + 1 != sequence
+        {
+            previous = (
+                aggregate_type.clone(),
+                aggregate_id.clone(),
+                0,
+                chain::GENESIS,
+            );
+        }
+        let payload: String = row.try_get("payload")?;
+        let metadata: String = row.try_get("metadata")?;
+        let event_type: String = row.try_get("event_type")?;
+        let event_version: String = row.try_get("event_version")?;
+        let hash = chain::ChainedFields {
+            aggregate_type: &aggregate_type,
+            aggregate_id: &aggregate_id,
+            sequence,
+            event_type: &event_type,
+            event_version: &event_version,
+            payload: &payload,
+            metadata: &metadata,
+            event_id,
+            recorded_at: row.try_get("recorded_at")?,
+            position,
+        }
+        .hash(&previous.3);
+        sqlx::query("UPDATE events SET hash = ?1 WHERE position = ?2")
+            .bind(&hash[..])
+            .bind(position)
+            .execute(&mut *tx)
+            .await?;
+        previous.2 = sequence;
+        previous.3 = hash;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! transaction, a taken sequence refused as an optimistic-lock conflict.
 
 use super::SqliteEventStore;
+use crate::chain::{self, ChainedFields, Hash32};
 use chrono::Utc;
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
@@ -23,8 +24,16 @@ const SELECT_ALL_EVENTS: &str = "SELECT aggregate_type, aggregate_id, sequence, 
     event_version, payload, metadata FROM events WHERE aggregate_type = ?1 ORDER BY position";
 
 const INSERT_EVENT: &str = "INSERT INTO events (aggregate_type, aggregate_id, sequence, \
-    event_type, event_version, payload, metadata, event_id, recorded_at) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    event_type, event_version, payload, metadata, event_id, recorded_at, position, hash) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
+/// The position the next insert would get from AUTOINCREMENT: one above both the highest ever
+/// handed out and the highest present. Read under the write lock, so it is still free at insert.
+const NEXT_POSITION: &str = "SELECT max(coalesce((SELECT seq FROM sqlite_sequence \
+    WHERE name = 'events'), 0), coalesce((SELECT max(position) FROM events), 0)) + 1";
+
+const PREVIOUS_HASH: &str = "SELECT hash FROM events \
+    WHERE aggregate_type = ?1 AND aggregate_id = ?2 AND sequence = ?3";
 
 /// Events stream through a channel of this many.
 const STREAM_CHANNEL_SIZE: usize = 200;
@@ -60,28 +69,84 @@ impl SqliteEventRepository {
         Ok(events)
     }
 
-    /// Appends `events` in one transaction, all stamped with one `recorded_at`.
+    /// Appends `events` in one transaction, all stamped with one `recorded_at`, each with its
+    /// chain hash (`crate::chain`): the position is taken explicitly, as AUTOINCREMENT would,
+    /// because the hash covers it.
     async fn append<A: Aggregate>(&self, events: &[SerializedEvent]) -> Result<(), sqlx::Error> {
-        let recorded_at = Utc::now();
+        let recorded_at = chain::to_micros(Utc::now());
         // IMMEDIATE takes the write lock at BEGIN: the positions are allocated under it.
         let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
+        let mut position: i64 = sqlx::query_scalar(NEXT_POSITION)
+            .fetch_one(&mut *tx)
+            .await?;
+        // The hash of the last event appended here, by aggregate and sequence.
+        let mut last: Option<(&str, i64, Hash32)> = None;
         for event in events {
             let sequence =
                 i64::try_from(event.sequence).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            let previous = match last {
+                Some((id, last_sequence, hash))
+                    if id == event.aggregate_id && last_sequence + 1 == sequence =>
+                {
+                    hash
+                }
+                _ => previous_hash(&mut tx, A::TYPE, &event.aggregate_id, sequence).await?,
+            };
+            let payload = event.payload.to_string();
+            let metadata = event.metadata.to_string();
+            let event_id = Uuid::new_v4();
+            let hash = ChainedFields {
+                aggregate_type: A::TYPE,
+                aggregate_id: &event.aggregate_id,
+                sequence,
+                event_type: &event.event_type,
+                event_version: &event.event_version,
+                payload: &payload,
+                metadata: &metadata,
+                event_id,
+                recorded_at,
+                position,
+            }
+            .hash(&previous);
             sqlx::query(INSERT_EVENT)
                 .bind(A::TYPE)
                 .bind(&event.aggregate_id)
                 .bind(sequence)
                 .bind(&event.event_type)
                 .bind(&event.event_version)
-                .bind(&event.payload)
-                .bind(&event.metadata)
-                .bind(Uuid::new_v4().hyphenated())
+                .bind(&payload)
+                .bind(&metadata)
+                .bind(event_id.hyphenated())
                 .bind(recorded_at)
+                .bind(position)
+                .bind(&hash[..])
                 .execute(&mut *tx)
                 .await?;
+            last = Some((&event.aggregate_id, sequence, hash));
+            position += 1;
         }
         tx.commit().await
+    }
+}
+
+/// The chain hash of the aggregate's event at `sequence - 1`, or [`chain::GENESIS`] when there
+/// is none (the first event; a gap is the verifier's to report).
+async fn previous_hash(
+    tx: &mut sqlx::SqliteConnection,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    sequence: i64,
+) -> Result<Hash32, sqlx::Error> {
+    let previous: Option<Option<Vec<u8>>> = sqlx::query_scalar(PREVIOUS_HASH)
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(sequence - 1)
+        .fetch_optional(tx)
+        .await?;
+    match previous.flatten() {
+        None => Ok(chain::GENESIS),
+        Some(bytes) => Hash32::try_from(bytes.as_slice())
+            .map_err(|e| sqlx::Error::Decode(format!("stored chain hash: {e}").into())),
     }
 }
 

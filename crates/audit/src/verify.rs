@@ -1,0 +1,265 @@
+//! [`Verifier`]: every aggregate's hash chain and every checkpoint re-checked in one pass over
+//! the global order, and the typed [`VerifyReport`] of what is broken and where.
+//!
+//! Per event: its sequence must follow the aggregate's previous one (1 for the first), and its
+//! stored hash must be the hash of its content chained to the previous stored hash. After a
+//! break the verifier resynchronizes on the stored values, so one altered row is one finding,
+//! not a cascade. Per checkpoint: the count and the Merkle root of the stored hashes up to its
+//! bound must be the recorded ones, and a signature must be valid.
+
+use crate::merkle::Peaks;
+use crate::source::{self, ChainedEvent};
+use crate::{checkpoint, AuditError, Checkpoint};
+use event_store::chain::{Hash32, GENESIS};
+use event_store::sqlite::SqliteEventStore;
+use futures::{Stream, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use std::collections::{HashMap, VecDeque};
+
+/// Where an event is: its aggregate, its sequence there and its global position.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EventAt {
+    /// The aggregate type.
+    pub aggregate_type: String,
+    /// The aggregate id.
+    pub aggregate_id: String,
+    /// The sequence stored in the row.
+    pub sequence: i64,
+    /// The global position stored in the row.
+    pub position: i64,
+}
+
+impl std::fmt::Display for EventAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} sequence {} (position {})",
+            self.aggregate_type, self.aggregate_id, self.sequence, self.position
+        )
+    }
+}
+
+/// One broken link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Break {
+    /// The row's content (or its stored hash) is not what was chained: edited, forged, or
+    /// moved to another sequence or position.
+    Altered {
+        /// The row.
+        at: EventAt,
+    },
+    /// The row's sequence is not the one that follows its aggregate's previous event: events
+    /// before it are missing, or rows were reordered.
+    OutOfSequence {
+        /// The row.
+        at: EventAt,
+        /// The sequence that should be here.
+        expected: i64,
+    },
+    /// The events up to a checkpoint's bound are not the ones it recorded: some were deleted,
+    /// inserted behind the bound, or their hashes changed.
+    CheckpointMismatch {
+        /// The checkpoint's id.
+        checkpoint: i64,
+        /// Events it covers.
+        recorded_count: u64,
+        /// Events found up to its bound.
+        found_count: u64,
+    },
+    /// A checkpoint's signature does not verify.
+    BadSignature {
+        /// The checkpoint's id.
+        checkpoint: i64,
+    },
+    /// (Exports) the checkpoint is unsigned, or signed by another key than the trusted one.
+    UntrustedKey {
+        /// The checkpoint's id.
+        checkpoint: i64,
+    },
+    /// (Exports) the event's Merkle proof does not lead to the checkpoint's root.
+    NotInCheckpoint {
+        /// The event.
+        at: EventAt,
+        /// The checkpoint's id.
+        checkpoint: i64,
+    },
+}
+
+impl std::fmt::Display for Break {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Break::Altered { at } => write!(f, "altered: {at} does not match its chain hash"),
+            Break::OutOfSequence { at, expected } => write!(
+                f,
+                "out of sequence: {at}, expected sequence {expected} (missing or reordered)"
+            ),
+            Break::CheckpointMismatch {
+                checkpoint,
+                recorded_count,
+                found_count,
+            } => write!(
+                f,
+                "checkpoint {checkpoint}: the Merkle root differs ({recorded_count} events \
+                 recorded, {found_count} found up to its bound)"
+            ),
+            Break::BadSignature { checkpoint } => {
+                write!(f, "checkpoint {checkpoint}: the signature does not verify")
+            }
+            Break::UntrustedKey { checkpoint } => write!(
+                f,
+                "checkpoint {checkpoint}: not signed by the trusted public key"
+            ),
+            Break::NotInCheckpoint { at, checkpoint } => write!(
+                f,
+                "{at}: its Merkle proof does not lead to checkpoint {checkpoint}'s root"
+            ),
+        }
+    }
+}
+
+/// What a verification found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// Events checked.
+    pub events: u64,
+    /// Distinct aggregates seen.
+    pub aggregates: u64,
+    /// Checkpoints checked.
+    pub checkpoints: u64,
+    /// Every break, in the global order where it was found.
+    pub breaks: Vec<Break>,
+}
+
+impl VerifyReport {
+    /// Nothing broken.
+    pub fn is_clean(&self) -> bool {
+        self.breaks.is_empty()
+    }
+
+    /// The first break in the global order.
+    pub fn first_break(&self) -> Option<&Break> {
+        self.breaks.first()
+    }
+}
+
+/// The verification state: the last stored hash of every aggregate, the Merkle peaks, the
+/// checkpoints still ahead. Feed it every event in the global order, then [`Verifier::finish`].
+#[derive(Debug, Default)]
+pub struct Verifier {
+    heads: HashMap<(String, String), (i64, Hash32)>,
+    peaks: Peaks,
+    checkpoints: VecDeque<Checkpoint>,
+    report: VerifyReport,
+}
+
+impl Verifier {
+    /// A verifier that also checks `checkpoints` (in the global order of their bounds).
+    pub fn new(mut checkpoints: Vec<Checkpoint>) -> Verifier {
+        checkpoints.sort_by_key(|checkpoint| (checkpoint.bound, checkpoint.id));
+        Verifier {
+            checkpoints: checkpoints.into(),
+            ..Verifier::default()
+        }
+    }
+
+    /// Checks the next event of the global order.
+    pub fn push(&mut self, event: ChainedEvent) {
+        let cursor = event.cursor();
+        while self
+            .checkpoints
+            .front()
+            .is_some_and(|checkpoint| checkpoint.bound < cursor)
+        {
+            self.check_next_checkpoint();
+        }
+        self.report.events += 1;
+        let key = (event.aggregate_type.clone(), event.aggregate_id.clone());
+        let (expected, previous) = match self.heads.get(&key) {
+            Some(&(sequence, hash)) => (sequence + 1, hash),
+            None => {
+                self.report.aggregates += 1;
+                (1, GENESIS)
+            }
+        };
+        if event.sequence != expected {
+            self.report.breaks.push(Break::OutOfSequence {
+                at: event.at(),
+                expected,
+            });
+        } else if event.fields().hash(&previous) != event.hash {
+            self.report.breaks.push(Break::Altered { at: event.at() });
+        }
+        self.peaks.push(&event.hash);
+        self.heads.insert(key, (event.sequence, event.hash));
+    }
+
+    /// Checks the checkpoints at or beyond the last event, and reports.
+    pub fn finish(mut self) -> VerifyReport {
+        while !self.checkpoints.is_empty() {
+            self.check_next_checkpoint();
+        }
+        self.report
+    }
+
+    fn check_next_checkpoint(&mut self) {
+        let Some(checkpoint) = self.checkpoints.pop_front() else {
+            return;
+        };
+        self.report.checkpoints += 1;
+        if checkpoint.event_count != self.peaks.len() || checkpoint.root != self.peaks.root() {
+            self.report.breaks.push(Break::CheckpointMismatch {
+                checkpoint: checkpoint.id,
+                recorded_count: checkpoint.event_count,
+                found_count: self.peaks.len(),
+            });
+        }
+        if checkpoint.signature_is_valid() == Some(false) {
+            self.report.breaks.push(Break::BadSignature {
+                checkpoint: checkpoint.id,
+            });
+        }
+    }
+}
+
+/// Verifies every event of `events` (in the global order) against `checkpoints`, calling
+/// `progress` with the events done every few thousand.
+pub async fn verify_stream<S>(
+    events: S,
+    checkpoints: Vec<Checkpoint>,
+    mut progress: impl FnMut(u64),
+) -> Result<VerifyReport, AuditError>
+where
+    S: Stream<Item = Result<ChainedEvent, AuditError>>,
+{
+    let mut verifier = Verifier::new(checkpoints);
+    let mut events = std::pin::pin!(events);
+    while let Some(event) = events.try_next().await? {
+        verifier.push(event);
+        if verifier.report.events % 4096 == 0 {
+            progress(verifier.report.events);
+        }
+    }
+    progress(verifier.report.events);
+    Ok(verifier.finish())
+}
+
+/// Verifies the PostgreSQL store: every chain, every recorded checkpoint, every event
+/// committed before the call (it waits for transactions still open).
+pub async fn verify_postgres(
+    pool: &PgPool,
+    progress: impl FnMut(u64),
+) -> Result<VerifyReport, AuditError> {
+    source::await_earlier_writers(pool).await?;
+    let checkpoints = checkpoint::list(pool).await?;
+    verify_stream(source::postgres_events(pool), checkpoints, progress).await
+}
+
+/// Verifies the embedded store's chains (it records no checkpoints).
+pub async fn verify_sqlite(
+    store: &SqliteEventStore,
+    progress: impl FnMut(u64),
+) -> Result<VerifyReport, AuditError> {
+    verify_stream(source::sqlite_events(store), Vec::new(), progress).await
+}

@@ -1,0 +1,10 @@
+//! The audit crate's integration tests against the real PostgreSQL (a database per test) and
+//! the embedded SQLite store (a temporary directory per test).
+
+mod export;
+mod history;
+mod replay;
+mod sqlite;
+mod support;
+mod tamper;
+mod upcast;

@@ -1,0 +1,117 @@
+//! The test harness: a fresh, migrated database per test, filled with a seeded simulated
+//! warehouse history played through postgres-es; raw SQL for the tampering.
+
+use domain::{Policy, Services};
+use event_store::EventStore;
+use simulation::Simulation;
+use sqlx::{Connection, PgConnection, PgPool};
+
+/// The server the tests run against, without a database name.
+fn server_url() -> String {
+    std::env::var("PARCELPORT_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+/// A database of its own for one test, dropped (best-effort) when the test ends.
+pub struct TestDb {
+    name: String,
+    pub store: EventStore,
+}
+
+impl TestDb {
+    pub async fn create() -> TestDb {
+        let name = format!("pp_audit_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
+            .await
+            .expect("connect to the postgres database");
+        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        let store = EventStore::connect(&format!("{}/{name}", server_url()), 4)
+            .await
+            .expect("connect to the test database");
+        store.migrate().await.expect("migrate the test database");
+        TestDb { name, store }
+    }
+
+    /// A database holding `commands` simulated commands (seed 5) played one by one.
+    pub async fn with_history(commands: usize) -> TestDb {
+        let db = TestDb::create().await;
+        let mut simulation = Simulation::new(5, Policy::jp_forwarding());
+        simulation.run(commands);
+        let services = Services::new(Policy::jp_forwarding());
+        simulation::play(&db.store, &services, simulation.commands())
+            .await
+            .expect("play the simulated history");
+        db
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        self.store.pool()
+    }
+
+    /// Runs `sql` as an attacker with direct access would: triggers off for the session
+    /// (`session_replication_role = replica`), in a connection of its own.
+    pub async fn tamper(&self, sql: &str) {
+        let mut conn = self.pool().acquire().await.expect("a connection");
+        sqlx::query("SET session_replication_role = replica")
+            .execute(&mut *conn)
+            .await
+            .expect("triggers off");
+        sqlx::raw_sql(sql)
+            .execute(&mut *conn)
+            .await
+            .expect("tamper with the store");
+        sqlx::query("SET session_replication_role = origin")
+            .execute(&mut *conn)
+            .await
+            .expect("triggers on");
+    }
+
+    /// The `(aggregate_type, aggregate_id)` of an aggregate with at least `events` events,
+    /// and the positions of its events in sequence order.
+    pub async fn aggregate_with(&self, events: i64) -> (String, String, Vec<i64>) {
+        let (aggregate_type, aggregate_id): (String, String) = sqlx::query_as(
+            "SELECT aggregate_type, aggregate_id FROM events GROUP BY 1, 2 \
+              HAVING count(*) >= $1 ORDER BY min(position) LIMIT 1",
+        )
+        .bind(events)
+        .fetch_one(self.pool())
+        .await
+        .expect("an aggregate with enough events");
+        let positions = sqlx::query_scalar(
+            "SELECT position FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+              ORDER BY sequence",
+        )
+        .bind(&aggregate_type)
+        .bind(&aggregate_id)
+        .fetch_all(self.pool())
+        .await
+        .expect("its positions");
+        (aggregate_type, aggregate_id, positions)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            runtime.block_on(async {
+                let mut admin =
+                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
+                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                    .execute(&mut admin)
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(_))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
