@@ -1,5 +1,5 @@
 //! Payloads decoded with the domain's event enums, for every view: the aggregate type says
-//! which enum, the version must be one the enums read, and the decoded event must carry the
+//! which enum, the version must be the current one after the domain's upcasters, and the decoded event must carry the
 //! type the store recorded. Anything else is a poison event for the view that reads it.
 
 use cqrs_es::DomainEvent;
@@ -8,9 +8,6 @@ use domain::member::MemberEvent;
 use domain::parcel::ParcelEvent;
 use domain::shipment::ShipmentEvent;
 use projection_runtime::{EventEnvelope, ReduceError};
-
-/// The event versions the domain's enums read.
-pub const KNOWN_VERSION: &str = "1";
 
 /// A stored event as a domain event.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,10 +23,24 @@ pub enum DomainEventOf {
 }
 
 /// `event`'s payload as the domain event its aggregate type names.
+///
+/// Older versions are first read as the current one by the domain's upcasters
+/// (`domain::upcast`); a version they do not reach is unknown.
 pub fn decode(event: &EventEnvelope) -> Result<DomainEventOf, ReduceError> {
-    if event.event_version != KNOWN_VERSION {
+    let (version, payload) = domain::upcast::upcast(
+        &event.event_type,
+        &event.event_version,
+        event.payload.clone(),
+    );
+    if version != domain::upcast::current_version(&event.event_type) {
         return Err(unknown(event));
     }
+    let upcast = EventEnvelope {
+        event_version: version,
+        payload,
+        ..event.clone()
+    };
+    let event = &upcast;
     let (decoded, event_type) = match event.aggregate_type.as_str() {
         "member" => {
             let e: MemberEvent = event.decode()?;

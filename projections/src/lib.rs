@@ -14,7 +14,9 @@
 //! - [`audit`]: every event with its actor, command, correlation id, policy version and rule,
 //!   searchable, and any aggregate's history as of any moment;
 //! - [`decode`](mod@decode): payloads decoded with the domain's event enums, for every view;
-//! - [`QueryError`] (`error.rs`): what a query can fail with.
+//! - [`QueryError`] (`error.rs`): what a query can fail with;
+//! - [`ViewDb`]: the backend-neutral handle every query function takes (PostgreSQL, or the
+//!   embedded SQLite views file with feature `sqlite`); every query answers the same on both.
 //!
 //! *Architecture Invariant*: the changes of an aggregate's events touch only rows keyed by that
 //! aggregate; relations between aggregates (a parcel's shipment, a quote's account) are joined
@@ -28,6 +30,10 @@ mod error;
 pub mod storage_status;
 
 pub use error::QueryError;
+/// The handle every query function takes: the database the views live in, PostgreSQL
+/// (`ViewDb::from(pg_pool)`) or, with the `sqlite` feature, the embedded SQLite views file
+/// (`ViewDb::open_sqlite(path)`). Queries answer the same on both.
+pub use projection_runtime::ViewDb;
 
 /// A page of a keyset-paginated query: the rows after `after`, at most `limit` of them.
 #[derive(Debug, Clone, PartialEq, Eq)]

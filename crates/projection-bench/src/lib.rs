@@ -9,9 +9,11 @@
 //!   one view load and one save per event, each save its own transaction (`baseline.rs`), with
 //!   view documents that fold the same changes as the runtime's rows.
 //!
-//! The backlog is a [`simulation::Simulation`] history appended through `postgres-es`
-//! (`backlog.rs`), in a database of its own, dropped at the end unless asked to keep it.
-//! Compare ratios measured side by side, not absolute figures (LIMITS.md).
+//! The backlog is a [`simulation::Simulation`] history loaded into the store's `events` table
+//! with `COPY` in the order the commands were issued (`backlog.rs`), in a database of its own,
+//! dropped at the end unless asked to keep it. The baseline may read only a prefix of it
+//! (`--baseline-events`): it is one to two orders of magnitude slower. Compare ratios measured
+//! side by side, not absolute figures (LIMITS.md, `docs/benchmarks.md`).
 
 mod backlog;
 mod baseline;
@@ -150,7 +152,7 @@ impl Figures {
 pub struct Report {
     /// Events in the backlog.
     pub events: usize,
-    /// How long appending them took.
+    /// How long simulating and loading them took.
     pub append_time: Duration,
     /// Per view.
     pub views: Vec<Figures>,
@@ -160,7 +162,7 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "backlog: {} events appended in {:.1} s ({:.0} events/s)",
+            "backlog: {} events loaded in {:.1} s ({:.0} events/s)",
             self.events,
             self.append_time.as_secs_f64(),
             per_second(self.events, self.append_time)

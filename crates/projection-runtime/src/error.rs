@@ -11,6 +11,9 @@ pub enum RuntimeError {
     /// The feed failed.
     #[error("projection feed failed")]
     Feed(#[from] FeedError),
+    /// A value the backend cannot hold (a PostgreSQL txid in a SQLite views file).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
     /// The view has no serving instance yet (nothing was built).
     #[error("view {0} has no serving instance; run the projector or a rebuild first")]
     NoView(String),
@@ -21,9 +24,14 @@ impl RuntimeError {
     /// rather than the connection or the server: retrying the same statements fails again.
     pub fn is_data_error(&self) -> bool {
         match self {
-            RuntimeError::Database(sqlx::Error::Database(db)) => db
-                .code()
-                .is_some_and(|code| code.starts_with("22") || code.starts_with("23")),
+            // PostgreSQL: classes 22 (data exception) and 23 (integrity constraint); SQLite (and
+            // PostgreSQL): the constraint kinds sqlx recognizes.
+            RuntimeError::Database(sqlx::Error::Database(db)) => {
+                !matches!(db.kind(), sqlx::error::ErrorKind::Other)
+                    || db
+                        .code()
+                        .is_some_and(|code| code.starts_with("22") || code.starts_with("23"))
+            }
             _ => false,
         }
     }

@@ -1,13 +1,13 @@
 //! [`view_hash`]: a canonical hash of a view instance's tables, to compare two instances (a live
 //! view and a rebuild, a view before and after a redelivery) without comparing rows by hand.
 
-use crate::{RuntimeError, Schema, TableSpec};
-use sqlx::PgPool;
+use crate::{RuntimeError, Schema, TableSpec, ViewDb};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Per table: the row count and the md5 of the rows' text, in primary-key order. Equal hashes
-/// mean equal tables (column for column, as PostgreSQL prints them).
+/// Per table: the row count and a digest of the rows' text, in primary-key order (PostgreSQL:
+/// md5 of each row as it prints it; SQLite: SHA-256 of each row's JSON object). Equal hashes
+/// mean equal tables; hashes compare instances on the same backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewHash(pub BTreeMap<&'static str, (i64, String)>);
 
@@ -27,27 +27,59 @@ impl fmt::Display for ViewHash {
 /// sequences, parked events) is not part of it: two instances that reached the same view by
 /// different paths hash the same.
 pub async fn view_hash(
-    pool: &PgPool,
+    db: impl Into<ViewDb>,
     schema: &Schema,
     tables: &[TableSpec],
 ) -> Result<ViewHash, RuntimeError> {
+    let db = db.into();
     let mut hashes = BTreeMap::new();
     for table in tables {
-        // One md5 per row keeps the aggregate small (32 bytes a row) for big tables.
-        let (rows, hash): (i64, String) = sqlx::query_as(&format!(
-            "SELECT count(*), md5(coalesce(string_agg(md5(r::text), '' ORDER BY {key}), ''))
-               FROM {schema}.{name} r",
-            key = table
+        let key = |alias: &str| {
+            table
                 .key
                 .iter()
-                .map(|k| format!("r.{k}"))
+                .map(|k| format!("{alias}.{k}"))
                 .collect::<Vec<_>>()
-                .join(", "),
-            name = table.name,
-        ))
-        .fetch_one(pool)
-        .await?;
-        hashes.insert(table.name, (rows, hash));
+                .join(", ")
+        };
+        let hashed = match &db {
+            ViewDb::Postgres(pool) => {
+                // One md5 per row keeps the aggregate small (32 bytes a row) for big tables.
+                sqlx::query_as(&format!(
+                    "SELECT count(*), md5(coalesce(string_agg(md5(r::text), '' ORDER BY {key}), ''))
+                       FROM {schema}.{name} r",
+                    key = key("r"),
+                    name = table.name,
+                ))
+                .fetch_one(pool)
+                .await?
+            }
+            #[cfg(feature = "sqlite")]
+            ViewDb::Sqlite(views) => {
+                use futures::TryStreamExt;
+                use sha2::{Digest, Sha256};
+                let sql = format!(
+                    "SELECT {object} FROM {schema}_{name} r ORDER BY {key}",
+                    object = table.sqlite_object("r"),
+                    name = table.name,
+                    key = key("r"),
+                );
+                let mut rows = sqlx::query_scalar::<_, String>(&sql).fetch(views.reader());
+                let mut digest = Sha256::new();
+                let mut count = 0_i64;
+                while let Some(row) = rows.try_next().await? {
+                    digest.update(Sha256::digest(row.as_bytes()));
+                    count += 1;
+                }
+                let hex: String = digest
+                    .finalize()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                (count, hex)
+            }
+        };
+        hashes.insert(table.name, hashed);
     }
     Ok(ViewHash(hashes))
 }

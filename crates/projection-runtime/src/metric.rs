@@ -3,8 +3,7 @@
 //!
 //! Alert on `projection_parked_events > 0`: an event is waiting for an operator.
 
-use crate::{RuntimeError, Schema};
-use sqlx::PgPool;
+use crate::{RuntimeError, Schema, ViewDb};
 
 /// Counter: events whose changes were committed.
 pub const EVENTS_APPLIED: &str = "projection_events_applied_total";
@@ -45,16 +44,31 @@ pub fn describe() {
 
 /// Sets [`PARKED_EVENTS`] for `projection` from the instance's table, and returns the count.
 pub(crate) async fn refresh_parked(
-    pool: &PgPool,
+    db: &ViewDb,
     schema: &Schema,
     projection: &'static str,
 ) -> Result<u64, RuntimeError> {
-    let count: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM {schema}.parked_events WHERE projection = $1 AND replayed_at IS NULL"
-    ))
-    .bind(projection)
-    .fetch_one(pool)
-    .await?;
+    let count: i64 = match db {
+        ViewDb::Postgres(pool) => {
+            sqlx::query_scalar(&format!(
+                "SELECT count(*) FROM {schema}.parked_events
+                  WHERE projection = $1 AND replayed_at IS NULL"
+            ))
+            .bind(projection)
+            .fetch_one(pool)
+            .await?
+        }
+        #[cfg(feature = "sqlite")]
+        ViewDb::Sqlite(views) => {
+            sqlx::query_scalar(&format!(
+                "SELECT count(*) FROM {schema}_parked_events
+                  WHERE projection = ?1 AND replayed_at IS NULL"
+            ))
+            .bind(projection)
+            .fetch_one(views.reader())
+            .await?
+        }
+    };
     let count = u64::try_from(count).unwrap_or(0);
     #[allow(clippy::cast_precision_loss)] // a gauge is a float; counts stay far below 2^52
     metrics::gauge!(PARKED_EVENTS, "projection" => projection).set(count as f64);

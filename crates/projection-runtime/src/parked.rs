@@ -7,11 +7,14 @@
 
 use crate::batch::{self, ParkReason};
 use crate::projector::error_chain;
-use crate::{catalog, metric, AggregateKey, EventEnvelope, Projection, RuntimeError, Schema};
+use crate::{
+    catalog, metric, AggregateKey, EventEnvelope, Projection, RuntimeError, Schema, ViewConn,
+    ViewDb,
+};
 use chrono::{DateTime, Utc};
 use event_store::GlobalCursor;
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::Row;
 use std::collections::BTreeMap;
 
 /// A parked event as operators see it.
@@ -72,34 +75,113 @@ fn from_row(row: &PgRow) -> Result<ParkedEvent, sqlx::Error> {
     })
 }
 
+/// The same columns on SQLite, where everything but the integers is TEXT.
+#[cfg(feature = "sqlite")]
+const SQLITE_COLUMNS: &str = "event_id, aggregate_type, aggregate_id, sequence, event_type, \
+    event_version, CAST(txid AS TEXT) AS txid, position, payload, metadata, recorded_at, reason, \
+    error, attempts, parked_at, replayed_at";
+
+#[cfg(feature = "sqlite")]
+fn from_sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Result<ParkedEvent, sqlx::Error> {
+    fn decode<T, E: std::error::Error + Send + Sync + 'static>(
+        parsed: Result<T, E>,
+    ) -> Result<T, sqlx::Error> {
+        parsed.map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    }
+    fn at(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
+        decode(DateTime::parse_from_rfc3339(text)).map(|at| at.to_utc())
+    }
+    let txid: String = row.try_get("txid")?;
+    let payload: String = row.try_get("payload")?;
+    let metadata: String = row.try_get("metadata")?;
+    let event_id: String = row.try_get("event_id")?;
+    let recorded_at: String = row.try_get("recorded_at")?;
+    let parked_at: String = row.try_get("parked_at")?;
+    let replayed_at: Option<String> = row.try_get("replayed_at")?;
+    Ok(ParkedEvent {
+        event: EventEnvelope {
+            event_id: decode(event_id.parse())?,
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: decode(serde_json::from_str(&payload))?,
+            metadata: decode(serde_json::from_str(&metadata))?,
+            recorded_at: at(&recorded_at)?,
+            cursor: GlobalCursor {
+                txid: txid.parse().unwrap_or(0),
+                position: row.try_get("position")?,
+            },
+        },
+        reason: row.try_get("reason")?,
+        error: row.try_get("error")?,
+        attempts: row.try_get("attempts")?,
+        parked_at: at(&parked_at)?,
+        replayed_at: replayed_at.as_deref().map(at).transpose()?,
+    })
+}
+
 /// The parked events of `projection`'s serving instance, waiting ones only unless
 /// `with_replayed`, in aggregate and sequence order.
 pub async fn list<P: Projection>(
-    pool: &PgPool,
+    db: impl Into<ViewDb>,
     projection: &P,
     with_replayed: bool,
 ) -> Result<Vec<ParkedEvent>, RuntimeError> {
-    let schema = catalog::serving(pool, projection.name()).await?;
-    list_in(pool, &schema, projection.name(), with_replayed).await
+    let db = db.into();
+    let schema = catalog::serving(&db, projection.name()).await?;
+    list_in(&db, &schema, projection.name(), with_replayed).await
 }
 
 /// The parked events of instance `schema`; see [`list`].
 pub async fn list_in(
-    pool: &PgPool,
+    db: impl Into<ViewDb>,
     schema: &Schema,
     projection: &str,
     with_replayed: bool,
 ) -> Result<Vec<ParkedEvent>, RuntimeError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {schema}.parked_events
-          WHERE projection = $1 AND ($2 OR replayed_at IS NULL)
-          ORDER BY aggregate_type, aggregate_id, sequence"
-    ))
-    .bind(projection)
-    .bind(with_replayed)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    let db = db.into();
+    let mut tx = db.begin().await?;
+    let parked = select(&mut tx.conn(), schema, projection, with_replayed).await?;
+    tx.commit().await?;
+    Ok(parked)
+}
+
+/// The parked events of instance `schema`, in aggregate and sequence order.
+async fn select(
+    conn: &mut ViewConn<'_>,
+    schema: &Schema,
+    projection: &str,
+    with_replayed: bool,
+) -> Result<Vec<ParkedEvent>, RuntimeError> {
+    Ok(match conn {
+        ViewConn::Postgres(conn) => {
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM {schema}.parked_events
+                  WHERE projection = $1 AND ($2 OR replayed_at IS NULL)
+                  ORDER BY aggregate_type, aggregate_id, sequence"
+            ))
+            .bind(projection)
+            .bind(with_replayed)
+            .fetch_all(&mut **conn)
+            .await?;
+            rows.iter().map(from_row).collect::<Result<_, _>>()?
+        }
+        #[cfg(feature = "sqlite")]
+        ViewConn::Sqlite(conn) => {
+            let rows = sqlx::query(&format!(
+                "SELECT {SQLITE_COLUMNS} FROM {schema}_parked_events
+                  WHERE projection = ?1 AND (?2 OR replayed_at IS NULL)
+                  ORDER BY aggregate_type, aggregate_id, sequence"
+            ))
+            .bind(projection)
+            .bind(with_replayed)
+            .fetch_all(&mut **conn)
+            .await?;
+            rows.iter().map(from_sqlite_row).collect::<Result<_, _>>()?
+        }
+    })
 }
 
 /// Replays the waiting parked events of `projection`'s serving instance through `projection`
@@ -107,38 +189,31 @@ pub async fn list_in(
 /// An event that still fails stays parked with its new error, and so do the later events of
 /// its aggregate. Safe to run beside the live projector: both lock the instance's checkpoint.
 pub async fn replay<P: Projection>(
-    pool: &PgPool,
+    db: impl Into<ViewDb>,
     projection: &P,
 ) -> Result<ReplayReport, RuntimeError> {
+    let db = db.into();
     let name = projection.name();
-    let mut tx = pool.begin().await?;
-    let schema = catalog::lock_serving_shared(&mut tx, name)
+    let mut tx = db.begin().await?;
+    let schema = catalog::lock_serving_shared(&mut tx.conn(), name)
         .await?
         .ok_or_else(|| RuntimeError::NoView(name.to_owned()))?;
-    let report = replay_locked(&mut tx, &schema, projection).await?;
+    let report = replay_locked(&mut tx.conn(), &schema, projection).await?;
     tx.commit().await?;
-    metric::refresh_parked(pool, &schema, name).await?;
+    metric::refresh_parked(&db, &schema, name).await?;
     tracing::info!(projection = name, %schema, applied = report.applied,
         skipped = report.skipped, still_parked = report.still_parked, "replayed parked events");
     Ok(report)
 }
 
 async fn replay_locked<P: Projection>(
-    conn: &mut PgConnection,
+    conn: &mut ViewConn<'_>,
     schema: &Schema,
     projection: &P,
 ) -> Result<ReplayReport, RuntimeError> {
     let name = projection.name();
     batch::lock_checkpoint(conn, schema, name).await?;
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {schema}.parked_events
-          WHERE projection = $1 AND replayed_at IS NULL
-          ORDER BY aggregate_type, aggregate_id, sequence"
-    ))
-    .bind(name)
-    .fetch_all(&mut *conn)
-    .await?;
-    let parked: Vec<ParkedEvent> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    let parked = select(conn, schema, name, false).await?;
     let mut by_aggregate: BTreeMap<AggregateKey, Vec<&ParkedEvent>> = BTreeMap::new();
     for p in &parked {
         by_aggregate
@@ -202,28 +277,71 @@ async fn replay_locked<P: Projection>(
     }
     projection.apply(conn, schema, &changes).await?;
     batch::write_applied(conn, schema, name, &applied).await?;
-    sqlx::query(&format!(
-        "UPDATE {schema}.parked_events SET replayed_at = now()
-          WHERE projection = $1 AND event_id = ANY($2)"
-    ))
-    .bind(name)
-    .bind(&closed)
-    .execute(&mut *conn)
-    .await?;
-    let ids: Vec<uuid::Uuid> = failures.iter().map(|f| f.0).collect();
-    let reasons: Vec<&str> = failures.iter().map(|f| f.1.as_str()).collect();
-    let errors: Vec<&str> = failures.iter().map(|f| f.2.as_str()).collect();
-    sqlx::query(&format!(
-        "UPDATE {schema}.parked_events p
-            SET reason = u.reason, error = u.error, attempts = p.attempts + 1
-           FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(event_id, reason, error)
-          WHERE p.projection = $1 AND p.event_id = u.event_id"
-    ))
-    .bind(name)
-    .bind(&ids)
-    .bind(&reasons)
-    .bind(&errors)
-    .execute(&mut *conn)
-    .await?;
+    close_and_note(conn, schema, name, &closed, &failures).await?;
     Ok(report)
+}
+
+/// Marks the `closed` parked events replayed and records the new error of the `failures`.
+async fn close_and_note(
+    conn: &mut ViewConn<'_>,
+    schema: &Schema,
+    name: &str,
+    closed: &[uuid::Uuid],
+    failures: &[(uuid::Uuid, ParkReason, String)],
+) -> Result<(), RuntimeError> {
+    match conn {
+        ViewConn::Postgres(conn) => {
+            sqlx::query(&format!(
+                "UPDATE {schema}.parked_events SET replayed_at = now()
+                  WHERE projection = $1 AND event_id = ANY($2)"
+            ))
+            .bind(name)
+            .bind(closed)
+            .execute(&mut **conn)
+            .await?;
+            let ids: Vec<uuid::Uuid> = failures.iter().map(|f| f.0).collect();
+            let reasons: Vec<&str> = failures.iter().map(|f| f.1.as_str()).collect();
+            let errors: Vec<&str> = failures.iter().map(|f| f.2.as_str()).collect();
+            sqlx::query(&format!(
+                "UPDATE {schema}.parked_events p
+                    SET reason = u.reason, error = u.error, attempts = p.attempts + 1
+                   FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(event_id, reason, error)
+                  WHERE p.projection = $1 AND p.event_id = u.event_id"
+            ))
+            .bind(name)
+            .bind(&ids)
+            .bind(&reasons)
+            .bind(&errors)
+            .execute(&mut **conn)
+            .await?;
+        }
+        #[cfg(feature = "sqlite")]
+        ViewConn::Sqlite(conn) => {
+            let closed: Vec<String> = closed.iter().map(uuid::Uuid::to_string).collect();
+            sqlx::query(&format!(
+                "UPDATE {schema}_parked_events
+                    SET replayed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                  WHERE projection = ?1 AND event_id IN (SELECT value FROM json_each(?2))"
+            ))
+            .bind(name)
+            .bind(sqlx::types::Json(&closed))
+            .execute(&mut **conn)
+            .await?;
+            // Parked events are few: one statement each.
+            for (event_id, reason, error) in failures {
+                sqlx::query(&format!(
+                    "UPDATE {schema}_parked_events
+                        SET reason = ?3, error = ?4, attempts = attempts + 1
+                      WHERE projection = ?1 AND event_id = ?2"
+                ))
+                .bind(name)
+                .bind(event_id.to_string())
+                .bind(reason.as_str())
+                .bind(error.as_str())
+                .execute(&mut **conn)
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }

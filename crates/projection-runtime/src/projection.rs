@@ -1,8 +1,7 @@
 //! [`Projection`]: a pure reducer from events to view changes, and the storage side that writes
 //! those changes into the view's tables.
 
-use crate::{EventEnvelope, Schema, TableSpec};
-use sqlx::PgConnection;
+use crate::{Dialect, EventEnvelope, Schema, TableSpec, ViewConn};
 use std::fmt;
 use std::future::Future;
 
@@ -28,17 +27,19 @@ pub trait Projection: Send + Sync + 'static {
     /// The view's tables, for hashing and bulk writes.
     fn tables(&self) -> &'static [TableSpec];
 
-    /// The DDL that creates the view's tables (and indexes) in `schema`, which exists.
-    fn create_tables(&self, schema: &Schema) -> String;
+    /// The DDL that creates the view's tables (and indexes) of instance `schema` in `dialect`
+    /// (on PostgreSQL the schema exists; on SQLite tables are named by [`Schema::table`]).
+    fn create_tables(&self, schema: &Schema, dialect: Dialect) -> String;
 
     /// The changes one event makes, or why it cannot be applied (the event is then parked).
     /// Events the view does not care about yield no change.
     fn reduce(&self, event: &EventEnvelope) -> Result<Vec<Self::Change>, ReduceError>;
 
-    /// Writes `changes`, in order, into the tables of `schema`, inside the caller's transaction.
+    /// Writes `changes`, in order, into the tables of `schema`, inside the caller's transaction,
+    /// on either backend (through [`crate::rows`]).
     fn apply(
         &self,
-        conn: &mut PgConnection,
+        conn: &mut ViewConn<'_>,
         schema: &Schema,
         changes: &[Self::Change],
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;

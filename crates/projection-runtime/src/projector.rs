@@ -4,8 +4,8 @@
 
 use crate::batch::{self, BatchOutcome as Outcome, ParkReason};
 use crate::{catalog, metric, EventEnvelope, Feed, Projection, RuntimeError, Schema};
+use crate::{ViewConn, ViewDb};
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -95,7 +95,7 @@ impl StatusHandle {
 /// One projection fed from one feed.
 #[derive(Debug)]
 pub struct Projector<P, F> {
-    pool: PgPool,
+    db: ViewDb,
     projection: P,
     feed: F,
     options: ProjectorOptions,
@@ -111,10 +111,11 @@ enum Commit {
 }
 
 impl<P: Projection, F: Feed> Projector<P, F> {
-    /// A projector writing `projection`'s view in the database of `pool`, fed by `feed`.
-    pub fn new(pool: PgPool, projection: P, feed: F, options: ProjectorOptions) -> Self {
+    /// A projector writing `projection`'s view in `db` (a [`ViewDb`], or a `PgPool`), fed by
+    /// `feed`.
+    pub fn new(db: impl Into<ViewDb>, projection: P, feed: F, options: ProjectorOptions) -> Self {
         Self {
-            pool,
+            db: db.into(),
             projection,
             feed,
             options,
@@ -147,15 +148,13 @@ impl<P: Projection, F: Feed> Projector<P, F> {
     /// Finds the instance to write and positions the feed at its checkpoint.
     async fn attach(&mut self) -> Result<Schema, RuntimeError> {
         let schema = match &self.options.target {
-            Target::Serving => catalog::ensure(&self.pool, &self.projection).await?,
+            Target::Serving => catalog::ensure(&self.db, &self.projection).await?,
             Target::Instance(schema) => schema.clone(),
         };
-        let mut conn = self.pool.acquire().await?;
-        let cursor = checkpoint(&mut conn, &schema, self.projection.name()).await?;
-        drop(conn);
+        let cursor = catalog::checkpoint(&self.db, &schema, self.projection.name()).await?;
         self.feed.seek(cursor).await?;
         self.pending.clear();
-        metric::refresh_parked(&self.pool, &schema, self.projection.name()).await?;
+        metric::refresh_parked(&self.db, &schema, self.projection.name()).await?;
         tracing::info!(
             projection = self.projection.name(),
             %schema,
@@ -234,7 +233,7 @@ impl<P: Projection, F: Feed> Projector<P, F> {
                 metrics::counter!(metric::EVENTS_SKIPPED, &labels)
                     .increment(outcome.skipped as u64);
                 if outcome.parked > 0 {
-                    let waiting = metric::refresh_parked(&self.pool, &schema, name).await?;
+                    let waiting = metric::refresh_parked(&self.db, &schema, name).await?;
                     tracing::warn!(projection = name, %schema, parked = outcome.parked, waiting,
                         "events parked; the projector goes on");
                 }
@@ -260,18 +259,19 @@ impl<P: Projection, F: Feed> Projector<P, F> {
     /// event under its own savepoint and parks the ones whose changes fail.
     async fn commit(&mut self, schema: &Schema, isolated: bool) -> Result<Commit, RuntimeError> {
         let name = self.projection.name();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
+        let mut conn = tx.conn();
         if self.options.target == Target::Serving {
-            let serving = catalog::lock_serving_shared(&mut tx, name).await?;
+            let serving = catalog::lock_serving_shared(&mut conn, name).await?;
             if serving.as_ref() != Some(schema) {
                 return Ok(Commit::Switched);
             }
         }
-        batch::lock_checkpoint(&mut tx, schema, name).await?;
+        batch::lock_checkpoint(&mut conn, schema, name).await?;
         let outcome = if isolated {
-            isolate(&mut tx, schema, &self.projection, &self.pending).await?
+            isolate(&mut conn, schema, &self.projection, &self.pending).await?
         } else {
-            batch::process(&mut tx, schema, &self.projection, &self.pending).await?
+            batch::process(&mut conn, schema, &self.projection, &self.pending).await?
         };
         tx.commit().await?;
         Ok(Commit::Done(outcome))
@@ -331,29 +331,11 @@ impl<P: Projection, F: Feed> Projector<P, F> {
     }
 }
 
-/// The checkpoint of `schema`, without locking it.
-pub(crate) async fn checkpoint(
-    conn: &mut PgConnection,
-    schema: &Schema,
-    projection: &str,
-) -> Result<event_store::GlobalCursor, RuntimeError> {
-    let (txid, position): (String, i64) = sqlx::query_as(&format!(
-        "SELECT txid::text, position FROM {schema}.checkpoint WHERE projection = $1"
-    ))
-    .bind(projection)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(event_store::GlobalCursor {
-        txid: txid.parse().unwrap_or(0),
-        position,
-    })
-}
-
 /// Each event of `events` under its own savepoint; an event whose changes fail on their own is
 /// parked (`apply_failed`). When every event fails, the fault is not in the events: the error
 /// is returned and nothing is committed.
 async fn isolate<P: Projection>(
-    conn: &mut PgConnection,
+    conn: &mut ViewConn<'_>,
     schema: &Schema,
     projection: &P,
     events: &[EventEnvelope],
@@ -362,19 +344,14 @@ async fn isolate<P: Projection>(
     let mut failed = 0;
     let mut last_error = None;
     for event in events {
-        sqlx::query("SAVEPOINT projection_event")
-            .execute(&mut *conn)
-            .await?;
+        conn.execute("SAVEPOINT projection_event").await?;
         match batch::process(conn, schema, projection, std::slice::from_ref(event)).await {
             Ok(outcome) => {
-                sqlx::query("RELEASE SAVEPOINT projection_event")
-                    .execute(&mut *conn)
-                    .await?;
+                conn.execute("RELEASE SAVEPOINT projection_event").await?;
                 total.add(outcome);
             }
             Err(error) if error.is_data_error() => {
-                sqlx::query("ROLLBACK TO SAVEPOINT projection_event")
-                    .execute(&mut *conn)
+                conn.execute("ROLLBACK TO SAVEPOINT projection_event")
                     .await?;
                 failed += 1;
                 let message = error_chain(&error);

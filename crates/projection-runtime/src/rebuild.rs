@@ -12,12 +12,38 @@
 use crate::batch::{self, BatchOutcome};
 use crate::projector::error_chain;
 use crate::{catalog, Feed, Projection, Projector, ProjectorOptions, RuntimeError, Schema};
-use crate::{Step, StoreFeed, Target};
-use event_store::EventStore;
+use crate::{Step, StoreFeed, Target, ViewDb};
+use event_store::{EventLog, EventStore};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sqlx::{Executor, PgPool};
+use std::future::Future;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
+
+/// An event log a rebuild reads: it can also say how many events it holds (the progress bar's
+/// length).
+pub trait RebuildSource: EventLog + Clone + std::fmt::Debug + 'static {
+    /// How many events the log holds now.
+    fn count_events(&self) -> impl Future<Output = Result<u64, RuntimeError>> + Send;
+}
+
+impl RebuildSource for EventStore {
+    async fn count_events(&self) -> Result<u64, RuntimeError> {
+        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(u64::try_from(total).unwrap_or(0))
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl RebuildSource for event_store::sqlite::SqliteEventStore {
+    async fn count_events(&self) -> Result<u64, RuntimeError> {
+        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(self.reader())
+            .await?;
+        Ok(u64::try_from(total).unwrap_or(0))
+    }
+}
 
 /// Whether a rebuild draws a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,45 +102,34 @@ impl RebuildReport {
     }
 }
 
-/// Rebuilds `projection`'s view from `store` into a new instance in the database of `pool`, and
-/// switches the view over to it. See the module documentation.
-pub async fn rebuild<P: Projection>(
-    pool: &PgPool,
-    store: &EventStore,
+/// Rebuilds `projection`'s view from `store` into a new instance in `db` (a [`ViewDb`] or a
+/// `PgPool`), and switches the view over to it. See the module documentation.
+pub async fn rebuild<P: Projection, L: RebuildSource>(
+    db: impl Into<ViewDb>,
+    store: &L,
     projection: P,
     options: RebuildOptions,
 ) -> Result<RebuildReport, RuntimeError> {
+    let db = db.into();
     let started = Instant::now();
     let name = projection.name();
-    catalog::migrate(pool).await?;
-    let schema = {
-        let mut tx = pool.begin().await?;
-        catalog::lock_catalog(&mut tx).await?;
-        let version = catalog::next_version(&mut tx, name).await?;
-        let schema = Schema::instance(name, version);
-        catalog::create_instance(&mut tx, &projection, &schema).await?;
-        tx.commit().await?;
-        schema
-    };
+    let schema = catalog::create_unserved_instance(&db, &projection).await?;
     tracing::info!(view = name, %schema, "rebuild started");
-    let built = build_and_switch(pool, store, projection, &schema, options, started).await;
+    let built = build_and_switch(&db, store, projection, &schema, options, started).await;
     match built {
         Ok(report) => {
             tracing::info!(view = name, %schema, events = report.outcome.applied,
                 events_per_second = report.events_per_second(), "rebuild switched over");
             if let Some(old) = &report.replaced {
                 tokio::time::sleep(options.grace).await;
-                pool.execute(format!("DROP SCHEMA {old} CASCADE").as_str())
-                    .await?;
+                catalog::drop_instance(&db, old).await?;
             }
             Ok(report)
         }
         Err(error) => {
             tracing::error!(view = name, %schema, error = %error_chain(&error),
                 "rebuild failed; dropping the unfinished instance");
-            let dropped = pool
-                .execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
-                .await;
+            let dropped = catalog::drop_instance(&db, &schema).await;
             if let Err(drop_error) = dropped {
                 tracing::warn!(%schema, error = %drop_error, "could not drop the unfinished instance");
             }
@@ -123,22 +138,20 @@ pub async fn rebuild<P: Projection>(
     }
 }
 
-async fn build_and_switch<P: Projection>(
-    pool: &PgPool,
-    store: &EventStore,
+async fn build_and_switch<P: Projection, L: RebuildSource>(
+    db: &ViewDb,
+    store: &L,
     projection: P,
     schema: &Schema,
     options: RebuildOptions,
     started: Instant,
 ) -> Result<RebuildReport, RuntimeError> {
     let name = projection.name();
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(store.pool())
-        .await?;
-    let bar = progress_bar(options.progress, u64::try_from(total).unwrap_or(0), name);
+    let total = store.count_events().await?;
+    let bar = progress_bar(options.progress, total, name);
     let feed = StoreFeed::new(store.clone()).with(options.page_size, Duration::from_millis(20));
     let mut projector = Projector::new(
-        pool.clone(),
+        db.clone(),
         projection,
         feed,
         ProjectorOptions {
@@ -165,42 +178,25 @@ async fn build_and_switch<P: Projection>(
 
     // The switch: everything that arrived meanwhile, and the pointer, in one transaction.
     bar.set_message(format!("{name}: switching"));
-    let mut tx = pool.begin().await?;
-    let replaced: Option<String> =
-        sqlx::query_scalar("SELECT schema FROM projections.views WHERE name = $1 FOR UPDATE")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
-    batch::lock_checkpoint(&mut tx, schema, name).await?;
+    let mut tx = db.begin().await?;
+    let mut conn = tx.conn();
+    let replaced = catalog::lock_serving_exclusive(&mut conn, name).await?;
+    batch::lock_checkpoint(&mut conn, schema, name).await?;
     loop {
         let events = projector.feed_mut().next_batch(options.batch_size).await?;
         if events.is_empty() {
             break;
         }
-        let batch = batch::process(&mut tx, schema, projector.projection(), &events).await?;
+        let batch = batch::process(&mut conn, schema, projector.projection(), &events).await?;
         bar.inc(count(&batch));
         outcome.add(batch);
     }
-    let version: i32 = schema
-        .as_str()
-        .rsplit_once("_v")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    sqlx::query(
-        "INSERT INTO projections.views (name, schema, version) VALUES ($1, $2, $3)
-         ON CONFLICT (name) DO UPDATE
-            SET schema = EXCLUDED.schema, version = EXCLUDED.version, switched_at = now()",
-    )
-    .bind(name)
-    .bind(schema.as_str())
-    .bind(version)
-    .execute(&mut *tx)
-    .await?;
+    catalog::point(&mut conn, name, schema).await?;
     tx.commit().await?;
     bar.finish_with_message(format!("{name}: switched to {schema}"));
     Ok(RebuildReport {
         schema: schema.clone(),
-        replaced: replaced.as_deref().and_then(Schema::parse),
+        replaced,
         outcome,
         elapsed: started.elapsed(),
     })

@@ -4,7 +4,7 @@
 
 use crate::*;
 use event_store::EventStore;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 
 struct Nothing;
 
@@ -19,7 +19,7 @@ impl Projection for Nothing {
         &[]
     }
 
-    fn create_tables(&self, _: &Schema) -> String {
+    fn create_tables(&self, _: &Schema, _: Dialect) -> String {
         String::new()
     }
 
@@ -27,7 +27,7 @@ impl Projection for Nothing {
         Ok(Vec::new())
     }
 
-    async fn apply(&self, _: &mut PgConnection, _: &Schema, _: &[()]) -> Result<(), sqlx::Error> {
+    async fn apply(&self, _: &mut ViewConn<'_>, _: &Schema, _: &[()]) -> Result<(), sqlx::Error> {
         Ok(())
     }
 }
@@ -40,6 +40,19 @@ fn futures_are_send(pool: PgPool, store: EventStore, projector: Projector<Nothin
     send(catalog::ensure(&pool, &Nothing));
     send(parked::replay(&pool, &Nothing));
     send(rebuild(&pool, &store, Nothing, RebuildOptions::default()));
+}
+
+#[cfg(feature = "sqlite")]
+#[allow(dead_code)] // never run: it only has to compile
+fn sqlite_futures_are_send(
+    db: ViewDb,
+    store: event_store::sqlite::SqliteEventStore,
+    projector: Projector<Nothing, StoreFeed<event_store::sqlite::SqliteEventStore>>,
+) {
+    send(projector.run(std::future::pending()));
+    send(catalog::ensure(&db, &Nothing));
+    send(parked::replay(&db, &Nothing));
+    send(rebuild(&db, &store, Nothing, RebuildOptions::default()));
 }
 
 #[test]

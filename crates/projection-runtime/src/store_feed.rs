@@ -1,12 +1,13 @@
-//! [`StoreFeed`]: the event store as a feed, for the embedded mode and for rebuilds.
+//! [`StoreFeed`]: the event store as a feed, for the embedded mode and for rebuilds, over
+//! any [`EventLog`] (PostgreSQL's `EventStore`, the embedded `SqliteEventStore`).
 //!
 //! A reader task runs one page ahead of the projector (reading the next page while the current
-//! batch commits), over `EventStore::read_after`, so it inherits the store's commit-safe global
+//! batch commits), over `EventLog::read_after`, so it inherits the store's commit-safe global
 //! order (ADR 0002). The task tells the feed when it has reached the head, so an empty batch
 //! means "caught up", which is what rebuilds wait for.
 
 use crate::{EventEnvelope, Feed, FeedError};
-use event_store::{EventStore, GlobalCursor};
+use event_store::{EventLog, EventStore, GlobalCursor};
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -15,10 +16,10 @@ use tokio::task::JoinHandle;
 /// Pages of events, read ahead; an empty page says the reader reached the head.
 type Page = Result<Vec<EventEnvelope>, FeedError>;
 
-/// The event store, read in global order from a cursor.
+/// An event log (the PostgreSQL store by default), read in global order from a cursor.
 #[derive(Debug)]
-pub struct StoreFeed {
-    store: EventStore,
+pub struct StoreFeed<L = EventStore> {
+    store: L,
     page_size: u32,
     poll_interval: Duration,
     buffer: VecDeque<EventEnvelope>,
@@ -37,10 +38,10 @@ impl Drop for Reader {
     }
 }
 
-impl StoreFeed {
+impl<L: EventLog + Clone + 'static> StoreFeed<L> {
     /// A feed over `store`, reading pages of 1,000 events and looking again every 50 ms once
     /// caught up. It starts where [`Feed::seek`] puts it.
-    pub fn new(store: EventStore) -> Self {
+    pub fn new(store: L) -> Self {
         Self {
             store,
             page_size: 1_000,
@@ -71,8 +72,8 @@ impl StoreFeed {
     }
 }
 
-async fn read_ahead(
-    store: EventStore,
+async fn read_ahead<L: EventLog>(
+    store: L,
     mut cursor: GlobalCursor,
     page_size: u32,
     poll_interval: Duration,
@@ -106,7 +107,7 @@ async fn read_ahead(
     }
 }
 
-impl Feed for StoreFeed {
+impl<L: EventLog + Clone + 'static> Feed for StoreFeed<L> {
     async fn seek(&mut self, cursor: GlobalCursor) -> Result<(), FeedError> {
         self.start(cursor);
         Ok(())

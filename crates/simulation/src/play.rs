@@ -1,6 +1,7 @@
 //! Simulated commands into the event store: [`play`] through the `postgres-es` command side,
 //! one command at a time as the write side would; [`append`] of the decided events in bulk,
-//! for benchmark backlogs.
+//! for test backlogs; [`serialized_events`], the decided events in issue order, for loaders of
+//! their own (the benchmark's COPY).
 
 use crate::world::{AnyCommand, AnyEvents, SimCommand};
 use cqrs_es::persist::{PersistedEventRepository, SerializedEvent};
@@ -65,6 +66,29 @@ pub async fn play(
     Ok(())
 }
 
+/// The events `commands` decided, serialized as `postgres-es` stores them, in the order the
+/// commands were issued (each command's events in their order). `sequences` carries each
+/// aggregate's last sequence across calls (start with an empty map).
+pub fn serialized_events(
+    commands: &[SimCommand],
+    sequences: &mut HashMap<String, usize>,
+) -> Result<Vec<SerializedEvent>, PlayError> {
+    let mut out = Vec::new();
+    for c in commands {
+        let metadata = serde_json::to_value(HashMap::<String, String>::from(c.metadata.clone()))
+            .map_err(|e| play_error(&c.aggregate_id, &e))?;
+        out.extend(match &c.events {
+            AnyEvents::Member(events) => serialize::<Member>(c, events, &metadata, sequences),
+            AnyEvents::Account(events) => {
+                serialize::<ChargeAccount>(c, events, &metadata, sequences)
+            }
+            AnyEvents::Parcel(events) => serialize::<Parcel>(c, events, &metadata, sequences),
+            AnyEvents::Shipment(events) => serialize::<Shipment>(c, events, &metadata, sequences),
+        });
+    }
+    Ok(out)
+}
+
 /// Appends the events `commands` decided straight through `postgres-es`'s event repository,
 /// `chunk` events of one aggregate type per transaction, the four types concurrently. Each
 /// aggregate's events keep their order; the global order interleaves the types by chunks.
@@ -77,22 +101,15 @@ pub async fn append(
 ) -> Result<usize, PlayError> {
     let mut by_type: [Vec<SerializedEvent>; 4] = Default::default();
     let mut total = 0;
-    for c in commands {
-        let metadata = serde_json::to_value(HashMap::<String, String>::from(c.metadata.clone()))
-            .map_err(|e| play_error(&c.aggregate_id, &e))?;
-        let (slot, serialized) = match &c.events {
-            AnyEvents::Member(events) => (0, serialize::<Member>(c, events, &metadata, sequences)),
-            AnyEvents::Account(events) => (
-                1,
-                serialize::<ChargeAccount>(c, events, &metadata, sequences),
-            ),
-            AnyEvents::Parcel(events) => (2, serialize::<Parcel>(c, events, &metadata, sequences)),
-            AnyEvents::Shipment(events) => {
-                (3, serialize::<Shipment>(c, events, &metadata, sequences))
-            }
+    for event in serialized_events(commands, sequences)? {
+        let slot = match event.aggregate_type.as_str() {
+            t if t == Member::TYPE => 0,
+            t if t == ChargeAccount::TYPE => 1,
+            t if t == Parcel::TYPE => 2,
+            _ => 3,
         };
-        total += serialized.len();
-        by_type[slot].extend(serialized);
+        total += 1;
+        by_type[slot].push(event);
     }
     let repository = store.repository();
     let [members, accounts, parcels, shipments] = by_type;

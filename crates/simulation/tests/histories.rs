@@ -1,5 +1,6 @@
 //! The simulation is deterministic and tells a varied story: the same seed gives the same
-//! commands, and a few thousand commands reach most of the event types of every aggregate.
+//! commands, and a few thousand commands reach most of the event types of every aggregate; its
+//! events serialize in issue order with each aggregate's sequences contiguous.
 
 use cqrs_es::DomainEvent;
 use domain::account::AccountEvent;
@@ -75,4 +76,27 @@ fn a_jp_forwarding_history_covers_most_event_types() {
 #[test]
 fn a_cn_agency_history_covers_most_event_types() {
     covers_most_event_types(Policy::cn_agency(), 28);
+}
+
+#[test]
+fn serialized_events_follow_the_issue_order_with_contiguous_sequences() {
+    let mut sim = Simulation::new(7, Policy::jp_forwarding());
+    sim.run_until_events(2_000);
+    let commands = sim.drain_commands();
+    let mut sequences = std::collections::HashMap::new();
+    let events = simulation::serialized_events(&commands, &mut sequences).unwrap();
+    let issued: Vec<&str> = commands
+        .iter()
+        .flat_map(|c| std::iter::repeat_n(c.aggregate_id.as_str(), c.events.len()))
+        .collect();
+    let serialized: Vec<&str> = events.iter().map(|e| e.aggregate_id.as_str()).collect();
+    assert_eq!(serialized, issued);
+    let mut last = std::collections::HashMap::new();
+    for event in &events {
+        let previous = last
+            .insert(event.aggregate_id.clone(), event.sequence)
+            .unwrap_or(0);
+        assert_eq!(event.sequence, previous + 1, "{}", event.aggregate_id);
+    }
+    assert_eq!(sequences, last);
 }

@@ -20,10 +20,9 @@ pub use rows::{AuditRow, EVENTS};
 
 use crate::decode::decode;
 use projection_runtime::{
-    rows as table, EventEnvelope, Projection, ReduceError, Schema, TableSpec,
+    rows as table, Dialect, EventEnvelope, Projection, ReduceError, Schema, TableSpec, ViewConn,
 };
 use serde_json::Value;
-use sqlx::PgConnection;
 use std::collections::BTreeSet;
 
 /// The audit projection.
@@ -44,8 +43,8 @@ impl Projection for Audit {
         &[EVENTS]
     }
 
-    fn create_tables(&self, schema: &Schema) -> String {
-        rows::ddl(schema)
+    fn create_tables(&self, schema: &Schema, dialect: Dialect) -> String {
+        rows::ddl(schema, dialect)
     }
 
     fn reduce(&self, event: &EventEnvelope) -> Result<Vec<AuditRow>, ReduceError> {
@@ -80,7 +79,7 @@ impl Projection for Audit {
 
     async fn apply(
         &self,
-        conn: &mut PgConnection,
+        conn: &mut ViewConn<'_>,
         schema: &Schema,
         changes: &[AuditRow],
     ) -> Result<(), sqlx::Error> {

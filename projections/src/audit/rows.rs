@@ -1,7 +1,7 @@
 //! The audit table: its row and DDL.
 
 use chrono::{DateTime, Utc};
-use projection_runtime::{Schema, TableSpec};
+use projection_runtime::{Dialect, Schema, TableSpec};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -30,10 +30,16 @@ pub const EVENTS: TableSpec = TableSpec {
         "metadata",
     ],
     numeric: &["txid"],
+    json: &["related_ids", "payload", "metadata"],
+    boolean: &[],
+    timestamp: &["recorded_at"],
 };
 
 /// The table's DDL in `schema`.
-pub(super) fn ddl(schema: &Schema) -> String {
+pub(super) fn ddl(schema: &Schema, dialect: Dialect) -> String {
+    if dialect == Dialect::Sqlite {
+        return sqlite_ddl(schema);
+    }
     format!(
         "CREATE TABLE {schema}.events (
              aggregate_type text NOT NULL,
@@ -62,6 +68,39 @@ pub(super) fn ddl(schema: &Schema) -> String {
          CREATE INDEX ON {schema}.events (recorded_at);
          CREATE INDEX ON {schema}.events (correlation_id);
          CREATE INDEX ON {schema}.events USING gin (related_ids);"
+    )
+}
+
+/// The table's DDL in `schema` on SQLite: the txid as decimal TEXT, timestamps as TEXT in
+/// `projection_runtime::sqlite_timestamp`'s format, arrays and documents as JSON TEXT.
+fn sqlite_ddl(schema: &Schema) -> String {
+    format!(
+        "CREATE TABLE {schema}_events (
+             aggregate_type TEXT NOT NULL,
+             aggregate_id   TEXT NOT NULL,
+             sequence       INTEGER NOT NULL,
+             event_id       TEXT NOT NULL UNIQUE,
+             event_type     TEXT NOT NULL,
+             event_version  TEXT NOT NULL,
+             txid           TEXT NOT NULL,
+             position       INTEGER NOT NULL,
+             recorded_at    TEXT NOT NULL,
+             actor          TEXT,
+             command        TEXT,
+             correlation_id TEXT,
+             causation_id   TEXT,
+             policy_version TEXT,
+             rule_id        TEXT,
+             related_ids    TEXT NOT NULL,
+             payload        TEXT NOT NULL,
+             metadata       TEXT NOT NULL,
+             PRIMARY KEY (aggregate_type, aggregate_id, sequence)
+         );
+         CREATE INDEX {schema}_events_order ON {schema}_events (CAST(txid AS INTEGER), position);
+         CREATE INDEX {schema}_events_type ON {schema}_events (event_type, recorded_at);
+         CREATE INDEX {schema}_events_actor ON {schema}_events (actor, recorded_at);
+         CREATE INDEX {schema}_events_recorded ON {schema}_events (recorded_at);
+         CREATE INDEX {schema}_events_correlation ON {schema}_events (correlation_id);"
     )
 }
 

@@ -27,9 +27,8 @@ pub use rows::{AccountRow, MovementRow, QuoteRow, ACCOUNTS, MOVEMENTS, QUOTES};
 
 use crate::decode::{decode, DomainEventOf};
 use projection_runtime::{
-    rows as table, EventEnvelope, Projection, ReduceError, Schema, TableSpec,
+    rows as table, Dialect, EventEnvelope, Projection, ReduceError, Schema, TableSpec, ViewConn,
 };
-use sqlx::PgConnection;
 use std::collections::BTreeMap;
 
 /// The billing projection.
@@ -50,8 +49,8 @@ impl Projection for Billing {
         &[ACCOUNTS, MOVEMENTS, QUOTES]
     }
 
-    fn create_tables(&self, schema: &Schema) -> String {
-        rows::ddl(schema)
+    fn create_tables(&self, schema: &Schema, dialect: Dialect) -> String {
+        rows::ddl(schema, dialect)
     }
 
     fn reduce(&self, event: &EventEnvelope) -> Result<Vec<Change>, ReduceError> {
@@ -67,7 +66,7 @@ impl Projection for Billing {
 
     async fn apply(
         &self,
-        conn: &mut PgConnection,
+        conn: &mut ViewConn<'_>,
         schema: &Schema,
         changes: &[Change],
     ) -> Result<(), sqlx::Error> {

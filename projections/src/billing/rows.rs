@@ -2,7 +2,7 @@
 
 use super::changes::{AccountChange, QuoteChange};
 use chrono::{DateTime, NaiveDate, Utc};
-use projection_runtime::{Schema, TableSpec};
+use projection_runtime::{Dialect, Schema, TableSpec};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,9 @@ pub const ACCOUNTS: TableSpec = TableSpec {
         "policy",
     ],
     numeric: &["balance", "refund_paid"],
+    json: &[],
+    boolean: &[],
+    timestamp: &[],
 };
 
 /// The `movements` table.
@@ -49,6 +52,9 @@ pub const MOVEMENTS: TableSpec = TableSpec {
         "policy",
     ],
     numeric: &["amount"],
+    json: &[],
+    boolean: &[],
+    timestamp: &["recorded_at"],
 };
 
 /// The `quotes` table.
@@ -72,10 +78,16 @@ pub const QUOTES: TableSpec = TableSpec {
         "policy",
     ],
     numeric: &["total", "paid_amount"],
+    json: &[],
+    boolean: &[],
+    timestamp: &[],
 };
 
 /// The tables' DDL in `schema`.
-pub(super) fn ddl(schema: &Schema) -> String {
+pub(super) fn ddl(schema: &Schema, dialect: Dialect) -> String {
+    if dialect == Dialect::Sqlite {
+        return sqlite_ddl(schema);
+    }
     format!(
         "CREATE TABLE {schema}.accounts (
              account_id                text PRIMARY KEY,
@@ -131,6 +143,67 @@ pub(super) fn ddl(schema: &Schema) -> String {
          );
          CREATE INDEX ON {schema}.quotes (state, due_on);
          CREATE INDEX ON {schema}.quotes (member_id);"
+    )
+}
+
+/// The tables' DDL in `schema` on SQLite: decimals, dates and timestamps as TEXT (money is
+/// never summed in SQLite's SQL, which would use floats).
+fn sqlite_ddl(schema: &Schema) -> String {
+    format!(
+        "CREATE TABLE {schema}_accounts (
+             account_id                TEXT PRIMARY KEY,
+             member_id                 TEXT,
+             currency                  TEXT,
+             opened_on                 TEXT,
+             balance                   TEXT NOT NULL,
+             movements                 INTEGER NOT NULL,
+             rejected_top_ups_in_a_row INTEGER NOT NULL,
+             refund_requested_on       TEXT,
+             refund_due_on             TEXT,
+             refunded_on               TEXT,
+             refund_paid               TEXT,
+             refund_paid_currency      TEXT,
+             policy                    TEXT
+         );
+         CREATE INDEX {schema}_accounts_member ON {schema}_accounts (member_id);
+         CREATE INDEX {schema}_accounts_refund_due ON {schema}_accounts (refund_due_on)
+             WHERE refunded_on IS NULL;
+         CREATE TABLE {schema}_movements (
+             account_id     TEXT NOT NULL,
+             sequence       INTEGER NOT NULL,
+             event_type     TEXT NOT NULL,
+             reason         TEXT NOT NULL,
+             cause          TEXT NOT NULL,
+             amount         TEXT NOT NULL,
+             currency       TEXT NOT NULL,
+             kind           TEXT,
+             rule           TEXT,
+             period_from    TEXT,
+             period_through TEXT,
+             business_on    TEXT,
+             recorded_at    TEXT NOT NULL,
+             policy         TEXT NOT NULL,
+             PRIMARY KEY (account_id, sequence)
+         );
+         CREATE INDEX {schema}_movements_cause ON {schema}_movements (cause);
+         CREATE INDEX {schema}_movements_reason ON {schema}_movements (reason, recorded_at);
+         CREATE TABLE {schema}_quotes (
+             shipment_id    TEXT PRIMARY KEY,
+             member_id      TEXT,
+             state          TEXT NOT NULL,
+             total          TEXT,
+             currency       TEXT,
+             quoted_on      TEXT,
+             due_on         TEXT,
+             paid_amount    TEXT,
+             paid_method    TEXT,
+             paid_on        TEXT,
+             held_on        TEXT,
+             cancelled_on   TEXT,
+             tariff_version TEXT,
+             policy         TEXT
+         );
+         CREATE INDEX {schema}_quotes_state ON {schema}_quotes (state, due_on);"
     )
 }
 

@@ -30,9 +30,8 @@ pub use rows::{ParcelRow, ShipmentRow, PARCELS, SHIPMENTS};
 
 use crate::decode::{decode, DomainEventOf};
 use projection_runtime::{
-    rows as table, EventEnvelope, Projection, ReduceError, Schema, TableSpec,
+    rows as table, Dialect, EventEnvelope, Projection, ReduceError, Schema, TableSpec, ViewConn,
 };
-use sqlx::PgConnection;
 use std::collections::BTreeMap;
 
 /// The storage-status projection.
@@ -53,8 +52,8 @@ impl Projection for StorageStatus {
         &[PARCELS, SHIPMENTS]
     }
 
-    fn create_tables(&self, schema: &Schema) -> String {
-        rows::ddl(schema)
+    fn create_tables(&self, schema: &Schema, dialect: Dialect) -> String {
+        rows::ddl(schema, dialect)
     }
 
     fn reduce(&self, event: &EventEnvelope) -> Result<Vec<Change>, ReduceError> {
@@ -82,7 +81,7 @@ impl Projection for StorageStatus {
 
     async fn apply(
         &self,
-        conn: &mut PgConnection,
+        conn: &mut ViewConn<'_>,
         schema: &Schema,
         changes: &[Change],
     ) -> Result<(), sqlx::Error> {

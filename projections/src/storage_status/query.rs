@@ -9,11 +9,10 @@ use chrono::NaiveDate;
 use domain::measure::Dimensions;
 use domain::parcel::storage::{notice_due, storage_status, StorageStatus, StoredBox};
 use domain::Policy;
-use projection_runtime::catalog;
+use projection_runtime::{catalog, ViewDb};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
-use sqlx::PgPool;
 use std::collections::BTreeMap;
 
 /// Waiting in storage, not yet in a shipment (`ParcelStatus::in_storage`).
@@ -113,38 +112,87 @@ struct Select<'a> {
     in_warehouse: bool,
 }
 
-async fn select(pool: &PgPool, filter: Select<'_>) -> Result<Vec<Row>, QueryError> {
-    let schema = catalog::serving(pool, NAME).await?;
-    let sql = format!(
-        "SELECT to_jsonb(r) FROM (
-           SELECT p.parcel_id, p.member_id, p.state,
-                  CASE WHEN p.state IN ('reserved', 'packed', 'held') AND sh.state IN ({LEFT})
-                       THEN 'shipped' ELSE p.state END AS effective_state,
-                  p.shipment_id, p.location, p.received_on, p.notify_by,
-                  p.length_mm, p.width_mm, p.height_mm, p.extended, p.notices_sent,
-                  p.disposable_on, p.fee_months_accrued, p.fees_accrued::text AS fees_accrued,
-                  (SELECT min(w.received_on) FROM {schema}.parcels w
-                    WHERE w.member_id = p.member_id AND w.state IN ({IN_STORAGE})) AS earliest_waiting
-             FROM {schema}.parcels p
-             LEFT JOIN {schema}.shipments sh ON sh.shipment_id = p.shipment_id
-            WHERE ($1::text IS NULL OR p.parcel_id = $1)
-              AND ($2::text IS NULL OR p.member_id = $2)
-              AND (cardinality($3::text[]) = 0 OR p.state = ANY($3))
-              AND ($4::text IS NULL OR p.parcel_id > $4)
-         ) r
-         WHERE NOT $5 OR r.effective_state IN ({ON_PREMISES})
-         ORDER BY r.parcel_id
-         LIMIT $6"
-    );
-    let rows: Vec<Json<Row>> = sqlx::query_scalar(&sql)
-        .bind(filter.parcel_id)
-        .bind(filter.member_id)
-        .bind(filter.states)
-        .bind(filter.after)
-        .bind(filter.in_warehouse)
-        .bind(filter.limit.map_or(i64::MAX, i64::from))
-        .fetch_all(pool)
-        .await?;
+async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError> {
+    let schema = catalog::serving(db, NAME).await?;
+    let limit = filter.limit.map_or(i64::MAX, i64::from);
+    let rows: Vec<Json<Row>> = match db {
+        ViewDb::Postgres(pool) => {
+            let sql = format!(
+                "SELECT to_jsonb(r) FROM (
+                   SELECT p.parcel_id, p.member_id, p.state,
+                          CASE WHEN p.state IN ('reserved', 'packed', 'held') AND sh.state IN ({LEFT})
+                               THEN 'shipped' ELSE p.state END AS effective_state,
+                          p.shipment_id, p.location, p.received_on, p.notify_by,
+                          p.length_mm, p.width_mm, p.height_mm, p.extended, p.notices_sent,
+                          p.disposable_on, p.fee_months_accrued, p.fees_accrued::text AS fees_accrued,
+                          (SELECT min(w.received_on) FROM {schema}.parcels w
+                            WHERE w.member_id = p.member_id AND w.state IN ({IN_STORAGE})) AS earliest_waiting
+                     FROM {schema}.parcels p
+                     LEFT JOIN {schema}.shipments sh ON sh.shipment_id = p.shipment_id
+                    WHERE ($1::text IS NULL OR p.parcel_id = $1)
+                      AND ($2::text IS NULL OR p.member_id = $2)
+                      AND (cardinality($3::text[]) = 0 OR p.state = ANY($3))
+                      AND ($4::text IS NULL OR p.parcel_id > $4)
+                 ) r
+                 WHERE NOT $5 OR r.effective_state IN ({ON_PREMISES})
+                 ORDER BY r.parcel_id
+                 LIMIT $6"
+            );
+            sqlx::query_scalar(&sql)
+                .bind(filter.parcel_id)
+                .bind(filter.member_id)
+                .bind(filter.states)
+                .bind(filter.after)
+                .bind(filter.in_warehouse)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }
+        #[cfg(feature = "sqlite")]
+        ViewDb::Sqlite(views) => {
+            // The same query; dates are ISO text, so `min` and `>` compare them as dates.
+            let sql = format!(
+                "SELECT json_object(
+                          'parcel_id', r.parcel_id, 'member_id', r.member_id, 'state', r.state,
+                          'effective_state', r.effective_state, 'shipment_id', r.shipment_id,
+                          'location', r.location, 'received_on', r.received_on,
+                          'notify_by', r.notify_by, 'length_mm', r.length_mm,
+                          'width_mm', r.width_mm, 'height_mm', r.height_mm,
+                          'extended', json(CASE WHEN r.extended THEN 'true' ELSE 'false' END),
+                          'notices_sent', json(r.notices_sent), 'disposable_on', r.disposable_on,
+                          'fee_months_accrued', r.fee_months_accrued,
+                          'fees_accrued', r.fees_accrued, 'earliest_waiting', r.earliest_waiting)
+                   FROM (
+                   SELECT p.parcel_id, p.member_id, p.state,
+                          CASE WHEN p.state IN ('reserved', 'packed', 'held') AND sh.state IN ({LEFT})
+                               THEN 'shipped' ELSE p.state END AS effective_state,
+                          p.shipment_id, p.location, p.received_on, p.notify_by,
+                          p.length_mm, p.width_mm, p.height_mm, p.extended, p.notices_sent,
+                          p.disposable_on, p.fee_months_accrued, p.fees_accrued,
+                          (SELECT min(w.received_on) FROM {schema}_parcels w
+                            WHERE w.member_id = p.member_id AND w.state IN ({IN_STORAGE})) AS earliest_waiting
+                     FROM {schema}_parcels p
+                     LEFT JOIN {schema}_shipments sh ON sh.shipment_id = p.shipment_id
+                    WHERE (?1 IS NULL OR p.parcel_id = ?1)
+                      AND (?2 IS NULL OR p.member_id = ?2)
+                      AND (json_array_length(?3) = 0 OR p.state IN (SELECT value FROM json_each(?3)))
+                      AND (?4 IS NULL OR p.parcel_id > ?4)
+                 ) r
+                 WHERE NOT ?5 OR r.effective_state IN ({ON_PREMISES})
+                 ORDER BY r.parcel_id
+                 LIMIT ?6"
+            );
+            sqlx::query_scalar(&sql)
+                .bind(filter.parcel_id)
+                .bind(filter.member_id)
+                .bind(Json(filter.states))
+                .bind(filter.after)
+                .bind(filter.in_warehouse)
+                .bind(limit)
+                .fetch_all(views.reader())
+                .await?
+        }
+    };
     Ok(rows.into_iter().map(|Json(row)| row).collect())
 }
 
@@ -207,14 +255,14 @@ impl Row {
 /// The parcels in the warehouse now (on the premises, not in a shipment that left), by member
 /// and state, a page at a time in parcel id order, with their storage clock on `today`.
 pub async fn in_warehouse(
-    pool: &PgPool,
+    db: &ViewDb,
     filter: &InWarehouse,
     page: &Page<String>,
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<Vec<ParcelStorage>, QueryError> {
     let rows = select(
-        pool,
+        db,
         Select {
             member_id: filter.member_id.as_deref(),
             states: &filter.states,
@@ -230,13 +278,13 @@ pub async fn in_warehouse(
 
 /// One parcel, wherever it is, with its storage clock on `today` while in the warehouse.
 pub async fn parcel(
-    pool: &PgPool,
+    db: &ViewDb,
     parcel_id: &str,
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<Option<ParcelStorage>, QueryError> {
     let rows = select(
-        pool,
+        db,
         Select {
             parcel_id: Some(parcel_id),
             ..Select::default()
@@ -247,7 +295,7 @@ pub async fn parcel(
 }
 
 async fn waiting(
-    pool: &PgPool,
+    db: &ViewDb,
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<Vec<ParcelStorage>, QueryError> {
@@ -256,7 +304,7 @@ async fn waiting(
         .map(|s| s.trim_matches('\'').to_owned())
         .collect();
     let rows = select(
-        pool,
+        db,
         Select {
             states: &states,
             in_warehouse: true,
@@ -270,11 +318,11 @@ async fn waiting(
 /// The waiting parcels past their free storage on `today` and not on paid extended storage:
 /// they may be disposed of (STO-2).
 pub async fn past_limit(
-    pool: &PgPool,
+    db: &ViewDb,
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<Vec<ParcelStorage>, QueryError> {
-    let all = waiting(pool, today, policy).await?;
+    let all = waiting(db, today, policy).await?;
     Ok(all
         .into_iter()
         .filter(|p| p.storage.as_ref().is_some_and(|s| s.disposable))
@@ -284,12 +332,12 @@ pub async fn past_limit(
 /// What must be dealt with on `today`: notices, disposals, fees to accrue, arrivals to notify,
 /// the unidentified queue.
 pub async fn due_today(
-    pool: &PgPool,
+    db: &ViewDb,
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<DueToday, QueryError> {
     let mut due = DueToday::default();
-    for parcel in waiting(pool, today, policy).await? {
+    for parcel in waiting(db, today, policy).await? {
         let storage = parcel.storage.clone();
         let past = storage.as_ref().is_some_and(|s| s.disposable);
         let unpaid_months = storage
@@ -319,17 +367,34 @@ pub async fn due_today(
 
 /// How many parcels are in each state, every parcel the view knows; a packed parcel whose
 /// shipment left counts as `shipped`.
-pub async fn counts_per_state(pool: &PgPool) -> Result<BTreeMap<String, i64>, QueryError> {
-    let schema = catalog::serving(pool, NAME).await?;
-    let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "SELECT CASE WHEN p.state IN ('reserved', 'packed', 'held') AND sh.state IN ({LEFT})
-                     THEN 'shipped' ELSE p.state END AS effective_state,
-                count(*)
-           FROM {schema}.parcels p
-           LEFT JOIN {schema}.shipments sh ON sh.shipment_id = p.shipment_id
-          GROUP BY 1"
-    ))
-    .fetch_all(pool)
-    .await?;
+pub async fn counts_per_state(db: &ViewDb) -> Result<BTreeMap<String, i64>, QueryError> {
+    let schema = catalog::serving(db, NAME).await?;
+    let effective = format!(
+        "CASE WHEN p.state IN ('reserved', 'packed', 'held') AND sh.state IN ({LEFT})
+              THEN 'shipped' ELSE p.state END"
+    );
+    let rows: Vec<(String, i64)> = match db {
+        ViewDb::Postgres(pool) => {
+            sqlx::query_as(&format!(
+                "SELECT {effective} AS effective_state, count(*)
+                   FROM {schema}.parcels p
+                   LEFT JOIN {schema}.shipments sh ON sh.shipment_id = p.shipment_id
+                  GROUP BY 1"
+            ))
+            .fetch_all(pool)
+            .await?
+        }
+        #[cfg(feature = "sqlite")]
+        ViewDb::Sqlite(views) => {
+            sqlx::query_as(&format!(
+                "SELECT {effective} AS effective_state, count(*)
+                   FROM {schema}_parcels p
+                   LEFT JOIN {schema}_shipments sh ON sh.shipment_id = p.shipment_id
+                  GROUP BY 1"
+            ))
+            .fetch_all(views.reader())
+            .await?
+        }
+    };
     Ok(rows.into_iter().collect())
 }

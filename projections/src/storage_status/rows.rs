@@ -2,7 +2,7 @@
 
 use super::changes::{ParcelChange, ShipmentChange};
 use chrono::NaiveDate;
-use projection_runtime::{Schema, TableSpec};
+use projection_runtime::{Dialect, Schema, TableSpec};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +47,9 @@ pub const PARCELS: TableSpec = TableSpec {
         "policy",
     ],
     numeric: &["fee_per_unit_month", "fees_accrued", "disposal_fee"],
+    json: &["notices_sent", "quarantined_categories"],
+    boolean: &["auto_pack", "declaration_confirmed", "extended"],
+    timestamp: &[],
 };
 
 /// The `shipments` table.
@@ -62,10 +65,16 @@ pub const SHIPMENTS: TableSpec = TableSpec {
         "shipped_on",
     ],
     numeric: &[],
+    json: &["parcel_ids"],
+    boolean: &[],
+    timestamp: &[],
 };
 
 /// The tables' DDL in `schema`.
-pub(super) fn ddl(schema: &Schema) -> String {
+pub(super) fn ddl(schema: &Schema, dialect: Dialect) -> String {
+    if dialect == Dialect::Sqlite {
+        return sqlite_ddl(schema);
+    }
     format!(
         "CREATE TABLE {schema}.parcels (
              parcel_id              text PRIMARY KEY,
@@ -113,6 +122,59 @@ pub(super) fn ddl(schema: &Schema) -> String {
              parcel_ids   text[] NOT NULL,
              requested_on date,
              shipped_on   date
+         );"
+    )
+}
+
+/// The tables' DDL in `schema` on SQLite: decimals and dates as TEXT, arrays as JSON TEXT.
+fn sqlite_ddl(schema: &Schema) -> String {
+    format!(
+        "CREATE TABLE {schema}_parcels (
+             parcel_id              TEXT PRIMARY KEY,
+             member_id              TEXT,
+             suite_code             TEXT,
+             state                  TEXT NOT NULL,
+             shipment_id            TEXT,
+             location               TEXT,
+             shop                   TEXT,
+             delivered_on           TEXT,
+             received_on            TEXT,
+             notify_by              TEXT,
+             weight_g               INTEGER,
+             length_mm              INTEGER,
+             width_mm               INTEGER,
+             height_mm              INTEGER,
+             auto_pack              INTEGER NOT NULL,
+             declaration_confirmed  INTEGER NOT NULL,
+             inspection_level       TEXT,
+             stored_on              TEXT,
+             anchor                 TEXT,
+             last_free_day          TEXT,
+             notices_sent           TEXT NOT NULL,
+             last_notice_on         TEXT,
+             disposable_on          TEXT,
+             extended               INTEGER NOT NULL,
+             extension_units        INTEGER,
+             fee_per_unit_month     TEXT,
+             fee_months_accrued     INTEGER NOT NULL,
+             fees_accrued           TEXT NOT NULL,
+             fee_currency           TEXT,
+             quarantined_categories TEXT NOT NULL,
+             disposal_fee           TEXT,
+             disposal_rule          TEXT,
+             left_on                TEXT,
+             policy                 TEXT
+         );
+         CREATE INDEX {schema}_parcels_member_state ON {schema}_parcels (member_id, state);
+         CREATE INDEX {schema}_parcels_state ON {schema}_parcels (state);
+         CREATE INDEX {schema}_parcels_shipment ON {schema}_parcels (shipment_id);
+         CREATE TABLE {schema}_shipments (
+             shipment_id  TEXT PRIMARY KEY,
+             member_id    TEXT,
+             state        TEXT NOT NULL,
+             parcel_ids   TEXT NOT NULL,
+             requested_on TEXT,
+             shipped_on   TEXT
          );"
     )
 }

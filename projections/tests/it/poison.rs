@@ -3,7 +3,7 @@
 //! goes on with everything else; a replay through the fixed reducer (or once the missing event
 //! is there) applies them, once.
 
-use crate::support::{Buggy, TestDb, VecFeed};
+use crate::support::{Backend, Buggy, TestDb, VecFeed};
 use domain::Policy;
 use projection_runtime::{parked, EventEnvelope};
 use projections::billing::{self, Billing};
@@ -14,9 +14,10 @@ fn late_interest(event: &EventEnvelope) -> bool {
     event.event_type == "account.late_interest_accrued"
 }
 
-#[tokio::test]
-async fn a_poison_event_is_parked_the_projector_goes_on_and_a_fixed_reducer_applies_it_once() {
-    let db = TestDb::create().await;
+async fn a_poison_event_is_parked_the_projector_goes_on_and_a_fixed_reducer_applies_it_once(
+    backend: Backend,
+) {
+    let db = TestDb::create_on(backend).await;
     let sim = db.append(31, 3_000, Policy::jp_forwarding()).await;
     let events = db.all_events().await;
     let poison: Vec<&EventEnvelope> = events.iter().filter(|e| late_interest(e)).collect();
@@ -58,7 +59,7 @@ async fn a_poison_event_is_parked_the_projector_goes_on_and_a_fixed_reducer_appl
         .count();
     assert_eq!(outcome.parked, expected_parked);
     assert!(expected_parked >= poison.len() && expected_parked <= poison.len() + behind.len());
-    let waiting = parked::list(&db.pool, &Billing, false).await.unwrap();
+    let waiting = parked::list(&db.views, &Billing, false).await.unwrap();
     assert_eq!(waiting.len(), expected_parked);
     for p in &waiting {
         assert!(bad_accounts.contains(p.event.aggregate_id.as_str()));
@@ -74,7 +75,7 @@ async fn a_poison_event_is_parked_the_projector_goes_on_and_a_fixed_reducer_appl
         if bad_accounts.contains(account_id.as_str()) {
             continue;
         }
-        let statement = billing::account(&db.pool, account_id.as_str())
+        let statement = billing::account(&db.views, account_id.as_str())
             .await
             .unwrap()
             .unwrap();
@@ -82,26 +83,26 @@ async fn a_poison_event_is_parked_the_projector_goes_on_and_a_fixed_reducer_appl
     }
 
     // Replaying through the same bug changes nothing but the attempts.
-    let again = parked::replay(&db.pool, &buggy).await.unwrap();
+    let again = parked::replay(&db.views, &buggy).await.unwrap();
     assert_eq!(again.applied, 0);
     assert_eq!(again.still_parked, expected_parked);
 
     // The fix: the plain reducer replays every parked event, in order, once.
-    let replayed = parked::replay(&db.pool, &Billing).await.unwrap();
+    let replayed = parked::replay(&db.views, &Billing).await.unwrap();
     assert_eq!(replayed.applied, expected_parked);
     assert_eq!(replayed.still_parked, 0);
-    assert!(parked::list(&db.pool, &Billing, false)
+    assert!(parked::list(&db.views, &Billing, false)
         .await
         .unwrap()
         .is_empty());
-    let all = parked::list(&db.pool, &Billing, true).await.unwrap();
+    let all = parked::list(&db.views, &Billing, true).await.unwrap();
     assert!(all.iter().all(|p| p.replayed_at.is_some()));
     assert!(all
         .iter()
         .filter(|p| p.reason == "poison")
         .all(|p| p.attempts == 2));
     for (account_id, balance) in sim.balances() {
-        let statement = billing::account(&db.pool, account_id.as_str())
+        let statement = billing::account(&db.views, account_id.as_str())
             .await
             .unwrap()
             .unwrap();
@@ -113,7 +114,7 @@ async fn a_poison_event_is_parked_the_projector_goes_on_and_a_fixed_reducer_appl
     let fixed = db.hash(&Billing).await;
 
     // Once: a second replay and a full redelivery change nothing.
-    let twice = parked::replay(&db.pool, &Billing).await.unwrap();
+    let twice = parked::replay(&db.views, &Billing).await.unwrap();
     assert_eq!((twice.applied, twice.still_parked), (0, 0));
     let redelivered = db
         .projector(Billing, VecFeed::new(events.clone()), 500)
@@ -130,9 +131,10 @@ async fn a_poison_event_is_parked_the_projector_goes_on_and_a_fixed_reducer_appl
     );
 }
 
-#[tokio::test]
-async fn a_hole_parks_the_aggregate_until_the_missing_event_arrives_and_is_replayed() {
-    let db = TestDb::create().await;
+async fn a_hole_parks_the_aggregate_until_the_missing_event_arrives_and_is_replayed(
+    backend: Backend,
+) {
+    let db = TestDb::create_on(backend).await;
     db.append(32, 1_500, Policy::jp_forwarding()).await;
     let events = db.all_events().await;
     // A parcel with at least four events loses its second on the way.
@@ -163,7 +165,9 @@ async fn a_hole_parks_the_aggregate_until_the_missing_event_arrives_and_is_repla
         .await
         .unwrap();
     assert_eq!(outcome.parked, count - 2, "the events after the hole wait");
-    let waiting = parked::list(&db.pool, &StorageStatus, false).await.unwrap();
+    let waiting = parked::list(&db.views, &StorageStatus, false)
+        .await
+        .unwrap();
     assert_eq!(waiting[0].reason, "gap");
     assert!(
         waiting[0].error.contains("expected 2"),
@@ -173,7 +177,7 @@ async fn a_hole_parks_the_aggregate_until_the_missing_event_arrives_and_is_repla
     assert!(waiting[1..].iter().all(|p| p.reason == "blocked"));
 
     // A replay before the missing event arrives changes nothing.
-    let early = parked::replay(&db.pool, &StorageStatus).await.unwrap();
+    let early = parked::replay(&db.views, &StorageStatus).await.unwrap();
     assert_eq!((early.applied, early.still_parked), (0, count - 2));
 
     // The missing event arrives (a relay re-publishes it): it queues behind, and a replay
@@ -184,8 +188,13 @@ async fn a_hole_parks_the_aggregate_until_the_missing_event_arrives_and_is_repla
         .await
         .unwrap();
     assert_eq!(late.parked, 1);
-    let replayed = parked::replay(&db.pool, &StorageStatus).await.unwrap();
+    let replayed = parked::replay(&db.views, &StorageStatus).await.unwrap();
     assert_eq!((replayed.applied, replayed.still_parked), (count - 1, 0));
     let live = db.hash(&StorageStatus).await;
     assert_eq!(live, db.rebuild(StorageStatus).await);
 }
+
+on_each_backend!(
+    a_poison_event_is_parked_the_projector_goes_on_and_a_fixed_reducer_applies_it_once,
+    a_hole_parks_the_aggregate_until_the_missing_event_arrives_and_is_replayed,
+);

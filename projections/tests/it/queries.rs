@@ -3,7 +3,7 @@
 //! open quotes, refunds and fees are the aggregates'; the audit view finds every event and
 //! rebuilds any aggregate as it was.
 
-use crate::support::TestDb;
+use crate::support::{Backend, TestDb};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::parcel::{Parcel, ParcelCommand, ParcelStatus};
 use domain::shipment::ShipmentStatus;
@@ -21,8 +21,8 @@ fn noon(policy: &Policy, day: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&(local - Duration::minutes(i64::from(policy.utc_offset_minutes))))
 }
 
-async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64) {
-    let db = TestDb::create().await;
+async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64, backend: Backend) {
+    let db = TestDb::create_on(backend).await;
     let sim = db.play(seed, 2_500, policy.clone()).await;
     db.catch_up(StorageStatus).await;
     let today = sim.today();
@@ -34,7 +34,7 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64) {
 
     // Every parcel's state is the aggregate's (a packed parcel whose shipment left: shipped).
     for (id, parcel, _) in &parcels {
-        let view = storage_status::parcel(&db.pool, id.as_str(), today, &policy)
+        let view = storage_status::parcel(&db.views, id.as_str(), today, &policy)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("{id} is in the view"));
@@ -50,7 +50,7 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64) {
     }
 
     // STO-2: past the limit and not marked yet = the aggregate would accept MarkDisposable.
-    let due = storage_status::due_today(&db.pool, today, &policy)
+    let due = storage_status::due_today(&db.views, today, &policy)
         .await
         .unwrap();
     let ids = |list: &[storage_status::ParcelStorage]| -> BTreeSet<String> {
@@ -69,7 +69,7 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64) {
         .map(|(id, _, _)| id.to_string())
         .collect();
     assert_eq!(ids(&due.to_mark_disposable), expected, "to mark disposable");
-    let past = storage_status::past_limit(&db.pool, today, &policy)
+    let past = storage_status::past_limit(&db.views, today, &policy)
         .await
         .unwrap();
     assert!(ids(&due.to_mark_disposable).is_subset(&ids(&past)));
@@ -118,7 +118,7 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64) {
     let mut page = Page::first(37);
     loop {
         let rows =
-            storage_status::in_warehouse(&db.pool, &InWarehouse::default(), &page, today, &policy)
+            storage_status::in_warehouse(&db.views, &InWarehouse::default(), &page, today, &policy)
                 .await
                 .unwrap();
         let Some(last) = rows.last() else { break };
@@ -158,7 +158,7 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64) {
     // By member and state.
     let member = paged.iter().find_map(|p| p.member_id.clone()).unwrap();
     let mine = storage_status::in_warehouse(
-        &db.pool,
+        &db.views,
         &InWarehouse {
             member_id: Some(member.clone()),
             states: vec!["stored".into()],
@@ -174,7 +174,7 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64) {
         .all(|p| p.member_id.as_deref() == Some(member.as_str()) && p.state == "stored"));
 
     // Counts per state cover every parcel.
-    let counts = storage_status::counts_per_state(&db.pool).await.unwrap();
+    let counts = storage_status::counts_per_state(&db.views).await.unwrap();
     assert_eq!(counts.values().sum::<i64>(), parcels.len() as i64);
     assert!(
         counts.contains_key("stored") && counts.contains_key("disposed"),
@@ -183,27 +183,24 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64) {
 }
 
 // rule STO-4: what is in the warehouse and what is due today, as the domain would decide it.
-#[tokio::test]
-async fn sto_4_storage_status_agrees_with_the_parcel_aggregate_jp() {
-    storage_status_agrees_with_the_domain(Policy::jp_forwarding(), 51).await;
+async fn sto_4_storage_status_agrees_with_the_parcel_aggregate_jp(backend: Backend) {
+    storage_status_agrees_with_the_domain(Policy::jp_forwarding(), 51, backend).await;
 }
 
 // rule STO-4: the same with per-parcel anchors and paid extended storage (STO-1, STO-3).
-#[tokio::test]
-async fn sto_4_storage_status_agrees_with_the_parcel_aggregate_cn() {
-    storage_status_agrees_with_the_domain(Policy::cn_agency(), 52).await;
+async fn sto_4_storage_status_agrees_with_the_parcel_aggregate_cn(backend: Backend) {
+    storage_status_agrees_with_the_domain(Policy::cn_agency(), 52, backend).await;
 }
 
-#[tokio::test]
-async fn billing_answers_quotes_overdue_fees_and_refunds() {
-    let db = TestDb::create().await;
+async fn billing_answers_quotes_overdue_fees_and_refunds(backend: Backend) {
+    let db = TestDb::create_on(backend).await;
     let policy = Policy::jp_forwarding();
     let sim = db.append(53, 3_000, policy.clone()).await;
     db.catch_up(Billing).await;
     let today = sim.today();
 
     // Open quotes: exactly the shipments quoted and not paid, held or cancelled.
-    let open: BTreeSet<String> = billing::open_quotes(&db.pool, None)
+    let open: BTreeSet<String> = billing::open_quotes(&db.views, None)
         .await
         .unwrap()
         .into_iter()
@@ -218,7 +215,7 @@ async fn billing_answers_quotes_overdue_fees_and_refunds() {
     assert_eq!(open, quoted);
 
     // ACC-6: every overdue quote is past due and runs up interest from its due date.
-    let overdue = billing::overdue(&db.pool, today, &policy).await.unwrap();
+    let overdue = billing::overdue(&db.views, today, &policy).await.unwrap();
     assert!(!overdue.is_empty(), "some quotes go unpaid");
     for o in &overdue {
         assert!(o.quote.due_on < today);
@@ -232,7 +229,7 @@ async fn billing_answers_quotes_overdue_fees_and_refunds() {
     }
 
     // ACC-7: refunds scheduled and not paid = accounts waiting for their refund.
-    let due: BTreeSet<String> = billing::refunds_due(&db.pool)
+    let due: BTreeSet<String> = billing::refunds_due(&db.views)
         .await
         .unwrap()
         .into_iter()
@@ -247,11 +244,11 @@ async fn billing_answers_quotes_overdue_fees_and_refunds() {
     assert_eq!(due, waiting);
 
     // Fees by type and by month add up to every debit but refunds.
-    let by_type = billing::fees_by_type(&db.pool, &policy).await.unwrap();
-    let by_month = billing::fees_by_month(&db.pool, &policy).await.unwrap();
+    let by_type = billing::fees_by_type(&db.views, &policy).await.unwrap();
+    let by_month = billing::fees_by_month(&db.views, &policy).await.unwrap();
     let mut debits: BTreeMap<String, Decimal> = BTreeMap::new();
     for (account_id, _) in sim.accounts() {
-        let statement = billing::account(&db.pool, account_id.as_str())
+        let statement = billing::account(&db.views, account_id.as_str())
             .await
             .unwrap();
         for m in statement.into_iter().flat_map(|s| s.movements) {
@@ -274,9 +271,8 @@ async fn billing_answers_quotes_overdue_fees_and_refunds() {
     assert!(debits.contains_key("shipment_payment") && debits.contains_key("disposal_fee"));
 }
 
-#[tokio::test]
-async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was() {
-    let db = TestDb::create().await;
+async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was(backend: Backend) {
+    let db = TestDb::create_on(backend).await;
     let sim = db.play(54, 1_500, Policy::jp_forwarding()).await;
     db.catch_up(Audit).await;
     let events = db.all_events().await;
@@ -285,7 +281,7 @@ async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was() {
     let mut found = Vec::new();
     let mut page = Page::first(400);
     loop {
-        let rows = audit::search(&db.pool, &AuditFilter::default(), &page)
+        let rows = audit::search(&db.views, &AuditFilter::default(), &page)
             .await
             .unwrap();
         let Some(last) = rows.last() else { break };
@@ -311,7 +307,7 @@ async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was() {
         actor: Some("system:storage-clock".into()),
         ..AuditFilter::default()
     };
-    let by_clock = audit::search(&db.pool, &clock, &Page::first(10_000))
+    let by_clock = audit::search(&db.views, &clock, &Page::first(10_000))
         .await
         .unwrap();
     assert!(!by_clock.is_empty());
@@ -326,7 +322,7 @@ async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was() {
         event_type: Some("parcel.marked_disposable".into()),
         ..clock.clone()
     };
-    let marked = audit::search(&db.pool, &marked, &Page::first(10_000))
+    let marked = audit::search(&db.views, &marked, &Page::first(10_000))
         .await
         .unwrap();
     assert!(marked
@@ -338,7 +334,7 @@ async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was() {
         until: Some(middle + chrono::Duration::microseconds(1)),
         ..AuditFilter::default()
     };
-    let at_middle = audit::search(&db.pool, &window, &Page::first(10_000))
+    let at_middle = audit::search(&db.views, &window, &Page::first(10_000))
         .await
         .unwrap();
     assert!(!at_middle.is_empty() && at_middle.iter().all(|r| r.recorded_at == middle));
@@ -356,7 +352,7 @@ async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was() {
         related_id: Some(parcel_id.clone()),
         ..AuditFilter::default()
     };
-    let related = audit::search(&db.pool, &related, &Page::first(1_000))
+    let related = audit::search(&db.views, &related, &Page::first(1_000))
         .await
         .unwrap();
     assert!(related.iter().any(|r| r.event_id == fee.event_id));
@@ -364,22 +360,22 @@ async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was() {
 
     // History as of a moment, and the aggregate as it was: the domain's own evolve.
     for (id, parcel, _) in sim.parcels().into_iter().take(200) {
-        let history = audit::history(&db.pool, "parcel", id.as_str(), None)
+        let history = audit::history(&db.views, "parcel", id.as_str(), None)
             .await
             .unwrap();
-        let now = audit::state_as_of::<Parcel>(&db.pool, id.as_str(), None)
+        let now = audit::state_as_of::<Parcel>(&db.views, id.as_str(), None)
             .await
             .unwrap();
         assert_eq!(now.as_ref(), Some(parcel), "{id}");
         let Some(first) = history.first() else {
             continue;
         };
-        let then = audit::history(&db.pool, "parcel", id.as_str(), Some(first.recorded_at))
+        let then = audit::history(&db.views, "parcel", id.as_str(), Some(first.recorded_at))
             .await
             .unwrap();
         assert!(then.iter().all(|e| e.recorded_at <= first.recorded_at));
         let before = first.recorded_at - chrono::Duration::microseconds(1);
-        let nothing = audit::state_as_of::<Parcel>(&db.pool, id.as_str(), Some(before))
+        let nothing = audit::state_as_of::<Parcel>(&db.views, id.as_str(), Some(before))
             .await
             .unwrap();
         assert!(
@@ -389,3 +385,10 @@ async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was() {
     }
     let _unused: Option<&EventEnvelope> = events.first();
 }
+
+on_each_backend!(
+    sto_4_storage_status_agrees_with_the_parcel_aggregate_jp,
+    sto_4_storage_status_agrees_with_the_parcel_aggregate_cn,
+    billing_answers_quotes_overdue_fees_and_refunds,
+    audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was,
+);

@@ -2,7 +2,7 @@
 //! serving instance in one step and drops the old one; a live projector keeps serving from the
 //! old instance until the switch, then follows the pointer.
 
-use crate::support::TestDb;
+use crate::support::{Backend, TestDb};
 use domain::Policy;
 use event_store::GlobalCursor;
 use projection_runtime::{catalog, rebuild, Progress, Projection, RebuildOptions, StoreFeed};
@@ -22,7 +22,7 @@ async fn rebuilt_equals_live<P: Projection + Copy>(db: &TestDb, projection: P) {
     let serving = db.serving(&projection).await;
     assert_ne!(serving, live_schema, "the new instance serves");
     assert_eq!(
-        catalog::instances(&db.pool, projection.name())
+        catalog::instances(&db.views, projection.name())
             .await
             .unwrap(),
         vec![serving],
@@ -30,9 +30,8 @@ async fn rebuilt_equals_live<P: Projection + Copy>(db: &TestDb, projection: P) {
     );
 }
 
-#[tokio::test]
-async fn rebuilding_each_view_from_the_event_store_gives_exactly_the_live_view() {
-    let db = TestDb::create().await;
+async fn rebuilding_each_view_from_the_event_store_gives_exactly_the_live_view(backend: Backend) {
+    let db = TestDb::create_on(backend).await;
     db.play(41, 2_000, Policy::cn_agency()).await;
     rebuilt_equals_live(&db, StorageStatus).await;
     rebuilt_equals_live(&db, Billing).await;
@@ -47,8 +46,8 @@ async fn head(db: &TestDb) -> GlobalCursor {
 async fn wait_until_caught_up(db: &TestDb, target: GlobalCursor) {
     for _ in 0..3_000 {
         // The projector registers its view when it starts: until then there is none to serve.
-        if let Ok(schema) = catalog::serving(&db.pool, storage_status::NAME).await {
-            let at = catalog::checkpoint(&db.pool, &schema, storage_status::NAME).await;
+        if let Ok(schema) = catalog::serving(&db.views, storage_status::NAME).await {
+            let at = catalog::checkpoint(&db.views, &schema, storage_status::NAME).await;
             if at.is_ok_and(|at| at >= target) {
                 return;
             }
@@ -58,9 +57,8 @@ async fn wait_until_caught_up(db: &TestDb, target: GlobalCursor) {
     panic!("the live projector did not catch up");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_live_projector_serves_during_a_rebuild_and_follows_the_switch() {
-    let db = TestDb::create().await;
+async fn a_live_projector_serves_during_a_rebuild_and_follows_the_switch(backend: Backend) {
+    let db = TestDb::create_on(backend).await;
     let policy = Policy::jp_forwarding();
     let mut sim = Simulation::new(42, policy.clone());
     let mut sequences = HashMap::new();
@@ -88,7 +86,7 @@ async fn a_live_projector_serves_during_a_rebuild_and_follows_the_switch() {
                 .unwrap();
         }
     });
-    let pool = db.pool.clone();
+    let views = db.views.clone();
     let store = db.store.clone();
     let rebuilding = tokio::spawn(async move {
         let options = RebuildOptions {
@@ -97,13 +95,13 @@ async fn a_live_projector_serves_during_a_rebuild_and_follows_the_switch() {
             page_size: 200,
             grace: Duration::from_millis(50),
         };
-        rebuild(&pool, &store, StorageStatus, options).await
+        rebuild(&views, &store, StorageStatus, options).await
     });
     // The old instance answers while the new one is built.
     let today = sim.today();
-    let counts = storage_status::counts_per_state(&db.pool).await.unwrap();
+    let counts = storage_status::counts_per_state(&db.views).await.unwrap();
     assert!(!counts.is_empty());
-    storage_status::due_today(&db.pool, today, &policy)
+    storage_status::due_today(&db.views, today, &policy)
         .await
         .unwrap();
 
@@ -113,7 +111,7 @@ async fn a_live_projector_serves_during_a_rebuild_and_follows_the_switch() {
     assert_eq!(db.serving(&StorageStatus).await, report.schema);
     wait_until_caught_up(&db, head(&db).await).await;
     assert_eq!(
-        catalog::instances(&db.pool, storage_status::NAME)
+        catalog::instances(&db.views, storage_status::NAME)
             .await
             .unwrap(),
         vec![report.schema.clone()]
@@ -124,3 +122,9 @@ async fn a_live_projector_serves_during_a_rebuild_and_follows_the_switch() {
     let followed = db.hash(&StorageStatus).await;
     assert_eq!(followed, db.rebuild(StorageStatus).await);
 }
+
+on_each_backend!(rebuilding_each_view_from_the_event_store_gives_exactly_the_live_view,);
+
+on_each_backend!(multi_thread(2):
+    a_live_projector_serves_during_a_rebuild_and_follows_the_switch,
+);

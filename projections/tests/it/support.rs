@@ -1,12 +1,14 @@
-//! The test harness: a fresh, migrated database per test, simulated histories, feeds that
-//! redeliver and reorder, a projection that fails on purpose, and view hashes.
+//! The test harness: a fresh, migrated database per test (its views on PostgreSQL or in a
+//! SQLite file of a temporary directory: [`Backend`], [`on_each_backend!`]), simulated
+//! histories, feeds that redeliver and reorder, a projection that fails on purpose, and view
+//! hashes.
 
 use domain::{Policy, Services};
 use event_store::{EventStore, GlobalCursor};
 use projection_runtime::{
-    catalog, rebuild, view_hash, BatchOutcome, EventEnvelope, Feed, FeedError, Progress,
+    catalog, rebuild, view_hash, BatchOutcome, Dialect, EventEnvelope, Feed, FeedError, Progress,
     Projection, Projector, ProjectorOptions, RebuildOptions, ReduceError, Schema, StoreFeed,
-    TableSpec, ViewHash,
+    TableSpec, ViewConn, ViewDb, ViewHash,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -16,6 +18,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tempfile::TempDir;
 
 /// The server the tests run against, without a database name.
 fn server_url() -> String {
@@ -23,16 +26,64 @@ fn server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
+/// Where a test's views live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// In the event store's PostgreSQL database.
+    Postgres,
+    /// In a SQLite views file of a temporary directory.
+    Sqlite,
+}
+
+/// Runs each named test body (an `async fn(Backend)`) once per backend:
+/// `<test>::postgres` and `<test>::sqlite`.
+#[allow(unused_macros)] // `parked_metric.rs` shares this file and runs on PostgreSQL only
+macro_rules! on_each_backend {
+    (multi_thread($workers:literal): $($body:ident),+ $(,)?) => {
+        on_each_backend!(@tests [tokio::test(flavor = "multi_thread", worker_threads = $workers)] $($body),+);
+    };
+    ($($body:ident),+ $(,)?) => {
+        on_each_backend!(@tests [tokio::test] $($body),+);
+    };
+    (@tests [$test:meta] $($body:ident),+) => {
+        $(
+            mod $body {
+                #[$test]
+                async fn postgres() {
+                    super::$body(crate::support::Backend::Postgres).await
+                }
+
+                #[$test]
+                async fn sqlite() {
+                    super::$body(crate::support::Backend::Sqlite).await
+                }
+            }
+        )+
+    };
+}
+
 /// A database of its own for one test, with the event store and the projection catalog
-/// migrated; dropped (best-effort) when the test ends, even when it fails.
+/// migrated; dropped (best-effort) when the test ends, even when it fails. The events are
+/// always in PostgreSQL (the simulation plays through `postgres-es`); the views are where
+/// [`Backend`] says.
 pub struct TestDb {
     name: String,
     pub store: EventStore,
     pub pool: PgPool,
+    /// Where the views live.
+    pub views: ViewDb,
+    /// The SQLite views file's directory, removed at the end.
+    _views_dir: Option<TempDir>,
 }
 
 impl TestDb {
+    /// Views on PostgreSQL.
     pub async fn create() -> TestDb {
+        TestDb::create_on(Backend::Postgres).await
+    }
+
+    /// Views on `backend`.
+    pub async fn create_on(backend: Backend) -> TestDb {
         let name = format!("pp_proj_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
             .await
@@ -46,8 +97,29 @@ impl TestDb {
             .expect("connect to the test database");
         store.migrate().await.expect("migrate the event store");
         let pool = store.pool().clone();
-        catalog::migrate(&pool).await.expect("migrate the catalog");
-        TestDb { name, store, pool }
+        let (views, views_dir) = match backend {
+            Backend::Postgres => (ViewDb::from(&pool), None),
+            Backend::Sqlite => {
+                let (views, dir) = sqlite_views().await;
+                (views, Some(dir))
+            }
+        };
+        catalog::migrate(&views).await.expect("migrate the catalog");
+        TestDb {
+            name,
+            store,
+            pool,
+            views,
+            _views_dir: views_dir,
+        }
+    }
+
+    /// How many events instance `schema` of `view` has applied, counted with its changes.
+    pub async fn events_applied(&self, schema: &Schema, view: &str) -> usize {
+        let (_, applied) = catalog::progress(&self.views, schema, view)
+            .await
+            .expect("read the checkpoint");
+        usize::try_from(applied).expect("a count")
     }
 
     /// A simulated history of `commands` commands under `policy`, played through the
@@ -122,7 +194,7 @@ impl TestDb {
 
     /// The serving instance of `projection`'s view.
     pub async fn serving<P: Projection>(&self, projection: &P) -> Schema {
-        catalog::serving(&self.pool, projection.name())
+        catalog::serving(&self.views, projection.name())
             .await
             .expect("a serving instance")
     }
@@ -130,7 +202,7 @@ impl TestDb {
     /// The hash of the serving instance of `projection`'s view.
     pub async fn hash<P: Projection>(&self, projection: &P) -> ViewHash {
         let schema = self.serving(projection).await;
-        view_hash(&self.pool, &schema, projection.tables())
+        view_hash(&self.views, &schema, projection.tables())
             .await
             .expect("hash the view")
     }
@@ -152,7 +224,7 @@ impl TestDb {
         batch_size: usize,
     ) -> Projector<P, F> {
         Projector::new(
-            self.pool.clone(),
+            self.views.clone(),
             projection,
             feed,
             ProjectorOptions {
@@ -169,7 +241,7 @@ impl TestDb {
         self.settle().await;
         let tables = projection.tables();
         let report = rebuild(
-            &self.pool,
+            &self.views,
             &self.store,
             projection,
             RebuildOptions {
@@ -180,10 +252,19 @@ impl TestDb {
         )
         .await
         .expect("rebuild");
-        view_hash(&self.pool, &report.schema, tables)
+        view_hash(&self.views, &report.schema, tables)
             .await
             .expect("hash the rebuilt view")
     }
+}
+
+/// A fresh SQLite views file in a temporary directory (kept while the directory lives).
+pub async fn sqlite_views() -> (ViewDb, TempDir) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let views = ViewDb::open_sqlite(dir.path().join("views.db"))
+        .await
+        .expect("open the SQLite views file");
+    (views, dir)
 }
 
 impl Drop for TestDb {
@@ -303,8 +384,8 @@ impl<P: Projection> Projection for Flaky<P> {
         self.inner.tables()
     }
 
-    fn create_tables(&self, schema: &Schema) -> String {
-        self.inner.create_tables(schema)
+    fn create_tables(&self, schema: &Schema, dialect: Dialect) -> String {
+        self.inner.create_tables(schema, dialect)
     }
 
     fn reduce(&self, event: &EventEnvelope) -> Result<Vec<P::Change>, ReduceError> {
@@ -313,7 +394,7 @@ impl<P: Projection> Projection for Flaky<P> {
 
     async fn apply(
         &self,
-        conn: &mut PgConnection,
+        conn: &mut ViewConn<'_>,
         schema: &Schema,
         changes: &[P::Change],
     ) -> Result<(), sqlx::Error> {
@@ -352,8 +433,8 @@ impl<P: Projection> Projection for Buggy<P> {
         self.inner.tables()
     }
 
-    fn create_tables(&self, schema: &Schema) -> String {
-        self.inner.create_tables(schema)
+    fn create_tables(&self, schema: &Schema, dialect: Dialect) -> String {
+        self.inner.create_tables(schema, dialect)
     }
 
     fn reduce(&self, event: &EventEnvelope) -> Result<Vec<P::Change>, ReduceError> {
@@ -368,7 +449,7 @@ impl<P: Projection> Projection for Buggy<P> {
 
     async fn apply(
         &self,
-        conn: &mut PgConnection,
+        conn: &mut ViewConn<'_>,
         schema: &Schema,
         changes: &[P::Change],
     ) -> Result<(), sqlx::Error> {
