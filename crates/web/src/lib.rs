@@ -5,6 +5,7 @@
 //!   business refusal, the `rule` of `DOMAIN.md` it enforces;
 //! - [`auth`]: bearer tokens with roles, read from a file that holds only SHA-256 hashes;
 //! - [`json`]: a JSON body extractor that turns every malformed request into a 4xx problem;
+//! - [`policy`]: where the operator policy is read from at start-up;
 //! - [`harden`]: the layers every router gets: a body size limit, panics caught as an opaque
 //!   500 problem, and problem responses for unknown routes and methods.
 //!
@@ -13,6 +14,7 @@
 
 pub mod auth;
 pub mod json;
+pub mod policy;
 pub mod problem;
 
 mod harden;

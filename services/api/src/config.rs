@@ -1,12 +1,14 @@
 //! [`Config`]: everything the API reads at start-up, parsed once, and the state it builds.
 
 use crate::AppState;
-use domain::{Policy, Services};
+use domain::Services;
 use engine::{EngineConfig, EngineError, PgEngine};
 use event_store::EventStore;
 use std::path::PathBuf;
 use std::sync::Arc;
 use web::auth::{TokenBook, TokenFileError};
+use web::policy::PolicyError;
+pub use web::policy::PolicySource;
 
 /// The API's settings.
 #[derive(Debug, Clone)]
@@ -23,43 +25,6 @@ pub struct Config {
     pub suite_prefix: String,
 }
 
-/// Where the policy comes from: a shipped profile or a TOML file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PolicySource {
-    /// `jp-forwarding`.
-    JpForwarding,
-    /// `cn-agency`.
-    CnAgency,
-    /// A policy TOML file.
-    File(PathBuf),
-}
-
-impl PolicySource {
-    /// A profile name, or else a path.
-    pub fn parse(value: &str) -> Self {
-        match value {
-            "jp-forwarding" => Self::JpForwarding,
-            "cn-agency" => Self::CnAgency,
-            path => Self::File(PathBuf::from(path)),
-        }
-    }
-
-    /// The policy.
-    pub fn load(&self) -> Result<Policy, StartError> {
-        match self {
-            Self::JpForwarding => Ok(Policy::jp_forwarding()),
-            Self::CnAgency => Ok(Policy::cn_agency()),
-            Self::File(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| StartError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                Policy::from_toml(&text).map_err(|e| StartError::Policy(e.to_string()))
-            }
-        }
-    }
-}
-
 /// Why the API did not start (or stopped serving).
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -74,9 +39,9 @@ pub enum StartError {
     /// The token file is wrong.
     #[error(transparent)]
     Tokens(#[from] TokenFileError),
-    /// The policy file is wrong.
-    #[error("policy: {0}")]
-    Policy(String),
+    /// The policy could not be loaded.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     /// The database could not be reached or migrated, or the engine's settings are wrong.
     #[error("engine: {0}")]
     Engine(#[from] EngineError),

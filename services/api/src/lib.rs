@@ -100,6 +100,13 @@ impl FromRef<AppState> for Arc<TokenBook> {
 /// `/metrics`, hardened (body limit, panics and unknown routes as problems) and with
 /// correlation ids on every response.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// [`router`] with `extra` routes served beside the API on the same listener (the query API
+/// and the dashboard in `parcelport serve`), hardened and correlated alike. `extra` must not
+/// repeat the API's routes nor have a fallback.
+pub fn router_with(state: AppState, extra: Router) -> Router {
     let api = endpoints::all()
         .into_iter()
         .fold(Router::new(), |router, endpoint| {
@@ -110,7 +117,8 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(probes::router())
         .with_state(state)
-        .merge(telemetry::metrics_router());
+        .merge(telemetry::metrics_router())
+        .merge(extra);
     web::harden(app).layer(axum::middleware::from_fn(observe::correlate))
 }
 
@@ -121,7 +129,17 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    serve_with(state, Router::new(), listener, shutdown).await
+}
+
+/// Serves [`router_with`]`(state, extra)` on `listener` until `shutdown` completes.
+pub async fn serve_with(
+    state: AppState,
+    extra: Router,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router_with(state, extra))
         .with_graceful_shutdown(shutdown)
         .await
 }

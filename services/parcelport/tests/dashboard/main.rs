@@ -1,0 +1,295 @@
+//! The acceptance test of the ops dashboard: `parcelport serve`, embedded (the README's run
+//! command) and on a fresh PostgreSQL database (command API, projectors and query API
+//! in-process, its clock pinned to a receiving day),
+//! the demo scenario loaded through the API, and the dashboard driven in headless Chromium
+//! through chromedriver: token entry, storage and today's work, billing, a parcel's audit trail,
+//! projection health. Every assertion compares the page with what the query API answers.
+
+mod webdriver;
+
+use chrono::{TimeZone, Utc};
+use engine::TestClock;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use parcelport::{ServeConfig, Server, StoreChoice};
+use serde_json::Value;
+use sqlx::{Connection, PgConnection};
+use std::net::SocketAddr;
+use std::time::Duration;
+use webdriver::Browser;
+
+fn server_url() -> String {
+    std::env::var("PARCELPORT_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+/// A scratch database, dropped when the test ends, passed or failed.
+struct ScratchDb(String);
+
+impl ScratchDb {
+    async fn create() -> ScratchDb {
+        let name = format!("pp_dashboard_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
+            .await
+            .unwrap();
+        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        ScratchDb(name)
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        let name = self.0.clone();
+        // A drop cannot await: drop the database from a thread with its own runtime.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            runtime.block_on(async {
+                let mut admin =
+                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
+                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                    .execute(&mut admin)
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(_))) {
+            eprintln!("could not drop test database {}", self.0);
+        }
+    }
+}
+
+/// `GET path` as `token`: the JSON body of a 200.
+async fn get(address: SocketAddr, path: &str, token: &str) -> Value {
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let request = Request::get(path)
+        .header("host", address.to_string())
+        .header("authorization", format!("Bearer {token}"))
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    assert_eq!(status, 200, "GET {path}: {body:#}");
+    body
+}
+
+/// Waits until every view has applied every event of the store.
+async fn projected(address: SocketAddr, admin: &str) {
+    let caught_up = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let health = get(address, "/v1/projections", admin).await;
+            let views = health["views"].as_array().cloned().unwrap_or_default();
+            if views.len() == 3 && views.iter().all(|v| v["status"] == "ok") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(caught_up.is_ok(), "the projectors did not catch up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_staff_read_the_demo_warehouse_on_the_embedded_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    walk_the_dashboard(ServeConfig {
+        clock: Some(receiving_day()),
+        ..ServeConfig::embedded(dir.path())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_staff_read_the_demo_warehouse_on_the_postgresql_dashboard() {
+    let db = ScratchDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    walk_the_dashboard(ServeConfig {
+        store: StoreChoice::Postgres {
+            database_url: format!("{}/{}", server_url(), db.0),
+            nats_url: None,
+        },
+        max_connections: 8,
+        clock: Some(receiving_day()),
+        ..ServeConfig::embedded(dir.path())
+    })
+    .await;
+}
+
+/// Tuesday 1 December 2026, 10:00 in Tokyo: a receiving day (TIM-2).
+fn receiving_day() -> TestClock {
+    TestClock::at(Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap())
+}
+
+/// Serves `config`, loads the demo, and clicks through the dashboard in headless Chromium.
+async fn walk_the_dashboard(config: ServeConfig) {
+    let server = Server::open(config).await.unwrap();
+    let secret = |name: &str| {
+        server
+            .issued()
+            .iter()
+            .find(|token| token.name == name)
+            .map(|token| token.secret.clone())
+            .expect("a generated token")
+    };
+    let (admin, staff) = (secret("admin"), secret("staff"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run(listener, async {
+        let _ = stopped.await;
+    }));
+
+    let base = format!("http://{address}");
+    demo::run(
+        demo::DemoOptions::new(base.clone(), admin.clone(), 1),
+        demo::Silent,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the demo loads: {e}"));
+    projected(address, &admin).await;
+
+    // What the page must show, from the query API.
+    let counts = get(address, "/v1/storage/counts", &admin).await;
+    let total = counts["total"].as_i64().unwrap();
+    assert!(total >= 40, "{counts:#}");
+    let first = get(address, "/v1/storage/parcels?limit=1", &admin).await;
+    let parcel_id = first["items"][0]["parcel_id"].as_str().unwrap().to_owned();
+    let due = get(address, "/v1/storage/due-today", &admin).await;
+    let due_total: usize = [
+        "notices",
+        "to_mark_disposable",
+        "to_dispose",
+        "fees_to_accrue",
+        "arrivals_to_notify",
+        "unidentified",
+    ]
+    .iter()
+    .map(|key| due[*key].as_array().unwrap().len())
+    .sum();
+    let unidentified: Vec<String> = due["unidentified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["parcel_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!unidentified.is_empty(), "{due:#}");
+    let quotes = get(address, "/v1/billing/open-quotes", &admin).await;
+    let quote_count = quotes["count"].as_u64().unwrap();
+    assert!(quote_count >= 1, "{quotes:#}");
+    let quoted = quotes["items"][0]["shipment_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fees = get(address, "/v1/billing/fees?by=type", &admin).await;
+    let fee_reason = fees["items"][0]["reason"].as_str().unwrap().to_owned();
+    let history = get(
+        address,
+        &format!("/v1/audit/parcel/{parcel_id}/history"),
+        &admin,
+    )
+    .await;
+    let events = history["count"].as_u64().unwrap();
+
+    let browser = Browser::start().await;
+    browser.open(&format!("{base}/")).await;
+    browser.wait_for_text("#status", &["No token yet"]).await;
+    browser.type_into("#token", &admin).await;
+    browser.click("#token-save").await;
+
+    // Storage: counts, today's work, the parcels in the warehouse.
+    browser
+        .wait_for_text(
+            "#storage-counts",
+            &[&total.to_string(), "parcels in all", "stored"],
+        )
+        .await;
+    let today = browser
+        .wait_for_text(
+            "#due-today",
+            &[
+                &format!("{due_total} item(s) need action today."),
+                "Unidentified parcels (PAR-1)",
+                &unidentified[0],
+            ],
+        )
+        .await;
+    assert!(today.contains(&format!(
+        "Unidentified parcels (PAR-1) · {}",
+        unidentified.len()
+    )));
+    browser.wait_for_text("#due-date", &["2026-12-01"]).await;
+    browser.wait_for_text("#parcels", &[&parcel_id]).await;
+    browser.wait_for_text("#status", &["Updated"]).await;
+
+    // Billing.
+    browser.click("#tab-billing").await;
+    browser
+        .wait_for_text(
+            "#billing-open-quotes",
+            &[
+                &format!("{quote_count} quote(s) waiting for payment."),
+                &quoted,
+            ],
+        )
+        .await;
+    browser.wait_for_text("#billing-fees", &[&fee_reason]).await;
+
+    // A parcel's audit trail.
+    browser.click("#tab-audit").await;
+    browser.type_into("#audit-id", &parcel_id).await;
+    browser.click("#audit-search").await;
+    browser
+        .wait_for_text(
+            "#audit-history",
+            &[
+                &format!("{events} event(s) of parcel {parcel_id}."),
+                "parcel.arrived",
+            ],
+        )
+        .await;
+
+    // Projection health.
+    browser.click("#tab-projections").await;
+    let health = browser
+        .wait_for_text(
+            "#projections-table",
+            &["storage_status", "billing", "audit", "ok"],
+        )
+        .await;
+    assert!(!health.contains("stuck"), "{health}");
+    browser
+        .wait_for_text("#projections-parked", &["No parked event."])
+        .await;
+
+    // The token stays in the tab's sessionStorage across a reload.
+    browser.open(&format!("{base}/dashboard")).await;
+    browser
+        .wait_for_text("#storage-counts", &[&total.to_string(), "parcels in all"])
+        .await;
+
+    // Another token, another role: the warehouse may not read billing.
+    browser.click("#token-clear").await;
+    browser.type_into("#token", &staff).await;
+    browser.click("#token-save").await;
+    browser.click("#tab-billing").await;
+    browser
+        .wait_for_text("#billing-open-quotes", &["may not see this"])
+        .await;
+
+    drop(browser);
+    stop.send(()).unwrap();
+    running.await.unwrap().expect("a clean stop");
+}

@@ -1,0 +1,350 @@
+// parcelport ops dashboard: reads the query API with the token kept in sessionStorage and
+// redraws the open tab every 5 seconds. Every value is inserted as text, never as HTML.
+"use strict";
+
+const TOKEN_KEY = "parcelport.token";
+const REFRESH_MS = 5000;
+let activeTab = "storage";
+let parcelsCursor = null;
+let parcelsExtra = [];
+
+function token() {
+  return sessionStorage.getItem(TOKEN_KEY) || "";
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (key === "class") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+function fill(id, ...nodes) {
+  const target = document.getElementById(id);
+  target.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined));
+}
+
+function setStatus(text, isError) {
+  const status = document.getElementById("status");
+  status.textContent = text;
+  status.classList.toggle("error", Boolean(isError));
+}
+
+class ApiProblem extends Error {
+  constructor(status, body) {
+    super((body && (body.detail || body.title)) || "HTTP " + status);
+    this.status = status;
+    this.code = body && body.code;
+  }
+}
+
+async function api(path) {
+  const response = await fetch(path, {
+    headers: { Authorization: "Bearer " + token(), Accept: "application/json" },
+  });
+  let body = null;
+  try {
+    body = await response.json();
+  } catch (_) {
+    body = null;
+  }
+  if (!response.ok) throw new ApiProblem(response.status, body);
+  return body;
+}
+
+function problemNode(error) {
+  if (error instanceof ApiProblem && error.status === 403) {
+    return el("p", { class: "problem" }, "Your token's role may not see this.");
+  }
+  if (error instanceof ApiProblem && error.status === 401) {
+    return el("p", { class: "problem" }, "The token is not valid.");
+  }
+  return el("p", { class: "problem" }, "Could not load: " + error.message);
+}
+
+// A table of `rows` with `columns`: [heading, row => value, optional class].
+function table(rows, columns, emptyText) {
+  if (!rows || rows.length === 0) return el("p", { class: "empty" }, emptyText || "Nothing.");
+  return el(
+    "table",
+    {},
+    el("thead", {}, el("tr", {}, columns.map(([heading]) => el("th", {}, heading)))),
+    el(
+      "tbody",
+      {},
+      rows.map((row) =>
+        el(
+          "tr",
+          {},
+          columns.map(([, value, cls]) => {
+            const shown = value(row);
+            return el("td", cls ? { class: cls } : {}, shown === null || shown === undefined ? "—" : shown);
+          })
+        )
+      )
+    )
+  );
+}
+
+function card(label, value, cls) {
+  return el("div", { class: "card " + (cls || "") }, el("div", { class: "value" }, value), el("div", { class: "label" }, label));
+}
+
+const parcelColumns = [
+  ["Parcel", (p) => p.parcel_id, "id"],
+  ["Member", (p) => p.member_id, "id"],
+  ["State", (p) => p.state],
+  ["Shelf", (p) => p.location],
+  ["Received", (p) => p.received_on],
+  ["Days stored", (p) => (p.storage ? p.storage.days_stored : null), "num"],
+  ["Days left", (p) => (p.storage ? p.storage.days_left : null), "num"],
+  ["Notice due", (p) => (p.notice_due === null ? null : p.notice_due + " days before")],
+];
+
+const dueSections = [
+  ["notices", "Storage notices to send (STO-2)"],
+  ["to_mark_disposable", "Past the limit: mark disposable (STO-2)"],
+  ["to_dispose", "Marked disposable: decide disposal (DSP-1)"],
+  ["fees_to_accrue", "Extended storage fees to accrue (STO-3)"],
+  ["arrivals_to_notify", "Arrivals to notify (PAR-3)"],
+  ["unidentified", "Unidentified parcels (PAR-1)"],
+];
+
+async function loadStorage() {
+  try {
+    const counts = await api("/v1/storage/counts");
+    fill(
+      "storage-counts",
+      card("parcels in all", counts.total, "total"),
+      Object.entries(counts.states).map(([state, n]) => card(state, n))
+    );
+  } catch (error) {
+    fill("storage-counts", problemNode(error));
+  }
+  try {
+    const due = await api("/v1/storage/due-today");
+    document.getElementById("due-date").textContent = "on " + due.today;
+    const total = dueSections.reduce((sum, [key]) => sum + due[key].length, 0);
+    fill(
+      "due-today",
+      el("p", { id: "due-total" }, total + " item(s) need action today."),
+      dueSections.map(([key, heading]) => [
+        el("h3", {}, heading + " · " + due[key].length),
+        table(due[key], parcelColumns.slice(0, 5), "None today."),
+      ])
+    );
+  } catch (error) {
+    fill("due-today", problemNode(error));
+  }
+  if (parcelsExtra.length > 0) return; // paging by hand: keep the pages shown
+  try {
+    const page = await api("/v1/storage/parcels?limit=25");
+    parcelsCursor = page.next_cursor;
+    parcelsExtra = [];
+    fill("parcels", table(page.items, parcelColumns, "No parcel in the warehouse."));
+    document.getElementById("parcels-more").hidden = !parcelsCursor;
+  } catch (error) {
+    fill("parcels", problemNode(error));
+  }
+}
+
+async function moreParcels() {
+  if (!parcelsCursor) return;
+  try {
+    const first = await api("/v1/storage/parcels?limit=25");
+    const page = await api("/v1/storage/parcels?limit=25&cursor=" + encodeURIComponent(parcelsCursor));
+    parcelsExtra = parcelsExtra.concat(page.items);
+    parcelsCursor = page.next_cursor;
+    fill("parcels", table(first.items.concat(parcelsExtra), parcelColumns));
+    document.getElementById("parcels-more").hidden = !parcelsCursor;
+  } catch (error) {
+    fill("parcels", problemNode(error));
+  }
+}
+
+async function loadBilling() {
+  const money = (amount, currency) => (amount === null || amount === undefined ? null : amount + " " + (currency || ""));
+  try {
+    const quotes = await api("/v1/billing/open-quotes");
+    fill(
+      "billing-open-quotes",
+      el("p", { id: "open-quotes-count" }, quotes.count + " quote(s) waiting for payment."),
+      table(quotes.items, [
+        ["Shipment", (q) => q.shipment_id, "id"],
+        ["Member", (q) => q.member_id, "id"],
+        ["Total", (q) => money(q.total, q.currency), "num"],
+        ["Quoted", (q) => q.quoted_on],
+        ["Due", (q) => q.due_on],
+      ], "No open quote.")
+    );
+  } catch (error) {
+    fill("billing-open-quotes", problemNode(error));
+  }
+  try {
+    const overdue = await api("/v1/billing/overdue");
+    document.getElementById("overdue-date").textContent = "on " + overdue.today;
+    fill(
+      "billing-overdue",
+      table(overdue.items, [
+        ["Shipment", (o) => o.quote.shipment_id, "id"],
+        ["Member", (o) => o.quote.member_id, "id"],
+        ["Total", (o) => money(o.quote.total, o.quote.currency), "num"],
+        ["Days overdue", (o) => o.days_overdue, "num"],
+        ["Interest to date", (o) => money(o.interest_to_date.amount, o.interest_to_date.currency), "num"],
+      ], "Nothing overdue.")
+    );
+  } catch (error) {
+    fill("billing-overdue", problemNode(error));
+  }
+  try {
+    const fees = await api("/v1/billing/fees?by=type");
+    fill(
+      "billing-fees",
+      table(fees.items, [
+        ["Reason", (f) => f.reason],
+        ["Charges", (f) => f.count, "num"],
+        ["Amount", (f) => money(f.amount, f.currency), "num"],
+      ], "No fee charged yet.")
+    );
+  } catch (error) {
+    fill("billing-fees", problemNode(error));
+  }
+  try {
+    const refunds = await api("/v1/billing/refunds-due");
+    fill(
+      "billing-refunds",
+      table(refunds.items, [
+        ["Account", (r) => r.account_id, "id"],
+        ["Member", (r) => r.member_id, "id"],
+        ["Due", (r) => r.due_on],
+        ["Balance", (r) => money(r.balance, r.currency), "num"],
+      ], "No refund due.")
+    );
+  } catch (error) {
+    fill("billing-refunds", problemNode(error));
+  }
+}
+
+async function loadAudit() {
+  const id = document.getElementById("audit-id").value.trim();
+  const type = document.getElementById("audit-type").value;
+  if (!id) {
+    fill("audit-history", el("p", { class: "empty" }, "Enter an id to see its history."));
+    return;
+  }
+  try {
+    const history = await api("/v1/audit/" + encodeURIComponent(type) + "/" + encodeURIComponent(id) + "/history");
+    fill(
+      "audit-history",
+      el("p", { id: "audit-count" }, history.count + " event(s) of " + type + " " + id + "."),
+      table(history.items, [
+        ["#", (e) => e.sequence, "num"],
+        ["Event", (e) => e.event_type],
+        ["Recorded", (e) => new Date(e.recorded_at).toLocaleString()],
+        ["Actor", (e) => e.actor],
+        ["Command", (e) => e.command],
+        ["Rule", (e) => e.rule_id],
+        ["Policy", (e) => e.policy_version],
+      ])
+    );
+  } catch (error) {
+    if (error instanceof ApiProblem && error.status === 404) {
+      fill("audit-history", el("p", { class: "empty" }, "No event recorded for " + type + " " + id + "."));
+    } else {
+      fill("audit-history", problemNode(error));
+    }
+  }
+}
+
+async function loadProjections() {
+  try {
+    const health = await api("/v1/projections");
+    fill(
+      "projections-table",
+      table(health.views, [
+        ["View", (v) => v.view],
+        ["Status", (v) => el("span", { class: "badge " + v.status }, v.status)],
+        ["Serving instance", (v) => v.serving, "id"],
+        ["Last applied", (v) => (v.last_applied ? v.last_applied.txid + "/" + v.last_applied.position : null), "id"],
+        ["Store head", (v) => (v.head ? v.head.txid + "/" + v.head.position : null), "id"],
+        ["Lag (events)", (v) => v.lag_events, "num"],
+        ["Lag (s)", (v) => v.lag_seconds.toFixed(1), "num"],
+        ["Parked", (v) => v.parked, "num"],
+      ])
+    );
+    const parked = [];
+    for (const view of health.views.filter((v) => v.parked > 0)) {
+      const list = await api("/v1/projections/" + encodeURIComponent(view.view) + "/parked");
+      parked.push(...list.items.map((p) => Object.assign({ view: view.view }, p)));
+    }
+    fill(
+      "projections-parked",
+      table(parked, [
+        ["View", (p) => p.view],
+        ["Event", (p) => p.aggregate_type + " " + p.aggregate_id + " #" + p.sequence, "id"],
+        ["Type", (p) => p.event_type],
+        ["Reason", (p) => p.reason],
+        ["Error", (p) => p.error],
+        ["Parked at", (p) => new Date(p.parked_at).toLocaleString()],
+      ], "No parked event.")
+    );
+  } catch (error) {
+    fill("projections-table", problemNode(error));
+    fill("projections-parked");
+  }
+}
+
+const loaders = { storage: loadStorage, billing: loadBilling, audit: loadAudit, projections: loadProjections };
+
+async function refresh() {
+  if (!token()) {
+    setStatus("No token yet: paste one to start.", false);
+    return;
+  }
+  await loaders[activeTab]();
+  setStatus("Updated " + new Date().toLocaleTimeString() + ".", false);
+}
+
+function showTab(name) {
+  activeTab = name;
+  for (const button of document.querySelectorAll("#tabs button")) {
+    button.setAttribute("aria-selected", String(button.dataset.tab === name));
+  }
+  for (const panel of document.querySelectorAll(".panel")) {
+    panel.hidden = panel.id !== name;
+  }
+  refresh();
+}
+
+document.getElementById("token-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = document.getElementById("token");
+  const value = input.value.trim();
+  if (value) sessionStorage.setItem(TOKEN_KEY, value);
+  input.value = "";
+  refresh();
+});
+document.getElementById("token-clear").addEventListener("click", () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  for (const id of ["storage-counts", "due-today", "parcels", "billing-open-quotes", "billing-overdue", "billing-fees", "billing-refunds", "audit-history", "projections-table", "projections-parked"]) {
+    fill(id);
+  }
+  refresh();
+});
+document.getElementById("audit-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadAudit();
+});
+document.getElementById("parcels-more").addEventListener("click", moreParcels);
+for (const button of document.querySelectorAll("#tabs button")) {
+  button.addEventListener("click", () => showTab(button.dataset.tab));
+}
+
+refresh();
+setInterval(refresh, REFRESH_MS);

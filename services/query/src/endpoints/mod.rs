@@ -1,0 +1,282 @@
+//! The route table: every query endpoint with its roles, parameters and documented error codes.
+//! The router and `/openapi.json` are both built from it, and the tests walk it to prove each
+//! role outside an endpoint's list is refused.
+
+mod audit;
+mod billing;
+mod projections;
+mod storage;
+
+use crate::QueryState;
+use axum::routing::{get, MethodRouter};
+use web::auth::Role;
+
+/// The roles, grouped as the endpoints use them (admins pass everywhere).
+pub(crate) mod roles {
+    use web::auth::Role;
+
+    /// The warehouse and operations.
+    pub const STORAGE: &[Role] = &[Role::WarehouseStaff, Role::Ops];
+    /// The warehouse, operations, or a member for their own parcels.
+    pub const STORAGE_OR_MEMBER: &[Role] = &[Role::WarehouseStaff, Role::Ops, Role::Member];
+    /// Finance.
+    pub const BILLING: &[Role] = &[Role::Finance];
+    /// Finance, or a member for their own account and quotes.
+    pub const BILLING_OR_MEMBER: &[Role] = &[Role::Finance, Role::Member];
+    /// Auditors.
+    pub const AUDIT: &[Role] = &[Role::Auditor];
+    /// Operations.
+    pub const OPS: &[Role] = &[Role::Ops];
+}
+
+/// A documented parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// Its name.
+    pub name: &'static str,
+    /// `path` or `query`.
+    pub location: &'static str,
+    /// What it means.
+    pub description: &'static str,
+}
+
+/// A query-string parameter (a macro, so the tables are `'static` constants).
+macro_rules! query {
+    ($name:literal, $description:literal) => {
+        Param {
+            name: $name,
+            location: "query",
+            description: $description,
+        }
+    };
+}
+
+/// A path parameter.
+macro_rules! path {
+    ($name:literal, $description:literal) => {
+        Param {
+            name: $name,
+            location: "path",
+            description: $description,
+        }
+    };
+}
+
+const LIMIT: Param = query!("limit", "rows per page, 1 to 500 (default 50)");
+const CURSOR: Param = query!("cursor", "the next_cursor of the previous page");
+
+/// An endpoint as documented: every one is a `GET`.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteInfo {
+    /// The path template.
+    pub path: &'static str,
+    /// What it answers.
+    pub summary: &'static str,
+    /// Who may call it (admins always may).
+    pub roles: &'static [Role],
+    /// Whether a member's token sees only its own rows here.
+    pub member_scoped: bool,
+    /// Its parameters.
+    pub params: &'static [Param],
+    /// The problem codes it answers besides `auth.*`.
+    pub codes: &'static [&'static str],
+}
+
+/// An endpoint: its documentation and its handler.
+pub(crate) struct Endpoint {
+    pub(crate) info: RouteInfo,
+    pub(crate) path: &'static str,
+    pub(crate) route: MethodRouter<QueryState>,
+}
+
+/// Every endpoint.
+pub(crate) fn all() -> Vec<Endpoint> {
+    let table: [(RouteInfo, MethodRouter<QueryState>); 14] = [
+        (
+            RouteInfo {
+                path: "/v1/storage/parcels",
+                summary: "Parcels in the warehouse with their storage clock today, by parcel id",
+                roles: roles::STORAGE_OR_MEMBER,
+                member_scoped: true,
+                params: &[
+                    query!("member_id", "one member's parcels"),
+                    query!("state", "comma-separated states (stored,received,...)"),
+                    LIMIT,
+                    CURSOR,
+                ],
+                codes: &["query.invalid_parameter", "query.invalid_cursor"],
+            },
+            get(storage::parcels),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/storage/parcels/{parcel_id}",
+                summary: "One parcel wherever it is, with its storage clock today",
+                roles: roles::STORAGE_OR_MEMBER,
+                member_scoped: true,
+                params: &[path!("parcel_id", "the parcel")],
+                codes: &["parcel.not_found"],
+            },
+            get(storage::parcel),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/storage/due-today",
+                summary: "What must be dealt with today: notices, disposals, fees, arrivals, unidentified",
+                roles: roles::STORAGE,
+                member_scoped: false,
+                params: &[],
+                codes: &[],
+            },
+            get(storage::due_today),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/storage/past-limit",
+                summary: "Waiting parcels past their free storage today (STO-2)",
+                roles: roles::STORAGE,
+                member_scoped: false,
+                params: &[],
+                codes: &[],
+            },
+            get(storage::past_limit),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/storage/counts",
+                summary: "Parcels per state",
+                roles: roles::STORAGE,
+                member_scoped: false,
+                params: &[],
+                codes: &[],
+            },
+            get(storage::counts),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/billing/accounts/{account_id}",
+                summary: "A charge account, its balance and its movements",
+                roles: roles::BILLING_OR_MEMBER,
+                member_scoped: true,
+                params: &[path!("account_id", "the account")],
+                codes: &["account.not_found"],
+            },
+            get(billing::account),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/billing/open-quotes",
+                summary: "Quotes waiting for payment, by due date",
+                roles: roles::BILLING_OR_MEMBER,
+                member_scoped: true,
+                params: &[query!("member_id", "one member's quotes")],
+                codes: &["query.invalid_parameter"],
+            },
+            get(billing::open_quotes),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/billing/overdue",
+                summary: "Quotes unpaid past due today, with interest (ACC-6, PAY-2)",
+                roles: roles::BILLING,
+                member_scoped: false,
+                params: &[],
+                codes: &[],
+            },
+            get(billing::overdue),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/billing/fees",
+                summary: "Fees charged by type, or by month and type",
+                roles: roles::BILLING,
+                member_scoped: false,
+                params: &[query!("by", "type (default) or month")],
+                codes: &["query.invalid_parameter"],
+            },
+            get(billing::fees),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/billing/refunds-due",
+                summary: "Withdrawal refunds scheduled and not paid (ACC-7)",
+                roles: roles::BILLING,
+                member_scoped: false,
+                params: &[],
+                codes: &[],
+            },
+            get(billing::refunds_due),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/audit/events",
+                summary: "Recorded events in the global order, filtered",
+                roles: roles::AUDIT,
+                member_scoped: false,
+                params: &[
+                    query!("aggregate_type", "member, account, parcel or shipment"),
+                    query!("aggregate_id", "one aggregate"),
+                    query!("related_id", "events naming this id"),
+                    query!("event_type", "parcel.arrived, ..."),
+                    query!("actor", "who issued the command"),
+                    query!("correlation_id", "one request or flow"),
+                    query!("from", "recorded at or after (RFC 3339)"),
+                    query!("to", "recorded before (RFC 3339)"),
+                    LIMIT,
+                    CURSOR,
+                ],
+                codes: &["query.invalid_parameter", "query.invalid_cursor"],
+            },
+            get(audit::events),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/audit/{aggregate_type}/{aggregate_id}/history",
+                summary: "One aggregate's events in sequence order",
+                roles: roles::AUDIT,
+                member_scoped: false,
+                params: &[
+                    path!("aggregate_type", "member, account, parcel or shipment"),
+                    path!("aggregate_id", "the aggregate"),
+                ],
+                codes: &["query.invalid_parameter", "history.not_found"],
+            },
+            get(audit::history),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/projections",
+                summary: "Each view's serving instance, checkpoint, lag, parked events, stuck or not",
+                roles: roles::OPS,
+                member_scoped: false,
+                params: &[],
+                codes: &[],
+            },
+            get(projections::health),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/projections/{view}/parked",
+                summary: "The parked events of a view, waiting for a replay",
+                roles: roles::OPS,
+                member_scoped: false,
+                params: &[path!("view", "storage_status, billing or audit")],
+                codes: &["view.not_found"],
+            },
+            get(projections::parked),
+        ),
+    ];
+    table
+        .into_iter()
+        .map(|(info, route)| Endpoint {
+            path: info.path,
+            info,
+            route,
+        })
+        .collect()
+}
+
+/// The documentation of every endpoint.
+pub fn routes_table() -> Vec<RouteInfo> {
+    all().into_iter().map(|endpoint| endpoint.info).collect()
+}

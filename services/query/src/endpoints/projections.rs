@@ -1,0 +1,65 @@
+//! `/v1/projections`: each view's health (serving instance, checkpoint, lag in events and
+//! seconds, parked events, stuck or not) and the parked events of one view.
+
+use super::roles;
+use crate::params::{view_failed, ListOf};
+use crate::{Parked, QueryState, ViewHealth, VIEW_NAMES};
+use axum::extract::{Path, State};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use web::auth::Caller;
+use web::problem::Problem;
+
+/// Every view's health at a moment.
+#[derive(Debug, Serialize)]
+pub(crate) struct Health {
+    /// When it was measured.
+    at: DateTime<Utc>,
+    /// A view waiting longer than this with events behind it is stuck.
+    stuck_after_seconds: f64,
+    /// Per view.
+    views: Vec<ViewHealth>,
+}
+
+pub(super) async fn health(
+    State(state): State<QueryState>,
+    caller: Caller,
+) -> Result<Json<Health>, Problem> {
+    caller.require(roles::OPS)?;
+    let at = state.now();
+    let views = state
+        .views
+        .health(state.stuck_after)
+        .await
+        .map_err(view_failed)?;
+    Ok(Json(Health {
+        at,
+        stuck_after_seconds: state.stuck_after.as_secs_f64(),
+        views,
+    }))
+}
+
+pub(super) async fn parked(
+    State(state): State<QueryState>,
+    caller: Caller,
+    Path(view): Path<String>,
+) -> Result<Json<ListOf<Parked>>, Problem> {
+    caller.require(roles::OPS)?;
+    let not_found = || {
+        Problem::not_found(
+            "view.not_found",
+            format!("no view {view}; one of {}", VIEW_NAMES.join(", ")),
+        )
+    };
+    if !VIEW_NAMES.contains(&view.as_str()) {
+        return Err(not_found());
+    }
+    let parked = state
+        .views
+        .parked(&view)
+        .await
+        .map_err(view_failed)?
+        .ok_or_else(not_found)?;
+    Ok(Json(parked.into()))
+}

@@ -1,0 +1,108 @@
+//! The OpenAPI 3.1 document of the query API, generated from the route table: every endpoint
+//! with its parameters, the roles that may call it, and the problem codes it answers.
+
+use crate::endpoints::{routes_table, RouteInfo};
+use crate::QueryState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+
+/// A router serving the document at `path`.
+pub(crate) fn router(path: &str) -> Router<QueryState> {
+    Router::new().route(
+        path,
+        get(|State(state): State<QueryState>| async move { Json((*state.openapi).clone()) }),
+    )
+}
+
+fn operation(route: &RouteInfo) -> Value {
+    let parameters: Vec<Value> = route
+        .params
+        .iter()
+        .map(|param| {
+            json!({
+                "name": param.name,
+                "in": param.location,
+                "required": param.location == "path",
+                "description": param.description,
+                "schema": { "type": if param.name == "limit" { "integer" } else { "string" } },
+            })
+        })
+        .collect();
+    let roles: Vec<String> = route
+        .roles
+        .iter()
+        .map(|role| {
+            serde_json::to_value(role)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut codes = vec![
+        "auth.missing_token",
+        "auth.invalid_token",
+        "auth.forbidden",
+        "view.not_ready",
+    ];
+    if route.member_scoped {
+        codes.push("auth.other_member");
+    }
+    codes.extend(route.codes);
+    let problem = json!({
+        "description": format!("a problem; codes: {}", codes.join(", ")),
+        "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } },
+    });
+    json!({
+        "summary": route.summary,
+        "description": format!(
+            "Roles: {} (and admin).{}",
+            roles.join(", "),
+            if route.member_scoped { " A member's token sees only its own rows." } else { "" }
+        ),
+        "security": [{ "bearer": [] }],
+        "parameters": parameters,
+        "responses": {
+            "200": { "description": "the answer", "content": { "application/json": {} } },
+            "4XX": problem.clone(),
+            "503": problem,
+        },
+        "x-roles": roles,
+        "x-problem-codes": codes,
+    })
+}
+
+/// The document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in routes_table() {
+        paths.insert(route.path.to_owned(), json!({ "get": operation(&route) }));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "parcelport query API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The storage-status, billing and audit views and the projections' health. \
+                Lists with a cursor are keyset pages: pass next_cursor back as cursor until it is null.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "required": ["type", "title", "status", "code"],
+                    "properties": {
+                        "type": { "type": "string" },
+                        "title": { "type": "string" },
+                        "status": { "type": "integer" },
+                        "detail": { "type": "string" },
+                        "code": { "type": "string" },
+                    },
+                },
+            },
+        },
+    })
+}

@@ -1,0 +1,201 @@
+//! Query strings and answers: [`Params`] turns every malformed query string into a 400 problem
+//! (`query.invalid_parameter`), [`limit`] bounds page sizes, [`Cursor`] is the opaque keyset
+//! cursor of paginated lists (`query.invalid_cursor` when it does not decode), and
+//! [`view_failed`] maps a view's error to a problem once.
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use projections::QueryError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt::Write as _;
+use web::problem::Problem;
+
+/// The page size when none is asked for.
+pub(crate) const DEFAULT_LIMIT: u32 = 50;
+/// The largest page.
+pub(crate) const MAX_LIMIT: u32 = 500;
+
+/// A query string parsed into `T`; unknown parameters and bad values are 400 problems.
+#[derive(Debug)]
+pub(crate) struct Params<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Params(value)),
+            Err(rejection) => Err(invalid_parameter(rejection.body_text())),
+        }
+    }
+}
+
+/// 400 `query.invalid_parameter`.
+pub(crate) fn invalid_parameter(detail: impl Into<String>) -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "query.invalid_parameter",
+        "Invalid query parameter",
+    )
+    .with_detail(detail)
+}
+
+/// 400 `query.invalid_cursor`.
+pub(crate) fn invalid_cursor() -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "query.invalid_cursor",
+        "Invalid cursor",
+    )
+    .with_detail("pass back the next_cursor of the previous page unchanged")
+}
+
+/// The page size asked for: [`DEFAULT_LIMIT`] when absent, 1 to [`MAX_LIMIT`].
+pub(crate) fn limit(asked: Option<u32>) -> Result<u32, Problem> {
+    match asked {
+        None => Ok(DEFAULT_LIMIT),
+        Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
+        Some(limit) => Err(invalid_parameter(format!(
+            "limit {limit} is outside 1 to {MAX_LIMIT}"
+        ))),
+    }
+}
+
+/// An opaque cursor: the hex of the last key of a page, tagged with what it pages, so a
+/// cursor of one list is refused by another.
+pub(crate) struct Cursor;
+
+impl Cursor {
+    /// The cursor after `key` in list `kind`.
+    pub(crate) fn encode(kind: &str, key: &str) -> String {
+        format!("{kind}:{key}")
+            .bytes()
+            .fold(String::new(), |mut hex, byte| {
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            })
+    }
+
+    /// The key a cursor of list `kind` carries.
+    pub(crate) fn decode(kind: &str, cursor: &str) -> Result<String, Problem> {
+        let bytes = cursor.as_bytes();
+        if bytes.len() % 2 != 0 {
+            return Err(invalid_cursor());
+        }
+        let decoded: Option<Vec<u8>> = bytes
+            .chunks(2)
+            .map(|pair| {
+                let text = std::str::from_utf8(pair).ok()?;
+                u8::from_str_radix(text, 16).ok()
+            })
+            .collect();
+        let text = decoded
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(invalid_cursor)?;
+        text.strip_prefix(kind)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(str::to_owned)
+            .ok_or_else(invalid_cursor)
+    }
+}
+
+/// A page of a list and the cursor of the next one (`None` on the last page).
+#[derive(Debug, Serialize)]
+pub(crate) struct PageOf<T> {
+    /// The rows.
+    pub(crate) items: Vec<T>,
+    /// Pass as `cursor` for the next page.
+    pub(crate) next_cursor: Option<String>,
+}
+
+impl<T> PageOf<T> {
+    /// `items`, a full page of `limit` or fewer; the next cursor from the last item's key
+    /// when the page is full.
+    pub(crate) fn new(items: Vec<T>, limit: u32, next: impl Fn(&T) -> String) -> Self {
+        let full = u32::try_from(items.len()).is_ok_and(|len| len >= limit);
+        let next_cursor = items.last().filter(|_| full).map(next);
+        Self { items, next_cursor }
+    }
+}
+
+/// A list answered whole, with its length.
+#[derive(Debug, Serialize)]
+pub(crate) struct ListOf<T> {
+    /// How many.
+    pub(crate) count: usize,
+    /// The rows.
+    pub(crate) items: Vec<T>,
+}
+
+impl<T> From<Vec<T>> for ListOf<T> {
+    fn from(items: Vec<T>) -> Self {
+        Self {
+            count: items.len(),
+            items,
+        }
+    }
+}
+
+/// True for PostgreSQL's "undefined table": the catalog, a view instance or the event store
+/// was not created yet (an empty database, a projector that never ran).
+fn undefined_table(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("42P01"))
+}
+
+fn not_ready(detail: String) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "view.not_ready",
+        "The view is not built yet",
+    )
+    .with_detail(detail)
+}
+
+/// A view's failure as a problem: 503 `view.not_ready` when the view (or the store it is
+/// built from) does not exist yet, else an opaque 500 (the cause logged here, never sent).
+pub(crate) fn view_failed(error: QueryError) -> Problem {
+    use projection_runtime::RuntimeError;
+    match error {
+        QueryError::Runtime(RuntimeError::NoView(view)) => not_ready(format!(
+            "view {view} has no serving instance; start its projector"
+        )),
+        QueryError::Runtime(RuntimeError::Database(error)) | QueryError::Database(error)
+            if undefined_table(&error) =>
+        {
+            not_ready(
+                "the views or the event store are not created yet; start the projectors".to_owned(),
+            )
+        }
+        error => {
+            tracing::error!(error = %error, source = ?std::error::Error::source(&error), "view query failed");
+            Problem::internal()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_decodes_to_its_key_in_its_own_list_only() {
+        let cursor = Cursor::encode("parcels", "p-01JX:ü");
+        assert_eq!(
+            Cursor::decode("parcels", &cursor).ok().as_deref(),
+            Some("p-01JX:ü")
+        );
+        assert!(Cursor::decode("audit", &cursor).is_err());
+        assert!(Cursor::decode("parcels", "zz").is_err());
+        assert!(Cursor::decode("parcels", "abc").is_err());
+    }
+
+    #[test]
+    fn limits_outside_the_range_are_refused() {
+        assert_eq!(limit(None).ok(), Some(DEFAULT_LIMIT));
+        assert_eq!(limit(Some(MAX_LIMIT)).ok(), Some(MAX_LIMIT));
+        assert!(limit(Some(0)).is_err());
+        assert!(limit(Some(MAX_LIMIT + 1)).is_err());
+    }
+}

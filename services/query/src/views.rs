@@ -1,0 +1,404 @@
+//! [`Views`]: the handle on the read models, and the one module of the service that calls the
+//! `projections` query functions and the projection runtime. Every other module asks [`Views`],
+//! so moving the service to another backend changes this file only.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::Policy;
+use event_store::sqlite::SqliteEventStore;
+use event_store::GlobalCursor;
+use projection_runtime::{catalog, parked, RuntimeError};
+use projections::audit::query::AuditKey;
+use projections::audit::{self, AuditEntry, AuditFilter};
+use projections::billing::{self, AccountStatement, FeeTotal, OpenQuote, Overdue, RefundDue};
+use projections::storage_status::{self, DueToday, InWarehouse, ParcelStorage};
+use projections::ViewDb;
+use projections::{Page, QueryError};
+use serde::Serialize;
+use sqlx::{PgPool, SqlitePool};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The views the service reads, in the order the dashboard shows them.
+pub const VIEW_NAMES: [&str; 3] = [storage_status::NAME, billing::NAME, audit::NAME];
+
+/// Fees grouped by type or by month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeeGrouping {
+    /// By reason code and currency.
+    Type,
+    /// By month, reason code and currency.
+    Month,
+}
+
+/// A position in the store's global order, as JSON shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Position {
+    /// The appending transaction (0 on SQLite).
+    pub txid: String,
+    /// The event's position.
+    pub position: i64,
+}
+
+impl From<GlobalCursor> for Position {
+    fn from(cursor: GlobalCursor) -> Self {
+        Self {
+            txid: cursor.txid.to_string(),
+            position: cursor.position,
+        }
+    }
+}
+
+/// How one view is doing: which instance serves, how far it has read, how far behind the
+/// event store it is, and what is parked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ViewHealth {
+    /// The view (`storage_status`, `billing`, `audit`).
+    pub view: &'static str,
+    /// The serving instance's schema; `None` before a projector made one.
+    pub serving: Option<String>,
+    /// The last event applied: the instance's checkpoint.
+    pub last_applied: Option<Position>,
+    /// The newest event in the store.
+    pub head: Option<Position>,
+    /// Events in the store after the checkpoint.
+    pub lag_events: i64,
+    /// Seconds since the oldest event not applied yet was recorded (by the database's clock);
+    /// 0 when caught up.
+    pub lag_seconds: f64,
+    /// Parked events waiting for a replay.
+    pub parked: usize,
+    /// Events wait, and the oldest has waited longer than the service's `stuck_after`.
+    pub stuck: bool,
+    /// `ok`, `catching_up`, `stuck`, `parked` (caught up but events parked) or `missing`.
+    pub status: &'static str,
+}
+
+/// A parked event as the health endpoint lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Parked {
+    /// The event's aggregate type.
+    pub aggregate_type: String,
+    /// The event's aggregate.
+    pub aggregate_id: String,
+    /// Its sequence.
+    pub sequence: i64,
+    /// Its type.
+    pub event_type: String,
+    /// Its position in the global order.
+    pub position: Position,
+    /// `poison`, `gap`, `blocked` or `apply_failed`.
+    pub reason: String,
+    /// Why, in words.
+    pub error: String,
+    /// Times it was tried.
+    pub attempts: i32,
+    /// When it was parked.
+    pub parked_at: DateTime<Utc>,
+}
+
+/// The read models, and the event store they follow (for the health's lag): cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Views {
+    views: ViewDb,
+    events: Events,
+}
+
+/// Where the events are, for the store's head and a view's lag.
+#[derive(Debug, Clone)]
+enum Events {
+    /// The views are in the same database.
+    Postgres(PgPool),
+    /// The embedded store's file (read-only connections).
+    Sqlite(SqlitePool),
+}
+
+impl Views {
+    /// The views in the database `pool` reads (the event store's database).
+    pub fn postgres(pool: PgPool) -> Self {
+        Self {
+            views: ViewDb::from(&pool),
+            events: Events::Postgres(pool),
+        }
+    }
+
+    /// The embedded mode's views file, following the embedded store `events`.
+    pub fn embedded(views: ViewDb, events: &SqliteEventStore) -> Self {
+        Self {
+            views,
+            events: Events::Sqlite(events.reader().clone()),
+        }
+    }
+
+    /// Ok when the database answers within `timeout`.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), QueryError> {
+        let answer = async {
+            match &self.events {
+                Events::Postgres(pool) => sqlx::query_scalar::<_, i32>("SELECT 1")
+                    .fetch_one(pool)
+                    .await
+                    .map(drop),
+                Events::Sqlite(pool) => sqlx::query_scalar::<_, i32>("SELECT 1")
+                    .fetch_one(pool)
+                    .await
+                    .map(drop),
+            }
+        };
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(error.into()),
+            Err(_) => Err(QueryError::Database(sqlx::Error::PoolTimedOut)),
+        }
+    }
+
+    /// The parcels in the warehouse matching `filter`, a page in parcel id order.
+    pub async fn parcels(
+        &self,
+        filter: &InWarehouse,
+        page: &Page<String>,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelStorage>, QueryError> {
+        storage_status::in_warehouse(&self.views, filter, page, today, policy).await
+    }
+
+    /// One parcel, wherever it is.
+    pub async fn parcel(
+        &self,
+        parcel_id: &str,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Option<ParcelStorage>, QueryError> {
+        storage_status::parcel(&self.views, parcel_id, today, policy).await
+    }
+
+    /// What must be dealt with on `today`.
+    pub async fn due_today(
+        &self,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<DueToday, QueryError> {
+        storage_status::due_today(&self.views, today, policy).await
+    }
+
+    /// The waiting parcels past their free storage on `today`.
+    pub async fn past_limit(
+        &self,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelStorage>, QueryError> {
+        storage_status::past_limit(&self.views, today, policy).await
+    }
+
+    /// Parcels per state.
+    pub async fn counts(&self) -> Result<BTreeMap<String, i64>, QueryError> {
+        storage_status::counts_per_state(&self.views).await
+    }
+
+    /// A charge account with its movements.
+    pub async fn account(&self, account_id: &str) -> Result<Option<AccountStatement>, QueryError> {
+        billing::account(&self.views, account_id).await
+    }
+
+    /// Quotes waiting for payment, one member's or all.
+    pub async fn open_quotes(&self, member_id: Option<&str>) -> Result<Vec<OpenQuote>, QueryError> {
+        billing::open_quotes(&self.views, member_id).await
+    }
+
+    /// Quotes unpaid past due on `today`, with interest.
+    pub async fn overdue(
+        &self,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<Overdue>, QueryError> {
+        billing::overdue(&self.views, today, policy).await
+    }
+
+    /// Fees charged, grouped.
+    pub async fn fees(
+        &self,
+        grouping: FeeGrouping,
+        policy: &Policy,
+    ) -> Result<Vec<FeeTotal>, QueryError> {
+        match grouping {
+            FeeGrouping::Type => billing::fees_by_type(&self.views, policy).await,
+            FeeGrouping::Month => billing::fees_by_month(&self.views, policy).await,
+        }
+    }
+
+    /// Withdrawal refunds scheduled and not paid.
+    pub async fn refunds_due(&self) -> Result<Vec<RefundDue>, QueryError> {
+        billing::refunds_due(&self.views).await
+    }
+
+    /// Audit entries matching `filter`, a page in the global order.
+    pub async fn audit_events(
+        &self,
+        filter: &AuditFilter,
+        page: &Page<AuditKey>,
+    ) -> Result<Vec<AuditEntry>, QueryError> {
+        audit::search(&self.views, filter, page).await
+    }
+
+    /// One aggregate's events in sequence order.
+    pub async fn history(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<AuditEntry>, QueryError> {
+        audit::history(&self.views, aggregate_type, aggregate_id, None).await
+    }
+
+    /// The health of every view; a view waiting longer than `stuck_after` is stuck.
+    pub async fn health(&self, stuck_after: Duration) -> Result<Vec<ViewHealth>, QueryError> {
+        let head = self.head().await?;
+        let mut health = Vec::with_capacity(VIEW_NAMES.len());
+        for view in VIEW_NAMES {
+            health.push(self.view_health(view, head.clone(), stuck_after).await?);
+        }
+        Ok(health)
+    }
+
+    /// The newest event in the store's global order.
+    async fn head(&self) -> Result<Option<Position>, QueryError> {
+        Ok(match &self.events {
+            Events::Postgres(pool) => sqlx::query_as::<_, (String, i64)>(
+                "SELECT txid::text, position FROM events ORDER BY txid DESC, position DESC LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await?
+            .map(|(txid, position)| Position { txid, position }),
+            Events::Sqlite(pool) => {
+                sqlx::query_scalar::<_, i64>("SELECT max(position) FROM events")
+                    .fetch_optional(pool)
+                    .await?
+                    .map(|position| Position {
+                        txid: "0".to_owned(),
+                        position,
+                    })
+            }
+        })
+    }
+
+    /// The events after `cursor` in the global order: how many, and since when the oldest
+    /// waits (by the clock that stamped `recorded_at`: the database's, or on SQLite the
+    /// process's).
+    async fn backlog(&self, cursor: GlobalCursor) -> Result<(i64, f64), QueryError> {
+        match &self.events {
+            Events::Postgres(pool) => Ok(sqlx::query_as(
+                "SELECT count(*),
+                        coalesce(extract(epoch FROM now() - min(recorded_at))::float8, 0)
+                   FROM events
+                  WHERE (txid, position) > ($1::text::xid8, $2)",
+            )
+            .bind(cursor.txid.to_string())
+            .bind(cursor.position)
+            .fetch_one(pool)
+            .await?),
+            Events::Sqlite(pool) => {
+                let (count, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+                    "SELECT count(*), min(recorded_at) FROM events WHERE position > ?1",
+                )
+                .bind(cursor.position)
+                .fetch_one(pool)
+                .await?;
+                let waited = oldest.map_or(0.0, |oldest| {
+                    (Utc::now() - oldest).num_milliseconds() as f64 / 1000.0
+                });
+                Ok((count, waited))
+            }
+        }
+    }
+
+    async fn view_health(
+        &self,
+        view: &'static str,
+        head: Option<Position>,
+        stuck_after: Duration,
+    ) -> Result<ViewHealth, QueryError> {
+        let Some(schema) = current(&self.views, view).await? else {
+            let (waiting, _) = self.backlog(GlobalCursor::START).await?;
+            return Ok(ViewHealth {
+                view,
+                serving: None,
+                last_applied: None,
+                head,
+                lag_events: waiting,
+                lag_seconds: 0.0,
+                parked: 0,
+                stuck: false,
+                status: "missing",
+            });
+        };
+        let checkpoint = catalog::checkpoint(&self.views, &schema, view).await?;
+        let (lag_events, lag_seconds) = self.backlog(checkpoint).await?;
+        let parked = parked::list_in(&self.views, &schema, view, false)
+            .await?
+            .len();
+        let lag_seconds = lag_seconds.max(0.0);
+        let stuck = lag_events > 0 && lag_seconds > stuck_after.as_secs_f64();
+        let status = match (stuck, lag_events > 0, parked > 0) {
+            (true, _, _) => "stuck",
+            (false, true, _) => "catching_up",
+            (false, false, true) => "parked",
+            (false, false, false) => "ok",
+        };
+        Ok(ViewHealth {
+            view,
+            serving: Some(schema.to_string()),
+            last_applied: Some(checkpoint.into()),
+            head,
+            lag_events,
+            lag_seconds,
+            parked,
+            stuck,
+            status,
+        })
+    }
+
+    /// The parked events of `view`'s serving instance, waiting ones only; `None` when the view
+    /// has no serving instance.
+    pub async fn parked(&self, view: &str) -> Result<Option<Vec<Parked>>, QueryError> {
+        let Some(schema) = current(&self.views, view).await? else {
+            return Ok(None);
+        };
+        let events = parked::list_in(&self.views, &schema, view, false).await?;
+        Ok(Some(
+            events
+                .into_iter()
+                .map(|parked| Parked {
+                    aggregate_type: parked.event.aggregate_type,
+                    aggregate_id: parked.event.aggregate_id,
+                    sequence: parked.event.sequence,
+                    event_type: parked.event.event_type,
+                    position: parked.event.cursor.into(),
+                    reason: parked.reason,
+                    error: parked.error,
+                    attempts: parked.attempts,
+                    parked_at: parked.parked_at,
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// The serving instance of `view`; `None` also before any projector created the catalog.
+async fn current(
+    views: &ViewDb,
+    view: &str,
+) -> Result<Option<projection_runtime::Schema>, QueryError> {
+    match catalog::current(views, view).await {
+        Ok(schema) => Ok(schema),
+        Err(RuntimeError::Database(sqlx::Error::Database(error)))
+            if catalog_missing(error.as_ref()) =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The catalog table does not exist yet: PostgreSQL's `undefined_table`, SQLite's
+/// "no such table".
+fn catalog_missing(error: &dyn sqlx::error::DatabaseError) -> bool {
+    error.code().as_deref() == Some("42P01") || error.message().starts_with("no such table")
+}

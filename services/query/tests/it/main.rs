@@ -1,0 +1,8 @@
+//! The query API over a real listener, on a demo warehouse loaded into a fresh PostgreSQL
+//! database per test (`support.rs`).
+
+mod access;
+mod health;
+mod pages;
+mod params;
+mod support;

@@ -1,0 +1,80 @@
+//! Bad query parameters are 400 problems with a stable code, never a 500.
+
+use crate::support::{Warehouse, ADMIN};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_parameters_are_400_problems_with_stable_codes() {
+    let warehouse = Warehouse::load().await;
+    let audit_cursor = warehouse.ok("/v1/audit/events?limit=1", ADMIN).await["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cases = [
+        ("/v1/storage/parcels?limit=0", "query.invalid_parameter"),
+        ("/v1/storage/parcels?limit=501", "query.invalid_parameter"),
+        ("/v1/storage/parcels?limit=ten", "query.invalid_parameter"),
+        ("/v1/storage/parcels?limit=-1", "query.invalid_parameter"),
+        (
+            "/v1/storage/parcels?state=flying",
+            "query.invalid_parameter",
+        ),
+        ("/v1/storage/parcels?colour=red", "query.invalid_parameter"),
+        ("/v1/storage/parcels?cursor=zz", "query.invalid_cursor"),
+        ("/v1/storage/parcels?cursor=abc", "query.invalid_cursor"),
+        ("/v1/billing/fees?by=week", "query.invalid_parameter"),
+        (
+            "/v1/billing/open-quotes?member=1",
+            "query.invalid_parameter",
+        ),
+        (
+            "/v1/audit/events?aggregate_type=planet",
+            "query.invalid_parameter",
+        ),
+        ("/v1/audit/events?from=yesterday", "query.invalid_parameter"),
+        (
+            "/v1/audit/events?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z",
+            "query.invalid_parameter",
+        ),
+        ("/v1/audit/planet/x/history", "query.invalid_parameter"),
+    ];
+    for (path, code) in cases {
+        let answer = warehouse.get(path, ADMIN).await;
+        assert_eq!(answer.status, 400, "{path}: {:#}", answer.body);
+        assert_eq!(answer.body["code"], code, "{path}");
+        assert_eq!(answer.content_type, "application/problem+json", "{path}");
+        assert_eq!(
+            answer.body["type"],
+            format!("urn:parcelport:problem:{code}"),
+            "{path}"
+        );
+    }
+    // A cursor of the right list that does not name a position.
+    let malformed = "audit:nowhere"
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let answer = warehouse
+        .get(&format!("/v1/audit/events?cursor={malformed}"), ADMIN)
+        .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.body["code"], "query.invalid_cursor");
+    // A cursor of one list is refused by another.
+    let crossed = warehouse
+        .get(&format!("/v1/storage/parcels?cursor={audit_cursor}"), ADMIN)
+        .await;
+    assert_eq!(crossed.status, 400);
+    assert_eq!(crossed.body["code"], "query.invalid_cursor");
+
+    for (path, code) in [
+        ("/v1/storage/parcels/p-none", "parcel.not_found"),
+        ("/v1/billing/accounts/a-none", "account.not_found"),
+        ("/v1/audit/parcel/p-none/history", "history.not_found"),
+        ("/v1/projections/weather/parked", "view.not_found"),
+        ("/v1/nowhere", "route.not_found"),
+    ] {
+        let answer = warehouse.get(path, ADMIN).await;
+        assert_eq!(answer.status, 404, "{path}: {:#}", answer.body);
+        assert_eq!(answer.body["code"], code, "{path}");
+        assert_eq!(answer.content_type, "application/problem+json", "{path}");
+    }
+}
