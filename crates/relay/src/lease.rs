@@ -18,7 +18,8 @@
 //! duplicate window.
 //!
 //! The checkpoint row also holds the stream sequence the next reconciliation reads from, with
-//! the `position` it was saved for: a row whose `position` was moved by hand has none.
+//! the `position` it was saved for; a rewind ([`Lease::overwrite`]) or a hand-moved `position`
+//! leaves none.
 
 use crate::window::Checkpoint;
 use event_store::GlobalCursor;
@@ -158,6 +159,31 @@ impl Lease {
         .execute(&mut self.connection)
         .await?;
         Ok(())
+    }
+
+    /// Overwrites the checkpoint with `cursor`, even backwards, and forgets the stream
+    /// sequence saved with it: the next reconciliation reads the stream back from its tail
+    /// (see [`crate::rewind()`]).
+    pub async fn overwrite(&mut self, cursor: GlobalCursor) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO relay_checkpoints (name, txid, position)
+             VALUES ($1, $2::text::xid8, $3)
+             ON CONFLICT (name) DO UPDATE
+                SET txid = excluded.txid, position = excluded.position,
+                    stream_sequence = NULL, stream_sequence_position = NULL,
+                    updated_at = now()",
+        )
+        .bind(&self.name)
+        .bind(cursor.txid.to_string())
+        .bind(cursor.position)
+        .execute(&mut self.connection)
+        .await?;
+        Ok(())
+    }
+
+    /// The lease's own connection, for the reads made while holding it.
+    pub fn connection(&mut self) -> &mut PgConnection {
+        &mut self.connection
     }
 
     async fn ping(&mut self) -> Result<(), sqlx::Error> {

@@ -14,6 +14,7 @@
 //!   from the checkpoint after any publish failure;
 //! - `reconcile.rs`: before each attempt, the events past the checkpoint that the stream
 //!   holds already, read from the stream's tail, so that they are not stored twice;
+//! - [`rewind()`] (`rewind.rs`): moves a stopped relay's checkpoint back to repair holes;
 //! - `window.rs`: the pure bookkeeping of pipelined publishing: one event per aggregate in
 //!   flight, and the checkpoint over the contiguous acked prefix, with the stream sequence the
 //!   next reconciliation reads from;
@@ -38,6 +39,7 @@ mod lease;
 pub mod metrics;
 mod publisher;
 mod reconcile;
+mod rewind;
 mod stream;
 mod subject;
 mod window;
@@ -45,6 +47,7 @@ mod window;
 pub use cloud_event::{CloudEvent, DATA_CONTENT_TYPE, INSTANCE_HEADER, MESSAGE_CONTENT_TYPE};
 pub use config::RelayConfig;
 pub use error::RelayError;
+pub use rewind::{rewind, RewindError, Rewound};
 pub use stream::stream_config;
 pub use subject::{subject_for, token, SUBJECT_PREFIX};
 

@@ -3,6 +3,9 @@
 //! stop it gracefully (publishes in flight acked, checkpoint saved, lease released).
 //!
 //! Run several replicas with the same `--name`: one publishes, the others wait for its lease.
+//! `parcelport-relay rewind --from-position N` repairs holes in the stream (ADR 0003): with
+//! every replica stopped, it moves the checkpoint back so that the next start publishes what
+//! the stream lacks from event N on.
 
 use anyhow::Context;
 use clap::Parser;
@@ -13,6 +16,9 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(name = "parcelport-relay", version)]
 struct Args {
+    /// What to do instead of running the relay.
+    #[command(subcommand)]
+    command: Option<Command>,
     /// The event store database.
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
@@ -39,6 +45,18 @@ struct Args {
     replicas: usize,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Moves the checkpoint of the stopped relay `--name` back to just before the event at
+    /// `--from-position`, so that its next start publishes whatever the stream lacks from that
+    /// event on (and nothing it holds). Refuses while a replica runs.
+    Rewind {
+        /// The global position of the first event to check against the stream again.
+        #[arg(long)]
+        from_position: i64,
+    },
+}
+
 impl Args {
     fn into_config(self) -> RelayConfig {
         let mut config = RelayConfig::new(self.database_url, self.nats_url);
@@ -63,7 +81,18 @@ async fn main() -> anyhow::Result<()> {
         .json()
         .with_env_filter(filter)
         .init();
-    let config = Args::parse().into_config();
+    let mut args = Args::parse();
+    if let Some(Command::Rewind { from_position }) = args.command.take() {
+        let rewound = relay::rewind(&args.database_url, &args.name, from_position)
+            .await
+            .context("cannot rewind the relay")?;
+        println!(
+            "relay {:?}: checkpoint moved from position {} to {}; its next start checks {} events against the stream",
+            args.name, rewound.from.position, rewound.to.position, rewound.events_to_check
+        );
+        return Ok(());
+    }
+    let config = args.into_config();
     relay::run(config, shutdown_requested())
         .await
         .context("the relay stopped")

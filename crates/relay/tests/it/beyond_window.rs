@@ -147,11 +147,11 @@ async fn a_relay_restarted_while_nats_is_down_past_the_window_stores_nothing_twi
 }
 
 /// The repair of holes (a machine crash of NATS loses acked messages, LIMITS.md): an operator
-/// moves the checkpoint back as ADR 0003 says, leaving the stream sequence as it is; the relay
-/// ignores that stream sequence, reads the stream backwards and publishes only the events the
+/// rewinds the stopped relay (`parcelport-relay rewind`, ADR 0003), which forgets the saved
+/// stream sequence; the relay reads the stream backwards and publishes only the events the
 /// stream lacks, however old the others are.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_checkpoint_moved_back_publishes_only_the_events_the_stream_lacks() {
+async fn a_rewound_checkpoint_publishes_only_the_events_the_stream_lacks() {
     let db = TestDb::create().await;
     let nats = NatsServer::start();
     let committed = Load::start(db.store.pool(), 4, Some(60), Duration::ZERO)
@@ -165,7 +165,6 @@ async fn a_checkpoint_moved_back_publishes_only_the_events_the_stream_lacks() {
 
     // Holes: five messages deleted after the event the checkpoint goes back to.
     let events = db.events().await;
-    let back_to = events[committed as usize / 4].cursor;
     let client = async_nats::connect(nats.url()).await.unwrap();
     let stream = jetstream::new(client)
         .get_stream("PARCELPORT")
@@ -184,14 +183,18 @@ async fn a_checkpoint_moved_back_publishes_only_the_events_the_stream_lacks() {
         lost.insert(body["id"].as_str().unwrap().to_owned());
         assert!(stream.delete_message(sequence).await.unwrap());
     }
-    sqlx::query(
-        "UPDATE relay_checkpoints SET txid = $1::text::xid8, position = $2 WHERE name = 'relay'",
-    )
-    .bind(back_to.txid.to_string())
-    .bind(back_to.position)
-    .execute(db.store.pool())
-    .await
-    .unwrap();
+    // Repaired the way ADR 0003 says: every replica stopped, then `parcelport-relay rewind`.
+    let first_event_back = events[committed as usize / 4 + 1].cursor;
+    let rewound = relay::rewind(&db.url, "relay", first_event_back.position)
+        .await
+        .unwrap();
+    assert_eq!(rewound.to.txid, first_event_back.txid);
+    assert_eq!(rewound.to.position, first_event_back.position - 1);
+    assert_eq!(
+        rewound.events_to_check,
+        committed as i64 - (committed as i64 / 4 + 1),
+        "every event from that one on is checked again"
+    );
 
     tokio::time::sleep(PAST_THE_WINDOW).await;
     let mut second = config(&db, &nats, "second");
@@ -212,5 +215,36 @@ async fn a_checkpoint_moved_back_publishes_only_the_events_the_stream_lacks() {
     assert_eq!(
         republished, lost,
         "exactly the lost events were published again"
+    );
+}
+
+/// A rewind while a replica runs would race with the leader's saves: it is refused, and so is
+/// a position no event has; the checkpoint stays where it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rewind_is_refused_while_the_relay_runs_or_for_an_unknown_position() {
+    let db = TestDb::create().await;
+    let nats = NatsServer::start();
+    let committed = Load::start(db.store.pool(), 2, Some(10), Duration::ZERO)
+        .wait()
+        .await;
+    let replica = Replica::spawn(config(&db, &nats, "running"));
+    wait_for_messages(&nats, committed).await;
+    let running = relay::rewind(&db.url, "relay", 1).await;
+    assert!(
+        matches!(running, Err(relay::RewindError::Running(ref name)) if name == "relay"),
+        "{running:?}"
+    );
+    replica.shut_down().await;
+    let saved = db.checkpoint().await;
+
+    let unknown = relay::rewind(&db.url, "relay", i64::MAX).await;
+    assert!(
+        matches!(unknown, Err(relay::RewindError::NoSuchPosition(i64::MAX))),
+        "{unknown:?}"
+    );
+    assert_eq!(
+        db.checkpoint().await,
+        saved,
+        "a refused rewind moves nothing"
     );
 }

@@ -1,0 +1,111 @@
+//! [`rewind`]: moves a stopped relay's checkpoint back, so that its next start publishes again
+//! what the stream lacks from a given event on.
+//!
+//! The repair for holes in the stream (ADR 0003: nats-server 2.9 acknowledges before its disk
+//! flush, so a machine crash can lose acknowledged messages). The checkpoint goes back to just
+//! before the event at the given position, and forgets its stream sequence; the relay's next
+//! reconciliation then reads the stream back to that point and publishes only the events the
+//! stream does not hold, so nothing is stored twice.
+//!
+//! The rewind takes the relay's lease first: it refuses while a replica of that relay runs,
+//! because a running leader's saves would race with it.
+
+use crate::lease::Lease;
+use event_store::GlobalCursor;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::PgConnection;
+use std::str::FromStr;
+
+/// Why a rewind was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RewindError {
+    /// The database URL does not parse.
+    #[error("invalid database url")]
+    DatabaseUrl(#[source] sqlx::Error),
+    /// A replica of the relay holds its lease.
+    #[error("relay {0:?} is running: stop every replica before rewinding its checkpoint")]
+    Running(String),
+    /// No event has that position.
+    #[error("no event has position {0}")]
+    NoSuchPosition(i64),
+    /// The database failed.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+}
+
+/// What [`rewind`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rewound {
+    /// The checkpoint before the rewind (the start of the store if none was saved).
+    pub from: GlobalCursor,
+    /// The checkpoint now: the relay's next start reads from the event after it.
+    pub to: GlobalCursor,
+    /// Events at or after the new checkpoint that the next start will check against the stream.
+    pub events_to_check: i64,
+}
+
+/// Moves the checkpoint of the relay `name` to just before the event at `from_position`, in
+/// the global order, so that its next start publishes whatever the stream lacks from that event
+/// on. Refuses while any replica of the relay runs.
+pub async fn rewind(
+    database_url: &str,
+    name: &str,
+    from_position: i64,
+) -> Result<Rewound, RewindError> {
+    let options = PgConnectOptions::from_str(database_url).map_err(RewindError::DatabaseUrl)?;
+    let Some(mut lease) = Lease::try_acquire(&options, name, "rewind").await? else {
+        return Err(RewindError::Running(name.to_owned()));
+    };
+    let result = rewind_under_lease(&mut lease, from_position).await;
+    lease.release().await;
+    result
+}
+
+async fn rewind_under_lease(lease: &mut Lease, from_position: i64) -> Result<Rewound, RewindError> {
+    let from = lease.checkpoint().await?.cursor;
+    let connection = lease.connection();
+    let to = cursor_before(connection, from_position).await?;
+    let events_to_check: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE (txid, position) > ($1::text::xid8, $2)",
+    )
+    .bind(to.txid.to_string())
+    .bind(to.position)
+    .fetch_one(&mut *connection)
+    .await?;
+    lease.overwrite(to).await?;
+    tracing::info!(
+        from.txid,
+        from.position,
+        to.txid,
+        to.position,
+        events_to_check,
+        "relay: checkpoint rewound"
+    );
+    Ok(Rewound {
+        from,
+        to,
+        events_to_check,
+    })
+}
+
+/// The cursor just before the event at `position` in the global order: the event's own
+/// transaction id with the position before it, so that the event and everything after it in
+/// the global order (its own transaction's later events, and every later transaction) follow.
+async fn cursor_before(
+    connection: &mut PgConnection,
+    position: i64,
+) -> Result<GlobalCursor, RewindError> {
+    let txid: Option<String> =
+        sqlx::query_scalar("SELECT txid::text FROM events WHERE position = $1")
+            .bind(position)
+            .fetch_optional(&mut *connection)
+            .await?;
+    let txid = txid.ok_or(RewindError::NoSuchPosition(position))?;
+    let txid = txid
+        .parse()
+        .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+    Ok(GlobalCursor {
+        txid,
+        position: position - 1,
+    })
+}
