@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL (127.0.0.1:5432) and NATS with JetStream (127.0.0.1:4222) are up,
-# installing Debian's packages and starting them when they are missing. Idempotent and quick
+# installing Debian's packages and starting them when they are missing, and that Chromium and
+# chromedriver (the dashboard's browser test) are installed. Idempotent and quick
 # when both already run. Needs root (or sudo) only when something must be installed or started.
 set -euo pipefail
 
@@ -41,4 +42,8 @@ if ! port_open 4222; then
     -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
   wait_for_port 4222
 fi
-log "PostgreSQL on 127.0.0.1:5432 and NATS on 127.0.0.1:4222 are up"
+# The dashboard's browser test drives Debian's Chromium through chromedriver.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  log "installing chromium and chromium-driver"; apt_install chromium chromium-driver
+fi
+log "PostgreSQL on 127.0.0.1:5432 and NATS on 127.0.0.1:4222 are up; chromedriver is installed"

@@ -1,14 +1,16 @@
 //! # parcelport all-in-one
 //!
 //! The `parcelport` command: the whole system in one process. By default it is embedded: the
-//! command API over the engine on a SQLite file in a data directory, nothing to install. With a
-//! PostgreSQL URL it runs the same API on PostgreSQL with the projectors (storage status,
-//! billing, audit) fed in-process from the store, and with a NATS URL the outbox relay too.
+//! command API over the engine on a SQLite file in a data directory, and the projectors
+//! (storage status, billing, audit) fed in-process from it into a SQLite views file beside it;
+//! nothing to install. With a PostgreSQL URL it runs the same API and projectors on PostgreSQL,
+//! and with a NATS URL the outbox relay too.
 //!
 //! Map of the crate:
-//! - [`serve`]: [`Server::open`] prepares the store, the engine and the tokens from a
-//!   [`ServeConfig`]; [`Server::run`] serves the API on a listener and runs the background
-//!   tasks until `shutdown`, then stops them all and waits for them.
+//! - [`serve`]: [`Server::open`] prepares the store, the engine, the views and the tokens from a
+//!   [`ServeConfig`]; [`Server::views`] is the view queries' handle; [`Server::run`] serves the
+//!   API on a listener and runs the projectors (and the relay) until `shutdown`, then stops them
+//!   all and waits for them.
 //! - [`tokens`]: the token file: generated on first start with random secrets (only their
 //!   SHA-256 stored), and the `token hash` / `token new` helpers.
 //! - `main.rs`: flags, logs, signals; nothing else.

@@ -1,6 +1,8 @@
 //! `parcelport`: the all-in-one command. Parses the subcommand, sets up logs and metrics, and
 //! calls the library: `serve` runs until Ctrl-C or SIGTERM; `token` helps write token files.
 
+mod audit_cli;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use parcelport::tokens::{self, IssuedToken};
@@ -18,18 +20,23 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Runs the command API (and, on PostgreSQL, the projectors and the relay) in one process.
-    /// Embedded on SQLite in --data-dir unless --database-url is given.
+    /// Runs the command API and the projectors (and, on PostgreSQL with --nats-url, the relay)
+    /// in one process. Embedded on SQLite in --data-dir unless --database-url is given.
     Serve(Serve),
     /// Loads a realistic scenario (members, dozens of parcels through every state) through a
     /// running API. Idempotent: the same seed against the same server appends nothing new.
     Demo(Demo),
-    /// Rebuilds a view from the PostgreSQL event store into a fresh instance, with a progress
-    /// bar, and switches to it when caught up; the old instance serves until then.
+    /// Rebuilds a view from the event store into a fresh instance, with a progress bar, and
+    /// switches to it when caught up; the old instance serves until then. Embedded (the store
+    /// and views files in --data-dir) unless --database-url is given.
     Rebuild(Rebuild),
     /// Token file helpers.
     #[command(subcommand)]
     Token(Token),
+    /// Auditor tools: verify the hash chains and checkpoints, record a (signed) checkpoint,
+    /// an aggregate's history as of a moment, verifiable exports.
+    #[command(subcommand)]
+    Audit(audit_cli::Audit),
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,7 +46,10 @@ struct Rebuild {
     view: String,
     /// The PostgreSQL database holding the events and the views.
     #[arg(long, env = "DATABASE_URL")]
-    database_url: String,
+    database_url: Option<String>,
+    /// The embedded data directory (without --database-url).
+    #[arg(long, env = "PARCELPORT_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,7 +67,7 @@ struct Demo {
 
 #[derive(Debug, clap::Args)]
 struct Serve {
-    /// The data directory: the embedded store and the generated token file.
+    /// The data directory: the embedded store, its views and the generated token file.
     #[arg(long, env = "PARCELPORT_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
     /// Address to listen on.
@@ -66,7 +76,7 @@ struct Serve {
     /// The token file; by default <data-dir>/tokens.toml, created on first start.
     #[arg(long, env = "PARCELPORT_TOKENS")]
     tokens: Option<PathBuf>,
-    /// Run on PostgreSQL (with the projectors) instead of the embedded store.
+    /// Run on PostgreSQL (events and views) instead of the embedded store.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
     /// Also run the outbox relay to this NATS server (needs --database-url).
@@ -112,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(flags) => serve(flags).await,
         Command::Rebuild(flags) => rebuild(flags).await,
+        Command::Audit(command) => audit_cli::run(command).await,
         Command::Demo(flags) => {
             let options = demo::DemoOptions::new(flags.url, flags.token, flags.seed);
             let report = demo::run(options, demo::Bar::new())
@@ -146,28 +157,30 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn rebuild(flags: Rebuild) -> anyhow::Result<()> {
-    use projection_runtime::{rebuild, RebuildOptions, RebuildReport};
+    use projection_runtime::RebuildReport;
     telemetry::init_logs("parcelport", telemetry::LogFormat::Pretty);
-    let store = event_store::EventStore::connect(&flags.database_url, 4)
-        .await
-        .context("cannot connect to the event store")?;
-    let pool = store.pool().clone();
-    let options = RebuildOptions::default();
-    let report: RebuildReport = match flags.view.as_str() {
-        "storage_status" => {
-            rebuild(
-                &pool,
-                &store,
-                projections::storage_status::StorageStatus,
-                options,
-            )
-            .await
+    let report: RebuildReport = match &flags.database_url {
+        Some(database_url) => {
+            let store = event_store::EventStore::connect(database_url, 4)
+                .await
+                .context("cannot connect to the event store")?;
+            let views = projections::ViewDb::from(store.pool());
+            rebuild_view(&flags.view, &views, &store).await?
         }
-        "billing" => rebuild(&pool, &store, projections::billing::Billing, options).await,
-        "audit" => rebuild(&pool, &store, projections::audit::Audit, options).await,
-        other => anyhow::bail!("unknown view {other:?}: storage_status, billing or audit"),
-    }
-    .context("the rebuild failed; the old instance still serves")?;
+        None => {
+            let store = event_store::sqlite::SqliteEventStore::open(&flags.data_dir)
+                .await
+                .context("cannot open the embedded store")?;
+            let path = flags.data_dir.join(parcelport::serve::VIEWS_FILE);
+            let views = projections::ViewDb::open_sqlite(&path)
+                .await
+                .with_context(|| format!("cannot open the views file {}", path.display()))?;
+            let report = rebuild_view(&flags.view, &views, &store).await;
+            views.close().await;
+            store.close().await;
+            report?
+        }
+    };
     println!(
         "rebuilt {} into {}: {} events in {:.1} s ({:.0} events/s){}",
         flags.view,
@@ -181,6 +194,31 @@ async fn rebuild(flags: Rebuild) -> anyhow::Result<()> {
             .unwrap_or_default()
     );
     Ok(())
+}
+
+/// Rebuilds view `view` from `store` into `views`.
+async fn rebuild_view<L: projection_runtime::RebuildSource>(
+    view: &str,
+    views: &projections::ViewDb,
+    store: &L,
+) -> anyhow::Result<projection_runtime::RebuildReport> {
+    use projection_runtime::{rebuild, RebuildOptions};
+    let options = RebuildOptions::default();
+    match view {
+        "storage_status" => {
+            rebuild(
+                views,
+                store,
+                projections::storage_status::StorageStatus,
+                options,
+            )
+            .await
+        }
+        "billing" => rebuild(views, store, projections::billing::Billing, options).await,
+        "audit" => rebuild(views, store, projections::audit::Audit, options).await,
+        other => anyhow::bail!("unknown view {other:?}: storage_status, billing or audit"),
+    }
+    .context("the rebuild failed; the old instance still serves")
 }
 
 async fn serve(flags: Serve) -> anyhow::Result<()> {
@@ -205,12 +243,17 @@ async fn serve(flags: Serve) -> anyhow::Result<()> {
         policy: api::PolicySource::parse(&flags.policy),
         suite_prefix: flags.suite_prefix,
         max_connections: flags.max_connections,
+        clock: None,
     };
     let server = Server::open(config).await.context("cannot start")?;
     let listener = tokio::net::TcpListener::bind(&flags.listen)
         .await
         .with_context(|| format!("cannot listen on {}", flags.listen))?;
     print_first_tokens(server.issued(), &flags.listen);
+    println!(
+        "ops dashboard: http://{}/dashboard (paste a token)",
+        flags.listen
+    );
     server
         .run(listener, shutdown_signal())
         .await

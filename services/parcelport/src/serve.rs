@@ -3,23 +3,30 @@
 //! [`Server::open`] does everything that can fail before serving: the token file (created on
 //! first start), the policy, the store and the engine, migrated. [`Server::run`] then serves
 //! the API and runs the background tasks of the backend until `shutdown`:
-//! - embedded ([`StoreChoice::Embedded`]): the engine on `<data-dir>/parcelport.db`; the
-//!   projections run on PostgreSQL only today, so none runs here yet;
-//! - PostgreSQL ([`StoreChoice::Postgres`]): the storage-status, billing and audit projectors,
-//!   each fed from the store (`StoreFeed`), and with a NATS URL the outbox relay.
+//! - embedded ([`StoreChoice::Embedded`]): the engine on `<data-dir>/parcelport.db`, and the
+//!   storage-status, billing and audit projectors fed in-process from it (`StoreFeed` over the
+//!   SQLite `EventLog`) into the views file `<data-dir>/views.db` (ADR 0005);
+//! - PostgreSQL ([`StoreChoice::Postgres`]): the same projectors fed from the store into the
+//!   same database, and with a NATS URL the outbox relay.
 //!
-//! On shutdown the API finishes the requests under way, every task is told to stop and is
-//! waited for, and the embedded store is closed.
+//! Both serve the query API and the ops dashboard (`services/query`) on the command API's
+//! listener.
+//!
+//! [`Server::views`] is the handle the view queries take (`projections::ViewDb`), on either
+//! backend. On shutdown the API finishes the requests under way, every task is told to stop and
+//! is waited for, and the embedded store and views file are closed.
 
 use crate::tokens::{self, IssuedToken};
 use api::{AppState, Backend, PolicySource, StartError};
 use domain::Services;
-use engine::{EngineConfig, EngineError, PgEngine, SqliteEngine};
-use event_store::EventStore;
-use projection_runtime::{Projection, Projector, ProjectorOptions, StoreFeed};
+use engine::{Clock, EngineConfig, EngineError, PgEngine, SqliteEngine, TestClock};
+use event_store::{EventLog, EventStore};
+use projection_runtime::{Projection, Projector, ProjectorOptions, RuntimeError, StoreFeed};
 use projections::audit::Audit;
 use projections::billing::Billing;
 use projections::storage_status::StorageStatus;
+use projections::ViewDb;
+use query::{QueryState, Views};
 use relay::RelayConfig;
 use std::future::Future;
 use std::path::PathBuf;
@@ -46,7 +53,7 @@ pub enum StoreChoice {
 /// Everything `serve` reads at start-up.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    /// The data directory: the embedded store and the generated token file.
+    /// The data directory: the embedded store, its views file and the generated token file.
     pub data_dir: PathBuf,
     /// The token file; `<data-dir>/tokens.toml`, created on first start, when absent.
     pub tokens: Option<PathBuf>,
@@ -58,6 +65,9 @@ pub struct ServeConfig {
     pub suite_prefix: String,
     /// PostgreSQL connections.
     pub max_connections: u32,
+    /// A clock standing still (tests and demos pin a day): commands are stamped with it and the
+    /// views' "today" is read from it. The system clock when `None`.
+    pub clock: Option<TestClock>,
 }
 
 impl ServeConfig {
@@ -70,6 +80,7 @@ impl ServeConfig {
             policy: PolicySource::JpForwarding,
             suite_prefix: "TYO".to_owned(),
             max_connections: 16,
+            clock: None,
         }
     }
 }
@@ -94,6 +105,9 @@ pub enum ServeError {
     /// PostgreSQL could not be reached.
     #[error("event store: {0}")]
     Store(#[from] event_store::EventStoreError),
+    /// The embedded views file could not be opened.
+    #[error("views: {0}")]
+    Views(#[from] RuntimeError),
     /// Serving failed.
     #[error("serving: {0}")]
     Serve(std::io::Error),
@@ -102,9 +116,12 @@ pub enum ServeError {
     Relay(#[from] relay::RelayError),
 }
 
+/// The views file of the embedded mode, beside `parcelport.db` in the data directory.
+pub const VIEWS_FILE: &str = "views.db";
+
 /// What runs beside the API.
 enum Beside {
-    /// The embedded engine, closed at the end.
+    /// The embedded engine, whose store the projectors read; closed at the end.
     Embedded(Arc<SqliteEngine>),
     /// The PostgreSQL store the projectors read, and the relay's settings.
     Postgres {
@@ -113,10 +130,13 @@ enum Beside {
     },
 }
 
-/// A prepared `serve`: store open and migrated, tokens read.
+/// A prepared `serve`: store open and migrated, views reachable, tokens read.
 pub struct Server {
     state: AppState,
+    /// The query API and the dashboard.
+    query: QueryState,
     beside: Beside,
+    views: ViewDb,
     issued: Vec<IssuedToken>,
 }
 
@@ -140,16 +160,23 @@ impl Server {
             source,
         })?;
         let tokens = TokenBook::from_toml(&text).map_err(StartError::from)?;
-        let services = Services::new(config.policy.load()?);
+        let policy = config.policy.load().map_err(StartError::from)?;
+        let services = Services::new(policy.clone());
         let engine_config = EngineConfig::new(&config.suite_prefix)?;
-        let (backend, beside) = match &config.store {
+        let (backend, beside, views) = match &config.store {
             StoreChoice::Embedded => {
-                let engine =
-                    Arc::new(SqliteEngine::open(&config.data_dir, services, engine_config).await?);
+                let mut engine =
+                    SqliteEngine::open(&config.data_dir, services, engine_config).await?;
+                if let Some(clock) = &config.clock {
+                    engine = engine.with_clock(clock.clone());
+                }
+                let engine = Arc::new(engine);
+                let views = ViewDb::open_sqlite(config.data_dir.join(VIEWS_FILE)).await?;
                 tracing::info!(data_dir = %config.data_dir.display(), "embedded store open");
                 (
                     Backend::Sqlite(Arc::clone(&engine)),
                     Beside::Embedded(engine),
+                    views,
                 )
             }
             StoreChoice::Postgres {
@@ -157,22 +184,45 @@ impl Server {
                 nats_url,
             } => {
                 let store = EventStore::connect(database_url, config.max_connections).await?;
-                let engine = PgEngine::postgres(&store, services, engine_config);
+                let mut engine = PgEngine::postgres(&store, services, engine_config);
+                if let Some(clock) = &config.clock {
+                    engine = engine.with_clock(clock.clone());
+                }
                 engine.migrate().await?;
                 let relay = nats_url
                     .as_ref()
                     .map(|nats| Box::new(RelayConfig::new(database_url.clone(), nats.clone())));
+                let views = ViewDb::from(store.pool());
                 (
                     Backend::Postgres(Arc::new(engine), store.pool().clone()),
                     Beside::Postgres { store, relay },
+                    views,
                 )
             }
         };
+        let query_views = match &beside {
+            Beside::Embedded(engine) => Views::embedded(views.clone(), engine.event_log()),
+            Beside::Postgres { store, .. } => Views::postgres(store.pool().clone()),
+        };
+        let query = QueryState::new(query_views, Arc::new(tokens.clone()), policy);
+        let query = match config.clock.clone() {
+            Some(clock) => query.with_clock(move || clock.now()),
+            None => query,
+        };
         Ok(Self {
             state: AppState::on(backend, tokens),
+            query,
             beside,
+            views,
             issued,
         })
+    }
+
+    /// Where the views live, for the view queries (`projections::storage_status::parcel(
+    /// server.views(), ...)`): the views file in the data directory, or the PostgreSQL
+    /// database. Valid while the server runs (a clone shares its pools).
+    pub fn views(&self) -> &ViewDb {
+        &self.views
     }
 
     /// The tokens made by this start (first start only), with their secrets.
@@ -189,10 +239,15 @@ impl Server {
     ) -> Result<(), ServeError> {
         let (stop, stopping) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        if let Beside::Postgres { store, relay } = &self.beside {
-            spawn_projector(&mut tasks, store, StorageStatus, &stopping);
-            spawn_projector(&mut tasks, store, Billing, &stopping);
-            spawn_projector(&mut tasks, store, Audit, &stopping);
+        match &self.beside {
+            Beside::Embedded(engine) => {
+                spawn_projectors(&mut tasks, engine.event_log(), &self.views, &stopping);
+            }
+            Beside::Postgres { store, .. } => {
+                spawn_projectors(&mut tasks, store, &self.views, &stopping);
+            }
+        }
+        if let Beside::Postgres { relay, .. } = &self.beside {
             if let Some(config) = relay.clone() {
                 let stopping = stopping.clone();
                 tasks.spawn(async move {
@@ -203,7 +258,8 @@ impl Server {
             }
         }
         tracing::info!(address = ?listener.local_addr().ok(), "parcelport serving");
-        let served = api::serve(self.state, listener, async move {
+        let beside_api = query::routes(self.query);
+        let served = api::serve_with(self.state, beside_api, listener, async move {
             shutdown.await;
             let _ = stop.send(true);
         })
@@ -223,6 +279,7 @@ impl Server {
             }
         }
         if let Beside::Embedded(engine) = &self.beside {
+            self.views.close().await;
             engine.event_log().close().await;
         }
         tracing::info!("parcelport stopped");
@@ -230,15 +287,29 @@ impl Server {
     }
 }
 
-/// Runs `projection`'s projector over the store until stopped.
-fn spawn_projector<P: Projection + Send + 'static>(
+/// Runs the storage-status, billing and audit projectors, fed from `store` into `views`, until
+/// stopped.
+fn spawn_projectors<L: EventLog + Clone + 'static>(
     tasks: &mut JoinSet<Result<(), ServeError>>,
-    store: &EventStore,
+    store: &L,
+    views: &ViewDb,
+    stopping: &watch::Receiver<bool>,
+) {
+    spawn_projector(tasks, store, views, StorageStatus, stopping);
+    spawn_projector(tasks, store, views, Billing, stopping);
+    spawn_projector(tasks, store, views, Audit, stopping);
+}
+
+/// Runs `projection`'s projector over the store until stopped.
+fn spawn_projector<P: Projection + Send + 'static, L: EventLog + Clone + 'static>(
+    tasks: &mut JoinSet<Result<(), ServeError>>,
+    store: &L,
+    views: &ViewDb,
     projection: P,
     stopping: &watch::Receiver<bool>,
 ) {
     let projector = Projector::new(
-        store.pool().clone(),
+        views.clone(),
         projection,
         StoreFeed::new(store.clone()),
         ProjectorOptions::default(),

@@ -1,12 +1,15 @@
 //! `parcelport serve` end to end, over HTTP on 127.0.0.1:0: embedded on a temporary data
-//! directory (the data survives a restart), and on a fresh PostgreSQL database with the
-//! projectors (the storage-status view shows a received parcel).
+//! directory (the data survives a restart; the projectors fill the SQLite views), and on a
+//! fresh PostgreSQL database with the projectors (the storage-status view shows a received
+//! parcel); views are read through `Server::views`, the handle a query service takes.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use parcelport::{ServeConfig, Server, StoreChoice};
+use projection_runtime::{catalog, rebuild, view_hash, Progress, Projection, RebuildOptions};
+use projections::{audit, billing, storage_status, ViewDb};
 use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection};
 use std::net::SocketAddr;
@@ -111,6 +114,37 @@ impl Running {
     }
 }
 
+/// Polls `read` until it answers `Some`, for at most a minute (a generous bound: the projectors
+/// run beside the API, and the test only waits for them to catch up, it does not time them).
+async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    mut read: impl FnMut() -> F,
+) -> T {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let Some(found) = read().await {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what}: not shown within a minute"))
+}
+
+/// The parcel as the storage-status view shows it, once it does.
+async fn shown_parcel(views: &ViewDb, parcel_id: &str) -> storage_status::ParcelStorage {
+    let policy = domain::Policy::jp_forwarding();
+    let today = chrono::Utc::now().date_naive();
+    eventually("the parcel", || async {
+        storage_status::parcel(views, parcel_id, today, &policy)
+            .await
+            .ok()
+            .flatten()
+    })
+    .await
+}
+
 fn secret(server: &Server, name: &str) -> String {
     server
         .issued()
@@ -175,30 +209,106 @@ async fn on_postgres_the_storage_status_view_shows_a_received_parcel() {
         ..ServeConfig::embedded(dir.path())
     };
     let server = Server::open(config).await.unwrap();
+    let views = server.views().clone();
     let (admin, staff) = (secret(&server, "admin"), secret(&server, "staff"));
     let running = Running::start(server).await;
     let (_, parcel_id) = running.member_and_parcel(&admin, &staff).await;
 
-    let pool = sqlx::PgPool::connect(&database_url).await.unwrap();
-    let policy = domain::Policy::jp_forwarding();
-    let today = chrono::Utc::now().date_naive();
-    let shown = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            if let Ok(Some(parcel)) =
-                projections::storage_status::parcel(&pool, &parcel_id, today, &policy).await
-            {
-                return parcel;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .expect("the projector shows the parcel");
+    let shown = shown_parcel(&views, &parcel_id).await;
     assert_eq!(shown.parcel_id, parcel_id);
     assert!(shown.member_id.is_some(), "{shown:?}");
-    pool.close().await;
     running.stop().await;
     let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
         .execute(&mut admin_db)
         .await;
+}
+
+#[tokio::test]
+async fn embedded_serve_runs_the_projections_into_sqlite_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::open(ServeConfig::embedded(dir.path()))
+        .await
+        .unwrap();
+    let views = server.views().clone();
+    let (admin, staff) = (secret(&server, "admin"), secret(&server, "staff"));
+    let running = Running::start(server).await;
+    let (member_id, parcel_id) = running.member_and_parcel(&admin, &staff).await;
+
+    // Storage status: the parcel arrived for the member.
+    let shown = shown_parcel(&views, &parcel_id).await;
+    assert_eq!(shown.member_id.as_deref(), Some(member_id.as_str()));
+    assert_eq!(shown.state, "received");
+    assert!(dir.path().join(parcelport::serve::VIEWS_FILE).exists());
+    // Billing: registering opened the member's charge account, with nothing on it.
+    let account = eventually("the account", || async {
+        let open = billing::account(&views, &format!("acct-{member_id}")).await;
+        open.ok().flatten()
+    })
+    .await;
+    assert_eq!(
+        account.account.member_id.as_deref(),
+        Some(member_id.as_str())
+    );
+    assert!(account.movements.is_empty());
+    // Audit: every event of the parcel, with the command that made it.
+    let history = eventually("the parcel's history", || async {
+        let history = audit::history(&views, "parcel", &parcel_id, None).await;
+        history.ok().filter(|h| !h.is_empty())
+    })
+    .await;
+    assert_eq!(history[0].event_type, "parcel.arrived");
+    assert!(history[0].command.is_some(), "{:?}", history[0]);
+    running.stop().await;
+
+    // After a restart the projectors resume from their checkpoints: nothing is applied twice,
+    // and a new command shows up.
+    let server = Server::open(ServeConfig::embedded(dir.path()))
+        .await
+        .unwrap();
+    let views = server.views().clone();
+    let running = Running::start(server).await;
+    let (_, second) = running.member_and_parcel(&admin, &staff).await;
+    shown_parcel(&views, &second).await;
+    let again = audit::history(&views, "parcel", &parcel_id, None)
+        .await
+        .unwrap();
+    assert_eq!(again, history);
+    let counts = storage_status::counts_per_state(&views).await.unwrap();
+    assert_eq!(counts.get("received"), Some(&2), "{counts:?}");
+    running.stop().await;
+
+    // `parcelport rebuild` on the embedded store: each view rebuilt from `parcelport.db` into a
+    // fresh instance of `views.db` equals the one the live projectors wrote.
+    let store = event_store::sqlite::SqliteEventStore::open(dir.path())
+        .await
+        .unwrap();
+    let views = ViewDb::open_sqlite(dir.path().join(parcelport::serve::VIEWS_FILE))
+        .await
+        .unwrap();
+    rebuilt_equals_live(&views, &store, storage_status::StorageStatus).await;
+    rebuilt_equals_live(&views, &store, billing::Billing).await;
+    rebuilt_equals_live(&views, &store, audit::Audit).await;
+    views.close().await;
+    store.close().await;
+}
+
+async fn rebuilt_equals_live<P: Projection>(
+    views: &ViewDb,
+    store: &event_store::sqlite::SqliteEventStore,
+    projection: P,
+) {
+    let name = projection.name();
+    let tables = projection.tables();
+    let live_schema = catalog::serving(views, name).await.unwrap();
+    let live = view_hash(views, &live_schema, tables).await.unwrap();
+    let options = RebuildOptions {
+        progress: Progress::Hidden,
+        grace: Duration::ZERO,
+        ..RebuildOptions::default()
+    };
+    let report = rebuild(views, store, projection, options).await.unwrap();
+    assert_eq!(report.replaced, Some(live_schema), "{name}");
+    let rebuilt = view_hash(views, &report.schema, tables).await.unwrap();
+    assert_eq!(rebuilt, live, "{name}: rebuilt = live");
+    assert!(live.0.values().any(|(rows, _)| *rows > 0), "{name}: {live}");
 }
