@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use simulation::Simulation;
 use sqlx::{Connection, PgConnection, PgPool};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -207,13 +207,56 @@ impl TestDb {
             .expect("hash the view")
     }
 
-    /// Feeds `projection`'s serving view from the store until it has read everything.
+    /// Feeds `projection`'s serving view from the store until it has read everything, and
+    /// checks the store feed handed out every stored event after the view's checkpoint.
     pub async fn catch_up<P: Projection>(&self, projection: P) -> BatchOutcome {
         self.settle().await;
-        self.projector(projection, StoreFeed::new(self.store.clone()), 500)
+        let name = projection.name();
+        let from = match catalog::current(&self.views, name)
+            .await
+            .expect("read the catalog")
+        {
+            Some(schema) => catalog::checkpoint(&self.views, &schema, name)
+                .await
+                .expect("read the checkpoint"),
+            None => GlobalCursor::START,
+        };
+        let feed = Recording::new(StoreFeed::new(self.store.clone()));
+        let handed_out = feed.handed_out.clone();
+        let outcome = self
+            .projector(projection, feed, 500)
             .catch_up()
             .await
-            .expect("catch up")
+            .expect("catch up");
+        let handed_out: HashSet<GlobalCursor> = handed_out
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .copied()
+            .collect();
+        let stored: Vec<GlobalCursor> = self
+            .all_events()
+            .await
+            .iter()
+            .map(|e| e.cursor)
+            .filter(|c| *c > from)
+            .collect();
+        let missing: Vec<(usize, GlobalCursor)> = stored
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !handed_out.contains(c))
+            .map(|(i, c)| (i, *c))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "the store feed skipped {} of {} events after {from:?}; {outcome:?}; first and last \
+             skipped (index in the global order, cursor): {:?} .. {:?}",
+            missing.len(),
+            stored.len(),
+            missing.first(),
+            missing.last(),
+        );
+        outcome
     }
 
     /// A projector on the serving view, quick to retry.
@@ -287,6 +330,44 @@ impl Drop for TestDb {
         if !matches!(dropped, Ok(Ok(_))) {
             eprintln!("could not drop test database {}", self.name);
         }
+    }
+}
+
+/// A feed that remembers the cursor of every event it handed out.
+pub struct Recording<F> {
+    inner: F,
+    pub handed_out: Arc<Mutex<Vec<GlobalCursor>>>,
+}
+
+impl<F> Recording<F> {
+    pub fn new(inner: F) -> Self {
+        Self {
+            inner,
+            handed_out: Arc::default(),
+        }
+    }
+}
+
+impl<F: Feed> Feed for Recording<F> {
+    async fn seek(&mut self, cursor: GlobalCursor) -> Result<(), FeedError> {
+        self.inner.seek(cursor).await
+    }
+
+    async fn next_batch(&mut self, max: usize) -> Result<Vec<EventEnvelope>, FeedError> {
+        let batch = self.inner.next_batch(max).await?;
+        self.handed_out
+            .lock()
+            .expect("not poisoned")
+            .extend(batch.iter().map(|e| e.cursor));
+        Ok(batch)
+    }
+
+    async fn wait(&mut self) {
+        self.inner.wait().await;
+    }
+
+    async fn committed(&mut self) -> Result<(), FeedError> {
+        self.inner.committed().await
     }
 }
 
