@@ -34,10 +34,15 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64, backen
 
     // Every parcel's state is the aggregate's (a packed parcel whose shipment left: shipped).
     for (id, parcel, _) in &parcels {
-        let view = storage_status::parcel(&db.views, id.as_str(), today, &policy)
+        let Some(view) = storage_status::parcel(&db.views, id.as_str(), today, &policy)
             .await
             .unwrap()
-            .unwrap_or_else(|| panic!("{id} is in the view"));
+        else {
+            let stored = db
+                .explain("parcel", id.as_str(), storage_status::NAME)
+                .await;
+            panic!("{id} is not in the view; {stored}");
+        };
         let domain_state = parcel.status().name();
         if view.state == "shipped" {
             assert!(

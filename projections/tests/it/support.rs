@@ -256,7 +256,52 @@ impl TestDb {
             missing.first(),
             missing.last(),
         );
+        // The views' reducers accept every event the simulation decides.
+        let schema = catalog::serving(&self.views, name).await.expect("a view");
+        let parked = projection_runtime::parked::list_in(&self.views, &schema, name, true)
+            .await
+            .expect("list parked events");
+        assert!(
+            parked.is_empty(),
+            "{name}: {} events parked; {outcome:?}; the first: {:#?}",
+            parked.len(),
+            parked
+                .iter()
+                .take(3)
+                .map(|p| (
+                    &p.reason,
+                    &p.error,
+                    &p.event.event_type,
+                    &p.event.aggregate_id,
+                    p.event.sequence,
+                    p.event.cursor,
+                    &p.event.payload
+                ))
+                .collect::<Vec<_>>()
+        );
         outcome
+    }
+
+    /// What the store and the serving instance of `view` hold of one aggregate, for a failure
+    /// message.
+    pub async fn explain(&self, aggregate_type: &str, aggregate_id: &str, view: &str) -> String {
+        let events: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT sequence, event_type, txid::text, position FROM events
+              WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_all(&self.pool)
+        .await
+        .expect("read the aggregate's events");
+        let schema = catalog::serving(&self.views, view).await.expect("a view");
+        let (checkpoint, applied) = catalog::progress(&self.views, &schema, view)
+            .await
+            .expect("read the checkpoint");
+        format!(
+            "stored events (sequence, type, txid, position): {events:?}; view {schema} at \
+             {checkpoint:?} after {applied} events"
+        )
     }
 
     /// A projector on the serving view, quick to retry.
