@@ -125,7 +125,7 @@ pub fn public_key_hex(key: &SigningKey) -> String {
 pub async fn record(pool: &PgPool, key: Option<&SigningKey>) -> Result<Checkpoint, AuditError> {
     crate::source::await_earlier_writers(pool).await?;
     let mut rows = sqlx::query(
-        "SELECT hash, txid::text AS txid, position FROM events \
+        "SELECT hash, txid::text AS txid_text, position FROM events \
           WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY txid, position",
     )
     .fetch(pool);
@@ -134,7 +134,7 @@ pub async fn record(pool: &PgPool, key: Option<&SigningKey>) -> Result<Checkpoin
     while let Some(row) = rows.try_next().await? {
         let hash: Vec<u8> = row.try_get("hash")?;
         let position: i64 = row.try_get("position")?;
-        let txid: String = row.try_get("txid")?;
+        let txid: String = row.try_get("txid_text")?;
         let txid = txid
             .parse()
             .map_err(|_| event_store::EventStoreError::Malformed {
@@ -177,7 +177,7 @@ pub async fn record(pool: &PgPool, key: Option<&SigningKey>) -> Result<Checkpoin
 /// Every recorded checkpoint, in the global order of their bounds.
 pub async fn list(pool: &PgPool) -> Result<Vec<Checkpoint>, AuditError> {
     let rows = sqlx::query(
-        "SELECT id, bound_txid::text AS bound_txid, bound_position, event_count, root, \
+        "SELECT id, bound_txid::text AS bound_txid_text, bound_position, event_count, root, \
                 created_at, public_key, signature \
            FROM audit_checkpoints ORDER BY bound_txid, bound_position, id",
     )
@@ -194,7 +194,7 @@ pub async fn latest(pool: &PgPool) -> Result<Option<Checkpoint>, AuditError> {
 fn from_row(row: &sqlx::postgres::PgRow) -> Result<Checkpoint, AuditError> {
     let id: i64 = row.try_get("id")?;
     let malformed = |reason: String| AuditError::MalformedCheckpoint { id, reason };
-    let txid: String = row.try_get("bound_txid")?;
+    let txid: String = row.try_get("bound_txid_text")?;
     let txid = txid
         .parse()
         .map_err(|_| malformed(format!("bound txid {txid:?}")))?;

@@ -16,7 +16,7 @@ use uuid::Uuid;
 /// The columns of [`ChainedEvent`], payload and metadata as the stored text.
 const COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event_version, \
     payload::text AS payload, metadata::text AS metadata, event_id, recorded_at, position, \
-    txid::text AS txid, hash";
+    txid::text AS txid_text, hash";
 
 /// A stored event with its chain hash, as the verifier and exports see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,7 +85,7 @@ impl ChainedEvent {
 
     fn from_pg_row(row: &sqlx::postgres::PgRow) -> Result<Self, AuditError> {
         let position: i64 = row.try_get("position")?;
-        let txid: String = row.try_get("txid")?;
+        let txid: String = row.try_get("txid_text")?;
         let txid = txid
             .parse()
             .map_err(|_| event_store::EventStoreError::Malformed {

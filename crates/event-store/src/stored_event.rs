@@ -40,14 +40,17 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
-    /// The columns [`StoredEvent::from_row`] reads, for a `SELECT` on `events`.
+    /// The columns [`StoredEvent::from_row`] reads, for a `SELECT` on `events`. The text form
+    /// of the transaction id is `txid_text`, never `AS txid`: PostgreSQL resolves a bare name in
+    /// `ORDER BY` to an output column first, and `ORDER BY txid` would then sort the ids as text
+    /// ("100000" before "99999"), which breaks the global order where the ids gain a digit.
     pub(crate) const COLUMNS: &'static str = "event_id, aggregate_type, aggregate_id, sequence, \
         event_type, event_version, payload, metadata, correlation_id, causation_id, recorded_at, \
-        position, txid::text AS txid";
+        position, txid::text AS txid_text";
 
     pub(crate) fn from_row(row: &PgRow) -> Result<Self, EventStoreError> {
         let position: i64 = row.try_get("position")?;
-        let txid: String = row.try_get("txid")?;
+        let txid: String = row.try_get("txid_text")?;
         let txid = txid.parse().map_err(|_| EventStoreError::Malformed {
             position,
             reason: format!("txid {txid:?} is not a 64-bit transaction id"),

@@ -37,7 +37,8 @@ pub struct TableSpec {
 impl TableSpec {
     /// The table's columns for a PostgreSQL `SELECT`, numeric ones cast to text
     /// (`amount::text AS amount`), so that `to_jsonb` of the result deserializes into the row
-    /// struct without a float.
+    /// struct without a float. Order such a result by qualified names (`ORDER BY t.amount`): a
+    /// bare name in `ORDER BY` means the output column, here the text.
     pub fn select_list(&self) -> String {
         self.columns
             .iter()

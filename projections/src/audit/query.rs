@@ -47,7 +47,7 @@ pub async fn search(
         ViewDb::Postgres(pool) => {
             sqlx::query_scalar(&format!(
                 "SELECT to_jsonb(r) FROM (
-                   SELECT {list} FROM {schema}.events
+                   SELECT {list} FROM {schema}.events e
                     WHERE ($1::text IS NULL OR aggregate_type = $1)
                       AND ($2::text IS NULL OR aggregate_id = $2)
                       AND ($3::text IS NULL OR related_ids @> ARRAY[$3::text]
@@ -57,8 +57,8 @@ pub async fn search(
                       AND ($6::text IS NULL OR correlation_id = $6)
                       AND ($7::timestamptz IS NULL OR recorded_at >= $7)
                       AND ($8::timestamptz IS NULL OR recorded_at < $8)
-                      AND ($9::text IS NULL OR (txid, position) > ($9::numeric, $10::bigint))
-                    ORDER BY txid, position
+                      AND ($9::text IS NULL OR (e.txid, e.position) > ($9::numeric, $10::bigint))
+                    ORDER BY e.txid, e.position
                     LIMIT $11
                  ) r",
                 list = EVENTS.select_list(),

@@ -7,6 +7,7 @@
 mod support;
 mod billing_balance;
 mod exactly_once;
+mod global_order;
 mod poison;
 mod queries;
 mod rebuild;

@@ -168,6 +168,16 @@ impl TestDb {
         }
     }
 
+    /// Gives every event the transaction id of its position, as if each had committed alone:
+    /// the ids then gain digits (9, 10, ..., 999, 1000) the way a real cluster's do at 99,999
+    /// → 100,000, all far below any watermark.
+    pub async fn renumber_transactions(&self) {
+        sqlx::query("UPDATE events SET txid = position::text::xid8")
+            .execute(&self.pool)
+            .await
+            .expect("renumber the transactions");
+    }
+
     pub async fn event_count(&self) -> usize {
         let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
             .fetch_one(&self.pool)

@@ -262,7 +262,7 @@ impl Views {
     async fn head(&self) -> Result<Option<Position>, QueryError> {
         Ok(match &self.events {
             Events::Postgres(pool) => sqlx::query_as::<_, (String, i64)>(
-                "SELECT txid::text, position FROM events ORDER BY txid DESC, position DESC LIMIT 1",
+                "SELECT txid::text AS txid_text, position FROM events ORDER BY txid DESC, position DESC LIMIT 1",
             )
             .fetch_optional(pool)
             .await?

@@ -2,6 +2,7 @@
 //! the embedded SQLite store (a temporary directory per test).
 
 mod export;
+mod global_order;
 mod history;
 mod replay;
 mod sqlite;

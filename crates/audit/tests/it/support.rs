@@ -69,6 +69,15 @@ impl TestDb {
             .expect("triggers on");
     }
 
+    /// Gives every event the transaction id of its position, as if each had committed alone:
+    /// the ids then gain digits (9, 10, ..., 99, 100) the way a real cluster's do at 99,999 →
+    /// 100,000, all far below any watermark. Hashes do not cover the transaction id, so the
+    /// chain stays intact.
+    pub async fn renumber_transactions(&self) {
+        self.tamper("UPDATE events SET txid = position::text::xid8")
+            .await;
+    }
+
     /// The `(aggregate_type, aggregate_id)` of an aggregate with at least `events` events,
     /// and the positions of its events in sequence order.
     pub async fn aggregate_with(&self, events: i64) -> (String, String, Vec<i64>) {

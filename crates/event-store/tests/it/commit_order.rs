@@ -110,6 +110,43 @@ async fn the_watermark_alone_is_not_enough_without_txid_order() {
     assert_eq!(keys(&rest), [("late".to_owned(), 1)]);
 }
 
+/// Transaction ids gain a digit as a cluster ages (99,999 then 100,000, and so on): the global
+/// order compares them as numbers, whatever the page size. Ordering by the text form puts
+/// "10" before "9", and a keyset reader then jumps over every shorter id behind its cursor.
+#[tokio::test]
+async fn transaction_ids_that_gain_a_digit_keep_the_global_order() {
+    let db = TestDb::create(2).await;
+    let pool = db.store.pool();
+    // Finished transactions far below any watermark, inserted out of their order.
+    let txids: [u64; 7] = [100, 9, 1_000, 10, 99, 11, 8];
+    for (sequence, txid) in txids.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                                 payload, metadata, txid)
+             VALUES ('Raw', $1, 1, 'Appended', '1.0', '{}', '{}', $2::text::xid8)",
+        )
+        .bind(format!("t{sequence}"))
+        .bind(txid.to_string())
+        .execute(pool)
+        .await
+        .expect("append an event with its transaction id");
+    }
+    let mut expected = txids.to_vec();
+    expected.sort_unstable();
+
+    for page_size in [1, 2, 3, 100] {
+        let mut cursor = GlobalCursor::START;
+        let mut read = Vec::new();
+        loop {
+            let page = db.store.read_after(cursor, page_size).await.expect("read");
+            let Some(last) = page.last() else { break };
+            cursor = last.cursor;
+            read.extend(page.iter().map(|event| event.cursor.txid));
+        }
+        assert_eq!(read, expected, "pages of {page_size}");
+    }
+}
+
 const RAW_WRITERS: usize = 15;
 const CQRS_WRITERS: usize = 5;
 const TRANSACTIONS: i64 = 6;

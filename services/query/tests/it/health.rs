@@ -184,3 +184,49 @@ async fn on_an_empty_database_the_views_are_not_ready_not_failing() {
     served.await.unwrap().unwrap();
     pool.close().await;
 }
+
+/// Transaction ids gain a digit as a cluster ages (99,999 then 100,000): the store's head is
+/// the last event in the global order, compared as numbers ("10" sorts before "9" as text).
+#[tokio::test]
+async fn the_head_is_the_last_event_when_transaction_ids_gain_a_digit() {
+    let db = ScratchDb::create().await;
+    let store = event_store::EventStore::connect(&db.url(), 2)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    projection_runtime::catalog::migrate(&projection_runtime::ViewDb::from(store.pool()))
+        .await
+        .unwrap();
+    let mut last = 0;
+    for (id, txid) in [("a", "10"), ("b", "9")] {
+        let position: i64 = sqlx::query_scalar(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata, txid)
+             VALUES ('Raw', $1, 1, 'Appended', '1.0', '{}', '{}', $2::xid8)
+             RETURNING position",
+        )
+        .bind(id)
+        .bind(txid)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        if txid == "10" {
+            last = position;
+        }
+    }
+    let health = query::Views::postgres(store.pool().clone())
+        .health(Duration::MAX)
+        .await
+        .unwrap();
+    assert_eq!(health.len(), 3);
+    for view in health {
+        let head = view.head.expect("a head");
+        assert_eq!(
+            (head.txid.as_str(), head.position),
+            ("10", last),
+            "{}",
+            view.view
+        );
+    }
+    store.pool().close().await;
+}
