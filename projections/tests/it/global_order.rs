@@ -5,10 +5,9 @@
 use crate::support::{Backend, TestDb};
 use domain::Policy;
 use projection_runtime::Projection;
-use projections::audit::{self, Audit, AuditFilter};
+use projections::audit::Audit;
 use projections::billing::Billing;
 use projections::storage_status::StorageStatus;
-use projections::Page;
 
 async fn caught_up<P: Projection + Copy>(db: &TestDb, projection: P, events: usize) {
     db.catch_up(projection).await;
@@ -33,17 +32,7 @@ async fn views_read_every_event_when_transaction_ids_gain_digits(backend: Backen
     caught_up(&db, Audit, count).await;
 
     // The audit view's pages follow the same order, whatever their size.
-    let mut found = Vec::new();
-    let mut page = Page::first(7);
-    loop {
-        let rows = audit::search(&db.views, &AuditFilter::default(), &page)
-            .await
-            .unwrap();
-        let Some(last) = rows.last() else { break };
-        page.after = Some((last.txid.clone(), last.position));
-        found.extend(rows);
-    }
-    let found: Vec<_> = found.iter().map(|r| r.event_id).collect();
+    let found: Vec<_> = db.audit_pages(7).await.iter().map(|r| r.event_id).collect();
     let stored: Vec<_> = events.iter().map(|e| e.event_id).collect();
     assert_eq!(found, stored);
 }

@@ -283,16 +283,7 @@ async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was(backend: B
     let events = db.all_events().await;
 
     // Every event, once, in the global order, a page at a time.
-    let mut found = Vec::new();
-    let mut page = Page::first(400);
-    loop {
-        let rows = audit::search(&db.views, &AuditFilter::default(), &page)
-            .await
-            .unwrap();
-        let Some(last) = rows.last() else { break };
-        page.after = Some((last.txid.clone(), last.position));
-        found.extend(rows);
-    }
+    let found = db.audit_pages(400).await;
     let ids: Vec<_> = found.iter().map(|r| r.event_id).collect();
     let stored: Vec<_> = events.iter().map(|e| e.event_id).collect();
     assert_eq!(ids, stored);

@@ -10,6 +10,8 @@ use projection_runtime::{
     Projection, Projector, ProjectorOptions, RebuildOptions, ReduceError, Schema, StoreFeed,
     TableSpec, ViewConn, ViewDb, ViewHash,
 };
+use projections::audit::{self, AuditEntry, AuditFilter};
+use projections::Page;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use simulation::Simulation;
@@ -290,6 +292,21 @@ impl TestDb {
                 .collect::<Vec<_>>()
         );
         outcome
+    }
+
+    /// Every entry of the audit view, read a page of `size` at a time.
+    pub async fn audit_pages(&self, size: u32) -> Vec<AuditEntry> {
+        let mut found = Vec::new();
+        let mut page = Page::first(size);
+        loop {
+            let rows = audit::search(&self.views, &AuditFilter::default(), &page)
+                .await
+                .expect("search the audit view");
+            let Some(last) = rows.last() else { break };
+            page.after = Some((last.txid.clone(), last.position));
+            found.extend(rows);
+        }
+        found
     }
 
     /// What the store and the serving instance of `view` hold of one aggregate, for a failure
