@@ -46,6 +46,6 @@ pub use cursor::GlobalCursor;
 pub use error::EventStoreError;
 pub use log::EventLog;
 pub use metadata::CommandMetadata;
-pub use store::{EventStore, PostgresCqrs};
+pub use store::{pool_options, EventStore, PostgresCqrs};
 pub use stored_event::StoredEvent;
 pub use tail::TailOptions;

@@ -7,7 +7,33 @@ use cqrs_es::{Aggregate, CqrsFramework, Query};
 use futures::Stream;
 use postgres_es::PostgresEventRepository;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::PgPool;
+use sqlx::{Executor, PgPool, Row};
+
+/// Options for every PostgreSQL pool of parcelport: a connection that comes back inside a
+/// transaction is closed, never handed out again.
+///
+/// sqlx 0.8 counts transactions by depth, raised when the reply to `BEGIN` arrives: a
+/// `begin()` dropped after sending `BEGIN` (a client that hung up mid-command, a projector
+/// stopped mid-batch) leaves the server inside a transaction at depth 0, and the pool would
+/// give that connection to the next caller. There an autocommit write would not commit (and a
+/// later `ROLLBACK` would undo it), and its transaction id would hold back every reader of the
+/// global order (ADR 0002). Checking costs one round trip per release.
+pub fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new().after_release(|connection, _| {
+        Box::pin(async move {
+            // In a block opened by an earlier statement, now() is that statement's start. A
+            // connection in an aborted block fails the query and is closed too.
+            // The simple query protocol: one message, so in an implicit transaction now()
+            // and statement_timestamp() are the same instant (the extended protocol starts the
+            // transaction at Parse and the statement again at Execute).
+            // (A plain `&str` has no arguments, so sqlx sends it as a simple query.)
+            let row = connection
+                .fetch_one("SELECT now() = statement_timestamp()")
+                .await?;
+            row.try_get::<bool, _>(0)
+        })
+    })
+}
 
 /// The command side for aggregate `A`: `postgres-es` over the store's tables.
 pub type PostgresCqrs<A> = CqrsFramework<A, PersistedEventStore<PostgresEventRepository, A>>;
@@ -24,7 +50,7 @@ impl EventStore {
     /// Connects to the database at `url` (`postgres://user@host:port/database`) with a pool of
     /// up to `max_connections`. A tailing reader takes a connection only while it reads.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, EventStoreError> {
-        let pool = PgPoolOptions::new()
+        let pool = pool_options()
             .max_connections(max_connections)
             .connect(url)
             .await

@@ -8,7 +8,7 @@ use crate::window::Checkpoint;
 use crate::{metrics as names, stream_config, RelayConfig, RelayError, Stop};
 use async_nats::jetstream::{self, Context};
 use event_store::EventStore;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +21,7 @@ pub(crate) async fn relay(config: RelayConfig, mut stop: Stop) -> Result<(), Rel
         .parse()
         .map_err(RelayError::DatabaseUrl)?;
     // The tail's connections; the lease has its own.
-    let pool = PgPoolOptions::new()
+    let pool = event_store::pool_options()
         .max_connections(2)
         .connect_lazy_with(postgres.clone());
     let store = EventStore::from_pool(pool);

@@ -57,7 +57,7 @@ impl Config {
         })?;
         let tokens = TokenBook::from_toml(&text)?;
         let policy = self.policy.load()?;
-        let pool = sqlx::postgres::PgPoolOptions::new()
+        let pool = event_store::pool_options()
             .max_connections(self.max_connections)
             .connect(&self.database_url)
             .await?;

@@ -5,6 +5,7 @@ use crate::counter::{Counter, CounterCommand, CounterError};
 use crate::support::{read_until, TestDb};
 use cqrs_es::AggregateError;
 use event_store::{CommandMetadata, GlobalCursor};
+use sqlx::{Executor, Row};
 use std::collections::HashSet;
 
 #[tokio::test]
@@ -120,4 +121,42 @@ async fn cqrs_es_snapshots_are_still_double_applied() {
         ),
         "cqrs-es snapshots load the right state now: add EventStore::snapshot_cqrs"
     );
+}
+
+/// What a `begin()` cancelled after sending `BEGIN` leaves behind (a server-side transaction
+/// sqlx does not count): the pool closes that connection instead of handing it out again.
+#[tokio::test]
+async fn a_connection_returned_inside_a_transaction_is_not_pooled() {
+    let db = TestDb::create(1).await;
+    let pool = db.store.pool();
+    let backend = |pool| async move {
+        sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+            .fetch_one(pool)
+            .await
+            .expect("query")
+    };
+    // A connection outside any transaction is pooled as usual.
+    let first = backend(pool).await;
+    assert_eq!(backend(pool).await, first, "an idle connection is reused");
+
+    let mut connection = pool.acquire().await.expect("a connection");
+    sqlx::query("BEGIN")
+        .execute(&mut *connection)
+        .await
+        .expect("begin");
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *connection)
+        .await
+        .expect("take a transaction id, as a write would");
+    drop(connection);
+
+    // The pool's one connection, whichever it is now, is outside any transaction: as one
+    // simple-protocol statement, its own transaction started with it.
+    let row = pool
+        .fetch_one("SELECT now() = statement_timestamp()")
+        .await
+        .expect("query");
+    let outside: bool = row.get(0);
+    assert!(outside, "the next caller was handed an open transaction");
+    assert_ne!(backend(pool).await, first, "that connection was closed");
 }
