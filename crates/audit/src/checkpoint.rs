@@ -133,16 +133,8 @@ pub async fn record(pool: &PgPool, key: Option<&SigningKey>) -> Result<Checkpoin
     let mut bound = GlobalCursor::START;
     while let Some(row) = rows.try_next().await? {
         let hash: Vec<u8> = row.try_get("hash")?;
-        let position: i64 = row.try_get("position")?;
-        let txid: String = row.try_get("txid_text")?;
-        let txid = txid
-            .parse()
-            .map_err(|_| event_store::EventStoreError::Malformed {
-                position,
-                reason: format!("txid {txid:?} is not a 64-bit transaction id"),
-            })?;
         peaks.push(&Hash32::try_from(hash.as_slice()).unwrap_or_default());
-        bound = GlobalCursor { txid, position };
+        bound = GlobalCursor::from_pg_row(&row)?;
     }
     drop(rows);
     let mut checkpoint = Checkpoint {

@@ -84,14 +84,7 @@ impl ChainedEvent {
     }
 
     fn from_pg_row(row: &sqlx::postgres::PgRow) -> Result<Self, AuditError> {
-        let position: i64 = row.try_get("position")?;
-        let txid: String = row.try_get("txid_text")?;
-        let txid = txid
-            .parse()
-            .map_err(|_| event_store::EventStoreError::Malformed {
-                position,
-                reason: format!("txid {txid:?} is not a 64-bit transaction id"),
-            })?;
+        let GlobalCursor { txid, position } = GlobalCursor::from_pg_row(row)?;
         Ok(Self {
             aggregate_type: row.try_get("aggregate_type")?,
             aggregate_id: row.try_get("aggregate_id")?,

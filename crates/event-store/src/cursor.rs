@@ -1,6 +1,9 @@
 //! [`GlobalCursor`]: a reader's checkpoint in the global order of events.
 
+use crate::EventStoreError;
 use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgRow;
+use sqlx::Row;
 
 /// A point in the global order of events: the `(txid, position)` pair of the last event read.
 ///
@@ -21,6 +24,18 @@ pub struct GlobalCursor {
 }
 
 impl GlobalCursor {
+    /// The cursor of an `events` row selected with `position` and `txid::text AS txid_text`
+    /// (never `AS txid`: see `StoredEvent::COLUMNS`).
+    pub fn from_pg_row(row: &PgRow) -> Result<GlobalCursor, EventStoreError> {
+        let position: i64 = row.try_get("position")?;
+        let txid: String = row.try_get("txid_text")?;
+        let txid = txid.parse().map_err(|_| EventStoreError::Malformed {
+            position,
+            reason: format!("txid {txid:?} is not a 64-bit transaction id"),
+        })?;
+        Ok(GlobalCursor { txid, position })
+    }
+
     /// Before the first event.
     pub const START: GlobalCursor = GlobalCursor {
         txid: 0,

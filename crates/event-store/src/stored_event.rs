@@ -49,12 +49,7 @@ impl StoredEvent {
         position, txid::text AS txid_text";
 
     pub(crate) fn from_row(row: &PgRow) -> Result<Self, EventStoreError> {
-        let position: i64 = row.try_get("position")?;
-        let txid: String = row.try_get("txid_text")?;
-        let txid = txid.parse().map_err(|_| EventStoreError::Malformed {
-            position,
-            reason: format!("txid {txid:?} is not a 64-bit transaction id"),
-        })?;
+        let cursor = GlobalCursor::from_pg_row(row)?;
         Ok(Self {
             event_id: row.try_get("event_id")?,
             aggregate_type: row.try_get("aggregate_type")?,
@@ -67,8 +62,8 @@ impl StoredEvent {
             correlation_id: row.try_get("correlation_id")?,
             causation_id: row.try_get("causation_id")?,
             recorded_at: row.try_get("recorded_at")?,
-            position,
-            cursor: GlobalCursor { txid, position },
+            position: cursor.position,
+            cursor,
         })
     }
 }
