@@ -11,7 +11,7 @@ use crate::merkle::Peaks;
 use crate::source::{self, ChainedEvent};
 use crate::{checkpoint, AuditError, Checkpoint};
 use event_store::chain::{Hash32, GENESIS};
-use event_store::sqlite::SqliteEventStore;
+use event_store::sqlite::{ChainUpgrade, SqliteEventStore};
 use futures::{Stream, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -47,6 +47,13 @@ pub enum Break {
     /// The row's content (or its stored hash) is not what was chained: edited, forged, or
     /// moved to another sequence or position.
     Altered {
+        /// The row.
+        at: EventAt,
+    },
+    /// The row has no chain hash (NULL, or not 32 bytes): whatever it holds is unproven. The
+    /// verifier carries on from the hash its content would have, so the next event's link
+    /// tells whether the content was changed too.
+    Unhashed {
         /// The row.
         at: EventAt,
     },
@@ -91,6 +98,7 @@ impl std::fmt::Display for Break {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Break::Altered { at } => write!(f, "altered: {at} does not match its chain hash"),
+            Break::Unhashed { at } => write!(f, "unhashed: {at} has no chain hash"),
             Break::OutOfSequence { at, expected } => write!(
                 f,
                 "out of sequence: {at}, expected sequence {expected} (missing or reordered)"
@@ -130,6 +138,10 @@ pub struct VerifyReport {
     pub checkpoints: u64,
     /// Every break, in the global order where it was found.
     pub breaks: Vec<Break>,
+    /// (Embedded store) the recorded `chain-legacy` upgrades: the events they chained were
+    /// hashed after the fact, so their chain proves nothing changed since the upgrade only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chained_after_the_fact: Vec<ChainUpgrade>,
 }
 
 impl VerifyReport {
@@ -143,6 +155,10 @@ impl VerifyReport {
         self.breaks.first()
     }
 }
+
+/// How a missing stored hash reads (see `source::stored_hash`): no SHA-256 output is all zeros
+/// in practice.
+const MISSING: Hash32 = GENESIS;
 
 /// The verification state: the last stored hash of every aggregate, the Merkle peaks, the
 /// checkpoints still ahead. Feed it every event in the global order, then [`Verifier::finish`].
@@ -183,16 +199,20 @@ impl Verifier {
                 (1, GENESIS)
             }
         };
+        let mut head = event.hash;
         if event.sequence != expected {
             self.report.breaks.push(Break::OutOfSequence {
                 at: event.at(),
                 expected,
             });
+        } else if event.hash == MISSING {
+            self.report.breaks.push(Break::Unhashed { at: event.at() });
+            head = event.fields().hash(&previous);
         } else if event.fields().hash(&previous) != event.hash {
             self.report.breaks.push(Break::Altered { at: event.at() });
         }
         self.peaks.push(&event.hash);
-        self.heads.insert(key, (event.sequence, event.hash));
+        self.heads.insert(key, (event.sequence, head));
     }
 
     /// Checks the checkpoints at or beyond the last event, and reports.
@@ -256,10 +276,14 @@ pub async fn verify_postgres(
     verify_stream(source::postgres_events(pool), checkpoints, progress).await
 }
 
-/// Verifies the embedded store's chains (it records no checkpoints).
+/// Verifies the embedded store's chains (it records no checkpoints), and reports any
+/// `chain-legacy` upgrade. Open the store with `SqliteEventStore::open_read_only`: verifying
+/// reads, it never writes.
 pub async fn verify_sqlite(
     store: &SqliteEventStore,
     progress: impl FnMut(u64),
 ) -> Result<VerifyReport, AuditError> {
-    verify_stream(source::sqlite_events(store), Vec::new(), progress).await
+    let mut report = verify_stream(source::sqlite_events(store), Vec::new(), progress).await?;
+    report.chained_after_the_fact = store.chain_upgrades().await?;
+    Ok(report)
 }

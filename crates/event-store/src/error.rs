@@ -18,6 +18,25 @@ pub enum EventStoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The store's events predate the hash chain: it is chained once, on purpose, before use.
+    #[error(
+        "the events in {path} predate the hash chain: chain them once with \
+         `parcelport audit chain-legacy --data-dir <dir>` before serving from it"
+    )]
+    Unchained {
+        /// The database file.
+        path: std::path::PathBuf,
+    },
+    /// `chain-legacy` on a store that already has chained events: chaining again would launder
+    /// whatever was changed in them.
+    #[error(
+        "{chained} events are already chained: refusing to re-chain (that would launder any \
+         change made to them); run `parcelport audit verify` instead"
+    )]
+    AlreadyChained {
+        /// How many events carry a hash.
+        chained: u64,
+    },
     /// A cursor that another store produced: its position means nothing here.
     #[error("cursor {cursor:?} was not produced by this event store")]
     ForeignCursor {

@@ -6,7 +6,7 @@ use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, CqrsFramework, Query};
 use futures::Stream;
 use postgres_es::PostgresEventRepository;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor, PgPool, Row};
 
 /// Options for every PostgreSQL pool of parcelport: a connection that comes back inside a
@@ -53,6 +53,22 @@ impl EventStore {
         let pool = pool_options()
             .max_connections(max_connections)
             .connect(url)
+            .await
+            .map_err(EventStoreError::Connect)?;
+        Ok(Self { pool })
+    }
+
+    /// Connects read-only, for auditors: every transaction of the pool is read-only
+    /// (`default_transaction_read_only`), so a verify or an export cannot change the evidence
+    /// it reads, whatever code path it takes.
+    pub async fn connect_read_only(
+        url: &str,
+        max_connections: u32,
+    ) -> Result<Self, EventStoreError> {
+        let options: PgConnectOptions = url.parse().map_err(EventStoreError::Connect)?;
+        let pool = pool_options()
+            .max_connections(max_connections)
+            .connect_with(options.options([("default_transaction_read_only", "on")]))
             .await
             .map_err(EventStoreError::Connect)?;
         Ok(Self { pool })

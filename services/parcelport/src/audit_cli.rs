@@ -32,6 +32,13 @@ pub enum Audit {
         #[arg(long)]
         json: bool,
     },
+    /// Chains an embedded store written before the hash chain existed, once, and records that
+    /// it did so (verify reports it). Refuses when any event is already chained.
+    ChainLegacy {
+        /// The embedded store's data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
     /// Records a checkpoint now: the Merkle root of every event committed so far, signed with
     /// --sign-key if given. Run it from cron for periodic checkpoints.
     Checkpoint {
@@ -137,7 +144,7 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
             }
             let report = match (database_url, data_dir) {
                 (Some(url), _) => {
-                    let store = event_store::EventStore::connect(&url, 2)
+                    let store = event_store::EventStore::connect_read_only(&url, 2)
                         .await
                         .context("cannot connect to the event store")?;
                     let total = audit::source::postgres_event_count(store.pool()).await?;
@@ -149,7 +156,7 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
                     report
                 }
                 (None, Some(dir)) => {
-                    let store = event_store::sqlite::SqliteEventStore::open(&dir)
+                    let store = event_store::sqlite::SqliteEventStore::open_read_only(&dir)
                         .await
                         .with_context(|| format!("cannot open {}", dir.display()))?;
                     let total = audit::source::sqlite_event_count(&store).await?;
@@ -163,6 +170,16 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
             };
             print_report(&report, json)?;
             conclude(report.breaks.len())
+        }
+        Audit::ChainLegacy { data_dir } => {
+            let upgrade = event_store::sqlite::SqliteEventStore::chain_legacy(&data_dir)
+                .await
+                .with_context(|| format!("cannot chain {}", data_dir.display()))?;
+            println!(
+                "chained {} events up to position {}; recorded in chain_upgrades ({})",
+                upgrade.events, upgrade.last_position, upgrade.upgraded_at
+            );
+            Ok(())
         }
         Audit::Checkpoint {
             database_url,
@@ -283,6 +300,13 @@ fn print_report(report: &VerifyReport, json: bool) -> anyhow::Result<()> {
         "verified {} events of {} aggregates and {} checkpoints",
         report.events, report.aggregates, report.checkpoints
     );
+    for upgrade in &report.chained_after_the_fact {
+        println!(
+            "NOTE: {} events up to position {} were chained after the fact by chain-legacy at \
+             {}: they are proven unchanged since then, not since they were written",
+            upgrade.events, upgrade.last_position, upgrade.upgraded_at
+        );
+    }
     if let Some(first) = report.first_break() {
         println!("FIRST BROKEN LINK: {first}");
     }

@@ -1,6 +1,7 @@
 //! `parcelport audit` as an auditor runs it, the binary against a database of its own: a
 //! clean store verifies (exit 0), a signed export verifies offline, one altered byte makes
-//! `verify` exit 1 naming the aggregate, sequence and position.
+//! `verify` exit 1 naming the aggregate, sequence and position, and leaves every row as it was
+//! (it connects read-only).
 
 use sqlx::{Connection, PgConnection};
 use std::path::Path;
@@ -41,6 +42,20 @@ async fn drop_database(name: &str) {
             .execute(&mut admin)
             .await;
     }
+}
+
+/// A digest of every row of `events` and `audit_checkpoints`, every column: what "verify
+/// changed nothing" is checked against.
+async fn fingerprint(pool: &sqlx::PgPool) -> (String, String) {
+    sqlx::query_as(
+        "SELECT (SELECT md5(coalesce(string_agg(e::text, '|' ORDER BY position), '')) \
+                   FROM events e), \
+                (SELECT md5(coalesce(string_agg(c::text, '|' ORDER BY id), '')) \
+                   FROM audit_checkpoints c)",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("fingerprint the tables")
 }
 
 fn write(path: &Path, text: &str) {
@@ -122,7 +137,13 @@ async fn verify_checkpoint_export_and_a_tampered_byte() {
     .execute(store.pool())
     .await
     .expect("tamper");
+    let before = fingerprint(store.pool()).await;
     let broken = parcelport(&["verify", "--database-url", &url]);
+    assert_eq!(
+        fingerprint(store.pool()).await,
+        before,
+        "verify changed the store"
+    );
     assert_eq!(broken.status.code(), Some(1), "{broken:?}");
     assert!(
         stdout(&broken).contains(&format!(

@@ -108,7 +108,7 @@ impl SqliteEventStore {
             .await
             .map_err(EventStoreError::Connect)?;
         migrate(&writer).await?;
-        chain_unhashed(&writer).await?;
+        refuse_unchained(&writer, &path).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(options.readers.max(1))
             .connect_with(connect.read_only(true))
@@ -208,15 +208,140 @@ async fn migrate(writer: &SqlitePool) -> Result<(), EventStoreError> {
     Ok(())
 }
 
-/// Chains the events appended before the hash chain existed (their `hash` is NULL), in
-/// sequence order per aggregate, in one transaction; nothing to do on every later open.
-async fn chain_unhashed(writer: &SqlitePool) -> Result<(), EventStoreError> {
+/// Refuses a store whose events predate the hash chain (its first and last events are both
+/// unchained): appending to it would chain new events to history nobody has vouched for. Such a
+/// store is chained once, on purpose, by [`SqliteEventStore::chain_legacy`]. Existing hashes
+/// are never recomputed here: a NULL hash among chained events is evidence for `verify`.
+async fn refuse_unchained(writer: &SqlitePool, path: &Path) -> Result<(), EventStoreError> {
+    let ends: (Option<bool>, Option<bool>) = sqlx::query_as(
+        "SELECT (SELECT hash IS NULL FROM events ORDER BY position LIMIT 1), \
+                (SELECT hash IS NULL FROM events ORDER BY position DESC LIMIT 1)",
+    )
+    .fetch_one(writer)
+    .await?;
+    if ends == (Some(true), Some(true)) {
+        return Err(EventStoreError::Unchained {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// What [`SqliteEventStore::chain_legacy`] did, as recorded in the store's `chain_upgrades`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChainUpgrade {
+    /// When the events were chained.
+    pub upgraded_at: chrono::DateTime<chrono::Utc>,
+    /// How many events were chained.
+    pub events: u64,
+    /// The last position chained: events up to it were chained after the fact, so their
+    /// hashes prove nothing changed since `upgraded_at`, not since they were written.
+    pub last_position: i64,
+}
+
+impl SqliteEventStore {
+    /// Opens an existing store in `dir` read-only, for auditors: no migration, no chaining,
+    /// no write of any kind (every connection is opened read-only, so a write fails). The file
+    /// must exist. A store no process has open is read as immutable: start no server on it
+    /// while an auditor reads it.
+    pub async fn open_read_only(dir: impl AsRef<Path>) -> Result<Self, EventStoreError> {
+        let path = dir.as_ref().join(DATABASE_FILE);
+        if !path.is_file() {
+            return Err(EventStoreError::Open {
+                path,
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        // A store nobody has open (no write-ahead log beside it) is opened immutable: SQLite
+        // then creates no `-wal` or `-shm` file either, so the directory is left byte for byte
+        // as it was. A store in use is read through its log like any reader.
+        let in_use = path.with_file_name(format!("{DATABASE_FILE}-wal")).exists();
+        let connect = SqliteConnectOptions::new()
+            .filename(&path)
+            .busy_timeout(SqliteOptions::default().busy_timeout)
+            .read_only(true)
+            .immutable(!in_use);
+        let reader = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(connect)
+            .await
+            .map_err(EventStoreError::Connect)?;
+        Ok(Self {
+            path,
+            writer: reader.clone(),
+            reader,
+            commits: Arc::new(watch::Sender::new(0)),
+        })
+    }
+
+    /// Chains a store written before the hash chain existed, once, and records that it did so
+    /// (`chain_upgrades`, reported by `verify`). Refuses when any event is already chained:
+    /// re-chaining chained events would launder whatever was changed in them.
+    pub async fn chain_legacy(dir: impl AsRef<Path>) -> Result<ChainUpgrade, EventStoreError> {
+        let dir = dir.as_ref();
+        let path = dir.join(DATABASE_FILE);
+        if !path.is_file() {
+            return Err(EventStoreError::Open {
+                path,
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                SqliteConnectOptions::new()
+                    .filename(&path)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(SqliteOptions::default().busy_timeout),
+            )
+            .await
+            .map_err(EventStoreError::Connect)?;
+        migrate(&writer).await?;
+        let upgrade = chain_all(&writer).await;
+        writer.close().await;
+        upgrade
+    }
+
+    /// The recorded [`SqliteEventStore::chain_legacy`] upgrades, oldest first (none on a store
+    /// that never needed one, or one older than the record).
+    pub async fn chain_upgrades(&self) -> Result<Vec<ChainUpgrade>, EventStoreError> {
+        let recorded: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+              WHERE type = 'table' AND name = 'chain_upgrades')",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        if !recorded {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(chrono::DateTime<chrono::Utc>, i64, i64)> = sqlx::query_as(
+            "SELECT upgraded_at, events, last_position FROM chain_upgrades ORDER BY id",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(upgraded_at, events, last_position)| ChainUpgrade {
+                upgraded_at,
+                events: u64::try_from(events).unwrap_or_default(),
+                last_position,
+            })
+            .collect())
+    }
+}
+
+/// Chains every event, in sequence order per aggregate, in one transaction, and records the
+/// upgrade; refuses when any event already has a hash.
+async fn chain_all(writer: &SqlitePool) -> Result<ChainUpgrade, EventStoreError> {
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    let unhashed: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE hash IS NULL")
+    let chained: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE hash IS NOT NULL")
         .fetch_one(&mut *tx)
         .await?;
-    if unhashed == 0 {
-        return Ok(());
+    if chained > 0 {
+        return Err(EventStoreError::AlreadyChained {
+            chained: u64::try_from(chained).unwrap_or_default(),
+        });
     }
     let rows = sqlx::query(
         "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
@@ -227,6 +352,7 @@ async fn chain_unhashed(writer: &SqlitePool) -> Result<(), EventStoreError> {
     .await?;
     // The last event chained: aggregate type, id, sequence and hash.
     let mut previous = (String::new(), String::new(), 0_i64, chain::GENESIS);
+    let mut last_position = 0_i64;
     for row in &rows {
         use sqlx::Row;
         let position: i64 = row.try_get("position")?;
@@ -273,9 +399,23 @@ async fn chain_unhashed(writer: &SqlitePool) -> Result<(), EventStoreError> {
             .await?;
         previous.2 = sequence;
         previous.3 = hash;
+        last_position = last_position.max(position);
     }
+    let upgrade = ChainUpgrade {
+        upgraded_at: chrono::Utc::now(),
+        events: u64::try_from(rows.len()).unwrap_or_default(),
+        last_position,
+    };
+    sqlx::query(
+        "INSERT INTO chain_upgrades (upgraded_at, events, last_position) VALUES (?1, ?2, ?3)",
+    )
+    .bind(upgrade.upgraded_at)
+    .bind(i64::try_from(upgrade.events).unwrap_or(i64::MAX))
+    .bind(upgrade.last_position)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(upgrade)
 }
 
 impl EventLog for SqliteEventStore {
