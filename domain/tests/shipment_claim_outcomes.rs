@@ -318,11 +318,12 @@ fn clm_5_loss_missing_item_and_payout_checks() {
     );
 }
 
-/// Delivered 10 Nov with the warranty add-on; warranty defect claim c-1 on a camera filed 11
-/// Nov; exchange accepted Thu 12 Nov (item due back by 26 Nov).
+/// Delivered 10 Nov with the warranty add-on (taken 3 Nov, so its claims close on 10 Nov,
+/// FEE-2); warranty defect claim c-1 on a camera filed 10 Nov; exchange accepted Thu 12 Nov
+/// (item due back by 26 Nov).
 fn exchange_accepted() -> Story {
     delivered_with(dims(300, 200, 150), None, true)
-        .on(nov(11), defect("c-1", "p-2", 1, true))
+        .on(nov(10), defect("c-1", "p-2", 1, true))
         .on(
             nov(12),
             ShipmentCommand::AcceptExchange {
@@ -335,7 +336,7 @@ fn exchange_accepted() -> Story {
 #[test]
 fn clm_6_exchange_is_accepted_with_a_return_deadline() {
     let story =
-        delivered_with(dims(300, 200, 150), None, true).on(nov(11), defect("c-1", "p-2", 1, true));
+        delivered_with(dims(300, 200, 150), None, true).on(nov(10), defect("c-1", "p-2", 1, true));
     story
         .given()
         .when(Issued::at(
@@ -400,7 +401,16 @@ fn clm_6_item_must_reach_the_warehouse_within_14_days() {
 // rule CLM-6: at most one exchange per add-on; a lapsed exchange does not use it up.
 #[test]
 fn clm_6_at_most_one_exchange_per_add_on() {
-    let story = exchange_accepted().on(nov(13), defect("c-2", "p-1", 1, true));
+    // Both warranty claims filed within the add-on's window (FEE-2), the first accepted.
+    let story = delivered_with(dims(300, 200, 150), None, true)
+        .on(nov(10), defect("c-1", "p-2", 1, true))
+        .on(nov(10), defect("c-2", "p-1", 1, true))
+        .on(
+            nov(12),
+            ShipmentCommand::AcceptExchange {
+                claim_id: claim_id("c-1"),
+            },
+        );
     let accept_second = ShipmentCommand::AcceptExchange {
         claim_id: claim_id("c-2"),
     };
@@ -444,9 +454,9 @@ fn clm_6_at_most_one_exchange_per_add_on() {
 #[test]
 fn clm_6_exchange_needs_a_warranty_claim_under_review() {
     let story = delivered_with(dims(300, 200, 150), None, true)
-        .on(nov(11), defect("c-1", "p-2", 1, false))
+        .on(nov(10), defect("c-1", "p-2", 1, false))
         .on(
-            nov(11),
+            nov(10),
             file(
                 "c-2",
                 ClaimType::Defect,
@@ -455,7 +465,7 @@ fn clm_6_exchange_needs_a_warranty_claim_under_review() {
                 true,
             ),
         )
-        .on(nov(11), defect("c-3", "p-2", 1, true));
+        .on(nov(10), defect("c-3", "p-2", 1, true));
     assert_refused(
         story.when_on(
             nov(12),
@@ -536,7 +546,15 @@ fn clm_6_pol_1_exchange_limit_comes_from_policy() {
     let mut generous = Policy::jp_forwarding();
     generous.version = "2026.12".into();
     generous.fees.warranty.as_mut().unwrap().max_exchanges = 2;
-    let base = exchange_accepted().on(nov(13), defect("c-2", "p-1", 1, true));
+    let base = delivered_with(dims(300, 200, 150), None, true)
+        .on(nov(10), defect("c-1", "p-2", 1, true))
+        .on(nov(10), defect("c-2", "p-1", 1, true))
+        .on(
+            nov(12),
+            ShipmentCommand::AcceptExchange {
+                claim_id: claim_id("c-1"),
+            },
+        );
     let story = Story {
         policy: generous,
         events: base.events,

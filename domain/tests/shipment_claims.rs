@@ -328,30 +328,48 @@ fn clm_2_loss_claim_window_runs_from_the_lost_status_date() {
     );
 }
 
-// rule CLM-2 / FEE-2: warranty add-on claims within claim_days (7) of delivery: 17 Nov ok, 18 Nov late.
+/// The claim parcels with the warranty add-on, paid (the add-on taken) Tue 3 Nov, shipped
+/// Wed 4 Nov and delivered on `delivered`.
+fn warranty_delivered_on(delivered: NaiveDate) -> Story {
+    Story::jp()
+        .on(nov(2), consolidation(claim_parcels()))
+        .on(nov(2), packing("EMS", 1_200, dims(300, 200, 150)))
+        .on(nov(2), quote_for(verified(), "EMS", "US", &[], None, true))
+        .paid()
+        .on(nov(4), ship_ems())
+        .on(delivered, tracked(TrackingStatus::Delivered, delivered))
+}
+
+fn warranty_defect(claim: &str) -> ShipmentCommand {
+    file(
+        claim,
+        ClaimType::Defect,
+        full_evidence(),
+        Some(item_ref("p-2", 0, 1)),
+        true,
+    )
+}
+
+// rule FEE-2 (seed 002 第9条): warranty add-on claims run 7 days from the day the add-on was
+// taken (paid Tue 3 Nov: the window ends 10 Nov, TIM-1 counting), not from delivery.
 #[test]
-fn clm_2_fee_2_warranty_claims_close_after_7_days() {
-    let story = delivered_with(dims(300, 200, 150), None, true);
-    let defect = |c: &str| {
-        file(
-            c,
-            ClaimType::Defect,
-            full_evidence(),
-            Some(item_ref("p-2", 0, 1)),
-            true,
-        )
-    };
-    assert!(story.when_on(nov(17), defect("c-1")).is_ok());
+fn fee_2_warranty_claims_run_7_days_from_the_day_it_was_taken() {
+    let story = warranty_delivered_on(nov(5));
+    assert!(matches!(
+        story.events.last().unwrap(),
+        ShipmentEvent::Delivered { warranty_claim_last_day: Some(last), .. } if *last == nov(10)
+    ));
+    assert!(story.when_on(nov(10), warranty_defect("c-1")).is_ok());
     assert_refused(
-        story.when_on(nov(18), defect("c-1")),
+        story.when_on(nov(11), warranty_defect("c-1")),
         ShipmentError::WarrantyWindowClosed {
-            delivered_on: nov(10),
-            last_day: nov(17),
+            taken_on: nov(3),
+            last_day: nov(10),
         },
         "claim.warranty_window_closed",
         Some(Rule::Fee2),
     );
-    // The ordinary window still runs: the same defect without the add-on on 18 Nov is fine.
+    // The ordinary window still runs: the same defect without the add-on on 11 Nov is fine.
     let plain = file(
         "c-1",
         ClaimType::Defect,
@@ -359,12 +377,29 @@ fn clm_2_fee_2_warranty_claims_close_after_7_days() {
         Some(item_ref("p-2", 0, 1)),
         false,
     );
-    assert!(story.when_on(nov(18), plain).is_ok());
+    assert!(story.when_on(nov(11), plain).is_ok());
     // No add-on bought: no warranty claim.
     assert_refused(
-        delivered_claim_story().when_on(nov(11), defect("c-1")),
+        delivered_claim_story().when_on(nov(11), warranty_defect("c-1")),
         ShipmentError::NoWarranty,
         "claim.no_warranty",
+        Some(Rule::Fee2),
+    );
+}
+
+// rule FEE-2 (seed 002 第9条 但し書き): a shipment that arrives after the 7 days may still be
+// claimed under the add-on on the day of arrival itself, and only then.
+#[test]
+fn fee_2_warranty_serves_on_the_arrival_day_when_it_arrives_late() {
+    let story = warranty_delivered_on(nov(12));
+    assert!(story.when_on(nov(12), warranty_defect("c-1")).is_ok());
+    assert_refused(
+        story.when_on(nov(13), warranty_defect("c-1")),
+        ShipmentError::WarrantyWindowClosed {
+            taken_on: nov(3),
+            last_day: nov(12),
+        },
+        "claim.warranty_window_closed",
         Some(Rule::Fee2),
     );
 }

@@ -137,10 +137,15 @@ fn histories() -> Vec<Story> {
                 claim_id: claim_id("c-3"),
                 reason: "matches the listing".into(),
             },
-        )
-        // c-4: defect under the add-on, exchanged.
+        );
+
+    // c-4: defect under the add-on, filed on the day of delivery, the add-on's last day (it
+    // was taken when paid, 3 Nov: FEE-2), exchanged.
+    let exchanged = Story::jp()
+        .quoted_with(&[], None, true)
+        .delivered()
         .on(
-            nov(11),
+            nov(10),
             file(
                 "c-4",
                 ClaimType::Defect,
@@ -168,7 +173,7 @@ fn histories() -> Vec<Story> {
         .quoted_with(&[], None, true)
         .delivered()
         .on(
-            nov(11),
+            nov(10),
             file(
                 "c-1",
                 ClaimType::Defect,
@@ -223,7 +228,7 @@ fn histories() -> Vec<Story> {
         .quoted()
         .shipped()
         .on(nov(30), tracked(TrackingStatus::Lost, nov(30)));
-    vec![full, lapsed, held, returned, lost]
+    vec![full, exchanged, lapsed, held, returned, lost]
 }
 
 /// The first example of each event type, in the order of `ShipmentEvent::TYPES`.

@@ -368,28 +368,58 @@ fn fee_2_warranty_is_flat_at_20000_and_percent_above() {
     );
 }
 
-// rule FEE-2: the add-on is a line of the quote, on the items' tax-inclusive total.
+// rule FEE-2 (seed 002 第2条: 以转送包裹个数为单位): the add-on is priced per parcel, one
+// quote line each on that parcel's items: two 10,000 JPY parcels cost 2 × 300 = 600 JPY.
+#[test]
+fn fee_2_warranty_is_priced_per_parcel() {
+    let story = Story::jp()
+        .on(
+            nov(2),
+            consolidation(vec![
+                parcel_jpy("p-1", 1_000, 10_000),
+                parcel_jpy("p-2", 200, 10_000),
+            ]),
+        )
+        .on(nov(2), packing("EMS", 1_200, dims(300, 200, 150)));
+    let events = story
+        .when_on(nov(2), quote_for(verified(), "EMS", "US", &[], None, true))
+        .unwrap();
+    let (_, lines, total) = quoted_event(&events);
+    let flat = line(
+        LineItem::WarrantyAddOn {
+            items_total: Money::jpy(10_000),
+            flat: true,
+            percent: dec!(1.5),
+        },
+        1,
+        300,
+    );
+    assert_eq!(lines[2..], [flat.clone(), flat]);
+    assert_eq!(total, Money::jpy(8_600 + 600));
+}
+
+// rule FEE-2: each parcel's line is flat or by percent on its own items' tax-inclusive total.
 #[test]
 fn fee_2_warranty_line_in_quote() {
-    // Items of the standard story: 8,000 + 4,000 = 12,000 JPY → flat 300.
+    // Items of the standard story: 8,000 and 4,000 JPY in two parcels → flat 300 each.
     let story = Story::jp().packed();
     let events = story
         .when_on(nov(2), quote_for(verified(), "EMS", "US", &[], None, true))
         .unwrap();
     let (_, lines, total) = quoted_event(&events);
-    assert_eq!(
-        lines.last().unwrap(),
-        &line(
+    let flat = |value| {
+        line(
             LineItem::WarrantyAddOn {
-                items_total: Money::jpy(12_000),
+                items_total: Money::jpy(value),
                 flat: true,
                 percent: dec!(1.5),
             },
             1,
-            300
+            300,
         )
-    );
-    assert_eq!(total, Money::jpy(8_600 + 300));
+    };
+    assert_eq!(lines[2..], [flat(8_000), flat(4_000)]);
+    assert_eq!(total, Money::jpy(8_600 + 600));
     // An items total of 30,000 JPY (quantity 3 × 10,000) pays 1.5% = 450.
     let three = parcel(
         "p-1",
@@ -650,7 +680,7 @@ proptest! {
             insurance: insurance.map(Money::jpy),
             warranty,
         };
-        let priced = pricing::price_quote(&policy, grams(weight), dims(l, w, h), Money::jpy(value), request).unwrap();
+        let priced = pricing::price_quote(&policy, grams(weight), dims(l, w, h), &[Money::jpy(value)], request).unwrap();
         let sum: Decimal = priced.lines.iter().map(|l| l.amount.amount).sum();
         prop_assert_eq!(priced.total, Money::new(sum, Currency::Jpy));
         for line in &priced.lines {

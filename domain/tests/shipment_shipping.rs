@@ -132,13 +132,14 @@ fn shp_2_delivery_is_recorded_with_claim_windows() {
             warranty_claim_last_day: None,
             policy: story.policy.version(),
         }]);
+    // The add-on was taken when paid, 3 Nov: its claims run to 10 Nov (FEE-2).
     let with_warranty = Story::jp().quoted_with(&[], None, true).shipped();
     let events = with_warranty
         .when_on(nov(11), tracked(TrackingStatus::Delivered, nov(10)))
         .unwrap();
     assert!(matches!(
         events[0],
-        ShipmentEvent::Delivered { warranty_claim_last_day: Some(day), .. } if day == nov(17)
+        ShipmentEvent::Delivered { warranty_claim_last_day: Some(day), .. } if day == nov(10)
     ));
 }
 

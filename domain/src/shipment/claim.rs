@@ -175,9 +175,21 @@ impl ClaimStatus {
 }
 
 /// The last day a claim is accepted when the window runs from `basis` (delivery or the lost
-/// status date): `basis + days` (CLM-2, and FEE-2 for the warranty add-on).
+/// status date): `basis + days` (CLM-2).
 pub fn claim_window_last_day(basis: NaiveDate, days: u32) -> NaiveDate {
     add_days(basis, days)
+}
+
+/// The last day of claims under the warranty add-on (FEE-2, seed 002 第9条): `days` from the
+/// day it was taken (加入日; here the day the quote that bought it was paid), counted as
+/// TIM-1 counts. When the shipment arrives after that, the add-on still serves on the day of
+/// arrival itself (第9条 但し書き), so the window never ends before `delivered_on`.
+pub fn warranty_claim_last_day(
+    taken_on: NaiveDate,
+    delivered_on: NaiveDate,
+    days: u32,
+) -> NaiveDate {
+    add_days(taken_on, days).max(delivered_on)
 }
 
 /// How long the warehouse has to respond to a claim (CLM-3).

@@ -283,11 +283,11 @@ pub enum ShipmentError {
         /// The last day a claim was accepted.
         last_day: NaiveDate,
     },
-    /// Warranty add-on claims within its own window after delivery (FEE-2).
-    #[error("warranty add-on claims closed on {last_day}, counted from delivery on {delivered_on} (FEE-2)")]
+    /// Warranty add-on claims within its own window from the day it was taken (FEE-2).
+    #[error("warranty add-on claims closed on {last_day}, counted from the day it was taken, {taken_on} (FEE-2)")]
     WarrantyWindowClosed {
-        /// The delivery date.
-        delivered_on: NaiveDate,
+        /// The day the add-on was taken (the quote buying it was paid).
+        taken_on: NaiveDate,
         /// The last day.
         last_day: NaiveDate,
     },

@@ -133,6 +133,8 @@ pub struct Shipment {
     parcels: Vec<ParcelFacts>,
     packing: Option<Packing>,
     quote: Option<QuoteTerms>,
+    /// The day it was paid: the day a warranty add-on on its quote was taken (FEE-2).
+    paid_on: Option<NaiveDate>,
     shipped_on: Option<NaiveDate>,
     /// Delivery or lost status date: where the claim window counts from (CLM-2).
     claim_window_basis: Option<NaiveDate>,
@@ -430,7 +432,10 @@ impl Shipment {
                     warranty,
                 });
             }
-            E::Paid { .. } => self.status = ShipmentStatus::Paid,
+            E::Paid { paid_on, .. } => {
+                self.status = ShipmentStatus::Paid;
+                self.paid_on = Some(paid_on);
+            }
             E::Held { .. } => self.status = ShipmentStatus::Held,
             E::Cancelled { .. } => self.status = ShipmentStatus::Cancelled,
             E::Shipped { shipped_on, .. } => {
@@ -566,10 +571,6 @@ impl Shipment {
         self.quote.as_ref().ok_or_else(|| self.invalid(command))
     }
 
-    fn billing_total(&self, policy: &Policy) -> Result<Money, ShipmentError> {
-        pricing::declared_value(&self.parcels, policy.billing_currency)
-    }
-
     fn quote(
         &self,
         member: &MemberStanding,
@@ -579,12 +580,12 @@ impl Shipment {
     ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
         self.ensure_owner(member, "quote")?;
         let packing = self.packing.as_ref().ok_or_else(|| self.invalid("quote"))?;
-        let items_total = self.billing_total(policy)?;
+        let parcel_values = pricing::parcel_values(&self.parcels, policy.billing_currency)?;
         let priced = pricing::price_quote(
             policy,
             packing.weight,
             packing.dimensions,
-            items_total,
+            &parcel_values,
             request,
         )?;
         let total = priced.total;
@@ -757,6 +758,9 @@ impl Shipment {
         let event = match status {
             TrackingStatus::Delivered => {
                 let warranty = self.terms("record_tracking")?.warranty;
+                let taken_on = self
+                    .paid_on
+                    .ok_or_else(|| self.invalid("record_tracking"))?;
                 ShipmentEvent::Delivered {
                     delivered_on: on,
                     claim_window_last_day: claim::claim_window_last_day(on, window),
@@ -765,7 +769,7 @@ impl Shipment {
                         .warranty
                         .as_ref()
                         .filter(|_| warranty)
-                        .map(|w| claim::claim_window_last_day(on, w.claim_days)),
+                        .map(|w| claim::warranty_claim_last_day(taken_on, on, w.claim_days)),
                     policy: policy.version(),
                 }
             }
@@ -895,16 +899,12 @@ impl Shipment {
             if !self.terms("file_claim")?.warranty {
                 return Err(ShipmentError::NoWarranty);
             }
-            let (Some(delivered_on), Some(last_day)) =
-                (self.delivered_on, self.warranty_claim_last_day)
+            let (Some(taken_on), Some(last_day)) = (self.paid_on, self.warranty_claim_last_day)
             else {
                 return Err(ShipmentError::ClaimNeedsDelivery { claim_type });
             };
             if today > last_day {
-                return Err(ShipmentError::WarrantyWindowClosed {
-                    delivered_on,
-                    last_day,
-                });
+                return Err(ShipmentError::WarrantyWindowClosed { taken_on, last_day });
             }
         }
         match &item {

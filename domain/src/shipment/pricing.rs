@@ -115,9 +115,10 @@ pub enum LineItem {
         /// Premium percent of the insured amount.
         percent: Decimal,
     },
-    /// The warranty add-on (FEE-2).
+    /// The warranty add-on of one parcel (FEE-2: priced per parcel, seed 002 第2条): one line
+    /// per parcel, in the order the shipment lists its parcels.
     WarrantyAddOn {
-        /// The items' tax-inclusive price total.
+        /// That parcel's items' tax-inclusive price total.
         items_total: Money,
         /// True when the flat fee applied (total at or under the threshold).
         flat: bool,
@@ -194,15 +195,30 @@ pub struct PricedQuote {
 /// The declared value of the parcels: the sum of their items' tax-inclusive prices times
 /// quantities (CON-2, FEE-2). All items must be in `currency`.
 pub fn declared_value(parcels: &[ParcelFacts], currency: Currency) -> Result<Money, ShipmentError> {
-    let amounts: Vec<Money> = parcels
-        .iter()
-        .flat_map(|p| &p.items)
-        .map(|item| item.unit_price.times(Decimal::from(item.quantity)))
-        .collect();
+    let amounts = parcel_values(parcels, currency)?;
     Ok(Money::sum(currency, &amounts)?)
 }
 
-/// The warranty add-on's price (FEE-2): the flat fee when the items' total is at or under
+/// Each parcel's declared value, in the order given: what the warranty add-on is priced on,
+/// one parcel at a time (FEE-2). All items must be in `currency`.
+pub fn parcel_values(
+    parcels: &[ParcelFacts],
+    currency: Currency,
+) -> Result<Vec<Money>, ShipmentError> {
+    parcels
+        .iter()
+        .map(|p| {
+            let amounts: Vec<Money> = p
+                .items
+                .iter()
+                .map(|item| item.unit_price.times(Decimal::from(item.quantity)))
+                .collect();
+            Ok(Money::sum(currency, &amounts)?)
+        })
+        .collect()
+}
+
+/// The warranty add-on's price for one parcel (FEE-2): the flat fee when its items' total is at or under
 /// `flat_up_to`, else `percent` of the total rounded half up. Returns the price and whether
 /// the flat fee applied.
 pub fn warranty_fee(
@@ -237,14 +253,17 @@ pub fn insurance(
 
 /// Prices a quote for a packed shipment (FEE-1): forwarding fee and options per piece
 /// (CON-4), the carrier charge of each piece from the tariff, insurance (FEE-3) and the
-/// warranty add-on (FEE-2). `items_total` is the declared value of the packed parcels.
+/// warranty add-on, one line per parcel (FEE-2). `parcel_values` are the declared values of
+/// the packed parcels, one per parcel in the shipment's order ([`parcel_values`]); their sum
+/// is the shipment's declared value.
 pub fn price_quote(
     policy: &Policy,
     weight: Weight,
     dimensions: Dimensions,
-    items_total: Money,
+    parcel_values: &[Money],
     request: QuoteRequest<'_>,
 ) -> Result<PricedQuote, ShipmentError> {
+    let items_total = Money::sum(policy.billing_currency, parcel_values)?;
     let carrier = policy
         .carrier(request.carrier)
         .ok_or_else(|| ShipmentError::UnknownCarrier {
@@ -321,13 +340,16 @@ pub fn price_quote(
             .warranty
             .as_ref()
             .ok_or(ShipmentError::WarrantyNotOffered)?;
-        let (price, flat) = warranty_fee(items_total, warranty)?;
-        let item = LineItem::WarrantyAddOn {
-            items_total,
-            flat,
-            percent: warranty.percent,
-        };
-        lines.push(QuoteLine::new(item, 1, price));
+        // FEE-2: the add-on is bought for each parcel, priced on that parcel's items.
+        for &parcel_total in parcel_values {
+            let (price, flat) = warranty_fee(parcel_total, warranty)?;
+            let item = LineItem::WarrantyAddOn {
+                items_total: parcel_total,
+                flat,
+                percent: warranty.percent,
+            };
+            lines.push(QuoteLine::new(item, 1, price));
+        }
     }
     let total = Money::sum(policy.billing_currency, lines.iter().map(|l| &l.amount))?;
     Ok(PricedQuote {
