@@ -125,8 +125,10 @@ pub struct AutoClosurePolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountPolicy {
-    /// A top-up application filed more than this many months after the deposit is rejected (ACC-2).
+    /// A top-up application is due within this many months of the deposit (ACC-2).
     pub top_up_filing_window_months: u32,
+    /// What an application filed after that window gets (ACC-2, ACC-3).
+    pub late_top_up: LateTopUpPolicy,
     /// PayPal fee percent (ACC-5).
     pub paypal_fee_percent: Decimal,
     /// PayPal fixed fee (ACC-5).
@@ -145,6 +147,47 @@ pub struct AccountPolicy {
     pub duty_advance_min_balance: Money,
     /// Fee for a duty advance, on top of the duty (ACC-8).
     pub duty_advance_fee: Money,
+}
+
+/// What a top-up application filed after its window gets (ACC-2). Seed 001 asks members to
+/// file within a month and *may* reject, and refuse the refund, when lateness repeats
+/// (1ヵ月を過ぎることが続く場合、チャージ申請を棄却…こともございます): a decision of the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LateTopUp {
+    /// Every late application is rejected for lateness.
+    Reject,
+    /// Lateness alone never rejects; the application is judged on its facts.
+    Accept,
+    /// Lateness is tolerated until it repeats: a late application is rejected for lateness
+    /// once `tolerated` applications in a row before it were late too.
+    RejectWhenRepeated {
+        /// Late applications in a row tolerated before lateness rejects.
+        tolerated: u32,
+    },
+}
+
+impl LateTopUp {
+    /// True when a late application, after `late_in_a_row` late applications in a row, is
+    /// rejected for lateness.
+    pub fn rejects(self, late_in_a_row: u32) -> bool {
+        match self {
+            LateTopUp::Reject => true,
+            LateTopUp::Accept => false,
+            LateTopUp::RejectWhenRepeated { tolerated } => late_in_a_row >= tolerated,
+        }
+    }
+}
+
+/// Late top-up applications (ACC-2) and whether their rejection counts toward ACC-3.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LateTopUpPolicy {
+    /// What a late application gets.
+    pub decision: LateTopUp,
+    /// Whether a rejection for lateness alone counts toward the consecutive rejections that
+    /// suspend (ACC-3). When false it neither counts nor breaks the streak.
+    pub counts_toward_suspension: bool,
 }
 
 /// Intake settings.

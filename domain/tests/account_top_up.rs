@@ -237,6 +237,143 @@ fn acc_2_window_counts_from_the_actual_deposit_date() {
     );
 }
 
+/// Applies for `dep` (declared exactly) on `filed`, after `history`; the decision's events.
+fn decide_top_up(
+    policy: &Policy,
+    history: &[AccountEvent],
+    id: &str,
+    dep: &BankDeposit,
+    filed: DateTime<Utc>,
+) -> Vec<AccountEvent> {
+    let cmd = Issued::at(filed, apply(id, declared(dep), Some(dep.clone()), None));
+    run(policy, history, cmd).unwrap()[history.len()..].to_vec()
+}
+
+// rule ACC-2: a late application is the operator's policy decision. cn-agency (seed 001:
+// rejected when lateness repeats) approves a first late application and rejects the second
+// late one in a row for lateness; an on-time application in between starts over;
+// jp-forwarding rejects every late one; a policy that accepts lateness never rejects for it.
+#[test]
+fn acc_2_late_top_up_is_a_policy_decision() {
+    let cn = Policy::cn_agency();
+    let first = deposit("dep-1", on(2026, 3, 10), Money::cny(dec!(500)));
+    let second = deposit("dep-2", on(2026, 3, 20), Money::cny(dec!(300)));
+    let third = deposit("dep-3", on(2026, 5, 1), Money::cny(dec!(200)));
+    // dep-1 is due by 10 Apr and filed 15 Apr: late, tolerated once.
+    let history = vec![opened(&cn)];
+    let approved = decide_top_up(&cn, &history, "app-1", &first, at(2026, 4, 15));
+    assert!(
+        matches!(&approved[..], [AccountEvent::TopUpApproved { filing_deadline, approved_on, .. }]
+            if *filing_deadline == on(2026, 4, 10) && *approved_on == on(2026, 4, 15)),
+        "{approved:?}"
+    );
+    // dep-2, due by 20 Apr, filed 25 Apr: late again, in a row: rejected for lateness.
+    let history = [history, approved].concat();
+    let rejected = decide_top_up(&cn, &history, "app-2", &second, at(2026, 4, 25));
+    assert!(
+        matches!(&rejected[..], [AccountEvent::TopUpRejected { reasons, .. }]
+            if *reasons == [TopUpRejection::FiledTooLate]),
+        "{rejected:?}"
+    );
+    // An on-time application breaks the run: the next late one (dep-2 filed again) is
+    // tolerated again.
+    let history = [history, rejected].concat();
+    let on_time = decide_top_up(&cn, &history, "app-3", &third, at(2026, 5, 2));
+    let history = [history, on_time].concat();
+    let late_again = decide_top_up(&cn, &history, "app-4", &second, at(2026, 5, 3));
+    assert!(matches!(
+        &late_again[..],
+        [AccountEvent::TopUpApproved { .. }]
+    ));
+
+    // jp-forwarding: the first late application is already rejected.
+    let jp = Policy::jp_forwarding();
+    let yen = march_deposit();
+    let events = decide_top_up(&jp, &[opened(&jp)], "app-1", &yen, at(2026, 4, 11));
+    assert!(matches!(
+        &events[..],
+        [AccountEvent::TopUpRejected { reasons, .. }] if *reasons == [TopUpRejection::FiledTooLate]
+    ));
+    // A policy accepting lateness approves it.
+    let text = include_str!("../policies/jp-forwarding.toml").replace(
+        r#"late_top_up = { decision = "reject","#,
+        r#"late_top_up = { decision = "accept","#,
+    );
+    let accepting = Policy::from_toml(&text).unwrap();
+    let events = decide_top_up(
+        &accepting,
+        &[opened(&accepting)],
+        "app-1",
+        &yen,
+        at(2026, 6, 1),
+    );
+    assert!(matches!(&events[..], [AccountEvent::TopUpApproved { .. }]));
+}
+
+// rule ACC-3 / ACC-2: a rejection for lateness alone does not count toward the three strikes
+// (nor break the streak) unless the policy says so; lateness with a mismatch counts.
+#[test]
+fn acc_3_rejection_for_lateness_alone_counts_only_if_the_policy_says_so() {
+    let jp = Policy::jp_forwarding();
+    let two = vec![
+        opened(&jp),
+        rejected("app-1", 1, &jp),
+        rejected("app-2", 2, &jp),
+    ];
+    let yen = march_deposit();
+    // Filed 11 Apr, a day late, every fact matching: rejected, the streak stays at 2.
+    let events = decide_top_up(&jp, &two, "app-3", &yen, at(2026, 4, 11));
+    assert!(
+        matches!(&events[..], [AccountEvent::TopUpRejected { consecutive_rejections: 2, reasons, .. }]
+            if *reasons == [TopUpRejection::FiledTooLate]),
+        "{events:?}"
+    );
+    let three = [two.clone(), events].concat();
+    assert_eq!(replay(&three).consecutive_rejected_top_ups(), 2);
+    // The next mismatch is the third strike.
+    let events = run(&jp, &three, bad_application("app-4")).unwrap();
+    assert!(matches!(
+        events.last(),
+        Some(AccountEvent::TopUpRejectionLimitReached {
+            consecutive_rejections: 3,
+            ..
+        })
+    ));
+    // Late and mismatched: counts.
+    let mut wrong = declared(&yen);
+    wrong.payer_name = "TARO YAMADA".into();
+    let cmd = Issued::at(
+        at(2026, 4, 11),
+        apply("app-3", wrong, Some(yen.clone()), None),
+    );
+    assert!(matches!(
+        run(&jp, &two, cmd).unwrap().last(),
+        Some(AccountEvent::TopUpRejectionLimitReached { .. })
+    ));
+    // A policy counting lateness: the late application is the third strike.
+    let text = include_str!("../policies/jp-forwarding.toml").replace(
+        "counts_toward_suspension = false",
+        "counts_toward_suspension = true",
+    );
+    let counting = Policy::from_toml(&text).unwrap();
+    let two = vec![
+        opened(&counting),
+        rejected("app-1", 1, &counting),
+        rejected("app-2", 2, &counting),
+    ];
+    let events = decide_top_up(&counting, &two, "app-3", &yen, at(2026, 4, 11));
+    assert!(matches!(
+        &events[..],
+        [
+            AccountEvent::TopUpRejected {
+                consecutive_rejections: 3,
+                ..
+            },
+            AccountEvent::TopUpRejectionLimitReached { .. }
+        ]
+    ));
+}
+
 /// `None` when approved, else the rejection reasons (jp-forwarding).
 fn reasons_or_approved(dep: &BankDeposit, filed: DateTime<Utc>) -> Option<Vec<TopUpRejection>> {
     let policy = Policy::jp_forwarding();

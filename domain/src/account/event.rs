@@ -62,7 +62,8 @@ pub enum AccountEvent {
         reasons: Vec<TopUpRejection>,
         /// Last day the application could be filed.
         filing_deadline: NaiveDate,
-        /// Rejections in a row, this one included (ACC-3).
+        /// Rejections in a row that count toward suspension, this one included when it counts
+        /// (ACC-3; a rejection for lateness alone counts only if the policy says so, ACC-2).
         consecutive_rejections: u32,
         /// Local date of the decision.
         rejected_on: NaiveDate,

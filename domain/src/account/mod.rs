@@ -5,9 +5,10 @@
 //!   currency, [`Reason`] code, [`CauseId`]); the balance is the sum of movements
 //!   ([`sum_of_movements`], [`ChargeAccount::balance_matches`]).
 //! - **ACC-2** top-up applications are approved only when date, bank, amount and payer name
-//!   match the bank's deposit record exactly and are filed within the window
-//!   ([`top_up_rejections`]); **ACC-3** consecutive rejections are counted and reaching the
-//!   policy's limit emits [`AccountEvent::TopUpRejectionLimitReached`] for the member's
+//!   match the bank's deposit record exactly ([`top_up_rejections`]); one filed after the
+//!   window is rejected or not as the policy's `late_top_up` says; **ACC-3** consecutive
+//!   rejections are counted (one for lateness alone only if the policy says so) and reaching
+//!   the policy's limit emits [`AccountEvent::TopUpRejectionLimitReached`] for the member's
 //!   suspension (MEM-5); an approval resets the count.
 //! - **ACC-4** regular debits never take the balance below zero; owed debts may
 //!   ([`DebitKind`]); the same charge is never debited twice (PAY-1 at the account level).
@@ -77,6 +78,8 @@ pub struct Ledger {
     balance: Money,
     /// Rejected top-up applications since the last approval or suspension (ACC-3).
     rejected_in_a_row: u32,
+    /// Top-up applications filed after their window, in a row (ACC-2's late-top-up policy).
+    late_in_a_row: u32,
     decided_applications: BTreeSet<CauseId>,
     applied_deposits: BTreeSet<CauseId>,
     /// Charges and credits made, so none is made twice (ACC-4, PAY-1).
@@ -104,6 +107,16 @@ struct Withdrawal {
     request: CauseId,
     requested_on: NaiveDate,
     due_on: NaiveDate,
+}
+
+/// Late top-up applications in a row after one decided on `decided_on` against
+/// `filing_deadline`: one more when it was late, else none (ACC-2).
+fn late_streak(before: u32, decided_on: NaiveDate, filing_deadline: NaiveDate) -> u32 {
+    if decided_on > filing_deadline {
+        before.saturating_add(1)
+    } else {
+        0
+    }
 }
 
 /// What every decision needs besides the state.
@@ -317,6 +330,7 @@ impl Ledger {
             member_id,
             balance: Money::zero(currency),
             rejected_in_a_row: 0,
+            late_in_a_row: 0,
             decided_applications: BTreeSet::new(),
             applied_deposits: BTreeSet::new(),
             moved: BTreeSet::new(),
@@ -348,7 +362,12 @@ impl Ledger {
             });
         }
         let window = ctx.policy.account.top_up_filing_window_months;
+        let late = &ctx.policy.account.late_top_up;
         let mut reasons = top_up_rejections(&declared, deposit.as_ref(), ctx.today, window);
+        // ACC-2: whether lateness rejects is the operator's policy.
+        if !late.decision.rejects(self.late_in_a_row) {
+            reasons.retain(|r| *r != TopUpRejection::FiledTooLate);
+        }
         if deposit
             .as_ref()
             .is_some_and(|d| self.applied_deposits.contains(&d.deposit_id))
@@ -377,7 +396,10 @@ impl Ledger {
                 }])
             }
             deposit => {
-                let consecutive_rejections = self.rejected_in_a_row + 1;
+                // ACC-3: a rejection for lateness alone counts only when the policy says so.
+                let counts = late.counts_toward_suspension
+                    || reasons.iter().any(|r| *r != TopUpRejection::FiledTooLate);
+                let consecutive_rejections = self.rejected_in_a_row + u32::from(counts);
                 let mut events = vec![AccountEvent::TopUpRejected {
                     application_id,
                     declared,
@@ -389,7 +411,7 @@ impl Ledger {
                     policy: ctx.policy.version(),
                 }];
                 let limit = ctx.policy.member.rejected_top_ups_before_suspension;
-                if limit > 0 && consecutive_rejections >= limit {
+                if counts && limit > 0 && consecutive_rejections >= limit {
                     events.push(AccountEvent::TopUpRejectionLimitReached {
                         member_id: self.member_id.clone(),
                         consecutive_rejections,
@@ -906,21 +928,26 @@ impl Ledger {
             AccountEvent::TopUpApproved {
                 application_id,
                 deposit,
+                filing_deadline,
                 approved_on,
                 ..
             } => {
                 self.decided_applications.insert(application_id);
                 self.applied_deposits.insert(deposit.deposit_id);
                 self.rejected_in_a_row = 0;
+                self.late_in_a_row = late_streak(self.late_in_a_row, approved_on, filing_deadline);
                 self.last_top_up_on = Some(approved_on);
             }
             AccountEvent::TopUpRejected {
                 application_id,
                 consecutive_rejections,
+                filing_deadline,
+                rejected_on,
                 ..
             } => {
                 self.decided_applications.insert(application_id);
                 self.rejected_in_a_row = consecutive_rejections;
+                self.late_in_a_row = late_streak(self.late_in_a_row, rejected_on, filing_deadline);
             }
             AccountEvent::TopUpRejectionLimitReached { .. } => self.rejected_in_a_row = 0,
             AccountEvent::Debited {

@@ -56,7 +56,8 @@ pub fn top_up_deposit_date(declared: &DeclaredDeposit, deposit: Option<&BankDepo
 
 /// Every reason the application fails ACC-2, empty when it is to be approved: the four
 /// declared facts must match the bank's record exactly (no trimming, no case folding), and it
-/// must be filed on or before [`top_up_filing_deadline`].
+/// is due on or before [`top_up_filing_deadline`]. Whether lateness rejects is the policy's
+/// decision (`late_top_up`): the account drops [`TopUpRejection::FiledTooLate`] when it does not.
 pub fn top_up_rejections(
     declared: &DeclaredDeposit,
     deposit: Option<&BankDeposit>,
