@@ -65,7 +65,7 @@ pub struct Policy {
     pub billing_currency: Currency,
     /// The warehouse's offset from UTC in minutes; local dates drive deadlines.
     pub utc_offset_minutes: i32,
-    /// Receiving days (TIM-2).
+    /// Receiving days, with the dates they are known for (TIM-2).
     pub calendar: BusinessCalendar,
     /// Member rules (MEM-*).
     pub member: MemberPolicy,
@@ -494,6 +494,9 @@ impl Policy {
         }
         if !self.calendar.has_open_days() {
             return Err(invalid("the calendar has no open weekday".into()));
+        }
+        if let Some(problem) = self.calendar.problem() {
+            return Err(invalid(format!("calendar (TIM-2): {problem}")));
         }
         if self.consolidation.min_parcels < 2 {
             return Err(invalid(

@@ -10,7 +10,7 @@ use domain::parcel::{
     CollectKind, CollectOnDelivery, DeclarationSource, DoorRefusal, ParcelCommand, ParcelError,
     ParcelEvent, ParcelStatus, ReturnedFrom,
 };
-use domain::{Policy, Rule};
+use domain::{Policy, Refusal, Rule};
 use parcel_support::*;
 use rust_decimal_macros::dec;
 
@@ -82,6 +82,65 @@ fn tim_2_cn_agency_receives_on_saturday_and_clock_starts_on_received_day() {
         .then_expect_events(vec![arrived_event(&policy, sat, sat)]);
     let jp_parcel = state(&stored_on(&jp(), sat));
     assert_eq!(jp_parcel.stored_box().unwrap().received_on, d(2026, 11, 24));
+}
+
+// rule TIM-2 (seed 001: 振替営業日, holidays follow China's): the cn-agency calendar knows
+// Qingming, Labour Day, Dragon Boat and Mid-Autumn, and opens on make-up working days.
+#[test]
+fn tim_2_cn_agency_calendar_has_make_up_days_and_the_spring_and_autumn_holidays() {
+    let policy = cn();
+    let received = |delivered| match decide(
+        &policy,
+        &[],
+        on(delivered, ParcelCommand::Arrive(arrival())),
+    )
+    .unwrap()
+    .first()
+    {
+        Some(ParcelEvent::Arrived { received_on, .. }) => *received_on,
+        other => panic!("expected an arrival, got {other:?}"),
+    };
+    // Sun 20 Sep 2026 is a make-up working day (调休上班): received that Sunday.
+    assert_eq!(received(d(2026, 9, 20)), d(2026, 9, 20));
+    // An ordinary Sunday stays closed.
+    assert_eq!(received(d(2026, 9, 13)), d(2026, 9, 14));
+    // Qingming: Sat 4 to Mon 6 Apr → Tue 7 Apr.
+    assert_eq!(received(d(2026, 4, 4)), d(2026, 4, 7));
+    // Labour Day: Fri 1 to Tue 5 May → Wed 6 May.
+    assert_eq!(received(d(2026, 5, 1)), d(2026, 5, 6));
+    // Dragon Boat: Fri 19 to Sun 21 Jun → Mon 22 Jun.
+    assert_eq!(received(d(2026, 6, 19)), d(2026, 6, 22));
+    // Mid-Autumn: Fri 25 to Sun 27 Sep → Mon 28 Sep.
+    assert_eq!(received(d(2026, 9, 25)), d(2026, 9, 28));
+}
+
+// rule TIM-2: a day past the calendar's last covered date is not a working day but a refusal
+// naming the rule: arrivals (and attachments) after it cannot be given a receiving day.
+#[test]
+fn tim_2_arrival_past_the_calendar_is_refused() {
+    for (policy, last) in [(jp(), d(2027, 12, 31)), (cn(), d(2026, 12, 31))] {
+        let after = domain::calendar::add_days(last, 1);
+        let err = decide(&policy, &[], on(after, ParcelCommand::Arrive(arrival())))
+            .expect_err("past the calendar");
+        assert_eq!(
+            err,
+            ParcelError::OutsideCalendar(domain::calendar::OutsideCalendar {
+                date: after,
+                covers_from: d(2026, 1, 1),
+                covers_through: last,
+            })
+        );
+        assert_eq!(err.code(), "calendar.not_covered");
+        assert_eq!(err.rule(), Some(Rule::Tim2));
+    }
+    // jp: delivered Fri 31 Dec 2027 is still received that day (a business day in the list).
+    let policy = jp();
+    assert!(decide(
+        &policy,
+        &[],
+        on(d(2027, 12, 31), ParcelCommand::Arrive(arrival()))
+    )
+    .is_ok());
 }
 
 // ---- PAR-1

@@ -534,17 +534,48 @@ fn clm_3_pol_2_business_days_follow_each_profile_calendar() {
     let clock = ResponseClock::BusinessDays(3);
     assert_eq!(
         claim_response_due(&jp, clock, morning(&jp, nov(20))),
-        local(&jp, nov(27), 0, 0)
+        Ok(local(&jp, nov(27), 0, 0))
     );
     assert_eq!(
         claim_response_due(&cn, clock, morning(&cn, nov(20))),
-        local(&cn, nov(25), 0, 0)
+        Ok(local(&cn, nov(25), 0, 0))
     );
     // Filed on a closed day (Sun 22): counts from the next business day.
     assert_eq!(
         claim_response_due(&jp, clock, morning(&jp, nov(22))),
-        local(&jp, nov(27), 0, 0)
+        Ok(local(&jp, nov(27), 0, 0))
     );
+}
+
+// rule TIM-2 / CLM-3: a claim whose business-day response deadline runs past the calendar is
+// refused with the rule, not given a deadline counted on unknown days.
+#[test]
+fn tim_2_claim_response_past_the_calendar_is_refused() {
+    let dec = |day| d(2027, 12, day);
+    let story = Story::jp()
+        .quoted()
+        .shipped()
+        .on(dec(29), tracked(TrackingStatus::Delivered, dec(29)));
+    // Filed Wed 29 Dec 2027: Thu 30 and Fri 31 are covered, the third business day is not.
+    assert_refused(
+        story.when_on(dec(29), damage("c-1", full_evidence())),
+        ShipmentError::OutsideCalendar(domain::calendar::OutsideCalendar {
+            date: d(2028, 1, 1),
+            covers_from: d(2026, 1, 1),
+            covers_through: dec(31),
+        }),
+        "calendar.not_covered",
+        Some(Rule::Tim2),
+    );
+    // A missing item (48 hours, no business days) is still accepted.
+    let missing = file(
+        "c-1",
+        ClaimType::MissingItem,
+        full_evidence(),
+        Some(item_ref("p-2", 0, 1)),
+        false,
+    );
+    assert!(story.when_on(dec(29), missing).is_ok());
 }
 
 // rule CLM-4: the member withdraws an open claim (also one awaiting evidence); not a closed one.

@@ -120,7 +120,13 @@ pub struct Simulation {
 
 impl Simulation {
     /// A warehouse under `policy` whose choices follow `seed`, starting on 2026-11-02.
-    pub fn new(seed: u64, policy: Policy) -> Self {
+    ///
+    /// A long simulation runs years past the dates the policy's business calendar knows, and
+    /// the domain refuses to compute a receiving day there (TIM-2), which would end arrivals
+    /// part-way through a backlog. These histories are synthetic, so the simulation's copy of
+    /// the policy keeps the calendar's closed weekdays for every later date, with no holidays.
+    pub fn new(seed: u64, mut policy: Policy) -> Self {
+        policy.calendar.covers_through = NaiveDate::MAX;
         let start = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).single();
         Self {
             policy,

@@ -1,6 +1,7 @@
 //! Why a parcel command is refused: one variant per refusal, each with a stable code and
 //! the rule it enforces.
 
+use crate::calendar::OutsideCalendar;
 use crate::facts::StandingStatus;
 use crate::ids::{MemberId, ShipmentId};
 use crate::rules::{Refusal, Rule};
@@ -148,6 +149,9 @@ pub enum ParcelError {
     /// Disposal for non-payment needs the parcel's shipment held (DSP-1, PAY-2).
     #[error("the parcel is not in a shipment held for non-payment")]
     ShipmentNotHeld,
+    /// The business day falls outside the warehouse calendar's known dates (TIM-2).
+    #[error(transparent)]
+    OutsideCalendar(#[from] OutsideCalendar),
 }
 
 impl Refusal for ParcelError {
@@ -185,6 +189,7 @@ impl Refusal for ParcelError {
             ParcelError::NotQuarantined => "disposal.not_quarantined",
             ParcelError::MemberNotWithdrawing => "disposal.member_not_withdrawing",
             ParcelError::ShipmentNotHeld => "disposal.shipment_not_held",
+            ParcelError::OutsideCalendar(_) => "calendar.not_covered",
         }
     }
 
@@ -224,6 +229,7 @@ impl Refusal for ParcelError {
             | ParcelError::NotQuarantined
             | ParcelError::MemberNotWithdrawing => Rule::Dsp1,
             ParcelError::ShipmentNotHeld => Rule::Pay2,
+            ParcelError::OutsideCalendar(_) => Rule::Tim2,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Intake rules as pure functions (PAR-2, TIM-2): the proxy-payment charge and window, and
 //! the receiving business day.
 
-use crate::calendar::{add_days, BusinessCalendar};
+use crate::calendar::{add_days, BusinessCalendar, OutsideCalendar};
 use crate::money::{Money, Rounding};
 use crate::policy::ProxyPaymentPolicy;
 use chrono::NaiveDate;
@@ -40,7 +40,11 @@ pub fn proxy_cancellable_from(purchased_on: NaiveDate, policy: &ProxyPaymentPoli
 }
 
 /// The business day a parcel delivered on `delivered_on` is received (TIM-2): that day if
-/// the warehouse receives then, else the next business day.
-pub fn receiving_day(delivered_on: NaiveDate, calendar: &BusinessCalendar) -> NaiveDate {
+/// the warehouse receives then, else the next business day; an error when the calendar does
+/// not cover the days needed.
+pub fn receiving_day(
+    delivered_on: NaiveDate,
+    calendar: &BusinessCalendar,
+) -> Result<NaiveDate, OutsideCalendar> {
     calendar.on_or_next_business_day(delivered_on)
 }

@@ -561,7 +561,7 @@ impl Parcel {
                 });
             }
         }
-        let received_on = intake::receiving_day(today, &policy.calendar);
+        let received_on = intake::receiving_day(today, &policy.calendar)?;
         let auto_pack = arrival.member.as_ref().is_some_and(|m| m.auto_pack);
         events.push(ParcelEvent::Arrived {
             parcel_id: arrival.parcel_id,
@@ -590,7 +590,7 @@ impl Parcel {
         let mut events = vec![ParcelEvent::AttachedToMember {
             member_id: member.member_id.clone(),
             attached_on: today,
-            notify_by: intake::receiving_day(today, &policy.calendar),
+            notify_by: intake::receiving_day(today, &policy.calendar)?,
             auto_pack: member.auto_pack,
             policy: policy.version(),
         }];

@@ -10,7 +10,7 @@
 //! 14-day window runs from the lost status date, as it would from a delivery. A loss claim on
 //! a shipment tracked as delivered counts from the delivery.
 
-use crate::calendar::add_days;
+use crate::calendar::{add_days, OutsideCalendar};
 use crate::facts::ItemCategory;
 use crate::ids::ParcelId;
 use crate::money::{Currency, Money, Rounding};
@@ -215,29 +215,32 @@ pub fn response_clock(claim_type: ClaimType, claims: &ClaimPolicy) -> ResponseCl
 /// may be escalated. For business days: the end (the following local midnight) of the `n`th
 /// business day strictly after the local filing day, on the policy's calendar, so a claim
 /// filed on a closed day gets the same next `n` business days as one filed on the business day
-/// before it; for hours: `filed_at` plus the hours.
+/// before it; an error when those days run past the calendar (TIM-2). For hours: `filed_at`
+/// plus the hours.
 pub fn claim_response_due(
     policy: &Policy,
     clock: ResponseClock,
     filed_at: DateTime<Utc>,
-) -> DateTime<Utc> {
+) -> Result<DateTime<Utc>, OutsideCalendar> {
     match clock {
-        ResponseClock::Hours(h) => filed_at + Duration::hours(i64::from(h)),
+        ResponseClock::Hours(h) => Ok(filed_at + Duration::hours(i64::from(h))),
         ResponseClock::BusinessDays(n) => {
             let mut due_day = policy.local_date(filed_at);
             let mut counted = 0;
-            // Terminates: validated calendars have an open weekday.
+            // Ends: every step moves a day on, and past the calendar's end is an error.
             while counted < n {
                 due_day = add_days(due_day, 1);
-                if policy.calendar.is_business_day(due_day) {
+                if policy.calendar.is_business_day(due_day)? {
                     counted += 1;
                 }
             }
             let next_local_midnight = add_days(due_day, 1)
                 .and_hms_opt(0, 0, 0)
                 .expect("midnight exists");
-            (next_local_midnight - Duration::minutes(i64::from(policy.utc_offset_minutes)))
-                .and_utc()
+            Ok(
+                (next_local_midnight - Duration::minutes(i64::from(policy.utc_offset_minutes)))
+                    .and_utc(),
+            )
         }
     }
 }

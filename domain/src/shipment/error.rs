@@ -2,6 +2,7 @@
 
 use super::claim::{ClaimStatus, ClaimType};
 use super::ShipmentStatus;
+use crate::calendar::OutsideCalendar;
 use crate::facts::StandingStatus;
 use crate::ids::{ClaimId, MemberId, ParcelId};
 use crate::money::{Currency, CurrencyMismatch, Money};
@@ -383,6 +384,11 @@ pub enum ShipmentError {
         /// The last day.
         return_by: NaiveDate,
     },
+
+    // ---------------------------------------------------------------- calendar
+    /// A business-day deadline runs outside the warehouse calendar's known dates (TIM-2).
+    #[error(transparent)]
+    OutsideCalendar(#[from] OutsideCalendar),
 }
 
 impl From<CurrencyMismatch> for ShipmentError {
@@ -455,6 +461,7 @@ impl Refusal for ShipmentError {
             ExchangeLimit { .. } => "claim.exchange_limit",
             ExchangeNotLapsed { .. } => "claim.exchange_not_lapsed",
             ExchangeLapsed { .. } => "claim.exchange_lapsed",
+            OutsideCalendar(_) => "calendar.not_covered",
         }
     }
 
@@ -508,6 +515,7 @@ impl Refusal for ShipmentError {
             | ExchangeLimit { .. }
             | ExchangeNotLapsed { .. }
             | ExchangeLapsed { .. } => Rule::Clm6,
+            OutsideCalendar(_) => Rule::Tim2,
         })
     }
 }

@@ -934,7 +934,7 @@ impl Shipment {
             missing_evidence: missing,
             filed_at: at,
             response_clock: clock,
-            response_due: claim::claim_response_due(policy, clock, at),
+            response_due: claim::claim_response_due(policy, clock, at)?,
             policy: policy.version(),
         }])
     }
