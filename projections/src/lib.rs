@@ -13,6 +13,8 @@
 //!   quotes with interest, fees by type and month, refunds due (ACC-1, ACC-6, ACC-7, PAY-2);
 //! - [`audit`]: every event with its actor, command, correlation id, policy version and rule,
 //!   searchable, and any aggregate's history as of any moment;
+//! - [`schedule`]: the deadlines an aggregate's own events set (PAY-2, CLM-3, CLM-6, MEM-2,
+//!   MEM-7), for the business clock (`crates/scheduler`);
 //! - [`decode`](mod@decode): payloads decoded with the domain's event enums, for every view;
 //! - [`QueryError`] (`error.rs`): what a query can fail with;
 //! - [`ViewDb`]: the backend-neutral handle every query function takes (PostgreSQL, or the
@@ -27,6 +29,7 @@ pub mod audit;
 pub mod billing;
 pub mod decode;
 mod error;
+pub mod schedule;
 pub mod storage_status;
 
 pub use error::QueryError;

@@ -7,7 +7,7 @@
 //! cash-on-delivery parcel refused at the door, some inspected with findings, two prohibited
 //! (quarantined, one of them disposed of), the rest declared and stored; shipments
 //! consolidated, packed, quoted, paid, shipped and delivered, one cancelled, one held in
-//! customs, a claim filed, answered, approved and paid out; and one member who withdraws (their
+//! customs, a claim filed, answered, approved and paid out, another left unanswered; and one member who withdraws (their
 //! stored parcels are disposed of). The dashboard and the views then have something to show.
 //!
 //! ```no_run

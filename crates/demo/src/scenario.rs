@@ -57,7 +57,8 @@ pub(crate) const PLANNED: Planned = Planned {
 pub(crate) const SPECIAL_PARCELS: usize = 1 + 1 + 3 + 2 + 2 + 2 + 1 + 2 + 2 + SHIPPED;
 
 /// Parcels per shipment, in order: delivered with a claim, shipped, paid, quoted, packed,
-/// consolidated (not packed), cancelled, delivered, held in customs.
+/// consolidated (not packed), cancelled, delivered with a claim not answered yet, held in
+/// customs.
 const SHIPMENTS: [usize; 9] = [3, 2, 1, 2, 2, 2, 2, 1, 1];
 const SHIPPED: usize = 3 + 2 + 1 + 2 + 2 + 2 + 2 + 1 + 1;
 
@@ -633,6 +634,9 @@ impl<P: Progress> Runner<'_, P> {
             if index == 0 {
                 self.claim(shipment, &parcels[0]).await?;
             }
+            if index == 7 {
+                self.unanswered_claim(shipment, &parcels[0]).await?;
+            }
         }
         Ok(())
     }
@@ -661,6 +665,23 @@ impl<P: Progress> Runner<'_, P> {
             "approve a claim",
             &path("approve-claim"),
             json!({ "claim_id": claim, "payout": yen(2_000) }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A damage claim on a delivered shipment, filed and not answered yet: the business clock
+    /// escalates it when its response is overdue (CLM-3).
+    async fn unanswered_claim(&mut self, shipment: &str, parcel: &str) -> Result<(), DemoError> {
+        let claim = format!("clm-{:x}-2", self.seed);
+        self.post(
+            "file a claim",
+            &format!("/v1/shipments/{shipment}/file-claim"),
+            json!({
+                "claim_id": claim, "claim_type": "defect",
+                "evidence": { "photos": ["torn-sleeve.jpg"], "comment": "a sleeve is torn" },
+                "item": { "parcel_id": parcel, "line": 0, "quantity": 1 }
+            }),
         )
         .await?;
         Ok(())

@@ -15,6 +15,10 @@ pub struct CommandContext {
     pub causation_id: Option<String>,
     /// Makes a retried request return the first result and append nothing.
     pub idempotency_key: Option<IdempotencyKey>,
+    /// The rule that made a job issue the request (`PAY-2`), recorded as `rule` in every
+    /// event's metadata; `None` for requests people make.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 impl CommandContext {
@@ -25,6 +29,15 @@ impl CommandContext {
             correlation_id: correlation_id.into(),
             causation_id: None,
             idempotency_key: None,
+            rule: None,
+        }
+    }
+
+    /// The same context, issued because rule `rule` fell due (a job, such as the scheduler).
+    pub fn for_rule(self, rule: impl Into<String>) -> Self {
+        Self {
+            rule: Some(rule.into()),
+            ..self
         }
     }
 

@@ -259,6 +259,9 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
         if let Some(causation_id) = &ctx.causation_id {
             metadata = metadata.caused_by(causation_id);
         }
+        if let Some(rule) = &ctx.rule {
+            metadata = metadata.for_rule(rule);
+        }
         let mut metadata: HashMap<String, String> = metadata.into();
         metadata.extend(marks.into_iter().map(|(k, v)| (k.to_owned(), v)));
 

@@ -7,6 +7,7 @@ const COMMAND: &str = "command";
 // The migration's generated columns `correlation_id` and `causation_id` read these two keys.
 const CORRELATION_ID: &str = "correlation_id";
 const CAUSATION_ID: &str = "causation_id";
+const RULE: &str = "rule";
 
 /// The context of one command: the actor who issued it, the command's name, the correlation id
 /// shared by everything one request or flow caused, and the id of what caused it (an event or
@@ -33,6 +34,7 @@ pub struct CommandMetadata {
     command: String,
     correlation_id: String,
     causation_id: Option<String>,
+    rule: Option<String>,
 }
 
 impl CommandMetadata {
@@ -47,6 +49,7 @@ impl CommandMetadata {
             command: command.into(),
             correlation_id: correlation_id.into(),
             causation_id: None,
+            rule: None,
         }
     }
 
@@ -56,6 +59,20 @@ impl CommandMetadata {
             causation_id: Some(causation_id.into()),
             ..self
         }
+    }
+
+    /// The same metadata, recording that a job issued the command because rule `rule` fell
+    /// due (the scheduler: actor `scheduler`, rule `PAY-2`).
+    pub fn for_rule(self, rule: impl Into<String>) -> Self {
+        Self {
+            rule: Some(rule.into()),
+            ..self
+        }
+    }
+
+    /// The rule a job applied, if a job issued the command.
+    pub fn rule(&self) -> Option<&str> {
+        self.rule.as_deref()
     }
 
     /// Who issued the command.
@@ -89,6 +106,9 @@ impl From<CommandMetadata> for HashMap<String, String> {
         ]);
         if let Some(causation_id) = metadata.causation_id {
             map.insert(CAUSATION_ID.to_owned(), causation_id);
+        }
+        if let Some(rule) = metadata.rule {
+            map.insert(RULE.to_owned(), rule);
         }
         map
     }

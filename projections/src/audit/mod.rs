@@ -70,7 +70,8 @@ impl Projection for Audit {
             correlation_id: event.metadata_str("correlation_id").map(str::to_owned),
             causation_id: event.metadata_str("causation_id").map(str::to_owned),
             policy_version: field(variant, "policy"),
-            rule_id: field(variant, "rule"),
+            rule_id: field(variant, "rule")
+                .or_else(|| event.metadata_str("rule").map(str::to_owned)),
             related_ids: related.into_iter().collect(),
             payload: event.payload.clone(),
             metadata: event.metadata.clone(),

@@ -21,5 +21,5 @@
 pub mod serve;
 pub mod tokens;
 
-pub use serve::{ServeConfig, ServeError, Server, StoreChoice};
+pub use serve::{ServeConfig, ServeError, Server, StoreChoice, VIEWS_FILE};
 pub use tokens::IssuedToken;

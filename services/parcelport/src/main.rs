@@ -91,6 +91,31 @@ struct Serve {
     /// PostgreSQL connections.
     #[arg(long, env = "PARCELPORT_DB_CONNECTIONS", default_value_t = 16)]
     max_connections: u32,
+    /// Run on a simulated clock from this moment (an RFC 3339 instant, or a date: 09:00 in
+    /// the warehouse's time zone) instead of the system's: it stands still until an admin
+    /// advances it with `POST /v1/clock/advance`, the scheduler doing each day's work.
+    #[arg(long, env = "PARCELPORT_SIMULATED_CLOCK", value_parser = parse_start)]
+    simulated_clock: Option<Start>,
+    /// How often the scheduler looks for work that fell due, in seconds.
+    #[arg(long, env = "PARCELPORT_SCHEDULE_EVERY", default_value_t = 30)]
+    schedule_every: u64,
+}
+
+/// Where a simulated clock starts.
+#[derive(Debug, Clone, Copy)]
+enum Start {
+    At(chrono::DateTime<chrono::Utc>),
+    Day(chrono::NaiveDate),
+}
+
+fn parse_start(value: &str) -> Result<Start, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Ok(Start::At(at.to_utc()));
+    }
+    value
+        .parse()
+        .map(Start::Day)
+        .map_err(|_| "expected a date (2026-04-01) or an RFC 3339 instant".to_owned())
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,14 +261,39 @@ async fn serve(flags: Serve) -> anyhow::Result<()> {
         },
         None => StoreChoice::Embedded,
     };
+    let policy = api::PolicySource::parse(&flags.policy);
+    let clock = match flags.simulated_clock {
+        None => None,
+        Some(Start::At(at)) => Some(engine::TestClock::at(at)),
+        Some(Start::Day(day)) => {
+            let offset = policy
+                .load()
+                .context("cannot read the policy")?
+                .utc_offset_minutes;
+            let morning = day.and_hms_opt(9, 0, 0).context("09:00")?.and_utc()
+                - chrono::Duration::minutes(i64::from(offset));
+            Some(engine::TestClock::at(morning))
+        }
+    };
+    if let Some(clock) = &clock {
+        use engine::Clock;
+        println!(
+            "simulated clock: {} (advance it with POST /v1/clock/advance)",
+            clock.now()
+        );
+    }
     let config = ServeConfig {
         data_dir: flags.data_dir,
         tokens: flags.tokens,
         store,
-        policy: api::PolicySource::parse(&flags.policy),
+        policy,
         suite_prefix: flags.suite_prefix,
         max_connections: flags.max_connections,
-        clock: None,
+        clock,
+        scheduler: scheduler::SchedulerOptions {
+            interval: std::time::Duration::from_secs(flags.schedule_every.max(1)),
+            ..scheduler::SchedulerOptions::default()
+        },
     };
     let server = Server::open(config).await.context("cannot start")?;
     let listener = tokio::net::TcpListener::bind(&flags.listen)

@@ -4,13 +4,16 @@
 //! first start), the policy, the store and the engine, migrated. [`Server::run`] then serves
 //! the API and runs the background tasks of the backend until `shutdown`:
 //! - embedded ([`StoreChoice::Embedded`]): the engine on `<data-dir>/parcelport.db`, and the
-//!   storage-status, billing and audit projectors fed in-process from it (`StoreFeed` over the
-//!   SQLite `EventLog`) into the views file `<data-dir>/views.db` (ADR 0005);
+//!   storage-status, billing, audit and schedule projectors fed in-process from it
+//!   (`StoreFeed` over the SQLite `EventLog`) into the views file `<data-dir>/views.db`
+//!   (ADR 0005);
 //! - PostgreSQL ([`StoreChoice::Postgres`]): the same projectors fed from the store into the
 //!   same database, and with a NATS URL the outbox relay.
 //!
-//! Both serve the query API and the ops dashboard (`services/query`) on the command API's
-//! listener.
+//! Both run the business clock's scheduler (`crates/scheduler`) on the server's one clock,
+//! real or simulated (`ServeConfig::clock`), and serve the query API and the ops dashboard
+//! (`services/query`) and the clock's routes (`/v1/clock`, `/v1/schedule`) on the command
+//! API's listener.
 //!
 //! [`Server::views`] is the handle the view queries take (`projections::ViewDb`), on either
 //! backend. On shutdown the API finishes the requests under way, every task is told to stop and
@@ -20,14 +23,17 @@ use crate::tokens::{self, IssuedToken};
 use api::{AppState, Backend, PolicySource, StartError};
 use domain::Services;
 use engine::{Clock, EngineConfig, EngineError, PgEngine, SqliteEngine, TestClock};
+use event_store::sqlite::SqliteEventStore;
 use event_store::{EventLog, EventStore};
 use projection_runtime::{Projection, Projector, ProjectorOptions, RuntimeError, StoreFeed};
 use projections::audit::Audit;
 use projections::billing::Billing;
+use projections::schedule::Schedule;
 use projections::storage_status::StorageStatus;
 use projections::ViewDb;
 use query::{QueryState, Views};
 use relay::RelayConfig;
+use scheduler::{BusinessClock, Scheduler, SchedulerOptions};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -65,9 +71,12 @@ pub struct ServeConfig {
     pub suite_prefix: String,
     /// PostgreSQL connections.
     pub max_connections: u32,
-    /// A clock standing still (tests and demos pin a day): commands are stamped with it and the
-    /// views' "today" is read from it. The system clock when `None`.
+    /// A simulated clock (`--simulated-clock`; tests and demos pin a day): it stands still
+    /// until an admin advances it (`POST /v1/clock/advance`); commands are stamped with it,
+    /// the views' "today" and the scheduler read it. The system clock when `None`.
     pub clock: Option<TestClock>,
+    /// How the scheduler runs.
+    pub scheduler: SchedulerOptions,
 }
 
 impl ServeConfig {
@@ -81,6 +90,7 @@ impl ServeConfig {
             suite_prefix: "TYO".to_owned(),
             max_connections: 16,
             clock: None,
+            scheduler: SchedulerOptions::default(),
         }
     }
 }
@@ -114,6 +124,9 @@ pub enum ServeError {
     /// The relay stopped on an error retrying cannot fix.
     #[error("relay: {0}")]
     Relay(#[from] relay::RelayError),
+    /// The scheduler could not start (its journal).
+    #[error("scheduler: {0}")]
+    Scheduler(#[from] scheduler::SchedulerError),
 }
 
 /// The views file of the embedded mode, beside `parcelport.db` in the data directory.
@@ -121,18 +134,25 @@ pub const VIEWS_FILE: &str = "views.db";
 
 /// What runs beside the API.
 enum Beside {
-    /// The embedded engine, whose store the projectors read; closed at the end.
-    Embedded(Arc<SqliteEngine>),
-    /// The PostgreSQL store the projectors read, and the relay's settings.
+    /// The embedded engine, whose store the projectors read (closed at the end), and the
+    /// scheduler over it.
+    Embedded {
+        engine: Arc<SqliteEngine>,
+        scheduler: Arc<Scheduler<SqliteEngine, SqliteEventStore>>,
+    },
+    /// The PostgreSQL store the projectors read, the relay's settings, and the scheduler.
     Postgres {
         store: EventStore,
         relay: Option<Box<RelayConfig>>,
+        scheduler: Arc<Scheduler<PgEngine, EventStore>>,
     },
 }
 
 /// A prepared `serve`: store open and migrated, views reachable, tokens read.
 pub struct Server {
     state: AppState,
+    /// The tokens, for the routes served beside the API.
+    tokens: Arc<TokenBook>,
     /// The query API and the dashboard.
     query: QueryState,
     beside: Beside,
@@ -162,20 +182,34 @@ impl Server {
         let tokens = TokenBook::from_toml(&text).map_err(StartError::from)?;
         let policy = config.policy.load().map_err(StartError::from)?;
         let services = Services::new(policy.clone());
+        let clock = match &config.clock {
+            Some(simulated) => BusinessClock::Simulated(simulated.clone()),
+            None => BusinessClock::Real,
+        };
         let engine_config = EngineConfig::new(&config.suite_prefix)?;
         let (backend, beside, views) = match &config.store {
             StoreChoice::Embedded => {
-                let mut engine =
-                    SqliteEngine::open(&config.data_dir, services, engine_config).await?;
-                if let Some(clock) = &config.clock {
-                    engine = engine.with_clock(clock.clone());
-                }
+                let engine = SqliteEngine::open(&config.data_dir, services, engine_config)
+                    .await?
+                    .with_clock(clock.clone());
                 let engine = Arc::new(engine);
                 let views = ViewDb::open_sqlite(config.data_dir.join(VIEWS_FILE)).await?;
+                let scheduler = Scheduler::new(
+                    Arc::clone(&engine),
+                    engine.event_log().clone(),
+                    views.clone(),
+                    clock.clone(),
+                    Arc::new(policy.clone()),
+                    config.scheduler,
+                )
+                .await?;
                 tracing::info!(data_dir = %config.data_dir.display(), "embedded store open");
                 (
                     Backend::Sqlite(Arc::clone(&engine)),
-                    Beside::Embedded(engine),
+                    Beside::Embedded {
+                        engine,
+                        scheduler: Arc::new(scheduler),
+                    },
                     views,
                 )
             }
@@ -184,33 +218,44 @@ impl Server {
                 nats_url,
             } => {
                 let store = EventStore::connect(database_url, config.max_connections).await?;
-                let mut engine = PgEngine::postgres(&store, services, engine_config);
-                if let Some(clock) = &config.clock {
-                    engine = engine.with_clock(clock.clone());
-                }
+                let engine =
+                    PgEngine::postgres(&store, services, engine_config).with_clock(clock.clone());
                 engine.migrate().await?;
+                let engine = Arc::new(engine);
                 let relay = nats_url
                     .as_ref()
                     .map(|nats| Box::new(RelayConfig::new(database_url.clone(), nats.clone())));
                 let views = ViewDb::from(store.pool());
+                let scheduler = Scheduler::new(
+                    Arc::clone(&engine),
+                    store.clone(),
+                    views.clone(),
+                    clock.clone(),
+                    Arc::new(policy.clone()),
+                    config.scheduler,
+                )
+                .await?;
                 (
-                    Backend::Postgres(Arc::new(engine), store.pool().clone()),
-                    Beside::Postgres { store, relay },
+                    Backend::Postgres(engine, store.pool().clone()),
+                    Beside::Postgres {
+                        store,
+                        relay,
+                        scheduler: Arc::new(scheduler),
+                    },
                     views,
                 )
             }
         };
         let query_views = match &beside {
-            Beside::Embedded(engine) => Views::embedded(views.clone(), engine.event_log()),
+            Beside::Embedded { engine, .. } => Views::embedded(views.clone(), engine.event_log()),
             Beside::Postgres { store, .. } => Views::postgres(store.pool().clone()),
         };
-        let query = QueryState::new(query_views, Arc::new(tokens.clone()), policy);
-        let query = match config.clock.clone() {
-            Some(clock) => query.with_clock(move || clock.now()),
-            None => query,
-        };
+        let shared_tokens = Arc::new(tokens.clone());
+        let query = QueryState::new(query_views, Arc::clone(&shared_tokens), policy)
+            .with_clock(move || clock.now());
         Ok(Self {
             state: AppState::on(backend, tokens),
+            tokens: shared_tokens,
             query,
             beside,
             views,
@@ -239,14 +284,20 @@ impl Server {
     ) -> Result<(), ServeError> {
         let (stop, stopping) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        match &self.beside {
-            Beside::Embedded(engine) => {
+        let clock_routes = match &self.beside {
+            Beside::Embedded { engine, scheduler } => {
                 spawn_projectors(&mut tasks, engine.event_log(), &self.views, &stopping);
+                spawn_scheduler(&mut tasks, scheduler, &stopping);
+                scheduler::routes(Arc::clone(scheduler), Arc::clone(&self.tokens))
             }
-            Beside::Postgres { store, .. } => {
+            Beside::Postgres {
+                store, scheduler, ..
+            } => {
                 spawn_projectors(&mut tasks, store, &self.views, &stopping);
+                spawn_scheduler(&mut tasks, scheduler, &stopping);
+                scheduler::routes(Arc::clone(scheduler), Arc::clone(&self.tokens))
             }
-        }
+        };
         if let Beside::Postgres { relay, .. } = &self.beside {
             if let Some(config) = relay.clone() {
                 let stopping = stopping.clone();
@@ -258,7 +309,7 @@ impl Server {
             }
         }
         tracing::info!(address = ?listener.local_addr().ok(), "parcelport serving");
-        let beside_api = query::routes(self.query);
+        let beside_api = query::routes(self.query).merge(clock_routes);
         let served = api::serve_with(self.state, beside_api, listener, async move {
             shutdown.await;
             let _ = stop.send(true);
@@ -278,7 +329,7 @@ impl Server {
                 Err(error) => tracing::error!(%error, "a background task panicked"),
             }
         }
-        if let Beside::Embedded(engine) = &self.beside {
+        if let Beside::Embedded { engine, .. } = &self.beside {
             self.views.close().await;
             engine.event_log().close().await;
         }
@@ -287,7 +338,7 @@ impl Server {
     }
 }
 
-/// Runs the storage-status, billing and audit projectors, fed from `store` into `views`, until
+/// Runs the storage-status, billing, audit and schedule projectors, fed from `store` into `views`, until
 /// stopped.
 fn spawn_projectors<L: EventLog + Clone + 'static>(
     tasks: &mut JoinSet<Result<(), ServeError>>,
@@ -298,6 +349,21 @@ fn spawn_projectors<L: EventLog + Clone + 'static>(
     spawn_projector(tasks, store, views, StorageStatus, stopping);
     spawn_projector(tasks, store, views, Billing, stopping);
     spawn_projector(tasks, store, views, Audit, stopping);
+    spawn_projector(tasks, store, views, Schedule, stopping);
+}
+
+/// Runs the scheduler's loop until stopped.
+fn spawn_scheduler<F: scheduler::Fire, L: EventLog + 'static>(
+    tasks: &mut JoinSet<Result<(), ServeError>>,
+    scheduler: &Arc<Scheduler<F, L>>,
+    stopping: &watch::Receiver<bool>,
+) {
+    let scheduler = Arc::clone(scheduler);
+    let stopping = stopping.clone();
+    tasks.spawn(async move {
+        scheduler.run(stopped(stopping)).await;
+        Ok(())
+    });
 }
 
 /// Runs `projection`'s projector over the store until stopped.

@@ -1,0 +1,131 @@
+//! [`DueAction`]: one thing the business clock must do, where it comes from and its
+//! idempotency key.
+//!
+//! *Architecture Invariant*: the key is derived from (rule, action, aggregate, subject, due
+//! date) and nothing else, so every replica, every restart and every rebuild of the views names
+//! the same action the same way, and the engine's idempotency keys make it happen once.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use projections::schedule::{Action, Deadline};
+use serde::{Deserialize, Serialize};
+
+/// What to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Kind {
+    /// A deadline of the schedule view (PAY-2, CLM-3, CLM-6, MEM-2, MEM-7).
+    Deadline {
+        /// The command.
+        action: Action,
+    },
+    /// Send a parcel's storage notice, `days_before` its last free day (STO-2).
+    StorageNotice {
+        /// Days before the last free day.
+        days_before: u32,
+    },
+    /// Mark a parcel past its last free day disposable (STO-2).
+    MarkDisposable,
+    /// Accrue a parcel's extended-storage fee for its started months (STO-3).
+    AccrueStorageFee {
+        /// The extended months started.
+        months: u32,
+    },
+}
+
+impl Kind {
+    /// The rule id.
+    pub fn rule(self) -> &'static str {
+        match self {
+            Kind::Deadline { action } => action.rule(),
+            Kind::StorageNotice { .. } | Kind::MarkDisposable => "STO-2",
+            Kind::AccrueStorageFee { .. } => "STO-3",
+        }
+    }
+
+    /// The action's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Deadline { action } => action.name(),
+            Kind::StorageNotice { .. } => "send_storage_notice",
+            Kind::MarkDisposable => "mark_disposable",
+            Kind::AccrueStorageFee { .. } => "accrue_storage_fee",
+        }
+    }
+}
+
+/// One action due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueAction {
+    /// What to do.
+    pub kind: Kind,
+    /// `parcel`, `shipment` or `member`.
+    pub aggregate_type: String,
+    /// The aggregate.
+    pub aggregate_id: String,
+    /// The claim concerned, or empty.
+    pub subject: String,
+    /// The local date it is due from.
+    pub due_on: NaiveDate,
+    /// The instant it is due from, when the rule has one (CLM-3).
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+impl DueAction {
+    /// The action of a schedule-view deadline.
+    pub fn of_deadline(deadline: Deadline) -> Self {
+        Self {
+            kind: Kind::Deadline {
+                action: deadline.action,
+            },
+            aggregate_type: deadline.aggregate_type,
+            aggregate_id: deadline.aggregate_id,
+            subject: deadline.subject,
+            due_on: deadline.due_on,
+            due_at: deadline.due_at,
+        }
+    }
+
+    /// A storage-clock action on a parcel.
+    pub fn on_parcel(kind: Kind, parcel_id: &str, due_on: NaiveDate) -> Self {
+        Self {
+            kind,
+            aggregate_type: "parcel".to_owned(),
+            aggregate_id: parcel_id.to_owned(),
+            subject: String::new(),
+            due_on,
+            due_at: None,
+        }
+    }
+
+    /// The rule id.
+    pub fn rule(&self) -> &'static str {
+        self.kind.rule()
+    }
+
+    /// The idempotency key: `scheduler:<rule>:<action>:<aggregate>[:<subject>]:<due>[:<n>]`.
+    pub fn key(&self) -> String {
+        let mut key = format!(
+            "scheduler:{}:{}:{}",
+            self.rule(),
+            self.kind.name(),
+            self.aggregate_id
+        );
+        if !self.subject.is_empty() {
+            key.push(':');
+            key.push_str(&self.subject);
+        }
+        key.push(':');
+        key.push_str(&self.due_on.to_string());
+        match self.kind {
+            Kind::StorageNotice { days_before } => key.push_str(&format!(":{days_before}d")),
+            Kind::AccrueStorageFee { months } => key.push_str(&format!(":{months}m")),
+            Kind::Deadline { .. } | Kind::MarkDisposable => {}
+        }
+        key
+    }
+
+    /// Whether it is due at `now` (local date `today`).
+    pub fn is_due(&self, today: NaiveDate, now: DateTime<Utc>) -> bool {
+        self.due_on <= today && self.due_at.is_none_or(|at| at <= now)
+    }
+}

@@ -1,0 +1,109 @@
+//! [`Fire`]: how a due action reaches the engine: one use case or command per action kind,
+//! under the action's idempotency key, as actor `scheduler` with the rule id in every event's
+//! metadata.
+
+use crate::due::{DueAction, Kind};
+use cqrs_es::persist::PersistedEventRepository;
+use domain::ids::{ClaimId, MemberId, ParcelId, ShipmentId};
+use domain::member::{Member, MemberCommand};
+use domain::shipment::{Shipment, ShipmentCommand};
+use engine::use_cases::storage::StorageAction;
+use engine::{CommandContext, Engine, EngineError, EngineStore, IdempotencyKey};
+use projections::schedule::Action;
+use std::future::Future;
+
+/// The actor recorded on every event the scheduler causes.
+pub const ACTOR: &str = "scheduler";
+
+/// Issues due actions; the engine, or a stand-in in tests.
+pub trait Fire: Send + Sync + 'static {
+    /// Issues `action` under `ctx`: how many events it appended, or the refusal.
+    fn fire(
+        &self,
+        action: &DueAction,
+        ctx: &CommandContext,
+    ) -> impl Future<Output = Result<u32, EngineError>> + Send;
+}
+
+/// The context of `action`: actor `scheduler`, correlated and keyed by the action's key, with
+/// its rule.
+pub fn context(action: &DueAction) -> Result<CommandContext, EngineError> {
+    let key = action.key();
+    Ok(CommandContext::new(ACTOR, key.clone())
+        .with_key(IdempotencyKey::parse(&key)?)
+        .for_rule(action.rule()))
+}
+
+fn parse<T>(
+    parsed: Result<T, impl std::fmt::Display>,
+    what: &str,
+    value: &str,
+) -> Result<T, EngineError> {
+    parsed.map_err(|e| EngineError::invalid(format!("{what} {value:?}: {e}")))
+}
+
+fn count(events: usize) -> u32 {
+    u32::try_from(events).unwrap_or(u32::MAX)
+}
+
+impl<R, S> Fire for Engine<R, S>
+where
+    R: PersistedEventRepository + 'static,
+    S: EngineStore + 'static,
+    Engine<R, S>: Send + Sync,
+{
+    async fn fire(&self, action: &DueAction, ctx: &CommandContext) -> Result<u32, EngineError> {
+        let id = action.aggregate_id.as_str();
+        match action.kind {
+            Kind::StorageNotice { .. } | Kind::MarkDisposable => {
+                let parcel = parse(ParcelId::parse(id), "parcel", id)?;
+                let what = if action.kind == Kind::MarkDisposable {
+                    StorageAction::MarkDisposable
+                } else {
+                    StorageAction::SendNotice
+                };
+                let done = self.storage_clock(&parcel, what, ctx).await?;
+                Ok(count(done.events.len()))
+            }
+            Kind::AccrueStorageFee { .. } => {
+                let parcel = parse(ParcelId::parse(id), "parcel", id)?;
+                let done = self.accrue_storage_fee(&parcel, ctx).await?;
+                Ok(count(
+                    done.parcel.events.len()
+                        + done.debits.iter().map(|d| d.events.len()).sum::<usize>(),
+                ))
+            }
+            Kind::Deadline { action: deadline } => match deadline {
+                Action::HoldUnpaid => {
+                    let shipment = parse(ShipmentId::parse(id), "shipment", id)?;
+                    let done = self.hold_unpaid(&shipment, ctx).await?;
+                    Ok(count(
+                        done.shipment.events.len()
+                            + done.parcels.iter().map(|p| p.events.len()).sum::<usize>(),
+                    ))
+                }
+                Action::EscalateClaim | Action::LapseExchange => {
+                    let claim_id =
+                        parse(ClaimId::parse(&action.subject), "claim", &action.subject)?;
+                    let command = if deadline == Action::EscalateClaim {
+                        ShipmentCommand::EscalateClaim { claim_id }
+                    } else {
+                        ShipmentCommand::LapseExchange { claim_id }
+                    };
+                    let done = self.execute::<Shipment>(id, command, ctx).await?;
+                    Ok(count(done.events.len()))
+                }
+                Action::CheckDocumentExpiry | Action::LapseAutoShip => {
+                    parse(MemberId::parse(id), "member", id)?;
+                    let command = if deadline == Action::LapseAutoShip {
+                        MemberCommand::LapseAutoShip
+                    } else {
+                        MemberCommand::CheckDocumentExpiry
+                    };
+                    let done = self.execute::<Member>(id, command, ctx).await?;
+                    Ok(count(done.events.len()))
+                }
+            },
+        }
+    }
+}

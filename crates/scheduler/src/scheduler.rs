@@ -1,0 +1,395 @@
+//! [`Scheduler`]: what falls due, fired through [`Fire`] exactly once, journaled.
+//!
+//! A *tick* reads what is due at the clock's "now" (the schedule view's deadlines and the
+//! storage-status view's storage clock), drops what the journal already holds, fires the rest
+//! one by one under their idempotency keys and journals each outcome. Ticks never overlap in a
+//! process (a lock); across replicas the engine's key claim makes a second firing of the same
+//! key return the first one's result, appending nothing, and the journal keeps the first row.
+//!
+//! On a simulated clock, [`Scheduler::advance_to`] moves time forward step by step (each local
+//! midnight, and each exact deadline such as CLM-3's, in between) and ticks at every step once
+//! the views have read every event, so each rule fires on its own day however far the clock
+//! jumps, and what one step's actions cause is due on its own day too.
+
+use crate::clock::{BusinessClock, ClockError};
+use crate::due::{DueAction, Kind};
+use crate::fire::{context, Fire};
+use crate::journal::{Entry, Journal, Outcome};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
+use domain::Policy;
+use engine::Clock;
+use event_store::EventLog;
+use projection_runtime::{catalog, ViewDb};
+use projections::schedule::{self, Deadline};
+use projections::storage_status;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Why a tick or an advance failed (what a retry may overcome; refusals are outcomes).
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulerError {
+    /// A view could not be read.
+    #[error("reading the views: {0}")]
+    Views(#[from] projections::QueryError),
+    /// The projection runtime's catalog could not be read.
+    #[error("reading the view catalog: {0}")]
+    Catalog(#[from] projection_runtime::RuntimeError),
+    /// The journal could not be read or written.
+    #[error("the scheduler journal: {0}")]
+    Journal(#[from] sqlx::Error),
+    /// The event store could not be read.
+    #[error("reading the event store: {0}")]
+    Store(#[from] event_store::EventStoreError),
+    /// The clock cannot be moved as asked.
+    #[error(transparent)]
+    Clock(#[from] ClockError),
+    /// The views did not catch up with the store in time.
+    #[error("the views did not catch up with the event store within {0:?}")]
+    Lagging(Duration),
+}
+
+/// How the scheduler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchedulerOptions {
+    /// How often the background loop ticks.
+    pub interval: Duration,
+    /// At most this many actions read per source and tick.
+    pub batch: u32,
+    /// How long an advance waits for the views to catch up before it gives up.
+    pub catch_up: Duration,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(30),
+            batch: 10_000,
+            catch_up: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What one tick did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TickReport {
+    /// The actions done, nothing-due or skipped, journaled.
+    pub journaled: Vec<Entry>,
+    /// Actions that failed in a way a retry may overcome; fired again next tick.
+    pub failed: u32,
+}
+
+/// What an advance did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AdvanceReport {
+    /// The clock before.
+    pub from: DateTime<Utc>,
+    /// The clock after.
+    pub to: DateTime<Utc>,
+    /// The ticks run on the way.
+    pub steps: u32,
+    /// Everything journaled on the way, in order.
+    pub journaled: Vec<Entry>,
+    /// Failures a retry may overcome (they fire again at the next tick).
+    pub failed: u32,
+}
+
+/// The business clock's scheduler over engine `F`, reading views in `views` that follow `log`.
+pub struct Scheduler<F, L> {
+    fire: Arc<F>,
+    log: L,
+    views: ViewDb,
+    journal: Journal,
+    clock: BusinessClock,
+    policy: Arc<Policy>,
+    options: SchedulerOptions,
+    ticking: Mutex<()>,
+}
+
+impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
+    /// A scheduler firing through `fire`, reading `views` (which follow `log`), journaling
+    /// beside them; creates the journal's table when missing.
+    pub async fn new(
+        fire: Arc<F>,
+        log: L,
+        views: ViewDb,
+        clock: BusinessClock,
+        policy: Arc<Policy>,
+        options: SchedulerOptions,
+    ) -> Result<Self, SchedulerError> {
+        let journal = Journal::open(views.clone()).await?;
+        Ok(Self {
+            fire,
+            log,
+            views,
+            journal,
+            clock,
+            policy,
+            options,
+            ticking: Mutex::new(()),
+        })
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &BusinessClock {
+        &self.clock
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// The policy (time zone, calendar).
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Everything due at `now`, or (with `None`) every action the views know of, due or not:
+    /// the schedule view's deadlines, then the storage clock's actions of the day.
+    pub async fn due(&self, now: Option<DateTime<Utc>>) -> Result<Vec<DueAction>, SchedulerError> {
+        let today = self
+            .policy
+            .local_date(now.unwrap_or_else(|| self.clock.now()));
+        let by = now.map(|now| (self.policy.local_date(now), now));
+        let mut due: Vec<DueAction> = schedule::due_by(&self.views, by, self.options.batch)
+            .await?
+            .into_iter()
+            .map(|deadline| {
+                let mut action = DueAction::of_deadline(deadline);
+                // The warehouse's date of an exact deadline (the view stores the UTC date).
+                if let Some(at) = action.due_at {
+                    action.due_on = self.policy.local_date(at);
+                }
+                action
+            })
+            .collect();
+        due.extend(self.storage_due(today).await?);
+        Ok(due)
+    }
+
+    /// The storage clock's actions due on `today` (STO-2, STO-3), from the storage-status view.
+    async fn storage_due(&self, today: NaiveDate) -> Result<Vec<DueAction>, SchedulerError> {
+        let day = storage_status::due_today(&self.views, today, &self.policy).await?;
+        let mut due = Vec::new();
+        for parcel in day.notices {
+            if let (Some(days_before), Some(storage)) = (parcel.notice_due, &parcel.storage) {
+                let on = storage
+                    .last_free_day
+                    .checked_sub_days(Days::new(u64::from(days_before)))
+                    .unwrap_or(today);
+                due.push(DueAction::on_parcel(
+                    Kind::StorageNotice { days_before },
+                    &parcel.parcel_id,
+                    on,
+                ));
+            }
+        }
+        for parcel in day.to_mark_disposable {
+            if let Some(storage) = &parcel.storage {
+                let on = storage
+                    .last_free_day
+                    .checked_add_days(Days::new(1))
+                    .unwrap_or(today);
+                due.push(DueAction::on_parcel(
+                    Kind::MarkDisposable,
+                    &parcel.parcel_id,
+                    on,
+                ));
+            }
+        }
+        for parcel in day.fees_to_accrue {
+            if let Some(storage) = &parcel.storage {
+                due.push(DueAction::on_parcel(
+                    Kind::AccrueStorageFee {
+                        months: storage.extended_months,
+                    },
+                    &parcel.parcel_id,
+                    today,
+                ));
+            }
+        }
+        Ok(due)
+    }
+
+    /// Fires everything due now that the journal does not hold yet.
+    pub async fn tick(&self) -> Result<TickReport, SchedulerError> {
+        let _one_at_a_time = self.ticking.lock().await;
+        let now = self.clock.now();
+        let today = self.policy.local_date(now);
+        let due: Vec<DueAction> = self
+            .due(Some(now))
+            .await?
+            .into_iter()
+            .filter(|action| action.is_due(today, now))
+            .collect();
+        let keys: Vec<String> = due.iter().map(DueAction::key).collect();
+        let done = self.journal.done(&keys).await?;
+        let mut report = TickReport::default();
+        for action in due {
+            if done.contains(&action.key()) {
+                continue;
+            }
+            let fired = match context(&action) {
+                Ok(ctx) => self.fire.fire(&action, &ctx).await,
+                Err(invalid) => Err(invalid),
+            };
+            let (outcome, events, reason) = match fired {
+                Ok(0) => (Outcome::NothingDue, 0, None),
+                Ok(events) => (Outcome::Done, events, None),
+                Err(refused) if refused.is_final() => (
+                    Outcome::Skipped,
+                    0,
+                    Some(format!("{}: {refused}", refused.code())),
+                ),
+                Err(error) => {
+                    tracing::warn!(key = action.key(), %error, "a due action failed; retried next tick");
+                    metrics::counter!("parcelport_scheduler_failures_total", "rule" => action.rule())
+                        .increment(1);
+                    report.failed += 1;
+                    continue;
+                }
+            };
+            let entry = Entry::of(&action, now, outcome, events, reason);
+            self.journal.record(&entry).await?;
+            metrics::counter!(
+                "parcelport_scheduler_actions_total",
+                "rule" => action.rule(),
+                "outcome" => outcome_label(outcome)
+            )
+            .increment(1);
+            tracing::info!(
+                key = entry.key,
+                rule = entry.rule,
+                outcome = outcome_label(outcome),
+                events,
+                "scheduled action"
+            );
+            report.journaled.push(entry);
+        }
+        Ok(report)
+    }
+
+    /// Moves the simulated clock to `to`, ticking at every local midnight and exact deadline
+    /// on the way, each once the views have read every event.
+    pub async fn advance_to(&self, to: DateTime<Utc>) -> Result<AdvanceReport, SchedulerError> {
+        let BusinessClock::Simulated(_) = &self.clock else {
+            return Err(ClockError::Real.into());
+        };
+        let from = self.clock.now();
+        if to < from {
+            return Err(ClockError::Backwards { now: from, to }.into());
+        }
+        let mut report = AdvanceReport {
+            from,
+            to,
+            steps: 0,
+            journaled: Vec::new(),
+            failed: 0,
+        };
+        loop {
+            self.caught_up().await?;
+            let tick = self.tick().await?;
+            report.steps += 1;
+            report.failed += tick.failed;
+            let fired = !tick.journaled.is_empty();
+            report.journaled.extend(tick.journaled);
+            if fired {
+                // What this step's actions caused may be due at this very moment.
+                continue;
+            }
+            let now = self.clock.now();
+            if now >= to {
+                break;
+            }
+            let next = self.next_step(now, to).await?;
+            self.clock.set(next)?;
+        }
+        Ok(report)
+    }
+
+    /// The next moment to tick at after `now`: the next local midnight, or an exact deadline
+    /// before it, never past `to`.
+    async fn next_step(
+        &self,
+        now: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, SchedulerError> {
+        let offset = FixedOffset::east_opt(self.policy.utc_offset_minutes * 60)
+            .unwrap_or(FixedOffset::east_opt(0).expect("UTC"));
+        let tomorrow = self
+            .policy
+            .local_date(now)
+            .checked_add_days(Days::new(1))
+            .unwrap_or(NaiveDate::MAX);
+        let midnight = tomorrow
+            .and_time(NaiveTime::MIN)
+            .and_local_timezone(offset)
+            .single()
+            .map_or(to, |at| at.to_utc());
+        let exact = schedule::due_by(&self.views, None, self.options.batch)
+            .await?
+            .into_iter()
+            .filter_map(|Deadline { due_at, .. }| due_at)
+            .filter(|at| *at > now)
+            .min();
+        Ok([Some(midnight), exact, Some(to)]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(to))
+    }
+
+    /// Waits until the views the scheduler reads have applied every event of the store.
+    pub async fn caught_up(&self) -> Result<(), SchedulerError> {
+        let deadline = tokio::time::Instant::now() + self.options.catch_up;
+        loop {
+            if self.views_caught_up().await? {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(SchedulerError::Lagging(self.options.catch_up));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn views_caught_up(&self) -> Result<bool, SchedulerError> {
+        for view in [schedule::NAME, storage_status::NAME] {
+            let Some(instance) = catalog::current(&self.views, view).await? else {
+                return Ok(false);
+            };
+            let read = catalog::checkpoint(&self.views, &instance, view).await?;
+            if !self.log.read_after(read, 1).await?.is_empty() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Ticks every `interval` until `stop` completes; a failed tick is logged and retried.
+    pub async fn run(&self, stop: impl std::future::Future<Output = ()>) {
+        let mut stop = std::pin::pin!(stop);
+        let mut every = tokio::time::interval(self.options.interval);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                _ = every.tick() => {
+                    if let Err(error) = self.tick().await {
+                        tracing::warn!(%error, "scheduler tick failed; retried at the next one");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn outcome_label(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Done => "done",
+        Outcome::NothingDue => "nothing_due",
+        Outcome::Skipped => "skipped",
+    }
+}

@@ -1,0 +1,457 @@
+//! The business clock end to end, on the embedded store and on PostgreSQL: `parcelport serve`
+//! on a simulated clock, the demo loaded, then 60 days advanced through `POST
+//! /v1/clock/advance`. Every time-driven action the scheduler takes fires on its due day, as
+//! actor `scheduler` with its rule; nothing is left due; and nothing is ever appended twice:
+//! not when the journal is lost and every action fires again, not after a restart, not when a
+//! second server ticks the same store on the same clock at the same time.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use engine::TestClock;
+use event_store::{EventLog, GlobalCursor, StoredEvent};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use parcelport::{ServeConfig, Server, StoreChoice};
+use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The first day: 2026-04-01, 09:00 in Tokyo.
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap()
+}
+
+fn tokyo(at: DateTime<Utc>) -> NaiveDate {
+    domain::Policy::jp_forwarding().local_date(at)
+}
+
+/// A running `serve`.
+struct Running {
+    address: SocketAddr,
+    admin: String,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), parcelport::ServeError>>,
+}
+
+impl Running {
+    async fn start(config: ServeConfig, admin: Option<String>) -> Self {
+        let server = Server::open(config).await.expect("serve");
+        let admin = admin.unwrap_or_else(|| {
+            server
+                .issued()
+                .iter()
+                .find(|token| token.name == "admin")
+                .map(|token| token.secret.clone())
+                .expect("an admin token")
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(listener, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            address,
+            admin,
+            stop,
+            task,
+        }
+    }
+
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.task.await.unwrap().expect("a clean stop");
+    }
+
+    /// `method path` as admin; the status and JSON body.
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let stream = tokio::net::TcpStream::connect(self.address).await.unwrap();
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", self.address.to_string())
+            .header("authorization", format!("Bearer {}", self.admin))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(
+                body.map(|b| b.to_string()).unwrap_or_default(),
+            )))
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn advance(&self, by: Value) -> Value {
+        let (status, advanced) = self.call(Method::POST, "/v1/clock/advance", Some(by)).await;
+        assert_eq!(status, 200, "{advanced:#}");
+        advanced
+    }
+
+    async fn demo(&self) {
+        demo::run(
+            demo::DemoOptions::new(format!("http://{}", self.address), self.admin.clone(), 1),
+            demo::Silent,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("the demo loads: {e}"));
+    }
+}
+
+/// Where a test's events live, to read them back.
+enum Store {
+    Embedded(PathBuf),
+    Postgres { url: String, name: String },
+}
+
+impl Store {
+    fn config(&self, data_dir: &Path, clock: &TestClock) -> ServeConfig {
+        let mut config = ServeConfig::embedded(data_dir);
+        if let Store::Postgres { url, .. } = self {
+            config.store = StoreChoice::Postgres {
+                database_url: url.clone(),
+                nats_url: None,
+            };
+            config.max_connections = 8;
+        }
+        config.clock = Some(clock.clone());
+        config
+    }
+
+    async fn postgres() -> Self {
+        let server = std::env::var("PARCELPORT_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+        let name = format!("pp_scheduler_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&format!("{server}/postgres"))
+            .await
+            .expect("connect");
+        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
+            .execute(&mut admin)
+            .await
+            .expect("create the database");
+        Store::Postgres {
+            url: format!("{server}/{name}"),
+            name,
+        }
+    }
+
+    /// Every stored event, in the global order.
+    async fn events(&self) -> Vec<StoredEvent> {
+        match self {
+            Store::Embedded(dir) => {
+                let store = event_store::sqlite::SqliteEventStore::open_read_only(dir)
+                    .await
+                    .expect("open the store");
+                let events = read_all(&store).await;
+                store.close().await;
+                events
+            }
+            Store::Postgres { url, .. } => {
+                let store = event_store::EventStore::connect_read_only(url, 2)
+                    .await
+                    .expect("connect");
+                let events = read_all(&store).await;
+                store.pool().close().await;
+                events
+            }
+        }
+    }
+
+    /// Forgets what the scheduler journaled, as if its table were lost.
+    async fn lose_the_journal(&self) {
+        match self {
+            Store::Embedded(dir) => {
+                let url = format!("sqlite://{}", dir.join(parcelport::VIEWS_FILE).display());
+                let mut views = sqlx::SqliteConnection::connect(&url).await.expect("views");
+                sqlx::query("DELETE FROM scheduler_journal")
+                    .execute(&mut views)
+                    .await
+                    .expect("lose the journal");
+            }
+            Store::Postgres { url, .. } => {
+                let mut db = PgConnection::connect(url).await.expect("connect");
+                sqlx::query("DELETE FROM scheduler_journal")
+                    .execute(&mut db)
+                    .await
+                    .expect("lose the journal");
+            }
+        }
+    }
+
+    async fn drop(self) {
+        if let Store::Postgres { name, .. } = self {
+            let server = std::env::var("PARCELPORT_TEST_POSTGRES")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+            if let Ok(mut admin) = PgConnection::connect(&format!("{server}/postgres")).await {
+                let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                    .execute(&mut admin)
+                    .await;
+            }
+        }
+    }
+}
+
+async fn read_all(log: &impl EventLog) -> Vec<StoredEvent> {
+    let mut events = Vec::new();
+    let mut cursor = GlobalCursor::default();
+    loop {
+        let page = log.read_after(cursor, 1000).await.expect("read the store");
+        let Some(last) = page.last() else {
+            return events;
+        };
+        cursor = last.cursor;
+        events.extend(page);
+    }
+}
+
+/// The events the scheduler caused.
+fn scheduled(events: &[StoredEvent]) -> Vec<&StoredEvent> {
+    events
+        .iter()
+        .filter(|e| e.metadata["actor"] == "scheduler")
+        .collect()
+}
+
+/// No action appended anything twice: per key (the correlation id), each aggregate's event
+/// type appears once.
+fn assert_once(events: &[StoredEvent]) {
+    let mut seen = BTreeSet::new();
+    for event in scheduled(events) {
+        let id = (
+            event.metadata["correlation_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            event.aggregate_id.clone(),
+            event.event_type.clone(),
+        );
+        assert!(seen.insert(id.clone()), "appended twice: {id:?}");
+    }
+}
+
+/// Journal entries by key, as `(rule, action, due_on, done on, outcome)`.
+type Journaled = BTreeMap<String, (String, String, NaiveDate, NaiveDate, String)>;
+
+fn journaled(entries: &Value) -> Journaled {
+    entries
+        .as_array()
+        .expect("journal entries")
+        .iter()
+        .map(|entry| {
+            let done_at: DateTime<Utc> = entry["done_at"].as_str().unwrap().parse().unwrap();
+            (
+                entry["key"].as_str().unwrap().to_owned(),
+                (
+                    entry["rule"].as_str().unwrap().to_owned(),
+                    entry["action"].as_str().unwrap().to_owned(),
+                    entry["due_on"].as_str().unwrap().parse().unwrap(),
+                    tokyo(done_at),
+                    entry["outcome"].as_str().unwrap().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The whole journal, page by page through `GET /v1/schedule`.
+async fn journal(running: &Running) -> Journaled {
+    let mut all = Journaled::new();
+    let mut path = "/v1/schedule?limit=50".to_owned();
+    loop {
+        let (status, page) = running.call(Method::GET, &path, None).await;
+        assert_eq!(status, 200, "{page:#}");
+        all.extend(journaled(&page["done"]));
+        match page["next"].as_str() {
+            Some(next) => path = format!("/v1/schedule?limit=50&after={next}"),
+            None => return all,
+        }
+    }
+}
+
+async fn sixty_days(store: Store) {
+    let data_dir = match &store {
+        Store::Embedded(dir) => dir.clone(),
+        Store::Postgres { .. } => tempfile::tempdir().unwrap().keep(),
+    };
+    let clock = TestClock::at(start());
+    let running = Running::start(store.config(&data_dir, &clock), None).await;
+    running.demo().await;
+
+    // The first 25 days on one server.
+    let first = running.advance(json!({ "days": 25 })).await;
+    let mut entries = journaled(&first["report"]["journaled"]);
+
+    // The journal lost: whatever the views still list fires again under the same keys, and
+    // the engine answers from its stored results (09:00 to 10:00: nothing new falls due).
+    let before = store.events().await;
+    store.lose_the_journal().await;
+    running.advance(json!({ "hours": 1 })).await;
+    assert_eq!(
+        store.events().await.len(),
+        before.len(),
+        "firing again appended events"
+    );
+    let admin = running.admin.clone();
+    running.stop().await;
+
+    // A restart, and on PostgreSQL a second server ticking the same store on the same clock
+    // every few milliseconds while the first advances the other 35 days.
+    let restarted = Running::start(store.config(&data_dir, &clock), Some(admin.clone())).await;
+    let rival = match &store {
+        // One process owns the embedded store; the race is PostgreSQL's.
+        Store::Embedded(_) => None,
+        Store::Postgres { .. } => {
+            let mut config = store.config(&data_dir, &clock);
+            config.scheduler.interval = Duration::from_millis(5);
+            Some(Running::start(config, Some(admin)).await)
+        }
+    };
+    let rest = restarted.advance(json!({ "hours": 35 * 24 - 1 })).await;
+    assert_eq!(rest["clock"]["today"], "2026-05-31", "{:#}", rest["clock"]);
+    // What either server journaled (the first 25 days' rows were lost with the journal).
+    entries.extend(journal(&restarted).await);
+
+    let actions: BTreeMap<&str, usize> = entries.values().fold(BTreeMap::new(), |mut all, e| {
+        *all.entry(e.1.as_str()).or_default() += 1;
+        all
+    });
+    // The demo's warehouse: parcels wait past their notices and their limit, a quote goes
+    // unpaid, a claim is not answered.
+    for action in [
+        "send_storage_notice",
+        "mark_disposable",
+        "hold_unpaid",
+        "escalate_claim",
+    ] {
+        assert!(actions.contains_key(action), "no {action} in {actions:?}");
+    }
+    // Each on its day: what fell due during the 60 days was done on its due date (what was
+    // overdue when the clock started, on the first day).
+    let first_day = tokyo(start());
+    for (rule, action, due_on, done_on, outcome) in entries.values() {
+        let expected = (*due_on).max(first_day);
+        assert_eq!(
+            *done_on, expected,
+            "{rule} {action} due {due_on} done {done_on} ({outcome})"
+        );
+    }
+    // Nothing is left due.
+    let (status, schedule) = restarted.call(Method::GET, "/v1/schedule", None).await;
+    assert_eq!(status, 200, "{schedule:#}");
+    let left: Vec<&Value> = schedule["pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["due_now"] == true)
+        .collect();
+    assert!(left.is_empty(), "still due: {left:#?}");
+    restarted.stop().await;
+    if let Some(rival) = rival {
+        rival.stop().await;
+    }
+
+    // Every event it caused names the scheduler and the rule, and was appended once.
+    let events = store.events().await;
+    let caused = scheduled(&events);
+    assert!(!caused.is_empty());
+    for event in &caused {
+        let rule = event.metadata["rule"].as_str().unwrap_or_default();
+        assert!(
+            ["STO-2", "STO-3", "PAY-2", "CLM-3", "CLM-6", "MEM-2", "MEM-7"].contains(&rule),
+            "{} without a rule: {:#}",
+            event.event_type,
+            event.metadata
+        );
+    }
+    assert_once(&events);
+    if let Store::Postgres { .. } = store {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    store.drop().await;
+}
+
+#[tokio::test]
+async fn sixty_simulated_days_on_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    sixty_days(Store::Embedded(dir.path().to_owned())).await;
+}
+
+#[tokio::test]
+async fn sixty_simulated_days_on_postgres() {
+    sixty_days(Store::postgres().await).await;
+}
+
+#[tokio::test]
+async fn a_real_clock_cannot_be_advanced() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = Running::start(ServeConfig::embedded(dir.path()), None).await;
+    let (status, problem) = running
+        .call(
+            Method::POST,
+            "/v1/clock/advance",
+            Some(json!({ "days": 1 })),
+        )
+        .await;
+    assert_eq!(status, 409, "{problem:#}");
+    assert_eq!(problem["code"], "clock.real", "{problem:#}");
+    let (status, clock) = running.call(Method::GET, "/v1/clock", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(clock["simulated"], false);
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn an_unpaid_quote_is_held_the_day_after_its_due_date_not_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(start());
+    let store = Store::Embedded(dir.path().to_owned());
+    let running = Running::start(store.config(dir.path(), &clock), None).await;
+    running.demo().await;
+    running.advance(json!({ "hours": 1 })).await;
+    let (_, schedule) = running.call(Method::GET, "/v1/schedule", None).await;
+    let hold = schedule["pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "hold_unpaid" && p["due_now"] == false)
+        .unwrap_or_else(|| panic!("an unpaid quote not due yet: {schedule:#}"))
+        .clone();
+    let due_on: NaiveDate = hold["due_on"].as_str().unwrap().parse().unwrap();
+    let shipment = hold["aggregate_id"].as_str().unwrap();
+    let quote_due = due_on.pred_opt().unwrap();
+
+    // The last minute of the quote's due date: not held.
+    let offset = domain::Policy::jp_forwarding().utc_offset_minutes;
+    let end_of_due_day = quote_due.and_hms_opt(23, 59, 0).unwrap().and_utc()
+        - chrono::Duration::minutes(i64::from(offset));
+    running.advance(json!({ "to": end_of_due_day })).await;
+    let held = |events: &[StoredEvent]| {
+        events
+            .iter()
+            .find(|e| e.aggregate_id == shipment && e.event_type == "shipment.held")
+            .cloned()
+    };
+    assert_eq!(held(&store.events().await), None, "held on its due date");
+
+    // The next day: held, by the scheduler, under PAY-2.
+    running.advance(json!({ "hours": 1 })).await;
+    let held = held(&store.events().await)
+        .unwrap_or_else(|| panic!("{shipment} not held the day after {quote_due}"));
+    assert_eq!(held.metadata["actor"], "scheduler");
+    assert_eq!(held.metadata["rule"], "PAY-2");
+    assert_eq!(held.payload["held"]["held_on"], due_on.to_string());
+    running.stop().await;
+}
