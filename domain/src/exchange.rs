@@ -72,17 +72,36 @@ pub enum ConversionError {
     /// A non-positive rate after the markup.
     #[error("exchange rate must be positive after the markup")]
     NonPositiveRate,
+    /// The rate is recorded for another day than the one it would be applied on (MON-2).
+    #[error(
+        "the exchange rate is valid on {valid_on}, not on {applied_on}, the day of the charge"
+    )]
+    StaleRate {
+        /// The day the rate is valid on.
+        valid_on: NaiveDate,
+        /// The day of the charge.
+        applied_on: NaiveDate,
+    },
 }
 
 /// Converts `amount` into `to` at the charging rate: reference `+ markup` (MON-3: +1.00 JPY
-/// per CNY). Works in either direction of the pair; the result is rounded with `rounding`.
+/// per CNY), for a charge made on `applied_on`. The rate must be the one valid that day
+/// (MON-2: a rate is a fact of one date, so a stale one is refused, never reused). Works in
+/// either direction of the pair; the result is rounded with `rounding`.
 pub fn convert_for_charge(
     amount: Money,
     to: Currency,
     rate: &ExchangeRate,
     markup: Decimal,
     rounding: Rounding,
+    applied_on: NaiveDate,
 ) -> Result<Conversion, ConversionError> {
+    if rate.valid_on != applied_on {
+        return Err(ConversionError::StaleRate {
+            valid_on: rate.valid_on,
+            applied_on,
+        });
+    }
     let applied = rate.rate + markup;
     convert(
         amount,
@@ -159,6 +178,10 @@ mod tests {
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
 
+    fn oct(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 10, day).unwrap()
+    }
+
     fn rate(r: Decimal, day: u32) -> ExchangeRate {
         ExchangeRate {
             base: Currency::Cny,
@@ -178,6 +201,7 @@ mod tests {
             &rate(dec!(20.85), 1),
             dec!(1.00),
             Rounding::Down,
+            oct(1),
         )
         .unwrap();
         assert_eq!(c.applied_rate, dec!(21.85));
@@ -233,8 +257,32 @@ mod tests {
             &rate(dec!(21), 1),
             dec!(1),
             Rounding::Down,
+            oct(1),
         );
         assert!(matches!(wrong, Err(ConversionError::WrongPair { .. })));
+    }
+
+    // rule MON-2: a charge converts only at the rate recorded for its own day.
+    #[test]
+    fn mon_2_charge_at_a_stale_rate_is_refused() {
+        let charge = |on| {
+            convert_for_charge(
+                Money::jpy(1_000),
+                Currency::Cny,
+                &rate(dec!(20.85), 1),
+                dec!(1),
+                Rounding::Down,
+                on,
+            )
+        };
+        assert!(charge(oct(1)).is_ok());
+        assert_eq!(
+            charge(oct(2)),
+            Err(ConversionError::StaleRate {
+                valid_on: oct(1),
+                applied_on: oct(2),
+            })
+        );
     }
 
     proptest! {

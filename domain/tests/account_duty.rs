@@ -27,8 +27,14 @@ fn bill(shipment: &str, duty: Money, rate: Option<ExchangeRate>) -> AccountComma
     }
 }
 
+/// The reference rate of Sat 2 May 2026, the day of the advances below (MON-2).
 fn rate() -> ExchangeRate {
-    cny_jpy(dec!(20.00), on(2026, 5, 1))
+    rate_on(2026, 5, 2)
+}
+
+/// The same reference rate, recorded for another day.
+fn rate_on(y: i32, m: u32, d: u32) -> ExchangeRate {
+    cny_jpy(dec!(20.00), on(y, m, d))
 }
 
 fn cn_with(yuan: rust_decimal::Decimal) -> (Policy, Vec<AccountEvent>) {
@@ -237,7 +243,12 @@ fn acc_8_duty_billed_later_is_an_owed_debt() {
     let billed = run(
         &cn,
         &events,
-        issued(2026, 6, 5, bill("shp-1", Money::jpy(5_000), Some(rate()))),
+        issued(
+            2026,
+            6,
+            5,
+            bill("shp-1", Money::jpy(5_000), Some(rate_on(2026, 6, 5))),
+        ),
     )
     .unwrap();
     // 5,000 / 21 = 238.095 -> 238.10
@@ -246,7 +257,12 @@ fn acc_8_duty_billed_later_is_an_owed_debt() {
     let err = run(
         &cn,
         &billed,
-        issued(2026, 6, 6, bill("shp-1", Money::jpy(5_000), Some(rate()))),
+        issued(
+            2026,
+            6,
+            6,
+            bill("shp-1", Money::jpy(5_000), Some(rate_on(2026, 6, 6))),
+        ),
     )
     .unwrap_err();
     assert_eq!(
@@ -259,7 +275,12 @@ fn acc_8_duty_billed_later_is_an_owed_debt() {
     let err = run(
         &cn,
         &events,
-        issued(2026, 6, 5, bill("shp-2", Money::jpy(5_000), Some(rate()))),
+        issued(
+            2026,
+            6,
+            5,
+            bill("shp-2", Money::jpy(5_000), Some(rate_on(2026, 6, 5))),
+        ),
     )
     .unwrap_err();
     assert_eq!(

@@ -630,3 +630,59 @@ fn mon_2_yen_top_up_on_yuan_account_needs_a_rate() {
     assert!(matches!(err, AccountError::ExchangeRateUnusable(_)));
     assert_refusal(&err, "account.exchange_rate_unusable", Some(Rule::Mon2));
 }
+
+// rule MON-2: a conversion is made only at the rate recorded for the day it is applied: a
+// yen top-up approved on 12 Mar with the rate of 11 Mar is refused with the rule, and so is
+// a charge (debit) in yen with a stale rate; the rate of the day converts.
+#[test]
+fn mon_2_conversion_at_a_stale_rate_is_refused() {
+    let policy = Policy::cn_agency();
+    let dep = deposit("dep-1", on(2026, 3, 10), Money::jpy(10_000));
+    let top_up = |rate| {
+        run(
+            &policy,
+            &[opened(&policy)],
+            issued(
+                2026,
+                3,
+                12,
+                apply("app-1", declared(&dep), Some(dep.clone()), Some(rate)),
+            ),
+        )
+    };
+    let err = top_up(cny_jpy(dec!(20.85), on(2026, 3, 11))).unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::ExchangeRateStale {
+            valid_on: on(2026, 3, 11),
+            applied_on: on(2026, 3, 12),
+        }
+    );
+    assert_refusal(&err, "account.exchange_rate_stale", Some(Rule::Mon2));
+    let events = top_up(cny_jpy(dec!(20.85), on(2026, 3, 12))).unwrap();
+
+    let debit = |rate| {
+        run(
+            &policy,
+            &events,
+            issued(
+                2026,
+                3,
+                13,
+                AccountCommand::Debit {
+                    reason: domain::account::DebitReason::ShipmentPayment,
+                    cause: cause("shp-1"),
+                    amount: Money::jpy(1_000),
+                    period: None,
+                    rate: Some(rate),
+                },
+            ),
+        )
+    };
+    assert_refusal(
+        &debit(cny_jpy(dec!(20.85), on(2026, 3, 12))).unwrap_err(),
+        "account.exchange_rate_stale",
+        Some(Rule::Mon2),
+    );
+    assert!(debit(cny_jpy(dec!(20.85), on(2026, 3, 13))).is_ok());
+}

@@ -108,7 +108,8 @@ fn cn() -> Profile {
             quote: Currency::Jpy,
             rate: dec!(20.00),
             source: "reference bank TTM".into(),
-            valid_on: day(2026, 11, 2),
+            // The rate of the day the top-up is approved and converted (MON-2).
+            valid_on: day(2026, 11, 3),
         }),
         destination: "JP",
     }

@@ -39,9 +39,10 @@ fn histories() -> Vec<Story> {
             ),
         );
     let total = full.quote_total();
-    let paypal_fee = domain::shipment::pricing::paypal_fee_line(total, &full.policy.account, None)
-        .unwrap()
-        .amount;
+    let paypal_fee =
+        domain::shipment::pricing::paypal_fee_line(total, &full.policy.account, None, nov(3))
+            .unwrap()
+            .amount;
     let full = full
         .on(
             nov(3),

@@ -31,9 +31,14 @@ fn pay_as(member: MemberStanding, method: PaymentMethod, amount: Money) -> Shipm
 }
 
 fn paypal_fee(total: i64) -> Money {
-    paypal_fee_line(Money::jpy(total), &Policy::jp_forwarding().account, None)
-        .unwrap()
-        .amount
+    paypal_fee_line(
+        Money::jpy(total),
+        &Policy::jp_forwarding().account,
+        None,
+        nov(3),
+    )
+    .unwrap()
+    .amount
 }
 
 // rule PAY-1: paid once, in full, by card; the event carries what the account needs.
@@ -255,6 +260,51 @@ fn acc_5_pol_2_cn_agency_converts_the_fixed_fee_with_a_recorded_rate() {
         (err.code(), err.rule()),
         ("payment.exchange_rate_unusable", Some(Rule::Mon2))
     );
+}
+
+// rule MON-2: the fixed fee converts only at the rate recorded for the day of the payment; a
+// rate of the day before is stale and refused with the rule.
+#[test]
+fn mon_2_paypal_fee_at_a_stale_rate_is_refused() {
+    let cny = parcel(
+        "p-1",
+        1_000,
+        vec![item("goods", 1, Money::cny(dec!(500)), ItemCategory::Other)],
+    );
+    let story = Story::cn()
+        .on(
+            nov(2),
+            ShipmentCommand::RequestPacking {
+                shipment_id: shipment_id(),
+                member: verified(),
+                parcel: cny,
+            },
+        )
+        .on(nov(2), packing("EMS", 1_200, dims(300, 200, 150)))
+        .on(nov(2), quote("EMS", "US"));
+    let rate_of = |day| ExchangeRate {
+        base: Currency::Cny,
+        quote: Currency::Jpy,
+        rate: dec!(20.85),
+        source: "reference-bank TTM".into(),
+        valid_on: day,
+    };
+    let pay_at = |rate| ShipmentCommand::Pay {
+        member: verified(),
+        method: PaymentMethod::Paypal,
+        amount: Money::cny(dec!(354.07)),
+        exchange_rate: Some(rate),
+    };
+    assert_refused(
+        story.when_on(nov(4), pay_at(rate_of(nov(3)))),
+        ShipmentError::ExchangeRateStale {
+            valid_on: nov(3),
+            applied_on: nov(4),
+        },
+        "payment.exchange_rate_stale",
+        Some(Rule::Mon2),
+    );
+    assert!(story.when_on(nov(4), pay_at(rate_of(nov(4)))).is_ok());
 }
 
 // rule MEM-7: a manual auto_ship payment is accepted only within the Auto Ship limit.

@@ -46,7 +46,17 @@ pub enum AccountError {
     },
     /// The rate given cannot make the conversion (MON-2).
     #[error("the exchange rate cannot be used: {0}")]
-    ExchangeRateUnusable(#[from] ConversionError),
+    ExchangeRateUnusable(ConversionError),
+    /// The rate given is recorded for another day than the charge's (MON-2).
+    #[error(
+        "the exchange rate is valid on {valid_on}, not on {applied_on}, the day of the charge"
+    )]
+    ExchangeRateStale {
+        /// The day the rate is valid on.
+        valid_on: NaiveDate,
+        /// The day of the charge.
+        applied_on: NaiveDate,
+    },
     /// Amounts must be whole units of their currency (MON-1).
     #[error("{amount} is not a whole number of the currency's smallest unit")]
     AmountPrecision {
@@ -181,6 +191,7 @@ impl Refusal for AccountError {
             AccountError::ApplicationAlreadyDecided { .. } => "account.application_already_decided",
             AccountError::ExchangeRateMissing { .. } => "account.exchange_rate_missing",
             AccountError::ExchangeRateUnusable(_) => "account.exchange_rate_unusable",
+            AccountError::ExchangeRateStale { .. } => "account.exchange_rate_stale",
             AccountError::AmountPrecision { .. } => "account.amount_precision",
             AccountError::NonPositiveAmount { .. } => "account.non_positive_amount",
             AccountError::CurrencyMismatch { .. } => "account.currency_mismatch",
@@ -210,6 +221,7 @@ impl Refusal for AccountError {
             AccountError::ApplicationAlreadyDecided { .. } => Some(Rule::Acc2),
             AccountError::ExchangeRateMissing { .. }
             | AccountError::ExchangeRateUnusable(_)
+            | AccountError::ExchangeRateStale { .. }
             | AccountError::CurrencyMismatch { .. } => Some(Rule::Mon2),
             AccountError::AmountPrecision { .. } => Some(Rule::Mon1),
             AccountError::NonPositiveAmount { .. } | AccountError::DuplicateCredit { .. } => {
@@ -232,6 +244,21 @@ impl Refusal for AccountError {
             | AccountError::RefundNotDue { .. }
             | AccountError::RefundOfDebt { .. } => Some(Rule::Acc7),
             AccountError::RefundRateMonth { .. } => Some(Rule::Mon3),
+        }
+    }
+}
+
+impl From<ConversionError> for AccountError {
+    fn from(e: ConversionError) -> Self {
+        match e {
+            ConversionError::StaleRate {
+                valid_on,
+                applied_on,
+            } => AccountError::ExchangeRateStale {
+                valid_on,
+                applied_on,
+            },
+            other => AccountError::ExchangeRateUnusable(other),
         }
     }
 }

@@ -655,6 +655,7 @@ impl Ledger {
                 rate,
                 terms.charge_rate_markup,
                 Rounding::Down,
+                ctx.today,
             )?;
             (c.to, Some(c))
         };
@@ -852,6 +853,7 @@ impl Ledger {
             rate,
             ctx.policy.account.charge_rate_markup,
             rounding,
+            ctx.today,
         )?;
         Ok((conversion.to, Some(conversion)))
     }

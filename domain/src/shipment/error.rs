@@ -171,6 +171,14 @@ pub enum ShipmentError {
         /// Why.
         reason: String,
     },
+    /// The rate given is recorded for another day than the payment's (MON-2).
+    #[error("the exchange rate is valid on {valid_on}, not on {applied_on}, the day of the payment (MON-2)")]
+    ExchangeRateStale {
+        /// The day the rate is valid on.
+        valid_on: NaiveDate,
+        /// The day of the payment.
+        applied_on: NaiveDate,
+    },
     /// A held shipment is no longer paid for (PAY-2).
     #[error("the shipment is held for an unpaid quote (PAY-2)")]
     ShipmentHeld,
@@ -427,6 +435,7 @@ impl Refusal for ShipmentError {
             AutoShipOverLimit { .. } => "payment.auto_ship_over_limit",
             ExchangeRateRequired { .. } => "payment.exchange_rate_required",
             ExchangeRateUnusable { .. } => "payment.exchange_rate_unusable",
+            ExchangeRateStale { .. } => "payment.exchange_rate_stale",
             ShipmentHeld => "payment.shipment_held",
             NotYetDue { .. } => "payment.not_yet_due",
             CancelAfterPayment => "cancellation.after_payment",
@@ -488,7 +497,9 @@ impl Refusal for ShipmentError {
             WarrantyNotOffered | WarrantyWindowClosed { .. } | NoWarranty => Rule::Fee2,
             AlreadyPaid | AmountMismatch { .. } => Rule::Pay1,
             AutoShipOverLimit { .. } => Rule::Mem7,
-            ExchangeRateRequired { .. } | ExchangeRateUnusable { .. } => Rule::Mon2,
+            ExchangeRateRequired { .. }
+            | ExchangeRateUnusable { .. }
+            | ExchangeRateStale { .. } => Rule::Mon2,
             ShipmentHeld | NotYetDue { .. } => Rule::Pay2,
             CancelAfterPayment => Rule::Con5,
             NotPaid

@@ -639,6 +639,7 @@ impl Shipment {
                     total,
                     &policy.account,
                     exchange_rate,
+                    today,
                 )?]
             }
             PaymentMethod::AutoShip if !auto_ship_applies(member, total) => {

@@ -6,7 +6,7 @@
 
 use super::error::ShipmentError;
 use crate::calendar::add_days;
-use crate::exchange::{convert_for_charge, Conversion, ExchangeRate};
+use crate::exchange::{convert_for_charge, Conversion, ConversionError, ExchangeRate};
 use crate::facts::ParcelFacts;
 use crate::measure::{Dimensions, Weight};
 use crate::money::{Currency, CurrencyMismatch, Money, Rounding};
@@ -367,14 +367,16 @@ pub fn quote_due_on(quoted_on: NaiveDate, payment: &PaymentPolicy) -> NaiveDate 
     add_days(quoted_on, payment.quote_due_days)
 }
 
-/// The PayPal fee line of a payment (ACC-5): `paypal_fee_percent` of `base` plus the fixed
-/// fee (3.6% + 40 JPY), rounded half up to the currency's unit. When the fixed fee is in
-/// another currency than `base` (cn-agency bills in CNY), it is converted at the charging
-/// rate of MON-3 from `rate`, and the conversion is recorded on the line (MON-2).
+/// The PayPal fee line of a payment made on `paid_on` (ACC-5): `paypal_fee_percent` of
+/// `base` plus the fixed fee (3.6% + 40 JPY), rounded half up to the currency's unit. When the
+/// fixed fee is in another currency than `base` (cn-agency bills in CNY), it is converted at
+/// the charging rate of MON-3 from `rate`, which must be the rate of `paid_on`, and the
+/// conversion is recorded on the line (MON-2).
 pub fn paypal_fee_line(
     base: Money,
     account: &AccountPolicy,
     rate: Option<&ExchangeRate>,
+    paid_on: NaiveDate,
 ) -> Result<QuoteLine, ShipmentError> {
     let fixed = account.paypal_fee_fixed;
     let conversion = if fixed.currency == base.currency {
@@ -390,9 +392,19 @@ pub fn paypal_fee_line(
             rate,
             account.charge_rate_markup,
             Rounding::HalfUp,
+            paid_on,
         )
-        .map_err(|e| ShipmentError::ExchangeRateUnusable {
-            reason: e.to_string(),
+        .map_err(|e| match e {
+            ConversionError::StaleRate {
+                valid_on,
+                applied_on,
+            } => ShipmentError::ExchangeRateStale {
+                valid_on,
+                applied_on,
+            },
+            other => ShipmentError::ExchangeRateUnusable {
+                reason: other.to_string(),
+            },
         })?;
         Some(conversion)
     };
