@@ -10,6 +10,7 @@
 
 use crate::calendar::BusinessCalendar;
 use crate::money::{Currency, Money};
+use crate::parcel::FindingKind;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -238,6 +239,9 @@ pub struct InspectionPolicy {
     pub large_item_side_mm: u32,
     /// Weight at or above this gets no basic inspection (INS-2).
     pub large_item_weight_g: u32,
+    /// The kinds of finding that are defects (INS-3, seed 001: 不具合品); other findings are
+    /// recorded and notified but are not defects.
+    pub defect_kinds: Vec<FindingKind>,
     /// Fee per defective item found (INS-3); absent where the profile charges none.
     pub defect_fee_per_item: Option<Money>,
     /// Price per item of a detailed inspection; example configuration.

@@ -276,16 +276,48 @@ fn ins_3_defect_fee_is_30_cny_per_item_cn_agency() {
     assert_eq!((clean.defect_items, clean.defect_fee), (0, None));
 }
 
+// rule INS-3 (seed 001: 不具合品と判断した場合、1点につき一律30元): the fee is for defects
+// only; a discrepancy or a short quantity is recorded and notified but not charged.
+#[test]
+fn ins_3_defect_fee_is_charged_for_defects_only() {
+    let policy = cn();
+    let findings = vec![
+        finding(FindingKind::Discrepancy, 1, &["photo-1.jpg"]),
+        finding(FindingKind::ShortQuantity, 2, &["count-sheet.pdf"]),
+        finding(FindingKind::Damage, 1, &["photo-2.jpg"]),
+    ];
+    let r = record(
+        &policy,
+        &received(&policy, 1_200, 300, 200, 100),
+        with_findings(findings.clone()),
+    );
+    assert_eq!(r.findings, findings);
+    assert_eq!(
+        (r.defect_items, r.defect_fee),
+        (1, Some(Money::cny(dec!(30))))
+    );
+    let no_defect = record(
+        &policy,
+        &received(&policy, 1_200, 300, 200, 100),
+        with_findings(findings[..2].to_vec()),
+    );
+    assert_eq!((no_defect.defect_items, no_defect.defect_fee), (0, None));
+}
+
 // rule INS-3: jp-forwarding records and notifies findings but charges no defect fee (POL-2).
 #[test]
 fn ins_3_findings_without_fee_jp_forwarding() {
     let policy = jp();
-    let findings = vec![finding(FindingKind::ShortQuantity, 1, &["count-sheet.pdf"])];
+    let findings = vec![
+        finding(FindingKind::ShortQuantity, 1, &["count-sheet.pdf"]),
+        finding(FindingKind::Dirt, 1, &["photo.jpg"]),
+    ];
     let r = record(
         &policy,
         &received(&policy, 1_200, 300, 200, 100),
-        with_findings(findings),
+        with_findings(findings.clone()),
     );
+    assert_eq!(r.findings, findings);
     assert_eq!((r.defect_items, r.defect_fee), (1, None));
 }
 

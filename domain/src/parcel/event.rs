@@ -323,7 +323,7 @@ pub struct InspectionRecord {
     pub max_units_per_variation: u32,
     /// Findings with evidence (INS-3).
     pub findings: Vec<Finding>,
-    /// Items with a finding (INS-3).
+    /// Items found defective: those of findings of the policy's defect kinds (INS-3).
     pub defect_items: u32,
     /// Defect fee charged: items × fee per item; `None` where the policy charges none (INS-3).
     pub defect_fee: Option<Money>,

@@ -648,7 +648,14 @@ impl Parcel {
                 }
             })
             .collect();
-        let defect_items: u32 = report.findings.iter().map(|f| f.items).sum();
+        // INS-3: only defects are charged; a discrepancy or a short quantity is a finding,
+        // not a defective item.
+        let defect_items: u32 = report
+            .findings
+            .iter()
+            .filter(|f| rules.defect_kinds.contains(&f.kind))
+            .map(|f| f.items)
+            .sum();
         let defect_fee = rules
             .defect_fee_per_item
             .filter(|_| defect_items > 0)
