@@ -402,18 +402,36 @@ fn pay_2_unpaid_quote_is_held_only_after_the_due_date() {
         }]);
 }
 
-// rule PAY-2: a held shipment is not paid any more; a paid one is never held.
+// rule PAY-2: a held shipment can still be paid, in full, and paying it releases it (the
+// shipment is paid and ships); a paid one is never held.
 #[test]
-fn pay_2_held_shipment_refuses_payment() {
+fn pay_2_paying_a_held_shipment_releases_it() {
     let held = Story::jp()
         .quoted()
         .on(nov(10), ShipmentCommand::HoldUnpaid);
     assert_eq!(held.state.status(), ShipmentStatus::Held);
     assert_refused(
-        held.when_on(nov(10), pay(PaymentMethod::Card, Money::jpy(8_600))),
-        ShipmentError::ShipmentHeld,
-        "payment.shipment_held",
-        Some(Rule::Pay2),
+        held.when_on(nov(12), pay(PaymentMethod::Card, Money::jpy(8_599))),
+        ShipmentError::AmountMismatch {
+            expected: Money::jpy(8_600),
+            offered: Money::jpy(8_599),
+        },
+        "payment.amount_mismatch",
+        Some(Rule::Pay1),
+    );
+    let paid = held.on(nov(12), pay(PaymentMethod::Card, Money::jpy(8_600)));
+    assert!(matches!(
+        paid.events.last(),
+        Some(ShipmentEvent::Paid { amount, paid_on, .. })
+            if *amount == Money::jpy(8_600) && *paid_on == nov(12)
+    ));
+    assert_eq!(paid.state.status(), ShipmentStatus::Paid);
+    assert!(paid.when_on(nov(13), ship_ems()).is_ok());
+    assert_eq!(
+        paid.when_on(nov(13), pay(PaymentMethod::Card, Money::jpy(8_600)))
+            .unwrap_err()
+            .code(),
+        "payment.already_paid"
     );
     let paid = Story::jp().quoted().paid();
     assert_eq!(

@@ -89,7 +89,8 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
         Ok(earliest)
     }
 
-    /// PAY-2: the fact that `shipment` is held for an unpaid quote, from its `Held` event.
+    /// PAY-2: the fact that `shipment` is held for an unpaid quote, from its `Held` event;
+    /// none once it was paid after all (paying a held shipment releases it).
     pub(crate) async fn shipment_held(
         &self,
         shipment: &ShipmentId,
@@ -100,9 +101,11 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
             .into_iter()
             .rev()
             .find_map(|event| match event {
-                ShipmentEvent::Held { due_on, .. } => Some(due_on),
+                ShipmentEvent::Held { due_on, .. } => Some(Some(due_on)),
+                ShipmentEvent::Paid { .. } => Some(None),
                 _ => None,
-            });
+            })
+            .flatten();
         Ok(held.map(|quote_due_on| ShipmentHeld {
             shipment_id: shipment.clone(),
             quote_due_on,

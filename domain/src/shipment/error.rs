@@ -179,9 +179,6 @@ pub enum ShipmentError {
         /// The day of the payment.
         applied_on: NaiveDate,
     },
-    /// A held shipment is no longer paid for (PAY-2).
-    #[error("the shipment is held for an unpaid quote (PAY-2)")]
-    ShipmentHeld,
     /// Held only after the due date (PAY-2).
     #[error("the quote is due on {due_on}: it cannot be held before the day after (PAY-2)")]
     NotYetDue {
@@ -436,7 +433,6 @@ impl Refusal for ShipmentError {
             ExchangeRateRequired { .. } => "payment.exchange_rate_required",
             ExchangeRateUnusable { .. } => "payment.exchange_rate_unusable",
             ExchangeRateStale { .. } => "payment.exchange_rate_stale",
-            ShipmentHeld => "payment.shipment_held",
             NotYetDue { .. } => "payment.not_yet_due",
             CancelAfterPayment => "cancellation.after_payment",
             NotPaid => "shipping.not_paid",
@@ -500,7 +496,7 @@ impl Refusal for ShipmentError {
             ExchangeRateRequired { .. }
             | ExchangeRateUnusable { .. }
             | ExchangeRateStale { .. } => Rule::Mon2,
-            ShipmentHeld | NotYetDue { .. } => Rule::Pay2,
+            NotYetDue { .. } => Rule::Pay2,
             CancelAfterPayment => Rule::Con5,
             NotPaid
             | ShippingUnknownCarrier { .. }

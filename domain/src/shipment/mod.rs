@@ -17,8 +17,8 @@
 //! - packing and quote: CON-4 (pieces; forwarding fee and options per piece), FEE-1 (lines,
 //!   tariff, volumetric weight), FEE-2 (warranty add-on), FEE-3 (insurance cap), MEM-7 (a
 //!   quote within the Auto Ship limit is paid in the same decision);
-//! - payment: PAY-1 (once, in full), ACC-5 (PayPal fee line), PAY-2 (held past due), CON-5
-//!   (cancel until paid);
+//! - payment: PAY-1 (once, in full), ACC-5 (PayPal fee line), PAY-2 (held past due, released
+//!   by paying), CON-5 (cancel until paid);
 //! - shipping: SHP-1 (only paid shipments ship), SHP-2 (tracking updates);
 //! - claims: CLM-1 to CLM-6 (see [`claim`] for the windows and the loss-claim decision).
 
@@ -258,8 +258,9 @@ impl Shipment {
                 };
                 self.quote(&member, request, today, policy)
             }
+            // PAY-2: a shipment held for non-payment is released by paying it.
             (
-                S::Quoted,
+                S::Quoted | S::Held,
                 C::Pay {
                     member,
                     method,
@@ -274,7 +275,6 @@ impl Shipment {
                 today,
                 policy,
             ),
-            (S::Held, C::Pay { .. }) => Err(ShipmentError::ShipmentHeld),
             (status, C::Pay { .. }) if status.is_paid() => Err(ShipmentError::AlreadyPaid),
             (S::Quoted, C::HoldUnpaid) => self.hold(today, policy),
             (status, C::Cancel { reason }) if status.is_cancellable() => self.cancel(reason, today),
