@@ -86,6 +86,11 @@ pub struct DemoOptions {
     pub seed: u64,
     /// Members and parcels.
     pub size: DemoSize,
+    /// Days to play after the first one on a server whose clock is simulated (`parcelport
+    /// serve --simulated-clock`): the clock is advanced a day at a time (the scheduler doing
+    /// its part), parcels arrive every business day, some are shipped and some quotes are
+    /// left unpaid. 0 plays the first day only, on any server.
+    pub days: u32,
 }
 
 impl DemoOptions {
@@ -96,6 +101,7 @@ impl DemoOptions {
             admin_token: admin_token.into(),
             seed,
             size: DemoSize::default(),
+            days: 0,
         }
     }
 }
@@ -119,6 +125,12 @@ pub enum DemoError {
         /// What is wrong.
         reason: String,
     },
+    /// `days` on a server whose clock is real: only a simulated clock can be advanced.
+    #[error(
+        "playing days needs a server on a simulated clock \
+         (parcelport serve --simulated-clock 2026-04-01)"
+    )]
+    RealClock,
     /// The token cannot be a header value.
     #[error("the token is not a valid header value")]
     Token,
@@ -298,7 +310,8 @@ pub async fn run(options: DemoOptions, progress: impl Progress) -> Result<DemoRe
         });
     }
     let client = client::Client::new(&options.base_url, &options.admin_token)?;
-    let report = scenario::play(client, options.seed, options.size, &progress).await?;
+    let report =
+        scenario::play(client, options.seed, options.size, options.days, &progress).await?;
     progress.finish(&report);
     Ok(report)
 }

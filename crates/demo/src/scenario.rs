@@ -8,7 +8,7 @@
 use crate::client::{Answer, Client};
 use crate::rng::Rng;
 use crate::{DemoError, DemoReport, DemoSize, Progress};
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate, Weekday};
 use hyper::Method;
 use serde_json::{json, Value};
 
@@ -115,9 +115,13 @@ pub(crate) async fn play<P: Progress>(
     client: Client,
     seed: u64,
     size: DemoSize,
+    days: u32,
     progress: &P,
 ) -> Result<DemoReport, DemoError> {
-    let planned = size.members as u64 * 6 + size.parcels as u64 * 6 + SHIPMENTS.len() as u64 * 5;
+    let planned = size.members as u64 * 6
+        + size.parcels as u64 * 6
+        + SHIPMENTS.len() as u64 * 5
+        + u64::from(days) * 12;
     progress.begin(planned);
     let mut runner = Runner {
         client,
@@ -131,7 +135,18 @@ pub(crate) async fn play<P: Progress>(
         parcels: Vec::new(),
         shipments: Vec::new(),
     };
-    runner.story(size).await?;
+    if days > 0 {
+        let clock = runner
+            .call("read the clock", Method::GET, "/v1/clock", None)
+            .await?;
+        if clock["simulated"] != true {
+            return Err(DemoError::RealClock);
+        }
+    }
+    let members = runner.story(size).await?;
+    for _ in 0..days {
+        runner.next_day(&members).await?;
+    }
     runner.tally().await?;
     Ok(runner.report)
 }
@@ -202,7 +217,7 @@ impl<P: Progress> Runner<'_, P> {
             })
     }
 
-    async fn story(&mut self, size: DemoSize) -> Result<(), DemoError> {
+    async fn story(&mut self, size: DemoSize) -> Result<Vec<Member>, DemoError> {
         let members = self.members(size.members).await?;
         let (shipper_a, shipper_b) = (&members[0], &members[1]);
         let (auto_packer, unverified, leaver) = (&members[2], &members[3], &members[4]);
@@ -360,6 +375,98 @@ impl<P: Progress> Runner<'_, P> {
             let owner = self.rng.pick(&keepers).clone();
             self.stored(&owner).await?;
         }
+        Ok(members)
+    }
+
+    /// One more day on a simulated clock: the clock advanced (the scheduler sends the notices,
+    /// marks and holds due), and on a business day one to three parcels for the two shippers;
+    /// one day in three, two of them shipped together, their quote paid or (one time in three)
+    /// left unpaid until the scheduler holds it (PAY-2).
+    async fn next_day(&mut self, members: &[Member]) -> Result<(), DemoError> {
+        let advanced = self
+            .post(
+                "advance the clock a day",
+                "/v1/clock/advance",
+                json!({ "days": 1 }),
+            )
+            .await?;
+        self.today = self
+            .text(&advanced, "/clock/today", "clock.today")?
+            .parse()
+            .map_err(|_| DemoError::Unexpected {
+                step: self.step,
+                missing: "clock.today as a date",
+                body: advanced.clone(),
+            })?;
+        if matches!(self.today.weekday(), Weekday::Sat | Weekday::Sun) {
+            return Ok(());
+        }
+        let shippers = &members[..2];
+        for _ in 0..self.rng.between(1, 3) {
+            let owner = self.rng.pick(shippers).clone();
+            self.stored(&owner).await?;
+        }
+        if !self.rng.one_in(3) {
+            return Ok(());
+        }
+        let owner = self.rng.pick(shippers).clone();
+        let parcels = vec![self.stored(&owner).await?, self.stored(&owner).await?];
+        let answer = self
+            .post(
+                "consolidate",
+                "/v1/shipments",
+                json!({ "parcel_ids": parcels }),
+            )
+            .await?;
+        let shipment = self.id_of(&answer)?;
+        self.shipments.push(shipment.clone());
+        let path = |command: &str| format!("/v1/shipments/{shipment}/{command}");
+        let grams = 1_200 + self.rng.between(100, 500);
+        self.post(
+            "pack a shipment",
+            &path("record-packing"),
+            json!({
+                "carrier": "EMS", "weight": grams,
+                "dimensions": { "length_mm": 450, "width_mm": 320, "height_mm": 220 }
+            }),
+        )
+        .await?;
+        let destination = *self.rng.pick(&["US", "GB", "DE", "AU", "CA", "FR"]);
+        let quote = self
+            .post(
+                "quote a shipment",
+                &path("quote"),
+                json!({ "carrier": "EMS", "destination": destination }),
+            )
+            .await?;
+        if self.rng.one_in(3) {
+            return Ok(());
+        }
+        let total =
+            quote
+                .pointer("/result/total")
+                .cloned()
+                .ok_or_else(|| DemoError::Unexpected {
+                    step: self.step,
+                    missing: "result.total",
+                    body: quote.clone(),
+                })?;
+        self.post(
+            "pay a shipment",
+            &path("pay"),
+            json!({ "method": "balance", "amount": total }),
+        )
+        .await?;
+        let tracking = format!("EJ{:09}JP", self.rng.between(100_000_000, 999_999_999));
+        self.post(
+            "ship a shipment",
+            &path("ship"),
+            json!({
+                "carrier": "EMS", "service": "EMS", "tracking_number": tracking,
+                "declared_value": yen(6_000)
+            }),
+        )
+        .await?;
         Ok(())
     }
 

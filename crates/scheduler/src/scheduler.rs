@@ -6,10 +6,11 @@
 //! process (a lock); across replicas the engine's key claim makes a second firing of the same
 //! key return the first one's result, appending nothing, and the journal keeps the first row.
 //!
-//! On a simulated clock, [`Scheduler::advance_to`] moves time forward step by step (each local
-//! midnight, and each exact deadline such as CLM-3's, in between) and ticks at every step once
-//! the views have read every event, so each rule fires on its own day however far the clock
-//! jumps, and what one step's actions cause is due on its own day too.
+//! On a simulated clock, [`Scheduler::advance_to`] moves time forward step by step (the last
+//! instant of each local day and each local midnight, and each exact deadline such as CLM-3's
+//! in between) and ticks at every step once the views have read every event, so each rule fires
+//! on its own day however far the clock jumps, what the day's commands made due is done that
+//! day, and what one step's actions cause is due on its own day too.
 
 use crate::clock::{BusinessClock, ClockError};
 use crate::due::{DueAction, Kind};
@@ -170,9 +171,15 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
     }
 
     /// The storage clock's actions due on `today` (STO-2, STO-3), from the storage-status view.
+    /// An action is due from its day on the parcel's clock, or from the parcel's arrival when
+    /// that is later (STO-1: a parcel joining a member's waiting parcels takes their clock, so
+    /// it may arrive past its limit).
     async fn storage_due(&self, today: NaiveDate) -> Result<Vec<DueAction>, SchedulerError> {
         let day = storage_status::due_today(&self.views, today, &self.policy).await?;
         let mut due = Vec::new();
+        let arrived = |parcel: &storage_status::ParcelStorage, on: NaiveDate| {
+            parcel.received_on.map_or(on, |received| on.max(received))
+        };
         for parcel in day.notices {
             if let (Some(days_before), Some(storage)) = (parcel.notice_due, &parcel.storage) {
                 let on = storage
@@ -182,7 +189,7 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
                 due.push(DueAction::on_parcel(
                     Kind::StorageNotice { days_before },
                     &parcel.parcel_id,
-                    on,
+                    arrived(&parcel, on),
                 ));
             }
         }
@@ -195,7 +202,7 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
                 due.push(DueAction::on_parcel(
                     Kind::MarkDisposable,
                     &parcel.parcel_id,
-                    on,
+                    arrived(&parcel, on),
                 ));
             }
         }
@@ -309,8 +316,9 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
         Ok(report)
     }
 
-    /// The next moment to tick at after `now`: the next local midnight, or an exact deadline
-    /// before it, never past `to`.
+    /// The next moment to tick at after `now`: the last instant of the local day (so what the
+    /// day's own commands made due is done that day), the next local midnight, or an exact
+    /// deadline before them, never past `to`.
     async fn next_step(
         &self,
         now: DateTime<Utc>,
@@ -328,13 +336,14 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
             .and_local_timezone(offset)
             .single()
             .map_or(to, |at| at.to_utc());
+        let end_of_day = Some(midnight - chrono::Duration::milliseconds(1)).filter(|at| *at > now);
         let exact = schedule::due_by(&self.views, None, self.options.batch)
             .await?
             .into_iter()
             .filter_map(|Deadline { due_at, .. }| due_at)
             .filter(|at| *at > now)
             .min();
-        Ok([Some(midnight), exact, Some(to)]
+        Ok([end_of_day, Some(midnight), exact, Some(to)]
             .into_iter()
             .flatten()
             .min()

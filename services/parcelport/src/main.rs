@@ -63,6 +63,10 @@ struct Demo {
     /// The scenario's seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Play this many more days after the first, on a server started with --simulated-clock:
+    /// the clock is advanced a day at a time and the scheduler does each day's work.
+    #[arg(long, default_value_t = 0)]
+    days: u32,
 }
 
 #[derive(Debug, clap::Args)]
@@ -149,7 +153,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Rebuild(flags) => rebuild(flags).await,
         Command::Audit(command) => audit_cli::run(command).await,
         Command::Demo(flags) => {
-            let options = demo::DemoOptions::new(flags.url, flags.token, flags.seed);
+            let options = demo::DemoOptions {
+                days: flags.days,
+                ..demo::DemoOptions::new(flags.url, flags.token, flags.seed)
+            };
             let report = demo::run(options, demo::Bar::new())
                 .await
                 .context("the demo stopped")?;

@@ -455,3 +455,65 @@ async fn an_unpaid_quote_is_held_the_day_after_its_due_date_not_on_it() {
     assert_eq!(held.payload["held"]["held_on"], due_on.to_string());
     running.stop().await;
 }
+
+#[tokio::test]
+async fn the_living_demo_plays_sixty_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(start());
+    let store = Store::Embedded(dir.path().to_owned());
+    let running = Running::start(store.config(dir.path(), &clock), None).await;
+    let report = demo::run(
+        demo::DemoOptions {
+            days: 60,
+            ..demo::DemoOptions::new(format!("http://{}", running.address), &running.admin, 1)
+        },
+        demo::Silent,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the living demo plays: {e}"));
+    // The first day's unpaid quote was held as the days passed, with the later ones.
+    assert!(
+        report.shipments.get("held").is_some_and(|n| *n > 1),
+        "{report}"
+    );
+    let (_, clock_now) = running.call(Method::GET, "/v1/clock", None).await;
+    assert_eq!(clock_now["today"], "2026-05-31", "{clock_now:#}");
+
+    // Parcels of many ages on the shelves, some past their limit.
+    let (status, page) = running
+        .call(Method::GET, "/v1/storage/parcels?limit=500", None)
+        .await;
+    assert_eq!(status, 200, "{page:#}");
+    let ages: BTreeSet<u64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["storage"]["days_stored"].as_u64())
+        .collect();
+    assert!(ages.len() > 20, "days stored: {ages:?}");
+    let (status, past) = running
+        .call(Method::GET, "/v1/storage/past-limit", None)
+        .await;
+    assert_eq!(status, 200, "{past:#}");
+    assert_ne!(
+        past.to_string().matches("parcel_id").count(),
+        0,
+        "nothing past its limit: {past:#}"
+    );
+
+    // The scheduler did its part, each on its day.
+    let entries = journal(&running).await;
+    let first_day = tokyo(start());
+    let mut holds = 0;
+    for (rule, action, due_on, done_on, outcome) in entries.values() {
+        assert_eq!(
+            *done_on,
+            (*due_on).max(first_day),
+            "{rule} {action} due {due_on} done {done_on} ({outcome})"
+        );
+        holds += usize::from(action == "hold_unpaid" && outcome == "done");
+    }
+    assert!(holds > 1, "unpaid quotes held: {holds}");
+    running.stop().await;
+    assert_once(&store.events().await);
+}
