@@ -74,7 +74,7 @@ impl Checkpoint {
         Some(key.verify(&self.signed_message(), &signature).is_ok())
     }
 
-    fn sign(&mut self, key: &SigningKey) {
+    pub(crate) fn sign(&mut self, key: &SigningKey) {
         let signature = key.sign(&self.signed_message());
         self.signature = Some(CheckpointSignature {
             public_key: key.verifying_key().to_bytes(),
@@ -148,13 +148,21 @@ pub async fn record(pool: &PgPool, key: Option<&SigningKey>) -> Result<Checkpoin
     if let Some(key) = key {
         checkpoint.sign(key);
     }
+    insert(pool, checkpoint).await
+}
+
+/// Records `checkpoint` in `audit_checkpoints`: the same with its row id and time.
+pub(crate) async fn insert(
+    pool: &PgPool,
+    mut checkpoint: Checkpoint,
+) -> Result<Checkpoint, AuditError> {
     let row = sqlx::query(
         "INSERT INTO audit_checkpoints \
              (bound_txid, bound_position, event_count, root, public_key, signature) \
          VALUES ($1::text::xid8, $2, $3, $4, $5, $6) RETURNING id, created_at",
     )
-    .bind(bound.txid.to_string())
-    .bind(bound.position)
+    .bind(checkpoint.bound.txid.to_string())
+    .bind(checkpoint.bound.position)
     .bind(i64::try_from(checkpoint.event_count).unwrap_or(i64::MAX))
     .bind(&checkpoint.root[..])
     .bind(checkpoint.signature.as_ref().map(|s| s.public_key.to_vec()))

@@ -7,6 +7,8 @@
 //! Map of the crate:
 //! - [`merkle`]: the checkpoint's Merkle tree (RFC 6962 shape), streamed roots and proofs;
 //! - [`checkpoint`]: [`Checkpoint`], recording one (optionally signed with Ed25519), listing them;
+//! - [`anchor`]: checkpoints by default: [`anchor::Checkpointer`] (incremental, signed with the
+//!   writer key) and [`anchor::AnchorFile`], the append-only copy outside the event store;
 //! - [`source`]: [`ChainedEvent`], the rows as the chain covers them, from PostgreSQL or SQLite;
 //! - [`verify`]: [`Verifier`], every chain and checkpoint re-checked in one pass, and the
 //!   typed [`VerifyReport`] naming each [`Break`] (aggregate, sequence, position);
@@ -16,6 +18,7 @@
 //! - [`replay`]: a view built as of a moment into a scratch instance ([`replay::AsOfFeed`]);
 //! - [`AuditError`] (`error.rs`): the crate's one error type.
 
+pub mod anchor;
 pub mod checkpoint;
 mod error;
 pub mod export;

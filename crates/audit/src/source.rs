@@ -128,7 +128,7 @@ impl ChainedEvent {
 
 /// A stored hash of the wrong length (or none) cannot be any event's hash: it reads as zeros,
 /// which the verifier reports as an altered event.
-fn stored_hash(bytes: Option<Vec<u8>>) -> Hash32 {
+pub(crate) fn stored_hash(bytes: Option<Vec<u8>>) -> Hash32 {
     bytes
         .and_then(|bytes| Hash32::try_from(bytes.as_slice()).ok())
         .unwrap_or_default()

@@ -75,6 +75,12 @@ pub enum Break {
         /// Events found up to its bound.
         found_count: u64,
     },
+    /// A checkpoint anchored outside the database is no longer recorded in it: checkpoint
+    /// rows were deleted or changed.
+    CheckpointDeleted {
+        /// The anchored checkpoint's id.
+        checkpoint: i64,
+    },
     /// A checkpoint's signature does not verify.
     BadSignature {
         /// The checkpoint's id.
@@ -111,6 +117,10 @@ impl std::fmt::Display for Break {
                 f,
                 "checkpoint {checkpoint}: the Merkle root differs ({recorded_count} events \
                  recorded, {found_count} found up to its bound)"
+            ),
+            Break::CheckpointDeleted { checkpoint } => write!(
+                f,
+                "checkpoint {checkpoint}: anchored outside the database, but no longer recorded in it"
             ),
             Break::BadSignature { checkpoint } => {
                 write!(f, "checkpoint {checkpoint}: the signature does not verify")
@@ -271,9 +281,85 @@ pub async fn verify_postgres(
     pool: &PgPool,
     progress: impl FnMut(u64),
 ) -> Result<VerifyReport, AuditError> {
+    verify_postgres_anchored(pool, &Anchors::default(), progress).await
+}
+
+/// Checkpoints anchored outside the event store (`anchor::AnchorFile`), and the key they must
+/// be signed with.
+#[derive(Debug, Clone, Default)]
+pub struct Anchors {
+    /// The anchored checkpoints.
+    pub checkpoints: Vec<Checkpoint>,
+    /// The writer's public key: anchors signed otherwise (or unsigned) are reported.
+    pub trusted: Option<[u8; 32]>,
+}
+
+impl Anchors {
+    /// The checkpoints to verify the store against, the recorded ones (`recorded`) and the
+    /// anchored ones, and what is wrong with the anchors themselves: an anchor not signed by
+    /// the trusted key, or (when the store records checkpoints) no longer recorded.
+    fn merge(
+        &self,
+        recorded: Vec<Checkpoint>,
+        store_records: bool,
+    ) -> (Vec<Checkpoint>, Vec<Break>) {
+        let mut breaks = Vec::new();
+        let mut all = recorded.clone();
+        for anchor in &self.checkpoints {
+            let trusted = match (&anchor.signature, self.trusted) {
+                (None, _) => false,
+                (Some(signed), Some(key)) => signed.public_key == key,
+                (Some(_), None) => true,
+            };
+            if !trusted {
+                breaks.push(Break::UntrustedKey {
+                    checkpoint: anchor.id,
+                });
+            }
+            let kept = recorded.iter().any(|row| {
+                (row.id, row.bound, row.event_count, row.root)
+                    == (anchor.id, anchor.bound, anchor.event_count, anchor.root)
+            });
+            if store_records && !kept {
+                breaks.push(Break::CheckpointDeleted {
+                    checkpoint: anchor.id,
+                });
+            }
+            if !kept {
+                all.push(anchor.clone());
+            }
+        }
+        (all, breaks)
+    }
+}
+
+/// [`verify_postgres`], also against checkpoints anchored outside the database.
+pub async fn verify_postgres_anchored(
+    pool: &PgPool,
+    anchors: &Anchors,
+    progress: impl FnMut(u64),
+) -> Result<VerifyReport, AuditError> {
     source::await_earlier_writers(pool).await?;
-    let checkpoints = checkpoint::list(pool).await?;
-    verify_stream(source::postgres_events(pool), checkpoints, progress).await
+    let (checkpoints, mut breaks) = anchors.merge(checkpoint::list(pool).await?, true);
+    let mut report = verify_stream(source::postgres_events(pool), checkpoints, progress).await?;
+    breaks.append(&mut report.breaks);
+    report.breaks = breaks;
+    Ok(report)
+}
+
+/// [`verify_sqlite`], against checkpoints anchored outside the store (the embedded store
+/// records none of its own).
+pub async fn verify_sqlite_anchored(
+    store: &SqliteEventStore,
+    anchors: &Anchors,
+    progress: impl FnMut(u64),
+) -> Result<VerifyReport, AuditError> {
+    let (checkpoints, mut breaks) = anchors.merge(Vec::new(), false);
+    let mut report = verify_stream(source::sqlite_events(store), checkpoints, progress).await?;
+    report.chained_after_the_fact = store.chain_upgrades().await?;
+    breaks.append(&mut report.breaks);
+    report.breaks = breaks;
+    Ok(report)
 }
 
 /// Verifies the embedded store's chains (it records no checkpoints), and reports any
@@ -283,7 +369,5 @@ pub async fn verify_sqlite(
     store: &SqliteEventStore,
     progress: impl FnMut(u64),
 ) -> Result<VerifyReport, AuditError> {
-    let mut report = verify_stream(source::sqlite_events(store), Vec::new(), progress).await?;
-    report.chained_after_the_fact = store.chain_upgrades().await?;
-    Ok(report)
+    verify_sqlite_anchored(store, &Anchors::default(), progress).await
 }

@@ -25,8 +25,14 @@ pub enum Audit {
         /// An export file (JSON lines), checked without any database.
         #[arg(long)]
         export: Option<PathBuf>,
-        /// With --export: the checkpoint must be signed by this public key (64 hex digits).
-        #[arg(long, requires = "export")]
+        /// Checkpoints anchored outside the store (`serve` appends them to
+        /// <data-dir>/anchors.jsonl): the store must still hold what each one covers, and on
+        /// PostgreSQL still record it.
+        #[arg(long, conflicts_with = "export")]
+        anchors: Option<PathBuf>,
+        /// The writer's public key (64 hex digits, `parcelport audit public-key`): the export's
+        /// checkpoint, or every anchor, must be signed with it.
+        #[arg(long)]
         public_key: Option<PathBuf>,
         /// Print the typed report as JSON.
         #[arg(long)]
@@ -114,6 +120,7 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
             database_url,
             data_dir,
             export,
+            anchors,
             public_key,
             json,
         } => {
@@ -142,6 +149,18 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
                 }
                 return conclude(report.breaks.len());
             }
+            let anchors = verify::Anchors {
+                checkpoints: match &anchors {
+                    Some(file) => audit::anchor::AnchorFile::new(file).read()?,
+                    None => Vec::new(),
+                },
+                trusted: public_key
+                    .map(|path| checkpoint::read_public_key(&path))
+                    .transpose()?,
+            };
+            if !anchors.checkpoints.is_empty() {
+                println!("against {} anchored checkpoints", anchors.checkpoints.len());
+            }
             let report = match (database_url, data_dir) {
                 (Some(url), _) => {
                     let store = event_store::EventStore::connect_read_only(&url, 2)
@@ -149,9 +168,10 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
                         .context("cannot connect to the event store")?;
                     let total = audit::source::postgres_event_count(store.pool()).await?;
                     let bar = progress_bar(total, "verify");
-                    let report =
-                        verify::verify_postgres(store.pool(), |done| bar.set_position(done))
-                            .await?;
+                    let report = verify::verify_postgres_anchored(store.pool(), &anchors, |done| {
+                        bar.set_position(done)
+                    })
+                    .await?;
                     bar.finish_and_clear();
                     report
                 }
@@ -161,8 +181,10 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
                         .with_context(|| format!("cannot open {}", dir.display()))?;
                     let total = audit::source::sqlite_event_count(&store).await?;
                     let bar = progress_bar(total, "verify");
-                    let report =
-                        verify::verify_sqlite(&store, |done| bar.set_position(done)).await?;
+                    let report = verify::verify_sqlite_anchored(&store, &anchors, |done| {
+                        bar.set_position(done)
+                    })
+                    .await?;
                     bar.finish_and_clear();
                     report
                 }

@@ -21,5 +21,7 @@
 pub mod serve;
 pub mod tokens;
 
-pub use serve::{ServeConfig, ServeError, Server, StoreChoice, VIEWS_FILE};
+pub use serve::{
+    CheckpointEvery, ServeConfig, ServeError, Server, StoreChoice, WriterKey, VIEWS_FILE,
+};
 pub use tokens::IssuedToken;

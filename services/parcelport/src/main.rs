@@ -100,6 +100,19 @@ struct Serve {
     /// advances it with `POST /v1/clock/advance`, the scheduler doing each day's work.
     #[arg(long, env = "PARCELPORT_SIMULATED_CLOCK", value_parser = parse_start)]
     simulated_clock: Option<Start>,
+    /// The writer key (Ed25519 seed, 64 hex digits) that signs every checkpoint; created as
+    /// <data-dir>/writer.key on first start when not given. Keep it outside the event store.
+    #[arg(long, env = "PARCELPORT_SIGN_KEY")]
+    sign_key: Option<PathBuf>,
+    /// The append-only file checkpoints are anchored to; <data-dir>/anchors.jsonl by default.
+    #[arg(long, env = "PARCELPORT_ANCHORS")]
+    anchors: Option<PathBuf>,
+    /// Record and anchor a checkpoint once this many events wait...
+    #[arg(long, env = "PARCELPORT_CHECKPOINT_EVENTS", default_value_t = 1_000)]
+    checkpoint_every_events: u64,
+    /// ...or once the oldest has waited this many seconds.
+    #[arg(long, env = "PARCELPORT_CHECKPOINT_SECONDS", default_value_t = 60)]
+    checkpoint_every_seconds: u64,
     /// How often the scheduler looks for work that fell due, in seconds.
     #[arg(long, env = "PARCELPORT_SCHEDULE_EVERY", default_value_t = 30)]
     schedule_every: u64,
@@ -301,8 +314,23 @@ async fn serve(flags: Serve) -> anyhow::Result<()> {
             interval: std::time::Duration::from_secs(flags.schedule_every.max(1)),
             ..scheduler::SchedulerOptions::default()
         },
+        sign_key: flags.sign_key,
+        anchors: flags.anchors,
+        checkpoints: parcelport::CheckpointEvery {
+            events: flags.checkpoint_every_events.max(1),
+            interval: std::time::Duration::from_secs(flags.checkpoint_every_seconds.max(1)),
+        },
     };
     let server = Server::open(config).await.context("cannot start")?;
+    let key = server.writer_key();
+    if key.created {
+        println!(
+            "created the writer key {} (it signs every checkpoint; keep it safe, outside the \
+             event store); its public key, for auditors: {}",
+            key.path.display(),
+            key.public_key
+        );
+    }
     let listener = tokio::net::TcpListener::bind(&flags.listen)
         .await
         .with_context(|| format!("cannot listen on {}", flags.listen))?;

@@ -21,6 +21,7 @@
 
 use crate::tokens::{self, IssuedToken};
 use api::{AppState, Backend, PolicySource, StartError};
+use audit::anchor::{AnchorFile, Checkpointer, HashSource};
 use domain::Services;
 use engine::{Clock, EngineConfig, EngineError, PgEngine, SqliteEngine, TestClock};
 use event_store::sqlite::SqliteEventStore;
@@ -77,6 +78,43 @@ pub struct ServeConfig {
     pub clock: Option<TestClock>,
     /// How the scheduler runs.
     pub scheduler: SchedulerOptions,
+    /// The writer key that signs every checkpoint; `<data-dir>/writer.key`, created on first
+    /// start, when absent.
+    pub sign_key: Option<PathBuf>,
+    /// Where checkpoints are anchored; `<data-dir>/anchors.jsonl` when absent.
+    pub anchors: Option<PathBuf>,
+    /// When a checkpoint is recorded and anchored.
+    pub checkpoints: CheckpointEvery,
+}
+
+/// A checkpoint is recorded and anchored once this many events are waiting, or once the
+/// oldest waits this long, and when `serve` stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointEvery {
+    /// Events waiting.
+    pub events: u64,
+    /// Time waited.
+    pub interval: std::time::Duration,
+}
+
+impl Default for CheckpointEvery {
+    fn default() -> Self {
+        Self {
+            events: 1_000,
+            interval: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+/// The writer key a server signs checkpoints with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterKey {
+    /// The key file.
+    pub path: PathBuf,
+    /// Its public key, 64 hex digits: what auditors verify with.
+    pub public_key: String,
+    /// Whether this start created it.
+    pub created: bool,
 }
 
 impl ServeConfig {
@@ -91,6 +129,9 @@ impl ServeConfig {
             max_connections: 16,
             clock: None,
             scheduler: SchedulerOptions::default(),
+            sign_key: None,
+            anchors: None,
+            checkpoints: CheckpointEvery::default(),
         }
     }
 }
@@ -127,6 +168,9 @@ pub enum ServeError {
     /// The scheduler could not start (its journal).
     #[error("scheduler: {0}")]
     Scheduler(#[from] scheduler::SchedulerError),
+    /// The writer key or the anchors file could not be read or written.
+    #[error("checkpoints: {0}")]
+    Checkpoints(#[from] audit::AuditError),
 }
 
 /// The views file of the embedded mode, beside `parcelport.db` in the data directory.
@@ -158,6 +202,9 @@ pub struct Server {
     beside: Beside,
     views: ViewDb,
     issued: Vec<IssuedToken>,
+    checkpointer: Checkpointer,
+    checkpoints: CheckpointEvery,
+    writer_key: WriterKey,
 }
 
 impl Server {
@@ -187,6 +234,26 @@ impl Server {
             None => BusinessClock::Real,
         };
         let engine_config = EngineConfig::new(&config.suite_prefix)?;
+        let key_path = config
+            .sign_key
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("writer.key"));
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::TokenFile {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let (key, created) = audit::anchor::ensure_signing_key(&key_path)?;
+        let writer_key = WriterKey {
+            path: key_path,
+            public_key: audit::checkpoint::public_key_hex(&key),
+            created,
+        };
+        let anchors = AnchorFile::new(
+            config
+                .anchors
+                .clone()
+                .unwrap_or_else(|| config.data_dir.join("anchors.jsonl")),
+        );
         let (backend, beside, views) = match &config.store {
             StoreChoice::Embedded => {
                 let engine = SqliteEngine::open(&config.data_dir, services, engine_config)
@@ -246,6 +313,11 @@ impl Server {
                 )
             }
         };
+        let hashes = match &beside {
+            Beside::Embedded { engine, .. } => HashSource::Sqlite(engine.event_log().clone()),
+            Beside::Postgres { store, .. } => HashSource::Postgres(store.pool().clone()),
+        };
+        let checkpointer = Checkpointer::new(hashes, key, anchors)?;
         let query_views = match &beside {
             Beside::Embedded { engine, .. } => Views::embedded(views.clone(), engine.event_log()),
             Beside::Postgres { store, .. } => Views::postgres(store.pool().clone()),
@@ -260,7 +332,15 @@ impl Server {
             beside,
             views,
             issued,
+            checkpointer,
+            checkpoints: config.checkpoints,
+            writer_key,
         })
+    }
+
+    /// The key this server signs checkpoints with.
+    pub fn writer_key(&self) -> &WriterKey {
+        &self.writer_key
     }
 
     /// Where the views live, for the view queries (`projections::storage_status::parcel(
@@ -298,6 +378,7 @@ impl Server {
                 scheduler::routes(Arc::clone(scheduler), Arc::clone(&self.tokens))
             }
         };
+        spawn_checkpointer(&mut tasks, self.checkpointer, self.checkpoints, &stopping);
         if let Beside::Postgres { relay, .. } = &self.beside {
             if let Some(config) = relay.clone() {
                 let stopping = stopping.clone();
@@ -350,6 +431,56 @@ fn spawn_projectors<L: EventLog + Clone + 'static>(
     spawn_projector(tasks, store, views, Billing, stopping);
     spawn_projector(tasks, store, views, Audit, stopping);
     spawn_projector(tasks, store, views, Schedule, stopping);
+}
+
+/// Records and anchors a checkpoint whenever `every` says, and once more when stopping, so the
+/// anchors reach (nearly) the last event: commands the API finishes after the stop signal are
+/// covered by the next start's first checkpoint.
+fn spawn_checkpointer(
+    tasks: &mut JoinSet<Result<(), ServeError>>,
+    mut checkpointer: Checkpointer,
+    every: CheckpointEvery,
+    stopping: &watch::Receiver<bool>,
+) {
+    let stopping = stopping.clone();
+    tasks.spawn(async move {
+        let look = every.interval.min(std::time::Duration::from_secs(5));
+        let mut since = tokio::time::Instant::now();
+        let mut stop = std::pin::pin!(stopped(stopping));
+        loop {
+            tokio::select! {
+                () = &mut stop => break,
+                () = tokio::time::sleep(look) => {}
+            }
+            let due = match checkpointer.pending().await {
+                Ok(waiting) => {
+                    waiting >= every.events || (waiting > 0 && since.elapsed() >= every.interval)
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "reading the store for a checkpoint failed");
+                    false
+                }
+            };
+            if due {
+                anchor(&mut checkpointer).await;
+                since = tokio::time::Instant::now();
+            }
+        }
+        anchor(&mut checkpointer).await;
+        Ok(())
+    });
+}
+
+async fn anchor(checkpointer: &mut Checkpointer) {
+    match checkpointer.checkpoint().await {
+        Ok(Some(checkpoint)) => tracing::info!(
+            id = checkpoint.id,
+            events = checkpoint.event_count,
+            "checkpoint recorded and anchored"
+        ),
+        Ok(None) => {}
+        Err(error) => tracing::error!(%error, "recording a checkpoint failed; retried later"),
+    }
 }
 
 /// Runs the scheduler's loop until stopped.
