@@ -160,47 +160,98 @@ fn mem_9_no_top_up_within_one_month_of_registration_closes_the_member() {
             evaluate(facts(BalanceSign::Positive, Some(d(2026, 2, 28)))),
         ))
         .then_expect_events(vec![]);
-    let late = facts(BalanceSign::Positive, Some(d(2026, 3, 1)));
+    let late_and_spent = facts(BalanceSign::Zero, Some(d(2026, 3, 1)));
     cn().given(given())
-        .when(Issued::at(noon(d(2026, 3, 2)), evaluate(late)))
+        .when(Issued::at(noon(d(2026, 3, 2)), evaluate(late_and_spent)))
         .then_expect_events(vec![auto_closed(
             vec![AutoClosureCondition::NoTopUp {
                 registered_on: d(2026, 1, 31),
                 deadline: d(2026, 2, 28),
             }],
-            late,
+            late_and_spent,
             d(2026, 3, 2),
         )]);
 }
 
+// rule MEM-9: the no-top-up closure is for empty accounts (seed 001: 「残高0のため」). A member
+// whose first top-up came a day late and who holds money is not closed, on any day after;
+// once the money is spent down to zero, the condition holds.
+#[test]
+fn mem_9_a_late_first_top_up_with_money_left_does_not_close_the_member() {
+    let given = || vec![registered_on(d(2026, 1, 31))];
+    let late_with_money = facts(BalanceSign::Positive, Some(d(2026, 3, 1)));
+    for on in [d(2026, 3, 2), d(2026, 6, 30), d(2027, 3, 1)] {
+        cn().given(given())
+            .when(Issued::at(noon(on), evaluate(late_with_money)))
+            .then_expect_events(vec![]);
+    }
+    let policy = Policy::cn_agency().member.auto_closure.unwrap();
+    assert!(auto_closure_conditions(
+        &policy,
+        d(2026, 1, 31),
+        None,
+        &late_with_money,
+        d(2026, 3, 2)
+    )
+    .is_empty());
+    assert_eq!(
+        auto_closure_conditions(
+            &policy,
+            d(2026, 1, 31),
+            Some(d(2026, 3, 2)),
+            &facts(BalanceSign::Zero, Some(d(2026, 3, 1))),
+            d(2026, 3, 2)
+        ),
+        vec![AutoClosureCondition::NoTopUp {
+            registered_on: d(2026, 1, 31),
+            deadline: d(2026, 2, 28),
+        }]
+    );
+}
+
 // rule MEM-9: jp-forwarding has no automatic closure: with every condition holding, nothing
-// happens (POL-2); cn-agency records every condition that held.
+// happens (POL-2); cn-agency records every condition that held. A zero balance never topped
+// up and never logged into holds two; a negative one holds only its own (the no-top-up
+// condition is for a zero balance).
 #[test]
 fn mem_9_jp_forwarding_never_closes_automatically_and_cn_agency_records_every_condition() {
     let given = || vec![registered_on(d(2026, 1, 10))];
-    let everything = facts(
+    let empty = facts(BalanceSign::Zero, None);
+    let negative = facts(
         BalanceSign::Negative {
             since: d(2026, 1, 11),
         },
         None,
     );
-    jp().given(given())
-        .when(Issued::at(noon(d(2027, 1, 1)), evaluate(everything)))
-        .then_expect_events(vec![]);
+    for everything in [empty, negative] {
+        jp().given(given())
+            .when(Issued::at(noon(d(2027, 1, 1)), evaluate(everything)))
+            .then_expect_events(vec![]);
+    }
     cn().given(given())
-        .when(Issued::at(noon(d(2027, 1, 1)), evaluate(everything)))
+        .when(Issued::at(noon(d(2027, 1, 1)), evaluate(empty)))
         .then_expect_events(vec![auto_closed(
             vec![
-                AutoClosureCondition::NegativeBalance {
-                    negative_since: d(2026, 1, 11),
-                    reached_on: d(2026, 2, 11),
+                AutoClosureCondition::Dormant {
+                    last_login_on: d(2026, 1, 10),
+                    reached_on: d(2026, 4, 10),
                 },
                 AutoClosureCondition::NoTopUp {
                     registered_on: d(2026, 1, 10),
                     deadline: d(2026, 2, 10),
                 },
             ],
-            everything,
+            empty,
+            d(2027, 1, 1),
+        )]);
+    cn().given(given())
+        .when(Issued::at(noon(d(2027, 1, 1)), evaluate(negative)))
+        .then_expect_events(vec![auto_closed(
+            vec![AutoClosureCondition::NegativeBalance {
+                negative_since: d(2026, 1, 11),
+                reached_on: d(2026, 2, 11),
+            }],
+            negative,
             d(2027, 1, 1),
         )]);
 }

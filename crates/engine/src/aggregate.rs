@@ -61,6 +61,7 @@ impl EngineAggregate for Member {
             MemberCommand::RecordAutoShipUse { .. } => Some("quote"),
             MemberCommand::RequestWithdrawal => Some("request_withdrawal"),
             MemberCommand::Close { .. } => Some("refund_and_close"),
+            MemberCommand::EvaluateAutoClosure { .. } => Some("evaluate_auto_closure"),
             _ => None,
         }
     }

@@ -1,5 +1,5 @@
 //! The ids the engine allocates (members, parcels, shipments) and the ones it derives from
-//! another id (a member's account, withdrawal request and auto-pack shipment).
+//! another id (a member's account, withdrawal and auto-closure requests, auto-pack shipment).
 //!
 //! Allocated ids are UUID v7 strings: time-ordered, 36 characters, within `domain::ids`'
 //! alphabet. Derived ids are a short prefix and the id they derive from, so that deriving is
@@ -40,6 +40,12 @@ pub fn account_of(member: &MemberId) -> Result<AccountId, EngineError> {
 /// The withdrawal request of `member` (a member withdraws once, MEM-8): `wdr-<member>`.
 pub fn withdrawal_request_of(member: &MemberId) -> Result<CauseId, EngineError> {
     derived("withdrawal", format!("wdr-{member}"), CauseId::parse)
+}
+
+/// The refund request of `member`'s automatic closure (a member is closed once, MEM-9):
+/// `acl-<member>`.
+pub fn auto_closure_of(member: &MemberId) -> Result<CauseId, EngineError> {
+    derived("auto-closure", format!("acl-{member}"), CauseId::parse)
 }
 
 /// The shipment of one an Auto Pack parcel is packed as (MEM-6): `pack-<parcel>`, so that

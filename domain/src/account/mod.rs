@@ -90,6 +90,9 @@ pub struct Ledger {
     duty_advances: BTreeSet<CauseId>,
     /// Local date of the last approved top-up: its month is the charge month of MON-3.
     last_top_up_on: Option<NaiveDate>,
+    /// Local date the first top-up application was decided, approved or not (MEM-9).
+    #[serde(default)]
+    first_application_on: Option<NaiveDate>,
     withdrawal: Option<Withdrawal>,
 }
 
@@ -300,6 +303,12 @@ impl ChargeAccount {
             .map(|w| w.due_on)
     }
 
+    /// The local date the member's first top-up application was decided, approved or
+    /// rejected, if there was one: the no-top-up fact of automatic closure (MEM-9).
+    pub fn first_top_up_application_on(&self) -> Option<NaiveDate> {
+        self.books().and_then(|b| b.first_application_on)
+    }
+
     /// The last day of late interest accrued on `cause`, if any (ACC-6).
     pub fn interest_accrued_through(&self, cause: &CauseId) -> Option<NaiveDate> {
         self.books()
@@ -337,6 +346,7 @@ impl Ledger {
             interest_accrued_through: BTreeMap::new(),
             duty_advances: BTreeSet::new(),
             last_top_up_on: None,
+            first_application_on: None,
             withdrawal: None,
         }
     }
@@ -939,6 +949,7 @@ impl Ledger {
                 self.rejected_in_a_row = 0;
                 self.late_in_a_row = late_streak(self.late_in_a_row, approved_on, filing_deadline);
                 self.last_top_up_on = Some(approved_on);
+                self.first_application_on.get_or_insert(approved_on);
             }
             AccountEvent::TopUpRejected {
                 application_id,
@@ -950,6 +961,7 @@ impl Ledger {
                 self.decided_applications.insert(application_id);
                 self.rejected_in_a_row = consecutive_rejections;
                 self.late_in_a_row = late_streak(self.late_in_a_row, rejected_on, filing_deadline);
+                self.first_application_on.get_or_insert(rejected_on);
             }
             AccountEvent::TopUpRejectionLimitReached { .. } => self.rejected_in_a_row = 0,
             AccountEvent::Debited {

@@ -71,8 +71,11 @@ pub fn auto_ship_active_on(
 ///   day that many months after the first day below zero;
 /// - dormant: `dormant_months` have passed since the last login (the registration date when
 ///   the member never logged in) and the balance is exactly zero;
-/// - no top-up: no top-up application within `no_top_up_months` of registration; the day
-///   that many months after registration still counts, the condition holds from the next day.
+/// - no top-up: no top-up application within `no_top_up_months` of registration while the
+///   balance is exactly zero (seed 001: 「残高0のため」); the day that many months after
+///   registration still counts, the condition holds from the next day. A member whose first
+///   top-up came late but who holds money is not closed: a closure with money left would owe
+///   them a refund (ACC-7), and the source closes such accounts because they are empty.
 pub fn auto_closure_conditions(
     policy: &AutoClosurePolicy,
     registered_on: NaiveDate,
@@ -102,7 +105,7 @@ pub fn auto_closure_conditions(
     }
     let deadline = add_months(registered_on, policy.no_top_up_months);
     let topped_up_in_time = facts.first_top_up_on.is_some_and(|d| d <= deadline);
-    if today > deadline && !topped_up_in_time {
+    if facts.balance == BalanceSign::Zero && today > deadline && !topped_up_in_time {
         held.push(AutoClosureCondition::NoTopUp {
             registered_on,
             deadline,

@@ -6,11 +6,13 @@
 //! every `Command` impl and the OpenAPI document stay free of the store's types, and the
 //! choice of backend is made once, at start-up.
 
+use chrono::NaiveDate;
 use domain::account::RefundRates;
 use domain::ids::{ClaimId, MemberId, ParcelId, ShipmentId, SuiteCode};
 use domain::money::{Currency, Money};
 use domain::parcel::InspectionReport;
 use domain::parcel::ParcelEvent;
+use engine::use_cases::auto_closure::AutoClosureEvaluated;
 use engine::use_cases::claims::ClaimPaid;
 use engine::use_cases::consolidate::Consolidated;
 use engine::use_cases::disposal::{DisposalReason, Disposed};
@@ -73,6 +75,12 @@ forward! {
     ) -> TopUpDecided;
     fn request_withdrawal(&self, member_id: &MemberId, ctx: &CommandContext)
         -> WithdrawalRequested;
+    fn evaluate_auto_closure(
+        &self,
+        member_id: &MemberId,
+        negative_since: Option<NaiveDate>,
+        ctx: &CommandContext
+    ) -> AutoClosureEvaluated;
     fn refund_and_close(
         &self,
         member_id: &MemberId,

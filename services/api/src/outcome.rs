@@ -5,6 +5,7 @@
 //! result type of the engine's use cases.
 
 use cqrs_es::DomainEvent;
+use engine::use_cases::auto_closure::AutoClosureEvaluated;
 use engine::use_cases::claims::ClaimPaid;
 use engine::use_cases::consolidate::Consolidated;
 use engine::use_cases::disposal::Disposed;
@@ -147,3 +148,4 @@ outcome!(ClaimPaid => [shipment, payout]);
 outcome!(TopUpDecided => [account, suspension]);
 outcome!(WithdrawalRequested => [member, disposed, refund]);
 outcome!(RefundedAndClosed => [refund, member]);
+outcome!(AutoClosureEvaluated => [member, refund]);

@@ -14,10 +14,12 @@
 //! | [`claims`] | `shipment.approve_claim` + `account.credit` (payout) |
 //! | [`disposal`] | `parcel.dispose` + `account.charge_disposal_fee` |
 //! | [`withdrawal`] | `member.request_withdrawal`, disposals, `account.schedule_refund`; `account.pay_refund` + `member.close` |
+//! | [`auto_closure`] | `member.evaluate_auto_closure` with the account's facts (+ `account.schedule_refund` if money is left) |
 //! | [`top_up`] | `account.apply_for_top_up` (+ `member.suspend_for_rejected_top_ups`, ACC-3) |
 //!
 //! Every other command is issued as given through `Engine::execute`.
 
+pub mod auto_closure;
 pub mod claims;
 pub mod consolidate;
 pub mod disposal;

@@ -7,6 +7,7 @@ use crate::use_cases::disposal::{DisposalReason, Disposed};
 use crate::{ids, CommandContext, Engine, EngineError, Executed};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::account::{AccountCommand, AccountEvent, ChargeAccount, RefundRates};
+use domain::facts::StandingStatus;
 use domain::ids::{MemberId, ParcelId};
 use domain::member::{Member, MemberCommand, MemberEvent, RefundReference};
 use domain::money::Currency;
@@ -94,7 +95,8 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
     }
 
     /// Pays the withdrawing member's whole balance back on or after its due date (ACC-7,
-    /// MON-3) and closes the member with the refund as reference (MEM-8).
+    /// MON-3) and closes the member with the refund as reference (MEM-8); a member closed
+    /// automatically with money left (MEM-9) is only refunded.
     pub async fn refund_and_close(
         &self,
         member_id: &MemberId,
@@ -121,6 +123,18 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                 .ok_or_else(|| EngineError::Store {
                     message: format!("refunding {account} recorded no refund"),
                 })?;
+            // A member closed automatically with money left (MEM-9) is closed already.
+            let standing = self.load::<Member>(member_id.as_str()).await?.state;
+            if standing
+                .standing(self.today())
+                .is_some_and(|s| s.status == StandingStatus::Closed)
+            {
+                let member = Executed {
+                    aggregate_id: member_id.to_string(),
+                    events: Vec::new(),
+                };
+                return Ok(RefundedAndClosed { refund, member });
+            }
             let close = MemberCommand::Close {
                 refund_reference: RefundReference::parse(&reference)
                     .map_err(|e| EngineError::invalid(e.to_string()))?,

@@ -331,6 +331,15 @@ impl<B: Backend> TestApp<B> {
     }
 
     pub async fn with_config(config: EngineConfig) -> Self {
+        Self::with(config, Policy::jp_forwarding()).await
+    }
+
+    /// An engine deciding with `policy` (the default is jp-forwarding).
+    pub async fn with_policy(policy: Policy) -> Self {
+        Self::with(EngineConfig::new("TYO").unwrap(), policy).await
+    }
+
+    async fn with(config: EngineConfig, policy: Policy) -> Self {
         let (db, repository, store) = B::create().await;
         let faults = Arc::new(Faults::default());
         let repository = FaultyRepository {
@@ -338,13 +347,8 @@ impl<B: Backend> TestApp<B> {
             faults: Arc::clone(&faults),
         };
         let clock = TestClock::at(start());
-        let engine = Engine::new(
-            repository,
-            store,
-            Services::new(Policy::jp_forwarding()),
-            config,
-        )
-        .with_clock(clock.clone());
+        let engine =
+            Engine::new(repository, store, Services::new(policy), config).with_clock(clock.clone());
         engine.migrate().await.expect("migrate the test database");
         // Twice: both migrators must accept a database the other has migrated.
         engine.migrate().await.expect("migrate again");

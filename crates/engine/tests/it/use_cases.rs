@@ -1,12 +1,12 @@
 //! The other cross-aggregate use cases, one story each: suite codes (MEM-1), unidentified
-//! parcels (PAR-1), Auto Ship (MEM-7), rejected top-ups (ACC-3), withdrawal (MEM-8), and the
-//! commands whose facts only the engine may supply.
+//! parcels (PAR-1), Auto Ship (MEM-7), rejected top-ups (ACC-3), withdrawal (MEM-8), automatic
+//! closure (MEM-9), and the commands whose facts only the engine may supply.
 
 use crate::support::*;
-use domain::account::{AccountEvent, DeclaredDeposit, Reason};
+use domain::account::{AccountEvent, BankDeposit, DeclaredDeposit, Reason};
 use domain::facts::StandingStatus;
-use domain::ids::SuiteCode;
-use domain::member::{Member, MemberCommand, MemberEvent};
+use domain::ids::{CauseId, SuiteCode};
+use domain::member::{AutoClosureCondition, BalanceSign, Member, MemberCommand, MemberEvent};
 use domain::money::Money;
 use domain::parcel::{Parcel, ParcelCommand, ParcelStatus};
 use domain::Rule;
@@ -20,6 +20,7 @@ on_each_backend!(
     acc_3_third_rejected_top_up_suspends_the_member,
     mem_8_withdrawal_destroys_stored_parcels_and_schedules_the_refund,
     execute_refuses_commands_whose_facts_the_engine_looks_up,
+    mem_9_auto_closure_reads_the_account_and_spares_a_late_top_up_with_money_left,
 );
 
 // rule MEM-1: every member gets a unique suite code from the configured prefix.
@@ -191,6 +192,83 @@ async fn mem_8_withdrawal_destroys_stored_parcels_and_schedules_the_refund<B: Ba
         Some(m) if m.reason == Reason::WithdrawalDisposalFee
     ));
     assert_eq!(app.balance(&member).await, Money::jpy(9_700));
+}
+
+// rule MEM-9: the engine reads the account's facts itself. Two cn-agency members register on
+// 1 December; on 2 January one files a first top-up (a day late) and holds 500 CNY, the other
+// never tops up. Only the empty account is closed; the one with money stays open, with nothing
+// to refund.
+async fn mem_9_auto_closure_reads_the_account_and_spares_a_late_top_up_with_money_left<
+    B: Backend,
+>() {
+    let app = TestApp::<B>::with_policy(domain::Policy::cn_agency()).await;
+    let (late, _) = app.verified_member().await;
+    let (never, _) = app.verified_member().await;
+    app.clock.advance(days(32));
+    let today = app.today();
+    assert_eq!(today, chrono::NaiveDate::from_ymd_opt(2027, 1, 2).unwrap());
+    let declared = DeclaredDeposit {
+        deposited_on: today,
+        bank: "Rakuten Bank".into(),
+        amount: Money::cny(rust_decimal::Decimal::from(500)),
+        payer_name: "YAMADA TARO".into(),
+    };
+    let deposit = BankDeposit {
+        deposit_id: CauseId::parse("dep-late-first").unwrap(),
+        deposited_on: today,
+        bank: declared.bank.clone(),
+        amount: declared.amount,
+        payer_name: declared.payer_name.clone(),
+    };
+    let application = TopUpApplication {
+        declared,
+        deposit: Some(deposit),
+        rate: None,
+    };
+    app.engine
+        .apply_for_top_up(&late, application, &app.ctx())
+        .await
+        .unwrap();
+
+    let spared = app
+        .engine
+        .evaluate_auto_closure(&late, None, &app.ctx())
+        .await
+        .unwrap();
+    assert_eq!(spared.facts.balance, BalanceSign::Positive);
+    assert_eq!(spared.facts.first_top_up_on, Some(today));
+    assert!(spared.member.is_empty() && spared.refund.is_none());
+    let standing = app.engine.standing(&late).await.unwrap();
+    assert_ne!(standing.status, StandingStatus::Closed);
+
+    let closed = app
+        .engine
+        .evaluate_auto_closure(&never, None, &app.ctx())
+        .await
+        .unwrap();
+    assert_eq!(closed.facts.balance, BalanceSign::Zero);
+    assert!(matches!(
+        closed.member.events().next(),
+        Some(MemberEvent::AutoClosed { conditions, .. })
+            if matches!(conditions[..], [AutoClosureCondition::NoTopUp { .. }])
+    ));
+    assert!(closed.refund.is_none());
+    let standing = app.engine.standing(&never).await.unwrap();
+    assert_eq!(standing.status, StandingStatus::Closed);
+
+    // The facts are the engine's to look up, never a caller's.
+    let error = app
+        .engine
+        .execute::<Member>(
+            late.as_str(),
+            MemberCommand::EvaluateAutoClosure {
+                facts: closed.facts,
+            },
+            &app.ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("evaluate_auto_closure"));
 }
 
 // The facts in these commands are looked up by their use cases, never taken from a caller.

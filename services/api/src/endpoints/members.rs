@@ -14,10 +14,11 @@ use domain::account::{BankDeposit, DeclaredDeposit, RefundRates};
 use domain::exchange::ExchangeRate;
 use domain::ids::MemberId;
 use domain::member::{
-    AutoClosureFacts, EmailAddress, GuardianConsent, IdentityDocument, Member, MemberCommand,
-    MemberEvent, PersonName, SuspensionCause,
+    EmailAddress, GuardianConsent, IdentityDocument, Member, MemberCommand, MemberEvent,
+    PersonName, SuspensionCause,
 };
 use domain::money::{Currency, Money};
+use engine::use_cases::auto_closure::AutoClosureEvaluated;
 use engine::use_cases::register::{Registered, Registration};
 use engine::use_cases::top_up::{TopUpApplication, TopUpDecided};
 use engine::use_cases::withdrawal::{RefundedAndClosed, WithdrawalRequested};
@@ -393,28 +394,34 @@ impl Command for RequestWithdrawal {
     }
 }
 
-/// Daily job: closes the member if a closure condition of the policy holds (MEM-9).
+/// Daily job: closes the member if a closure condition of the policy holds (MEM-9), on the
+/// charge account's facts, which the engine looks up.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EvaluateAutoClosure {
-    /// What the charge account reports (the engine does not look these up yet).
-    facts: AutoClosureFacts,
+    /// The first day of the balance's current run below zero (the billing view's), needed
+    /// only when the balance is negative: the account's events do not date it.
+    #[serde(default)]
+    negative_since: Option<NaiveDate>,
 }
 
 impl Command for EvaluateAutoClosure {
     const SPEC: Spec = Spec {
         operation: "evaluate_auto_closure",
         path: "/v1/members/{member_id}/evaluate-auto-closure",
-        summary: "Daily job: close the member if a closure condition holds (MEM-9)",
+        summary: "Daily job: close the member if a closure condition holds (MEM-9); money left \
+                  on the account is refunded (ACC-7)",
         roles: OPS,
         ..Spec::DEFAULT
     };
     type On = OnMember;
-    type Output = Executed<MemberEvent>;
+    type Output = AutoClosureEvaluated;
 
     async fn run(self, call: &Call<'_>, id: MemberId) -> Result<Self::Output, Failure> {
-        let command = MemberCommand::EvaluateAutoClosure { facts: self.facts };
-        member(call, &id, command).await
+        Ok(call
+            .engine
+            .evaluate_auto_closure(&id, self.negative_since, call.ctx)
+            .await?)
     }
 }
 
