@@ -46,4 +46,8 @@ fi
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   log "installing chromium and chromium-driver"; apt_install chromium chromium-driver
 fi
-log "PostgreSQL on 127.0.0.1:5432 and NATS on 127.0.0.1:4222 are up; chromedriver is installed"
+# The notifier's tests deliver e-mail to a real SMTP server they start: aiosmtpd, from PyPI.
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  log "installing aiosmtpd"; python3 -m pip install -q 'aiosmtpd==1.4.6'
+fi
+log "PostgreSQL on 127.0.0.1:5432 and NATS on 127.0.0.1:4222 are up; chromedriver and aiosmtpd are installed"

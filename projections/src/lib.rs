@@ -13,6 +13,8 @@
 //!   quotes with interest, fees by type and month, refunds due (ACC-1, ACC-6, ACC-7, PAY-2);
 //! - [`audit`]: every event with its actor, command, correlation id, policy version and rule,
 //!   searchable, and any aggregate's history as of any moment;
+//! - [`notices`]: what to tell a member, with each aggregate's owner and each member's
+//!   contact, for the notifier (`crates/notifier`);
 //! - [`schedule`]: the deadlines an aggregate's own events set (PAY-2, CLM-3, CLM-6, MEM-2,
 //!   MEM-7), for the business clock (`crates/scheduler`);
 //! - [`decode`](mod@decode): payloads decoded with the domain's event enums, for every view;
@@ -29,6 +31,7 @@ pub mod audit;
 pub mod billing;
 pub mod decode;
 mod error;
+pub mod notices;
 pub mod schedule;
 pub mod storage_status;
 

@@ -22,6 +22,7 @@ pub mod serve;
 pub mod tokens;
 
 pub use serve::{
-    CheckpointEvery, ServeConfig, ServeError, Server, StoreChoice, WriterKey, VIEWS_FILE,
+    CheckpointEvery, NoticeChannel, NotifierConfig, ServeConfig, ServeError, Server, StoreChoice,
+    WriterKey, VIEWS_FILE,
 };
 pub use tokens::IssuedToken;

@@ -22,7 +22,7 @@ struct Cli {
 enum Command {
     /// Runs the command API and the projectors (and, on PostgreSQL with --nats-url, the relay)
     /// in one process. Embedded on SQLite in --data-dir unless --database-url is given.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Loads a realistic scenario (members, dozens of parcels through every state) through a
     /// running API. Idempotent: the same seed against the same server appends nothing new.
     Demo(Demo),
@@ -113,6 +113,28 @@ struct Serve {
     /// ...or once the oldest has waited this many seconds.
     #[arg(long, env = "PARCELPORT_CHECKPOINT_SECONDS", default_value_t = 60)]
     checkpoint_every_seconds: u64,
+    /// Tell members by e-mail through this SMTP server (`smtp://host:port`,
+    /// `smtps://user:password@host`).
+    #[arg(long, env = "PARCELPORT_SMTP_URL", requires = "mail_from")]
+    smtp_url: Option<String>,
+    /// The sender of the e-mails, `name <address>`.
+    #[arg(long, env = "PARCELPORT_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Tell members' services through this webhook too (repeatable), signed with
+    /// --webhook-secret as Standard Webhooks say.
+    #[arg(
+        long = "webhook",
+        env = "PARCELPORT_WEBHOOKS",
+        value_delimiter = ',',
+        requires = "webhook_secret"
+    )]
+    webhooks: Vec<String>,
+    /// The webhooks' signing secret, `whsec_` and the key in base64.
+    #[arg(long, env = "PARCELPORT_WEBHOOK_SECRET")]
+    webhook_secret: Option<String>,
+    /// The language of the notices: en or ja.
+    #[arg(long, env = "PARCELPORT_NOTICE_LANGUAGE", default_value = "en")]
+    notice_language: notifier::Language,
     /// How often the scheduler looks for work that fell due, in seconds.
     #[arg(long, env = "PARCELPORT_SCHEDULE_EVERY", default_value_t = 30)]
     schedule_every: u64,
@@ -162,7 +184,7 @@ fn parse_role(name: &str) -> Result<web::auth::Role, String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Serve(flags) => serve(flags).await,
+        Command::Serve(flags) => serve(*flags).await,
         Command::Rebuild(flags) => rebuild(flags).await,
         Command::Audit(command) => audit_cli::run(command).await,
         Command::Demo(flags) => {
@@ -320,6 +342,13 @@ async fn serve(flags: Serve) -> anyhow::Result<()> {
             events: flags.checkpoint_every_events.max(1),
             interval: std::time::Duration::from_secs(flags.checkpoint_every_seconds.max(1)),
         },
+        notifier: notifier_config(
+            flags.smtp_url,
+            flags.mail_from,
+            flags.webhooks,
+            flags.webhook_secret,
+            flags.notice_language,
+        ),
     };
     let server = Server::open(config).await.context("cannot start")?;
     let key = server.writer_key();
@@ -343,6 +372,37 @@ async fn serve(flags: Serve) -> anyhow::Result<()> {
         .run(listener, shutdown_signal())
         .await
         .context("parcelport stopped")
+}
+
+/// The notifier's channels from the flags; none when no channel is given.
+fn notifier_config(
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    webhooks: Vec<String>,
+    webhook_secret: Option<String>,
+    language: notifier::Language,
+) -> Option<parcelport::NotifierConfig> {
+    let mut channels = Vec::new();
+    if let (Some(url), Some(from)) = (smtp_url, mail_from) {
+        channels.push(parcelport::NoticeChannel::Email { url, from });
+    }
+    if let Some(secret) = webhook_secret {
+        channels.extend(
+            webhooks
+                .into_iter()
+                .map(|url| parcelport::NoticeChannel::Webhook {
+                    url,
+                    secret: secret.clone(),
+                }),
+        );
+    }
+    (!channels.is_empty()).then(|| parcelport::NotifierConfig {
+        channels,
+        options: notifier::NotifierOptions {
+            language,
+            ..notifier::NotifierOptions::default()
+        },
+    })
 }
 
 /// On first start: the admin and staff secrets, once (only their hashes are stored).

@@ -26,9 +26,11 @@ use domain::Services;
 use engine::{Clock, EngineConfig, EngineError, PgEngine, SqliteEngine, TestClock};
 use event_store::sqlite::SqliteEventStore;
 use event_store::{EventLog, EventStore};
+use notifier::{Channel, Notifier};
 use projection_runtime::{Projection, Projector, ProjectorOptions, RuntimeError, StoreFeed};
 use projections::audit::Audit;
 use projections::billing::Billing;
+use projections::notices::Notices;
 use projections::schedule::Schedule;
 use projections::storage_status::StorageStatus;
 use projections::ViewDb;
@@ -85,6 +87,36 @@ pub struct ServeConfig {
     pub anchors: Option<PathBuf>,
     /// When a checkpoint is recorded and anchored.
     pub checkpoints: CheckpointEvery,
+    /// Where members are told what the rules promise (the notices view is kept either way).
+    pub notifier: Option<NotifierConfig>,
+}
+
+/// Where and how the notifier delivers.
+#[derive(Debug, Clone)]
+pub struct NotifierConfig {
+    /// The channels, each told every notice.
+    pub channels: Vec<NoticeChannel>,
+    /// Language, retries, pace.
+    pub options: notifier::NotifierOptions,
+}
+
+/// One channel of the notifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeChannel {
+    /// E-mail through an SMTP server.
+    Email {
+        /// `smtp://host:port`, `smtps://user:password@host`, ...
+        url: String,
+        /// The sender, `name <address>`.
+        from: String,
+    },
+    /// Signed webhooks.
+    Webhook {
+        /// The URL.
+        url: String,
+        /// `whsec_...`, the signing key in base64.
+        secret: String,
+    },
 }
 
 /// A checkpoint is recorded and anchored once this many events are waiting, or once the
@@ -132,6 +164,7 @@ impl ServeConfig {
             sign_key: None,
             anchors: None,
             checkpoints: CheckpointEvery::default(),
+            notifier: None,
         }
     }
 }
@@ -168,6 +201,12 @@ pub enum ServeError {
     /// The scheduler could not start (its journal).
     #[error("scheduler: {0}")]
     Scheduler(#[from] scheduler::SchedulerError),
+    /// A notifier channel is misconfigured.
+    #[error("notifier: {0}")]
+    Channel(#[from] notifier::ChannelError),
+    /// The notifier could not start.
+    #[error(transparent)]
+    Notifier(#[from] notifier::NotifierError),
     /// The writer key or the anchors file could not be read or written.
     #[error("checkpoints: {0}")]
     Checkpoints(#[from] audit::AuditError),
@@ -205,6 +244,7 @@ pub struct Server {
     checkpointer: Checkpointer,
     checkpoints: CheckpointEvery,
     writer_key: WriterKey,
+    notifier: Option<Notifier>,
 }
 
 impl Server {
@@ -318,6 +358,28 @@ impl Server {
             Beside::Postgres { store, .. } => HashSource::Postgres(store.pool().clone()),
         };
         let checkpointer = Checkpointer::new(hashes, key, anchors)?;
+        let notifier = match &config.notifier {
+            Some(settings) if !settings.channels.is_empty() => {
+                let channels = settings
+                    .channels
+                    .iter()
+                    .map(|channel| match channel {
+                        NoticeChannel::Email { url, from } => Channel::email(url, from),
+                        NoticeChannel::Webhook { url, secret } => Channel::webhook(url, secret),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(
+                    Notifier::new(
+                        views.clone(),
+                        channels,
+                        Arc::new(clock.clone()),
+                        settings.options,
+                    )
+                    .await?,
+                )
+            }
+            _ => None,
+        };
         let query_views = match &beside {
             Beside::Embedded { engine, .. } => Views::embedded(views.clone(), engine.event_log()),
             Beside::Postgres { store, .. } => Views::postgres(store.pool().clone()),
@@ -335,6 +397,7 @@ impl Server {
             checkpointer,
             checkpoints: config.checkpoints,
             writer_key,
+            notifier,
         })
     }
 
@@ -379,6 +442,13 @@ impl Server {
             }
         };
         spawn_checkpointer(&mut tasks, self.checkpointer, self.checkpoints, &stopping);
+        if let Some(notifier) = self.notifier {
+            let stopping = stopping.clone();
+            tasks.spawn(async move {
+                notifier.run(stopped(stopping)).await;
+                Ok(())
+            });
+        }
         if let Beside::Postgres { relay, .. } = &self.beside {
             if let Some(config) = relay.clone() {
                 let stopping = stopping.clone();
@@ -419,7 +489,7 @@ impl Server {
     }
 }
 
-/// Runs the storage-status, billing, audit and schedule projectors, fed from `store` into `views`, until
+/// Runs the storage-status, billing, audit, schedule and notices projectors, fed from `store` into `views`, until
 /// stopped.
 fn spawn_projectors<L: EventLog + Clone + 'static>(
     tasks: &mut JoinSet<Result<(), ServeError>>,
@@ -431,6 +501,7 @@ fn spawn_projectors<L: EventLog + Clone + 'static>(
     spawn_projector(tasks, store, views, Billing, stopping);
     spawn_projector(tasks, store, views, Audit, stopping);
     spawn_projector(tasks, store, views, Schedule, stopping);
+    spawn_projector(tasks, store, views, Notices, stopping);
 }
 
 /// Records and anchors a checkpoint whenever `every` says, and once more when stopping, so the

@@ -1,0 +1,172 @@
+//! [`Notifier`]: delivers what the notices view says to tell, to every channel, with retries.
+//!
+//! Each round reads, per channel, the notices not delivered there yet (or due for a retry),
+//! words them in the notice language, delivers them one by one and records each attempt. A
+//! failure is retried after a backoff that doubles from `retry_after` up to an hour; after
+//! `max_attempts` the delivery is recorded as failed and not tried again.
+
+use crate::channel::Channel;
+use crate::outbox::{Outbox, State};
+use crate::templates::{word, Language};
+use chrono::{DateTime, Utc};
+use engine::Clock;
+use projection_runtime::ViewDb;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why the notifier cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifierError {
+    /// Its record of deliveries could not be prepared.
+    #[error("the notifier's deliveries table: {0}")]
+    Outbox(#[from] sqlx::Error),
+}
+
+/// How the notifier runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotifierOptions {
+    /// The language notices are worded in.
+    pub language: Language,
+    /// How often it looks for notices to deliver.
+    pub interval: Duration,
+    /// The first retry's delay; each next one doubles, up to an hour.
+    pub retry_after: Duration,
+    /// Attempts before a delivery is recorded as failed.
+    pub max_attempts: u32,
+    /// Notices per channel and round.
+    pub batch: u32,
+}
+
+impl Default for NotifierOptions {
+    fn default() -> Self {
+        Self {
+            language: Language::En,
+            interval: Duration::from_secs(2),
+            retry_after: Duration::from_secs(30),
+            max_attempts: 8,
+            batch: 200,
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Deliveries that succeeded.
+    pub sent: u32,
+    /// Deliveries that failed and will be retried.
+    pub retrying: u32,
+    /// Deliveries that failed for good.
+    pub failed: u32,
+}
+
+/// The notifier.
+pub struct Notifier {
+    outbox: Outbox,
+    channels: Vec<Channel>,
+    clock: Arc<dyn Clock>,
+    options: NotifierOptions,
+}
+
+impl Notifier {
+    /// A notifier delivering the notices view in `views` to `channels`; the time of each
+    /// delivery is read from `clock` (the server's business clock).
+    pub async fn new(
+        views: ViewDb,
+        channels: Vec<Channel>,
+        clock: Arc<dyn Clock>,
+        options: NotifierOptions,
+    ) -> Result<Self, NotifierError> {
+        Ok(Self {
+            outbox: Outbox::open(views).await?,
+            channels,
+            clock,
+            options,
+        })
+    }
+
+    /// The deliveries' record.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// One round over every channel.
+    pub async fn round(&self) -> Result<Round, sqlx::Error> {
+        let mut round = Round::default();
+        for channel in &self.channels {
+            let target = channel.target();
+            let now = self.clock.now();
+            for notice in self
+                .outbox
+                .pending(&target, now, self.options.batch)
+                .await?
+            {
+                let worded = word(
+                    notice.kind,
+                    &notice.facts,
+                    &notice.aggregate_id,
+                    &notice.name,
+                    self.options.language,
+                );
+                let attempts = notice.attempts + 1;
+                let (state, next, sent_at, response) = match channel.deliver(&notice, &worded).await
+                {
+                    Ok(answer) => {
+                        round.sent += 1;
+                        metrics::counter!("parcelport_notices_sent_total").increment(1);
+                        (State::Sent, None, Some(self.clock.now()), answer)
+                    }
+                    Err(error) if attempts >= self.options.max_attempts => {
+                        round.failed += 1;
+                        metrics::counter!("parcelport_notices_failed_total").increment(1);
+                        tracing::error!(notice = notice.notice_id, target, %error, "a notice could not be delivered");
+                        (State::Failed, None, None, error)
+                    }
+                    Err(error) => {
+                        round.retrying += 1;
+                        tracing::warn!(notice = notice.notice_id, target, attempts, %error, "a notice delivery failed; retrying");
+                        (State::Retrying, Some(self.retry_at(attempts)), None, error)
+                    }
+                };
+                self.outbox
+                    .record(
+                        &notice.notice_id,
+                        &target,
+                        state,
+                        attempts,
+                        next,
+                        &worded,
+                        sent_at,
+                        &response,
+                    )
+                    .await?;
+            }
+        }
+        Ok(round)
+    }
+
+    /// When the `attempts`-th failed delivery is tried again.
+    fn retry_at(&self, attempts: u32) -> DateTime<Utc> {
+        let doubled = self
+            .options
+            .retry_after
+            .saturating_mul(1 << attempts.saturating_sub(1).min(16));
+        let delay = doubled.min(Duration::from_secs(3600));
+        self.clock.now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// Rounds every `interval` until `stop` completes.
+    pub async fn run(&self, stop: impl std::future::Future<Output = ()>) {
+        let mut stop = std::pin::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                () = tokio::time::sleep(self.options.interval) => {
+                    if let Err(error) = self.round().await {
+                        tracing::warn!(%error, "a notifier round failed; retried");
+                    }
+                }
+            }
+        }
+    }
+}
