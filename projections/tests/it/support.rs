@@ -127,11 +127,16 @@ impl TestDb {
     /// A simulated history of `commands` commands under `policy`, played through the
     /// `postgres-es` command side (each command decided again against the stored events).
     pub async fn play(&self, seed: u64, commands: usize, policy: Policy) -> Simulation {
-        let mut sim = Simulation::new(seed, policy.clone());
+        // The simulation's copy of the policy: its calendar reaches past the shipped one's end.
+        let mut sim = Simulation::new(seed, policy);
         sim.run(commands);
-        simulation::play(&self.store, &Services::new(policy), sim.commands())
-            .await
-            .expect("the store accepts every simulated command");
+        simulation::play(
+            &self.store,
+            &Services::new(sim.policy().clone()),
+            sim.commands(),
+        )
+        .await
+        .expect("the store accepts every simulated command");
         self.settle().await;
         sim
     }

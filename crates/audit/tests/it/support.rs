@@ -40,7 +40,7 @@ impl TestDb {
         let db = TestDb::create().await;
         let mut simulation = Simulation::new(5, Policy::jp_forwarding());
         simulation.run(commands);
-        let services = Services::new(Policy::jp_forwarding());
+        let services = Services::new(simulation.policy().clone());
         simulation::play(&db.store, &services, simulation.commands())
             .await
             .expect("play the simulated history");

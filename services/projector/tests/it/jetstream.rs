@@ -225,9 +225,13 @@ async fn killed_projectors_equal_a_rebuild_and_a_second_delivery_changes_nothing
     let policy = Policy::jp_forwarding();
     let mut sim = Simulation::new(23, policy.clone());
     sim.run(250);
-    simulation::play(&db.store, &Services::new(policy), sim.commands())
-        .await
-        .expect("the store accepts every simulated command");
+    simulation::play(
+        &db.store,
+        &Services::new(sim.policy().clone()),
+        sim.commands(),
+    )
+    .await
+    .expect("the store accepts every simulated command");
     let events = db.event_count().await;
     assert!(events > 200, "a history worth projecting: {events} events");
 
