@@ -1,9 +1,11 @@
-//! ChargeAccount late interest (ACC-6): 14.5 % a year, actual/365, rounded half up, accrued
-//! as events and never twice for the same day.
+//! ChargeAccount late interest (ACC-6): 14.5 % a year, actual/365, accrued as events at full
+//! precision and never twice for the same day; only what is charged is rounded (down), and the
+//! remainder carries over, so the total never depends on how often interest is posted.
 
 #[path = "account_support.rs"]
 mod support;
 
+use chrono::Datelike;
 use domain::account::{
     late_interest, late_interest_until, overdue_days, AccountCommand, AccountError, AccountEvent,
     Movement, Period, Reason,
@@ -30,9 +32,10 @@ fn accrue(
     }
 }
 
-// rule ACC-6: 14.5 % a year, actual/365, half up: 100,000 JPY for 30 days is 1,192 JPY.
+// rule ACC-6: 14.5 % a year, actual/365, what is charged rounded down: 100,000 JPY for 30
+// days is 1,191 JPY.
 #[test]
-fn acc_6_interest_is_simple_actual_365_rounded_half_up() {
+fn acc_6_interest_is_simple_actual_365_charged_rounded_down() {
     let terms = Policy::jp_forwarding().account;
     // 100,000 * 14.5% * 30/365 = 1,191.78
     assert_eq!(
@@ -42,12 +45,12 @@ fn acc_6_interest_is_simple_actual_365_rounded_half_up() {
             on(2026, 4, 30),
             &terms
         ),
-        Money::jpy(1_192)
+        Money::jpy(1_191)
     );
-    // 36,500 * 14.5% * 1/365 = 14.5 exactly: half up gives 15 (owed to the warehouse).
+    // 36,500 * 14.5% * 1/365 = 14.5 exactly: 14 charged, the half carries over.
     assert_eq!(
         late_interest(Money::jpy(36_500), 1, dec!(14.5), 365),
-        Money::jpy(15)
+        Money::jpy(14)
     );
     // 36,400 * 14.5% / 365 = 14.46 -> 14.
     assert_eq!(
@@ -70,10 +73,10 @@ fn acc_6_no_interest_on_or_before_the_due_date() {
     );
     assert_eq!(late_interest_until(overdue, due, due, &terms), cny(dec!(0)));
     assert_eq!(overdue_days(due, on(2026, 4, 1)), 1);
-    // 1,000 * 14.5% / 365 = 0.397 -> 0.40
+    // 1,000 * 14.5% / 365 = 0.397 -> 0.39
     assert_eq!(
         late_interest_until(overdue, due, on(2026, 4, 1), &terms),
-        cny(dec!(0.40))
+        cny(dec!(0.39))
     );
 }
 
@@ -92,9 +95,9 @@ fn acc_6_accrual_is_recorded_as_an_owed_debt() {
             accrue("inv-1", cny(dec!(1000)), due, on(2026, 4, 30)),
         ))
         .then_expect_events(vec![AccountEvent::LateInterestAccrued {
-            // 1,000 * 14.5% * 30/365 = 11.9178 -> 11.92
+            // 1,000 * 14.5% * 30/365 = 11.9178 -> 11.91, 0.0078 carried
             movement: Movement {
-                amount: cny(dec!(-11.92)),
+                amount: cny(dec!(-11.91)),
                 reason: Reason::LateInterest,
                 cause: cause("inv-1"),
             },
@@ -104,7 +107,7 @@ fn acc_6_accrual_is_recorded_as_an_owed_debt() {
             days: 30,
             annual_percent: dec!(14.5),
             day_count_basis: 365,
-            rounding: Rounding::HalfUp,
+            rounding: Rounding::Down,
             policy: cn.version(),
         }]);
 }
@@ -175,13 +178,13 @@ fn acc_6_interest_is_never_accrued_twice_for_a_day() {
                 Period::new(on(2026, 5, 1), on(2026, 5, 15)).unwrap()
             );
             assert_eq!(*days, 15);
-            // 100,000 * 14.5% * 15/365 = 595.89 -> 596
+            // 100,000 * 14.5% * 15/365 = 595.89, plus 0.78 carried from April -> 596
             assert_eq!(movement.amount, Money::jpy(-596));
         }
         other => panic!("unexpected {other:?}"),
     }
-    // 1,192 + 596, owed: the balance is negative.
-    assert_eq!(balance_after(&events), Money::jpy(-1_788));
+    // 1,191 + 596 = 1,787, owed: the balance is negative. 45 days at once: 1,787.67 -> 1,787.
+    assert_eq!(balance_after(&events), Money::jpy(-1_787));
     // Another overdue item accrues on its own.
     assert!(run(
         &jp,
@@ -194,6 +197,115 @@ fn acc_6_interest_is_never_accrued_twice_for_a_day() {
         )
     )
     .is_ok());
+}
+
+/// Accrues interest on 1,000 JPY due 31 March 2026 through each day of `throughs`, in order,
+/// on the day itself; returns the history.
+fn posted(throughs: impl IntoIterator<Item = chrono::NaiveDate>) -> Vec<AccountEvent> {
+    let jp = Policy::jp_forwarding();
+    let mut events = vec![opened(&jp)];
+    for through in throughs {
+        let cmd = AccountCommand::AccrueLateInterest {
+            cause: cause("inv-1"),
+            overdue: Money::jpy(1_000),
+            due_on: on(2026, 3, 31),
+            through,
+        };
+        let day = issued(through.year(), through.month(), through.day(), cmd);
+        events = run(&jp, &events, day).unwrap();
+    }
+    events
+}
+
+// rule ACC-6: 1,000 JPY overdue for a year at 14.5 % is 145 JPY however often it is posted:
+// daily (0.397 JPY a day, never a whole yen on its own), monthly or once. The remainder carries
+// over in the account, rebuilt from the events alone.
+#[test]
+fn acc_6_interest_posted_daily_totals_what_posting_once_charges() {
+    let due = on(2026, 3, 31);
+    let year_end = add_days(due, 365);
+    let daily = posted((1..=365).map(|n| add_days(due, n)));
+    // Month ends: the twelfth is the year's end (no 29 February in between).
+    assert_eq!(domain::calendar::add_months(due, 12), year_end);
+    let monthly = posted((1..=12).map(|m| domain::calendar::add_months(due, m)));
+    let once = posted([year_end]);
+    for history in [&daily, &monthly, &once] {
+        assert_eq!(balance_after(history), Money::jpy(-145));
+        assert_eq!(
+            replay(history).interest_carried(&cause("inv-1")).value(),
+            Decimal::ZERO
+        );
+    }
+    // After the first day, 0 JPY charged and 0.397… JPY carried.
+    let first = posted([add_days(due, 1)]);
+    assert_eq!(balance_after(&first), Money::jpy(0));
+    let carried = replay(&first).interest_carried(&cause("inv-1")).value();
+    assert!(carried > dec!(0.397) && carried < dec!(0.398), "{carried}");
+    // Day by day, the total charged is what one posting through that day would charge.
+    for n in [1u32, 2, 3, 30, 100, 364] {
+        let through = add_days(due, n);
+        let partial = posted((1..=n).map(|k| add_days(due, k)));
+        assert_eq!(
+            -balance_after(&partial).amount,
+            late_interest_until(
+                Money::jpy(1_000),
+                due,
+                through,
+                &Policy::jp_forwarding().account
+            )
+            .amount,
+            "day {n}"
+        );
+    }
+}
+
+// rule ACC-6: a history recorded when each accrual was rounded half up on its own still
+// replays; its over-charge is carried (negative) so the totals come back to the exact ones.
+#[test]
+fn acc_6_a_history_rounded_half_up_replays_and_carries_its_difference() {
+    let jp = Policy::jp_forwarding();
+    let due = on(2026, 3, 31);
+    let old = AccountEvent::LateInterestAccrued {
+        // 100,000 * 14.5% * 30/365 = 1,191.78, charged 1,192 under the earlier rule.
+        movement: Movement {
+            amount: Money::jpy(-1_192),
+            reason: Reason::LateInterest,
+            cause: cause("inv-1"),
+        },
+        overdue: Money::jpy(100_000),
+        due_on: due,
+        period: Period::new(on(2026, 4, 1), on(2026, 4, 30)).unwrap(),
+        days: 30,
+        annual_percent: dec!(14.5),
+        day_count_basis: 365,
+        rounding: Rounding::HalfUp,
+        policy: jp.version(),
+    };
+    let history = vec![opened(&jp), old];
+    let carried = replay(&history).interest_carried(&cause("inv-1")).value();
+    assert!(
+        carried < Decimal::ZERO && carried > dec!(-0.23),
+        "{carried}"
+    );
+    let events = run(
+        &jp,
+        &history,
+        issued(
+            2026,
+            5,
+            15,
+            accrue("inv-1", Money::jpy(100_000), due, on(2026, 5, 15)),
+        ),
+    )
+    .unwrap();
+    // 595.89 less the 0.22 over-charged: 595; 1,192 + 595 = 1,787, the 45 days' 1,787.67.
+    assert_eq!(
+        events
+            .last()
+            .and_then(AccountEvent::movement)
+            .map(|m| m.amount),
+        Some(Money::jpy(-595))
+    );
 }
 
 // rule ACC-6: nothing accrues through the due date, nor through a day that has not come.
@@ -251,7 +363,8 @@ fn acc_6_not_overdue_and_future_days_are_refused() {
 
 proptest! {
     // rule ACC-6: interest over a period equals the sum over any split of it, within the
-    // rounding of the parts (at most one unit); nothing accrues on or before the due date;
+    // rounding of the parts (at most one unit) when each part is rounded alone (accruals carry
+    // the remainder, see the posting test); nothing accrues on or before the due date;
     // and it never decreases with time.
     #[test]
     fn acc_6_interest_is_additive_across_split_periods(
@@ -274,9 +387,9 @@ proptest! {
         let parts = late_interest_until(overdue, due, split, &terms).amount
             + late_interest(overdue, overdue_days(split, end), terms.late_interest_annual_percent, terms.late_interest_day_count_basis).amount;
         prop_assert!((whole.amount - parts).abs() <= unit);
-        // The unrounded value is within half a unit of the result.
+        // What is charged is the unrounded value rounded down.
         let exact = overdue.amount * dec!(14.5) * Decimal::from(first + second) / dec!(36500);
-        prop_assert!((whole.amount - exact).abs() <= unit / Decimal::TWO);
+        prop_assert!(whole.amount <= exact && exact - whole.amount < unit);
         prop_assert_eq!(whole.currency, overdue.currency);
         // Zero on or before the due date.
         let earlier = chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap() - chrono::Days::new(u64::from(before));

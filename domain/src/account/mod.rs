@@ -14,7 +14,9 @@
 //!   ([`DebitKind`]); the same charge is never debited twice (PAY-1 at the account level).
 //!   A shipment payment the shipment then refused is credited back as a
 //!   [`CreditReason::PaymentReversal`], once, and only after such a debit.
-//! - **ACC-6** late interest ([`late_interest`]) accrues as events, never twice for a day.
+//! - **ACC-6** late interest ([`late_interest`]) accrues as events, never twice for a day, at
+//!   full precision: only what is charged is rounded (down), the rest carries over
+//!   ([`AccruedInterest`]).
 //! - **ACC-7** the whole balance is refunded only on withdrawal, on or after
 //!   [`refund_due_on`], at the refund rate of MON-3; the account then closes.
 //! - **ACC-8** duty is advanced only on a balance of at least the policy minimum; its fee is
@@ -38,7 +40,9 @@ mod top_up;
 pub use command::{AccountCommand, BankDeposit, DeclaredDeposit, DisposalCause, RefundRates};
 pub use error::{AccountError, RefundRateRole};
 pub use event::AccountEvent;
-pub use interest::{late_interest, late_interest_until, overdue_days, LATE_INTEREST_ROUNDING};
+pub use interest::{
+    late_interest, late_interest_until, overdue_days, AccruedInterest, LATE_INTEREST_ROUNDING,
+};
 pub use movement::{
     sum_of_movements, CreditReason, DebitKind, DebitReason, Movement, Period, Reason,
 };
@@ -86,6 +90,9 @@ pub struct Ledger {
     moved: BTreeSet<MovementKey>,
     /// Last day of late interest accrued, per overdue item (ACC-6).
     interest_accrued_through: BTreeMap<CauseId, NaiveDate>,
+    /// Interest accrued and not charged yet, per overdue item, exact (ACC-6).
+    #[serde(default)]
+    interest_carry: BTreeMap<CauseId, AccruedInterest>,
     /// Shipments whose duty the warehouse advanced (ACC-8).
     duty_advances: BTreeSet<CauseId>,
     /// Local date of the last approved top-up: its month is the charge month of MON-3.
@@ -309,6 +316,13 @@ impl ChargeAccount {
         self.books().and_then(|b| b.first_application_on)
     }
 
+    /// Late interest accrued on `cause` and not charged yet, exact (ACC-6).
+    pub fn interest_carried(&self, cause: &CauseId) -> AccruedInterest {
+        self.books()
+            .and_then(|b| b.interest_carry.get(cause).copied())
+            .unwrap_or_default()
+    }
+
     /// The last day of late interest accrued on `cause`, if any (ACC-6).
     pub fn interest_accrued_through(&self, cause: &CauseId) -> Option<NaiveDate> {
         self.books()
@@ -344,6 +358,7 @@ impl Ledger {
             applied_deposits: BTreeSet::new(),
             moved: BTreeSet::new(),
             interest_accrued_through: BTreeMap::new(),
+            interest_carry: BTreeMap::new(),
             duty_advances: BTreeSet::new(),
             last_top_up_on: None,
             first_application_on: None,
@@ -608,12 +623,14 @@ impl Ledger {
             .expect("dates stay inside chrono's range");
         let period = Period::new(first_day, through).expect("first_day <= through");
         let terms = &ctx.policy.account;
-        let interest = late_interest(
+        let accrued = AccruedInterest::on(
             overdue,
             period.days(),
             terms.late_interest_annual_percent,
             terms.late_interest_day_count_basis,
         );
+        let carried = self.interest_carry.get(&cause).copied().unwrap_or_default();
+        let (interest, _) = carried.accrue(accrued, self.currency());
         Ok(vec![AccountEvent::LateInterestAccrued {
             movement: Movement {
                 amount: debit_of(interest),
@@ -971,8 +988,21 @@ impl Ledger {
             | AccountEvent::DisposalFeeCharged { movement, .. }
             | AccountEvent::SaleProceedsCredited { movement, .. } => self.remember(movement, None),
             AccountEvent::LateInterestAccrued {
-                movement, period, ..
+                movement,
+                overdue,
+                period,
+                days,
+                annual_percent,
+                day_count_basis,
+                ..
             } => {
+                // The event records everything the exact accrual is made of (ACC-6).
+                let accrued = AccruedInterest::on(overdue, days, annual_percent, day_count_basis);
+                let carry = self
+                    .interest_carry
+                    .entry(movement.cause.clone())
+                    .or_default();
+                *carry = carry.after_accrual(accrued, -movement.amount.amount);
                 self.interest_accrued_through
                     .insert(movement.cause, period.through());
             }
