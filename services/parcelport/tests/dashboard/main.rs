@@ -3,6 +3,7 @@
 //! in-process, its clock pinned to a receiving day),
 //! the demo scenario loaded through the API, and the dashboard driven in headless Chromium
 //! through chromedriver: token entry, storage and today's work, billing, a parcel's audit trail,
+//! the business clock advanced from the page and an operator's action on today's work,
 //! projection health. Every assertion compares the page with what the query API answers.
 
 mod webdriver;
@@ -260,6 +261,75 @@ async fn walk_the_dashboard(config: ServeConfig) {
             ],
         )
         .await;
+
+    // The business clock: what is due, then 25 simulated days passed from the page, the
+    // scheduler doing each day's work on the way.
+    browser.click("#tab-schedule").await;
+    browser
+        .wait_for_text("#schedule-clock", &["2026-12-01", "simulated clock"])
+        .await;
+    browser
+        .wait_for_text("#schedule-pending", &["PAY-2", "hold_unpaid", "later"])
+        .await;
+    browser.clear("#clock-days").await;
+    browser.type_into("#clock-days", "25").await;
+    browser.click("#clock-advance").await;
+    browser
+        .wait_for_text("#status", &["The clock shows 2026-12-26"])
+        .await;
+    browser
+        .wait_for_text(
+            "#schedule-done",
+            &[
+                "send_storage_notice",
+                "mark_disposable",
+                "hold_unpaid",
+                "done",
+            ],
+        )
+        .await;
+    let schedule = get(address, "/v1/schedule", &admin).await;
+    assert!(
+        schedule["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["due_now"] == false),
+        "{schedule:#}"
+    );
+
+    // An operator acts from the page: disposes of a parcel the scheduler marked disposable,
+    // and the view changes.
+    projected(address, &admin).await;
+    let due = get(address, "/v1/storage/due-today", &admin).await;
+    let disposable = due["to_dispose"][0]["parcel_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a parcel to dispose of: {due:#}"))
+        .to_owned();
+    browser.click("#tab-storage").await;
+    browser.wait_for_text("#due-today", &[&disposable]).await;
+    browser
+        .click(&format!("#due-today button[data-id='{disposable}']"))
+        .await;
+    browser
+        .wait_for_text("#status", &[&format!("Dispose: done for {disposable}.")])
+        .await;
+    let disposed = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let parcel = get(
+                address,
+                &format!("/v1/storage/parcels/{disposable}"),
+                &admin,
+            )
+            .await;
+            if parcel["state"] == "disposed" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(disposed.is_ok(), "{disposable} not disposed in the view");
 
     // Projection health.
     browser.click("#tab-projections").await;

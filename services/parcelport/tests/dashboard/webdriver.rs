@@ -164,6 +164,21 @@ impl Browser {
         .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
+    /// Empties the input `css`.
+    pub async fn clear(&self, css: &str) {
+        let element = self
+            .element(css)
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        self.session_call(
+            Method::POST,
+            &format!("/element/{element}/clear"),
+            json!({}),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+    }
+
     /// Clicks the element `css`.
     pub async fn click(&self, css: &str) {
         let element = self

@@ -30,10 +30,18 @@ function fill(id, ...nodes) {
   target.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined));
 }
 
+// What an operator's last action did stays in the status line a while, over the refreshes.
+let note = null;
+
 function setStatus(text, isError) {
   const status = document.getElementById("status");
   status.textContent = text;
   status.classList.toggle("error", Boolean(isError));
+}
+
+function tell(text, isError) {
+  note = { text, isError, until: Date.now() + 15000 };
+  setStatus(text, isError);
 }
 
 class ApiProblem extends Error {
@@ -44,10 +52,17 @@ class ApiProblem extends Error {
   }
 }
 
-async function api(path) {
-  const response = await fetch(path, {
-    headers: { Authorization: "Bearer " + token(), Accept: "application/json" },
-  });
+async function api(path, command, key) {
+  const headers = { Authorization: "Bearer " + token(), Accept: "application/json" };
+  const init = { headers };
+  if (command !== undefined) {
+    init.method = "POST";
+    headers["Content-Type"] = "application/json";
+    // One key per operator intention: a double click, or a retry, acts once.
+    headers["Idempotency-Key"] = key;
+    init.body = JSON.stringify(command);
+  }
+  const response = await fetch(path, init);
   let body = null;
   try {
     body = await response.json();
@@ -107,14 +122,32 @@ const parcelColumns = [
   ["Notice due", (p) => (p.notice_due === null ? null : p.notice_due + " days before")],
 ];
 
+// Each list of the day, and what an operator does about a row of it (through the command API
+// on the same listener, with the operator's token).
 const dueSections = [
-  ["notices", "Storage notices to send (STO-2)"],
-  ["to_mark_disposable", "Past the limit: mark disposable (STO-2)"],
-  ["to_dispose", "Marked disposable: decide disposal (DSP-1)"],
-  ["fees_to_accrue", "Extended storage fees to accrue (STO-3)"],
-  ["arrivals_to_notify", "Arrivals to notify (PAR-3)"],
-  ["unidentified", "Unidentified parcels (PAR-1)"],
+  ["notices", "Storage notices to send (STO-2)", ["Send notice", "send-storage-notice", {}]],
+  ["to_mark_disposable", "Past the limit: mark disposable (STO-2)", ["Mark disposable", "mark-disposable", {}]],
+  ["to_dispose", "Marked disposable: decide disposal (DSP-1)", ["Dispose", "dispose", { reason: "past_max_storage" }]],
+  ["fees_to_accrue", "Extended storage fees to accrue (STO-3)", ["Accrue fee", "accrue-storage-fee", {}]],
+  ["arrivals_to_notify", "Arrivals to notify (PAR-3)", null],
+  ["unidentified", "Unidentified parcels (PAR-1)", null],
 ];
+
+// A button doing `command` on parcel or shipment `id`, then redrawing the tab.
+function actionButton(label, path, body, id, today) {
+  const button = el("button", { type: "button", class: "action", "data-id": id, "aria-label": label + " " + id }, label);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await api(path, body, "dashboard:" + path + ":" + today);
+      tell(label + ": done for " + id + ".", false);
+    } catch (error) {
+      tell(label + " refused for " + id + ": " + error.message, true);
+    }
+    refresh();
+  });
+  return button;
+}
 
 async function loadStorage() {
   try {
@@ -134,10 +167,17 @@ async function loadStorage() {
     fill(
       "due-today",
       el("p", { id: "due-total" }, total + " item(s) need action today."),
-      dueSections.map(([key, heading]) => [
-        el("h3", {}, heading + " · " + due[key].length),
-        table(due[key], parcelColumns.slice(0, 5), "None today."),
-      ])
+      dueSections.map(([key, heading, action]) => {
+        const columns = parcelColumns.slice(0, 5);
+        if (action) {
+          const [label, command, body] = action;
+          columns.push([
+            "Action",
+            (p) => actionButton(label, "/v1/parcels/" + encodeURIComponent(p.parcel_id) + "/" + command, body, p.parcel_id, due.today),
+          ]);
+        }
+        return [el("h3", { id: "due-" + key }, heading + " · " + due[key].length), table(due[key], columns, "None today.")];
+      })
     );
   } catch (error) {
     fill("due-today", problemNode(error));
@@ -197,6 +237,7 @@ async function loadBilling() {
         ["Total", (o) => money(o.quote.total, o.quote.currency), "num"],
         ["Days overdue", (o) => o.days_overdue, "num"],
         ["Interest to date", (o) => money(o.interest_to_date.amount, o.interest_to_date.currency), "num"],
+        ["Action", (o) => actionButton("Hold", "/v1/shipments/" + encodeURIComponent(o.quote.shipment_id) + "/hold-unpaid", {}, o.quote.shipment_id, overdue.today)],
       ], "Nothing overdue.")
     );
   } catch (error) {
@@ -300,7 +341,70 @@ async function loadProjections() {
   }
 }
 
-const loaders = { storage: loadStorage, billing: loadBilling, audit: loadAudit, projections: loadProjections };
+async function loadSchedule() {
+  try {
+    const schedule = await api("/v1/schedule?limit=100");
+    const clock = schedule.clock;
+    fill(
+      "schedule-clock",
+      card("today in the warehouse", clock.today, "total"),
+      card(clock.simulated ? "simulated clock" : "real clock", new Date(clock.now).toLocaleString()),
+      card("due now", schedule.pending.filter((p) => p.due_now).length),
+      card("done (latest page)", schedule.done.length)
+    );
+    document.getElementById("clock-form").hidden = !clock.simulated;
+    fill(
+      "schedule-pending",
+      table(schedule.pending, [
+        ["Rule", (p) => p.rule],
+        ["Action", (p) => p.name],
+        ["Of", (p) => p.aggregate_type + " " + p.aggregate_id, "id"],
+        ["Due", (p) => p.due_on],
+        ["Now?", (p) => (p.due_now ? "due now" : "later")],
+      ], "Nothing due or upcoming.")
+    );
+    fill(
+      "schedule-done",
+      table(schedule.done, [
+        ["Rule", (d) => d.rule],
+        ["Action", (d) => d.action],
+        ["Of", (d) => d.aggregate_type + " " + d.aggregate_id, "id"],
+        ["Due", (d) => d.due_on],
+        ["Done at", (d) => new Date(d.done_at).toLocaleString()],
+        ["Outcome", (d) => el("span", { class: "badge " + d.outcome }, d.outcome)],
+        ["Reason", (d) => d.reason],
+      ], "The scheduler has done nothing yet.")
+    );
+  } catch (error) {
+    fill("schedule-clock", problemNode(error));
+    fill("schedule-pending");
+    fill("schedule-done");
+  }
+}
+
+async function advanceClock(event) {
+  event.preventDefault();
+  const days = Number(document.getElementById("clock-days").value);
+  const button = document.getElementById("clock-advance");
+  button.disabled = true;
+  setStatus("Advancing the clock " + days + " day(s): the scheduler does each day's work…", false);
+  try {
+    const advanced = await api("/v1/clock/advance", { days }, "dashboard:advance:" + Date.now());
+    tell("The clock shows " + advanced.clock.today + "; " + advanced.report.journaled.length + " action(s) done on the way.", false);
+  } catch (error) {
+    tell("Could not advance the clock: " + error.message, true);
+  }
+  button.disabled = false;
+  refresh();
+}
+
+const loaders = {
+  storage: loadStorage,
+  billing: loadBilling,
+  audit: loadAudit,
+  schedule: loadSchedule,
+  projections: loadProjections,
+};
 
 async function refresh() {
   if (!token()) {
@@ -308,7 +412,8 @@ async function refresh() {
     return;
   }
   await loaders[activeTab]();
-  setStatus("Updated " + new Date().toLocaleTimeString() + ".", false);
+  if (note && Date.now() < note.until) setStatus(note.text, note.isError);
+  else setStatus("Updated " + new Date().toLocaleTimeString() + ".", false);
 }
 
 function showTab(name) {
@@ -332,7 +437,7 @@ document.getElementById("token-form").addEventListener("submit", (event) => {
 });
 document.getElementById("token-clear").addEventListener("click", () => {
   sessionStorage.removeItem(TOKEN_KEY);
-  for (const id of ["storage-counts", "due-today", "parcels", "billing-open-quotes", "billing-overdue", "billing-fees", "billing-refunds", "audit-history", "projections-table", "projections-parked"]) {
+  for (const id of ["storage-counts", "due-today", "parcels", "billing-open-quotes", "billing-overdue", "billing-fees", "billing-refunds", "audit-history", "schedule-clock", "schedule-pending", "schedule-done", "projections-table", "projections-parked"]) {
     fill(id);
   }
   refresh();
@@ -342,6 +447,7 @@ document.getElementById("audit-form").addEventListener("submit", (event) => {
   loadAudit();
 });
 document.getElementById("parcels-more").addEventListener("click", moreParcels);
+document.getElementById("clock-form").addEventListener("submit", advanceClock);
 for (const button of document.querySelectorAll("#tabs button")) {
   button.addEventListener("click", () => showTab(button.dataset.tab));
 }
