@@ -271,12 +271,13 @@ pub enum StorageLimit {
 }
 
 impl StorageLimit {
-    /// The last day of free storage for a clock anchored on `anchor`. Days count the arrival
-    /// day as day 1 ("at most 21 days from the first arrival": day 21 is inside, day 22 past);
-    /// months run to the same date a calendar month later, clamped (Jan 31 → Feb 28).
+    /// The last day of free storage for a clock anchored on `anchor`, counted as every period
+    /// is (TIM-1, Civil Code art. 140): the arrival day is not counted, so 21 days from an
+    /// arrival on the 1st end at the end of the 22nd, and a month from 15 January ends at the
+    /// end of 15 February (clamped: a month from 31 January ends on 28 February).
     pub fn last_day(self, anchor: NaiveDate) -> NaiveDate {
         match self {
-            StorageLimit::Days(n) => crate::calendar::add_days(anchor, n.saturating_sub(1)),
+            StorageLimit::Days(n) => crate::calendar::add_days(anchor, n),
             StorageLimit::Months(n) => crate::calendar::add_months(anchor, n),
         }
     }
@@ -608,12 +609,13 @@ mod tests {
         );
     }
 
-    // rule STO-2: the limit is inclusive of its last day, with month ends clamped.
+    // rule STO-2: the limit is inclusive of its last day, with month ends clamped; the
+    // arrival day is not counted (TIM-1).
     #[test]
     fn sto_2_limit_last_day() {
         let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-        // Arrived 1 Nov = day 1; day 21 = 21 Nov is the last free day, day 22 is past.
-        assert_eq!(StorageLimit::Days(21).last_day(d(11, 1)), d(11, 21));
+        // Arrived 1 Nov: day 21 after it, 22 Nov, is the last free day; 23 Nov is past.
+        assert_eq!(StorageLimit::Days(21).last_day(d(11, 1)), d(11, 22));
         assert_eq!(StorageLimit::Months(1).last_day(d(1, 31)), d(2, 28));
     }
 }

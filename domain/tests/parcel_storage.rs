@@ -42,20 +42,20 @@ fn sto_1_first_waiting_arrival_anchors_later_parcels_jp() {
     let earliest = Some(d(2026, 11, 2));
     framework(policy.clone())
         .given(given.clone())
-        .when(on(d(2026, 11, 23), mark(earliest)))
+        .when(on(d(2026, 11, 24), mark(earliest)))
         .then_expect_events(vec![ParcelEvent::MarkedDisposable {
             anchor_rule: StorageAnchor::FirstWaitingArrival,
             anchor: d(2026, 11, 2),
-            last_free_day: d(2026, 11, 22),
-            disposable_on: d(2026, 11, 23),
+            last_free_day: d(2026, 11, 23),
+            disposable_on: d(2026, 11, 24),
             rule: Rule::Sto2,
             policy: policy.version(),
         }]);
     // Without an earlier waiting parcel its own arrival anchors the clock.
     assert_refused(
-        decide(&policy, &given, on(d(2026, 11, 23), mark(None))),
+        decide(&policy, &given, on(d(2026, 11, 24), mark(None))),
         ParcelError::LimitNotReached {
-            last_free_day: d(2026, 11, 30),
+            last_free_day: d(2026, 12, 1),
         },
         "storage.limit_not_reached",
         Some(Rule::Sto2),
@@ -123,31 +123,96 @@ fn sto_1_anchor_is_never_later_than_own_arrival() {
 
 // ---- STO-2
 
-// rule STO-2: jp-forwarding: received 2 Nov = day 1; day 21 (22 Nov) is free, day 22 is past the limit.
+// rule STO-2 (TIM-1): jp-forwarding: received 2 Nov, the arrival day is not counted; day 21
+// after it (23 Nov) is free, day 22 (24 Nov) is past the limit.
 #[test]
-fn sto_2_day_21_is_free_day_22_is_disposable_jp() {
+fn sto_2_day_21_after_arrival_is_free_day_22_is_disposable_jp() {
     let policy = jp();
     let given = stored_on(&policy, d(2026, 11, 2));
-    assert_refused(
-        decide(&policy, &given, on(d(2026, 11, 22), mark(None))),
-        ParcelError::LimitNotReached {
-            last_free_day: d(2026, 11, 22),
-        },
-        "storage.limit_not_reached",
-        Some(Rule::Sto2),
-    );
-    let events = decide(&policy, &given, on(d(2026, 11, 23), mark(None))).unwrap();
+    for day in [d(2026, 11, 22), d(2026, 11, 23)] {
+        assert_refused(
+            decide(&policy, &given, on(day, mark(None))),
+            ParcelError::LimitNotReached {
+                last_free_day: d(2026, 11, 23),
+            },
+            "storage.limit_not_reached",
+            Some(Rule::Sto2),
+        );
+    }
+    let events = decide(&policy, &given, on(d(2026, 11, 24), mark(None))).unwrap();
     assert!(
-        matches!(&events[..], [ParcelEvent::MarkedDisposable { last_free_day, .. }] if *last_free_day == d(2026, 11, 22))
+        matches!(&events[..], [ParcelEvent::MarkedDisposable { last_free_day, .. }] if *last_free_day == d(2026, 11, 23))
     );
     let mut all = given;
     all.extend(events);
     assert_refused(
-        decide(&policy, &all, on(d(2026, 11, 24), mark(None))),
+        decide(&policy, &all, on(d(2026, 11, 25), mark(None))),
         ParcelError::AlreadyDisposable,
         "storage.already_disposable",
         Some(Rule::Sto2),
     );
+}
+
+// rule TIM-1: one convention for every period, days and months alike: the day of the event is
+// not counted, so a window of N days from day D ends at the end of D + N (day N is inside,
+// day N + 1 is not), and a month from 15 January ends at the end of 15 February. Storage (STO-2,
+// both profiles), claims (CLM-2), the warranty add-on (FEE-2), the proxy-payment wait (PAR-2),
+// the top-up filing window (ACC-2) and the quote's due date (PAY-2) all count so.
+#[test]
+fn tim_1_every_window_ends_n_days_or_months_after_the_day_of_its_event() {
+    use domain::account::top_up_filing_deadline;
+    use domain::parcel::intake::proxy_cancellable_from;
+    use domain::shipment::claim::{claim_window_last_day, warranty_claim_last_day};
+    use domain::shipment::pricing::quote_due_on;
+    let (jp, cn) = (jp(), cn());
+    let event = d(2026, 11, 1);
+    // (window, its last day, the rule's length in days from the policy, if a day window)
+    let day_windows = [
+        (
+            "STO-2 jp",
+            jp.storage.max_storage.last_day(event),
+            match jp.storage.max_storage {
+                StorageLimit::Days(n) => n,
+                StorageLimit::Months(_) => unreachable!("jp-forwarding counts days"),
+            },
+        ),
+        (
+            "CLM-2",
+            claim_window_last_day(event, jp.claims.window_days),
+            jp.claims.window_days,
+        ),
+        (
+            "FEE-2",
+            warranty_claim_last_day(event, event, jp.fees.warranty.as_ref().unwrap().claim_days),
+            jp.fees.warranty.as_ref().unwrap().claim_days,
+        ),
+        (
+            "PAY-2",
+            quote_due_on(event, &jp.payment),
+            jp.payment.quote_due_days,
+        ),
+    ];
+    for (window, last_day, n) in day_windows {
+        assert_eq!(last_day, add_days(event, n), "{window}: day {n} is inside");
+        assert!(
+            add_days(event, n + 1) > last_day,
+            "{window}: day {n} + 1 is past"
+        );
+    }
+    // 21 days from an arrival on the 1st end at the end of the 22nd.
+    assert_eq!(jp.storage.max_storage.last_day(event), d(2026, 11, 22));
+    // PAR-2: "within 45 days of the purchase": day 45 still waits, day 46 cancels.
+    let proxy = jp.intake.proxy_payment.as_ref().unwrap();
+    assert_eq!(
+        proxy_cancellable_from(event, proxy),
+        add_days(event, proxy.cancel_after_days + 1)
+    );
+    // Month windows: a month from 15 January ends on 15 February (STO-2 cn, ACC-2).
+    assert_eq!(
+        cn.storage.max_storage.last_day(d(2026, 1, 15)),
+        d(2026, 2, 15)
+    );
+    assert_eq!(top_up_filing_deadline(d(2026, 1, 15), 1), d(2026, 2, 15));
 }
 
 // rule STO-2: cn-agency: one calendar month; received 31 Jan, 28 Feb is the last free day, 1 Mar is past.
@@ -209,44 +274,44 @@ fn sent(policy: &Policy, given: &[ParcelEvent], day: NaiveDate) -> Vec<ParcelEve
 #[test]
 fn sto_2_notices_go_out_before_the_limit() {
     let policy = jp();
-    let mut events = stored_on(&policy, d(2026, 11, 2)); // last free day 22 Nov
+    let mut events = stored_on(&policy, d(2026, 11, 2)); // last free day 23 Nov
     assert_refused(
-        decide(&policy, &events, on(d(2026, 11, 14), notice())),
+        decide(&policy, &events, on(d(2026, 11, 15), notice())),
         ParcelError::NoticeNotDue {
-            next_notice_on: Some(d(2026, 11, 15)),
+            next_notice_on: Some(d(2026, 11, 16)),
         },
         "storage.notice_not_due",
         Some(Rule::Sto2),
     );
-    let first = sent(&policy, &events, d(2026, 11, 15));
+    let first = sent(&policy, &events, d(2026, 11, 16));
     assert_eq!(
         first,
         vec![ParcelEvent::StorageNoticeSent {
             member_id: member_id(),
             days_before: 7,
-            last_free_day: d(2026, 11, 22),
-            sent_on: d(2026, 11, 15),
+            last_free_day: d(2026, 11, 23),
+            sent_on: d(2026, 11, 16),
             policy: policy.version(),
         }]
     );
     events.extend(first);
     assert_refused(
-        decide(&policy, &events, on(d(2026, 11, 15), notice())),
+        decide(&policy, &events, on(d(2026, 11, 16), notice())),
         ParcelError::NoticeNotDue {
-            next_notice_on: Some(d(2026, 11, 19)),
+            next_notice_on: Some(d(2026, 11, 20)),
         },
         "storage.notice_not_due",
         Some(Rule::Sto2),
     );
-    for (day, days_before) in [(d(2026, 11, 19), 3), (d(2026, 11, 21), 1)] {
+    for (day, days_before) in [(d(2026, 11, 20), 3), (d(2026, 11, 22), 1)] {
         let next = sent(&policy, &events, day);
         assert!(
             matches!(&next[..], [ParcelEvent::StorageNoticeSent { days_before: b, .. }] if *b == days_before)
         );
         events.extend(next);
     }
-    assert!(decide(&policy, &events, on(d(2026, 11, 22), notice())).is_err());
     assert!(decide(&policy, &events, on(d(2026, 11, 23), notice())).is_err());
+    assert!(decide(&policy, &events, on(d(2026, 11, 24), notice())).is_err());
 }
 
 // rule STO-2: a missed notice day is caught up with the most urgent notice due.
@@ -453,24 +518,26 @@ fn sto_4_storage_status_jp() {
         .unwrap();
     let status = |day| storage_status(&parcel, day, None, &policy);
     assert_eq!(
-        status(d(2026, 11, 15)),
+        status(d(2026, 11, 16)),
         StorageStatus {
             anchor: d(2026, 11, 2),
-            days_stored: 14,
-            last_free_day: d(2026, 11, 22),
+            days_stored: 15,
+            last_free_day: d(2026, 11, 23),
             days_left: 8,
             disposable: false,
-            next_notice_on: Some(d(2026, 11, 15)),
+            next_notice_on: Some(d(2026, 11, 16)),
             extended_months: 0,
             fee_accrued: Money::jpy(0),
         }
     );
-    let day_21 = status(d(2026, 11, 22));
+    // Days stored count the receiving day as the first in the warehouse (a count, not a
+    // period): on day 21 after the arrival the parcel has been in for 22 days.
+    let day_21 = status(d(2026, 11, 23));
     assert_eq!(
         (day_21.days_stored, day_21.days_left, day_21.disposable),
-        (21, 1, false)
+        (22, 1, false)
     );
-    let day_22 = status(d(2026, 11, 23));
+    let day_22 = status(d(2026, 11, 24));
     assert_eq!(
         (
             day_22.days_stored,
@@ -478,15 +545,15 @@ fn sto_4_storage_status_jp() {
             day_22.disposable,
             day_22.next_notice_on
         ),
-        (22, 0, true, None)
+        (23, 0, true, None)
     );
     // A member's earlier waiting parcel brings the limit forward (STO-1).
     let later = StoredBox {
         received_on: d(2026, 11, 10),
         ..parcel
     };
-    assert!(storage_status(&later, d(2026, 11, 23), Some(d(2026, 11, 2)), &policy).disposable);
-    assert!(!storage_status(&later, d(2026, 11, 23), None, &policy).disposable);
+    assert!(storage_status(&later, d(2026, 11, 24), Some(d(2026, 11, 2)), &policy).disposable);
+    assert!(!storage_status(&later, d(2026, 11, 24), None, &policy).disposable);
 }
 
 // rule STO-4: on extended storage (cn-agency) the fee so far is shown, never "disposable", and it
