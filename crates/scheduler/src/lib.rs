@@ -13,7 +13,8 @@
 //! - [`Fire`] (`fire.rs`): how an action reaches the engine (implemented for `engine::Engine`);
 //! - [`Journal`] (`journal.rs`): what was done, beside the views;
 //! - [`Scheduler`] (`scheduler.rs`): ticks, the simulated clock's advance, the loop;
-//! - [`routes`] (`http.rs`): `/v1/clock`, `/v1/clock/advance`, `/v1/schedule`.
+//! - [`routes`] (`http.rs`): `/v1/clock`, `/v1/clock/advance`, `/v1/schedule`;
+//! - [`Lease`] (`lease.rs`): one active scheduler among replicas, by advisory lock.
 //!
 //! What falls due comes from views fed like any projector: `projections::schedule` (deadlines
 //! an aggregate's own events set) and `projections::storage_status` (the storage clock).
@@ -29,6 +30,7 @@ mod due;
 mod fire;
 mod http;
 mod journal;
+mod lease;
 mod scheduler;
 
 pub use clock::{BusinessClock, ClockError};
@@ -36,4 +38,5 @@ pub use due::{DueAction, Kind};
 pub use fire::{context, Fire, ACTOR};
 pub use http::{routes, Advance, ClockView, ScheduleView};
 pub use journal::{Entry, Journal, Outcome};
+pub use lease::{Lease, LeaseLost};
 pub use scheduler::{AdvanceReport, Scheduler, SchedulerError, SchedulerOptions, TickReport};

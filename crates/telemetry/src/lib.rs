@@ -80,6 +80,33 @@ pub fn metrics_router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     )
 }
 
+/// Completes on SIGINT (Ctrl-C) or SIGTERM, logging that `service` was asked to stop: what
+/// every binary's graceful shutdown waits for. If a handler cannot be installed, waits on the
+/// other only.
+pub async fn shutdown_requested(service: &'static str) {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!(service, "shutdown requested");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -369,7 +369,7 @@ async fn serve(flags: Serve) -> anyhow::Result<()> {
         flags.listen
     );
     server
-        .run(listener, shutdown_signal())
+        .run(listener, telemetry::shutdown_requested("parcelport"))
         .await
         .context("parcelport stopped")
 }
@@ -416,27 +416,4 @@ fn print_first_tokens(issued: &[IssuedToken], listen: &str) {
     }
     println!("send one as `Authorization: Bearer <secret>` to http://{listen}");
     println!("load a demo warehouse: parcelport demo --url http://{listen} --token <admin secret>");
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown requested");
 }

@@ -1,7 +1,7 @@
 //! # parcelport-projector
 //!
-//! One view's projector as a process of its own (distributed mode): the storage-status, billing
-//! or audit view, fed from the relay's JetStream stream through a durable consumer named after
+//! One view's projector as a process of its own (distributed mode): the storage-status,
+//! billing, audit, schedule or notices view, fed from the relay's JetStream stream through a durable consumer named after
 //! the view, or from the event store. Each view runs, scales and restarts independently; run
 //! one instance per view (two on one durable consumer would split an aggregate's events).
 //!
@@ -28,6 +28,8 @@ use projection_runtime::{
 };
 use projections::audit::Audit;
 use projections::billing::Billing;
+use projections::notices::Notices;
+use projections::schedule::Schedule;
 use projections::storage_status::StorageStatus;
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -47,6 +49,12 @@ pub enum View {
     /// `audit`: every event with its actor and command.
     #[value(name = "audit")]
     Audit,
+    /// `schedule`: the deadlines the business clock acts on.
+    #[value(name = "schedule")]
+    Schedule,
+    /// `notices`: what to tell members, their contacts.
+    #[value(name = "notices")]
+    Notices,
 }
 
 impl View {
@@ -56,6 +64,8 @@ impl View {
             View::StorageStatus => StorageStatus.name(),
             View::Billing => Billing.name(),
             View::Audit => Audit.name(),
+            View::Schedule => Schedule.name(),
+            View::Notices => Notices.name(),
         }
     }
 }
@@ -125,6 +135,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         }
         (View::Billing, source) => drive(&config, store, Billing, source, listener, shutdown).await,
         (View::Audit, source) => drive(&config, store, Audit, source, listener, shutdown).await,
+        (View::Schedule, source) => {
+            drive(&config, store, Schedule, source, listener, shutdown).await
+        }
+        (View::Notices, source) => drive(&config, store, Notices, source, listener, shutdown).await,
     }
 }
 

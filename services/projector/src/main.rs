@@ -82,27 +82,9 @@ async fn main() -> anyhow::Result<()> {
     let config = Args::parse().into_config();
     telemetry::init_logs("parcelport-projector", telemetry::LogFormat::Json);
     telemetry::metrics_recorder();
-    projector_service::run(config, shutdown_requested()).await
-}
-
-/// Completes on SIGINT or SIGTERM. If a handler cannot be installed, waits on the other only.
-async fn shutdown_requested() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-    tracing::info!("parcelport-projector: shutdown requested");
+    projector_service::run(
+        config,
+        telemetry::shutdown_requested("parcelport-projector"),
+    )
+    .await
 }

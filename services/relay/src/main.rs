@@ -93,29 +93,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let config = args.into_config();
-    relay::run(config, shutdown_requested())
+    relay::run(config, telemetry::shutdown_requested("parcelport-relay"))
         .await
         .context("the relay stopped")
-}
-
-/// Completes on SIGINT or SIGTERM. If a handler cannot be installed, waits on the other only.
-async fn shutdown_requested() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-    tracing::info!("parcelport-relay: shutdown requested");
 }

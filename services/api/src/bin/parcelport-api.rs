@@ -52,31 +52,13 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&flags.listen)
         .await
         .with_context(|| format!("cannot listen on {}", flags.listen))?;
-    api::run(config, listener, shutdown_signal())
-        .await
-        .context("the command API stopped")?;
+    api::run(
+        config,
+        listener,
+        telemetry::shutdown_requested("parcelport-api"),
+    )
+    .await
+    .context("the command API stopped")?;
     tracing::info!("command API stopped");
     Ok(())
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

@@ -12,6 +12,8 @@ use projection_runtime::{
 };
 use projections::audit::Audit;
 use projections::billing::Billing;
+use projections::notices::Notices;
+use projections::schedule::Schedule;
 use projections::storage_status::StorageStatus;
 use projector_service::{Config, Source, View};
 use relay::RelayConfig;
@@ -86,6 +88,8 @@ impl TestDb {
             View::StorageStatus => rebuild(pool, &self.store, StorageStatus, options).await,
             View::Billing => rebuild(pool, &self.store, Billing, options).await,
             View::Audit => rebuild(pool, &self.store, Audit, options).await,
+            View::Schedule => rebuild(pool, &self.store, Schedule, options).await,
+            View::Notices => rebuild(pool, &self.store, Notices, options).await,
         }
         .expect("rebuild");
         view_hash(pool, &report.schema, tables(view))
@@ -122,6 +126,8 @@ fn tables(view: View) -> &'static [TableSpec] {
         View::StorageStatus => StorageStatus.tables(),
         View::Billing => Billing.tables(),
         View::Audit => Audit.tables(),
+        View::Schedule => Schedule.tables(),
+        View::Notices => Notices.tables(),
     }
 }
 
@@ -244,7 +250,13 @@ async fn killed_projectors_equal_a_rebuild_and_a_second_delivery_changes_nothing
     }));
     let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
 
-    for view in [View::StorageStatus, View::Billing, View::Audit] {
+    for view in [
+        View::StorageStatus,
+        View::Billing,
+        View::Audit,
+        View::Schedule,
+        View::Notices,
+    ] {
         // Killed three times, each once it has committed another quarter of the stream (the
         // first view while the relay is still publishing).
         for quarter in 1..=3 {

@@ -45,30 +45,11 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&flags.listen)
         .await
         .with_context(|| format!("cannot listen on {}", flags.listen))?;
-    query::run(config, listener, shutdown_signal())
-        .await
-        .context("the query API stopped")
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown requested");
+    query::run(
+        config,
+        listener,
+        telemetry::shutdown_requested("parcelport-query"),
+    )
+    .await
+    .context("the query API stopped")
 }
