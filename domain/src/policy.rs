@@ -383,14 +383,30 @@ pub struct Carrier {
     pub code: String,
     /// Whether volumetric weight applies (FEE-1).
     pub volumetric: bool,
-    /// Heaviest piece the carrier takes; heavier shipments are split (CON-4).
+    /// Heaviest piece the carrier takes to a destination `max_piece_weight_g_to` does not
+    /// list; heavier shipments are split (CON-4).
     pub max_piece_weight_g: u32,
+    /// Heaviest piece per destination country (ISO 3166 alpha-2) where its conditions differ:
+    /// the limit is the destination's and the carrier's (CON-4, seed 000: 仕向け国発送条件の
+    /// 重量制限).
+    #[serde(default)]
+    pub max_piece_weight_g_to: BTreeMap<String, u32>,
     /// Carrier compensation cap (FEE-3); absent = uninsurable beyond the declared value.
     pub compensation_cap: Option<Money>,
     /// Destination country (ISO 3166 alpha-2) to zone.
     pub zones: BTreeMap<String, String>,
     /// Price steps, ascending by weight.
     pub steps: Vec<RateStep>,
+}
+
+impl Carrier {
+    /// The heaviest piece this carrier takes to `destination` (CON-4); without a destination
+    /// (a shipment packed before it is quoted), the carrier's general limit.
+    pub fn max_piece_weight_g_to(&self, destination: Option<&str>) -> u32 {
+        destination
+            .and_then(|d| self.max_piece_weight_g_to.get(d).copied())
+            .unwrap_or(self.max_piece_weight_g)
+    }
 }
 
 /// Price of a piece up to a weight, per zone.
@@ -522,6 +538,14 @@ impl Policy {
                     "carrier {} has no rate steps",
                     carrier.code
                 )));
+            }
+            for (destination, &limit) in &carrier.max_piece_weight_g_to {
+                if limit == 0 || !carrier.zones.contains_key(destination) {
+                    return Err(invalid(format!(
+                        "carrier {}: a piece limit for {destination} needs a zone and a positive weight",
+                        carrier.code
+                    )));
+                }
             }
             if !carrier
                 .steps

@@ -273,12 +273,52 @@ fn con_4_split_starts_one_gram_over_the_max_piece_weight() {
     let policy = Policy::jp_forwarding();
     let ems = policy.carrier("EMS").unwrap();
     let box_ = dims(500, 400, 300);
-    assert_eq!(plan_pieces(grams(30_000), box_, ems, 5000).len(), 1);
-    let two = plan_pieces(grams(30_001), box_, ems, 5000);
+    assert_eq!(
+        plan_pieces(grams(30_000), box_, ems, Some("US"), 5000).len(),
+        1
+    );
+    let two = plan_pieces(grams(30_001), box_, ems, Some("US"), 5000);
     assert_eq!(
         two.iter().map(|p| p.actual_g).collect::<Vec<_>>(),
         [15_001, 15_000]
     );
+}
+
+// rule CON-4: the split limit is the destination's and the carrier's (seed 000: 仕向け国発送条件
+// の重量制限): 25,000 g by EMS is one piece to the US (30,000 g) and two to a destination whose
+// conditions take 20,000 g (jp-forwarding's example: AU), each charged the per-piece fees.
+#[test]
+fn con_4_split_limit_is_per_destination_and_carrier() {
+    let policy = Policy::jp_forwarding();
+    let ems = policy.carrier("EMS").unwrap();
+    let box_ = dims(500, 400, 300);
+    assert_eq!(ems.max_piece_weight_g_to(Some("US")), 30_000);
+    assert_eq!(ems.max_piece_weight_g_to(Some("AU")), 20_000);
+    assert_eq!(ems.max_piece_weight_g_to(None), 30_000);
+    assert_eq!(
+        plan_pieces(grams(20_000), box_, ems, Some("AU"), 5000).len(),
+        1
+    );
+    assert_eq!(
+        plan_pieces(grams(20_001), box_, ems, Some("AU"), 5000).len(),
+        2
+    );
+    // The same limit for another carrier is its own: DHL takes 70,000 g to AU.
+    let dhl = policy.carrier("DHL").unwrap();
+    assert_eq!(dhl.max_piece_weight_g_to(Some("AU")), 70_000);
+
+    let story = || single_packed(Policy::jp_forwarding(), 24_000, 8_000, "EMS", 25_000, box_);
+    let to_us = story().when_on(nov(2), quote("EMS", "US")).unwrap();
+    let (pieces, lines, _) = quoted_event(&to_us);
+    assert_eq!(pieces.len(), 1);
+    assert_eq!(lines[0], line(LineItem::ForwardingFee, 1, 800));
+    let to_au = story().when_on(nov(2), quote("EMS", "AU")).unwrap();
+    let (pieces, lines, _) = quoted_event(&to_au);
+    assert_eq!(
+        pieces.iter().map(|p| p.actual_g).collect::<Vec<_>>(),
+        [12_500, 12_500]
+    );
+    assert_eq!(lines[0], line(LineItem::ForwardingFee, 2, 800));
 }
 
 // rule CON-4: the quote splits for the quoted carrier (ePacket takes 2,000 g pieces).
@@ -309,7 +349,13 @@ fn fee_1_volumetric_weight_above_last_step_is_split_first() {
     let policy = Policy::jp_forwarding();
     let dhl = policy.carrier("DHL").unwrap();
     // 1 m³ = 200,000 g volumetric; DHL's last step is 70,000 g: 3 pieces.
-    let pieces = plan_pieces(grams(10_000), dims(1_000, 1_000, 1_000), dhl, 5000);
+    let pieces = plan_pieces(
+        grams(10_000),
+        dims(1_000, 1_000, 1_000),
+        dhl,
+        Some("US"),
+        5000,
+    );
     assert_eq!(
         pieces,
         vec![
@@ -700,7 +746,7 @@ proptest! {
         prop_assert_eq!(priced.pieces.iter().map(|p| u64::from(p.actual_g)).sum::<u64>(), u64::from(weight));
         let last_step = c.steps.last().unwrap().up_to_g;
         for p in &priced.pieces {
-            prop_assert!(p.actual_g <= c.max_piece_weight_g);
+            prop_assert!(p.actual_g <= c.max_piece_weight_g_to(Some(destination)));
             prop_assert!(p.chargeable_g <= last_step);
             prop_assert!(p.chargeable_g >= p.actual_g);
         }

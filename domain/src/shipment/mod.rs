@@ -1218,7 +1218,8 @@ fn request_packing(
     }])
 }
 
-/// CON-4: the packed shipment, split into pieces for the carrier it was packed for.
+/// CON-4: the packed shipment, split into pieces for the carrier it was packed for, under
+/// its general limit: the destination is known at the quote, which splits it again for it.
 fn pack(
     carrier: &str,
     weight: Weight,
@@ -1235,7 +1236,13 @@ fn pack(
         carrier: found.code.clone(),
         weight,
         dimensions,
-        pieces: pricing::plan_pieces(weight, dimensions, found, policy.tariff.volumetric_divisor),
+        pieces: pricing::plan_pieces(
+            weight,
+            dimensions,
+            found,
+            None,
+            policy.tariff.volumetric_divisor,
+        ),
         max_piece_weight_g: found.max_piece_weight_g,
         packed_on: today,
         policy: policy.version(),

@@ -29,15 +29,17 @@ pub struct Piece {
     pub chargeable_g: u32,
 }
 
-/// Splits a packed shipment into the fewest equal pieces the carrier takes (CON-4): no piece
-/// heavier than the carrier's `max_piece_weight_g`, and no piece's chargeable weight above the
-/// tariff's last step (FEE-1). Weights are shared out evenly, the first pieces taking the odd
+/// Splits a packed shipment into the fewest equal pieces the carrier takes to `destination`
+/// (CON-4): no piece heavier than the carrier's limit for that destination
+/// ([`Carrier::max_piece_weight_g_to`]; its general limit when the destination is not known
+/// yet), and no piece's chargeable weight above the tariff's last step (FEE-1). Weights are shared out evenly, the first pieces taking the odd
 /// grams. For a volumetric carrier the volumetric weight is shared the same way, a planning
 /// figure until the pieces are repacked and measured.
 pub fn plan_pieces(
     weight: Weight,
     dimensions: Dimensions,
     carrier: &Carrier,
+    destination: Option<&str>,
     volumetric_divisor: u32,
 ) -> Vec<Piece> {
     let actual = u64::from(weight.grams());
@@ -45,7 +47,7 @@ pub fn plan_pieces(
         .volumetric
         .then(|| dimensions.volumetric_grams(volumetric_divisor));
     let chargeable = volumetric.map_or(actual, |v| v.max(actual));
-    let max_piece = u64::from(carrier.max_piece_weight_g.max(1));
+    let max_piece = u64::from(carrier.max_piece_weight_g_to(destination).max(1));
     let last_step = carrier
         .steps
         .last()
@@ -281,6 +283,7 @@ pub fn price_quote(
         weight,
         dimensions,
         carrier,
+        Some(request.destination),
         policy.tariff.volumetric_divisor,
     );
     let count = u32::try_from(pieces.len()).unwrap_or(u32::MAX);
