@@ -204,7 +204,7 @@ fn acc_4_second_payment_of_the_same_shipment_is_refused() {
 }
 
 // rule PAY-1: a shipment payment the shipment refused is credited back once, only after the
-// debit, and the debit stays recorded (a second debit for the shipment is still refused).
+// debit.
 #[test]
 fn pay_1_refused_payment_is_credited_back_once() {
     let (policy, given) = jp_with(50_000);
@@ -246,14 +246,45 @@ fn pay_1_refused_payment_is_credited_back_once() {
         })
     );
     let err = run(&policy, &events, reverse()).unwrap_err();
-    assert_refusal(&err, "account.duplicate_credit", Some(Rule::Acc1));
-    let err = run(
+    assert_refusal(&err, "account.no_payment_to_reverse", Some(Rule::Pay1));
+}
+
+// rule PAY-1: a shipment whose balance payment was reversed is unpaid: it can be paid from the
+// balance again (once), and that payment reversed in its turn.
+#[test]
+fn pay_1_a_reversed_payment_can_be_paid_from_the_balance_again() {
+    let (policy, given) = jp_with(50_000);
+    let reverse = || {
+        issued(
+            2026,
+            1,
+            8,
+            AccountCommand::Credit {
+                reason: CreditReason::PaymentReversal,
+                cause: cause("shp-1"),
+                amount: Money::jpy(8_000),
+                rate: None,
+            },
+        )
+    };
+    let pay_again = || issued(2026, 1, 8, pay("shp-1", Money::jpy(8_000)));
+    let paid = run(
         &policy,
-        &events,
+        &given,
         issued(2026, 1, 7, pay("shp-1", Money::jpy(8_000))),
     )
-    .unwrap_err();
+    .unwrap();
+    let reversed = run(&policy, &paid, reverse()).unwrap();
+    let paid_again = run(&policy, &reversed, pay_again()).unwrap();
+    assert_eq!(balance_after(&paid_again), Money::jpy(42_000));
+    // Paid again: a further debit for it is refused, as for any paid shipment.
+    let err = run(&policy, &paid_again, pay_again()).unwrap_err();
     assert_refusal(&err, "account.duplicate_debit", Some(Rule::Pay1));
+    // Its second payment may be reversed too, once.
+    let reversed_again = run(&policy, &paid_again, reverse()).unwrap();
+    assert_eq!(balance_after(&reversed_again), Money::jpy(50_000));
+    let err = run(&policy, &reversed_again, reverse()).unwrap_err();
+    assert_refusal(&err, "account.no_payment_to_reverse", Some(Rule::Pay1));
 }
 
 // rule ACC-4: a recurring charge is made once per period; the next period is a new charge.
@@ -332,10 +363,20 @@ fn mon_2_yen_fee_on_yuan_account_records_its_conversion() {
         }]);
 }
 
-fn dispose(parcel: &str, disposal: DisposalCause) -> AccountCommand {
+/// The charge of a disposal at the fee the parcel records under `policy` (parcel.disposed):
+/// per item at withdrawal, else per parcel.
+fn dispose(policy: &Policy, parcel: &str, disposal: DisposalCause) -> AccountCommand {
+    let fee = match disposal {
+        DisposalCause::LeftAtWithdrawal { items } => policy
+            .member
+            .withdrawal_disposal_fee_per_item
+            .times(rust_decimal::Decimal::from(items)),
+        _ => policy.disposal.fee_per_parcel,
+    };
     AccountCommand::ChargeDisposalFee {
         parcel: cause(parcel),
         disposal,
+        fee,
     }
 }
 
@@ -351,7 +392,7 @@ fn mem_8_items_left_at_withdrawal_cost_5_cny_each_as_an_owed_debt() {
     let disposal = DisposalCause::LeftAtWithdrawal { items: 3 };
     framework(cn.clone())
         .given(given.clone())
-        .when(issued(2026, 2, 1, dispose("par-1", disposal)))
+        .when(issued(2026, 2, 1, dispose(&cn, "par-1", disposal)))
         .then_expect_events(vec![AccountEvent::DisposalFeeCharged {
             movement: Movement {
                 amount: cny(dec!(-15)),
@@ -364,10 +405,20 @@ fn mem_8_items_left_at_withdrawal_cost_5_cny_each_as_an_owed_debt() {
             rule: Rule::Mem8,
             policy: cn.version(),
         }]);
-    let events = run(&cn, &given, issued(2026, 2, 1, dispose("par-1", disposal))).unwrap();
+    let events = run(
+        &cn,
+        &given,
+        issued(2026, 2, 1, dispose(&cn, "par-1", disposal)),
+    )
+    .unwrap();
     assert_eq!(balance_after(&events), cny(dec!(-5)));
     // Charged once per parcel.
-    let err = run(&cn, &events, issued(2026, 2, 2, dispose("par-1", disposal))).unwrap_err();
+    let err = run(
+        &cn,
+        &events,
+        issued(2026, 2, 2, dispose(&cn, "par-1", disposal)),
+    )
+    .unwrap_err();
     assert!(matches!(
         err,
         AccountError::DuplicateDebit {
@@ -383,7 +434,7 @@ fn mem_8_items_left_at_withdrawal_cost_5_cny_each_as_an_owed_debt() {
             2026,
             2,
             1,
-            dispose("par-2", DisposalCause::LeftAtWithdrawal { items: 0 }),
+            dispose(&cn, "par-2", DisposalCause::LeftAtWithdrawal { items: 0 }),
         ),
     )
     .unwrap_err();
@@ -406,7 +457,7 @@ fn mem_8_per_item_fee_follows_the_profile() {
             2026,
             2,
             1,
-            dispose("par-1", DisposalCause::LeftAtWithdrawal { items: 4 }),
+            dispose(&jp, "par-1", DisposalCause::LeftAtWithdrawal { items: 4 }),
         ),
     )
     .unwrap();
@@ -423,7 +474,7 @@ fn dsp_1_disposal_fee_is_debited_as_an_owed_debt() {
             2026,
             2,
             1,
-            dispose("par-1", DisposalCause::PastMaxStorage),
+            dispose(&jp, "par-1", DisposalCause::PastMaxStorage),
         ))
         .then_expect_events(vec![AccountEvent::DisposalFeeCharged {
             movement: Movement {
@@ -441,10 +492,59 @@ fn dsp_1_disposal_fee_is_debited_as_an_owed_debt() {
     let events = run(
         &cn,
         &[opened(&cn)],
-        issued(2026, 2, 1, dispose("par-1", DisposalCause::Unpaid)),
+        issued(2026, 2, 1, dispose(&cn, "par-1", DisposalCause::Unpaid)),
     )
     .unwrap();
     assert_eq!(balance_after(&events), cny(dec!(-5)));
+}
+
+// rule DSP-1: the account charges the fee parcel.disposed recorded, never its own reckoning
+// of the policy: a parcel disposed of at 300 JPY under an earlier tariff is charged 300 JPY
+// even where the policy now says 500; a fee in another currency, or not a whole positive
+// amount, is refused.
+#[test]
+fn dsp_1_the_account_charges_the_fee_the_disposal_recorded() {
+    let jp = Policy::jp_forwarding();
+    assert_eq!(jp.disposal.fee_per_parcel, Money::jpy(500));
+    let charge = |fee| AccountCommand::ChargeDisposalFee {
+        parcel: cause("par-1"),
+        disposal: DisposalCause::PastMaxStorage,
+        fee,
+    };
+    let events = run(
+        &jp,
+        &[opened(&jp)],
+        issued(2026, 2, 1, charge(Money::jpy(300))),
+    )
+    .unwrap();
+    assert_eq!(balance_after(&events), Money::jpy(-300));
+    assert!(matches!(
+        events.last(),
+        Some(AccountEvent::DisposalFeeCharged { unit_fee, units: 1, .. }) if *unit_fee == Money::jpy(300)
+    ));
+    for wrong in [cny(dec!(5)), Money::jpy(0)] {
+        assert!(run(&jp, &[opened(&jp)], issued(2026, 2, 1, charge(wrong))).is_err());
+    }
+    // Per item at withdrawal: 3 items recorded at 450 JPY are 150 JPY each.
+    let events = run(
+        &jp,
+        &[opened(&jp)],
+        issued(
+            2026,
+            2,
+            1,
+            AccountCommand::ChargeDisposalFee {
+                parcel: cause("par-2"),
+                disposal: DisposalCause::LeftAtWithdrawal { items: 3 },
+                fee: Money::jpy(450),
+            },
+        ),
+    )
+    .unwrap();
+    assert!(matches!(
+        events.last(),
+        Some(AccountEvent::DisposalFeeCharged { unit_fee, units: 3, .. }) if *unit_fee == Money::jpy(150)
+    ));
 }
 
 fn sale(parcel: &str, gross: Money, costs: Money) -> AccountCommand {

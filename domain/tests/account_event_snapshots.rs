@@ -106,6 +106,7 @@ fn life() -> Vec<AccountEvent> {
             AccountCommand::ChargeDisposalFee {
                 parcel: cause("par-7"),
                 disposal: DisposalCause::PastMaxStorage,
+                fee: cn.disposal.fee_per_parcel,
             },
         ),
         issued(
@@ -165,6 +166,10 @@ fn life() -> Vec<AccountEvent> {
             AccountCommand::ChargeDisposalFee {
                 parcel: cause("par-8"),
                 disposal: DisposalCause::LeftAtWithdrawal { items: 2 },
+                fee: cn
+                    .member
+                    .withdrawal_disposal_fee_per_item
+                    .times(rust_decimal::Decimal::TWO),
             },
         ),
         issued(

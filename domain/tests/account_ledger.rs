@@ -141,6 +141,7 @@ fn acc_1_balance_is_the_sum_of_movements() {
             AccountCommand::ChargeDisposalFee {
                 parcel: cause("par-1"),
                 disposal: DisposalCause::Prohibited,
+                fee: Policy::cn_agency().disposal.fee_per_parcel,
             },
         ),
     )
@@ -361,6 +362,7 @@ fn acc_7_closed_account_refuses_everything() {
             AccountCommand::ChargeDisposalFee {
                 parcel: cause("par-9"),
                 disposal: DisposalCause::Unpaid,
+                fee: Policy::cn_agency().disposal.fee_per_parcel,
             },
         ),
     )
@@ -467,6 +469,14 @@ fn command(
                     items: u32::from(*items),
                 },
                 None => DisposalCause::PastMaxStorage,
+            },
+            // The fee the parcel records (parcel.disposed).
+            fee: match items {
+                Some(items) => policy
+                    .member
+                    .withdrawal_disposal_fee_per_item
+                    .times(Decimal::from(*items)),
+                None => policy.disposal.fee_per_parcel,
             },
         },
         Op::Claim { units, claim } => AccountCommand::Credit {

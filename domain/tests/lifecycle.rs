@@ -516,6 +516,7 @@ fn ends_in_disposal(p: Profile) {
         AccountCommand::ChargeDisposalFee {
             parcel: CauseId::parse("p-9").unwrap(),
             disposal: AccountDisposalCause::PastMaxStorage,
+            fee: *fee,
         },
     );
     assert_eq!(

@@ -338,17 +338,19 @@ impl Simulation {
             let items = events.iter().flatten().find_map(|e| match e {
                 ParcelEvent::Disposed {
                     cause: DisposedBecause::LeftAtWithdrawal { items, .. },
+                    fee,
                     ..
-                } => Some(*items),
+                } => Some((*items, *fee)),
                 _ => None,
             });
-            if let Some(items) = items {
+            if let Some((items, fee)) = items {
                 let parcel = self.parcel_cause(p);
                 self.account(
                     m,
                     AccountCommand::ChargeDisposalFee {
                         parcel,
                         disposal: AccountDisposal::LeftAtWithdrawal { items },
+                        fee,
                     },
                 );
             }
@@ -663,9 +665,18 @@ impl Simulation {
     /// Disposes of parcel `p` and charges its owner the fee (DSP-1).
     fn dispose(&mut self, p: usize, cause: DisposalCause, disposal: AccountDisposal) {
         let disposed = self.parcel(p, ParcelCommand::Dispose { cause });
-        if let (Some(_), Some(m)) = (disposed, self.parcels[p].member) {
+        let fee = disposed.iter().flatten().find_map(|e| match e {
+            ParcelEvent::Disposed { fee, .. } => Some(*fee),
+            _ => None,
+        });
+        if let (Some(fee), Some(m)) = (fee, self.parcels[p].member) {
             let parcel = self.parcel_cause(p);
-            self.account(m, AccountCommand::ChargeDisposalFee { parcel, disposal });
+            let charge = AccountCommand::ChargeDisposalFee {
+                parcel,
+                disposal,
+                fee,
+            };
+            self.account(m, charge);
         }
     }
 

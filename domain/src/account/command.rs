@@ -60,12 +60,15 @@ pub enum AccountCommand {
         rate: Option<ExchangeRate>,
     },
     /// Charge the disposal of a parcel (DSP-1), or the destruction of its items left behind at
-    /// withdrawal (MEM-8): an owed debt, priced by the policy.
+    /// withdrawal (MEM-8): an owed debt, the fee the parcel priced when it was disposed of
+    /// (`parcel.disposed`): the rule is computed once, by the parcel.
     ChargeDisposalFee {
         /// The parcel disposed of.
         parcel: CauseId,
         /// The recorded cause of the disposal.
         disposal: DisposalCause,
+        /// The fee `parcel.disposed` recorded, in the account currency.
+        fee: Money,
     },
     /// Credit what a disposed parcel sold for, less the costs of selling it (DSP-1).
     CreditSaleProceeds {

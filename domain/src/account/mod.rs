@@ -13,7 +13,8 @@
 //! - **ACC-4** regular debits never take the balance below zero; owed debts may
 //!   ([`DebitKind`]); the same charge is never debited twice (PAY-1 at the account level).
 //!   A shipment payment the shipment then refused is credited back as a
-//!   [`CreditReason::PaymentReversal`], once, and only after such a debit.
+//!   [`CreditReason::PaymentReversal`], once, and only after such a debit; the shipment may
+//!   then be paid from the balance again (PAY-1).
 //! - **ACC-6** late interest ([`late_interest`]) accrues as events, never twice for a day, at
 //!   full precision: only what is charged is rounded (down), the rest carries over
 //!   ([`AccruedInterest`]).
@@ -198,9 +199,14 @@ impl ChargeAccount {
                     rate,
                 },
             ) => books.credit(&ctx, reason, cause, amount, rate.as_ref()),
-            (Self::Open(books), C::ChargeDisposalFee { parcel, disposal }) => {
-                books.charge_disposal_fee(&ctx, parcel, disposal)
-            }
+            (
+                Self::Open(books),
+                C::ChargeDisposalFee {
+                    parcel,
+                    disposal,
+                    fee,
+                },
+            ) => books.charge_disposal_fee(&ctx, parcel, disposal, fee),
             (
                 Self::Open(books),
                 C::CreditSaleProceeds {
@@ -519,26 +525,21 @@ impl Ledger {
         ctx: &Ctx<'_>,
         parcel: CauseId,
         disposal: DisposalCause,
+        fee: Money,
     ) -> Result<Vec<AccountEvent>, AccountError> {
-        let (reason, unit_fee, units, rule) = match disposal {
-            DisposalCause::LeftAtWithdrawal { items } => (
-                Reason::WithdrawalDisposalFee,
-                ctx.policy.member.withdrawal_disposal_fee_per_item,
-                items,
-                Rule::Mem8,
-            ),
-            DisposalCause::PastMaxStorage | DisposalCause::Prohibited | DisposalCause::Unpaid => (
-                Reason::DisposalFee,
-                ctx.policy.disposal.fee_per_parcel,
-                1,
-                Rule::Dsp1,
-            ),
+        // The parcel priced the disposal (parcel.disposed); the account charges that fee and
+        // records it per unit, the units being the parcel's, or its items left at withdrawal.
+        let (reason, units, rule) = match disposal {
+            DisposalCause::LeftAtWithdrawal { items } => {
+                (Reason::WithdrawalDisposalFee, items.max(1), Rule::Mem8)
+            }
+            DisposalCause::PastMaxStorage | DisposalCause::Prohibited | DisposalCause::Unpaid => {
+                (Reason::DisposalFee, 1, Rule::Dsp1)
+            }
         };
-        let fee = unit_fee
-            .times(Decimal::from(units))
-            .rounded(Rounding::HalfUp);
         self.in_currency(fee)?;
         let fee = positive_whole(fee)?;
+        let unit_fee = Money::new(fee.amount / Decimal::from(units), fee.currency);
         let movement = self.debit_movement(reason, DebitKind::Owed, parcel, fee, None)?;
         Ok(vec![AccountEvent::DisposalFeeCharged {
             movement,
@@ -984,6 +985,17 @@ impl Ledger {
             AccountEvent::Debited {
                 movement, period, ..
             } => self.remember(movement, period),
+            // A reversed shipment payment is undone: the shipment may be paid from the
+            // balance again, and that payment reversed in its turn (PAY-1).
+            AccountEvent::Credited { movement, .. }
+                if movement.reason == Reason::PaymentReversal =>
+            {
+                self.moved.remove(&MovementKey {
+                    reason: Reason::ShipmentPayment,
+                    cause: movement.cause,
+                    period: None,
+                });
+            }
             AccountEvent::Credited { movement, .. }
             | AccountEvent::DisposalFeeCharged { movement, .. }
             | AccountEvent::SaleProceedsCredited { movement, .. } => self.remember(movement, None),

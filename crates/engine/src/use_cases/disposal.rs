@@ -81,16 +81,19 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
             ParcelEvent::Disposed {
                 member_id: Some(member_id),
                 cause,
+                fee,
                 ..
-            } => Some((member_id.clone(), account_cause(cause))),
+            } => Some((member_id.clone(), account_cause(cause), *fee)),
             _ => None,
         });
         let fee = match charge {
-            Some((member_id, disposal)) => {
+            Some((member_id, disposal, fee)) => {
                 let account = ids::account_of(&member_id)?;
+                // The fee the parcel recorded, charged as it is (DSP-1).
                 let command = AccountCommand::ChargeDisposalFee {
                     parcel: ids::cause(parcel_id.as_str())?,
                     disposal,
+                    fee,
                 };
                 Some(
                     self.step::<ChargeAccount>(req, account.as_str(), command)
