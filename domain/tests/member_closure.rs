@@ -1,6 +1,7 @@
 //! Automatic closure (MEM-9): the cn-agency profile closes members whose balance stayed
 //! negative for a month, who have not logged in for three months with a zero balance, or who
-//! did not top up within a month of registering; jp-forwarding never does (POL-2).
+//! did not top up within a month of registering and hold nothing; jp-forwarding never does
+//! (POL-2).
 
 mod member_support;
 
