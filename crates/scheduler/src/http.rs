@@ -5,7 +5,8 @@
 //!   clock answers 409 `clock.real`;
 //! - `GET /v1/schedule` (ops, auditor): what is due and upcoming, and what was done (rule,
 //!   aggregate, due, done at, outcome), newest first, a page at a time (`limit`, and `after`:
-//!   the previous page's opaque `next`).
+//!   the previous page's opaque `next`);
+//! - `GET /scheduler/openapi.json`: their OpenAPI document ([`openapi`]).
 
 use crate::clock::ClockError;
 use crate::due::DueAction;
@@ -55,6 +56,7 @@ pub fn routes<F: Fire, L: EventLog + 'static>(
         .route("/v1/clock", get(clock::<F, L>))
         .route("/v1/clock/advance", post(advance::<F, L>))
         .route("/v1/schedule", get(schedule::<F, L>))
+        .route("/scheduler/openapi.json", get(|| async { Json(openapi()) }))
         .with_state(ClockState { scheduler, tokens })
 }
 
@@ -237,6 +239,12 @@ async fn schedule<F: Fire, L: EventLog + 'static>(
         Some(limit @ 1..=500) => limit,
         Some(_) => return Err(Problem::invalid("limit must be 1 to 500")),
     };
+    let after = match &query.after {
+        None => None,
+        Some(text) => {
+            Some(parse_cursor(text).ok_or_else(|| Problem::invalid("after is not a page cursor"))?)
+        }
+    };
     let scheduler = &state.scheduler;
     let clock = clock_view(scheduler);
     let internal = |error: SchedulerError| {
@@ -262,12 +270,6 @@ async fn schedule<F: Fire, L: EventLog + 'static>(
             action,
         })
         .collect();
-    let after = match &query.after {
-        None => None,
-        Some(text) => {
-            Some(parse_cursor(text).ok_or_else(|| Problem::invalid("after is not a page cursor"))?)
-        }
-    };
     let done = scheduler
         .journal()
         .latest(after, limit)
@@ -282,4 +284,108 @@ async fn schedule<F: Fire, L: EventLog + 'static>(
         done,
         next,
     }))
+}
+
+/// The OpenAPI 3.1 document of these routes, served at `/scheduler/openapi.json`: every
+/// constraint the handlers enforce, and every problem code they answer with.
+pub fn openapi() -> serde_json::Value {
+    let problem = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
+        })
+    };
+    let clock = serde_json::json!({
+        "type": "object",
+        "required": ["now", "today", "simulated"],
+        "properties": {
+            "now": { "type": "string", "format": "date-time" },
+            "today": { "type": "string", "format": "date" },
+            "simulated": { "type": "boolean" }
+        }
+    });
+    serde_json::json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "parcelport business clock",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The server's clock (real, or simulated and advanced by an admin) and the scheduler's work: what is due and what was done."
+        },
+        "security": [{ "bearer": [] }],
+        "paths": {
+            "/v1/clock": {
+                "get": {
+                    "operationId": "get_clock",
+                    "summary": "The server's clock and the warehouse's date (any role)",
+                    "responses": {
+                        "200": { "description": "The clock", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Clock" } } } },
+                        "401": problem("auth.missing_token, auth.invalid_token")
+                    }
+                }
+            },
+            "/v1/clock/advance": {
+                "post": {
+                    "operationId": "advance_clock",
+                    "summary": "Moves a simulated clock forward, the scheduler doing each day's work on the way (admin)",
+                    "requestBody": {
+                        "required": true,
+                        "content": { "application/json": { "schema": {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "minProperties": 1,
+                            "maxProperties": 1,
+                            "properties": {
+                                "days": { "type": "integer", "minimum": 1, "maximum": 3660 },
+                                "hours": { "type": "integer", "minimum": 1, "maximum": 87840 },
+                                "to": { "type": "string", "format": "date-time", "description": "After the clock's now" }
+                            }
+                        } } }
+                    },
+                    "responses": {
+                        "200": { "description": "The clock after, and what the scheduler did on the way", "content": { "application/json": { "schema": { "type": "object", "required": ["clock", "report"], "properties": { "clock": { "$ref": "#/components/schemas/Clock" }, "report": { "type": "object" } } } } } },
+                        "400": problem("request.invalid: not exactly one of days, hours, to, or out of bounds; request.malformed_json, request.unreadable_body"),
+                        "422": problem("request.invalid_body: an unknown field, or a value of the wrong type"),
+                        "401": problem("auth.missing_token, auth.invalid_token"),
+                        "403": problem("auth.forbidden: admins only"),
+                        "409": problem("clock.real: the clock is the system's; clock.backwards: `to` is before now"),
+                        "415": problem("request.unsupported_media_type"),
+                        "503": problem("clock.advance_failed: the work due on the way could not be done; the clock stopped where it got to")
+                    }
+                }
+            },
+            "/v1/schedule": {
+                "get": {
+                    "operationId": "get_schedule",
+                    "summary": "What is due and upcoming, and what the scheduler did, newest first (ops, auditor)",
+                    "parameters": [
+                        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500, "default": 100 } },
+                        { "name": "after", "in": "query", "description": "The previous page's `next`", "schema": { "type": "string", "pattern": "^([0-9a-f]{2})+$" } }
+                    ],
+                    "responses": {
+                        "200": { "description": "The schedule", "content": { "application/json": { "schema": { "type": "object", "required": ["clock", "pending", "done"], "properties": { "clock": { "$ref": "#/components/schemas/Clock" }, "pending": { "type": "array", "items": { "type": "object" } }, "done": { "type": "array", "items": { "type": "object" } }, "next": { "type": ["string", "null"] } } } } } },
+                        "400": problem("request.invalid: limit out of 1..500, or `after` is not a page cursor"),
+                        "401": problem("auth.missing_token, auth.invalid_token"),
+                        "403": problem("auth.forbidden")
+                    }
+                }
+            }
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Clock": clock,
+                "Problem": {
+                    "type": "object",
+                    "required": ["type", "title", "status", "code"],
+                    "properties": {
+                        "type": { "type": "string" },
+                        "title": { "type": "string" },
+                        "status": { "type": "integer" },
+                        "code": { "type": "string" },
+                        "detail": { "type": "string" }
+                    }
+                }
+            }
+        }
+    })
 }

@@ -36,7 +36,7 @@ mod scheduler;
 pub use clock::{BusinessClock, ClockError};
 pub use due::{DueAction, Kind};
 pub use fire::{context, Fire, ACTOR};
-pub use http::{routes, Advance, ClockView, ScheduleView};
+pub use http::{openapi, routes, Advance, ClockView, ScheduleView};
 pub use journal::{Entry, Journal, Outcome};
 pub use lease::{Lease, LeaseLost};
 pub use scheduler::{AdvanceReport, Scheduler, SchedulerError, SchedulerOptions, TickReport};

@@ -154,8 +154,8 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
             .policy
             .local_date(now.unwrap_or_else(|| self.clock.now()));
         let by = now.map(|now| (self.policy.local_date(now), now));
-        let mut due: Vec<DueAction> = schedule::due_by(&self.views, by, self.options.batch)
-            .await?
+        let deadlines = not_yet_empty(schedule::due_by(&self.views, by, self.options.batch).await)?;
+        let mut due: Vec<DueAction> = deadlines
             .into_iter()
             .map(|deadline| {
                 let mut action = DueAction::of_deadline(deadline);
@@ -175,7 +175,10 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
     /// that is later (STO-1: a parcel joining a member's waiting parcels takes their clock, so
     /// it may arrive past its limit).
     async fn storage_due(&self, today: NaiveDate) -> Result<Vec<DueAction>, SchedulerError> {
-        let day = storage_status::due_today(&self.views, today, &self.policy).await?;
+        let Some(day) = not_yet(storage_status::due_today(&self.views, today, &self.policy).await)?
+        else {
+            return Ok(Vec::new());
+        };
         let mut due = Vec::new();
         let arrived = |parcel: &storage_status::ParcelStorage, on: NaiveDate| {
             parcel.received_on.map_or(on, |received| on.max(received))
@@ -337,8 +340,7 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
             .single()
             .map_or(to, |at| at.to_utc());
         let end_of_day = Some(midnight - chrono::Duration::milliseconds(1)).filter(|at| *at > now);
-        let exact = schedule::due_by(&self.views, None, self.options.batch)
-            .await?
+        let exact = not_yet_empty(schedule::due_by(&self.views, None, self.options.batch).await)?
             .into_iter()
             .filter_map(|Deadline { due_at, .. }| due_at)
             .filter(|at| *at > now)
@@ -393,6 +395,24 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
             }
         }
     }
+}
+
+/// A view's answer, or `None` while the view has no instance yet (a fresh server whose
+/// projector has not started): nothing is due in a view that does not exist.
+fn not_yet<T>(answer: Result<T, projections::QueryError>) -> Result<Option<T>, SchedulerError> {
+    match answer {
+        Ok(found) => Ok(Some(found)),
+        Err(projections::QueryError::Runtime(projection_runtime::RuntimeError::NoView(_))) => {
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn not_yet_empty<T>(
+    answer: Result<Vec<T>, projections::QueryError>,
+) -> Result<Vec<T>, SchedulerError> {
+    Ok(not_yet(answer)?.unwrap_or_default())
 }
 
 fn outcome_label(outcome: Outcome) -> &'static str {

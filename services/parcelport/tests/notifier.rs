@@ -238,13 +238,35 @@ async fn members_are_told_by_email_and_signed_webhooks_once() {
         .collect();
     assert_eq!(messages.len(), ids.len(), "an e-mail sent twice");
     assert_eq!(ids.keys().cloned().collect::<BTreeSet<_>>(), emailed);
-    // Worded from the events: the storage notice names the last free day.
+    // Worded from the events: the storage notice names the parcel's last free day as its
+    // event recorded it.
     let notice = messages
         .iter()
         .find(|m| m.contains("Subject: Free storage of parcel"))
         .expect("a storage notice (STO-2) e-mailed");
     assert!(notice.contains("Dear "), "{notice}");
-    assert!(notice.contains("2026-04-21"), "{notice}");
+    let store = event_store::sqlite::SqliteEventStore::open_read_only(&data)
+        .await
+        .expect("the store");
+    let mut events = Vec::new();
+    let mut cursor = event_store::GlobalCursor::default();
+    loop {
+        let page = event_store::EventLog::read_after(&store, cursor, 1000)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        cursor = last.cursor;
+        events.extend(page);
+    }
+    store.close().await;
+    let sent = events
+        .iter()
+        .find(|e| e.event_type == "parcel.storage_notice_sent" && notice.contains(&e.aggregate_id))
+        .expect("the notice's event");
+    let last_free_day = sent.payload["storage_notice_sent"]["last_free_day"]
+        .as_str()
+        .unwrap();
+    assert!(notice.contains(last_free_day), "{last_free_day}: {notice}");
     let arrival = messages
         .iter()
         .find(|m| m.contains("Subject: Your parcel arrived"))

@@ -517,3 +517,56 @@ async fn the_living_demo_plays_sixty_days() {
     running.stop().await;
     assert_once(&store.events().await);
 }
+
+#[tokio::test]
+async fn the_clock_api_refuses_what_its_document_forbids() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(start());
+    let store = Store::Embedded(dir.path().to_owned());
+    let running = Running::start(store.config(dir.path(), &clock), None).await;
+    let (status, document) = running
+        .call(Method::GET, "/scheduler/openapi.json", None)
+        .await;
+    assert_eq!(status, 200);
+    for path in ["/v1/clock", "/v1/clock/advance", "/v1/schedule"] {
+        assert!(document["paths"][path].is_object(), "{path} undocumented");
+    }
+    let advance = &document["paths"]["/v1/clock/advance"]["post"];
+    let bounds = &advance["requestBody"]["content"]["application/json"]["schema"]["properties"];
+    assert_eq!(bounds["days"]["maximum"], 3660);
+    for (body, code) in [
+        (json!({ "days": 0 }), "request.invalid"),
+        (json!({ "days": 3661 }), "request.invalid"),
+        (json!({ "days": 1, "hours": 1 }), "request.invalid"),
+        (json!({}), "request.invalid"),
+        (json!({ "weeks": 1 }), "request.invalid_body"),
+        (json!({ "to": "2026-03-01T00:00:00Z" }), "clock.backwards"),
+    ] {
+        let (status, problem) = running
+            .call(Method::POST, "/v1/clock/advance", Some(body.clone()))
+            .await;
+        assert_eq!(problem["code"], code, "{body}: {status} {problem:#}");
+        assert!(
+            advance["responses"][status.to_string()]["description"]
+                .as_str()
+                .is_some_and(|d| d.contains(code)),
+            "{status} {code} undocumented"
+        );
+    }
+    for query in ["limit=0", "limit=501", "after=zz"] {
+        let (status, problem) = running
+            .call(Method::GET, &format!("/v1/schedule?{query}"), None)
+            .await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (400, Some("request.invalid")),
+            "{query}"
+        );
+    }
+    let (_, clock_now) = running.call(Method::GET, "/v1/clock", None).await;
+    assert_eq!(
+        clock_now["now"], "2026-04-01T00:00:00Z",
+        "a refused advance moved the clock"
+    );
+    running.stop().await;
+}
