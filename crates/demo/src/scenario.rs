@@ -420,28 +420,43 @@ impl<P: Progress> Runner<'_, P> {
             .await?;
         let shipment = self.id_of(&answer)?;
         self.shipments.push(shipment.clone());
-        let path = |command: &str| format!("/v1/shipments/{shipment}/{command}");
         let grams = 1_200 + self.rng.between(100, 500);
+        self.pack(&shipment, grams).await?;
+        let quote = self.quote(&shipment).await?;
+        if self.rng.one_in(3) {
+            return Ok(());
+        }
+        self.pay(&shipment, &quote).await?;
+        self.ship(&shipment, 6_000).await?;
+        Ok(())
+    }
+
+    async fn pack(&mut self, shipment: &str, grams: u64) -> Result<(), DemoError> {
         self.post(
             "pack a shipment",
-            &path("record-packing"),
+            &format!("/v1/shipments/{shipment}/record-packing"),
             json!({
                 "carrier": "EMS", "weight": grams,
                 "dimensions": { "length_mm": 450, "width_mm": 320, "height_mm": 220 }
             }),
         )
         .await?;
+        Ok(())
+    }
+
+    /// Quotes `shipment` by EMS to a destination drawn at random: the answer.
+    async fn quote(&mut self, shipment: &str) -> Result<Value, DemoError> {
         let destination = *self.rng.pick(&["US", "GB", "DE", "AU", "CA", "FR"]);
-        let quote = self
-            .post(
-                "quote a shipment",
-                &path("quote"),
-                json!({ "carrier": "EMS", "destination": destination }),
-            )
-            .await?;
-        if self.rng.one_in(3) {
-            return Ok(());
-        }
+        self.post(
+            "quote a shipment",
+            &format!("/v1/shipments/{shipment}/quote"),
+            json!({ "carrier": "EMS", "destination": destination }),
+        )
+        .await
+    }
+
+    /// Pays the total of `quote` from the balance.
+    async fn pay(&mut self, shipment: &str, quote: &Value) -> Result<(), DemoError> {
         let total =
             quote
                 .pointer("/result/total")
@@ -453,17 +468,22 @@ impl<P: Progress> Runner<'_, P> {
                 })?;
         self.post(
             "pay a shipment",
-            &path("pay"),
+            &format!("/v1/shipments/{shipment}/pay"),
             json!({ "method": "balance", "amount": total }),
         )
         .await?;
+        Ok(())
+    }
+
+    /// Ships by EMS with a tracking number drawn at random, declaring `declared` yen.
+    async fn ship(&mut self, shipment: &str, declared: u64) -> Result<(), DemoError> {
         let tracking = format!("EJ{:09}JP", self.rng.between(100_000_000, 999_999_999));
         self.post(
             "ship a shipment",
-            &path("ship"),
+            &format!("/v1/shipments/{shipment}/ship"),
             json!({
                 "carrier": "EMS", "service": "EMS", "tracking_number": tracking,
-                "declared_value": yen(6_000)
+                "declared_value": yen(declared)
             }),
         )
         .await?;
@@ -676,57 +696,19 @@ impl<P: Progress> Runner<'_, P> {
                 _ => {}
             }
             let grams = 600 * parcels.len() as u64 + self.rng.between(100, 500);
-            self.post(
-                "pack a shipment",
-                &path("record-packing"),
-                json!({
-                    "carrier": "EMS", "weight": grams,
-                    "dimensions": { "length_mm": 450, "width_mm": 320, "height_mm": 220 }
-                }),
-            )
-            .await?;
+            self.pack(shipment, grams).await?;
             if index == 4 {
                 continue;
             }
-            let destination = *self.rng.pick(&["US", "GB", "DE", "AU", "CA", "FR"]);
-            let answer = self
-                .post(
-                    "quote a shipment",
-                    &path("quote"),
-                    json!({ "carrier": "EMS", "destination": destination }),
-                )
-                .await?;
+            let quote = self.quote(shipment).await?;
             if index == 3 {
                 continue;
             }
-            let total =
-                answer
-                    .pointer("/result/total")
-                    .cloned()
-                    .ok_or_else(|| DemoError::Unexpected {
-                        step: self.step,
-                        missing: "result.total",
-                        body: answer.clone(),
-                    })?;
-            self.post(
-                "pay a shipment",
-                &path("pay"),
-                json!({ "method": "balance", "amount": total }),
-            )
-            .await?;
+            self.pay(shipment, &quote).await?;
             if index == 2 {
                 continue;
             }
-            let tracking = format!("EJ{:09}JP", self.rng.between(100_000_000, 999_999_999));
-            self.post(
-                "ship a shipment",
-                &path("ship"),
-                json!({
-                    "carrier": "EMS", "service": "EMS", "tracking_number": tracking,
-                    "declared_value": yen(3_000 * parcels.len() as u64)
-                }),
-            )
-            .await?;
+            self.ship(shipment, 3_000 * parcels.len() as u64).await?;
             let status = match index {
                 0 | 7 => "delivered",
                 8 => "customs_hold",

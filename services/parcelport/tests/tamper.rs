@@ -149,7 +149,7 @@ async fn serve_and_stop(dir: &Path) {
 }
 
 /// One `(aggregate_type, aggregate_id, sequence, position)` chosen by `select` in the copy.
-async fn spot(dir: &Path, select: &str) -> (String, String, i64, i64) {
+async fn spot(dir: &Path, select: &str) -> Spot {
     let url = format!(
         "sqlite://{}?mode=ro",
         dir.join(event_store::sqlite::DATABASE_FILE).display()
@@ -203,9 +203,27 @@ async fn assert_caught(dir: &Path, expected: &[String]) {
     assert_eq!(checksums(dir), before, "verify changed the store");
 }
 
-fn named(kind: &str, spot: &(String, String, i64, i64)) -> String {
+fn named(kind: &str, spot: &Spot) -> String {
     let (aggregate_type, aggregate_id, sequence, position) = spot;
     format!("{kind}: {aggregate_type} {aggregate_id} sequence {sequence} (position {position})")
+}
+
+/// An event's `(aggregate_type, aggregate_id, sequence, position)`.
+type Spot = (String, String, i64, i64);
+
+/// The second and third events of the aggregate [`MIDDLE`] picks.
+async fn second_and_third(dir: &Path) -> (Spot, Spot) {
+    let second = spot(dir, MIDDLE).await;
+    let third = spot(
+        dir,
+        &format!(
+            "SELECT aggregate_type, aggregate_id, sequence, position FROM events \
+              WHERE aggregate_type = '{}' AND aggregate_id = '{}' AND sequence = 3",
+            second.0, second.1
+        ),
+    )
+    .await;
+    (second, third)
 }
 
 /// A middle event of an aggregate with at least three events.
@@ -259,16 +277,7 @@ async fn edited_metadata_is_named() {
 #[tokio::test]
 async fn two_payloads_of_one_aggregate_swapped_are_named() {
     let copy = copy_of_demo().await;
-    let second = spot(copy.path(), MIDDLE).await;
-    let third = spot(
-        copy.path(),
-        &format!(
-            "SELECT aggregate_type, aggregate_id, sequence, position FROM events \
-              WHERE aggregate_type = '{}' AND aggregate_id = '{}' AND sequence = 3",
-            second.0, second.1
-        ),
-    )
-    .await;
+    let (second, third) = second_and_third(copy.path()).await;
     swap_payloads(copy.path(), second.3, third.3).await;
     assert_caught(
         copy.path(),
@@ -340,16 +349,7 @@ async fn an_event_with_its_hash_removed_is_named() {
 #[tokio::test]
 async fn a_deleted_middle_event_is_named_by_the_next_one() {
     let copy = copy_of_demo().await;
-    let second = spot(copy.path(), MIDDLE).await;
-    let third = spot(
-        copy.path(),
-        &format!(
-            "SELECT aggregate_type, aggregate_id, sequence, position FROM events \
-              WHERE aggregate_type = '{}' AND aggregate_id = '{}' AND sequence = 3",
-            second.0, second.1
-        ),
-    )
-    .await;
+    let (second, third) = second_and_third(copy.path()).await;
     tamper(
         copy.path(),
         &[&format!("DELETE FROM events WHERE position = {}", second.3)],
