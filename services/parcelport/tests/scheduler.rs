@@ -190,17 +190,33 @@ impl Store {
             }
         }
     }
+}
 
-    async fn drop(self) {
-        if let Store::Postgres { name, .. } = self {
-            let server = std::env::var("PARCELPORT_TEST_POSTGRES")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
-            if let Ok(mut admin) = PgConnection::connect(&format!("{server}/postgres")).await {
-                let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await;
-            }
-        }
+/// A scratch PostgreSQL database is dropped when its test ends, passed or failed.
+impl Drop for Store {
+    fn drop(&mut self) {
+        let Store::Postgres { name, .. } = self else {
+            return;
+        };
+        let name = name.clone();
+        // A drop cannot await: drop the database from a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            runtime.block_on(async {
+                let server = std::env::var("PARCELPORT_TEST_POSTGRES")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+                if let Ok(mut admin) = PgConnection::connect(&format!("{server}/postgres")).await {
+                    let _ =
+                        sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                            .execute(&mut admin)
+                            .await;
+                }
+            })
+        })
+        .join();
     }
 }
 
@@ -380,7 +396,7 @@ async fn sixty_days(store: Store) {
     if let Store::Postgres { .. } = store {
         let _ = std::fs::remove_dir_all(&data_dir);
     }
-    store.drop().await;
+    drop(store);
 }
 
 #[tokio::test]
