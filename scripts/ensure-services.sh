@@ -48,6 +48,9 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 # The notifier's tests deliver e-mail to a real SMTP server they start: aiosmtpd, from PyPI.
 if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
-  log "installing aiosmtpd"; python3 -m pip install -q 'aiosmtpd==1.4.6'
+  log "installing aiosmtpd"
+  # A Debian python3 marks its packages externally managed (PEP 668): install beside them.
+  python3 -m pip install -q 'aiosmtpd==1.4.6' 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages 'aiosmtpd==1.4.6'
 fi
 log "PostgreSQL on 127.0.0.1:5432 and NATS on 127.0.0.1:4222 are up; chromedriver and aiosmtpd are installed"
