@@ -53,4 +53,11 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   python3 -m pip install -q 'aiosmtpd==1.4.6' 2>/dev/null \
     || python3 -m pip install -q --break-system-packages 'aiosmtpd==1.4.6'
 fi
+# scripts/validate-deploy.py (the e2e crate's deploy test) checks deploy/ against the Compose
+# schema with jsonschema and the Kubernetes schemas with kubernetes-validate (PyYAML with it).
+if ! python3 -c 'import jsonschema, yaml, kubernetes_validate' 2>/dev/null; then
+  log "installing jsonschema and kubernetes-validate"
+  python3 -m pip install -q 'jsonschema>=4.23' 'kubernetes-validate==1.37.0' 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages 'jsonschema>=4.23' 'kubernetes-validate==1.37.0'
+fi
 log "PostgreSQL on 127.0.0.1:5432 and NATS on 127.0.0.1:4222 are up; chromedriver and aiosmtpd are installed"
