@@ -359,6 +359,12 @@ pub struct WarrantyPolicy {
 pub struct PaymentPolicy {
     /// A quote is due this many days after it is issued (PAY-2).
     pub quote_due_days: u32,
+    /// Still unpaid this many days after the payment reminder, the dunning notice is sent
+    /// (ACC-6: one week in seed 001).
+    pub dunning_after_reminder_days: u32,
+    /// The dunning notice's deadline, this many days after it is sent; late interest runs
+    /// from the day after (ACC-6: 5 days in seed 001).
+    pub dunning_deadline_days: u32,
 }
 
 /// A carrier tariff: example configuration, versioned on its own (FEE-1).

@@ -210,8 +210,10 @@ fn histories() -> Vec<Story> {
         .on(nov(2), packing("EMS", 1_100, dims(300, 200, 100)))
         .on(nov(2), quote("EMS", "KR"))
         .on(nov(10), ShipmentCommand::HoldUnpaid)
+        .on(nov(10), ShipmentCommand::RemindPayment)
+        .on(nov(17), ShipmentCommand::SendDunningNotice)
         .on(
-            nov(11),
+            nov(18),
             ShipmentCommand::Cancel {
                 reason: "member asked".into(),
             },

@@ -515,3 +515,116 @@ proptest! {
         prop_assert!(exact - fee.amount < dec!(0.5));
     }
 }
+
+// rule ACC-6: dunning, step one. The quote is due on 9 Nov: no reminder on the due date
+// (23:59 local), a reminder from the day after, once; the dunning notice follows a week later.
+#[test]
+fn acc_6_payment_reminder_on_the_day_after_the_due_date() {
+    let story = Story::jp().quoted();
+    assert_refused(
+        story.when(
+            local(&story.policy, nov(9), 23, 59),
+            ShipmentCommand::RemindPayment,
+        ),
+        ShipmentError::ReminderNotYetDue { due_on: nov(9) },
+        "dunning.reminder_not_yet_due",
+        Some(Rule::Acc6),
+    );
+    story
+        .given()
+        .when(Issued::at(
+            local(&story.policy, nov(10), 0, 0),
+            ShipmentCommand::RemindPayment,
+        ))
+        .then_expect_events(vec![ShipmentEvent::PaymentReminded {
+            member_id: member_id(),
+            amount: Money::jpy(8_600),
+            due_on: nov(9),
+            reminded_on: nov(10),
+            dunning_from: nov(17),
+            policy: story.policy.version(),
+        }]);
+    let reminded = story.on(nov(10), ShipmentCommand::RemindPayment);
+    assert_refused(
+        reminded.when_on(nov(11), ShipmentCommand::RemindPayment),
+        ShipmentError::AlreadyReminded {
+            reminded_on: nov(10),
+        },
+        "dunning.already_reminded",
+        Some(Rule::Acc6),
+    );
+    // A held shipment is reminded too (PAY-2 and ACC-6 fall on the same day).
+    let held = Story::jp()
+        .quoted()
+        .on(nov(10), ShipmentCommand::HoldUnpaid);
+    assert!(held
+        .when_on(nov(10), ShipmentCommand::RemindPayment)
+        .is_ok());
+}
+
+// rule ACC-6: dunning, step two. Reminded on 10 Nov: the notice is refused on 16 Nov (day 6
+// after the reminder), sent on 17 Nov (a week after) with a deadline 5 days later, 22 Nov;
+// interest runs from 23 Nov. Once; never without a reminder; never once paid.
+#[test]
+fn acc_6_dunning_notice_a_week_after_the_reminder_with_a_five_day_deadline() {
+    let quoted = Story::jp().quoted();
+    assert_refused(
+        quoted.when_on(nov(20), ShipmentCommand::SendDunningNotice),
+        ShipmentError::NotReminded,
+        "dunning.not_reminded",
+        Some(Rule::Acc6),
+    );
+    let reminded = quoted.on(nov(10), ShipmentCommand::RemindPayment);
+    assert_refused(
+        reminded.when(
+            local(&reminded.policy, nov(16), 23, 59),
+            ShipmentCommand::SendDunningNotice,
+        ),
+        ShipmentError::DunningNotYetDue { from: nov(17) },
+        "dunning.notice_not_yet_due",
+        Some(Rule::Acc6),
+    );
+    let noticed = reminded.on(nov(17), ShipmentCommand::SendDunningNotice);
+    assert_eq!(
+        noticed.events.last(),
+        Some(&ShipmentEvent::DunningNoticeSent {
+            member_id: member_id(),
+            amount: Money::jpy(8_600),
+            due_on: nov(9),
+            sent_on: nov(17),
+            pay_by: nov(22),
+            interest_from: nov(23),
+            annual_interest_percent: dec!(14.5),
+            policy: noticed.policy.version(),
+        })
+    );
+    assert_refused(
+        noticed.when_on(nov(18), ShipmentCommand::SendDunningNotice),
+        ShipmentError::DunningAlreadySent { sent_on: nov(17) },
+        "dunning.notice_already_sent",
+        Some(Rule::Acc6),
+    );
+    assert_refused(
+        noticed.when_on(nov(18), ShipmentCommand::RemindPayment),
+        ShipmentError::DunningAlreadySent { sent_on: nov(17) },
+        "dunning.notice_already_sent",
+        Some(Rule::Acc6),
+    );
+    // Paying after the notice is still possible, and ends dunning.
+    let paid = noticed.on(nov(24), pay(PaymentMethod::Card, Money::jpy(8_600)));
+    assert_eq!(
+        paid.when_on(nov(25), ShipmentCommand::SendDunningNotice)
+            .unwrap_err()
+            .code(),
+        "payment.already_paid"
+    );
+    assert_eq!(
+        Story::jp()
+            .quoted()
+            .paid()
+            .when_on(nov(10), ShipmentCommand::RemindPayment)
+            .unwrap_err()
+            .code(),
+        "payment.already_paid"
+    );
+}

@@ -169,6 +169,46 @@ pub fn word(
                 f("held_on"),
             ),
         ),
+        (Language::En, NoticeKind::PaymentReminder) => (
+            format!("Payment reminder: {} unpaid", money(facts, "amount")),
+            format!(
+                "We have not received the payment of {} for shipment {aggregate}, due on {}. Please pay it now; if it is still unpaid on {}, a dunning notice follows.",
+                money(facts, "amount"),
+                f("due_on"),
+                f("dunning_from"),
+            ),
+        ),
+        (Language::Ja, NoticeKind::PaymentReminder) => (
+            format!("入金未確認のご案内：{}", money(facts, "amount")),
+            format!(
+                "お支払い期限{}の{}（{aggregate}）のご入金を確認できておりません。お早めにお支払いください。{}までにお支払いが確認できない場合は督促状をお送りします。",
+                f("due_on"),
+                money(facts, "amount"),
+                f("dunning_from"),
+            ),
+        ),
+        (Language::En, NoticeKind::DunningNotice) => (
+            format!("Dunning notice: pay {} by {}", money(facts, "amount"), f("pay_by")),
+            format!(
+                "The payment of {} for shipment {aggregate}, due on {}, is still unpaid. Please pay it by {}. From {}, late interest of {}% a year is charged.",
+                money(facts, "amount"),
+                f("due_on"),
+                f("pay_by"),
+                f("interest_from"),
+                f("annual_interest_percent"),
+            ),
+        ),
+        (Language::Ja, NoticeKind::DunningNotice) => (
+            format!("督促状：{}までに{}をお支払いください", f("pay_by"), money(facts, "amount")),
+            format!(
+                "お支払い期限{}の{}（{aggregate}）が未だ未払いです。{}までにお支払いください。{}以降は年{}%の延滞利息を申し受けます。",
+                f("due_on"),
+                money(facts, "amount"),
+                f("pay_by"),
+                f("interest_from"),
+                f("annual_interest_percent"),
+            ),
+        ),
         (Language::En, NoticeKind::Shipped) => (
             format!("Shipped: {} {}", f("carrier"), f("tracking_number")),
             format!(

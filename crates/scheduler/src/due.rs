@@ -5,7 +5,7 @@
 //! date) and nothing else, so every replica, every restart and every rebuild of the views names
 //! the same action the same way, and the engine's idempotency keys make it happen once.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use projections::schedule::{Action, Deadline};
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Kind {
-    /// A deadline of the schedule view (PAY-2, CLM-3, CLM-6, MEM-2, MEM-7).
+    /// A deadline of the schedule view (PAY-2, ACC-6, CLM-3, CLM-6, MEM-2, MEM-7).
     Deadline {
         /// The command.
         action: Action,
@@ -71,8 +71,21 @@ pub struct DueAction {
 }
 
 impl DueAction {
-    /// The action of a schedule-view deadline.
-    pub fn of_deadline(deadline: Deadline) -> Self {
+    /// The action of a schedule-view deadline on the local date `today`. Late interest runs
+    /// from the row's date and is accrued at every month's end (ACC-6): its action is the
+    /// latest month's end on or before `today` once interest runs, else the first one ahead.
+    pub fn of_deadline(deadline: Deadline, today: NaiveDate) -> Self {
+        let due_on = match deadline.action {
+            Action::AccrueLateInterest => {
+                let latest = month_end_on_or_before(today);
+                if latest >= deadline.due_on {
+                    latest
+                } else {
+                    month_end(deadline.due_on)
+                }
+            }
+            _ => deadline.due_on,
+        };
         Self {
             kind: Kind::Deadline {
                 action: deadline.action,
@@ -80,7 +93,7 @@ impl DueAction {
             aggregate_type: deadline.aggregate_type,
             aggregate_id: deadline.aggregate_id,
             subject: deadline.subject,
-            due_on: deadline.due_on,
+            due_on,
             due_at: deadline.due_at,
         }
     }
@@ -127,5 +140,68 @@ impl DueAction {
     /// Whether it is due at `now` (local date `today`).
     pub fn is_due(&self, today: NaiveDate, now: DateTime<Utc>) -> bool {
         self.due_on <= today && self.due_at.is_none_or(|at| at <= now)
+    }
+}
+
+/// The last day of `day`'s month.
+fn month_end(day: NaiveDate) -> NaiveDate {
+    let first = day.with_day(1).unwrap_or(day);
+    first
+        .checked_add_months(Months::new(1))
+        .and_then(|next| next.pred_opt())
+        .unwrap_or(day)
+}
+
+/// The last month's end on or before `day`: `day` itself on the last day of a month.
+fn month_end_on_or_before(day: NaiveDate) -> NaiveDate {
+    if month_end(day) == day {
+        day
+    } else {
+        day.with_day(1)
+            .and_then(|first| first.pred_opt())
+            .unwrap_or(day)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn interest_from(from: NaiveDate, today: NaiveDate) -> NaiveDate {
+        DueAction::of_deadline(
+            Deadline {
+                aggregate_type: "shipment".into(),
+                aggregate_id: "s-1".into(),
+                rule: "ACC-6".into(),
+                subject: String::new(),
+                action: Action::AccrueLateInterest,
+                due_on: from,
+                due_at: None,
+            },
+            today,
+        )
+        .due_on
+    }
+
+    // rule ACC-6: interest is accrued at each month's end from its first day: not before the
+    // first month's end, then the latest month's end (a missed day still gets its accrual).
+    #[test]
+    fn acc_6_late_interest_falls_due_at_each_month_end() {
+        let from = d(2026, 4, 20);
+        assert_eq!(interest_from(from, d(2026, 4, 19)), d(2026, 4, 30));
+        assert_eq!(interest_from(from, d(2026, 4, 29)), d(2026, 4, 30));
+        assert_eq!(interest_from(from, d(2026, 4, 30)), d(2026, 4, 30));
+        assert_eq!(interest_from(from, d(2026, 5, 1)), d(2026, 4, 30));
+        assert_eq!(interest_from(from, d(2026, 5, 31)), d(2026, 5, 31));
+        assert_eq!(interest_from(from, d(2026, 6, 3)), d(2026, 5, 31));
+        assert_eq!(
+            interest_from(d(2026, 2, 28), d(2026, 2, 28)),
+            d(2026, 2, 28)
+        );
+        assert_eq!(interest_from(d(2026, 5, 1), d(2026, 5, 1)), d(2026, 5, 31));
     }
 }

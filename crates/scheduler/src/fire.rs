@@ -93,6 +93,23 @@ where
                     let done = self.execute::<Shipment>(id, command, ctx).await?;
                     Ok(count(done.events.len()))
                 }
+                Action::RemindPayment | Action::SendDunningNotice => {
+                    parse(ShipmentId::parse(id), "shipment", id)?;
+                    let command = if deadline == Action::RemindPayment {
+                        ShipmentCommand::RemindPayment
+                    } else {
+                        ShipmentCommand::SendDunningNotice
+                    };
+                    let done = self.execute::<Shipment>(id, command, ctx).await?;
+                    Ok(count(done.events.len()))
+                }
+                Action::AccrueLateInterest | Action::AccrueFinalInterest => {
+                    let shipment = parse(ShipmentId::parse(id), "shipment", id)?;
+                    let done = self
+                        .accrue_quote_interest(&shipment, action.due_on, ctx)
+                        .await?;
+                    Ok(count(done.events.len()))
+                }
                 Action::CheckDocumentExpiry | Action::LapseAutoShip => {
                     parse(MemberId::parse(id), "member", id)?;
                     let command = if deadline == Action::LapseAutoShip {

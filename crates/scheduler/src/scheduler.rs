@@ -158,7 +158,7 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
         let mut due: Vec<DueAction> = deadlines
             .into_iter()
             .map(|deadline| {
-                let mut action = DueAction::of_deadline(deadline);
+                let mut action = DueAction::of_deadline(deadline, today);
                 // The warehouse's date of an exact deadline (the view stores the UTC date).
                 if let Some(at) = action.due_at {
                     action.due_on = self.policy.local_date(at);

@@ -94,6 +94,11 @@ pub enum ShipmentCommand {
     },
     /// Holds a shipment whose quote is unpaid past its due date (PAY-2).
     HoldUnpaid,
+    /// Reminds the member of a quote unpaid on its due date (ACC-6, first step).
+    RemindPayment,
+    /// Sends the dunning notice of a quote still unpaid a week after the reminder, with its
+    /// deadline; late interest runs from the day after it (ACC-6).
+    SendDunningNotice,
     /// Cancels the shipment until it is paid; its parcels return to storage (CON-5).
     Cancel {
         /// Why.
@@ -203,6 +208,8 @@ impl ShipmentCommand {
             ShipmentCommand::Quote { .. } => "quote",
             ShipmentCommand::Pay { .. } => "pay",
             ShipmentCommand::HoldUnpaid => "hold_unpaid",
+            ShipmentCommand::RemindPayment => "remind_payment",
+            ShipmentCommand::SendDunningNotice => "send_dunning_notice",
             ShipmentCommand::Cancel { .. } => "cancel",
             ShipmentCommand::Ship { .. } => "ship",
             ShipmentCommand::RecordTracking { .. } => "record_tracking",

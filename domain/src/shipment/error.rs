@@ -185,6 +185,36 @@ pub enum ShipmentError {
         /// The due date.
         due_on: NaiveDate,
     },
+    /// A payment reminder is sent only after the due date (ACC-6).
+    #[error("the quote is due on {due_on}: no reminder before the day after (ACC-6)")]
+    ReminderNotYetDue {
+        /// The due date.
+        due_on: NaiveDate,
+    },
+    /// One payment reminder per quote (ACC-6).
+    #[error("the member was already reminded on {reminded_on} (ACC-6)")]
+    AlreadyReminded {
+        /// The day of the reminder.
+        reminded_on: NaiveDate,
+    },
+    /// The dunning notice follows a reminder (ACC-6).
+    #[error("no payment reminder was sent yet: a dunning notice follows one (ACC-6)")]
+    NotReminded,
+    /// The dunning notice waits a week after the reminder (ACC-6).
+    #[error("the dunning notice is due from {from}, a week after the reminder (ACC-6)")]
+    DunningNotYetDue {
+        /// The first day it may be sent.
+        from: NaiveDate,
+    },
+    /// Late interest runs only after a dunning notice's deadline (ACC-6).
+    #[error("no dunning notice was sent: no late interest runs (ACC-6)")]
+    NoDunningNotice,
+    /// One dunning notice per quote (ACC-6).
+    #[error("the dunning notice was already sent on {sent_on} (ACC-6)")]
+    DunningAlreadySent {
+        /// The day it was sent.
+        sent_on: NaiveDate,
+    },
 
     // ---------------------------------------------------------------- cancellation (CON-5)
     /// Cancelled only until paid (CON-5).
@@ -434,6 +464,12 @@ impl Refusal for ShipmentError {
             ExchangeRateUnusable { .. } => "payment.exchange_rate_unusable",
             ExchangeRateStale { .. } => "payment.exchange_rate_stale",
             NotYetDue { .. } => "payment.not_yet_due",
+            ReminderNotYetDue { .. } => "dunning.reminder_not_yet_due",
+            AlreadyReminded { .. } => "dunning.already_reminded",
+            NotReminded => "dunning.not_reminded",
+            NoDunningNotice => "dunning.no_notice",
+            DunningNotYetDue { .. } => "dunning.notice_not_yet_due",
+            DunningAlreadySent { .. } => "dunning.notice_already_sent",
             CancelAfterPayment => "cancellation.after_payment",
             NotPaid => "shipping.not_paid",
             ShippingUnknownCarrier { .. } => "shipping.unknown_carrier",
@@ -497,6 +533,12 @@ impl Refusal for ShipmentError {
             | ExchangeRateUnusable { .. }
             | ExchangeRateStale { .. } => Rule::Mon2,
             NotYetDue { .. } => Rule::Pay2,
+            ReminderNotYetDue { .. }
+            | AlreadyReminded { .. }
+            | NotReminded
+            | NoDunningNotice
+            | DunningNotYetDue { .. }
+            | DunningAlreadySent { .. } => Rule::Acc6,
             CancelAfterPayment => Rule::Con5,
             NotPaid
             | ShippingUnknownCarrier { .. }

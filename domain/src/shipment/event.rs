@@ -134,6 +134,42 @@ pub enum ShipmentEvent {
         /// The policy applied.
         policy: PolicyVersion,
     },
+    /// The quote went unpaid on its due date: the member was reminded to pay (ACC-6, the
+    /// first step of dunning).
+    PaymentReminded {
+        /// The member to pay.
+        member_id: MemberId,
+        /// The amount unpaid: the quote total.
+        amount: Money,
+        /// The due date missed.
+        due_on: NaiveDate,
+        /// The local date of the reminder.
+        reminded_on: NaiveDate,
+        /// Still unpaid on this day, a dunning notice follows (a week after the reminder).
+        dunning_from: NaiveDate,
+        /// The policy applied.
+        policy: PolicyVersion,
+    },
+    /// Still unpaid a week after the reminder: the dunning notice was sent, with a deadline;
+    /// late interest runs from the day after it (ACC-6).
+    DunningNoticeSent {
+        /// The member to pay.
+        member_id: MemberId,
+        /// The amount unpaid: the quote total.
+        amount: Money,
+        /// The quote's due date.
+        due_on: NaiveDate,
+        /// The local date the notice was sent.
+        sent_on: NaiveDate,
+        /// The notice's deadline: pay by this day.
+        pay_by: NaiveDate,
+        /// Late interest accrues from this day on, the day after the deadline.
+        interest_from: NaiveDate,
+        /// The yearly rate of the late interest, percent.
+        annual_interest_percent: rust_decimal::Decimal,
+        /// The policy applied.
+        policy: PolicyVersion,
+    },
     /// The shipment was cancelled before payment; the parcels return to storage (CON-5).
     Cancelled {
         /// The member.
@@ -331,6 +367,8 @@ impl ShipmentEvent {
         "shipment.quoted",
         "shipment.paid",
         "shipment.held",
+        "shipment.payment_reminded",
+        "shipment.dunning_notice_sent",
         "shipment.cancelled",
         "shipment.shipped",
         "shipment.delivered",
@@ -357,6 +395,8 @@ impl ShipmentEvent {
             ShipmentEvent::Quoted { .. } => "shipment.quoted",
             ShipmentEvent::Paid { .. } => "shipment.paid",
             ShipmentEvent::Held { .. } => "shipment.held",
+            ShipmentEvent::PaymentReminded { .. } => "shipment.payment_reminded",
+            ShipmentEvent::DunningNoticeSent { .. } => "shipment.dunning_notice_sent",
             ShipmentEvent::Cancelled { .. } => "shipment.cancelled",
             ShipmentEvent::Shipped { .. } => "shipment.shipped",
             ShipmentEvent::Delivered { .. } => "shipment.delivered",

@@ -142,6 +142,41 @@ pub struct Shipment {
     delivered_on: Option<NaiveDate>,
     warranty_claim_last_day: Option<NaiveDate>,
     claims: BTreeMap<ClaimId, Claim>,
+    /// How far dunning of an unpaid quote has gone (ACC-6).
+    #[serde(default)]
+    dunning: Dunning,
+}
+
+/// The steps of dunning an unpaid quote (ACC-6): a reminder, then a notice with a deadline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Dunning {
+    /// Nothing sent.
+    #[default]
+    None,
+    /// Reminded; the notice follows from `dunning_from`.
+    Reminded {
+        reminded_on: NaiveDate,
+        dunning_from: NaiveDate,
+    },
+    /// The notice was sent; interest runs from the day after `pay_by`.
+    Noticed {
+        sent_on: NaiveDate,
+        pay_by: NaiveDate,
+    },
+}
+
+/// What late interest on a dunned quote runs on (ACC-6): the account command's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueQuote {
+    /// The member whose account is charged.
+    pub member_id: MemberId,
+    /// The amount overdue: the quote total.
+    pub amount: Money,
+    /// The dunning notice's deadline: interest runs from the next day.
+    pub pay_by: NaiveDate,
+    /// The last day interest may run through: the day asked, or the day paid if earlier.
+    pub through: NaiveDate,
 }
 
 crate::event_sourced!(
@@ -192,6 +227,28 @@ impl Shipment {
     /// The parcels packed into it.
     pub fn parcel_ids(&self) -> Vec<ParcelId> {
         self.parcels.iter().map(|p| p.parcel_id.clone()).collect()
+    }
+
+    /// ACC-6: what late interest through `through` runs on, once the dunning notice's
+    /// deadline has passed: interest stops the day the quote is paid, and a cancelled quote
+    /// owes none.
+    pub fn overdue_quote(&self, through: NaiveDate) -> Result<OverdueQuote, ShipmentError> {
+        let Dunning::Noticed { pay_by, .. } = self.dunning else {
+            return Err(ShipmentError::NoDunningNotice);
+        };
+        if self.status == ShipmentStatus::Cancelled {
+            return Err(ShipmentError::InvalidState {
+                command: "accrue_late_interest",
+                status: self.status,
+            });
+        }
+        let through = self.paid_on.map_or(through, |paid_on| through.min(paid_on));
+        Ok(OverdueQuote {
+            member_id: self.owner("accrue_late_interest")?.clone(),
+            amount: self.terms("accrue_late_interest")?.total,
+            pay_by,
+            through,
+        })
     }
 
     /// A claim by id.
@@ -277,6 +334,11 @@ impl Shipment {
             ),
             (status, C::Pay { .. }) if status.is_paid() => Err(ShipmentError::AlreadyPaid),
             (S::Quoted, C::HoldUnpaid) => self.hold(today, policy),
+            (S::Quoted | S::Held, C::RemindPayment) => self.remind(today, policy),
+            (S::Quoted | S::Held, C::SendDunningNotice) => self.send_dunning_notice(today, policy),
+            (status, C::RemindPayment | C::SendDunningNotice) if status.is_paid() => {
+                Err(ShipmentError::AlreadyPaid)
+            }
             (status, C::Cancel { reason }) if status.is_cancellable() => self.cancel(reason, today),
             (status, C::Cancel { .. }) if status.is_paid() => {
                 Err(ShipmentError::CancelAfterPayment)
@@ -437,6 +499,19 @@ impl Shipment {
                 self.paid_on = Some(paid_on);
             }
             E::Held { .. } => self.status = ShipmentStatus::Held,
+            E::PaymentReminded {
+                reminded_on,
+                dunning_from,
+                ..
+            } => {
+                self.dunning = Dunning::Reminded {
+                    reminded_on,
+                    dunning_from,
+                }
+            }
+            E::DunningNoticeSent {
+                sent_on, pay_by, ..
+            } => self.dunning = Dunning::Noticed { sent_on, pay_by },
             E::Cancelled { .. } => self.status = ShipmentStatus::Cancelled,
             E::Shipped { shipped_on, .. } => {
                 self.status = ShipmentStatus::Shipped;
@@ -684,6 +759,71 @@ impl Shipment {
             parcels: self.parcel_ids(),
             due_on,
             held_on: today,
+            policy: policy.version(),
+        }])
+    }
+
+    /// ACC-6: the reminder of a quote unpaid on its due date, once, from the day after it.
+    fn remind(
+        &self,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        let terms = self.terms("remind_payment")?;
+        if today <= terms.due_on {
+            return Err(ShipmentError::ReminderNotYetDue {
+                due_on: terms.due_on,
+            });
+        }
+        match self.dunning {
+            Dunning::None => {}
+            Dunning::Reminded { reminded_on, .. } => {
+                return Err(ShipmentError::AlreadyReminded { reminded_on })
+            }
+            Dunning::Noticed { sent_on, .. } => {
+                return Err(ShipmentError::DunningAlreadySent { sent_on })
+            }
+        }
+        Ok(vec![ShipmentEvent::PaymentReminded {
+            member_id: self.owner("remind_payment")?.clone(),
+            amount: terms.total,
+            due_on: terms.due_on,
+            reminded_on: today,
+            dunning_from: crate::calendar::add_days(
+                today,
+                policy.payment.dunning_after_reminder_days,
+            ),
+            policy: policy.version(),
+        }])
+    }
+
+    /// ACC-6: the dunning notice, once, from a week after the reminder; its deadline, and the
+    /// day interest runs from.
+    fn send_dunning_notice(
+        &self,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        let terms = self.terms("send_dunning_notice")?;
+        match self.dunning {
+            Dunning::None => return Err(ShipmentError::NotReminded),
+            Dunning::Reminded { dunning_from, .. } if today < dunning_from => {
+                return Err(ShipmentError::DunningNotYetDue { from: dunning_from })
+            }
+            Dunning::Reminded { .. } => {}
+            Dunning::Noticed { sent_on, .. } => {
+                return Err(ShipmentError::DunningAlreadySent { sent_on })
+            }
+        }
+        let pay_by = crate::calendar::add_days(today, policy.payment.dunning_deadline_days);
+        Ok(vec![ShipmentEvent::DunningNoticeSent {
+            member_id: self.owner("send_dunning_notice")?.clone(),
+            amount: terms.total,
+            due_on: terms.due_on,
+            sent_on: today,
+            pay_by,
+            interest_from: crate::calendar::add_days(pay_by, 1),
+            annual_interest_percent: policy.account.late_interest_annual_percent,
             policy: policy.version(),
         }])
     }

@@ -91,6 +91,10 @@ pub enum NoticeKind {
     Quote,
     /// A quote went unpaid past its due date: the shipment is held (PAY-2).
     Held,
+    /// A quote is unpaid on its due date: a payment reminder (ACC-6).
+    PaymentReminder,
+    /// Still unpaid a week later: the dunning notice with its deadline (ACC-6).
+    DunningNotice,
     /// A shipment left, with its tracking number (SHP-1).
     Shipped,
     /// A claim was answered, approved or rejected (CLM-3, CLM-5).
@@ -108,6 +112,7 @@ impl NoticeKind {
             NoticeKind::StorageNotice | NoticeKind::MarkedDisposable => "STO-2",
             NoticeKind::Quote => "FEE-1",
             NoticeKind::Held => "PAY-2",
+            NoticeKind::PaymentReminder | NoticeKind::DunningNotice => "ACC-6",
             NoticeKind::Shipped => "SHP-1",
             NoticeKind::ClaimAnswer => "CLM-3",
             NoticeKind::Refund => "ACC-7",
@@ -123,6 +128,8 @@ impl NoticeKind {
             "parcel.marked_disposable" => NoticeKind::MarkedDisposable,
             "shipment.quoted" => NoticeKind::Quote,
             "shipment.held" => NoticeKind::Held,
+            "shipment.payment_reminded" => NoticeKind::PaymentReminder,
+            "shipment.dunning_notice_sent" => NoticeKind::DunningNotice,
             "shipment.shipped" => NoticeKind::Shipped,
             "shipment.claim_responded" | "shipment.claim_approved" | "shipment.claim_rejected" => {
                 NoticeKind::ClaimAnswer

@@ -4,7 +4,9 @@
 //! it passes, with the command that acts: an unpaid quote held the day after its due date
 //! (PAY-2), a claim escalated when its response is overdue (CLM-3), an exchange lapsed the day
 //! after its return-by date (CLM-6), a member's identity document checked the day after it
-//! expires (MEM-2), Auto Ship lapsed on its lapse date (MEM-7). A deadline is removed by the
+//! expires (MEM-2), Auto Ship lapsed on its lapse date (MEM-7), and the dunning of an unpaid
+//! quote (ACC-6): the reminder the day after its due date, the notice a week later, late
+//! interest from the day after the notice's deadline until paid. A deadline is removed by the
 //! event that settles it (paid, responded, received, used again, ...), and replaced when a
 //! later event moves it.
 //!
@@ -72,6 +74,16 @@ pub enum Action {
     CheckDocumentExpiry,
     /// Lapse Auto Ship after its period unused (MEM-7).
     LapseAutoShip,
+    /// Remind the member of a quote unpaid on its due date (ACC-6).
+    RemindPayment,
+    /// Send the dunning notice a week after the reminder (ACC-6).
+    SendDunningNotice,
+    /// Accrue late interest on a dunned quote at every month's end, from the day after the
+    /// notice's deadline (ACC-6): the row's date is the first day of interest, the scheduler
+    /// derives each month's action from it.
+    AccrueLateInterest,
+    /// Accrue the last late interest of a dunned quote through the day it was paid (ACC-6).
+    AccrueFinalInterest,
 }
 
 impl Action {
@@ -83,6 +95,10 @@ impl Action {
             Action::LapseExchange => "CLM-6",
             Action::CheckDocumentExpiry => "MEM-2",
             Action::LapseAutoShip => "MEM-7",
+            Action::RemindPayment
+            | Action::SendDunningNotice
+            | Action::AccrueLateInterest
+            | Action::AccrueFinalInterest => "ACC-6",
         }
     }
 
@@ -94,6 +110,10 @@ impl Action {
             Action::LapseExchange => "lapse_exchange",
             Action::CheckDocumentExpiry => "check_document_expiry",
             Action::LapseAutoShip => "lapse_auto_ship",
+            Action::RemindPayment => "remind_payment",
+            Action::SendDunningNotice => "send_dunning_notice",
+            Action::AccrueLateInterest => "accrue_late_interest",
+            Action::AccrueFinalInterest => "accrue_final_interest",
         }
     }
 }
@@ -132,6 +152,14 @@ pub enum Change {
         rule: &'static str,
         /// The claim, or empty.
         subject: String,
+    },
+    /// A quote was paid on `paid_on` (ACC-6): dunning stops, and interest already running
+    /// gets its last accrual, through that day.
+    QuotePaid {
+        /// The shipment.
+        aggregate_id: String,
+        /// The local date paid.
+        paid_on: NaiveDate,
     },
 }
 
@@ -226,10 +254,79 @@ impl Projection for Schedule {
                         }
                     }
                 }
+                Change::QuotePaid {
+                    aggregate_id,
+                    paid_on,
+                } => quote_paid(conn, schema, aggregate_id, *paid_on).await?,
             }
         }
         Ok(())
     }
+}
+
+/// ACC-6 once a quote is paid: interest that runs by then turns into its final accrual,
+/// through the day paid; any other dunning step is dropped.
+async fn quote_paid(
+    conn: &mut ViewConn<'_>,
+    schema: &Schema,
+    shipment: &str,
+    paid_on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    let name = schema.table(conn.dialect(), DEADLINES.name);
+    let (running, last, rule) = (
+        Action::AccrueLateInterest.name(),
+        Action::AccrueFinalInterest.name(),
+        Action::AccrueLateInterest.rule(),
+    );
+    match conn {
+        ViewConn::Postgres(conn) => {
+            sqlx::query(&format!(
+                "UPDATE {name} SET action = $1, due_on = $2 WHERE aggregate_type = 'shipment' \
+                   AND aggregate_id = $3 AND rule = $4 AND action = $5 AND due_on <= $2"
+            ))
+            .bind(last)
+            .bind(paid_on)
+            .bind(shipment)
+            .bind(rule)
+            .bind(running)
+            .execute(&mut **conn)
+            .await?;
+            sqlx::query(&format!(
+                "DELETE FROM {name} WHERE aggregate_type = 'shipment' \
+                   AND aggregate_id = $1 AND rule = $2 AND action <> $3"
+            ))
+            .bind(shipment)
+            .bind(rule)
+            .bind(last)
+            .execute(&mut **conn)
+            .await?;
+        }
+        #[cfg(feature = "sqlite")]
+        ViewConn::Sqlite(conn) => {
+            let paid_on = paid_on.to_string();
+            sqlx::query(&format!(
+                "UPDATE {name} SET action = ?1, due_on = ?2 WHERE aggregate_type = 'shipment' \
+                   AND aggregate_id = ?3 AND rule = ?4 AND action = ?5 AND due_on <= ?2"
+            ))
+            .bind(last)
+            .bind(&paid_on)
+            .bind(shipment)
+            .bind(rule)
+            .bind(running)
+            .execute(&mut **conn)
+            .await?;
+            sqlx::query(&format!(
+                "DELETE FROM {name} WHERE aggregate_type = 'shipment' \
+                   AND aggregate_id = ?1 AND rule = ?2 AND action <> ?3"
+            ))
+            .bind(shipment)
+            .bind(rule)
+            .bind(last)
+            .execute(&mut **conn)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 fn due(
@@ -268,13 +365,44 @@ fn day_after(day: NaiveDate) -> NaiveDate {
 fn shipment(id: &str, event: ShipmentEvent) -> Vec<Change> {
     const S: &str = "shipment";
     match event {
-        ShipmentEvent::Quoted { due_on, .. } => {
-            vec![due(S, id, Action::HoldUnpaid, "", day_after(due_on), None)]
+        ShipmentEvent::Quoted { due_on, .. } => vec![
+            due(S, id, Action::HoldUnpaid, "", day_after(due_on), None),
+            due(S, id, Action::RemindPayment, "", day_after(due_on), None),
+        ],
+        ShipmentEvent::PaymentReminded { dunning_from, .. } => {
+            vec![due(
+                S,
+                id,
+                Action::SendDunningNotice,
+                "",
+                dunning_from,
+                None,
+            )]
         }
-        ShipmentEvent::Paid { .. }
-        | ShipmentEvent::Held { .. }
-        | ShipmentEvent::Cancelled { .. }
-        | ShipmentEvent::Shipped { .. } => vec![settled(S, id, Action::HoldUnpaid, "")],
+        ShipmentEvent::DunningNoticeSent { interest_from, .. } => {
+            vec![due(
+                S,
+                id,
+                Action::AccrueLateInterest,
+                "",
+                interest_from,
+                None,
+            )]
+        }
+        ShipmentEvent::Paid { paid_on, .. } => vec![
+            settled(S, id, Action::HoldUnpaid, ""),
+            Change::QuotePaid {
+                aggregate_id: id.to_owned(),
+                paid_on,
+            },
+        ],
+        ShipmentEvent::Cancelled { .. } => vec![
+            settled(S, id, Action::HoldUnpaid, ""),
+            settled(S, id, Action::RemindPayment, ""),
+        ],
+        ShipmentEvent::Held { .. } | ShipmentEvent::Shipped { .. } => {
+            vec![settled(S, id, Action::HoldUnpaid, "")]
+        }
         ShipmentEvent::Claimed {
             claim_id,
             response_due,

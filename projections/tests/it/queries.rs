@@ -298,7 +298,7 @@ async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was(backend: B
     assert!(found
         .iter()
         .filter(|r| r.event_type == "parcel.arrived")
-        .all(|r| r.policy_version.as_deref() == Some("jp-forwarding@2026.11")));
+        .all(|r| r.policy_version == Some(domain::Policy::jp_forwarding().version().to_string())));
 
     // By actor, event type and time range.
     let clock = AuditFilter {

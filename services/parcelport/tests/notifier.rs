@@ -200,7 +200,7 @@ async fn members_are_told_by_email_and_signed_webhooks_once() {
     let outbox = deliver_everything(server, &data, &targets, async |base: String| {
         demo::run(
             demo::DemoOptions {
-                days: 14,
+                days: 21,
                 ..demo::DemoOptions::new(base, admin.clone(), 1)
             },
             demo::Silent,
@@ -267,11 +267,40 @@ async fn members_are_told_by_email_and_signed_webhooks_once() {
         .as_str()
         .unwrap();
     assert!(notice.contains(last_free_day), "{last_free_day}: {notice}");
+    // Dunning (ACC-6): the reminder, then the notice naming the amount, its deadline and the
+    // day interest starts, as its event recorded them.
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("Subject: Payment reminder: ")),
+        "no payment reminder e-mailed"
+    );
+    let dunning = messages
+        .iter()
+        .find(|m| m.contains("Subject: Dunning notice: pay "))
+        .expect("a dunning notice (ACC-6) e-mailed");
+    let sent = events
+        .iter()
+        .find(|e| {
+            e.event_type == "shipment.dunning_notice_sent" && dunning.contains(&e.aggregate_id)
+        })
+        .expect("the dunning notice's event");
+    let facts = &sent.payload["dunning_notice_sent"];
+    // The body is quoted-printable: join its soft line breaks.
+    let dunning = dunning.replace("=\r\n", "").replace("=\n", "");
+    for expected in [
+        facts["pay_by"].as_str().unwrap().to_owned(),
+        facts["interest_from"].as_str().unwrap().to_owned(),
+        format!("{} JPY", facts["amount"]["amount"].as_str().unwrap()),
+        "14.5% a year".to_owned(),
+    ] {
+        assert!(dunning.contains(&expected), "{expected}: {dunning}");
+    }
     let arrival = messages
         .iter()
         .find(|m| m.contains("Subject: Your parcel arrived"))
         .expect("an arrival notice (PAR-3)");
-    assert!(arrival.contains("was received on 2026-04-0"), "{arrival}");
+    assert!(arrival.contains("was received on 2026-04-"), "{arrival}");
 
     // Every webhook signed; the failures retried until each notice landed once.
     let received = receiver.received.lock().unwrap().clone();

@@ -345,14 +345,23 @@ async fn sixty_days(store: Store) {
         all
     });
     // The demo's warehouse: parcels wait past their notices and their limit, a quote goes
-    // unpaid, a claim is not answered.
+    // unpaid (held, reminded, dunned, interest at each month's end), a claim is not answered.
     for action in [
         "send_storage_notice",
         "mark_disposable",
         "hold_unpaid",
+        "remind_payment",
+        "send_dunning_notice",
+        "accrue_late_interest",
         "escalate_claim",
     ] {
         assert!(actions.contains_key(action), "no {action} in {actions:?}");
+    }
+    // Dunning is never refused: each step, and each month's interest, appended its events.
+    for (rule, action, due_on, _, outcome) in entries.values() {
+        if rule == "ACC-6" {
+            assert_eq!(outcome, "done", "{action} due {due_on}");
+        }
     }
     // Each on its day: what fell due during the 60 days was done on its due date (what was
     // overdue when the clock started, on the first day).
@@ -386,7 +395,8 @@ async fn sixty_days(store: Store) {
     for event in &caused {
         let rule = event.metadata["rule"].as_str().unwrap_or_default();
         assert!(
-            ["STO-2", "STO-3", "PAY-2", "CLM-3", "CLM-6", "MEM-2", "MEM-7"].contains(&rule),
+            ["STO-2", "STO-3", "PAY-2", "ACC-6", "CLM-3", "CLM-6", "MEM-2", "MEM-7"]
+                .contains(&rule),
             "{} without a rule: {:#}",
             event.event_type,
             event.metadata

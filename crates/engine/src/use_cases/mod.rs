@@ -12,6 +12,7 @@
 //! | [`payment`] | `shipment.quote` (+ Auto Ship payment), `shipment.pay` (+ balance debit, reversal) |
 //! | [`shipment_flow`] | `shipment.cancel` + `parcel.release`; `shipment.hold_unpaid` + `parcel.hold_for_non_payment` |
 //! | [`claims`] | `shipment.approve_claim` + `account.credit` (payout) |
+//! | [`dunning`] | `account.accrue_late_interest` on a dunned quote, terms from the shipment (ACC-6) |
 //! | [`disposal`] | `parcel.dispose` + `account.charge_disposal_fee` |
 //! | [`withdrawal`] | `member.request_withdrawal`, disposals, `account.schedule_refund`; `account.pay_refund` + `member.close` |
 //! | [`auto_closure`] | `member.evaluate_auto_closure` with the account's facts (+ `account.schedule_refund` if money is left) |
@@ -23,6 +24,7 @@ pub mod auto_closure;
 pub mod claims;
 pub mod consolidate;
 pub mod disposal;
+pub mod dunning;
 pub mod intake;
 pub mod packing;
 pub mod payment;

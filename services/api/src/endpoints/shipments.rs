@@ -37,6 +37,8 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         command::<QuoteShipment>(),
         command::<PayShipment>(),
         command::<HoldUnpaid>(),
+        command::<RemindPayment>(),
+        command::<SendDunningNotice>(),
         command::<CancelShipment>(),
         command::<ShipShipment>(),
         command::<RecordTracking>(),
@@ -262,6 +264,61 @@ impl Command for HoldUnpaid {
 
     async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
         Ok(call.engine.hold_unpaid(&id, call.ctx).await?)
+    }
+}
+
+/// Reminds the member of a quote unpaid on its due date (ACC-6, first step of dunning).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RemindPayment {}
+
+impl Command for RemindPayment {
+    const SPEC: Spec = Spec {
+        operation: "remind_payment",
+        path: "/v1/shipments/{shipment_id}/remind-payment",
+        summary: "Remind the member of a quote unpaid on its due date (ACC-6)",
+        roles: OPS,
+        errors: &[
+            (422, "dunning.reminder_not_yet_due"),
+            (422, "dunning.already_reminded"),
+            (422, "dunning.notice_already_sent"),
+            (422, "payment.already_paid"),
+        ],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Executed<ShipmentEvent>;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        shipment(call, &id, ShipmentCommand::RemindPayment).await
+    }
+}
+
+/// Sends the dunning notice of a quote still unpaid a week after the reminder, with its
+/// deadline; late interest runs from the day after it (ACC-6).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SendDunningNotice {}
+
+impl Command for SendDunningNotice {
+    const SPEC: Spec = Spec {
+        operation: "send_dunning_notice",
+        path: "/v1/shipments/{shipment_id}/send-dunning-notice",
+        summary: "Send the dunning notice of a quote unpaid a week after its reminder (ACC-6)",
+        roles: OPS,
+        errors: &[
+            (422, "dunning.not_reminded"),
+            (422, "dunning.notice_not_yet_due"),
+            (422, "dunning.notice_already_sent"),
+            (422, "payment.already_paid"),
+        ],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Executed<ShipmentEvent>;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        shipment(call, &id, ShipmentCommand::SendDunningNotice).await
     }
 }
 

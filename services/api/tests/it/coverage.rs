@@ -89,6 +89,7 @@ async fn every_documented_error_code_is_reached() {
     parcels(&mut run).await;
     shipments(&mut run).await;
     claims(&mut run).await;
+    dunning(&mut run).await;
     cross_cutting(&mut seen).await;
 
     let codes_seen: BTreeSet<&str> = seen.iter().map(|(_, code)| code.as_str()).collect();
@@ -892,6 +893,94 @@ async fn claims(run: &mut Run<'_>) {
 }
 
 /// The codes no endpoint owns, each on an app set up to produce it.
+/// ACC-6's dunning steps, on a quote left unpaid while the clock moves on: each step refused
+/// before its day and after it was taken, and both refused once the quote is paid.
+async fn dunning(run: &mut Run<'_>) {
+    let app = run.app;
+    let member = app.verified().await;
+    app.top_up(&member, 200_000).await;
+    let parcels = json!([
+        app.stored_parcel(&member, 500, 1_000).await,
+        app.stored_parcel(&member, 500, 1_000).await
+    ]);
+    let shipment = run
+        .ok(
+            "/v1/shipments",
+            &member.token,
+            json!({ "parcel_ids": parcels }),
+        )
+        .await
+        .id();
+    let at = |command: &str| format!("/v1/shipments/{shipment}/{command}");
+    run.ok(&at("record-packing"), STAFF, ems_packing(1_100))
+        .await;
+    let quoted = run.ok(&at("quote"), &member.token, ems_to_us()).await;
+    let total = quoted.body["result"]["total"].clone();
+    let (remind, notice) = ("remind_payment", "send_dunning_notice");
+    run.refused(
+        remind,
+        &at("remind-payment"),
+        OPS,
+        json!({}),
+        422,
+        "dunning.reminder_not_yet_due",
+    )
+    .await;
+    run.refused(
+        notice,
+        &at("send-dunning-notice"),
+        OPS,
+        json!({}),
+        422,
+        "dunning.not_reminded",
+    )
+    .await;
+    // The quote is due 7 days after it was issued; the reminder from the day after.
+    app.clock.advance(days(8));
+    run.ok(&at("remind-payment"), OPS, json!({})).await;
+    run.refused(
+        remind,
+        &at("remind-payment"),
+        OPS,
+        json!({}),
+        422,
+        "dunning.already_reminded",
+    )
+    .await;
+    run.refused(
+        notice,
+        &at("send-dunning-notice"),
+        OPS,
+        json!({}),
+        422,
+        "dunning.notice_not_yet_due",
+    )
+    .await;
+    app.clock.advance(days(7));
+    run.ok(&at("send-dunning-notice"), OPS, json!({})).await;
+    for (op, path) in [(notice, "send-dunning-notice"), (remind, "remind-payment")] {
+        run.refused(
+            op,
+            &at(path),
+            OPS,
+            json!({}),
+            422,
+            "dunning.notice_already_sent",
+        )
+        .await;
+    }
+    run.ok(
+        &at("pay"),
+        &member.token,
+        json!({ "method": "balance", "amount": total }),
+    )
+    .await;
+    for (op, path) in [(notice, "send-dunning-notice"), (remind, "remind-payment")] {
+        run.refused(op, &at(path), OPS, json!({}), 422, "payment.already_paid")
+            .await;
+    }
+}
+
 async fn cross_cutting(seen: &mut Reached) {
     // Every bounded retry lost the race: 409, and the same key carries the request later.
     let mut config = EngineConfig::new("TYO").unwrap();
