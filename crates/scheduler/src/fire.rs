@@ -6,6 +6,7 @@ use crate::due::{DueAction, Kind};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::ids::{ClaimId, MemberId, ParcelId, ShipmentId};
 use domain::member::{Member, MemberCommand};
+use domain::parcel::{Parcel, ParcelCommand};
 use domain::shipment::{Shipment, ShipmentCommand};
 use engine::use_cases::storage::StorageAction;
 use engine::{CommandContext, Engine, EngineError, EngineStore, IdempotencyKey};
@@ -109,6 +110,21 @@ where
                         .accrue_quote_interest(&shipment, action.due_on, ctx)
                         .await?;
                     Ok(count(done.events.len()))
+                }
+                Action::CancelExpectedParcel => {
+                    parse(ParcelId::parse(id), "parcel", id)?;
+                    let done = self
+                        .execute::<Parcel>(id, ParcelCommand::CancelExpected, ctx)
+                        .await?;
+                    Ok(count(done.events.len()))
+                }
+                Action::EvaluateAutoClosure => {
+                    let member = parse(MemberId::parse(id), "member", id)?;
+                    let done = self.evaluate_auto_closure(&member, None, ctx).await?;
+                    Ok(count(
+                        done.member.events.len()
+                            + done.refund.map_or(0, |refund| refund.events.len()),
+                    ))
                 }
                 Action::CheckDocumentExpiry | Action::LapseAutoShip => {
                     parse(MemberId::parse(id), "member", id)?;

@@ -157,14 +157,7 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
         let deadlines = not_yet_empty(schedule::due_by(&self.views, by, self.options.batch).await)?;
         let mut due: Vec<DueAction> = deadlines
             .into_iter()
-            .map(|deadline| {
-                let mut action = DueAction::of_deadline(deadline, today);
-                // The warehouse's date of an exact deadline (the view stores the UTC date).
-                if let Some(at) = action.due_at {
-                    action.due_on = self.policy.local_date(at);
-                }
-                action
-            })
+            .filter_map(|deadline| DueAction::of_deadline(deadline, today, &self.policy))
             .collect();
         due.extend(self.storage_due(today).await?);
         Ok(due)

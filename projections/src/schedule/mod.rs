@@ -4,7 +4,9 @@
 //! it passes, with the command that acts: an unpaid quote held the day after its due date
 //! (PAY-2), a claim escalated when its response is overdue (CLM-3), an exchange lapsed the day
 //! after its return-by date (CLM-6), a member's identity document checked the day after it
-//! expires (MEM-2), Auto Ship lapsed on its lapse date (MEM-7), and the dunning of an unpaid
+//! expires (MEM-2), Auto Ship lapsed on its lapse date (MEM-7), an expected proxy-paid parcel
+//! cancelled when it has not arrived in time (PAR-2), a member's automatic closure evaluated
+//! when a period of MEM-9 ends (cn-agency), and the dunning of an unpaid
 //! quote (ACC-6): the reminder the day after its due date, the notice a week later, late
 //! interest from the day after the notice's deadline until paid. A deadline is removed by the
 //! event that settles it (paid, responded, received, used again, ...), and replaced when a
@@ -28,6 +30,7 @@ pub use query::{due_by, Deadline};
 use crate::decode::{decode, DomainEventOf};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use domain::member::MemberEvent;
+use domain::parcel::ParcelEvent;
 use domain::shipment::ShipmentEvent;
 use projection_runtime::{
     rows as table, Dialect, EventEnvelope, Projection, ReduceError, Schema, TableSpec, ViewConn,
@@ -37,6 +40,11 @@ use serde::{Deserialize, Serialize};
 /// The schedule projection.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Schedule;
+
+/// The subject of MEM-9's no-top-up period, counted from registration.
+pub const NO_TOP_UP: &str = "no_top_up";
+/// The subject of MEM-9's dormancy period, counted from the last login.
+pub const DORMANT: &str = "dormant";
 
 /// The view's name: its instances are `view_schedule_v<N>`.
 pub const NAME: &str = "schedule";
@@ -84,6 +92,12 @@ pub enum Action {
     AccrueLateInterest,
     /// Accrue the last late interest of a dunned quote through the day it was paid (ACC-6).
     AccrueFinalInterest,
+    /// Cancel an expected proxy-paid parcel that has not arrived in time (PAR-2).
+    CancelExpectedParcel,
+    /// Evaluate a member's automatic closure (MEM-9): the row's date is where the period
+    /// counts from (registration for `no_top_up`, the last login for `dormant`); the policy's
+    /// months, known to the scheduler, say when it falls due.
+    EvaluateAutoClosure,
 }
 
 impl Action {
@@ -99,6 +113,8 @@ impl Action {
             | Action::SendDunningNotice
             | Action::AccrueLateInterest
             | Action::AccrueFinalInterest => "ACC-6",
+            Action::CancelExpectedParcel => "PAR-2",
+            Action::EvaluateAutoClosure => "MEM-9",
         }
     }
 
@@ -114,6 +130,8 @@ impl Action {
             Action::SendDunningNotice => "send_dunning_notice",
             Action::AccrueLateInterest => "accrue_late_interest",
             Action::AccrueFinalInterest => "accrue_final_interest",
+            Action::CancelExpectedParcel => "cancel_expected_parcel",
+            Action::EvaluateAutoClosure => "evaluate_auto_closure",
         }
     }
 }
@@ -204,7 +222,8 @@ impl Projection for Schedule {
         Ok(match decode(event)? {
             DomainEventOf::Shipment(event) => shipment(id, event),
             DomainEventOf::Member(event) => member(id, event),
-            DomainEventOf::Account(_) | DomainEventOf::Parcel(_) => Vec::new(),
+            DomainEventOf::Parcel(event) => parcel(id, event),
+            DomainEventOf::Account(_) => Vec::new(),
         })
     }
 
@@ -463,10 +482,64 @@ fn member(id: &str, event: MemberEvent) -> Vec<Change> {
         MemberEvent::AutoShipUnset { .. } | MemberEvent::AutoShipLapsed { .. } => {
             vec![settled(M, id, Action::LapseAutoShip, "")]
         }
+        MemberEvent::Registered { registered_on, .. } => vec![
+            due(
+                M,
+                id,
+                Action::EvaluateAutoClosure,
+                NO_TOP_UP,
+                registered_on,
+                None,
+            ),
+            due(
+                M,
+                id,
+                Action::EvaluateAutoClosure,
+                DORMANT,
+                registered_on,
+                None,
+            ),
+        ],
+        MemberEvent::LoggedIn { at } => vec![due(
+            M,
+            id,
+            Action::EvaluateAutoClosure,
+            DORMANT,
+            at.date_naive(),
+            Some(at),
+        )],
+        MemberEvent::WithdrawalRequested { .. } => vec![
+            settled(M, id, Action::EvaluateAutoClosure, NO_TOP_UP),
+            settled(M, id, Action::EvaluateAutoClosure, DORMANT),
+        ],
         MemberEvent::Closed { .. } | MemberEvent::AutoClosed { .. } => vec![
             settled(M, id, Action::CheckDocumentExpiry, ""),
             settled(M, id, Action::LapseAutoShip, ""),
+            settled(M, id, Action::EvaluateAutoClosure, NO_TOP_UP),
+            settled(M, id, Action::EvaluateAutoClosure, DORMANT),
         ],
+        _ => Vec::new(),
+    }
+}
+
+fn parcel(id: &str, event: ParcelEvent) -> Vec<Change> {
+    const P: &str = "parcel";
+    match event {
+        ParcelEvent::Expected {
+            cancellable_from, ..
+        } => vec![due(
+            P,
+            id,
+            Action::CancelExpectedParcel,
+            "",
+            cancellable_from,
+            None,
+        )],
+        ParcelEvent::Arrived { .. }
+        | ParcelEvent::Refused { .. }
+        | ParcelEvent::Cancelled { .. } => {
+            vec![settled(P, id, Action::CancelExpectedParcel, "")]
+        }
         _ => Vec::new(),
     }
 }
