@@ -40,6 +40,7 @@ impl SqliteEngine {
             .map_err(|e| EngineError::store(&e))?;
         let engine = Self::sqlite(&events, services, config);
         engine.migrate().await?;
+        engine.store.release_abandoned_claims().await?;
         Ok(engine)
     }
 
@@ -68,6 +69,27 @@ impl SqliteEngineStore {
     /// The event store it shares the file with.
     pub fn event_store(&self) -> &SqliteEventStore {
         &self.events
+    }
+
+    /// Makes every request left pending by an earlier process resumable at once. The embedded
+    /// store belongs to one process (the file is opened by one `serve`), so a claim pending
+    /// when it opens was left by a process that died mid-request: waiting out its lease would
+    /// only delay the retry (on a simulated clock, past the request's day). The claims keep
+    /// their attempt numbers and allocated ids, so the retry resumes the request.
+    pub async fn release_abandoned_claims(&self) -> Result<u64, EngineError> {
+        let released =
+            sqlx::query("UPDATE idempotency_keys SET claimed_at = ?1 WHERE status = 'pending'")
+                .bind(DateTime::<Utc>::UNIX_EPOCH)
+                .execute(self.events.writer())
+                .await?
+                .rows_affected();
+        if released > 0 {
+            tracing::info!(
+                released,
+                "requests left pending by an earlier process are resumable"
+            );
+        }
+        Ok(released)
     }
 
     async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, EngineError> {

@@ -291,17 +291,29 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
             journaled: Vec::new(),
             failed: 0,
         };
+        // How long a step retries actions that failed (a request another process left
+        // pending holds its key until the engine's lease ends) before the clock moves on.
+        let mut retrying_since: Option<tokio::time::Instant> = None;
         loop {
             self.caught_up().await?;
             let tick = self.tick().await?;
             report.steps += 1;
-            report.failed += tick.failed;
             let fired = !tick.journaled.is_empty();
             report.journaled.extend(tick.journaled);
             if fired {
                 // What this step's actions caused may be due at this very moment.
                 continue;
             }
+            if tick.failed > 0 {
+                let since = *retrying_since.get_or_insert_with(tokio::time::Instant::now);
+                if since.elapsed() < self.options.catch_up {
+                    // Each action on its day: retry before the day ends on a simulated clock.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                report.failed += tick.failed;
+            }
+            retrying_since = None;
             let now = self.clock.now();
             if now >= to {
                 break;

@@ -41,7 +41,7 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct Rebuild {
-    /// The view: storage_status, billing or audit.
+    /// The view: storage_status, billing, audit, schedule or notices.
     #[arg(long)]
     view: String,
     /// The PostgreSQL database holding the events and the views.
@@ -283,7 +283,11 @@ async fn rebuild_view<L: projection_runtime::RebuildSource>(
         }
         "billing" => rebuild(views, store, projections::billing::Billing, options).await,
         "audit" => rebuild(views, store, projections::audit::Audit, options).await,
-        other => anyhow::bail!("unknown view {other:?}: storage_status, billing or audit"),
+        "schedule" => rebuild(views, store, projections::schedule::Schedule, options).await,
+        "notices" => rebuild(views, store, projections::notices::Notices, options).await,
+        other => anyhow::bail!(
+            "unknown view {other:?}: storage_status, billing, audit, schedule or notices"
+        ),
     }
     .context("the rebuild failed; the old instance still serves")
 }
