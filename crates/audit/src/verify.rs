@@ -4,12 +4,15 @@
 //! Per event: its sequence must follow the aggregate's previous one (1 for the first), and its
 //! stored hash must be the hash of its content chained to the previous stored hash. After a
 //! break the verifier resynchronizes on the stored values, so one altered row is one finding,
-//! not a cascade. Per checkpoint: the count and the Merkle root of the stored hashes up to its
+//! not a cascade. Given the writers' public keys, every event must carry a valid signature by
+//! one of them from the first signed event on (`event_store::authorship`). Per checkpoint: the count and the Merkle root of the stored hashes up to its
 //! bound must be the recorded ones, and a signature must be valid.
 
 use crate::merkle::Peaks;
 use crate::source::{self, ChainedEvent};
 use crate::{checkpoint, AuditError, Checkpoint};
+use ed25519_dalek::VerifyingKey;
+use event_store::authorship::{authorship, AuthoredFields, Authorship};
 use event_store::chain::{Hash32, GENESIS};
 use event_store::sqlite::{ChainUpgrade, SqliteEventStore};
 use futures::{Stream, TryStreamExt};
@@ -91,6 +94,26 @@ pub enum Break {
         /// The checkpoint's id.
         checkpoint: i64,
     },
+    /// The event carries no writer's signature although events before it do: it was not
+    /// appended by parcelport (an `INSERT` through the ordinary path, a row added by hand).
+    Unsigned {
+        /// The row.
+        at: EventAt,
+    },
+    /// The event's signature does not match it: it was changed after signing, or forged.
+    ForgedSignature {
+        /// The row.
+        at: EventAt,
+        /// The key id the signature names.
+        key_id: String,
+    },
+    /// The event is signed by a key that is not among the trusted writers' keys.
+    UnknownWriter {
+        /// The row.
+        at: EventAt,
+        /// The key id the signature names.
+        key_id: String,
+    },
     /// (Exports) the event's Merkle proof does not lead to the checkpoint's root.
     NotInCheckpoint {
         /// The event.
@@ -129,6 +152,17 @@ impl std::fmt::Display for Break {
                 f,
                 "checkpoint {checkpoint}: not signed by the trusted public key"
             ),
+            Break::Unsigned { at } => {
+                write!(f, "unsigned: {at} was not appended by parcelport (no writer's signature)")
+            }
+            Break::ForgedSignature { at, key_id } => write!(
+                f,
+                "forged: {at} does not match its signature by key {key_id}"
+            ),
+            Break::UnknownWriter { at, key_id } => write!(
+                f,
+                "unknown writer: {at} is signed by key {key_id}, not a trusted one"
+            ),
             Break::NotInCheckpoint { at, checkpoint } => write!(
                 f,
                 "{at}: its Merkle proof does not lead to checkpoint {checkpoint}'s root"
@@ -148,6 +182,14 @@ pub struct VerifyReport {
     pub checkpoints: u64,
     /// Every break, in the global order where it was found.
     pub breaks: Vec<Break>,
+    /// Events checked against the writers' keys and found signed by one (zero when no key
+    /// was given).
+    #[serde(default)]
+    pub signed: u64,
+    /// Events without a signature before the first signed one: written before the store's
+    /// writer signed (their authorship rests on the checkpoints only).
+    #[serde(default)]
+    pub unsigned_before_signing: u64,
     /// (Embedded store) the recorded `chain-legacy` upgrades: the events they chained were
     /// hashed after the fact, so their chain proves nothing changed since the upgrade only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -177,6 +219,8 @@ pub struct Verifier {
     heads: HashMap<(String, String), (i64, Hash32)>,
     peaks: Peaks,
     checkpoints: VecDeque<Checkpoint>,
+    writers: Vec<VerifyingKey>,
+    signing_began: bool,
     report: VerifyReport,
 }
 
@@ -187,6 +231,55 @@ impl Verifier {
         Verifier {
             checkpoints: checkpoints.into(),
             ..Verifier::default()
+        }
+    }
+
+    /// The same verifier also checking who wrote each event against the `writers`' public
+    /// keys (every key the store was written with: keys rotate).
+    pub fn with_writers(self, writers: Vec<VerifyingKey>) -> Verifier {
+        Verifier { writers, ..self }
+    }
+
+    fn check_author(&mut self, event: &ChainedEvent) {
+        if self.writers.is_empty() {
+            return;
+        }
+        let (payload, metadata) = (
+            serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null),
+            serde_json::from_str(&event.metadata).unwrap_or(serde_json::Value::Null),
+        );
+        let fields = AuthoredFields {
+            aggregate_type: &event.aggregate_type,
+            aggregate_id: &event.aggregate_id,
+            sequence: event.sequence,
+            event_type: &event.event_type,
+            event_version: &event.event_version,
+            payload: &payload,
+            metadata: &metadata,
+        };
+        match authorship(fields, &self.writers) {
+            Authorship::Signed { .. } => {
+                self.signing_began = true;
+                self.report.signed += 1;
+            }
+            Authorship::Unsigned if !self.signing_began => {
+                self.report.unsigned_before_signing += 1;
+            }
+            Authorship::Unsigned => self.report.breaks.push(Break::Unsigned { at: event.at() }),
+            Authorship::Invalid { key_id } => {
+                self.signing_began = true;
+                self.report.breaks.push(Break::ForgedSignature {
+                    at: event.at(),
+                    key_id,
+                });
+            }
+            Authorship::UnknownKey { key_id } => {
+                self.signing_began = true;
+                self.report.breaks.push(Break::UnknownWriter {
+                    at: event.at(),
+                    key_id,
+                });
+            }
         }
     }
 
@@ -221,6 +314,7 @@ impl Verifier {
         } else if event.fields().hash(&previous) != event.hash {
             self.report.breaks.push(Break::Altered { at: event.at() });
         }
+        self.check_author(&event);
         self.peaks.push(&event.hash);
         self.heads.insert(key, (event.sequence, head));
     }
@@ -253,17 +347,17 @@ impl Verifier {
     }
 }
 
-/// Verifies every event of `events` (in the global order) against `checkpoints`, calling
+/// Verifies every event of `events` (in the global order) with `verifier`, calling
 /// `progress` with the events done every few thousand.
 pub async fn verify_stream<S>(
     events: S,
-    checkpoints: Vec<Checkpoint>,
+    verifier: Verifier,
     mut progress: impl FnMut(u64),
 ) -> Result<VerifyReport, AuditError>
 where
     S: Stream<Item = Result<ChainedEvent, AuditError>>,
 {
-    let mut verifier = Verifier::new(checkpoints);
+    let mut verifier = verifier;
     let mut events = std::pin::pin!(events);
     while let Some(event) = events.try_next().await? {
         verifier.push(event);
@@ -290,8 +384,20 @@ pub async fn verify_postgres(
 pub struct Anchors {
     /// The anchored checkpoints.
     pub checkpoints: Vec<Checkpoint>,
-    /// The writer's public key: anchors signed otherwise (or unsigned) are reported.
-    pub trusted: Option<[u8; 32]>,
+    /// The writer's public keys (every key the store was written with): anchors signed
+    /// otherwise (or unsigned) are reported, and so is every event not signed by one of them.
+    pub trusted: Vec<[u8; 32]>,
+}
+
+impl Anchors {
+    fn verifier(&self, checkpoints: Vec<Checkpoint>) -> Verifier {
+        let writers = self
+            .trusted
+            .iter()
+            .filter_map(|key| VerifyingKey::from_bytes(key).ok())
+            .collect();
+        Verifier::new(checkpoints).with_writers(writers)
+    }
 }
 
 impl Anchors {
@@ -306,10 +412,11 @@ impl Anchors {
         let mut breaks = Vec::new();
         let mut all = recorded.clone();
         for anchor in &self.checkpoints {
-            let trusted = match (&anchor.signature, self.trusted) {
-                (None, _) => false,
-                (Some(signed), Some(key)) => signed.public_key == key,
-                (Some(_), None) => true,
+            let trusted = match &anchor.signature {
+                None => false,
+                Some(signed) => {
+                    self.trusted.is_empty() || self.trusted.contains(&signed.public_key)
+                }
             };
             if !trusted {
                 breaks.push(Break::UntrustedKey {
@@ -341,7 +448,8 @@ pub async fn verify_postgres_anchored(
 ) -> Result<VerifyReport, AuditError> {
     source::await_earlier_writers(pool).await?;
     let (checkpoints, mut breaks) = anchors.merge(checkpoint::list(pool).await?, true);
-    let mut report = verify_stream(source::postgres_events(pool), checkpoints, progress).await?;
+    let verifier = anchors.verifier(checkpoints);
+    let mut report = verify_stream(source::postgres_events(pool), verifier, progress).await?;
     breaks.append(&mut report.breaks);
     report.breaks = breaks;
     Ok(report)
@@ -355,7 +463,8 @@ pub async fn verify_sqlite_anchored(
     progress: impl FnMut(u64),
 ) -> Result<VerifyReport, AuditError> {
     let (checkpoints, mut breaks) = anchors.merge(Vec::new(), false);
-    let mut report = verify_stream(source::sqlite_events(store), checkpoints, progress).await?;
+    let verifier = anchors.verifier(checkpoints);
+    let mut report = verify_stream(source::sqlite_events(store), verifier, progress).await?;
     report.chained_after_the_fact = store.chain_upgrades().await?;
     breaks.append(&mut report.breaks);
     report.breaks = breaks;

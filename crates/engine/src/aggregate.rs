@@ -12,6 +12,7 @@ use domain::member::{Member, MemberCommand};
 use domain::parcel::{Parcel, ParcelCommand};
 use domain::shipment::{Shipment, ShipmentCommand};
 use domain::{Issued, Refusal, Services};
+use event_store::authorship::{AuthoredFields, EventSigner};
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt::Debug;
@@ -173,8 +174,11 @@ pub struct Stores<R: PersistedEventRepository> {
 }
 
 impl<R: PersistedEventRepository> Stores<R> {
-    pub(crate) fn new(repository: R) -> Self {
-        let shared = SharedRepository(Arc::new(repository));
+    pub(crate) fn new(repository: R, signer: Option<Arc<EventSigner>>) -> Self {
+        let shared = SharedRepository {
+            repository: Arc::new(repository),
+            signer,
+        };
         Self {
             // Older event versions are read as the current ones (domain::upcast).
             members: PersistedEventStore::new_event_store(shared.clone())
@@ -189,12 +193,36 @@ impl<R: PersistedEventRepository> Stores<R> {
     }
 }
 
-/// One repository shared by the four stores (a cqrs-es store owns its repository).
-pub struct SharedRepository<R>(Arc<R>);
+/// One repository shared by the four stores (a cqrs-es store owns its repository), signing
+/// every event it persists with the writer's key when it has one (issue #10).
+pub struct SharedRepository<R> {
+    repository: Arc<R>,
+    signer: Option<Arc<EventSigner>>,
+}
 
 impl<R> Clone for SharedRepository<R> {
     fn clone(&self) -> Self {
-        Self(Arc::clone(&self.0))
+        Self {
+            repository: Arc::clone(&self.repository),
+            signer: self.signer.clone(),
+        }
+    }
+}
+
+/// `event` with its signature in its metadata.
+fn signed(signer: &EventSigner, event: &SerializedEvent) -> SerializedEvent {
+    let metadata = signer.signed(AuthoredFields {
+        aggregate_type: &event.aggregate_type,
+        aggregate_id: &event.aggregate_id,
+        sequence: i64::try_from(event.sequence).unwrap_or(i64::MAX),
+        event_type: &event.event_type,
+        event_version: &event.event_version,
+        payload: &event.payload,
+        metadata: &event.metadata,
+    });
+    SerializedEvent {
+        metadata,
+        ..event.clone()
     }
 }
 
@@ -203,7 +231,7 @@ impl<R: PersistedEventRepository> PersistedEventRepository for SharedRepository<
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        self.0.get_events::<A>(aggregate_id).await
+        self.repository.get_events::<A>(aggregate_id).await
     }
 
     async fn get_last_events<A: Aggregate>(
@@ -211,7 +239,7 @@ impl<R: PersistedEventRepository> PersistedEventRepository for SharedRepository<
         aggregate_id: &str,
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        self.0
+        self.repository
             .get_last_events::<A>(aggregate_id, last_sequence)
             .await
     }
@@ -220,7 +248,7 @@ impl<R: PersistedEventRepository> PersistedEventRepository for SharedRepository<
         &self,
         aggregate_id: &str,
     ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
-        self.0.get_snapshot::<A>(aggregate_id).await
+        self.repository.get_snapshot::<A>(aggregate_id).await
     }
 
     async fn persist<A: Aggregate>(
@@ -228,17 +256,24 @@ impl<R: PersistedEventRepository> PersistedEventRepository for SharedRepository<
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        self.0.persist::<A>(events, snapshot_update).await
+        match &self.signer {
+            Some(signer) => {
+                let events: Vec<SerializedEvent> =
+                    events.iter().map(|event| signed(signer, event)).collect();
+                self.repository.persist::<A>(&events, snapshot_update).await
+            }
+            None => self.repository.persist::<A>(events, snapshot_update).await,
+        }
     }
 
     async fn stream_events<A: Aggregate>(
         &self,
         aggregate_id: &str,
     ) -> Result<ReplayStream, PersistenceError> {
-        self.0.stream_events::<A>(aggregate_id).await
+        self.repository.stream_events::<A>(aggregate_id).await
     }
 
     async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
-        self.0.stream_all_events::<A>().await
+        self.repository.stream_all_events::<A>().await
     }
 }

@@ -2,6 +2,8 @@
 
 use crate::EngineError;
 use domain::ids::SuiteCode;
+use event_store::authorship::EventSigner;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How the engine allocates suite codes, retries conflicts and handles idempotency keys.
@@ -12,6 +14,8 @@ pub struct EngineConfig {
     pub retry: RetryPolicy,
     /// Idempotency-key handling.
     pub idempotency: IdempotencyConfig,
+    /// The writer's key: every event appended is signed with it (issue #10), or none.
+    pub signer: Option<Arc<EventSigner>>,
 }
 
 impl EngineConfig {
@@ -30,7 +34,16 @@ impl EngineConfig {
             suite_code_prefix: suite_code_prefix.to_owned(),
             retry: RetryPolicy::default(),
             idempotency: IdempotencyConfig::default(),
+            signer: None,
         })
+    }
+
+    /// The same settings signing every appended event with `signer`.
+    pub fn signing_with(self, signer: Arc<EventSigner>) -> Self {
+        Self {
+            signer: Some(signer),
+            ..self
+        }
     }
 
     /// The suite code prefix.

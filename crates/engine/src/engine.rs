@@ -110,7 +110,7 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
     /// system clock and UUID v7 ids.
     pub fn new(repository: R, store: S, services: Services, config: EngineConfig) -> Self {
         Self {
-            stores: Stores::new(repository),
+            stores: Stores::new(repository, config.signer.clone()),
             services,
             store,
             clock: Arc::new(SystemClock),

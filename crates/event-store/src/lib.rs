@@ -30,6 +30,7 @@
 //! seven columns; everything this crate adds has a default, is generated, or (the chain
 //! `hash`) is computed by a trigger at insert.
 
+pub mod authorship;
 pub mod chain;
 mod cursor;
 mod error;

@@ -3,6 +3,7 @@
 use crate::AppState;
 use domain::Services;
 use engine::{EngineConfig, EngineError, PgEngine};
+use event_store::authorship::EventSigner;
 use event_store::EventStore;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +24,9 @@ pub struct Config {
     pub policy: PolicySource,
     /// The warehouse's suite code prefix, 2 to 4 capital letters (MEM-1).
     pub suite_prefix: String,
+    /// The writer's key: every event appended is signed with it (issue #10); without one,
+    /// `audit verify --public-key` names the events this API appends as unsigned.
+    pub signer: Option<Arc<EventSigner>>,
 }
 
 /// Why the API did not start (or stopped serving).
@@ -62,7 +66,10 @@ impl Config {
         })?;
         let tokens = TokenBook::from_toml(&text)?;
         let policy = self.policy.load()?;
-        let engine_config = EngineConfig::new(&self.suite_prefix)?;
+        let mut engine_config = EngineConfig::new(&self.suite_prefix)?;
+        if let Some(signer) = &self.signer {
+            engine_config = engine_config.signing_with(Arc::clone(signer));
+        }
         let store = EventStore::connect(&self.database_url, self.max_connections).await?;
         let engine = PgEngine::postgres(&store, Services::new(policy), engine_config);
         engine.migrate().await?;

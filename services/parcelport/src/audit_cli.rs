@@ -30,10 +30,12 @@ pub enum Audit {
         /// PostgreSQL still record it.
         #[arg(long, conflicts_with = "export")]
         anchors: Option<PathBuf>,
-        /// The writer's public key (64 hex digits, `parcelport audit public-key`): the export's
-        /// checkpoint, or every anchor, must be signed with it.
+        /// A writer's public key file (64 hex digits, `parcelport audit public-key`; repeat
+        /// the flag for every key the store was written with, as keys rotate): every event
+        /// must be signed by one of them (from the first signed event on), and the export's
+        /// checkpoint, or every anchor, too.
         #[arg(long)]
-        public_key: Option<PathBuf>,
+        public_key: Vec<PathBuf>,
         /// Print the typed report as JSON.
         #[arg(long)]
         json: bool,
@@ -126,7 +128,8 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
         } => {
             if let Some(file) = export {
                 let trusted = public_key
-                    .map(|path| checkpoint::read_public_key(&path))
+                    .first()
+                    .map(|path| checkpoint::read_public_key(path))
                     .transpose()?;
                 let report = export::verify_file(&file, trusted)
                     .with_context(|| format!("cannot check {}", file.display()))?;
@@ -155,8 +158,9 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
                     None => Vec::new(),
                 },
                 trusted: public_key
-                    .map(|path| checkpoint::read_public_key(&path))
-                    .transpose()?,
+                    .iter()
+                    .map(|path| checkpoint::read_public_key(path))
+                    .collect::<Result<_, _>>()?,
             };
             if !anchors.checkpoints.is_empty() {
                 println!("against {} anchored checkpoints", anchors.checkpoints.len());
@@ -322,6 +326,16 @@ fn print_report(report: &VerifyReport, json: bool) -> anyhow::Result<()> {
         "verified {} events of {} aggregates and {} checkpoints",
         report.events, report.aggregates, report.checkpoints
     );
+    if report.signed > 0 {
+        println!("{} events signed by a trusted writer's key", report.signed);
+    }
+    if report.unsigned_before_signing > 0 {
+        println!(
+            "NOTE: {} events were written before the writer signed events: their authorship \
+             rests on the checkpoints alone",
+            report.unsigned_before_signing
+        );
+    }
     for upgrade in &report.chained_after_the_fact {
         println!(
             "NOTE: {} events up to position {} were chained after the fact by chain-legacy at \

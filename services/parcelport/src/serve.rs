@@ -24,6 +24,7 @@ use api::{AppState, Backend, PolicySource, StartError};
 use audit::anchor::{AnchorFile, Checkpointer, HashSource};
 use domain::Services;
 use engine::{Clock, EngineConfig, EngineError, PgEngine, SqliteEngine, TestClock};
+use event_store::authorship::EventSigner;
 use event_store::sqlite::SqliteEventStore;
 use event_store::{EventLog, EventStore};
 use notifier::{Channel, Notifier};
@@ -273,7 +274,6 @@ impl Server {
             Some(simulated) => BusinessClock::Simulated(simulated.clone()),
             None => BusinessClock::Real,
         };
-        let engine_config = EngineConfig::new(&config.suite_prefix)?;
         let key_path = config
             .sign_key
             .clone()
@@ -283,6 +283,9 @@ impl Server {
             source,
         })?;
         let (key, created) = audit::anchor::ensure_signing_key(&key_path)?;
+        // Every event appended is signed with the writer's key, and so is every checkpoint.
+        let engine_config = EngineConfig::new(&config.suite_prefix)?
+            .signing_with(Arc::new(EventSigner::new(key.clone())));
         let writer_key = WriterKey {
             path: key_path,
             public_key: audit::checkpoint::public_key_hex(&key),

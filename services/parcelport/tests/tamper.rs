@@ -5,9 +5,9 @@
 //! --anchors --public-key` must exit non-zero naming the spot, leaving every file of the data
 //! directory byte for byte as it found it. An untouched copy verifies clean, also byte for byte.
 //!
-//! Not yet trialled here: a forged event appended after the last anchor with a correct hash.
-//! Its chain is valid and no anchor covers it yet; catching it needs every append signed by
-//! the writer (issue #10 item 2).
+//! A forged event appended after the last anchor with a correct hash has a valid chain and no
+//! anchor covering it: the writer's signature on every append names it (unsigned, or signed
+//! for other content).
 
 use parcelport::{ServeConfig, Server};
 use sha2::{Digest, Sha256};
@@ -632,7 +632,7 @@ fn pg_verify(name: &str, dir: &Path) -> Output {
 }
 
 #[tokio::test]
-async fn on_postgres_deleted_checkpoint_rows_and_the_newest_event_are_caught_by_the_anchors() {
+async fn on_postgres_deleted_checkpoint_rows_the_newest_event_and_a_forged_insert_are_caught() {
     let (clean, dir) = pg_copy().await;
     let output = pg_verify(&clean, dir.path());
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -667,6 +667,156 @@ async fn on_postgres_deleted_checkpoint_rows_and_the_newest_event_are_caught_by_
     assert!(!output.status.success(), "{stdout}");
     assert!(stdout.contains("the Merkle root differs"), "{stdout}");
     drop_pg(&newest_deleted).await;
+
+    // A forged event through the ordinary INSERT path: the trigger chains it correctly and no
+    // anchor covers it yet, but parcelport did not sign it.
+    let (forged, dir) = pg_copy().await;
+    pg_tamper(
+        &forged,
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                             payload, metadata) \
+         SELECT e.aggregate_type, e.aggregate_id, e.sequence + 1, e.event_type, e.event_version, \
+                e.payload, (e.metadata::jsonb - 'signature')::json \
+           FROM events e \
+          WHERE e.aggregate_type = 'account' AND NOT EXISTS ( \
+                SELECT 1 FROM events n WHERE n.aggregate_type = e.aggregate_type \
+                   AND n.aggregate_id = e.aggregate_id AND n.sequence = e.sequence + 1) \
+          ORDER BY e.position DESC LIMIT 1",
+    )
+    .await;
+    let output = pg_verify(&forged, dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("was not appended by parcelport (no writer's signature)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("the Merkle root differs"), "{stdout}");
+    drop_pg(&forged).await;
     // The only PostgreSQL trial of this binary: its demo database goes with it.
     drop_pg(&pg_demo().await.0).await;
+}
+
+/// Appends, after the last anchor, a forged event that continues the chain of the newest
+/// account top-up's aggregate correctly (the attacker hashes it as the store does), raising the
+/// amount, with `metadata` rewritten by `forge`: its position is new, so no anchor covers it.
+async fn append_forged(dir: &Path, forge: impl Fn(&mut serde_json::Value)) -> Spot {
+    let url = format!(
+        "sqlite://{}",
+        dir.join(event_store::sqlite::DATABASE_FILE).display()
+    );
+    let mut connection = SqliteConnection::connect(&url)
+        .await
+        .expect("open the copy");
+    type Row = (String, String, i64, String, String, String, String, Vec<u8>);
+    let (kind, id, sequence, event_type, version, payload, metadata, hash): Row = sqlx::query_as(
+        "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
+                metadata, hash FROM events WHERE event_type = 'account.top_up_approved' \
+          ORDER BY position DESC LIMIT 1",
+    )
+    .fetch_one(&mut connection)
+    .await
+    .expect("a top-up");
+    let last: i64 = sqlx::query_scalar(
+        "SELECT max(sequence) FROM events WHERE aggregate_type = ?1 AND aggregate_id = ?2",
+    )
+    .bind(&kind)
+    .bind(&id)
+    .fetch_one(&mut connection)
+    .await
+    .expect("the aggregate's head");
+    let previous: Vec<u8> = sqlx::query_scalar(
+        "SELECT hash FROM events WHERE aggregate_type = ?1 AND aggregate_id = ?2 AND sequence = ?3",
+    )
+    .bind(&kind)
+    .bind(&id)
+    .bind(last)
+    .fetch_one(&mut connection)
+    .await
+    .expect("the head's hash");
+    assert!(sequence <= last && hash.len() == 32);
+    let payload = payload.replacen("\"amount\":\"", "\"amount\":\"9", 1);
+    let mut metadata: serde_json::Value = serde_json::from_str(&metadata).expect("metadata");
+    forge(&mut metadata);
+    let metadata = metadata.to_string();
+    let position: i64 = sqlx::query_scalar("SELECT max(position) + 1 FROM events")
+        .fetch_one(&mut connection)
+        .await
+        .expect("the next position");
+    let (event_id, recorded_at) = (uuid::Uuid::new_v4(), chrono::Utc::now());
+    let hash = event_store::chain::ChainedFields {
+        aggregate_type: &kind,
+        aggregate_id: &id,
+        sequence: last + 1,
+        event_type: &event_type,
+        event_version: &version,
+        payload: &payload,
+        metadata: &metadata,
+        event_id,
+        recorded_at,
+        position,
+    }
+    .hash(&previous.try_into().expect("32 bytes"));
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                             payload, metadata, event_id, recorded_at, position, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )
+    .bind(&kind)
+    .bind(&id)
+    .bind(last + 1)
+    .bind(&event_type)
+    .bind(&version)
+    .bind(&payload)
+    .bind(&metadata)
+    .bind(event_id.to_string())
+    .bind(recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    .bind(position)
+    .bind(&hash[..])
+    .execute(&mut connection)
+    .await
+    .expect("insert the forged event");
+    connection.close().await.expect("close");
+    (kind, id, last + 1, position)
+}
+
+#[tokio::test]
+async fn a_forged_event_appended_after_the_last_anchor_without_a_signature_is_named() {
+    let copy = copy_of_demo().await;
+    let at = append_forged(copy.path(), |metadata| {
+        metadata
+            .as_object_mut()
+            .expect("an object")
+            .remove("signature");
+    })
+    .await;
+    // The chain is whole: only the writer's signature tells.
+    let chains_only = std::process::Command::new(env!("CARGO_BIN_EXE_parcelport"))
+        .args(["audit", "verify", "--data-dir"])
+        .arg(copy.path())
+        .output()
+        .expect("verify");
+    assert!(chains_only.status.success(), "{chains_only:?}");
+    assert_caught(
+        copy.path(),
+        &[format!(
+            "unsigned: {} {} sequence {} (position {}) was not appended by parcelport",
+            at.0, at.1, at.2, at.3
+        )],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_forged_event_with_a_signature_copied_from_a_genuine_one_is_named() {
+    let copy = copy_of_demo().await;
+    let at = append_forged(copy.path(), |_| {}).await;
+    assert_caught(
+        copy.path(),
+        &[format!(
+            "forged: {} {} sequence {} (position {}) does not match its signature",
+            at.0, at.1, at.2, at.3
+        )],
+    )
+    .await;
 }

@@ -27,6 +27,11 @@ struct Flags {
     /// Database connections.
     #[arg(long, env = "PARCELPORT_DB_CONNECTIONS", default_value_t = 16)]
     max_connections: u32,
+    /// The writer's Ed25519 key file (64 hex digits; `parcelport serve` creates one as
+    /// `<data-dir>/writer.key`): every event appended is signed with it, so that `parcelport
+    /// audit verify --public-key` can tell parcelport's events from any other row.
+    #[arg(long, env = "PARCELPORT_SIGN_KEY")]
+    sign_key: Option<PathBuf>,
     /// Human-readable logs instead of JSON lines.
     #[arg(long)]
     pretty_logs: bool,
@@ -48,7 +53,16 @@ async fn main() -> anyhow::Result<()> {
         tokens: flags.tokens,
         policy: api::PolicySource::parse(&flags.policy),
         suite_prefix: flags.suite_prefix,
+        signer: flags
+            .sign_key
+            .map(|path| audit::checkpoint::read_signing_key(&path))
+            .transpose()
+            .context("cannot read the writer's key")?
+            .map(|key| std::sync::Arc::new(event_store::authorship::EventSigner::new(key))),
     };
+    if config.signer.is_none() {
+        tracing::warn!("no --sign-key: the events this API appends are not signed");
+    }
     let listener = tokio::net::TcpListener::bind(&flags.listen)
         .await
         .with_context(|| format!("cannot listen on {}", flags.listen))?;
