@@ -22,7 +22,7 @@ pub mod serve;
 pub mod tokens;
 
 pub use serve::{
-    CheckpointEvery, NoticeChannel, NotifierConfig, ServeConfig, ServeError, Server, StoreChoice,
-    WriterKey, VIEWS_FILE,
+    CheckpointEvery, NotifierConfig, ServeConfig, ServeError, Server, StoreChoice, WriterKey,
+    VIEWS_FILE,
 };
 pub use tokens::IssuedToken;

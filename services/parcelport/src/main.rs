@@ -113,28 +113,8 @@ struct Serve {
     /// ...or once the oldest has waited this many seconds.
     #[arg(long, env = "PARCELPORT_CHECKPOINT_SECONDS", default_value_t = 60)]
     checkpoint_every_seconds: u64,
-    /// Tell members by e-mail through this SMTP server (`smtp://host:port`,
-    /// `smtps://user:password@host`).
-    #[arg(long, env = "PARCELPORT_SMTP_URL", requires = "mail_from")]
-    smtp_url: Option<String>,
-    /// The sender of the e-mails, `name <address>`.
-    #[arg(long, env = "PARCELPORT_MAIL_FROM")]
-    mail_from: Option<String>,
-    /// Tell members' services through this webhook too (repeatable), signed with
-    /// --webhook-secret as Standard Webhooks say.
-    #[arg(
-        long = "webhook",
-        env = "PARCELPORT_WEBHOOKS",
-        value_delimiter = ',',
-        requires = "webhook_secret"
-    )]
-    webhooks: Vec<String>,
-    /// The webhooks' signing secret, `whsec_` and the key in base64.
-    #[arg(long, env = "PARCELPORT_WEBHOOK_SECRET")]
-    webhook_secret: Option<String>,
-    /// The language of the notices: en or ja.
-    #[arg(long, env = "PARCELPORT_NOTICE_LANGUAGE", default_value = "en")]
-    notice_language: notifier::Language,
+    #[command(flatten)]
+    notices: notifier::NotifierFlags,
     /// How often the scheduler looks for work that fell due, in seconds.
     #[arg(long, env = "PARCELPORT_SCHEDULE_EVERY", default_value_t = 30)]
     schedule_every: u64,
@@ -346,19 +326,19 @@ async fn serve(flags: Serve) -> anyhow::Result<()> {
             events: flags.checkpoint_every_events.max(1),
             interval: std::time::Duration::from_secs(flags.checkpoint_every_seconds.max(1)),
         },
-        notifier: notifier_config(
-            flags.smtp_url,
-            flags.mail_from,
-            flags.webhooks,
-            flags.webhook_secret,
-            flags.notice_language,
-        ),
+        notifier: {
+            let channels = flags.notices.channels();
+            (!channels.is_empty()).then(|| parcelport::NotifierConfig {
+                channels,
+                options: flags.notices.options(),
+            })
+        },
     };
     let server = Server::open(config).await.context("cannot start")?;
     let key = server.writer_key();
     if key.created {
         println!(
-            "created the writer key {} (it signs every checkpoint; keep it safe, outside the \
+            "created the writer key {} (it signs every event appended and every checkpoint; keep it safe, outside the \
              event store); its public key, for auditors: {}",
             key.path.display(),
             key.public_key
@@ -376,37 +356,6 @@ async fn serve(flags: Serve) -> anyhow::Result<()> {
         .run(listener, telemetry::shutdown_requested("parcelport"))
         .await
         .context("parcelport stopped")
-}
-
-/// The notifier's channels from the flags; none when no channel is given.
-fn notifier_config(
-    smtp_url: Option<String>,
-    mail_from: Option<String>,
-    webhooks: Vec<String>,
-    webhook_secret: Option<String>,
-    language: notifier::Language,
-) -> Option<parcelport::NotifierConfig> {
-    let mut channels = Vec::new();
-    if let (Some(url), Some(from)) = (smtp_url, mail_from) {
-        channels.push(parcelport::NoticeChannel::Email { url, from });
-    }
-    if let Some(secret) = webhook_secret {
-        channels.extend(
-            webhooks
-                .into_iter()
-                .map(|url| parcelport::NoticeChannel::Webhook {
-                    url,
-                    secret: secret.clone(),
-                }),
-        );
-    }
-    (!channels.is_empty()).then(|| parcelport::NotifierConfig {
-        channels,
-        options: notifier::NotifierOptions {
-            language,
-            ..notifier::NotifierOptions::default()
-        },
-    })
 }
 
 /// On first start: the admin and staff secrets, once (only their hashes are stored).

@@ -27,7 +27,7 @@ use engine::{Clock, EngineConfig, EngineError, PgEngine, SqliteEngine, TestClock
 use event_store::authorship::EventSigner;
 use event_store::sqlite::SqliteEventStore;
 use event_store::{EventLog, EventStore};
-use notifier::{Channel, Notifier};
+use notifier::{ChannelConfig, Notifier};
 use projection_runtime::{Projection, Projector, ProjectorOptions, RuntimeError, StoreFeed};
 use projections::audit::Audit;
 use projections::billing::Billing;
@@ -96,28 +96,9 @@ pub struct ServeConfig {
 #[derive(Debug, Clone)]
 pub struct NotifierConfig {
     /// The channels, each told every notice.
-    pub channels: Vec<NoticeChannel>,
+    pub channels: Vec<ChannelConfig>,
     /// Language, retries, pace.
     pub options: notifier::NotifierOptions,
-}
-
-/// One channel of the notifier.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NoticeChannel {
-    /// E-mail through an SMTP server.
-    Email {
-        /// `smtp://host:port`, `smtps://user:password@host`, ...
-        url: String,
-        /// The sender, `name <address>`.
-        from: String,
-    },
-    /// Signed webhooks.
-    Webhook {
-        /// The URL.
-        url: String,
-        /// `whsec_...`, the signing key in base64.
-        secret: String,
-    },
 }
 
 /// A checkpoint is recorded and anchored once this many events are waiting, or once the
@@ -366,10 +347,7 @@ impl Server {
                 let channels = settings
                     .channels
                     .iter()
-                    .map(|channel| match channel {
-                        NoticeChannel::Email { url, from } => Channel::email(url, from),
-                        NoticeChannel::Webhook { url, secret } => Channel::webhook(url, secret),
-                    })
+                    .map(ChannelConfig::open)
                     .collect::<Result<Vec<_>, _>>()?;
                 Some(
                     Notifier::new(

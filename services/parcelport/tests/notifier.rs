@@ -9,8 +9,9 @@ use axum::http::{HeaderMap, StatusCode};
 use base64::Engine as _;
 use chrono::{TimeZone, Utc};
 use engine::TestClock;
+use notifier::ChannelConfig;
 use notifier::{Language, Outbox, State};
-use parcelport::{NoticeChannel, NotifierConfig, ServeConfig, Server};
+use parcelport::{NotifierConfig, ServeConfig, Server};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -105,11 +106,11 @@ async fn serve(dir: &Path, smtp: u16, webhook: &str, clock: &TestClock) -> (Stri
     config.clock = Some(clock.clone());
     config.notifier = Some(NotifierConfig {
         channels: vec![
-            NoticeChannel::Email {
+            ChannelConfig::Email {
                 url: format!("smtp://127.0.0.1:{smtp}"),
                 from: "parcelport <notices@parcelport.example>".to_owned(),
             },
-            NoticeChannel::Webhook {
+            ChannelConfig::Webhook {
                 url: webhook.to_owned(),
                 secret: SECRET.to_owned(),
             },

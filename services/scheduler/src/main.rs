@@ -39,6 +39,10 @@ struct Args {
     /// The scheduler's name, shared by its replicas: one leads per name.
     #[arg(long, env = "PARCELPORT_SCHEDULER_NAME", default_value = "scheduler")]
     name: String,
+    /// The writer's Ed25519 key file (64 hex digits; `parcelport serve` creates one as
+    /// `<data-dir>/writer.key`): every event the scheduler causes is signed with it.
+    #[arg(long, env = "PARCELPORT_SIGN_KEY")]
+    sign_key: Option<std::path::PathBuf>,
     /// How often the leader looks for work that fell due, in seconds.
     #[arg(long, env = "PARCELPORT_SCHEDULE_EVERY", default_value_t = 30)]
     every: u64,
@@ -57,11 +61,19 @@ async fn main() -> anyhow::Result<()> {
     let store = event_store::EventStore::connect(&args.database_url, 4)
         .await
         .context("cannot connect to the event store")?;
-    let engine = engine::PgEngine::postgres(
-        &store,
-        domain::Services::new(policy.clone()),
-        engine::EngineConfig::new(&args.suite_prefix).context("the suite prefix")?,
-    );
+    let mut engine_config =
+        engine::EngineConfig::new(&args.suite_prefix).context("the suite prefix")?;
+    match &args.sign_key {
+        Some(path) => {
+            let key = audit::checkpoint::read_signing_key(path)
+                .context("cannot read the writer's key")?;
+            engine_config = engine_config
+                .signing_with(Arc::new(event_store::authorship::EventSigner::new(key)));
+        }
+        None => tracing::warn!("no --sign-key: the events the scheduler causes are not signed"),
+    }
+    let engine =
+        engine::PgEngine::postgres(&store, domain::Services::new(policy.clone()), engine_config);
     engine
         .migrate()
         .await
