@@ -188,6 +188,7 @@ class Binary:
             text = file.read_text(encoding="utf-8")
             self.text += text + "\n"
             self._read_clap(text)
+            self._read_flattened(text)
         # Routes and value names may live anywhere in the package's sources.
         self.package_text = "\n".join(
             path.read_text(encoding="utf-8") for path in sorted((package_dir / "src").rglob("*.rs"))
@@ -226,6 +227,23 @@ class Binary:
             env = re.search(r'\benv\s*=\s*"([^"]+)"', body)
             if env:
                 self.envs.add(env.group(1))
+
+    def _read_flattened(self, text: str) -> None:
+        """Flags of `#[command(flatten)] field: path::Struct` fields: the struct's own `#[arg]`s,
+        wherever in crates/ or services/ it is defined (`notifier::NotifierFlags`)."""
+        for struct in re.findall(r"#\[command\(flatten\)\]\s*(?:pub\s+)?\w+\s*:\s*([\w:]+)", text):
+            name = struct.split("::")[-1]
+            for source in sorted(ROOT.glob("*/**/src/**/*.rs")):
+                if "target" in source.parts:
+                    continue
+                code = source.read_text(encoding="utf-8")
+                start = re.search(rf"(?m)^\s*pub struct {re.escape(name)}\s*\{{", code)
+                if start:
+                    end = code.find("\n}", start.end())
+                    self._read_clap(code[start.start() : end if end >= 0 else len(code)])
+                    break
+            else:
+                PROBLEMS.add(rel(self.package_dir), f"flattened flags {struct}: struct not found")
 
     def has_subcommand(self, word: str) -> bool:
         return re.search(rf"(?m)^\s*{re.escape(camel(word))}\s*[({{,]", self.text) is not None
