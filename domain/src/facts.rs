@@ -68,6 +68,15 @@ pub struct DeclaredItem {
     pub unit_price: Money,
     /// Apparel or other.
     pub category: ItemCategory,
+    /// The domestic shipping the member paid to have this line (all its units) delivered to
+    /// the warehouse (seed 001: 中国国内送料), part of the goods' value a missed defect is
+    /// compensated on (CLM-5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domestic_shipping: Option<Money>,
+    /// The order service (plan) this line was bought under, as the policy names it (seed 001:
+    /// `purchase-agency`, `oem-odm`, ...); whether a missed defect is compensated (CLM-5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_service: Option<String>,
 }
 
 /// A parcel as a shipment needs to know it when it is packed from it (CON-1, CON-2, FEE-2).

@@ -223,6 +223,9 @@ fn receive(
                 quantity: 1,
                 unit_price: (p.price)(unit_price),
                 category: ItemCategory::Apparel,
+                domestic_shipping: None,
+                // Bought through the purchase agency: a missed defect is compensated (CLM-5).
+                order_service: Some("purchase-agency".into()),
             }],
             sender: "Example Shop".into(),
             source: DeclarationSource::ShopListing,
@@ -391,6 +394,7 @@ fn full_lifecycle(p: Profile) {
                 photos: vec!["photo-1.jpg".into()],
                 label_photo: Some("label.jpg".into()),
                 comment: Some("torn lining".into()),
+                damage_report: None,
             },
             item: Some(ClaimedItem {
                 parcel_id: ParcelId::parse("p-2").unwrap(),

@@ -85,6 +85,8 @@ fn examples() -> Vec<ParcelEvent> {
                 quantity: 2,
                 unit_price: Money::cny(dec!(49.90)),
                 category: ItemCategory::Apparel,
+                domestic_shipping: None,
+                order_service: None,
             }],
             sender: "Shop Example".into(),
             source: DeclarationSource::ShopListing,

@@ -4,7 +4,7 @@
 mod support;
 
 use chrono::NaiveDate;
-use domain::facts::ItemCategory;
+use domain::facts::{DeclaredItem, ItemCategory};
 use domain::money::{Currency, Money};
 use domain::shipment::{
     ClaimStatus, ClaimType, PayoutBasis, ShipmentCommand, ShipmentError, ShipmentEvent,
@@ -90,6 +90,7 @@ fn clm_5_missed_apparel_defect_pays_full_item_price() {
             cap: Money::jpy(8_000),
             basis: PayoutBasis::MissedDefect {
                 item_price: Money::jpy(8_000),
+                domestic_shipping: None,
                 category: ItemCategory::Apparel,
                 percent: dec!(100),
                 other_cap: Money::jpy(2_000),
@@ -156,11 +157,15 @@ fn clm_5_missed_defect_on_other_goods_is_capped() {
             cap: Money::jpy(1_500)
         }
     );
-    // cn-agency: 100 CNY.
+    // cn-agency: 100 CNY (a purchase-agency order: only those and OEM orders are compensated).
     let cny = parcel(
         "p-1",
         1_000,
-        vec![item("lamp", 1, Money::cny(dec!(350)), ItemCategory::Other)],
+        vec![ordered_item(
+            item("lamp", 1, Money::cny(dec!(350)), ItemCategory::Other),
+            Some("purchase-agency"),
+            None,
+        )],
     );
     let story = Story::cn()
         .on(
@@ -571,4 +576,183 @@ fn clm_6_pol_1_exchange_limit_comes_from_policy() {
     assert!(
         matches!(&events[0], ShipmentEvent::ClaimExchangeAccepted { exchange_number: 2, policy, .. } if policy.version == "2026.12")
     );
+}
+
+/// A cn-agency shipment of `item` (one parcel, p-1), delivered Tue 10 Nov, with a defect
+/// claim on `quantity` units of it filed on 11 Nov.
+fn cn_defect_story(item: DeclaredItem, quantity: u32) -> Story {
+    cn_delivered(vec![parcel("p-1", 1_000, vec![item])], &[], None)
+        .on(nov(11), defect("c-1", "p-1", quantity, false))
+}
+
+fn cap_of(story: &Story, payout: Money) -> Money {
+    match story.when_on(nov(12), approve("c-1", payout)) {
+        Err(ShipmentError::PayoutOverCap { cap, .. }) => cap,
+        other => panic!("expected a payout over its cap, got {other:?}"),
+    }
+}
+
+// rule CLM-5 (seed 001, 不具合見逃し: アパレル製品は商品代(=商品本体代+中国国内送料)の100%、
+// それ以外は商品代の最大100元): a missed defect is capped on the item price plus the domestic
+// shipping the member paid for it, shared by the units claimed; the approval records both.
+#[test]
+fn clm_5_missed_defect_cap_includes_domestic_shipping() {
+    // Apparel: a 80 CNY dress with 12 CNY of domestic shipping pays up to 92 CNY.
+    let dress = ordered_item(
+        item("dress", 1, Money::cny(dec!(80)), ItemCategory::Apparel),
+        Some("purchase-agency"),
+        Some(Money::cny(dec!(12))),
+    );
+    let story = cn_defect_story(dress, 1);
+    let at = morning(&story.policy, nov(12));
+    story
+        .given()
+        .when(Issued::at(at, approve("c-1", Money::cny(dec!(92)))))
+        .then_expect_events(vec![ShipmentEvent::ClaimApproved {
+            claim_id: claim_id("c-1"),
+            member_id: member_id(),
+            payout: Money::cny(dec!(92)),
+            cap: Money::cny(dec!(92)),
+            basis: PayoutBasis::MissedDefect {
+                item_price: Money::cny(dec!(80)),
+                domestic_shipping: Some(Money::cny(dec!(12))),
+                category: ItemCategory::Apparel,
+                percent: dec!(100),
+                other_cap: Money::cny(dec!(100)),
+            },
+            approved_at: at,
+            policy: story.policy.version(),
+        }]);
+    assert_eq!(
+        cap_of(&story, Money::cny(dec!(92.01))),
+        Money::cny(dec!(92))
+    );
+
+    // Other goods: 90 CNY + 8 CNY = 98 CNY, under the 100 CNY cap.
+    let lamp = ordered_item(
+        item("lamp", 1, Money::cny(dec!(90)), ItemCategory::Other),
+        Some("oem-odm"),
+        Some(Money::cny(dec!(8))),
+    );
+    assert_eq!(
+        cap_of(&cn_defect_story(lamp, 1), Money::cny(dec!(1000))),
+        Money::cny(dec!(98))
+    );
+    // Two of three cups at 20 CNY, 9 CNY of shipping for the line: 40 + 6 = 46 CNY.
+    let cups = ordered_item(
+        item("cup", 3, Money::cny(dec!(20)), ItemCategory::Other),
+        Some("purchase-agency"),
+        Some(Money::cny(dec!(9))),
+    );
+    assert_eq!(
+        cap_of(&cn_defect_story(cups, 2), Money::cny(dec!(1000))),
+        Money::cny(dec!(46))
+    );
+
+    // jp-forwarding follows the same rule: an 8,000 JPY coat with 700 JPY of domestic shipping.
+    let coat = ordered_item(
+        item("coat", 1, Money::jpy(8_000), ItemCategory::Apparel),
+        None,
+        Some(Money::jpy(700)),
+    );
+    let story = Story::jp()
+        .on(
+            nov(2),
+            ShipmentCommand::RequestPacking {
+                shipment_id: shipment_id(),
+                member: verified(),
+                parcel: parcel("p-1", 1_000, vec![coat]),
+            },
+        )
+        .on(nov(2), packing("EMS", 1_200, dims(300, 200, 150)))
+        .on(nov(2), quote("EMS", "US"))
+        .paid()
+        .on(nov(4), ship_ems())
+        .on(nov(10), tracked(TrackingStatus::Delivered, nov(10)))
+        .on(nov(11), defect("c-1", "p-1", 1, false));
+    assert_eq!(cap_of(&story, Money::jpy(8_701)), Money::jpy(8_700));
+}
+
+// rule CLM-5 (seed 001, 返金・補填の免責範囲: 「OEM/ODM」「購入代行」サービスが対象です。その他の
+// プランは如何なる事由においてもサポート不可): in cn-agency a missed defect is compensated only on
+// items bought under the purchase-agency or OEM/ODM service; free inspection, forwarding or an
+// undeclared plan is refused with the rule id. jp-forwarding names no plans.
+#[test]
+fn clm_5_missed_defect_is_compensated_only_on_purchase_agency_and_oem_plans() {
+    let shirt = |plan: Option<&str>| {
+        ordered_item(
+            item("shirt", 1, Money::cny(dec!(60)), ItemCategory::Apparel),
+            plan,
+            None,
+        )
+    };
+    for plan in [None, Some("free-inspection"), Some("forwarding")] {
+        let story = cn_defect_story(shirt(plan), 1);
+        assert_refused(
+            story.when_on(nov(12), approve("c-1", Money::cny(dec!(10)))),
+            ShipmentError::PlanNotCompensated {
+                order_service: plan.map(str::to_owned),
+                plans: vec!["purchase-agency".into(), "oem-odm".into()],
+            },
+            "claim.plan_not_compensated",
+            Some(Rule::Clm5),
+        );
+    }
+    for plan in ["purchase-agency", "oem-odm"] {
+        let story = cn_defect_story(shirt(Some(plan)), 1);
+        assert!(story
+            .when_on(nov(12), approve("c-1", Money::cny(dec!(60))))
+            .is_ok());
+    }
+    // jp-forwarding: no plan declared, still compensated.
+    let story = delivered_claim_story().on(nov(11), defect("c-1", "p-1", 1, false));
+    assert!(story
+        .when_on(nov(12), approve("c-1", Money::jpy(8_000)))
+        .is_ok());
+}
+
+// rule CLM-5 (seed 001, 国際運送中での破損: 補填対象は①段ボールでの配送であること に加え ②プチプチ
+// または ③緩衝材 の有料オプションを選択した場合に限ります): in cn-agency carrier damage is
+// compensated only when the quote had cardboard plus bubble wrap or cushioning; jp-forwarding
+// (seed 000, EMS insurance) has no packing condition.
+#[test]
+fn clm_5_carrier_damage_needs_cardboard_and_bubble_wrap_or_cushioning() {
+    let insured = Some(Money::cny(dec!(500)));
+    let lamp = || {
+        vec![parcel(
+            "p-1",
+            1_000,
+            vec![item("lamp", 1, Money::cny(dec!(500)), ItemCategory::Other)],
+        )]
+    };
+    let cardboard = vec!["cardboard".to_string()];
+    let cushioning = vec!["bubble-wrap".to_string(), "cushioning".to_string()];
+    for (options, missing) in [
+        (vec![], vec![cardboard.clone(), cushioning.clone()]),
+        (vec!["bubble-wrap"], vec![cardboard.clone()]),
+        (vec!["cardboard", "photo"], vec![cushioning.clone()]),
+    ] {
+        let story = cn_delivered(lamp(), &options, insured).on(nov(11), damage("c-1"));
+        assert_refused(
+            story.when_on(nov(12), approve("c-1", Money::cny(dec!(100)))),
+            ShipmentError::PackingNotCompensated {
+                missing,
+                chosen: options.iter().map(|o| o.to_string()).collect(),
+            },
+            "claim.packing_not_compensated",
+            Some(Rule::Clm5),
+        );
+    }
+    for options in [["cardboard", "bubble-wrap"], ["cushioning", "cardboard"]] {
+        let story = cn_delivered(lamp(), &options, insured).on(nov(11), damage("c-1"));
+        assert!(story
+            .when_on(nov(12), approve("c-1", Money::cny(dec!(500))))
+            .is_ok());
+    }
+    // jp-forwarding: insured, no packing options, compensated.
+    let story = delivered_with(dims(300, 200, 150), Some(Money::jpy(10_000)), false)
+        .on(nov(11), damage("c-1"));
+    assert!(story
+        .when_on(nov(12), approve("c-1", Money::jpy(10_000)))
+        .is_ok());
 }

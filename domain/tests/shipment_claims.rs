@@ -4,6 +4,7 @@
 mod support;
 
 use chrono::NaiveDate;
+use domain::facts::ItemCategory;
 use domain::money::Money;
 use domain::shipment::claim::{claim_response_due, missing_evidence};
 use domain::shipment::{
@@ -11,6 +12,7 @@ use domain::shipment::{
     ShipmentEvent, ShipmentStatus, TrackingStatus,
 };
 use domain::{Issued, Policy, Refusal, Rule};
+use rust_decimal_macros::dec;
 use support::*;
 
 fn nov(day: u32) -> NaiveDate {
@@ -65,7 +67,7 @@ fn clm_1_incomplete_claim_awaits_evidence_until_completed() {
     assert!(matches!(
         story.events.last().unwrap(),
         ShipmentEvent::Claimed { status: ClaimStatus::AwaitingEvidence, missing_evidence, .. }
-            if *missing_evidence == [EvidenceKind::Photo, EvidenceKind::LabelPhoto]
+            if *missing_evidence == [EvidenceKind::Photo, EvidenceKind::LabelPhoto, EvidenceKind::DamageReport]
     ));
     let photo = Evidence {
         photos: vec!["p1.jpg".into()],
@@ -83,7 +85,7 @@ fn clm_1_incomplete_claim_awaits_evidence_until_completed() {
         &ShipmentEvent::ClaimEvidenceAdded {
             claim_id: claim_id("c-1"),
             evidence: photo,
-            missing_evidence: vec![EvidenceKind::LabelPhoto],
+            missing_evidence: vec![EvidenceKind::LabelPhoto, EvidenceKind::DamageReport],
             status: ClaimStatus::AwaitingEvidence,
         }
     );
@@ -104,6 +106,7 @@ fn clm_1_incomplete_claim_awaits_evidence_until_completed() {
     );
     let label = Evidence {
         label_photo: Some("label.jpg".into()),
+        damage_report: Some("damage-report.pdf".into()),
         ..Evidence::default()
     };
     let story = story.on(
@@ -122,6 +125,7 @@ fn clm_1_incomplete_claim_awaits_evidence_until_completed() {
         photos: vec![" ".into()],
         label_photo: Some("".into()),
         comment: Some(" ".into()),
+        damage_report: Some(" ".into()),
     };
     let merged = claim.evidence.merged(&blank);
     assert_eq!(merged, claim.evidence);
@@ -139,7 +143,10 @@ fn clm_1_incomplete_claim_awaits_evidence_until_completed() {
     );
 }
 
-// rule CLM-1: the evidence each claim type needs.
+// rule CLM-1: the evidence each claim type needs, as each profile's policy lists it: seed 000
+// (jp-forwarding) asks for the post office's damage report on EMS damage; seed 001
+// (cn-agency) asks for the photo, the address-label photo and a comment on a defect or a
+// wrong item.
 #[test]
 fn clm_1_evidence_needed_per_claim_type() {
     use EvidenceKind::*;
@@ -147,25 +154,39 @@ fn clm_1_evidence_needed_per_claim_type() {
         photos: vec!["  ".into()],
         ..Evidence::default()
     };
+    let jp = Policy::jp_forwarding().claims;
+    let cn = Policy::cn_agency().claims;
     assert_eq!(
-        missing_evidence(ClaimType::Damage, &none),
+        missing_evidence(ClaimType::Damage, &none, &jp),
+        [Photo, LabelPhoto, DamageReport]
+    );
+    assert_eq!(
+        missing_evidence(ClaimType::Damage, &none, &cn),
         [Photo, LabelPhoto]
     );
-    assert_eq!(missing_evidence(ClaimType::Defect, &none), [Photo]);
-    assert_eq!(missing_evidence(ClaimType::WrongItem, &none), [Photo]);
-    assert_eq!(
-        missing_evidence(ClaimType::MissingItem, &none),
-        [LabelPhoto, Comment]
-    );
-    assert_eq!(missing_evidence(ClaimType::Loss, &none), [Comment]);
-    for t in [
-        ClaimType::Damage,
-        ClaimType::Defect,
-        ClaimType::WrongItem,
-        ClaimType::MissingItem,
-        ClaimType::Loss,
-    ] {
-        assert!(missing_evidence(t, &full_evidence()).is_empty());
+    assert_eq!(missing_evidence(ClaimType::Defect, &none, &jp), [Photo]);
+    assert_eq!(missing_evidence(ClaimType::WrongItem, &none, &jp), [Photo]);
+    for t in [ClaimType::Defect, ClaimType::WrongItem] {
+        assert_eq!(
+            missing_evidence(t, &none, &cn),
+            [Photo, LabelPhoto, Comment]
+        );
+    }
+    for claims in [&jp, &cn] {
+        assert_eq!(
+            missing_evidence(ClaimType::MissingItem, &none, claims),
+            [LabelPhoto, Comment]
+        );
+        assert_eq!(missing_evidence(ClaimType::Loss, &none, claims), [Comment]);
+        for t in [
+            ClaimType::Damage,
+            ClaimType::Defect,
+            ClaimType::WrongItem,
+            ClaimType::MissingItem,
+            ClaimType::Loss,
+        ] {
+            assert!(missing_evidence(t, &full_evidence(), claims).is_empty());
+        }
     }
 }
 
@@ -622,4 +643,127 @@ fn clm_4_member_withdraws_an_open_claim() {
             .code(),
         "claim.closed"
     );
+}
+
+/// A cn-agency shipment of one parcel with a 350 CNY lamp, delivered Tue 10 Nov.
+fn cn_lamp_delivered() -> Story {
+    let lamp = parcel(
+        "p-1",
+        1_000,
+        vec![item("lamp", 1, Money::cny(dec!(350)), ItemCategory::Other)],
+    );
+    cn_delivered(vec![lamp], &[], None)
+}
+
+fn claim_with(claim_type: ClaimType, evidence: Evidence) -> ShipmentCommand {
+    let item = claim_type.names_an_item().then(|| item_ref("p-1", 0, 1));
+    file("c-1", claim_type, evidence, item, false)
+}
+
+fn last_claim_status(story: &Story) -> (ClaimStatus, Vec<EvidenceKind>) {
+    match story.events.last().unwrap() {
+        ShipmentEvent::Claimed {
+            status,
+            missing_evidence,
+            ..
+        }
+        | ShipmentEvent::ClaimEvidenceAdded {
+            status,
+            missing_evidence,
+            ..
+        } => (*status, missing_evidence.clone()),
+        other => panic!("not a claim event: {other:?}"),
+    }
+}
+
+// rule CLM-1 (seed 001, 不具合品の申告: 商品の状態がわかる写真, 宛名ラベル, 不具合の状況がわかる
+// コメント; すべての資料が確認できた場合に限り精査): in cn-agency a defect or wrong-item claim with
+// photos alone awaits the address-label photo and the comment, and opens only when both are
+// in; in jp-forwarding photos are enough.
+#[test]
+fn clm_1_cn_defect_and_wrong_item_need_photo_label_photo_and_comment() {
+    use EvidenceKind::*;
+    let photos = Evidence {
+        photos: vec!["defect.jpg".into()],
+        ..Evidence::default()
+    };
+    for claim_type in [ClaimType::Defect, ClaimType::WrongItem] {
+        let story = cn_lamp_delivered().on(nov(11), claim_with(claim_type, photos.clone()));
+        assert_eq!(
+            last_claim_status(&story),
+            (ClaimStatus::AwaitingEvidence, vec![LabelPhoto, Comment])
+        );
+        let story = story.on(
+            nov(12),
+            ShipmentCommand::AddClaimEvidence {
+                claim_id: claim_id("c-1"),
+                evidence: Evidence {
+                    label_photo: Some("label.jpg".into()),
+                    ..Evidence::default()
+                },
+            },
+        );
+        assert_eq!(
+            last_claim_status(&story),
+            (ClaimStatus::AwaitingEvidence, vec![Comment])
+        );
+        let story = story.on(
+            nov(12),
+            ShipmentCommand::AddClaimEvidence {
+                claim_id: claim_id("c-1"),
+                evidence: Evidence {
+                    comment: Some("the seam is torn".into()),
+                    ..Evidence::default()
+                },
+            },
+        );
+        assert_eq!(last_claim_status(&story), (ClaimStatus::Open, vec![]));
+
+        // jp-forwarding: photos alone complete it.
+        let jp = delivered_claim_story().on(nov(11), claim_with(claim_type, photos.clone()));
+        assert_eq!(last_claim_status(&jp), (ClaimStatus::Open, vec![]));
+    }
+}
+
+// rule CLM-1 (seed 000, 破損: 写真・破損商品・配送控え を郵便局へ, ダメージレポート の作成): in
+// jp-forwarding an EMS damage claim with photos, label photo and comment awaits the post
+// office's damage report; in cn-agency it is complete without one.
+#[test]
+fn clm_1_jp_ems_damage_needs_the_post_office_damage_report() {
+    let without_report = Evidence {
+        damage_report: None,
+        ..full_evidence()
+    };
+    let story = delivered_claim_story().on(nov(11), damage("c-1", without_report.clone()));
+    assert_eq!(
+        last_claim_status(&story),
+        (
+            ClaimStatus::AwaitingEvidence,
+            vec![EvidenceKind::DamageReport]
+        )
+    );
+    let story = story.on(
+        nov(13),
+        ShipmentCommand::AddClaimEvidence {
+            claim_id: claim_id("c-1"),
+            evidence: Evidence {
+                damage_report: Some("ems-damage-report.pdf".into()),
+                ..Evidence::default()
+            },
+        },
+    );
+    assert_eq!(last_claim_status(&story), (ClaimStatus::Open, vec![]));
+    assert_eq!(
+        story
+            .state
+            .claim(&claim_id("c-1"))
+            .unwrap()
+            .evidence
+            .damage_report
+            .as_deref(),
+        Some("ems-damage-report.pdf")
+    );
+
+    let cn = cn_lamp_delivered().on(nov(11), damage("c-1", without_report));
+    assert_eq!(last_claim_status(&cn), (ClaimStatus::Open, vec![]));
 }

@@ -69,6 +69,7 @@ fn histories() -> Vec<Story> {
                 ClaimType::Damage,
                 Evidence {
                     comment: Some("crushed".into()),
+                    damage_report: None,
                     ..Evidence::default()
                 },
                 None,

@@ -72,6 +72,8 @@ pub fn item(
         quantity,
         unit_price,
         category,
+        domestic_shipping: None,
+        order_service: None,
     }
 }
 
@@ -369,12 +371,13 @@ pub fn delivered_claim_story() -> Story {
     delivered_with(dims(300, 200, 150), None, false)
 }
 
-/// Photos, label photo and comment: complete for every claim type.
+/// Photos, label photo, comment and damage report: complete for every claim type.
 pub fn full_evidence() -> Evidence {
     Evidence {
         photos: vec!["photo-1.jpg".into()],
         label_photo: Some("label.jpg".into()),
         comment: Some("box crushed, lens cracked".into()),
+        damage_report: Some("damage-report.pdf".into()),
     }
 }
 
@@ -399,5 +402,54 @@ pub fn file(
         evidence,
         item,
         under_warranty,
+    }
+}
+
+/// `parcels` in cn-agency: consolidated and packed (300×200×150 mm) on Mon 2 Nov 2026, quoted
+/// EMS to the US with `options` and `insurance`, paid 3 Nov, shipped 4 Nov, delivered 10 Nov.
+pub fn cn_delivered(
+    parcels: Vec<ParcelFacts>,
+    options: &[&str],
+    insurance: Option<Money>,
+) -> Story {
+    let story = if parcels.len() == 1 {
+        Story::cn().on(
+            d(2026, 11, 2),
+            ShipmentCommand::RequestPacking {
+                shipment_id: shipment_id(),
+                member: verified(),
+                parcel: parcels.into_iter().next().expect("one parcel"),
+            },
+        )
+    } else {
+        Story::cn().on(d(2026, 11, 2), consolidation(parcels))
+    };
+    story
+        .on(
+            d(2026, 11, 2),
+            packing("EMS", 1_200, Dimensions::from_mm(300, 200, 150).unwrap()),
+        )
+        .on(
+            d(2026, 11, 2),
+            quote_for(verified(), "EMS", "US", options, insurance, false),
+        )
+        .paid()
+        .on(d(2026, 11, 4), ship_ems())
+        .on(
+            d(2026, 11, 10),
+            tracked(TrackingStatus::Delivered, d(2026, 11, 10)),
+        )
+}
+
+/// A declared item bought under `order_service` with `domestic_shipping` paid for its line.
+pub fn ordered_item(
+    item: DeclaredItem,
+    order_service: Option<&str>,
+    domestic_shipping: Option<Money>,
+) -> DeclaredItem {
+    DeclaredItem {
+        order_service: order_service.map(str::to_owned),
+        domestic_shipping,
+        ..item
     }
 }

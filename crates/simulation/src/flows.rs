@@ -578,6 +578,10 @@ impl Simulation {
                     quantity,
                     unit_price,
                     category,
+                    domestic_shipping: None,
+                    // Bought through the purchase agency: a missed defect is compensated
+                    // under either profile (CLM-5).
+                    order_service: Some("purchase-agency".into()),
                 }
             })
             .collect();
@@ -1146,6 +1150,7 @@ impl Simulation {
                     photos: vec!["box.jpg".into()],
                     label_photo: Some("label.jpg".into()),
                     comment: Some("arrived crushed".into()),
+                    damage_report: None,
                 },
                 item: if lost { None } else { item },
                 under_warranty: false,

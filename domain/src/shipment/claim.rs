@@ -59,6 +59,9 @@ pub struct Evidence {
     /// The member's account of what happened.
     #[serde(default)]
     pub comment: Option<String>,
+    /// The carrier's damage report (seed 000: the post office's damage report for EMS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damage_report: Option<String>,
 }
 
 impl Evidence {
@@ -80,6 +83,9 @@ impl Evidence {
         if present(&self.comment) {
             kinds.push(EvidenceKind::Comment);
         }
+        if present(&self.damage_report) {
+            kinds.push(EvidenceKind::DamageReport);
+        }
         kinds
     }
 
@@ -93,6 +99,7 @@ impl Evidence {
             photos,
             label_photo: given(&more.label_photo).or_else(|| self.label_photo.clone()),
             comment: given(&more.comment).or_else(|| self.comment.clone()),
+            damage_report: given(&more.damage_report).or_else(|| self.damage_report.clone()),
         }
     }
 }
@@ -107,20 +114,21 @@ pub enum EvidenceKind {
     LabelPhoto,
     /// A written account.
     Comment,
+    /// The carrier's damage report (seed 000: issued by the post office for EMS).
+    DamageReport,
 }
 
-/// The evidence a claim of `claim_type` needs and `evidence` lacks (CLM-1). Damage needs
-/// photos and the label photo (seed 000: photos of the damage and the delivery slip); a
-/// defect or a wrong item needs photos; a missing item needs the label photo (its weight)
-/// and a comment naming what is missing; a loss needs a comment (tracking shows the rest).
-/// A claim with something missing is accepted but waits for evidence.
-pub fn missing_evidence(claim_type: ClaimType, evidence: &Evidence) -> Vec<EvidenceKind> {
-    let needed: &[EvidenceKind] = match claim_type {
-        ClaimType::Damage => &[EvidenceKind::Photo, EvidenceKind::LabelPhoto],
-        ClaimType::Defect | ClaimType::WrongItem => &[EvidenceKind::Photo],
-        ClaimType::MissingItem => &[EvidenceKind::LabelPhoto, EvidenceKind::Comment],
-        ClaimType::Loss => &[EvidenceKind::Comment],
-    };
+/// The evidence a claim of `claim_type` needs and `evidence` lacks (CLM-1), as the policy
+/// lists it per claim type (`claims.required_evidence`): seed 001 asks for the photo, the
+/// address-label photo and a comment for a defect or a wrong item; seed 000 asks for the
+/// photos, the delivery slip and the post office's damage report for EMS damage. A claim with
+/// something missing is accepted but waits for evidence.
+pub fn missing_evidence(
+    claim_type: ClaimType,
+    evidence: &Evidence,
+    claims: &ClaimPolicy,
+) -> Vec<EvidenceKind> {
+    let needed = claims.required_evidence.of(claim_type);
     let provided = evidence.provided();
     needed
         .iter()
@@ -254,6 +262,10 @@ pub enum PayoutBasis {
     MissedDefect {
         /// Price of the units claimed.
         item_price: Money,
+        /// The domestic shipping the member paid for them, added to the item price when the
+        /// policy says so (seed 001: 商品代 = 商品本体代 + 中国国内送料).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        domestic_shipping: Option<Money>,
         /// Apparel or other.
         category: ItemCategory,
         /// Percent paid for apparel.
@@ -273,44 +285,90 @@ pub enum PayoutBasis {
     },
 }
 
-/// The most a claim may pay out (CLM-5), with its basis. `item` is the price and category of
-/// the units claimed; `insured` the shipment's insured amount; `currency` the billing currency. A damage claim on a shipment
-/// with a side over `no_damage_compensation_side_mm` pays nothing (checked by the caller, who
-/// reports it as its own refusal).
+/// The units a claim names as the shipment knows them (CLM-5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedValue {
+    /// Price of the units claimed.
+    pub item_price: Money,
+    /// Their share of the domestic shipping the member paid for the line, if declared.
+    pub domestic_shipping: Option<Money>,
+    /// Apparel or other.
+    pub category: ItemCategory,
+    /// The order service (plan) the item was bought under, if declared.
+    pub order_service: Option<String>,
+}
+
+/// The most a claim may pay out (CLM-5), with its basis. `item` is the value of the units
+/// claimed; `insured` the shipment's insured amount; `currency` the billing currency. A
+/// missed defect is capped on the item price plus its domestic shipping when the policy says
+/// so (seed 001: 商品代). Whether the claim is compensated at all (the side limit, the packing
+/// options, the plan) is checked by the caller, who reports each as its own refusal.
 pub fn payout_cap(
     claim_type: ClaimType,
-    item: Option<(Money, ItemCategory)>,
+    item: Option<&ClaimedValue>,
     insured: Option<Money>,
     claims: &ClaimPolicy,
     currency: Currency,
-) -> Option<(Money, PayoutBasis)> {
-    match (claim_type, item) {
+) -> Result<Option<(Money, PayoutBasis)>, crate::money::CurrencyMismatch> {
+    Ok(match (claim_type, item) {
         (ClaimType::Damage | ClaimType::Loss, _) => Some((
             insured.unwrap_or_else(|| Money::zero(currency)),
             PayoutBasis::Insured { insured },
         )),
-        (ClaimType::Defect, Some((item_price, category))) => {
+        (ClaimType::Defect, Some(value)) => {
+            let (item_price, category) = (value.item_price, value.category);
+            let domestic_shipping = value
+                .domestic_shipping
+                .filter(|_| claims.missed_defect_includes_domestic_shipping);
+            let goods = match domestic_shipping {
+                Some(shipping) => item_price.checked_add(shipping)?,
+                None => item_price,
+            };
             let cap = match category {
                 ItemCategory::Apparel => {
-                    item_price.percent(claims.apparel_defect_percent, Rounding::Down)
+                    goods.percent(claims.apparel_defect_percent, Rounding::Down)
                 }
-                ItemCategory::Other if claims.other_defect_cap.amount < item_price.amount => {
+                ItemCategory::Other if claims.other_defect_cap.amount < goods.amount => {
                     claims.other_defect_cap
                 }
-                ItemCategory::Other => item_price,
+                ItemCategory::Other => goods,
             };
             let basis = PayoutBasis::MissedDefect {
                 item_price,
+                domestic_shipping,
                 category,
                 percent: claims.apparel_defect_percent,
                 other_cap: claims.other_defect_cap,
             };
             Some((cap, basis))
         }
-        (ClaimType::MissingItem | ClaimType::WrongItem, Some((item_price, _))) => {
-            Some((item_price, PayoutBasis::ItemPrice { item_price }))
-        }
+        (ClaimType::MissingItem | ClaimType::WrongItem, Some(value)) => Some((
+            value.item_price,
+            PayoutBasis::ItemPrice {
+                item_price: value.item_price,
+            },
+        )),
         (_, None) => None,
+    })
+}
+
+/// The packing options groups carrier damage needs and `chosen` lacks (CLM-5, seed 001:
+/// cardboard, plus bubble wrap or cushioning): each returned group had none of its options.
+pub fn missing_packing(claims: &ClaimPolicy, chosen: &[String]) -> Vec<Vec<String>> {
+    claims
+        .damage_packing_options
+        .iter()
+        .filter(|group| !group.iter().any(|option| chosen.contains(option)))
+        .cloned()
+        .collect()
+}
+
+/// True when a missed defect on an item bought under `order_service` is compensated (CLM-5,
+/// seed 001: only purchase-agency and OEM/ODM orders).
+pub fn plan_compensated(claims: &ClaimPolicy, order_service: Option<&str>) -> bool {
+    match &claims.missed_defect_plans {
+        None => true,
+        Some(plans) => order_service.is_some_and(|s| plans.iter().any(|p| p == s)),
     }
 }
 

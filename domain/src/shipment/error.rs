@@ -393,6 +393,22 @@ pub enum ShipmentError {
         /// The policy's limit.
         limit_mm: u32,
     },
+    /// Carrier damage is compensated only with the packing options the policy names (CLM-5).
+    #[error("carrier damage is compensated only with the packing options {missing:?} (CLM-5)")]
+    PackingNotCompensated {
+        /// The option groups the shipment's quote had none of.
+        missing: Vec<Vec<String>>,
+        /// The options it had.
+        chosen: Vec<String>,
+    },
+    /// A missed defect is compensated only on the plans the policy names (CLM-5).
+    #[error("a missed defect on an item bought under {order_service:?} is not compensated; only {plans:?} are (CLM-5)")]
+    PlanNotCompensated {
+        /// The item's order service, if declared.
+        order_service: Option<String>,
+        /// The plans compensated.
+        plans: Vec<String>,
+    },
     /// Exchanges are made under the warranty add-on (CLM-6).
     #[error("claim {claim_id} is not under the warranty add-on: no exchange (CLM-6)")]
     NotUnderWarranty {
@@ -498,6 +514,8 @@ impl Refusal for ShipmentError {
             InvalidPayout { .. } => "claim.invalid_payout",
             PayoutOverCap { .. } => "claim.payout_over_cap",
             NoDamageCompensation { .. } => "claim.no_damage_compensation",
+            PackingNotCompensated { .. } => "claim.packing_not_compensated",
+            PlanNotCompensated { .. } => "claim.plan_not_compensated",
             NotUnderWarranty { .. } => "claim.not_under_warranty",
             ExchangeLimit { .. } => "claim.exchange_limit",
             ExchangeNotLapsed { .. } => "claim.exchange_not_lapsed",
@@ -559,7 +577,9 @@ impl Refusal for ShipmentError {
             ReasonRequired
             | InvalidPayout { .. }
             | PayoutOverCap { .. }
-            | NoDamageCompensation { .. } => Rule::Clm5,
+            | NoDamageCompensation { .. }
+            | PackingNotCompensated { .. }
+            | PlanNotCompensated { .. } => Rule::Clm5,
             NotUnderWarranty { .. }
             | ExchangeLimit { .. }
             | ExchangeNotLapsed { .. }

@@ -30,7 +30,8 @@ pub mod pricing;
 pub mod tracking;
 
 pub use claim::{
-    Claim, ClaimStatus, ClaimType, ClaimedItem, Evidence, EvidenceKind, PayoutBasis, ResponseClock,
+    Claim, ClaimStatus, ClaimType, ClaimedItem, ClaimedValue, Evidence, EvidenceKind, PayoutBasis,
+    ResponseClock,
 };
 pub use command::{PaymentMethod, ShipmentCommand};
 pub use error::ShipmentError;
@@ -39,10 +40,10 @@ pub use pricing::{LineItem, Piece, QuoteLine};
 pub use tracking::{TrackingNumber, TrackingStatus};
 
 use crate::exchange::ExchangeRate;
-use crate::facts::{ItemCategory, MemberStanding, ParcelFacts, StandingStatus};
+use crate::facts::{MemberStanding, ParcelFacts, StandingStatus};
 use crate::ids::{ClaimId, MemberId, ParcelId, ShipmentId};
 use crate::measure::{Dimensions, Weight};
-use crate::money::{Currency, Money};
+use crate::money::{Currency, Money, Rounding};
 use crate::{Issued, Policy};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -122,6 +123,9 @@ struct QuoteTerms {
     due_on: NaiveDate,
     insured: Option<Money>,
     warranty: bool,
+    /// The options quoted (FEE-1): the packing carrier damage needs is among them (CLM-5).
+    #[serde(default)]
+    options: Vec<String>,
 }
 
 /// The Shipment aggregate. `Default` is the state before the first event.
@@ -389,7 +393,7 @@ impl Shipment {
                 policy,
             ),
             (_, C::AddClaimEvidence { claim_id, evidence }) => {
-                self.add_claim_evidence(claim_id, evidence)
+                self.add_claim_evidence(claim_id, evidence, policy)
             }
             (_, C::RespondToClaim { claim_id, message }) => {
                 let claim = self.open_claim(&claim_id)?;
@@ -478,6 +482,7 @@ impl Shipment {
             E::Quoted {
                 carrier,
                 pieces,
+                options,
                 insured,
                 warranty,
                 total,
@@ -492,6 +497,7 @@ impl Shipment {
                     due_on,
                     insured,
                     warranty,
+                    options,
                 });
             }
             E::Paid { paid_on, .. } => {
@@ -972,8 +978,8 @@ impl Shipment {
         }
     }
 
-    /// The price and category of the units a claim names.
-    fn item_price(&self, item: &ClaimedItem) -> Result<(Money, ItemCategory), ShipmentError> {
+    /// The price, domestic shipping share, category and plan of the units a claim names.
+    fn item_price(&self, item: &ClaimedItem) -> Result<ClaimedValue, ShipmentError> {
         let invalid = |reason: String| ShipmentError::InvalidItem { reason };
         let parcel = self
             .parcels
@@ -995,10 +1001,18 @@ impl Shipment {
                 item.quantity, declared.quantity
             )));
         }
-        Ok((
-            declared.unit_price.times(Decimal::from(item.quantity)),
-            declared.category,
-        ))
+        // The line's domestic shipping, shared by the units claimed (never rounded up).
+        let domestic_shipping = declared.domestic_shipping.map(|shipping| {
+            shipping
+                .times(Decimal::from(item.quantity) / Decimal::from(declared.quantity))
+                .rounded(Rounding::Down)
+        });
+        Ok(ClaimedValue {
+            item_price: declared.unit_price.times(Decimal::from(item.quantity)),
+            domestic_shipping,
+            category: declared.category,
+            order_service: declared.order_service.clone(),
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1057,7 +1071,7 @@ impl Shipment {
             }
             None => {}
         }
-        let missing = claim::missing_evidence(claim_type, &evidence);
+        let missing = claim::missing_evidence(claim_type, &evidence, &policy.claims);
         let status = if missing.is_empty() {
             ClaimStatus::Open
         } else {
@@ -1084,12 +1098,17 @@ impl Shipment {
         &self,
         claim_id: ClaimId,
         evidence: Evidence,
+        policy: &Policy,
     ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
         let claim = self.open_claim(&claim_id)?;
         if evidence.is_empty() {
             return Err(ShipmentError::EmptyEvidence);
         }
-        let missing = claim::missing_evidence(claim.claim_type, &claim.evidence.merged(&evidence));
+        let missing = claim::missing_evidence(
+            claim.claim_type,
+            &claim.evidence.merged(&evidence),
+            &policy.claims,
+        );
         let status = match claim.status {
             ClaimStatus::AwaitingEvidence if missing.is_empty() => ClaimStatus::Open,
             status => status,
@@ -1181,19 +1200,45 @@ impl Shipment {
                 });
             }
         }
+        let terms = self.terms("approve_claim")?;
+        // CLM-5 (seed 001): carrier damage is compensated only with the packing it names.
+        if claim.claim_type == ClaimType::Damage {
+            let missing = claim::missing_packing(&policy.claims, &terms.options);
+            if !missing.is_empty() {
+                return Err(ShipmentError::PackingNotCompensated {
+                    missing,
+                    chosen: terms.options.clone(),
+                });
+            }
+        }
         let item = claim
             .item
             .as_ref()
             .map(|i| self.item_price(i))
             .transpose()?;
-        let insured = self.terms("approve_claim")?.insured;
+        // CLM-5 (seed 001): a defect the inspection missed is compensated only on some plans;
+        // the warranty add-on (FEE-2, CLM-6) covers its own claims.
+        if let (ClaimType::Defect, false, Some(value), Some(plans)) = (
+            claim.claim_type,
+            claim.under_warranty,
+            item.as_ref(),
+            policy.claims.missed_defect_plans.as_ref(),
+        ) {
+            if !claim::plan_compensated(&policy.claims, value.order_service.as_deref()) {
+                return Err(ShipmentError::PlanNotCompensated {
+                    order_service: value.order_service.clone(),
+                    plans: plans.clone(),
+                });
+            }
+        }
+        let insured = terms.insured;
         let (cap, basis) = claim::payout_cap(
             claim.claim_type,
-            item,
+            item.as_ref(),
             insured,
             &policy.claims,
             policy.billing_currency,
-        )
+        )?
         .ok_or(ShipmentError::ItemRequired {
             claim_type: claim.claim_type,
         })?;

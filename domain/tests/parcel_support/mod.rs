@@ -95,6 +95,8 @@ pub fn items(currency_amount: Money, quantity: u32) -> Vec<DeclaredItem> {
         quantity,
         unit_price: currency_amount,
         category: ItemCategory::Apparel,
+        domestic_shipping: None,
+        order_service: None,
     }]
 }
 

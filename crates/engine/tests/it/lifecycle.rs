@@ -116,6 +116,7 @@ async fn acc_1_a_member_from_registration_to_a_claim_paid_out<B: Backend>() {
                     photos: vec!["stain.jpg".into()],
                     label_photo: None,
                     comment: Some("a stain on the front".into()),
+                    damage_report: None,
                 },
                 item: Some(ClaimedItem {
                     parcel_id: first.clone(),

@@ -537,6 +537,8 @@ pub fn declaration(yen: i64) -> ParcelCommand {
             quantity: 1,
             unit_price: Money::jpy(yen),
             category: ItemCategory::Apparel,
+            domestic_shipping: None,
+            order_service: None,
         }],
         sender: "Shop A".into(),
         source: DeclarationSource::Member,
