@@ -35,7 +35,7 @@ mod probes;
 mod views;
 
 pub use config::{Config, PolicySource, StartError};
-pub use endpoints::{routes_table, Param, RouteInfo};
+pub use endpoints::{routes_table, Param, RouteInfo, Shape};
 pub use openapi::document as openapi_document;
 pub use views::{FeeGrouping, Parked, Position, ViewHealth, Views, VIEW_NAMES};
 

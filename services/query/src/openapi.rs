@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the query API, generated from the route table: every endpoint
 //! with its parameters, the roles that may call it, and the problem codes it answers.
 
-use crate::endpoints::{routes_table, RouteInfo};
+use crate::endpoints::{routes_table, RouteInfo, Shape};
 use crate::QueryState;
 use axum::extract::State;
 use axum::routing::get;
@@ -16,6 +16,16 @@ pub(crate) fn router(path: &str) -> Router<QueryState> {
     )
 }
 
+/// The JSON Schema of a parameter's values.
+fn schema(shape: Shape) -> Value {
+    match shape {
+        Shape::Text => json!({ "type": "string" }),
+        Shape::Limit => json!({ "type": "integer", "minimum": 1, "maximum": 500, "default": 50 }),
+        Shape::DateTime => json!({ "type": "string", "format": "date-time" }),
+        Shape::OneOf(words) => json!({ "type": "string", "enum": words }),
+    }
+}
+
 fn operation(route: &RouteInfo) -> Value {
     let parameters: Vec<Value> = route
         .params
@@ -26,7 +36,7 @@ fn operation(route: &RouteInfo) -> Value {
                 "in": param.location,
                 "required": param.location == "path",
                 "description": param.description,
-                "schema": { "type": if param.name == "limit" { "integer" } else { "string" } },
+                "schema": schema(param.shape),
             })
         })
         .collect();
@@ -105,4 +115,38 @@ pub fn document() -> Value {
             },
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every parameter's schema states what the server enforces: page sizes 1 to 500, dates as
+    /// RFC 3339, aggregate types, views and groupings as their words (schemathesis found each
+    /// missing, #15).
+    #[test]
+    fn parameters_state_the_values_the_server_accepts() {
+        let document = document();
+        let mut seen = 0;
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for param in item["get"]["parameters"].as_array().unwrap() {
+                let (name, schema) = (param["name"].as_str().unwrap(), &param["schema"]);
+                let expected = match name {
+                    "limit" => {
+                        json!({ "type": "integer", "minimum": 1, "maximum": 500, "default": 50 })
+                    }
+                    "from" | "to" => json!({ "type": "string", "format": "date-time" }),
+                    "aggregate_type" => {
+                        json!({ "type": "string", "enum": ["member", "account", "parcel", "shipment"] })
+                    }
+                    "by" => json!({ "type": "string", "enum": ["type", "month"] }),
+                    "view" => json!({ "type": "string", "enum": crate::VIEW_NAMES }),
+                    _ => continue,
+                };
+                assert_eq!(schema, &expected, "{path} {name}");
+                seen += 1;
+            }
+        }
+        assert!(seen >= 8, "{seen} constrained parameters");
+    }
 }

@@ -68,7 +68,8 @@ async fn shipment(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Consolidate {
-    /// The parcels, all the member's own, stored.
+    /// The parcels, all the member's own, stored (the policy sets how many at least: CON-1).
+    #[schemars(length(min = 1))]
     parcel_ids: Vec<ParcelId>,
 }
 

@@ -38,15 +38,34 @@ pub struct Param {
     pub location: &'static str,
     /// What it means.
     pub description: &'static str,
+    /// The values the server accepts, as the OpenAPI document states them.
+    pub shape: Shape,
+}
+
+/// The values a parameter takes: what the server enforces, stated in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Any text.
+    Text,
+    /// Rows per page: an integer from 1 to 500, 50 when absent.
+    Limit,
+    /// An RFC 3339 date-time.
+    DateTime,
+    /// One of these words.
+    OneOf(&'static [&'static str]),
 }
 
 /// A query-string parameter (a macro, so the tables are `'static` constants).
 macro_rules! query {
     ($name:literal, $description:literal) => {
+        query!($name, $description, Shape::Text)
+    };
+    ($name:literal, $description:literal, $shape:expr) => {
         Param {
             name: $name,
             location: "query",
             description: $description,
+            shape: $shape,
         }
     };
 }
@@ -54,15 +73,26 @@ macro_rules! query {
 /// A path parameter.
 macro_rules! path {
     ($name:literal, $description:literal) => {
+        path!($name, $description, Shape::Text)
+    };
+    ($name:literal, $description:literal, $shape:expr) => {
         Param {
             name: $name,
             location: "path",
             description: $description,
+            shape: $shape,
         }
     };
 }
 
-const LIMIT: Param = query!("limit", "rows per page, 1 to 500 (default 50)");
+/// The aggregate types.
+const AGGREGATE_TYPES: Shape = Shape::OneOf(&["member", "account", "parcel", "shipment"]);
+
+const LIMIT: Param = query!(
+    "limit",
+    "rows per page, 1 to 500 (default 50)",
+    Shape::Limit
+);
 const CURSOR: Param = query!("cursor", "the next_cursor of the previous page");
 
 /// An endpoint as documented: every one is a `GET`.
@@ -191,7 +221,11 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 summary: "Fees charged by type, or by month and type",
                 roles: roles::BILLING,
                 member_scoped: false,
-                params: &[query!("by", "type (default) or month")],
+                params: &[query!(
+                    "by",
+                    "type (default) or month",
+                    Shape::OneOf(&["type", "month"])
+                )],
                 codes: &["query.invalid_parameter"],
             },
             get(billing::fees),
@@ -214,14 +248,18 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 roles: roles::AUDIT,
                 member_scoped: false,
                 params: &[
-                    query!("aggregate_type", "member, account, parcel or shipment"),
+                    query!(
+                        "aggregate_type",
+                        "member, account, parcel or shipment",
+                        AGGREGATE_TYPES
+                    ),
                     query!("aggregate_id", "one aggregate"),
                     query!("related_id", "events naming this id"),
                     query!("event_type", "parcel.arrived, ..."),
                     query!("actor", "who issued the command"),
                     query!("correlation_id", "one request or flow"),
-                    query!("from", "recorded at or after (RFC 3339)"),
-                    query!("to", "recorded before (RFC 3339)"),
+                    query!("from", "recorded at or after (RFC 3339)", Shape::DateTime),
+                    query!("to", "recorded before (RFC 3339)", Shape::DateTime),
                     LIMIT,
                     CURSOR,
                 ],
@@ -236,7 +274,11 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 roles: roles::AUDIT,
                 member_scoped: false,
                 params: &[
-                    path!("aggregate_type", "member, account, parcel or shipment"),
+                    path!(
+                        "aggregate_type",
+                        "member, account, parcel or shipment",
+                        AGGREGATE_TYPES
+                    ),
                     path!("aggregate_id", "the aggregate"),
                 ],
                 codes: &["query.invalid_parameter", "history.not_found"],
@@ -260,7 +302,11 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 summary: "The parked events of a view, waiting for a replay",
                 roles: roles::OPS,
                 member_scoped: false,
-                params: &[path!("view", "storage_status, billing or audit")],
+                params: &[path!(
+                    "view",
+                    "storage_status, billing or audit",
+                    Shape::OneOf(&crate::VIEW_NAMES)
+                )],
                 codes: &["view.not_found"],
             },
             get(projections::parked),
