@@ -87,3 +87,37 @@ impl Lease {
         let _ = self.connection.close().await;
     }
 }
+
+/// Runs `work` whenever this process leads `name`, until `stopping` turns true: acquires the
+/// lease (waiting while another replica leads), runs `work` with a future that completes on a
+/// stop, and stands by again if the lease is lost meanwhile. What one replica among many does:
+/// `parcelport-scheduler` fires what falls due, `parcelport-notifier` delivers notices.
+pub async fn while_leading<W, F>(
+    url: &str,
+    name: &str,
+    stopping: tokio::sync::watch::Receiver<bool>,
+    mut work: W,
+) where
+    W: FnMut(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) -> F,
+    F: std::future::Future<Output = ()>,
+{
+    let stopped = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    loop {
+        let mut lease = tokio::select! {
+            () = stopped(stopping.clone()) => return,
+            lease = Lease::acquire(url, name, Duration::from_secs(1)) => lease,
+        };
+        tracing::info!(name, "leading: this replica works, the others stand by");
+        tokio::select! {
+            () = work(Box::pin(stopped(stopping.clone()))) => {
+                lease.release().await;
+                return;
+            }
+            lost = lease.watch(Duration::from_secs(2), Duration::from_secs(5)) => {
+                tracing::warn!(error = %lost, "lost the lease; standing by");
+            }
+        }
+    }
+}

@@ -38,5 +38,5 @@ pub use due::{DueAction, Kind};
 pub use fire::{context, Fire, ACTOR};
 pub use http::{openapi, routes, Advance, ClockView, ScheduleView};
 pub use journal::{Entry, Journal, Outcome};
-pub use lease::{Lease, LeaseLost};
+pub use lease::{while_leading, Lease, LeaseLost};
 pub use scheduler::{AdvanceReport, Scheduler, SchedulerError, SchedulerOptions, TickReport};

@@ -8,9 +8,7 @@
 use anyhow::Context;
 use clap::Parser;
 use notifier::{ChannelConfig, Notifier, NotifierFlags};
-use scheduler::Lease;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::watch;
 
 /// Notices to members, delivered once per channel.
@@ -85,25 +83,10 @@ async fn main() -> anyhow::Result<()> {
             .await
     });
 
-    loop {
-        let mut lease = tokio::select! {
-            () = stopped(stopping.clone()) => break,
-            lease = Lease::acquire(&args.database_url, &args.name, Duration::from_secs(1)) => lease,
-        };
-        tracing::info!(
-            name = args.name,
-            "leading: this replica delivers the notices"
-        );
-        tokio::select! {
-            () = notifier.run(stopped(stopping.clone())) => {
-                lease.release().await;
-                break;
-            }
-            lost = lease.watch(Duration::from_secs(2), Duration::from_secs(5)) => {
-                tracing::warn!(error = %lost, "lost the lease; standing by");
-            }
-        }
-    }
+    scheduler::while_leading(&args.database_url, &args.name, stopping, |stop| {
+        notifier.run(stop)
+    })
+    .await;
     let _ = http.await;
     tracing::info!("parcelport-notifier stopped");
     Ok(())

@@ -8,7 +8,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use scheduler::{BusinessClock, Lease, Scheduler, SchedulerOptions};
+use scheduler::{BusinessClock, Scheduler, SchedulerOptions};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -111,26 +111,10 @@ async fn main() -> anyhow::Result<()> {
             .await
     });
 
-    loop {
-        let lease = tokio::select! {
-            () = stopped(stopping.clone()) => break,
-            lease = Lease::acquire(&args.database_url, &args.name, Duration::from_secs(1)) => lease,
-        };
-        tracing::info!(
-            name = args.name,
-            "leading: this replica fires what falls due"
-        );
-        let mut lease = lease;
-        tokio::select! {
-            () = scheduler.run(stopped(stopping.clone())) => {
-                lease.release().await;
-                break;
-            }
-            lost = lease.watch(Duration::from_secs(2), Duration::from_secs(5)) => {
-                tracing::warn!(error = %lost, "lost the lease; standing by");
-            }
-        }
-    }
+    scheduler::while_leading(&args.database_url, &args.name, stopping, |stop| {
+        scheduler.run(stop)
+    })
+    .await;
     let _ = http.await;
     tracing::info!("parcelport-scheduler stopped");
     Ok(())
