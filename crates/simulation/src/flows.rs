@@ -1002,6 +1002,8 @@ impl Simulation {
                     };
                     self.parcel(p, hold);
                 }
+                // Dunning, step one (ACC-6): the reminder, on the same day as the hold.
+                self.shipment(s, ShipmentCommand::RemindPayment);
                 self.accrue_interest(s, m, total, due_on);
             }
             ShipmentStatus::Quoted => {
@@ -1012,6 +1014,8 @@ impl Simulation {
             }
             _ => {
                 self.begin("system:payments".into());
+                // Dunning, step two (ACC-6): refused until a week after the reminder.
+                self.shipment(s, ShipmentCommand::SendDunningNotice);
                 let roll = self.between(0, 9);
                 if roll < 4 {
                     for &p in &parcels {
