@@ -20,11 +20,13 @@
 //!    day would find);
 //! 5. the measured day: the clock moved to its first instant; `Scheduler::due` timed alone
 //!    (find), then `Scheduler::tick` (find again, journal check, fire everything through the
-//!    engine, journal it), the time inside the engine counted by [`timed::Timed`]; peak RSS
+//!    engine, journal it), the time inside the engine counted by `timed::Timed`; peak RSS
 //!    reset before and read after;
 //! 6. the baseline: as many plain INSERTs as actions journaled, into a scratch table of the
 //!    same store (`store.rs`); then the views read the day's events and a second tick shows
-//!    that nothing is left and what an idle tick costs.
+//!    that nothing is left and what an idle tick costs;
+//! 7. with `days` > 1, steps 5 and 6 again for each following day (no parcel arrives after the
+//!    first measured day, so later days hold the same kinds of work from the same history).
 //!
 //! Map of the crate: `seed.rs` (the warehouse), `views.rs` (catch-up), `timed.rs` (the engine
 //! timed), `store.rs` (event counts and the baseline), `memory.rs` (`/proc`), `progress.rs`
@@ -47,7 +49,7 @@ pub use store::Baseline;
 pub use views::CatchUp;
 
 use anyhow::{anyhow, ensure, Context};
-use chrono::Utc;
+use chrono::{Days, NaiveDate, Utc};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::{Policy, Services};
 use engine::{Engine, EngineConfig, EngineStore, PgEngine, SqliteEngine};
@@ -55,7 +57,7 @@ use event_store::{EventLog, EventStore};
 use futures::FutureExt;
 use progress::Progress;
 use projection_runtime::ViewDb;
-use scheduler::{BusinessClock, Entry, Outcome, Scheduler, SchedulerOptions};
+use scheduler::{BusinessClock, Entry, Fire, Outcome, Scheduler, SchedulerOptions};
 use sqlx::Connection;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -88,7 +90,9 @@ pub struct Config {
     pub keep: bool,
     /// Progress on stderr.
     pub progress: bool,
-    /// Before the measured day, wait up to this long until no `cargo` or `rustc` process has
+    /// Days measured one after the other from `plan.day` (each the next day's work).
+    pub days: u32,
+    /// Before each measured day, wait up to this long until no `cargo` or `rustc` process has
     /// run for 10 s (a shared machine); measure at once when `None`.
     pub wait_quiet: Option<Duration>,
 }
@@ -369,16 +373,75 @@ where
         backlog.actions, backlog.seconds
     ));
 
-    // The measured day, on a quiet machine when asked.
-    let quiet_wait_seconds = match config.wait_quiet {
+    // The measured days, each on a quiet machine when asked.
+    let before_days = memory::now();
+    let mut days = Vec::new();
+    for k in 0..config.days.max(1) {
+        let date = plan
+            .day
+            .checked_add_days(Days::new(u64::from(k)))
+            .context("the measured days run past the calendar")?;
+        let day = measure_day(
+            date,
+            &scheduler,
+            &timed,
+            &log,
+            &views,
+            &store,
+            &clock,
+            &policy,
+            &mut events_before,
+            config.wait_quiet,
+            progress,
+        )
+        .await?;
+        days.push(day);
+    }
+    Ok(Report {
+        store: store.name(),
+        policy: policy.version().to_string(),
+        plan: plan.clone(),
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        started_at,
+        seeding,
+        events_seeded,
+        catch_up,
+        backlog,
+        days,
+        memory: MemoryFigures {
+            start,
+            after_seeding,
+            before_days,
+        },
+    })
+}
+
+/// One measured day on `date`: the clock moved to its local midnight, `due` timed alone, then
+/// the tick; the baseline of as many INSERTs; the views reading the day's events; an idle tick.
+#[allow(clippy::too_many_arguments)]
+async fn measure_day<F: Fire, L: EventLog + Clone + 'static>(
+    date: NaiveDate,
+    scheduler: &Scheduler<Timed<F>, L>,
+    timed: &Timed<F>,
+    log: &L,
+    views: &ViewDb,
+    store: &Store,
+    clock: &BusinessClock,
+    policy: &Policy,
+    events_before: &mut u64,
+    wait: Option<Duration>,
+    progress: &Progress,
+) -> anyhow::Result<Day> {
+    let quiet_wait_seconds = match wait {
         Some(limit) => wait_quiet(limit, progress).await,
         None => 0.0,
     };
     let builds_before = memory::builds_running();
-    let before_day = memory::now();
+    let memory_before = memory::now();
     let peak_reset = memory::reset_peak();
-    let at = seed::local(plan.day, 0, &policy);
+    let at = seed::local(date, 0, policy);
     clock.set(at)?;
+    let _ = timed.take();
     let load_before = memory::load_average();
     let find_started = Instant::now();
     let found = scheduler.due(Some(at)).await?;
@@ -395,28 +458,34 @@ where
     let tick = scheduler.tick().await?;
     let tick_seconds = tick_started.elapsed().as_secs_f64();
     let load_after = memory::load_average();
-    let after_day = memory::now();
+    let memory_after = memory::now();
     let calls = timed.take();
     let journaled = tick.journaled.len() as u64;
     progress.note(&format!(
-        "the day: found {found_count} in {find_seconds:.3} s; tick journaled {journaled} in {tick_seconds:.3} s"
+        "{date}: found {found_count} in {find_seconds:.3} s; the tick journaled {journaled} in {tick_seconds:.3} s"
     ));
 
     let baseline = store.baseline(journaled).await?;
+    let builds_after = memory::builds_running();
     progress.note(&format!(
-        "baseline: {} INSERTs in {:.3} s",
+        "{date}: baseline {} INSERTs in {:.3} s",
         baseline.inserts, baseline.seconds
     ));
-    let mut builds = builds_before;
-    builds.extend(memory::builds_running());
 
     let now = store.events().await?;
     let views_after =
-        views::catch_up(&log, &views, now.saturating_sub(events_before), progress).await?;
+        views::catch_up(log, views, now.saturating_sub(*events_before), progress).await?;
+    *events_before = store.events().await?;
     let idle_started = Instant::now();
     let idle = scheduler.tick().await?;
     let idle_tick_seconds = idle_started.elapsed().as_secs_f64();
     let _ = timed.take();
+    ensure!(
+        idle.journaled.is_empty() && idle.failed == 0 && tick.failed == 0,
+        "{date}: {} actions failed and {} were left for a second tick",
+        tick.failed + idle.failed,
+        idle.journaled.len()
+    );
 
     let count = |outcome: Outcome| {
         tick.journaled
@@ -424,11 +493,14 @@ where
             .filter(|entry| entry.outcome == outcome)
             .count() as u64
     };
-    let day = report::Day {
-        date: plan.day,
+    Ok(Day {
+        date,
         clock: at,
         load_before,
         load_after,
+        builds_before,
+        builds_after,
+        quiet_wait_seconds,
         find_seconds,
         found: found_count,
         tick_seconds,
@@ -440,31 +512,13 @@ where
         failed: u64::from(tick.failed),
         events: tick.journaled.iter().map(|e| u64::from(e.events)).sum(),
         by_rule: by_rule(&tick.journaled, &calls, &found_by),
+        baseline,
         views_after,
         idle_tick_seconds,
         left_after: idle.journaled.len() as u64,
-        quiet_wait_seconds,
-        builds,
-    };
-    Ok(Report {
-        store: store.name(),
-        policy: policy.version().to_string(),
-        plan: plan.clone(),
-        cores: std::thread::available_parallelism().map_or(1, usize::from),
-        started_at,
-        seeding,
-        events_seeded,
-        catch_up,
-        backlog,
-        day,
-        baseline,
-        memory: MemoryFigures {
-            start,
-            after_seeding,
-            before_day,
-            after_day,
-            peak_reset,
-        },
+        memory_before,
+        memory_after,
+        peak_reset,
     })
 }
 

@@ -39,6 +39,9 @@ struct Flags {
     /// fees) or jp-forwarding (`serve`'s default; no extended storage, so no STO-3).
     #[arg(long, default_value = "cn-agency")]
     policy: String,
+    /// Days measured one after the other from --day.
+    #[arg(long, default_value_t = 1)]
+    days: u32,
     /// Parcels seeded at once.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
@@ -58,7 +61,7 @@ struct Flags {
     /// No progress on stderr.
     #[arg(long)]
     quiet: bool,
-    /// Before the measured day, wait up to this many seconds until no cargo or rustc process
+    /// Before each measured day, wait up to this many seconds until no cargo or rustc process
     /// has run for 10 s (on a machine shared with builds).
     #[arg(long, default_value_t = 0)]
     wait_quiet: u64,
@@ -86,6 +89,7 @@ async fn main() -> anyhow::Result<()> {
         data_dir: flags.data_dir,
         keep: flags.keep,
         progress: !flags.quiet,
+        days: flags.days,
         wait_quiet: (flags.wait_quiet > 0).then(|| Duration::from_secs(flags.wait_quiet)),
     };
     let report = run(&config).await?;

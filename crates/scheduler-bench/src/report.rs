@@ -31,11 +31,9 @@ pub struct Report {
     /// The scheduler's first run, on the day before the measured one: everything the seeded
     /// history made due up to then, so that the measured day holds one day's work only.
     pub backlog: Backlog,
-    /// The measured day.
-    pub day: Day,
-    /// Plain INSERTs, as many as the day's actions, into the same store.
-    pub baseline: Baseline,
-    /// Memory.
+    /// The measured days, in order.
+    pub days: Vec<Day>,
+    /// Memory before and after setting up.
     pub memory: MemoryFigures,
 }
 
@@ -54,7 +52,7 @@ pub struct Backlog {
     pub by_rule: Vec<RuleFigures>,
 }
 
-/// The measured day.
+/// One measured day.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Day {
     /// Its local date.
@@ -65,6 +63,12 @@ pub struct Day {
     pub load_before: Option<[f64; 3]>,
     /// Load average just after the tick.
     pub load_after: Option<[f64; 3]>,
+    /// Builds (`cargo`, `rustc`) running just before the day.
+    pub builds_before: Vec<String>,
+    /// Builds running just after the baseline.
+    pub builds_after: Vec<String>,
+    /// Seconds waited for a quiet machine before the day (`--wait-quiet`).
+    pub quiet_wait_seconds: f64,
     /// `Scheduler::due` alone: seconds.
     pub find_seconds: f64,
     /// Actions it returned (due or not yet, journaled or not).
@@ -88,6 +92,8 @@ pub struct Day {
     pub events: u64,
     /// By rule and action.
     pub by_rule: Vec<RuleFigures>,
+    /// Plain INSERTs, as many as the day's actions, into the same store, right after the tick.
+    pub baseline: Baseline,
     /// The views reading the day's events afterwards.
     pub views_after: CatchUp,
     /// A second tick, the views caught up: seconds (what every later tick of the day costs
@@ -95,16 +101,47 @@ pub struct Day {
     pub idle_tick_seconds: f64,
     /// Actions the second tick journaled (0: the day's work was done by the first).
     pub left_after: u64,
-    /// Seconds waited for a quiet machine before the day (`--wait-quiet`).
-    pub quiet_wait_seconds: f64,
-    /// Builds (`cargo`, `rustc`) seen running just before the day or just after the baseline.
-    pub builds: Vec<String>,
+    /// Resident memory just before the day.
+    pub memory_before: Memory,
+    /// Resident memory after the tick; its `peak_kib` is the peak of the find and the tick
+    /// alone when `peak_reset`, else the process's.
+    pub memory_after: Memory,
+    /// Whether the peak was reset before the day (`/proc/self/clear_refs`).
+    pub peak_reset: bool,
 }
 
 impl Day {
     /// Actions journaled per second of tick.
     pub fn actions_per_second(&self) -> f64 {
         rate(self.journaled, self.tick_seconds)
+    }
+
+    /// Plain INSERTs one action costs: the tick's time per action over one INSERT's.
+    pub fn inserts_per_action(&self) -> Option<f64> {
+        self.per_insert(self.tick_seconds)
+    }
+
+    /// The same, counting only the time inside the engine.
+    pub fn engine_inserts_per_action(&self) -> Option<f64> {
+        self.per_insert(self.engine_seconds)
+    }
+
+    fn per_insert(&self, seconds: f64) -> Option<f64> {
+        let per_insert = self.baseline.seconds / self.baseline.inserts as f64;
+        (self.journaled > 0 && self.baseline.inserts > 0 && per_insert > 0.0)
+            .then(|| seconds / self.journaled as f64 / per_insert)
+    }
+
+    /// Growth during the day: the day's peak over the resident size just before.
+    pub fn growth_kib(&self) -> u64 {
+        self.memory_after
+            .peak_kib
+            .saturating_sub(self.memory_before.rss_kib)
+    }
+
+    /// Whether a build ran beside the day.
+    pub fn disturbed(&self) -> bool {
+        !self.builds_before.is_empty() || !self.builds_after.is_empty()
     }
 }
 
@@ -131,34 +168,15 @@ pub struct RuleFigures {
     pub engine_seconds: f64,
 }
 
-/// Resident memory at each stage (`VmRSS`, and the peak `VmHWM`).
+/// Resident memory while setting up (`VmRSS`, and the peak `VmHWM`); each day has its own.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MemoryFigures {
     /// Before seeding.
     pub start: Memory,
     /// After seeding.
     pub after_seeding: Memory,
-    /// After the views caught up and the backlog ran, just before the measured day.
-    pub before_day: Memory,
-    /// After the measured tick; its `peak_kib` is the peak during the find and the tick
-    /// only, when `peak_reset` (else the process's).
-    pub after_day: Memory,
-    /// Whether the peak was reset before the day (`/proc/self/clear_refs`).
-    pub peak_reset: bool,
-}
-
-impl MemoryFigures {
-    /// The process's peak over the whole run.
-    pub fn process_peak_kib(&self) -> u64 {
-        self.before_day.peak_kib.max(self.after_day.peak_kib)
-    }
-
-    /// Growth during the day: its peak over the resident size just before.
-    pub fn day_growth_kib(&self) -> u64 {
-        self.after_day
-            .peak_kib
-            .saturating_sub(self.before_day.rss_kib)
-    }
+    /// After the views caught up and the backlog ran, just before the first measured day.
+    pub before_days: Memory,
 }
 
 fn thousands(n: u64) -> String {
@@ -180,6 +198,14 @@ fn load(load: Option<[f64; 3]>) -> String {
     )
 }
 
+fn builds(list: &[String]) -> String {
+    if list.is_empty() {
+        "none".to_owned()
+    } else {
+        list.join(", ")
+    }
+}
+
 fn ms_per(seconds: f64, count: u64) -> String {
     if count == 0 {
         "n/a".to_owned()
@@ -189,26 +215,21 @@ fn ms_per(seconds: f64, count: u64) -> String {
 }
 
 impl Report {
-    /// Plain INSERTs one action costs: the tick's time per action over one INSERT's.
-    pub fn inserts_per_action(&self) -> Option<f64> {
-        let per_action = self.day.tick_seconds / self.day.journaled as f64;
-        let per_insert = self.baseline.seconds / self.baseline.inserts as f64;
-        (self.day.journaled > 0 && self.baseline.inserts > 0 && per_insert > 0.0)
-            .then(|| per_action / per_insert)
+    /// The process's peak resident memory over the whole run.
+    pub fn process_peak_kib(&self) -> u64 {
+        self.days
+            .iter()
+            .map(|d| d.memory_after.peak_kib)
+            .fold(self.memory.before_days.peak_kib, u64::max)
     }
 
-    /// The same, counting only the time inside the engine.
-    pub fn engine_inserts_per_action(&self) -> Option<f64> {
-        let per_action = self.day.engine_seconds / self.day.journaled as f64;
-        let per_insert = self.baseline.seconds / self.baseline.inserts as f64;
-        (self.day.journaled > 0 && self.baseline.inserts > 0 && per_insert > 0.0)
-            .then(|| per_action / per_insert)
-    }
-
-    /// The report as Markdown.
+    /// The report as Markdown: the first measured day in full, every day in a row, the first
+    /// day and the backlog by rule.
     pub fn markdown(&self) -> String {
         let mut out = String::new();
-        let d = &self.day;
+        let Some(d) = self.days.first() else {
+            return out;
+        };
         let m = &self.memory;
         let store = match self.store {
             "sqlite" => "embedded SQLite (WAL, synchronous=FULL; views in views.db)",
@@ -252,12 +273,8 @@ impl Report {
         row("load average before (1/5/15 min)", load(d.load_before));
         row("load average after the tick", load(d.load_after));
         row(
-            "builds running before the day / after the baseline",
-            if d.builds.is_empty() {
-                "none".to_owned()
-            } else {
-                d.builds.join(", ")
-            },
+            "builds running before the day; after the baseline",
+            format!("{}; {}", builds(&d.builds_before), builds(&d.builds_after)),
         );
         row(
             "**find** what is due (`Scheduler::due`)",
@@ -303,15 +320,15 @@ impl Report {
             "plain INSERTs, same count, same store",
             format!(
                 "{} in {:.3} s = {:.0}/s ({} ms each)",
-                thousands(self.baseline.inserts),
-                self.baseline.seconds,
-                self.baseline.per_second(),
-                ms_per(self.baseline.seconds, self.baseline.inserts)
+                thousands(d.baseline.inserts),
+                d.baseline.seconds,
+                d.baseline.per_second(),
+                ms_per(d.baseline.seconds, d.baseline.inserts)
             ),
         );
         row(
             "**an action costs** (tick; engine only)",
-            match (self.inserts_per_action(), self.engine_inserts_per_action()) {
+            match (d.inserts_per_action(), d.engine_inserts_per_action()) {
                 (Some(tick), Some(engine)) => {
                     format!("**{tick:.1} plain INSERTs** ({engine:.1} in the engine)")
                 }
@@ -331,28 +348,28 @@ impl Report {
             ),
         );
         row(
-            "peak RSS (VmHWM): before seeding / after seeding / after the day",
+            "peak RSS (VmHWM): before seeding / after seeding / after the day(s)",
             format!(
                 "{:.0} / {:.0} / {:.0} MiB",
                 mib(m.start.peak_kib),
                 mib(m.after_seeding.peak_kib),
-                mib(m.process_peak_kib())
+                mib(self.process_peak_kib())
             ),
         );
         row(
             "RSS during the day: before → peak (growth)",
-            if m.peak_reset {
+            if d.peak_reset {
                 format!(
                     "{:.0} → {:.0} MiB (+{:.1} MiB)",
-                    mib(m.before_day.rss_kib),
-                    mib(m.after_day.peak_kib),
-                    mib(m.day_growth_kib())
+                    mib(d.memory_before.rss_kib),
+                    mib(d.memory_after.peak_kib),
+                    mib(d.growth_kib())
                 )
             } else {
                 format!(
                     "{:.0} → {:.0} MiB (peak not resettable here)",
-                    mib(m.before_day.rss_kib),
-                    mib(m.after_day.rss_kib)
+                    mib(d.memory_before.rss_kib),
+                    mib(d.memory_after.rss_kib)
                 )
             },
         );
@@ -370,9 +387,41 @@ impl Report {
             ),
         );
 
+        let _ = writeln!(out, "\nEvery measured day:\n");
         let _ = writeln!(
             out,
-            "\nThe measured day by rule (found = returned by `due`; engine ms = inside the engine per call):\n"
+            "| day | load before → after (1 min) | builds beside | find s | tick s | engine s | actions | actions/s | INSERT ms | INSERTs/action (engine) | idle tick s | RSS growth MiB |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for d in &self.days {
+            let one = |l: Option<[f64; 3]>| {
+                l.map_or_else(|| "n/a".to_owned(), |l| format!("{:.2}", l[0]))
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} → {} | {} | {:.3} | {:.3} | {:.3} | {} | {:.0} | {} | {} | {:.3} | {:.1} |",
+                d.date,
+                one(d.load_before),
+                one(d.load_after),
+                if d.disturbed() { "yes" } else { "no" },
+                d.find_seconds,
+                d.tick_seconds,
+                d.engine_seconds,
+                thousands(d.journaled),
+                d.actions_per_second(),
+                ms_per(d.baseline.seconds, d.baseline.inserts),
+                match (d.inserts_per_action(), d.engine_inserts_per_action()) {
+                    (Some(tick), Some(engine)) => format!("{tick:.1} ({engine:.1})"),
+                    _ => "n/a".to_owned(),
+                },
+                d.idle_tick_seconds,
+                mib(d.growth_kib())
+            );
+        }
+
+        let _ = writeln!(
+            out,
+            "\n{} by rule (found = returned by `due`; engine ms = inside the engine per call):\n",
+            d.date
         );
         let _ = writeln!(
             out,

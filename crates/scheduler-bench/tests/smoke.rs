@@ -21,6 +21,7 @@ async fn a_day_of_200_parcels_on_sqlite() {
         data_dir: None,
         keep: false,
         progress: false,
+        days: 2,
         wait_quiet: None,
     };
     let report = run(&config).await.expect("the harness runs");
@@ -28,10 +29,12 @@ async fn a_day_of_200_parcels_on_sqlite() {
     assert_eq!(report.seeding.parcels, 200);
     assert!(report.seeding.extended > 0);
     assert!(report.backlog.actions > 0, "the seeded history left work");
-    let day = &report.day;
+    assert_eq!(report.days.len(), 2);
+    let day = &report.days[0];
     assert!(day.journaled > 0, "the day had work: {day:?}");
     assert_eq!(day.failed, 0);
     assert_eq!(day.left_after, 0, "one tick did the day's work");
+    assert!(report.days[1].journaled > 0, "the next day had work too");
     let sto_2 = |action: &str| {
         day.by_rule
             .iter()
@@ -40,8 +43,8 @@ async fn a_day_of_200_parcels_on_sqlite() {
     };
     assert!(sto_2("send_storage_notice") > 0);
     assert!(sto_2("mark_disposable") > 0);
-    assert_eq!(report.baseline.inserts, day.journaled);
-    assert!(report.memory.after_day.peak_kib > 0);
+    assert_eq!(day.baseline.inserts, day.journaled);
+    assert!(day.memory_after.peak_kib > 0);
     let text = report.markdown();
     assert!(text.contains("plain INSERTs"), "{text}");
 }
