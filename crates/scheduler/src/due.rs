@@ -6,9 +6,8 @@
 //! the same action the same way, and the engine's idempotency keys make it happen once.
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use domain::calendar::{add_days, add_months};
 use domain::Policy;
-use projections::schedule::{self, Action, Deadline};
+use projections::schedule::{Action, Deadline};
 use serde::{Deserialize, Serialize};
 
 /// What to do.
@@ -73,14 +72,11 @@ pub struct DueAction {
 }
 
 impl DueAction {
-    /// The action of a schedule-view deadline on the local date `today` under `policy`, or
-    /// `None` when the policy has no such rule (MEM-9 outside cn-agency). Two kinds of row
-    /// hold the date a period counts from rather than the day it ends, and the action's day is
-    /// derived here:
-    /// - late interest runs from the row's date and is accrued at every month's end (ACC-6):
-    ///   the latest month's end on or before `today` once interest runs, else the first ahead;
-    /// - automatic closure (MEM-9) is evaluated the day after the no-top-up period from
-    ///   registration ends, and on the day the dormancy period from the last login ends.
+    /// The action of a schedule-view deadline on the local date `today` under `policy` (its
+    /// time zone), or `None` when the policy has no such rule. Late interest rows hold the day
+    /// interest runs from, not a due day: it is accrued at every month's end (ACC-6), so the
+    /// action is the latest month's end on or before `today` once interest runs, else the
+    /// first one ahead.
     pub fn of_deadline(deadline: Deadline, today: NaiveDate, policy: &Policy) -> Option<Self> {
         // The warehouse's date of an exact instant (the view stores its UTC date).
         let local = deadline
@@ -93,15 +89,6 @@ impl DueAction {
                     latest
                 } else {
                     month_end(local)
-                };
-                (due_on, None)
-            }
-            Action::EvaluateAutoClosure => {
-                let closure = policy.member.auto_closure.as_ref()?;
-                let due_on = if deadline.subject == schedule::NO_TOP_UP {
-                    add_days(add_months(local, closure.no_top_up_months), 1)
-                } else {
-                    add_months(local, closure.dormant_months)
                 };
                 (due_on, None)
             }
@@ -209,34 +196,6 @@ mod tests {
         DueAction::of_deadline(row, today, &Policy::jp_forwarding())
             .unwrap()
             .due_on
-    }
-
-    // rule MEM-9: automatic closure is evaluated the day after the month without a top-up
-    // from registration, and on the day three months from the last login; never under a
-    // policy without automatic closure.
-    #[test]
-    fn mem_9_auto_closure_falls_due_when_its_periods_end() {
-        let cn = Policy::cn_agency();
-        let on = |subject, from| {
-            DueAction::of_deadline(
-                deadline(Action::EvaluateAutoClosure, subject, from),
-                d(2026, 4, 1),
-                &cn,
-            )
-            .unwrap()
-            .due_on
-        };
-        assert_eq!(on(schedule::NO_TOP_UP, d(2026, 4, 10)), d(2026, 5, 11));
-        assert_eq!(on(schedule::DORMANT, d(2026, 4, 10)), d(2026, 7, 10));
-        let row = deadline(
-            Action::EvaluateAutoClosure,
-            schedule::DORMANT,
-            d(2026, 4, 10),
-        );
-        assert_eq!(
-            DueAction::of_deadline(row, d(2026, 4, 1), &Policy::jp_forwarding()),
-            None
-        );
     }
 
     // rule ACC-6: interest is accrued at each month's end from its first day: not before the

@@ -118,14 +118,6 @@ where
                         .await?;
                     Ok(count(done.events.len()))
                 }
-                Action::EvaluateAutoClosure => {
-                    let member = parse(MemberId::parse(id), "member", id)?;
-                    let done = self.evaluate_auto_closure(&member, None, ctx).await?;
-                    Ok(count(
-                        done.member.events.len()
-                            + done.refund.map_or(0, |refund| refund.events.len()),
-                    ))
-                }
                 Action::CheckDocumentExpiry | Action::LapseAutoShip => {
                     parse(MemberId::parse(id), "member", id)?;
                     let command = if deadline == Action::LapseAutoShip {

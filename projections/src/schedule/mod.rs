@@ -5,8 +5,7 @@
 //! (PAY-2), a claim escalated when its response is overdue (CLM-3), an exchange lapsed the day
 //! after its return-by date (CLM-6), a member's identity document checked the day after it
 //! expires (MEM-2), Auto Ship lapsed on its lapse date (MEM-7), an expected proxy-paid parcel
-//! cancelled when it has not arrived in time (PAR-2), a member's automatic closure evaluated
-//! when a period of MEM-9 ends (cn-agency), and the dunning of an unpaid
+//! cancelled when it has not arrived in time (PAR-2), and the dunning of an unpaid
 //! quote (ACC-6): the reminder the day after its due date, the notice a week later, late
 //! interest from the day after the notice's deadline until paid. A deadline is removed by the
 //! event that settles it (paid, responded, received, used again, ...), and replaced when a
@@ -40,11 +39,6 @@ use serde::{Deserialize, Serialize};
 /// The schedule projection.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Schedule;
-
-/// The subject of MEM-9's no-top-up period, counted from registration.
-pub const NO_TOP_UP: &str = "no_top_up";
-/// The subject of MEM-9's dormancy period, counted from the last login.
-pub const DORMANT: &str = "dormant";
 
 /// The view's name: its instances are `view_schedule_v<N>`.
 pub const NAME: &str = "schedule";
@@ -94,10 +88,6 @@ pub enum Action {
     AccrueFinalInterest,
     /// Cancel an expected proxy-paid parcel that has not arrived in time (PAR-2).
     CancelExpectedParcel,
-    /// Evaluate a member's automatic closure (MEM-9): the row's date is where the period
-    /// counts from (registration for `no_top_up`, the last login for `dormant`); the policy's
-    /// months, known to the scheduler, say when it falls due.
-    EvaluateAutoClosure,
 }
 
 impl Action {
@@ -114,7 +104,6 @@ impl Action {
             | Action::AccrueLateInterest
             | Action::AccrueFinalInterest => "ACC-6",
             Action::CancelExpectedParcel => "PAR-2",
-            Action::EvaluateAutoClosure => "MEM-9",
         }
     }
 
@@ -131,7 +120,6 @@ impl Action {
             Action::AccrueLateInterest => "accrue_late_interest",
             Action::AccrueFinalInterest => "accrue_final_interest",
             Action::CancelExpectedParcel => "cancel_expected_parcel",
-            Action::EvaluateAutoClosure => "evaluate_auto_closure",
         }
     }
 }
@@ -482,41 +470,9 @@ fn member(id: &str, event: MemberEvent) -> Vec<Change> {
         MemberEvent::AutoShipUnset { .. } | MemberEvent::AutoShipLapsed { .. } => {
             vec![settled(M, id, Action::LapseAutoShip, "")]
         }
-        MemberEvent::Registered { registered_on, .. } => vec![
-            due(
-                M,
-                id,
-                Action::EvaluateAutoClosure,
-                NO_TOP_UP,
-                registered_on,
-                None,
-            ),
-            due(
-                M,
-                id,
-                Action::EvaluateAutoClosure,
-                DORMANT,
-                registered_on,
-                None,
-            ),
-        ],
-        MemberEvent::LoggedIn { at } => vec![due(
-            M,
-            id,
-            Action::EvaluateAutoClosure,
-            DORMANT,
-            at.date_naive(),
-            Some(at),
-        )],
-        MemberEvent::WithdrawalRequested { .. } => vec![
-            settled(M, id, Action::EvaluateAutoClosure, NO_TOP_UP),
-            settled(M, id, Action::EvaluateAutoClosure, DORMANT),
-        ],
         MemberEvent::Closed { .. } | MemberEvent::AutoClosed { .. } => vec![
             settled(M, id, Action::CheckDocumentExpiry, ""),
             settled(M, id, Action::LapseAutoShip, ""),
-            settled(M, id, Action::EvaluateAutoClosure, NO_TOP_UP),
-            settled(M, id, Action::EvaluateAutoClosure, DORMANT),
         ],
         _ => Vec::new(),
     }

@@ -76,12 +76,6 @@ impl Running {
         self.send(method, path, body, None).await
     }
 
-    /// A command as admin, under a fresh idempotency key.
-    async fn command(&self, path: &str, body: Value) -> (u16, Value) {
-        let key = uuid::Uuid::new_v4().to_string();
-        self.send(Method::POST, path, Some(body), Some(key)).await
-    }
-
     async fn send(
         &self,
         method: Method,
@@ -744,56 +738,6 @@ async fn the_clock_api_refuses_what_its_document_forbids() {
         clock_now["now"], "2026-04-01T00:00:00Z",
         "a refused advance moved the clock"
     );
-    running.stop().await;
-}
-
-// rule MEM-9 (cn-agency): a member who registered and never topped up, at a zero balance, is
-// closed by the scheduler the day after the month from registration ends, not on its last day.
-#[tokio::test]
-async fn a_member_who_never_topped_up_is_closed_the_day_after_the_month() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = TestClock::at(start());
-    let store = Store::Embedded(dir.path().to_owned());
-    let mut config = store.config(dir.path(), &clock);
-    config.policy = api::PolicySource::CnAgency;
-    let running = Running::start(config, None).await;
-    let (status, registered) = running
-        .command(
-            "/v1/members",
-            json!({
-                "name": "Li Wei", "birth_date": "1990-05-17", "email": "li.wei@example.com",
-                "forwarding_only_accepted": true
-            }),
-        )
-        .await;
-    assert_eq!(status, 201, "{registered:#}");
-    let member = registered["id"].as_str().unwrap().to_owned();
-    let registered_on: NaiveDate = registered["result"]["member"]["events"][0]["event"]
-        ["registered"]["registered_on"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{registered:#}"))
-        .parse()
-        .unwrap();
-    let closed = |events: &[StoredEvent]| {
-        events
-            .iter()
-            .find(|e| e.aggregate_id == member && e.event_type == "member.auto_closed")
-            .cloned()
-    };
-    // The month's last day (registered 1 Apr: 1 May), to its last minute: still open.
-    let deadline = registered_on
-        .checked_add_months(chrono::Months::new(1))
-        .unwrap();
-    let offset = domain::Policy::cn_agency().utc_offset_minutes;
-    let last_minute = deadline.and_hms_opt(23, 59, 0).unwrap().and_utc()
-        - chrono::Duration::minutes(i64::from(offset));
-    running.advance(json!({ "to": last_minute })).await;
-    assert_eq!(closed(&store.events().await), None, "closed on {deadline}");
-    running.advance(json!({ "hours": 1 })).await;
-    let closed = closed(&store.events().await)
-        .unwrap_or_else(|| panic!("{member} not closed the day after {deadline}"));
-    assert_eq!(closed.metadata["actor"], "scheduler");
-    assert_eq!(closed.metadata["rule"], "MEM-9");
     running.stop().await;
 }
 
