@@ -13,6 +13,7 @@
 //! - [`policy`]: the operator profiles `jp-forwarding` and `cn-agency`, versioned;
 //! - [`rules`]: the rule catalog ids and the [`rules::Refusal`] trait every command error implements;
 //! - [`upcast`]: event versions, and the upcasters that read older versions as the current one;
+//! - [`personal`]: which event fields hold a member's personal data (sealed by the writer);
 //! - the aggregates: [`member`], [`account`] (the prepaid charge account), [`parcel`]
 //!   (a box in the warehouse) and [`shipment`] (what is packed from parcels, paid, shipped
 //!   and claimed against).
@@ -30,6 +31,7 @@ pub mod measure;
 pub mod member;
 pub mod money;
 pub mod parcel;
+pub mod personal;
 pub mod policy;
 pub mod rules;
 pub mod shipment;

@@ -109,6 +109,9 @@ pub struct MemberPolicy {
     pub withdrawal_disposal_fee_per_item: Money,
     /// Automatic closure (MEM-9); absent where the profile has none.
     pub auto_closure: Option<AutoClosurePolicy>,
+    /// Months after closure during which a member's personal data is kept; it may be erased
+    /// from the day after (issue #10).
+    pub personal_data_retention_months: u32,
 }
 
 /// Automatic closure conditions (MEM-9, cn-agency).

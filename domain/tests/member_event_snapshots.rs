@@ -121,6 +121,12 @@ fn examples() -> Vec<MemberEvent> {
                 first_top_up_on: Some(d(2026, 1, 12)),
             },
             closed_on: d(2026, 4, 30),
+            policy: cn.clone(),
+        },
+        MemberEvent::PersonalDataErased {
+            closed_on: d(2026, 4, 30),
+            retained_until: d(2033, 4, 30),
+            erased_on: d(2033, 5, 1),
             policy: cn,
         },
     ]

@@ -38,12 +38,20 @@ pub fn event_version(event_type: &str) -> &'static str {
 /// Schemas of superseded versions, frozen as published: `(type, version, file inside events/,
 /// content)`. The generator cannot derive an old shape from the code, so it writes these back
 /// unchanged, and the index lists them beside the current version.
-pub const FROZEN: &[(&str, &str, &str, &str)] = &[(
-    "member.login_failed",
-    "1",
-    "member.login_failed.v1.schema.json",
-    include_str!("../../../contracts/events/member.login_failed.v1.schema.json"),
-)];
+pub const FROZEN: &[(&str, &str, &str, &str)] = &[
+    (
+        "member.login_failed",
+        "1",
+        "member.login_failed.v1.schema.json",
+        include_str!("../../../contracts/events/member.login_failed.v1.schema.json"),
+    ),
+    (
+        "parcel.inspected",
+        "1",
+        "parcel.inspected.v1.schema.json",
+        include_str!("../../../contracts/events/parcel.inspected.v1.schema.json"),
+    ),
+];
 
 /// The command that regenerates the files.
 pub const REGENERATE: &str = "cargo run -p contracts --bin generate-contracts";
@@ -134,8 +142,53 @@ fn event_schema(event_type: &str, variant: &Value, defs: &Map<String, Value>) ->
         schema.insert("$defs".into(), Value::Object(reached));
     }
     let mut schema = Value::Object(schema);
+    allow_sealed_personal_data(event_type, &mut schema);
     standard_formats(&mut schema);
     sorted(schema)
+}
+
+/// The definition of a sealed value, added to every schema with a personal field.
+const SEALED: &str = "SealedPersonalData";
+
+/// Lets each personal field of `event_type` (`domain::personal::FIELDS`) be either its value or
+/// the sealed text the writer stores and publishes in its place (issue #10).
+fn allow_sealed_personal_data(event_type: &str, schema: &mut Value) {
+    let mut any = false;
+    for field in domain::personal::fields_of(event_type) {
+        let mut at = String::new();
+        for segment in field.pointer.trim_start_matches('/').split('/') {
+            at = format!("{}/properties/{segment}", object_schema(schema, &at));
+        }
+        let property = schema
+            .pointer_mut(&at)
+            .unwrap_or_else(|| panic!("{event_type}: no schema at {at} for {}", field.pointer));
+        let plain = property.take();
+        *property = json!({ "anyOf": [plain, { "$ref": format!("#/$defs/{SEALED}") }] });
+        any = true;
+    }
+    if any {
+        schema["$defs"][SEALED] = json!({
+            "description": "A member's personal data sealed with the member's key \
+                (AES-256-GCM): `pp:sealed:v1:<key id>:<nonce and ciphertext, base64>`. \
+                Unreadable once the member's data is erased. See contracts/README.md.",
+            "type": "string",
+            "pattern": format!("^{}[A-Za-z0-9_-]+:[A-Za-z0-9+/]+=*$", domain::personal::SEALED_PREFIX),
+        });
+    }
+}
+
+/// The pointer of the object schema at `at`, through a `$ref` or an optional's `anyOf`.
+fn object_schema(schema: &Value, at: &str) -> String {
+    let node = schema.pointer(at).unwrap_or(&Value::Null);
+    if let Some(target) = node["$ref"].as_str() {
+        return object_schema(schema, target.trim_start_matches('#'));
+    }
+    for (i, option) in node["anyOf"].as_array().into_iter().flatten().enumerate() {
+        if option.get("$ref").is_some() || option.get("properties").is_some() {
+            return object_schema(schema, &format!("{at}/anyOf/{i}"));
+        }
+    }
+    at.to_owned()
 }
 
 /// Replaces schemars' integer formats (`uint32`, `uint64`), which JSON Schema does not define

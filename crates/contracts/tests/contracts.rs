@@ -423,3 +423,41 @@ fn the_envelope_schema_accepts_a_published_event_and_rejects_malformed_ones() {
         assert!(!errors(&schema, &event).is_empty(), "missing {required}");
     }
 }
+
+/// A subscriber reads personal fields sealed (issue #10): the schema of each accepts the sealed
+/// text in place of the value, and a typed field nothing else in its place.
+#[test]
+fn personal_fields_validate_sealed_and_nothing_else_does() {
+    let sealed = format!("{}k-1a2b:AAAAbbbbCCCC+/==", domain::personal::SEALED_PREFIX);
+    for (name, body) in snapshots() {
+        let Some((event_type, _)) =
+            domain_type_and_version(name.split("__").nth(1).unwrap_or_default(), &body)
+        else {
+            continue;
+        };
+        let fields: Vec<_> = domain::personal::fields_of(&event_type).collect();
+        if fields.is_empty() {
+            continue;
+        }
+        let schema = contract(&event_type).schema;
+        for field in fields {
+            let mut payload = body.clone();
+            let Some(value) = payload.pointer_mut(field.pointer) else {
+                continue;
+            };
+            *value = Value::String(sealed.clone());
+            assert_eq!(
+                errors(&schema, &payload),
+                Vec::<String>::new(),
+                "{name}: {}",
+                field.pointer
+            );
+            // Free text accepts any string; a date or an address only itself or a sealed value.
+            if field.stand_in != domain::personal::StandIn::Text {
+                *payload.pointer_mut(field.pointer).unwrap() = json!("pp:sealed:v1:no");
+                let junk = errors(&schema, &payload);
+                assert!(!junk.is_empty(), "{name}: {} accepts junk", field.pointer);
+            }
+        }
+    }
+}

@@ -96,4 +96,8 @@ pub enum MemberCommand {
         /// What the charge account reports.
         facts: AutoClosureFacts,
     },
+    /// Erase the member's personal data (issue #10): allowed once the member is closed and the
+    /// policy's retention period has passed. The engine then deletes the member's key, so
+    /// every sealed copy of their personal data becomes unreadable; every event stays.
+    ErasePersonalData,
 }

@@ -117,6 +117,22 @@ pub enum MemberError {
     /// The member is closed.
     #[error("the member is closed")]
     Closed,
+    /// Personal data is erased only from a closed member.
+    #[error("personal data is erased only once the member is closed")]
+    NotClosed,
+    /// Erasure before the retention period has passed.
+    #[error(
+        "the member's personal data must be kept until {retained_until} (closed on {closed_on})"
+    )]
+    RetentionNotPassed {
+        /// The day the member was closed.
+        closed_on: NaiveDate,
+        /// The last day of the retention period.
+        retained_until: NaiveDate,
+    },
+    /// A second erasure.
+    #[error("the member's personal data is already erased")]
+    AlreadyErased,
 }
 
 impl Refusal for MemberError {
@@ -142,12 +158,18 @@ impl Refusal for MemberError {
             MemberError::Withdrawing => "member.withdrawing",
             MemberError::NotWithdrawing => "member.not_withdrawing",
             MemberError::Closed => "member.closed",
+            MemberError::NotClosed => "member.not_closed",
+            MemberError::RetentionNotPassed { .. } => "member.retention_not_passed",
+            MemberError::AlreadyErased => "member.personal_data_already_erased",
         }
     }
 
     fn rule(&self) -> Option<Rule> {
         match self {
-            MemberError::NotRegistered => None,
+            MemberError::NotRegistered
+            | MemberError::NotClosed
+            | MemberError::RetentionNotPassed { .. }
+            | MemberError::AlreadyErased => None,
             MemberError::AlreadyRegistered | MemberError::ForwardingOnlyNotAccepted => {
                 Some(Rule::Mem1)
             }

@@ -185,6 +185,18 @@ pub enum MemberEvent {
         /// The policy whose closure conditions applied.
         policy: PolicyVersion,
     },
+    /// The member's personal data was erased (issue #10): their key is deleted, so the sealed
+    /// fields of their events (`domain::personal`) can no longer be read by anyone.
+    PersonalDataErased {
+        /// The day the member was closed.
+        closed_on: NaiveDate,
+        /// The last day the data had to be kept (the policy's retention period after closure).
+        retained_until: NaiveDate,
+        /// The day of erasure.
+        erased_on: NaiveDate,
+        /// The policy whose retention period applied.
+        policy: PolicyVersion,
+    },
 }
 
 impl MemberEvent {
@@ -206,6 +218,7 @@ impl MemberEvent {
         "member.withdrawal_requested",
         "member.closed",
         "member.auto_closed",
+        "member.personal_data_erased",
     ];
 }
 
@@ -228,6 +241,7 @@ impl cqrs_es::DomainEvent for MemberEvent {
             MemberEvent::WithdrawalRequested { .. } => "member.withdrawal_requested",
             MemberEvent::Closed { .. } => "member.closed",
             MemberEvent::AutoClosed { .. } => "member.auto_closed",
+            MemberEvent::PersonalDataErased { .. } => "member.personal_data_erased",
         };
         name.to_owned()
     }

@@ -52,7 +52,7 @@ pub use values::{
     GuardianConsent, IdentityDocument, PersonName, RefundReference, SuspensionCause,
 };
 
-use crate::calendar::add_days;
+use crate::calendar::{add_days, add_months};
 use crate::facts::{MemberStanding, StandingStatus};
 use crate::ids::{MemberId, SuiteCode};
 use crate::money::Money;
@@ -102,6 +102,10 @@ pub struct MemberRecord {
     pub auto_pack: bool,
     /// Auto Ship, while set and not recorded as lapsed (MEM-7).
     pub auto_ship: Option<AutoShip>,
+    /// The member's personal data was erased (issue #10): `name`, `birth_date`, `email` and
+    /// the guardian's consent hold the stand-ins of `crate::personal`.
+    #[serde(default)]
+    pub personal_data_erased: bool,
 }
 
 /// The lifecycle of MEM-4. Verified or not is [`MemberRecord::verification`], checked on a date.
@@ -241,6 +245,7 @@ impl Member {
                     last_login_at: None,
                     auto_pack: false,
                     auto_ship: None,
+                    personal_data_erased: false,
                 }));
             }
             (Member::Registered(member), event) => member.evolve(event),
@@ -317,6 +322,28 @@ impl MemberRecord {
         let today = policy.local_date(at);
         match (&self.status, command) {
             (_, C::Register { .. }) => Err(MemberError::AlreadyRegistered),
+
+            // Erasure of personal data, after closure and the retention period (issue #10).
+            (S::Closed { .. }, C::ErasePersonalData) if self.personal_data_erased => {
+                Err(MemberError::AlreadyErased)
+            }
+            (S::Closed { closed_on }, C::ErasePersonalData) => {
+                let retained_until =
+                    add_months(*closed_on, policy.member.personal_data_retention_months);
+                if today <= retained_until {
+                    return Err(MemberError::RetentionNotPassed {
+                        closed_on: *closed_on,
+                        retained_until,
+                    });
+                }
+                Ok(vec![MemberEvent::PersonalDataErased {
+                    closed_on: *closed_on,
+                    retained_until,
+                    erased_on: today,
+                    policy: policy.version(),
+                }])
+            }
+            (_, C::ErasePersonalData) => Err(MemberError::NotClosed),
 
             // A closed member only lets the daily jobs pass by.
             (
@@ -643,6 +670,7 @@ impl MemberRecord {
             MemberEvent::Closed { closed_on, .. } | MemberEvent::AutoClosed { closed_on, .. } => {
                 self.status = MemberStatus::Closed { closed_on };
             }
+            MemberEvent::PersonalDataErased { .. } => self.personal_data_erased = true,
         }
     }
 }
