@@ -97,6 +97,12 @@ impl Dimensions {
         self.length_mm.max(self.width_mm).max(self.height_mm)
     }
 
+    /// Length + width + height in mm: a parcel's "size" as couriers count it (INS-3: size
+    /// 100 is a 100 cm sum).
+    pub fn sides_total_mm(self) -> u32 {
+        self.length_mm + self.width_mm + self.height_mm
+    }
+
     /// Volume in cubic millimetres.
     pub fn volume_mm3(self) -> u64 {
         u64::from(self.length_mm) * u64::from(self.width_mm) * u64::from(self.height_mm)

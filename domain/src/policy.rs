@@ -248,10 +248,26 @@ pub struct InspectionPolicy {
     pub defect_kinds: Vec<FindingKind>,
     /// Fee per defective item found (INS-3); absent where the profile charges none.
     pub defect_fee_per_item: Option<Money>,
+    /// A defective parcel over this size is charged at cost instead of per item (INS-3);
+    /// absent where the profile has no such rule.
+    #[serde(default)]
+    pub oversize_defect: Option<OversizeDefectPolicy>,
     /// Price per item of a detailed inspection; example configuration.
     pub detailed_fee_per_item: Money,
     /// Categories that put a parcel in quarantine (INS-4).
     pub prohibited_categories: Vec<String>,
+}
+
+/// The large-parcel rule for defects (INS-3, seed 001: 100サイズを越える荷物は大型扱いとなり
+/// 実費請求(50元以上)): a parcel whose length + width + height exceeds `over_size_cm` is charged
+/// the actual cost of its defects, never less than `min_fee`, in place of the fee per item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OversizeDefectPolicy {
+    /// The size (length + width + height, cm) a parcel must exceed to be large.
+    pub over_size_cm: u32,
+    /// The least charged for a large parcel's defects.
+    pub min_fee: Money,
 }
 
 /// Where the storage clock starts (STO-1).

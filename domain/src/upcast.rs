@@ -9,6 +9,9 @@
 //! Versions above 1:
 //! - `member.login_failed` 2: `consecutive_failures` renamed `in_a_row`, and the policy's
 //!   `limit` recorded ([`LoginFailedV1`] reads version 1 with `limit: null`).
+//! - `parcel.inspected` 2: `oversize` recorded, set when a large parcel's defects were charged
+//!   at cost (INS-3); [`InspectedV1`] reads version 1 with `oversize: null` (no rule charged
+//!   at cost before it).
 
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use serde_json::Value;
@@ -17,6 +20,7 @@ use serde_json::Value;
 pub fn current_version(event_type: &str) -> &'static str {
     match event_type {
         "member.login_failed" => "2",
+        "parcel.inspected" => "2",
         _ => "1",
     }
 }
@@ -53,9 +57,35 @@ impl EventUpcaster for LoginFailedV1 {
     }
 }
 
+/// Reads `parcel.inspected` version 1 as version 2.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InspectedV1;
+
+impl InspectedV1 {
+    fn rewrite(payload: Value) -> Value {
+        let mut payload = payload;
+        if let Some(body) = payload.get_mut("inspected").and_then(Value::as_object_mut) {
+            body.insert("oversize".to_owned(), Value::Null);
+        }
+        payload
+    }
+}
+
+impl EventUpcaster for InspectedV1 {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        event_type == "parcel.inspected" && event_version == "1"
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        event.payload = Self::rewrite(event.payload);
+        event.event_version = "2".to_owned();
+        event
+    }
+}
+
 /// Every upcaster, for `PersistedEventStore::with_upcasters`.
 pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
-    vec![Box::new(LoginFailedV1)]
+    vec![Box::new(LoginFailedV1), Box::new(InspectedV1)]
 }
 
 /// `payload`, stored as `event_type` version `event_version`, in the newest version the
@@ -82,6 +112,7 @@ pub fn upcast(event_type: &str, event_version: &str, payload: Value) -> (String,
 mod tests {
     use super::*;
     use crate::member::MemberEvent;
+    use crate::parcel::ParcelEvent;
     use cqrs_es::DomainEvent;
     use serde_json::json;
 
@@ -99,6 +130,32 @@ mod tests {
                 limit: None,
                 ..
             }
+        ));
+        assert_eq!(event.event_version(), "2");
+    }
+
+    // rule INS-3: an inspection stored before the oversize rule replays, charged per item.
+    #[test]
+    fn ins_3_a_version_1_inspection_reads_as_version_2() {
+        let stored = json!({ "inspected": {
+            "inspected_on": "2026-11-20",
+            "level_planned": "basic",
+            "level_applied": "basic",
+            "large_item": null,
+            "variations": [],
+            "max_units_per_variation": 20,
+            "findings": [],
+            "defect_items": 0,
+            "defect_fee": null,
+            "detailed_inspection_fee": null,
+            "policy": "cn-agency@2026.12"
+        }});
+        let (version, payload) = upcast("parcel.inspected", "1", stored);
+        assert_eq!(version, "2");
+        let event: ParcelEvent = serde_json::from_value(payload).expect("the current shape");
+        assert!(matches!(
+            &event,
+            ParcelEvent::Inspected(record) if record.oversize.is_none()
         ));
         assert_eq!(event.event_version(), "2");
     }

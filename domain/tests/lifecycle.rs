@@ -243,6 +243,7 @@ fn receive(
             }],
             findings: vec![],
             observed_categories: vec![],
+            oversize_cost: None,
         }),
     );
     parcel.run(

@@ -8,7 +8,8 @@ use domain::facts::{DeclaredItem, ItemCategory};
 use domain::money::Money;
 use domain::parcel::{
     CollectKind, CollectOnDelivery, DeclarationSource, DisposedBecause, DoorRefusal, Finding,
-    FindingKind, InspectedVariation, InspectionRecord, LargeItem, ParcelEvent, ReturnedFrom,
+    FindingKind, InspectedVariation, InspectionRecord, LargeItem, OversizeDefect, ParcelEvent,
+    ReturnedFrom,
 };
 use domain::policy::{InspectionLevel, StorageAnchor, StorageLimit};
 use domain::Rule;
@@ -117,7 +118,13 @@ fn examples() -> Vec<ParcelEvent> {
                 note: Some("torn seam".into()),
             }],
             defect_items: 1,
-            defect_fee: Some(Money::cny(dec!(30))),
+            defect_fee: Some(Money::cny(dec!(64))),
+            oversize: Some(OversizeDefect {
+                sides_total_mm: 1_320,
+                over_size_cm: 100,
+                cost: Money::cny(dec!(64)),
+                min_fee: Money::cny(dec!(50)),
+            }),
             detailed_inspection_fee: None,
             policy: cn.clone(),
         }),
@@ -214,7 +221,13 @@ fn every_parcel_event_type_has_a_snapshot() {
     assert_eq!(covered, declared);
     assert_eq!(examples().len(), ParcelEvent::TYPES.len());
     for event in examples() {
-        assert_eq!(event.event_version(), "1");
+        // Version 2 since its upcaster (domain::upcast); every other parcel event is at 1.
+        let version = if event.event_type() == "parcel.inspected" {
+            "2"
+        } else {
+            "1"
+        };
+        assert_eq!(event.event_version(), version);
     }
 }
 

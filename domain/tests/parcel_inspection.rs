@@ -7,11 +7,11 @@ use chrono::NaiveDate;
 use domain::money::Money;
 use domain::parcel::{
     DisposalCause, DisposedBecause, Finding, FindingKind, InspectedVariation, InspectionRecord,
-    InspectionReport, LargeItem, ParcelCommand, ParcelError, ParcelEvent, ParcelStatus,
-    ReturnedFrom, VariationCount,
+    InspectionReport, LargeItem, OversizeDefect, ParcelCommand, ParcelError, ParcelEvent,
+    ParcelStatus, ReturnedFrom, VariationCount,
 };
 use domain::policy::InspectionLevel;
-use domain::{Policy, Rule};
+use domain::{Policy, Refusal, Rule};
 use parcel_support::*;
 use rust_decimal_macros::dec;
 
@@ -42,6 +42,7 @@ fn report(level: Option<InspectionLevel>, units: &[u32]) -> InspectionReport {
             .collect(),
         findings: vec![],
         observed_categories: vec![],
+        oversize_cost: None,
     }
 }
 
@@ -106,6 +107,7 @@ fn ins_1_twenty_units_per_variation_inspected_rest_uninspected() {
             findings: vec![],
             defect_items: 0,
             defect_fee: None,
+            oversize: None,
             detailed_inspection_fee: None,
             policy: policy.version(),
         })]);
@@ -302,6 +304,101 @@ fn ins_3_defect_fee_is_charged_for_defects_only() {
         with_findings(findings[..2].to_vec()),
     );
     assert_eq!((no_defect.defect_items, no_defect.defect_fee), (0, None));
+}
+
+// rule INS-3 (seed 001: 100サイズを越える荷物は大型扱いとなり実費請求(50元以上)): a parcel
+// over size 100 (length + width + height over 100 cm) has its defects charged at cost, at least
+// 50 CNY, instead of 30 CNY per item; at size 100 exactly it is charged per item.
+#[test]
+fn ins_3_oversize_parcel_defects_charged_at_cost_at_least_50_cny() {
+    let policy = cn();
+    let two_damaged = || InspectionReport {
+        oversize_cost: Some(Money::cny(dec!(80))),
+        ..with_findings(vec![finding(FindingKind::Damage, 2, &["photo.jpg"])])
+    };
+    // 50 + 40 + 20.1 cm = 110.1 cm: large, charged its 80 CNY cost, not 2 × 30.
+    let large = record(
+        &policy,
+        &received(&policy, 4_000, 500, 400, 201),
+        two_damaged(),
+    );
+    assert_eq!(large.defect_items, 2);
+    assert_eq!(large.defect_fee, Some(Money::cny(dec!(80))));
+    assert_eq!(
+        large.oversize,
+        Some(OversizeDefect {
+            sides_total_mm: 1_101,
+            over_size_cm: 100,
+            cost: Money::cny(dec!(80)),
+            min_fee: Money::cny(dec!(50)),
+        })
+    );
+    // A cost under the minimum is charged the minimum.
+    let cheap = record(
+        &policy,
+        &received(&policy, 4_000, 500, 400, 201),
+        InspectionReport {
+            oversize_cost: Some(Money::cny(dec!(20))),
+            ..two_damaged()
+        },
+    );
+    assert_eq!(cheap.defect_fee, Some(Money::cny(dec!(50))));
+    // 50 + 30 + 20 cm = 100 cm is not over size 100: 30 CNY per item, the cost not read.
+    let at_bound = record(
+        &policy,
+        &received(&policy, 4_000, 500, 300, 200),
+        two_damaged(),
+    );
+    assert_eq!(
+        (at_bound.defect_fee, at_bound.oversize),
+        (Some(Money::cny(dec!(60))), None)
+    );
+    // No defect, no charge, even on a large parcel.
+    let clean = record(
+        &policy,
+        &received(&policy, 4_000, 500, 400, 201),
+        InspectionReport {
+            oversize_cost: Some(Money::cny(dec!(80))),
+            ..with_findings(vec![finding(FindingKind::ShortQuantity, 1, &["count.pdf"])])
+        },
+    );
+    assert_eq!((clean.defect_fee, clean.oversize), (None, None));
+}
+
+// rule INS-3: a large parcel's defects are charged at cost, so the inspection must state it,
+// in the billing currency; under jp-forwarding (no defect fee) nothing is asked.
+#[test]
+fn ins_3_oversize_parcel_defect_without_cost_is_refused() {
+    let policy = cn();
+    let given = received(&policy, 4_000, 500, 400, 201);
+    let damaged = with_findings(vec![finding(FindingKind::Damage, 1, &["photo.jpg"])]);
+    let err = decide(
+        &policy,
+        &given,
+        on(day(), ParcelCommand::Inspect(damaged.clone())),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        ParcelError::OversizeCostMissing {
+            sides_total_mm: 1_101,
+            over_size_cm: 100
+        }
+    );
+    assert_eq!(
+        (err.code(), err.rule()),
+        ("inspection.oversize_cost_missing", Some(Rule::Ins3))
+    );
+    let in_yen = InspectionReport {
+        oversize_cost: Some(Money::jpy(1_000)),
+        ..damaged.clone()
+    };
+    let err = decide(&policy, &given, on(day(), ParcelCommand::Inspect(in_yen))).unwrap_err();
+    assert_eq!(err.code(), "inspection.oversize_cost_invalid");
+
+    let jp = jp();
+    let r = record(&jp, &received(&jp, 4_000, 500, 400, 201), damaged);
+    assert_eq!((r.defect_fee, r.oversize), (None, None));
 }
 
 // rule INS-3: jp-forwarding records and notifies findings but charges no defect fee (POL-2).

@@ -296,6 +296,7 @@ where
         }],
         findings: vec![],
         observed_categories: vec![],
+        oversize_cost: None,
     };
     engine
         .inspect_parcel(&id, report, &ctx)

@@ -633,6 +633,14 @@ impl Simulation {
                 }],
                 findings,
                 observed_categories,
+                // A large parcel's defects are charged at cost (INS-3): the simulation states
+                // a cost at the policy's minimum.
+                oversize_cost: self
+                    .policy
+                    .inspection
+                    .oversize_defect
+                    .as_ref()
+                    .map(|rule| rule.min_fee),
             }),
         ) else {
             return;

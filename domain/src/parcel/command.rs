@@ -206,6 +206,11 @@ pub struct InspectionReport {
     /// Categories of goods seen in the box; any on the policy's prohibited list
     /// quarantines the parcel (INS-4).
     pub observed_categories: Vec<String>,
+    /// The actual cost (実費) of the defects of a parcel over the policy's oversize bound,
+    /// in the billing currency (INS-3); required when such a parcel has a defect, not read
+    /// otherwise.
+    #[serde(default)]
+    pub oversize_cost: Option<Money>,
 }
 
 /// Units of one variation (colour, size) in the box (INS-1).

@@ -4,6 +4,7 @@
 use crate::calendar::OutsideCalendar;
 use crate::facts::StandingStatus;
 use crate::ids::{MemberId, ShipmentId};
+use crate::money::Currency;
 use crate::rules::{Refusal, Rule};
 use chrono::NaiveDate;
 
@@ -65,6 +66,20 @@ pub enum ParcelError {
     FindingIncomplete {
         /// The finding, from 1.
         index: usize,
+    },
+    /// A large parcel's defects are charged at cost: the inspector states it (INS-3).
+    #[error("the parcel's sides total {sides_total_mm} mm, over size {over_size_cm}: its defects are charged at cost, which the inspection must state")]
+    OversizeCostMissing {
+        /// Length + width + height measured, mm.
+        sides_total_mm: u32,
+        /// The policy's size bound, cm.
+        over_size_cm: u32,
+    },
+    /// The stated cost of a large parcel's defects is negative or in another currency (INS-3).
+    #[error("the cost of a large parcel's defects must be a non-negative amount in {currency:?}")]
+    OversizeCostInvalid {
+        /// The currency expected.
+        currency: Currency,
     },
     /// Packing needs an inspection record, even a level-none one (INS-1).
     #[error("the parcel has not been inspected yet")]
@@ -169,6 +184,8 @@ impl Refusal for ParcelError {
             ParcelError::NoDeclaration => "declaration.missing",
             ParcelError::DeclarationNotConfirmed => "declaration.not_confirmed",
             ParcelError::FindingIncomplete { .. } => "inspection.finding_incomplete",
+            ParcelError::OversizeCostMissing { .. } => "inspection.oversize_cost_missing",
+            ParcelError::OversizeCostInvalid { .. } => "inspection.oversize_cost_invalid",
             ParcelError::NotInspected => "inspection.pending",
             ParcelError::Quarantined => "quarantine.dispose_or_return_only",
             ParcelError::MayNotRequest { .. } => "member.may_not_request",
@@ -205,7 +222,9 @@ impl Refusal for ParcelError {
             | ParcelError::ZeroQuantity { .. }
             | ParcelError::NoDeclaration
             | ParcelError::DeclarationNotConfirmed => Rule::Par4,
-            ParcelError::FindingIncomplete { .. } => Rule::Ins3,
+            ParcelError::FindingIncomplete { .. }
+            | ParcelError::OversizeCostMissing { .. }
+            | ParcelError::OversizeCostInvalid { .. } => Rule::Ins3,
             ParcelError::NotInspected => Rule::Ins1,
             ParcelError::Quarantined => Rule::Ins4,
             ParcelError::MayNotRequest { status } => match status {

@@ -325,12 +325,28 @@ pub struct InspectionRecord {
     pub findings: Vec<Finding>,
     /// Items found defective: those of findings of the policy's defect kinds (INS-3).
     pub defect_items: u32,
-    /// Defect fee charged: items × fee per item; `None` where the policy charges none (INS-3).
+    /// Defect fee charged: items × fee per item, or for a large parcel its cost, at least the
+    /// minimum (`oversize`); `None` where the policy charges none (INS-3).
     pub defect_fee: Option<Money>,
+    /// Set when the parcel's defects were charged at cost as a large parcel (INS-3).
+    pub oversize: Option<OversizeDefect>,
     /// Fee for a detailed inspection: units inspected × price; `None` below detailed (INS-1).
     pub detailed_inspection_fee: Option<Money>,
     /// Policy applied.
     pub policy: PolicyVersion,
+}
+
+/// Why a parcel's defects were charged at cost (INS-3): its size over the policy's bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OversizeDefect {
+    /// Length + width + height measured, mm (PAR-3).
+    pub sides_total_mm: u32,
+    /// The policy's bound: a parcel over this size (length + width + height, cm) is large.
+    pub over_size_cm: u32,
+    /// The actual cost stated at inspection.
+    pub cost: Money,
+    /// The least charged (the fee is the greater of the two).
+    pub min_fee: Money,
 }
 
 /// Why a large item got a quantity inspection only (INS-2).
@@ -455,6 +471,6 @@ impl cqrs_es::DomainEvent for ParcelEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::upcast::current_version(&self.event_type()).to_owned()
     }
 }

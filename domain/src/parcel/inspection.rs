@@ -1,9 +1,11 @@
-//! Inspection rules as pure functions (INS-1, INS-2): the level applied and how many units
-//! of a variation are inspected.
+//! Inspection rules as pure functions (INS-1, INS-2, INS-3): the level applied, how many
+//! units of a variation are inspected, and when a defective parcel is charged at cost.
 
-use super::event::LargeItem;
+use super::error::ParcelError;
+use super::event::{LargeItem, OversizeDefect};
 use crate::measure::{Dimensions, Weight};
-use crate::policy::{InspectionLevel, InspectionPolicy};
+use crate::money::{Money, Rounding};
+use crate::policy::{InspectionLevel, InspectionPolicy, OversizeDefectPolicy};
 
 /// The level applied to a parcel whose plan says `planned` (INS-1, INS-2): a large item (any
 /// side at or above 600 mm, or 30 kg or more) gets a quantity inspection instead of a basic
@@ -35,4 +37,43 @@ pub fn split_units(units: u32, level: InspectionLevel, max_per_variation: u32) -
         _ => units.min(max_per_variation),
     };
     (inspected, units - inspected)
+}
+
+/// Whether a parcel with defects is large under `rule` (INS-3: length + width + height over
+/// `over_size_cm`), and then the charge's facts with the `cost` the inspector stated. A large
+/// parcel without a cost, or with one in another currency than the minimum's, is refused.
+pub fn oversize_defect(
+    dimensions: Dimensions,
+    cost: Option<Money>,
+    rule: &OversizeDefectPolicy,
+) -> Result<Option<OversizeDefect>, ParcelError> {
+    let sides_total_mm = dimensions.sides_total_mm();
+    if u64::from(sides_total_mm) <= u64::from(rule.over_size_cm) * 10 {
+        return Ok(None);
+    }
+    let cost = cost.ok_or(ParcelError::OversizeCostMissing {
+        sides_total_mm,
+        over_size_cm: rule.over_size_cm,
+    })?;
+    if cost.currency != rule.min_fee.currency || cost.is_negative() {
+        return Err(ParcelError::OversizeCostInvalid {
+            currency: rule.min_fee.currency,
+        });
+    }
+    Ok(Some(OversizeDefect {
+        sides_total_mm,
+        over_size_cm: rule.over_size_cm,
+        cost,
+        min_fee: rule.min_fee,
+    }))
+}
+
+/// The fee of a large parcel's defects (INS-3): its cost, never less than the minimum.
+pub fn oversize_fee(large: OversizeDefect) -> Money {
+    let fee = if large.cost.amount > large.min_fee.amount {
+        large.cost
+    } else {
+        large.min_fee
+    };
+    fee.rounded(Rounding::HalfUp)
 }

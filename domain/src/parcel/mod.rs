@@ -32,8 +32,8 @@ pub use command::{
 };
 pub use error::ParcelError;
 pub use event::{
-    DisposedBecause, DoorRefusal, InspectedVariation, InspectionRecord, LargeItem, ParcelEvent,
-    ReturnedFrom,
+    DisposedBecause, DoorRefusal, InspectedVariation, InspectionRecord, LargeItem, OversizeDefect,
+    ParcelEvent, ReturnedFrom,
 };
 pub use storage::{storage_status, StorageStatus, StoredBox};
 
@@ -656,13 +656,22 @@ impl Parcel {
             .filter(|f| rules.defect_kinds.contains(&f.kind))
             .map(|f| f.items)
             .sum();
-        let defect_fee = rules
-            .defect_fee_per_item
-            .filter(|_| defect_items > 0)
-            .map(|fee| {
-                fee.times(Decimal::from(defect_items))
-                    .rounded(Rounding::HalfUp)
-            });
+        let oversize = match &rules.oversize_defect {
+            Some(large) if defect_items > 0 => {
+                inspection::oversize_defect(receipt.dimensions, report.oversize_cost, large)?
+            }
+            _ => None,
+        };
+        let defect_fee = match oversize {
+            Some(large) => Some(inspection::oversize_fee(large)),
+            None => rules
+                .defect_fee_per_item
+                .filter(|_| defect_items > 0)
+                .map(|fee| {
+                    fee.times(Decimal::from(defect_items))
+                        .rounded(Rounding::HalfUp)
+                }),
+        };
         let inspected_units: u32 = variations.iter().map(|v| v.inspected).sum();
         let detailed_inspection_fee = (level_applied == InspectionLevel::Detailed).then(|| {
             rules
@@ -680,6 +689,7 @@ impl Parcel {
             findings: report.findings,
             defect_items,
             defect_fee,
+            oversize,
             detailed_inspection_fee,
             policy: policy.version(),
         })];

@@ -117,6 +117,7 @@ pub fn inspect_quantity(units: u32) -> ParcelCommand {
         }],
         findings: vec![],
         observed_categories: vec![],
+        oversize_cost: None,
     })
 }
 

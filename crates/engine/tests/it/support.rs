@@ -527,6 +527,7 @@ pub fn inspection() -> InspectionReport {
         }],
         findings: vec![],
         observed_categories: vec![],
+        oversize_cost: None,
     }
 }
 

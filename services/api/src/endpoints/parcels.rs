@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use domain::facts::DeclaredItem;
 use domain::ids::{MemberId, ParcelId, SuiteCode};
 use domain::measure::{Dimensions, Weight};
+use domain::money::Money;
 use domain::parcel::{
     CollectOnDelivery, DeclarationSource, Finding, InspectionReport, Parcel, ParcelCommand,
     ParcelEvent, VariationCount,
@@ -278,6 +279,12 @@ pub(crate) struct InspectParcel {
     /// Categories of goods seen; a prohibited one quarantines the parcel (INS-4).
     #[serde(default)]
     observed_categories: Vec<String>,
+    /// The actual cost of the defects of a parcel over the policy's size bound, in the billing
+    /// currency: such a parcel is charged it, at least the policy's minimum, instead of the fee
+    /// per item (INS-3, cn-agency: over size 100, at least 50 CNY). Required then
+    /// (`inspection.oversize_cost_missing`), not read otherwise.
+    #[serde(default)]
+    oversize_cost: Option<Money>,
 }
 
 impl Command for InspectParcel {
@@ -298,6 +305,7 @@ impl Command for InspectParcel {
             variations: self.variations,
             findings: self.findings,
             observed_categories: self.observed_categories,
+            oversize_cost: self.oversize_cost,
         };
         Ok(call.engine.inspect_parcel(&id, report, call.ctx).await?)
     }
