@@ -12,6 +12,7 @@ use crate::calendar::BusinessCalendar;
 use crate::money::{Currency, Money};
 use crate::parcel::FindingKind;
 use crate::shipment::claim::{ClaimType, EvidenceKind};
+use crate::shipment::PaymentMethod;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -138,6 +139,12 @@ pub struct AccountPolicy {
     pub paypal_fee_percent: Decimal,
     /// PayPal fixed fee (ACC-5).
     pub paypal_fee_fixed: Money,
+    /// The shipment payment methods PayPal processes, each charged the PayPal fee (ACC-5;
+    /// seed 001: PayPal itself and the card payments PayPal provides).
+    pub paypal_processed_methods: Vec<PaymentMethod>,
+    /// The institution a deposit record names when the deposit was received through PayPal:
+    /// such a top-up is credited less the PayPal fee (ACC-5).
+    pub paypal_institution: String,
     /// Late interest per year, percent (ACC-6).
     pub late_interest_annual_percent: Decimal,
     /// Day-count basis of late interest: actual/`day_count_basis` (ACC-6).
@@ -597,6 +604,17 @@ impl Policy {
         if self.account.late_interest_day_count_basis == 0 {
             return Err(invalid(
                 "late_interest_day_count_basis must be positive".into(),
+            ));
+        }
+        if self
+            .account
+            .paypal_processed_methods
+            .iter()
+            .any(|m| matches!(m, PaymentMethod::Balance | PaymentMethod::AutoShip))
+        {
+            return Err(invalid(
+                "account.paypal_processed_methods: the balance is not paid through PayPal (ACC-5)"
+                    .into(),
             ));
         }
         for option in self.claims.damage_packing_options.iter().flatten() {

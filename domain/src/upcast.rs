@@ -12,6 +12,9 @@
 //! - `parcel.inspected` 2: `oversize` recorded, set when a large parcel's defects were charged
 //!   at cost (INS-3); [`InspectedV1`] reads version 1 with `oversize: null` (no rule charged
 //!   at cost before it).
+//! - `account.top_up_approved` 2: `paypal_fee` recorded, set when the deposit was received
+//!   through PayPal and credited less its fee (ACC-5); [`TopUpApprovedV1`] reads version 1
+//!   with `paypal_fee: null` (every top-up came from a bank before it).
 
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use serde_json::Value;
@@ -21,6 +24,7 @@ pub fn current_version(event_type: &str) -> &'static str {
     match event_type {
         "member.login_failed" => "2",
         "parcel.inspected" => "2",
+        "account.top_up_approved" => "2",
         _ => "1",
     }
 }
@@ -63,11 +67,7 @@ pub struct InspectedV1;
 
 impl InspectedV1 {
     fn rewrite(payload: Value) -> Value {
-        let mut payload = payload;
-        if let Some(body) = payload.get_mut("inspected").and_then(Value::as_object_mut) {
-            body.insert("oversize".to_owned(), Value::Null);
-        }
-        payload
+        with_null(payload, "inspected", "oversize")
     }
 }
 
@@ -83,9 +83,38 @@ impl EventUpcaster for InspectedV1 {
     }
 }
 
+/// Reads `account.top_up_approved` version 1 as version 2.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TopUpApprovedV1;
+
+impl EventUpcaster for TopUpApprovedV1 {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        event_type == "account.top_up_approved" && event_version == "1"
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        event.payload = with_null(event.payload, "top_up_approved", "paypal_fee");
+        event.event_version = "2".to_owned();
+        event
+    }
+}
+
+/// `payload` (`{tag: {...}}`) with `field` added as `null`: a new optional field that the
+/// older version did not record.
+fn with_null(mut payload: Value, tag: &str, field: &str) -> Value {
+    if let Some(body) = payload.get_mut(tag).and_then(Value::as_object_mut) {
+        body.insert(field.to_owned(), Value::Null);
+    }
+    payload
+}
+
 /// Every upcaster, for `PersistedEventStore::with_upcasters`.
 pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
-    vec![Box::new(LoginFailedV1), Box::new(InspectedV1)]
+    vec![
+        Box::new(LoginFailedV1),
+        Box::new(InspectedV1),
+        Box::new(TopUpApprovedV1),
+    ]
 }
 
 /// `payload`, stored as `event_type` version `event_version`, in the newest version the
@@ -111,6 +140,7 @@ pub fn upcast(event_type: &str, event_version: &str, payload: Value) -> (String,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::account::AccountEvent;
     use crate::member::MemberEvent;
     use crate::parcel::ParcelEvent;
     use cqrs_es::DomainEvent;
@@ -156,6 +186,41 @@ mod tests {
         assert!(matches!(
             &event,
             ParcelEvent::Inspected(record) if record.oversize.is_none()
+        ));
+        assert_eq!(event.event_version(), "2");
+    }
+
+    // rule ACC-5: a top-up approved before PayPal top-ups replays as a bank top-up.
+    #[test]
+    fn acc_5_a_version_1_top_up_approval_reads_as_version_2() {
+        let stored = json!({ "top_up_approved": {
+            "application_id": "app-1",
+            "deposit": {
+                "deposit_id": "dep-1",
+                "deposited_on": "2026-03-02",
+                "bank": "Yucho",
+                "amount": { "amount": "30000", "currency": "JPY" },
+                "payer_name": "YAMADA TARO"
+            },
+            "movement": {
+                "amount": { "amount": "30000", "currency": "JPY" },
+                "reason": "top_up",
+                "cause": "dep-1"
+            },
+            "conversion": null,
+            "filing_deadline": "2026-04-02",
+            "approved_on": "2026-03-03",
+            "policy": "jp-forwarding@2026.12"
+        }});
+        let (version, payload) = upcast("account.top_up_approved", "1", stored);
+        assert_eq!(version, "2");
+        let event: AccountEvent = serde_json::from_value(payload).expect("the current shape");
+        assert!(matches!(
+            &event,
+            AccountEvent::TopUpApproved {
+                paypal_fee: None,
+                ..
+            }
         ));
         assert_eq!(event.event_version(), "2");
     }

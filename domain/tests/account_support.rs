@@ -103,6 +103,7 @@ pub fn topped_up(policy: &Policy, n: u32, amount: Money, approved_on: NaiveDate)
             cause: deposit.deposit_id.clone(),
         },
         deposit,
+        paypal_fee: None,
         conversion: None,
         filing_deadline: domain::calendar::add_months(approved_on, 1),
         approved_on,

@@ -7,7 +7,7 @@ mod support;
 use chrono::{DateTime, Utc};
 use domain::account::{
     top_up_filing_deadline, AccountCommand, AccountError, AccountEvent, BankDeposit,
-    DeclaredDeposit, Movement, Reason, TopUpRejection,
+    DeclaredDeposit, Movement, PaypalFee, Reason, TopUpRejection,
 };
 use domain::exchange::{Conversion, ConversionPurpose, ExchangeRate};
 use domain::money::{Currency, Money, Rounding};
@@ -93,6 +93,7 @@ fn acc_2_matching_application_is_approved_and_credited() {
                 cause: cause("dep-1"),
             },
             deposit: dep,
+            paypal_fee: None,
             conversion: None,
             filing_deadline: on(2026, 4, 10),
             approved_on: on(2026, 3, 12),
@@ -569,6 +570,7 @@ fn mon_3_yen_top_up_on_yuan_account_converts_at_the_charging_rate() {
                 cause: cause("dep-1"),
             },
             deposit: dep,
+            paypal_fee: None,
             conversion: Some(Conversion {
                 from: Money::jpy(10_000),
                 to: cny(dec!(457.66)),
@@ -685,4 +687,99 @@ fn mon_2_conversion_at_a_stale_rate_is_refused() {
         Some(Rule::Mon2),
     );
     assert!(debit(cny_jpy(dec!(20.85), on(2026, 3, 13))).is_ok());
+}
+
+/// The credit and the PayPal fee of an approved top-up.
+fn credit_and_fee(events: &[AccountEvent]) -> (Money, Option<PaypalFee>) {
+    match events.last() {
+        Some(AccountEvent::TopUpApproved {
+            movement,
+            paypal_fee,
+            ..
+        }) => (movement.amount, paypal_fee.as_deref().cloned()),
+        other => panic!("expected an approval, got {other:?}"),
+    }
+}
+
+// rule ACC-5 (seed 001: PayPal決済…の決済手数料(3.6%+40円)はユーザー様負担): a top-up received
+// through PayPal is credited less PayPal's fee, recorded on the approval; a bank deposit of the
+// same amount is credited whole.
+#[test]
+fn acc_5_paypal_top_up_is_credited_less_the_fee() {
+    let policy = Policy::jp_forwarding();
+    let mut dep = march_deposit();
+    dep.bank = policy.account.paypal_institution.clone();
+    let events = run(
+        &policy,
+        &[opened(&policy)],
+        issued(
+            2026,
+            3,
+            12,
+            apply("app-1", declared(&dep), Some(dep.clone()), None),
+        ),
+    )
+    .unwrap();
+    // 30,000 × 3.6% = 1,080; + 40 = 1,120.
+    assert_eq!(
+        credit_and_fee(&events),
+        (
+            Money::jpy(28_880),
+            Some(PaypalFee {
+                base: Money::jpy(30_000),
+                percent: dec!(3.6),
+                fixed: Money::jpy(40),
+                conversion: None,
+                fee: Money::jpy(1_120),
+            })
+        )
+    );
+    assert_eq!(balance_after(&events), Money::jpy(28_880));
+
+    let bank = march_deposit();
+    let events = run(
+        &policy,
+        &[opened(&policy)],
+        issued(
+            2026,
+            3,
+            12,
+            apply("app-1", declared(&bank), Some(bank.clone()), None),
+        ),
+    )
+    .unwrap();
+    assert_eq!(credit_and_fee(&events), (Money::jpy(30_000), None));
+}
+
+// rule ACC-5 / MON-3: on a yuan account, a yen PayPal top-up is credited less the fee in yen,
+// what remains converted at the charging rate and rounded down.
+#[test]
+fn acc_5_paypal_top_up_on_a_yuan_account() {
+    let policy = Policy::cn_agency();
+    let mut dep = deposit("dep-1", on(2026, 3, 10), Money::jpy(10_000));
+    dep.bank = policy.account.paypal_institution.clone();
+    let rate = cny_jpy(dec!(20.85), on(2026, 3, 12));
+    let events = run(
+        &policy,
+        &[opened(&policy)],
+        issued(
+            2026,
+            3,
+            12,
+            apply("app-1", declared(&dep), Some(dep.clone()), Some(rate)),
+        ),
+    )
+    .unwrap();
+    // Fee 10,000 × 3.6% + 40 = 400 JPY; 9,600 / 21.85 = 439.359... -> 439.35 CNY.
+    let (credit, fee) = credit_and_fee(&events);
+    assert_eq!(credit, cny(dec!(439.35)));
+    assert_eq!(fee.map(|f| f.fee), Some(Money::jpy(400)));
+    let Some(AccountEvent::TopUpApproved {
+        conversion: Some(conversion),
+        ..
+    }) = events.last()
+    else {
+        panic!("expected a converted approval");
+    };
+    assert_eq!(conversion.from, Money::jpy(9_600));
 }

@@ -262,6 +262,64 @@ fn acc_5_pol_2_cn_agency_converts_the_fixed_fee_with_a_recorded_rate() {
     );
 }
 
+// rule ACC-5 (seed 001: PayPal決済やPayPal社が提供するクレジットカード/デビットカード決済): in
+// cn-agency a card payment goes through PayPal and carries the same fee line as PayPal; in
+// jp-forwarding a card payment carries none (pay_1_card_payment_in_full_is_recorded).
+#[test]
+fn acc_5_card_payment_through_paypal_carries_the_fee() {
+    let cny = parcel(
+        "p-1",
+        1_000,
+        vec![item("goods", 1, Money::cny(dec!(500)), ItemCategory::Other)],
+    );
+    let story = Story::cn()
+        .on(
+            nov(2),
+            ShipmentCommand::RequestPacking {
+                shipment_id: shipment_id(),
+                member: verified(),
+                parcel: cny,
+            },
+        )
+        .on(nov(2), packing("EMS", 1_200, dims(300, 200, 150)))
+        .on(nov(2), quote("EMS", "US"));
+    let rate = ExchangeRate {
+        base: Currency::Cny,
+        quote: Currency::Jpy,
+        rate: dec!(20.85),
+        source: "reference-bank TTM".into(),
+        valid_on: nov(3),
+    };
+    let by_card = |amount| ShipmentCommand::Pay {
+        member: verified(),
+        method: PaymentMethod::Card,
+        amount,
+        exchange_rate: Some(rate.clone()),
+    };
+    // 340 CNY + 14.07 CNY, as by PayPal (acc_5_pol_2_cn_agency_converts_the_fixed_fee...).
+    let events = story
+        .when_on(nov(3), by_card(Money::cny(dec!(354.07))))
+        .unwrap();
+    let ShipmentEvent::Paid {
+        method, fee_lines, ..
+    } = &events[0]
+    else {
+        panic!("expected paid")
+    };
+    assert_eq!(*method, PaymentMethod::Card);
+    assert!(matches!(fee_lines[..], [ref line] if matches!(line.item, LineItem::PaypalFee { .. })));
+    assert_eq!(fee_lines[0].amount, Money::cny(dec!(14.07)));
+    assert_refused(
+        story.when_on(nov(3), by_card(Money::cny(dec!(340)))),
+        ShipmentError::AmountMismatch {
+            expected: Money::cny(dec!(354.07)),
+            offered: Money::cny(dec!(340)),
+        },
+        "payment.amount_mismatch",
+        Some(Rule::Pay1),
+    );
+}
+
 // rule MON-2: the fixed fee converts only at the rate recorded for the day of the payment; a
 // rate of the day before is stale and refused with the rule.
 #[test]

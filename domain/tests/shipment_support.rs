@@ -309,10 +309,11 @@ impl Story {
         self.quoted_with(&[], None, false)
     }
 
-    /// Paid in full by card on Tue 3 Nov.
+    /// Paid in full from the balance on Tue 3 Nov (a method without a PayPal fee under both
+    /// profiles, ACC-5).
     pub fn paid(self) -> Self {
         let total = self.quote_total();
-        self.on(d(2026, 11, 3), pay(PaymentMethod::Card, total))
+        self.on(d(2026, 11, 3), pay(PaymentMethod::Balance, total))
     }
 
     /// Shipped by EMS on Wed 4 Nov.

@@ -51,6 +51,12 @@ pub const FROZEN: &[(&str, &str, &str, &str)] = &[
         "parcel.inspected.v1.schema.json",
         include_str!("../../../contracts/events/parcel.inspected.v1.schema.json"),
     ),
+    (
+        "account.top_up_approved",
+        "1",
+        "account.top_up_approved.v1.schema.json",
+        include_str!("../../../contracts/events/account.top_up_approved.v1.schema.json"),
+    ),
 ];
 
 /// The command that regenerates the files.

@@ -1,6 +1,7 @@
 //! Refusals of a [`super::ChargeAccount`], each with a stable code and the rule it enforces.
 
 use super::movement::Reason;
+use super::paypal::PaypalFeeError;
 use crate::exchange::ConversionError;
 use crate::ids::CauseId;
 use crate::money::{Currency, Money};
@@ -244,6 +245,17 @@ impl Refusal for AccountError {
             | AccountError::RefundNotDue { .. }
             | AccountError::RefundOfDebt { .. } => Some(Rule::Acc7),
             AccountError::RefundRateMonth { .. } => Some(Rule::Mon3),
+        }
+    }
+}
+
+impl From<PaypalFeeError> for AccountError {
+    fn from(e: PaypalFeeError) -> Self {
+        match e {
+            PaypalFeeError::RateRequired { from, to } => {
+                AccountError::ExchangeRateMissing { from, to }
+            }
+            PaypalFeeError::Conversion(e) => e.into(),
         }
     }
 }

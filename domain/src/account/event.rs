@@ -4,6 +4,7 @@
 
 use super::command::{BankDeposit, DeclaredDeposit, DisposalCause};
 use super::movement::{DebitKind, Movement, Period};
+use super::paypal::PaypalFee;
 use super::top_up::TopUpRejection;
 use crate::exchange::Conversion;
 use crate::ids::{AccountId, CauseId, MemberId};
@@ -39,8 +40,12 @@ pub enum AccountEvent {
         application_id: CauseId,
         /// The deposit credited.
         deposit: BankDeposit,
-        /// The credit (reason `top_up`, cause the deposit).
+        /// The credit (reason `top_up`, cause the deposit): the deposit, less the PayPal fee
+        /// when it was received through PayPal (ACC-5).
         movement: Movement,
+        /// The PayPal fee kept from a deposit received through PayPal (ACC-5), in the
+        /// deposit's currency; `None` for any other deposit. Boxed: rarely present, and large.
+        paypal_fee: Option<Box<PaypalFee>>,
         /// The conversion applied, if any.
         conversion: Option<Conversion>,
         /// Last day the application could be filed.
@@ -260,6 +265,6 @@ impl cqrs_es::DomainEvent for AccountEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::upcast::current_version(&self.event_type()).to_owned()
     }
 }

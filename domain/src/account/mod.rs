@@ -28,13 +28,16 @@
 //!   rounding; **MON-2** every conversion is recorded in the event that moved the money;
 //!   **MON-3** top-ups convert at the charging rate, refunds at the refund rate.
 //!
-//! ACC-5 (the PayPal fee) belongs to the shipment aggregate.
+//! - **ACC-5** a top-up received through PayPal (the policy's `paypal_institution`) is credited
+//!   less the PayPal fee ([`paypal_fee`]), recorded on the approval; the shipment aggregate
+//!   charges it on the payments PayPal processes.
 
 mod command;
 mod error;
 mod event;
 mod interest;
 mod movement;
+mod paypal;
 mod refund;
 mod top_up;
 
@@ -47,6 +50,7 @@ pub use interest::{
 pub use movement::{
     sum_of_movements, CreditReason, DebitKind, DebitReason, Movement, Period, Reason,
 };
+pub use paypal::{paypal_fee, PaypalFee, PaypalFeeError};
 pub use refund::{refund_due_on, same_month};
 pub use top_up::{top_up_deposit_date, top_up_filing_deadline, top_up_rejections, TopUpRejection};
 
@@ -409,9 +413,21 @@ impl Ledger {
             top_up_filing_deadline(top_up_deposit_date(&declared, deposit.as_ref()), window);
         match deposit {
             Some(deposit) if reasons.is_empty() => {
+                // ACC-5: a deposit received through PayPal is credited less PayPal's fee.
+                let paypal_fee = (deposit.bank == ctx.policy.account.paypal_institution)
+                    .then(|| paypal_fee(deposit.amount, &ctx.policy.account, rate, ctx.today))
+                    .transpose()?
+                    .map(Box::new);
+                // The fee is in the deposit's currency (`PaypalFee::fee`).
+                let received = paypal_fee.as_ref().map_or(deposit.amount, |paypal| {
+                    Money::new(
+                        deposit.amount.amount - paypal.fee.amount,
+                        deposit.amount.currency,
+                    )
+                });
                 // The credit is owed to the member: fractions are dropped (MON-1).
                 let (credit, conversion) =
-                    self.in_account_currency(ctx, deposit.amount, rate, Rounding::Down)?;
+                    self.in_account_currency(ctx, received, rate, Rounding::Down)?;
                 Ok(vec![AccountEvent::TopUpApproved {
                     application_id,
                     movement: Movement {
@@ -420,6 +436,7 @@ impl Ledger {
                         cause: deposit.deposit_id.clone(),
                     },
                     deposit,
+                    paypal_fee,
                     conversion,
                     filing_deadline,
                     approved_on: ctx.today,

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 pub enum PaymentMethod {
     /// From the prepaid charge-account balance.
     Balance,
-    /// By card.
+    /// By card; the PayPal fee is charged when PayPal provides the card payment (ACC-5, the
+    /// policy's `paypal_processed_methods`).
     Card,
     /// By PayPal; the PayPal fee is charged to the member (ACC-5).
     Paypal,
@@ -85,7 +86,8 @@ pub enum ShipmentCommand {
         member: MemberStanding,
         /// How.
         method: PaymentMethod,
-        /// The amount paid: the quote total, plus the PayPal fee for PayPal.
+        /// The amount paid: the quote total, plus the PayPal fee when PayPal processes the
+        /// method (the policy's `paypal_processed_methods`, ACC-5).
         amount: Money,
         /// The reference rate for converting the PayPal fixed fee when it is in another
         /// currency than the quote (MON-2).

@@ -715,7 +715,14 @@ impl Shipment {
         ensure_may_act(member)?;
         let total = self.terms("pay")?.total;
         let fee_lines = match method {
-            PaymentMethod::Paypal => {
+            PaymentMethod::AutoShip if !auto_ship_applies(member, total) => {
+                return Err(ShipmentError::AutoShipOverLimit {
+                    total,
+                    limit: member.auto_ship_limit,
+                })
+            }
+            // ACC-5: every payment PayPal processes carries its fee, cards through PayPal too.
+            method if policy.account.paypal_processed_methods.contains(&method) => {
                 vec![pricing::paypal_fee_line(
                     total,
                     &policy.account,
@@ -723,13 +730,10 @@ impl Shipment {
                     today,
                 )?]
             }
-            PaymentMethod::AutoShip if !auto_ship_applies(member, total) => {
-                return Err(ShipmentError::AutoShipOverLimit {
-                    total,
-                    limit: member.auto_ship_limit,
-                })
-            }
-            PaymentMethod::Balance | PaymentMethod::Card | PaymentMethod::AutoShip => Vec::new(),
+            PaymentMethod::Balance
+            | PaymentMethod::Card
+            | PaymentMethod::Paypal
+            | PaymentMethod::AutoShip => Vec::new(),
         };
         let due = Money::sum(
             total.currency,

@@ -5,8 +5,9 @@
 //! decision used; the events carry the results, so projections never need to call them.
 
 use super::error::ShipmentError;
+use crate::account::{paypal_fee, PaypalFeeError};
 use crate::calendar::add_days;
-use crate::exchange::{convert_for_charge, Conversion, ConversionError, ExchangeRate};
+use crate::exchange::{Conversion, ConversionError, ExchangeRate};
 use crate::facts::ParcelFacts;
 use crate::measure::{Dimensions, Weight};
 use crate::money::{Currency, CurrencyMismatch, Money, Rounding};
@@ -370,57 +371,36 @@ pub fn quote_due_on(quoted_on: NaiveDate, payment: &PaymentPolicy) -> NaiveDate 
     add_days(quoted_on, payment.quote_due_days)
 }
 
-/// The PayPal fee line of a payment made on `paid_on` (ACC-5): `paypal_fee_percent` of
-/// `base` plus the fixed fee (3.6% + 40 JPY), rounded half up to the currency's unit. When the
-/// fixed fee is in another currency than `base` (cn-agency bills in CNY), it is converted at
-/// the charging rate of MON-3 from `rate`, which must be the rate of `paid_on`, and the
-/// conversion is recorded on the line (MON-2).
+/// The PayPal fee line of a payment made on `paid_on` (ACC-5): the fee of
+/// [`paypal_fee`](crate::account::paypal_fee) on `base` (3.6% + 40 JPY, rounded half up; a
+/// fixed fee in another currency converted at the charging rate of `paid_on` and recorded on
+/// the line, MON-2).
 pub fn paypal_fee_line(
     base: Money,
     account: &AccountPolicy,
     rate: Option<&ExchangeRate>,
     paid_on: NaiveDate,
 ) -> Result<QuoteLine, ShipmentError> {
-    let fixed = account.paypal_fee_fixed;
-    let conversion = if fixed.currency == base.currency {
-        None
-    } else {
-        let rate = rate.ok_or(ShipmentError::ExchangeRateRequired {
-            from: fixed.currency,
-            to: base.currency,
-        })?;
-        let conversion = convert_for_charge(
-            fixed,
-            base.currency,
-            rate,
-            account.charge_rate_markup,
-            Rounding::HalfUp,
-            paid_on,
-        )
-        .map_err(|e| match e {
-            ConversionError::StaleRate {
-                valid_on,
-                applied_on,
-            } => ShipmentError::ExchangeRateStale {
-                valid_on,
-                applied_on,
-            },
-            other => ShipmentError::ExchangeRateUnusable {
-                reason: other.to_string(),
-            },
-        })?;
-        Some(conversion)
-    };
-    let fixed_in_base = conversion.as_ref().map_or(fixed, |c| c.to);
-    let fee = base
-        .times(account.paypal_fee_percent / Decimal::ONE_HUNDRED)
-        .checked_add(fixed_in_base)?
-        .rounded(Rounding::HalfUp);
+    let computed = paypal_fee(base, account, rate, paid_on).map_err(|e| match e {
+        PaypalFeeError::RateRequired { from, to } => {
+            ShipmentError::ExchangeRateRequired { from, to }
+        }
+        PaypalFeeError::Conversion(ConversionError::StaleRate {
+            valid_on,
+            applied_on,
+        }) => ShipmentError::ExchangeRateStale {
+            valid_on,
+            applied_on,
+        },
+        PaypalFeeError::Conversion(other) => ShipmentError::ExchangeRateUnusable {
+            reason: other.to_string(),
+        },
+    })?;
     let item = LineItem::PaypalFee {
         base,
-        percent: account.paypal_fee_percent,
-        fixed,
-        conversion,
+        percent: computed.percent,
+        fixed: computed.fixed,
+        conversion: computed.conversion,
     };
-    Ok(QuoteLine::new(item, 1, fee))
+    Ok(QuoteLine::new(item, 1, computed.fee))
 }

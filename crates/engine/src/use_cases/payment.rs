@@ -67,7 +67,8 @@ pub struct Quoted {
 pub struct Payment {
     /// Balance, card or PayPal (Auto Ship pays at quote time).
     pub method: PaymentMethod,
-    /// The amount paid: the quote total, plus the PayPal fee for PayPal.
+    /// The amount paid: the quote total, plus the PayPal fee when PayPal processes the method
+    /// (the policy's `paypal_processed_methods`, ACC-5).
     pub amount: Money,
     /// Converts the PayPal fixed fee when it is in another currency (MON-2).
     #[serde(default)]

@@ -212,7 +212,8 @@ impl Command for QuoteShipment {
 pub(crate) struct PayShipment {
     /// Balance, card or PayPal (`auto_ship` pays at quote time only).
     method: PaymentMethod,
-    /// The quote total, plus the PayPal fee for PayPal.
+    /// The quote total, plus the PayPal fee when PayPal processes the method (PayPal, and card
+    /// where the policy's `paypal_processed_methods` lists it, ACC-5).
     amount: Money,
     /// Converts the PayPal fixed fee when it is in another currency (MON-2).
     #[serde(default)]
