@@ -63,6 +63,17 @@ fn examples() -> Vec<ParcelEvent> {
             auto_pack: false,
             policy: jp.clone(),
         },
+        ParcelEvent::ArrivalNoticeSent {
+            member_id: member_id(),
+            received_on: d(2026, 11, 24),
+            sent_on: d(2026, 11, 24),
+            shop: Some("shop-approved-1".into()),
+            weight: weight(1_200),
+            dimensions: dims(300, 200, 100),
+            forwarding_fee: Money::jpy(800),
+            rule: Rule::Par3,
+            policy: jp.clone(),
+        },
         ParcelEvent::ProxyPaymentCharged {
             member_id: member_id(),
             shop: "shop-approved-1".into(),

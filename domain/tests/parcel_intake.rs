@@ -34,6 +34,25 @@ fn arrived_event(
     }
 }
 
+/// The arrival notice of the standard test parcel, received on `received`, sent on `sent`.
+fn notice_event(
+    policy: &Policy,
+    received: chrono::NaiveDate,
+    sent: chrono::NaiveDate,
+) -> ParcelEvent {
+    ParcelEvent::ArrivalNoticeSent {
+        member_id: member_id(),
+        received_on: received,
+        sent_on: sent,
+        shop: None,
+        weight: weight(1_200),
+        dimensions: dims(300, 200, 100),
+        forwarding_fee: policy.fees.forwarding_fee_per_piece,
+        rule: Rule::Par3,
+        policy: policy.version(),
+    }
+}
+
 // ---- PAR-3, TIM-2
 
 // rule PAR-3: weight and dimensions are recorded at receipt, the notice is due the same business day.
@@ -44,7 +63,10 @@ fn par_3_arrival_records_measurements_and_same_day_notice() {
     framework(policy.clone())
         .given_no_previous_events()
         .when(on(fri, ParcelCommand::Arrive(arrival())))
-        .then_expect_events(vec![arrived_event(&policy, fri, fri)]);
+        .then_expect_events(vec![
+            arrived_event(&policy, fri, fri),
+            notice_event(&policy, fri, fri),
+        ]);
     let parcel = state(&stored_on(&policy, fri));
     let receipt = parcel.receipt().unwrap();
     assert_eq!(
@@ -67,7 +89,61 @@ fn tim_2_delivery_on_closed_day_is_received_next_business_day_jp() {
     framework(policy.clone())
         .given_no_previous_events()
         .when(on(sat, ParcelCommand::Arrive(arrival())))
-        .then_expect_events(vec![arrived_event(&policy, sat, tue)]);
+        .then_expect_events(vec![
+            arrived_event(&policy, sat, tue),
+            notice_event(&policy, tue, tue),
+        ]);
+}
+
+// rule PAR-3 (seed 000: 計量が完了したところで、お荷物の到着とご利用料金をメールにてお知らせ):
+// the arrival notice is an event: what it stated (the measurements billing uses, the forwarding
+// fee from the policy) and the day it was sent, the receiving business day.
+#[test]
+fn par_3_arrival_notice_records_what_was_sent_when_and_the_fee() {
+    // Delivered on Saturday 21 Nov: jp-forwarding receives (and tells) on Tuesday, past the
+    // weekend and the Monday holiday; cn-agency, open on Saturdays, the same day.
+    let sat = d(2026, 11, 21);
+    for (policy, received, fee) in [
+        (jp(), d(2026, 11, 24), Money::jpy(800)),
+        (cn(), sat, Money::cny(dec!(40))),
+    ] {
+        let events = decide(&policy, &[], on(sat, ParcelCommand::Arrive(arrival()))).unwrap();
+        let notices: Vec<_> = events
+            .iter()
+            .filter(|e| matches!(e, ParcelEvent::ArrivalNoticeSent { .. }))
+            .collect();
+        assert_eq!(notices, vec![&notice_event(&policy, received, received)]);
+        let ParcelEvent::ArrivalNoticeSent { forwarding_fee, .. } = notices[0] else {
+            unreachable!()
+        };
+        assert_eq!(*forwarding_fee, fee);
+    }
+}
+
+// rule PAR-3 / PAR-1: an unidentified parcel's notice waits for its member: none at arrival,
+// sent on the business day it is attached, with the day it was received.
+#[test]
+fn par_3_unidentified_parcel_is_notified_when_attached() {
+    let policy = jp();
+    let mut unknown = arrival();
+    unknown.member = None;
+    let given = history(
+        &policy,
+        vec![on(d(2026, 11, 20), ParcelCommand::Arrive(unknown))],
+    );
+    assert!(!given
+        .iter()
+        .any(|e| matches!(e, ParcelEvent::ArrivalNoticeSent { .. })));
+    let attached = decide(
+        &policy,
+        &given,
+        on(
+            d(2026, 11, 26),
+            ParcelCommand::AttachToMember { member: verified() },
+        ),
+    )
+    .unwrap();
+    assert!(attached.contains(&notice_event(&policy, d(2026, 11, 20), d(2026, 11, 26))));
 }
 
 // rule TIM-2: the cn-agency warehouse receives on Saturdays (POL-2); the storage clock starts
@@ -79,7 +155,10 @@ fn tim_2_cn_agency_receives_on_saturday_and_clock_starts_on_received_day() {
     framework(policy.clone())
         .given_no_previous_events()
         .when(on(sat, ParcelCommand::Arrive(arrival())))
-        .then_expect_events(vec![arrived_event(&policy, sat, sat)]);
+        .then_expect_events(vec![
+            arrived_event(&policy, sat, sat),
+            notice_event(&policy, sat, sat),
+        ]);
     let jp_parcel = state(&stored_on(&jp(), sat));
     assert_eq!(jp_parcel.stored_box().unwrap().received_on, d(2026, 11, 24));
 }
@@ -207,13 +286,16 @@ fn par_1_unidentified_parcel_is_attached_later() {
             d(2026, 11, 21),
             ParcelCommand::AttachToMember { member: verified() },
         ))
-        .then_expect_events(vec![ParcelEvent::AttachedToMember {
-            member_id: member_id(),
-            attached_on: d(2026, 11, 21),
-            notify_by: d(2026, 11, 24),
-            auto_pack: false,
-            policy: policy.version(),
-        }]);
+        .then_expect_events(vec![
+            ParcelEvent::AttachedToMember {
+                member_id: member_id(),
+                attached_on: d(2026, 11, 21),
+                notify_by: d(2026, 11, 24),
+                auto_pack: false,
+                policy: policy.version(),
+            },
+            notice_event(&policy, d(2026, 11, 20), d(2026, 11, 24)),
+        ]);
     let mut events = given;
     events.extend(
         decide(
@@ -329,8 +411,12 @@ fn par_2_proxy_payment_charges_amount_plus_ten_percent_half_up_jp() {
             matches!(events[0], ParcelEvent::Arrived { .. }),
             "{events:?}"
         );
+        assert!(
+            matches!(events[1], ParcelEvent::ArrivalNoticeSent { .. }),
+            "{events:?}"
+        );
         assert_eq!(
-            events[1],
+            events[2],
             ParcelEvent::ProxyPaymentCharged {
                 member_id: member_id(),
                 shop: "shop-approved-1".into(),
@@ -405,7 +491,7 @@ fn par_2_expected_parcel_is_charged_to_the_announcing_member() {
     .unwrap();
     assert!(matches!(
         &events[..],
-        [ParcelEvent::Arrived { member_id: Some(m), .. }, ParcelEvent::ProxyPaymentCharged { charge, .. }]
+        [ParcelEvent::Arrived { member_id: Some(m), .. }, ParcelEvent::ArrivalNoticeSent { .. }, ParcelEvent::ProxyPaymentCharged { charge, .. }]
             if *m == member_id() && *charge == Money::jpy(2_200)
     ));
 }
@@ -642,13 +728,13 @@ fn mem_6_auto_pack_requests_packing_on_arrival() {
         }
     ));
     assert_eq!(
-        events[1],
+        events[2],
         ParcelEvent::PackingRequested {
             member_id: member_id(),
             auto_pack: true
         }
     );
-    assert_eq!(events.len(), 2);
+    assert_eq!(events.len(), 3);
     assert_eq!(state(&events).status(), &ParcelStatus::PackingRequested);
     assert!(state(&events).auto_pack());
 }
@@ -674,7 +760,7 @@ fn mem_6_auto_pack_waits_for_a_member_who_may_request() {
     let mut a = arrival();
     a.member = Some(standing(StandingStatus::Unverified, true));
     let events = decide(&jp(), &[], on(d(2026, 11, 20), ParcelCommand::Arrive(a))).unwrap();
-    assert_eq!(events.len(), 1);
+    assert_eq!(events.len(), 2);
     assert!(matches!(
         &events[0],
         ParcelEvent::Arrived {
@@ -701,7 +787,7 @@ fn mem_6_auto_pack_applies_on_attachment() {
     )
     .unwrap();
     assert_eq!(
-        events[1],
+        events[2],
         ParcelEvent::PackingRequested {
             member_id: member_id(),
             auto_pack: true

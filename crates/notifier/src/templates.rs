@@ -72,18 +72,26 @@ pub fn word(
         (Language::En, NoticeKind::Arrival) => (
             format!("Your parcel arrived ({aggregate})"),
             format!(
-                "A parcel for you was received on {}{}. Please declare its contents by {}.",
+                "A parcel for you was received on {}{}, weighed at {} g and measured at {} x {} x {} mm (billing uses these). Forwarding fee: {} per piece; the carrier's charge follows in the quote. Please declare its contents.",
                 f("received_on"),
                 facts["shop"].as_str().map(|shop| format!(" from {shop}")).unwrap_or_default(),
-                f("notify_by"),
+                f("weight"),
+                f("dimensions.length_mm"),
+                f("dimensions.width_mm"),
+                f("dimensions.height_mm"),
+                money(facts, "forwarding_fee"),
             ),
         ),
         (Language::Ja, NoticeKind::Arrival) => (
             format!("お荷物が到着しました（{aggregate}）"),
             format!(
-                "{}にお荷物を受け取りました。{}までに内容の申告をお願いします。",
+                "{}にお荷物を受け取りました。重量 {} g、寸法 {} x {} x {} mm（請求はこの計測によります）。転送手数料は1個口につき{}、国際送料はお見積りでお知らせします。内容の申告をお願いします。",
                 f("received_on"),
-                f("notify_by"),
+                f("weight"),
+                f("dimensions.length_mm"),
+                f("dimensions.width_mm"),
+                f("dimensions.height_mm"),
+                money(facts, "forwarding_fee"),
             ),
         ),
         (Language::En, NoticeKind::Inspection) => (

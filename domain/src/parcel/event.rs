@@ -95,6 +95,31 @@ pub enum ParcelEvent {
         /// Policy applied (calendar).
         policy: PolicyVersion,
     },
+    /// The member was sent the arrival notice (PAR-3, seed 000: 当社で荷物の計量が完了したところ
+    /// で、お客様にお荷物の到着とご利用料金をメールにてお知らせします): what it told, on the
+    /// receiving business day.
+    ArrivalNoticeSent {
+        /// The member told.
+        member_id: MemberId,
+        /// The business day the parcel counts as received (TIM-2).
+        received_on: NaiveDate,
+        /// The day the notice is sent: the business day of the arrival, or of the attachment of
+        /// an unidentified parcel (PAR-1), the same day (PAR-3).
+        sent_on: NaiveDate,
+        /// The shop, if known.
+        shop: Option<String>,
+        /// The weight measured, as stated: billing uses it (PAR-3).
+        weight: Weight,
+        /// The dimensions measured, as stated: billing uses them (PAR-3).
+        dimensions: Dimensions,
+        /// The fee stated: the forwarding fee of the parcel sent as one piece (FEE-1); the
+        /// carrier's charge follows in the quote, once the carrier and destination are chosen.
+        forwarding_fee: Money,
+        /// PAR-3.
+        rule: Rule,
+        /// Policy applied.
+        policy: PolicyVersion,
+    },
     /// The warehouse paid the courier and charges the member the amount plus the surcharge (PAR-2).
     ProxyPaymentCharged {
         /// Who is charged.
@@ -420,6 +445,7 @@ impl ParcelEvent {
         "parcel.cancelled",
         "parcel.refused",
         "parcel.arrived",
+        "parcel.arrival_notice_sent",
         "parcel.proxy_payment_charged",
         "parcel.attached_to_member",
         "parcel.contents_declared",
@@ -449,6 +475,7 @@ impl cqrs_es::DomainEvent for ParcelEvent {
             ParcelEvent::Refused { .. } => "parcel.refused",
             ParcelEvent::Arrived { .. } => "parcel.arrived",
             ParcelEvent::ProxyPaymentCharged { .. } => "parcel.proxy_payment_charged",
+            ParcelEvent::ArrivalNoticeSent { .. } => "parcel.arrival_notice_sent",
             ParcelEvent::AttachedToMember { .. } => "parcel.attached_to_member",
             ParcelEvent::ContentsDeclared { .. } => "parcel.contents_declared",
             ParcelEvent::DeclarationConfirmed { .. } => "parcel.declaration_confirmed",

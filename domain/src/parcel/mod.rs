@@ -194,6 +194,9 @@ pub struct Parcel {
     member_id: Option<MemberId>,
     expectation: Option<Expectation>,
     receipt: Option<Receipt>,
+    /// The shop it came from, if known: told in the arrival notice (PAR-3).
+    #[serde(default)]
+    shop: Option<String>,
     auto_pack: bool,
     declaration: Option<Declaration>,
     inspected_units: Option<u32>,
@@ -390,9 +393,11 @@ impl Parcel {
                 received_on,
                 weight,
                 dimensions,
+                shop,
                 auto_pack,
                 ..
             } => {
+                self.shop = shop;
                 self.status = match member_id {
                     Some(_) => ParcelStatus::Received,
                     None => ParcelStatus::Unidentified,
@@ -407,6 +412,7 @@ impl Parcel {
                 self.auto_pack = auto_pack;
             }
             E::ProxyPaymentCharged { .. } => {}
+            E::ArrivalNoticeSent { .. } => {}
             E::AttachedToMember {
                 member_id,
                 auto_pack,
@@ -572,10 +578,26 @@ impl Parcel {
             notify_by: member_id.as_ref().map(|_| received_on),
             weight: arrival.weight,
             dimensions: arrival.dimensions,
-            shop,
+            shop: shop.clone(),
             auto_pack,
             policy: policy.version(),
         });
+        // PAR-3: an identified parcel's member is told the same business day; an unidentified
+        // one's when it is attached.
+        if let Some(member_id) = member_id {
+            let receipt = Receipt {
+                received_on,
+                weight: arrival.weight,
+                dimensions: arrival.dimensions,
+            };
+            events.push(arrival_notice(
+                member_id,
+                receipt,
+                received_on,
+                shop,
+                policy,
+            ));
+        }
         events.extend(proxy_charge);
         events.extend(arrival.member.as_ref().and_then(auto_packing_request));
         Ok(events)
@@ -587,13 +609,24 @@ impl Parcel {
         today: NaiveDate,
         policy: &Policy,
     ) -> Result<Vec<ParcelEvent>, ParcelError> {
-        let mut events = vec![ParcelEvent::AttachedToMember {
-            member_id: member.member_id.clone(),
-            attached_on: today,
-            notify_by: intake::receiving_day(today, &policy.calendar)?,
-            auto_pack: member.auto_pack,
-            policy: policy.version(),
-        }];
+        let receipt = self.receipt.ok_or(ParcelError::NotFound)?;
+        let notify_by = intake::receiving_day(today, &policy.calendar)?;
+        let mut events = vec![
+            ParcelEvent::AttachedToMember {
+                member_id: member.member_id.clone(),
+                attached_on: today,
+                notify_by,
+                auto_pack: member.auto_pack,
+                policy: policy.version(),
+            },
+            arrival_notice(
+                member.member_id.clone(),
+                receipt,
+                notify_by,
+                self.shop.clone(),
+                policy,
+            ),
+        ];
         events.extend(auto_packing_request(&member));
         Ok(events)
     }
@@ -1120,6 +1153,28 @@ fn declare(
         sender,
         source,
     }])
+}
+
+/// The arrival notice of a parcel `receipt` describes, sent to `member_id` on `sent_on`
+/// (PAR-3): the measurements billing uses and the forwarding fee of the parcel as one piece.
+fn arrival_notice(
+    member_id: MemberId,
+    receipt: Receipt,
+    sent_on: NaiveDate,
+    shop: Option<String>,
+    policy: &Policy,
+) -> ParcelEvent {
+    ParcelEvent::ArrivalNoticeSent {
+        member_id,
+        received_on: receipt.received_on,
+        sent_on,
+        shop,
+        weight: receipt.weight,
+        dimensions: receipt.dimensions,
+        forwarding_fee: policy.fees.forwarding_fee_per_piece,
+        rule: Rule::Par3,
+        policy: policy.version(),
+    }
 }
 
 /// The automatic packing request of Auto Pack (MEM-6), made on arrival (or attachment) when

@@ -79,7 +79,7 @@ pub const CONTACTS: TableSpec = TableSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
-    /// A parcel arrived (PAR-3).
+    /// A parcel arrived: its arrival notice, with the measurements and the fee (PAR-3).
     Arrival,
     /// A parcel was inspected, with its findings (INS-3).
     Inspection,
@@ -122,7 +122,7 @@ impl NoticeKind {
     /// The kind of a stored event, if it calls for a notice.
     pub fn of(event_type: &str) -> Option<NoticeKind> {
         Some(match event_type {
-            "parcel.arrived" | "parcel.attached_to_member" => NoticeKind::Arrival,
+            "parcel.arrival_notice_sent" => NoticeKind::Arrival,
             "parcel.inspected" => NoticeKind::Inspection,
             "parcel.storage_notice_sent" => NoticeKind::StorageNotice,
             "parcel.marked_disposable" => NoticeKind::MarkedDisposable,
@@ -286,26 +286,22 @@ impl Projection for Notices {
             }));
         }
         if let Some(kind) = NoticeKind::of(&event.event_type) {
-            // An unidentified parcel's arrival has nobody to tell yet; its attachment does.
             let member_id = text(&facts, "member_id");
-            let untold = event.event_type == "parcel.arrived" && member_id.is_none();
-            if !untold {
-                let mut facts = facts;
-                if let Some(object) = facts.as_object_mut() {
-                    object.insert("event_type".to_owned(), event.event_type.clone().into());
-                }
-                changes.push(Change::Notice(NoticeRow {
-                    aggregate_type: event.aggregate_type.clone(),
-                    aggregate_id: event.aggregate_id.clone(),
-                    sequence: event.sequence,
-                    notice_id: event.event_id,
-                    kind,
-                    rule: kind.rule().to_owned(),
-                    member_id,
-                    facts,
-                    occurred_at: event.recorded_at,
-                }));
+            let mut facts = facts;
+            if let Some(object) = facts.as_object_mut() {
+                object.insert("event_type".to_owned(), event.event_type.clone().into());
             }
+            changes.push(Change::Notice(NoticeRow {
+                aggregate_type: event.aggregate_type.clone(),
+                aggregate_id: event.aggregate_id.clone(),
+                sequence: event.sequence,
+                notice_id: event.event_id,
+                kind,
+                rule: kind.rule().to_owned(),
+                member_id,
+                facts,
+                occurred_at: event.recorded_at,
+            }));
         }
         Ok(changes)
     }

@@ -337,7 +337,7 @@ impl ParcelChange {
             E::Returned { returned_on, .. } => ParcelChange::Returned {
                 returned_on: *returned_on,
             },
-            E::ProxyPaymentCharged { .. } => return None,
+            E::ProxyPaymentCharged { .. } | E::ArrivalNoticeSent { .. } => return None,
         })
     }
 }

@@ -115,5 +115,6 @@ async fn duplicates_sent_together_get_one_answer_and_one_set_of_events() {
         reply.expect(201);
         assert_eq!(reply.body, replies[0].body);
     }
-    assert_eq!(app.event_count().await, events + 1);
+    // One arrival: parcel.arrived and its notice (PAR-3).
+    assert_eq!(app.event_count().await, events + 2);
 }

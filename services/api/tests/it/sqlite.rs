@@ -92,7 +92,8 @@ async fn a_member_registers_and_a_parcel_arrives_on_the_embedded_store() {
     .await;
     read_back.expect(200);
     assert_eq!(read_back.body["member_id"], member.body["id"]);
-    assert_eq!(read_back.body["version"], 1, "{:#}", read_back.body);
+    // parcel.arrived and its arrival notice (PAR-3).
+    assert_eq!(read_back.body["version"], 2, "{:#}", read_back.body);
     let ready = call(&router, Method::GET, "/readyz", STAFF, None).await;
     ready.expect(200);
 }
