@@ -12,7 +12,7 @@ use domain::parcel::storage::{
 };
 use domain::parcel::{
     storage_status, DisposalCause, DisposedBecause, ParcelCommand, ParcelError, ParcelEvent,
-    StorageStatus, StoredBox,
+    ParcelStatus, ShipmentHeld, StorageStatus, StoredBox,
 };
 use domain::policy::{StorageAnchor, StorageLimit};
 use domain::{Policy, Rule};
@@ -118,6 +118,101 @@ fn sto_1_anchor_is_never_later_than_own_arrival() {
     assert_eq!(
         storage_anchor(own, None, StorageAnchor::FirstWaitingArrival),
         own
+    );
+}
+
+/// A cn-agency parcel received on `received`, consolidated into shipment s-1, packed, and held
+/// when the quote went unpaid (PAY-2).
+fn held_in_unpaid_shipment(policy: &Policy, received: NaiveDate) -> Vec<ParcelEvent> {
+    let mut events = stored_on(policy, received);
+    for command in [
+        ParcelCommand::ReserveForConsolidation {
+            shipment_id: shipment("s-1"),
+            member: verified(),
+        },
+        ParcelCommand::Pack {
+            shipment_id: shipment("s-1"),
+        },
+        ParcelCommand::HoldForNonPayment {
+            shipment: ShipmentHeld {
+                shipment_id: shipment("s-1"),
+                quote_due_on: add_days(received, 8),
+            },
+        },
+    ] {
+        let more = decide(policy, &events, on(add_days(received, 9), command)).unwrap();
+        events.extend(more);
+    }
+    events
+}
+
+// rule STO-1 (with STO-2, PAY-2): parcels reserved, packed or held stay on the storage clock: a
+// shipment stuck unpaid reaches its limit, its parcels get their notices and become disposable.
+#[test]
+fn sto_1_parcel_of_a_held_shipment_stays_on_the_clock() {
+    let policy = cn();
+    let received = d(2026, 11, 2);
+    let held = held_in_unpaid_shipment(&policy, received);
+    assert!(matches!(state(&held).status(), ParcelStatus::Held { .. }));
+    // 1 month from 2 Nov: 2 Dec is the last free day; the 1-day notice goes out on 1 Dec.
+    let notices = decide(
+        &policy,
+        &held,
+        on(
+            d(2026, 12, 1),
+            ParcelCommand::SendStorageNotice {
+                earliest_waiting_arrival: None,
+            },
+        ),
+    )
+    .unwrap();
+    assert!(matches!(
+        &notices[..],
+        [ParcelEvent::StorageNoticeSent { last_free_day, days_before: 1, .. }] if *last_free_day == d(2026, 12, 2)
+    ));
+    assert_refused(
+        decide(&policy, &held, on(d(2026, 12, 2), mark(None))),
+        ParcelError::LimitNotReached {
+            last_free_day: d(2026, 12, 2),
+        },
+        "storage.limit_not_reached",
+        Some(Rule::Sto2),
+    );
+    let marked = decide(&policy, &held, on(d(2026, 12, 3), mark(None))).unwrap();
+    assert!(matches!(
+        &marked[..],
+        [ParcelEvent::MarkedDisposable { anchor, last_free_day, .. }]
+            if *anchor == received && *last_free_day == d(2026, 12, 2)
+    ));
+}
+
+// rule STO-1: a consolidated shipment keeps the earliest arrival of its parcels, under either
+// anchor: a later parcel in it runs out with the earliest one (cn-agency counts a waiting
+// parcel from its own arrival only).
+#[test]
+fn sto_1_consolidated_shipment_runs_from_its_earliest_arrival() {
+    let policy = cn();
+    let held = held_in_unpaid_shipment(&policy, d(2026, 11, 10));
+    let shipment_earliest = Some(d(2026, 11, 2));
+    let marked = decide(&policy, &held, on(d(2026, 12, 3), mark(shipment_earliest))).unwrap();
+    assert!(matches!(
+        &marked[..],
+        [ParcelEvent::MarkedDisposable { anchor, last_free_day, .. }]
+            if *anchor == d(2026, 11, 2) && *last_free_day == d(2026, 12, 2)
+    ));
+    // The view's helper agrees.
+    let parcel = state(&held).stored_box().unwrap();
+    assert!(parcel.in_shipment);
+    let status = storage_status(&parcel, d(2026, 12, 3), shipment_earliest, &policy);
+    assert_eq!((status.anchor, status.disposable), (d(2026, 11, 2), true));
+    // A waiting cn-agency parcel still counts from its own arrival.
+    let waiting = StoredBox {
+        in_shipment: false,
+        ..parcel
+    };
+    assert_eq!(
+        storage_status(&waiting, d(2026, 12, 3), shipment_earliest, &policy).anchor,
+        d(2026, 11, 10)
     );
 }
 

@@ -63,8 +63,9 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
     }
 
     /// STO-1 `first-waiting-arrival`: the arrival of the earliest parcel `member` still has
-    /// waiting in storage, from the engine's member-to-parcels index; `None` under the
-    /// `per-parcel` anchor, where the fact is not used.
+    /// waiting in storage (in a shipment not paid for too: [`Self::on_storage_clock`]), from
+    /// the engine's member-to-parcels index; `None` under the `per-parcel` anchor, where the
+    /// fact is not used.
     pub(crate) async fn earliest_waiting_arrival(
         &self,
         member: Option<&MemberId>,
@@ -78,7 +79,7 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
         let mut earliest: Option<NaiveDate> = None;
         for parcel in self.store.parcels_of(member).await? {
             let loaded = self.load::<Parcel>(parcel.as_str()).await?;
-            if !loaded.state.status().in_storage() {
+            if !self.on_storage_clock(&loaded.state).await? {
                 continue;
             }
             if let Some(receipt) = loaded.state.receipt() {
@@ -87,6 +88,46 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
             }
         }
         Ok(earliest)
+    }
+
+    /// STO-1: whether `parcel`'s storage clock runs: waiting in storage, or in a shipment
+    /// that is not paid for (requested, packed, quoted, held). The parcel alone cannot tell
+    /// a packed parcel whose shipment is unpaid from one whose shipment left, so the shipment
+    /// says.
+    pub(crate) async fn on_storage_clock(&self, parcel: &Parcel) -> Result<bool, EngineError> {
+        let status = parcel.status();
+        Ok(match status.shipment_id() {
+            None => status.in_storage(),
+            Some(shipment) => self
+                .load::<Shipment>(shipment.as_str())
+                .await?
+                .state
+                .status()
+                .keeps_storage_clock(),
+        })
+    }
+
+    /// STO-1: the earliest arrival `parcel`'s storage clock counts from besides its own: the
+    /// member's earliest waiting arrival ([`Self::earliest_waiting_arrival`]) and, for a
+    /// parcel in a shipment, the earliest arrival of the shipment's parcels, under either
+    /// anchor (a packed shipment keeps it).
+    pub(crate) async fn storage_clock_earliest(
+        &self,
+        parcel: &Parcel,
+    ) -> Result<Option<NaiveDate>, EngineError> {
+        let waiting = self.earliest_waiting_arrival(parcel.member_id()).await?;
+        let shipment = match parcel.status().shipment_id() {
+            Some(shipment) => self
+                .load::<Shipment>(shipment.as_str())
+                .await?
+                .state
+                .earliest_received_on(),
+            None => None,
+        };
+        Ok(match (waiting, shipment) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
     }
 
     /// PAY-2: the fact that `shipment` is held for an unpaid quote, from its `Held` event;

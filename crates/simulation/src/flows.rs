@@ -21,7 +21,7 @@ use domain::parcel::{
     InspectionReport, Parcel, ParcelCommand, ParcelEvent, ParcelStatus, ShipmentHeld,
     VariationCount,
 };
-use domain::policy::InspectionLevel;
+use domain::policy::{InspectionLevel, StorageAnchor};
 use domain::shipment::{
     ClaimType, ClaimedItem, Evidence, PaymentMethod, Shipment, ShipmentCommand, ShipmentEvent,
     ShipmentStatus, TrackingNumber, TrackingStatus,
@@ -155,9 +155,41 @@ impl Simulation {
             .parcels
             .iter()
             .map(|&p| &self.parcels[p].parcel)
-            .filter(|p| p.status().in_storage())
+            .filter(|p| self.on_storage_clock(p))
             .filter_map(|p| p.receipt().map(|r| r.received_on))
             .min()
+    }
+
+    /// STO-1, as the engine decides it: waiting in storage, or in a shipment not paid for.
+    pub fn on_storage_clock(&self, parcel: &Parcel) -> bool {
+        match parcel.status().shipment_id() {
+            None => parcel.status().in_storage(),
+            Some(id) => self
+                .shipments
+                .iter()
+                .find(|s| &s.id == id)
+                .is_some_and(|s| s.shipment.status().keeps_storage_clock()),
+        }
+    }
+
+    /// The earliest arrival `parcel`'s storage clock counts from besides its own, as the
+    /// engine looks it up (STO-1): the member's earliest waiting arrival under
+    /// `first-waiting-arrival`, and for a parcel in a shipment the shipment's earliest arrival.
+    pub(crate) fn clock_earliest(&self, p: usize) -> Option<NaiveDate> {
+        let parcel = &self.parcels[p].parcel;
+        let waiting = (self.policy.storage.anchor == StorageAnchor::FirstWaitingArrival)
+            .then(|| self.earliest_waiting(self.parcels[p].member))
+            .flatten();
+        let shipment = parcel.status().shipment_id().and_then(|id| {
+            self.shipments
+                .iter()
+                .find(|s| &s.id == id)
+                .and_then(|s| s.shipment.earliest_received_on())
+        });
+        match (waiting, shipment) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn parcel_cause(&self, p: usize) -> CauseId {

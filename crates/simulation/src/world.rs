@@ -217,11 +217,13 @@ impl Simulation {
     }
 
     /// Every parcel as the domain holds it, with the STO-1 fact the write side would pass for
-    /// it today: its member's earliest waiting arrival.
+    /// it today: its member's earliest waiting arrival, and in a shipment the shipment's
+    /// earliest arrival.
     pub fn parcels(&self) -> Vec<(&ParcelId, &Parcel, Option<NaiveDate>)> {
         self.parcels
             .iter()
-            .map(|p| (&p.id, &p.parcel, self.earliest_waiting(p.member)))
+            .enumerate()
+            .map(|(i, p)| (&p.id, &p.parcel, self.clock_earliest(i)))
             .collect()
     }
 

@@ -56,7 +56,10 @@ pub enum ParcelCommand {
         /// Shelf location.
         location: String,
         /// Arrival of the member's earliest parcel still waiting (STO-1,
-        /// `first-waiting-arrival`); `None` when this parcel is the earliest.
+        /// `first-waiting-arrival`; parcels reserved, packed or held wait too); `None` when
+        /// this parcel is the earliest. For a parcel in a shipment (storage notices, the
+        /// disposable mark), the earliest arrival of the shipment's parcels as well, under
+        /// either anchor (STO-1: a packed shipment keeps its earliest arrival).
         earliest_waiting_arrival: Option<NaiveDate>,
     },
     /// The member asks for this parcel to be packed on its own (PAR-4, MEM-2, MEM-4).

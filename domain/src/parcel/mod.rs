@@ -138,6 +138,12 @@ impl ParcelStatus {
         )
     }
 
+    /// On the storage clock (STO-1, STO-2): waiting in storage, or taken into a shipment that
+    /// has not left (reserved, packed, held), so a shipment stuck unpaid still reaches its limit.
+    pub fn on_storage_clock(&self) -> bool {
+        self.in_storage() || self.shipment_id().is_some()
+    }
+
     /// Physically in the warehouse, whatever its state (DSP-1).
     pub fn on_premises(&self) -> bool {
         self.in_storage()
@@ -234,6 +240,7 @@ impl Parcel {
             received_on: r.received_on,
             dimensions: r.dimensions,
             extended_storage: self.extension.is_some(),
+            in_shipment: self.status.shipment_id().is_some(),
         })
     }
 
@@ -329,7 +336,7 @@ impl Parcel {
                 C::SendStorageNotice {
                     earliest_waiting_arrival,
                 },
-            ) if s.in_storage() => {
+            ) if s.on_storage_clock() => {
                 self.send_storage_notice(earliest_waiting_arrival, today, policy)
             }
             (
@@ -337,7 +344,9 @@ impl Parcel {
                 C::MarkDisposable {
                     earliest_waiting_arrival,
                 },
-            ) if s.in_storage() => self.mark_disposable(earliest_waiting_arrival, today, policy),
+            ) if s.on_storage_clock() => {
+                self.mark_disposable(earliest_waiting_arrival, today, policy)
+            }
             (
                 s,
                 C::ExtendStorage {
@@ -866,9 +875,12 @@ impl Parcel {
         earliest_waiting_arrival: Option<NaiveDate>,
         policy: &Policy,
     ) -> (NaiveDate, NaiveDate) {
-        let received_on = self.receipt.map_or(NaiveDate::MIN, |r| r.received_on);
-        let anchor =
-            storage::storage_anchor(received_on, earliest_waiting_arrival, policy.storage.anchor);
+        let anchor = match self.stored_box() {
+            Some(parcel) => {
+                storage::clock_anchor(&parcel, earliest_waiting_arrival, policy.storage.anchor)
+            }
+            None => NaiveDate::MIN,
+        };
         (anchor, policy.storage.max_storage.last_day(anchor))
     }
 

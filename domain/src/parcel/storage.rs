@@ -28,6 +28,23 @@ pub fn storage_anchor(
     }
 }
 
+/// The day the storage clock of `parcel` starts (STO-1): for a parcel taken into a shipment
+/// (reserved, packed or held), the earliest arrival of the shipment's parcels under either
+/// anchor (a packed shipment keeps the earliest arrival of its parcels), `earliest` being that
+/// fact (with, under `first-waiting-arrival`, the member's earliest waiting arrival); for a
+/// waiting parcel, [`storage_anchor`].
+pub fn clock_anchor(
+    parcel: &StoredBox,
+    earliest: Option<NaiveDate>,
+    anchor: StorageAnchor,
+) -> NaiveDate {
+    if parcel.in_shipment {
+        earliest.map_or(parcel.received_on, |e| e.min(parcel.received_on))
+    } else {
+        storage_anchor(parcel.received_on, earliest, anchor)
+    }
+}
+
 /// The notice due on `today` for a free storage ending on `last_free_day`, as the policy's
 /// "days before" (STO-2): the most urgent notice whose day has come, until the last free day.
 /// `None` when no notice day has come yet or the limit has passed.
@@ -113,6 +130,9 @@ pub struct StoredBox {
     pub dimensions: Dimensions,
     /// On paid extended storage (STO-3).
     pub extended_storage: bool,
+    /// Taken into a shipment that has not left: its clock runs from the shipment's earliest
+    /// arrival (STO-1).
+    pub in_shipment: bool,
 }
 
 /// A parcel's storage at a glance, for members and operations (STO-4).
@@ -136,7 +156,8 @@ pub struct StorageStatus {
     pub fee_accrued: Money,
 }
 
-/// The storage status of `parcel` on `today` (STO-1 to STO-4).
+/// The storage status of `parcel` on `today` (STO-1 to STO-4); `earliest_waiting_arrival` as
+/// [`clock_anchor`] takes it.
 pub fn storage_status(
     parcel: &StoredBox,
     today: NaiveDate,
@@ -144,7 +165,7 @@ pub fn storage_status(
     policy: &Policy,
 ) -> StorageStatus {
     let storage = &policy.storage;
-    let anchor = storage_anchor(parcel.received_on, earliest_waiting_arrival, storage.anchor);
+    let anchor = clock_anchor(parcel, earliest_waiting_arrival, storage.anchor);
     let last_free_day = storage.max_storage.last_day(anchor);
     let clamp = |days: i64| u32::try_from(days.max(0)).unwrap_or(u32::MAX);
     let extension = storage

@@ -82,6 +82,18 @@ pub enum ShipmentStatus {
 }
 
 impl ShipmentStatus {
+    /// True while its parcels stay on the storage clock (STO-1): requested, packed, quoted or
+    /// held, in the warehouse and not paid for, so a shipment stuck unpaid reaches the limit.
+    pub fn keeps_storage_clock(self) -> bool {
+        matches!(
+            self,
+            ShipmentStatus::PackingRequested
+                | ShipmentStatus::Packed
+                | ShipmentStatus::Quoted
+                | ShipmentStatus::Held
+        )
+    }
+
     /// True once paid: paid, shipped and everything after.
     pub fn is_paid(self) -> bool {
         matches!(
@@ -226,6 +238,11 @@ impl Shipment {
     /// The shipment's member, once requested.
     pub fn member_id(&self) -> Option<&MemberId> {
         self.member_id.as_ref()
+    }
+
+    /// The earliest arrival of its parcels: its parcels' storage clock runs from it (STO-1).
+    pub fn earliest_received_on(&self) -> Option<NaiveDate> {
+        self.parcels.iter().map(|p| p.received_on).min()
     }
 
     /// The parcels packed into it.

@@ -8,6 +8,7 @@ use crate::{Page, QueryError};
 use chrono::NaiveDate;
 use domain::measure::Dimensions;
 use domain::parcel::storage::{notice_due, storage_status, StorageStatus, StoredBox};
+use domain::policy::StorageAnchor;
 use domain::Policy;
 use projection_runtime::{catalog, ViewDb};
 use rust_decimal::Decimal;
@@ -22,6 +23,11 @@ const ON_PREMISES: &str = "'unidentified', 'received', 'inspected', 'stored', \
     'packing_requested', 'reserved', 'packed', 'held', 'quarantined'";
 /// Shipment states after the hand-over to the carrier.
 const LEFT: &str = "'shipped', 'customs_hold', 'delivered', 'lost'";
+/// Shipment states whose parcels stay on the storage clock: not paid for
+/// (`ShipmentStatus::keeps_storage_clock`, STO-1).
+const CLOCK_SHIPMENT: &str = "'packing_requested', 'packed', 'quoted', 'held'";
+/// Parcel states in a shipment (`ParcelStatus::shipment_id`).
+const IN_SHIPMENT: &str = "'reserved', 'packed', 'held'";
 
 /// Which parcels [`in_warehouse`] lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,6 +105,8 @@ struct Row {
     fee_months_accrued: i32,
     fees_accrued: Decimal,
     earliest_waiting: Option<NaiveDate>,
+    shipment_state: Option<String>,
+    shipment_earliest: Option<NaiveDate>,
 }
 
 /// The filter of [`select`].
@@ -126,7 +134,15 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
                           p.length_mm, p.width_mm, p.height_mm, p.extended, p.notices_sent,
                           p.disposable_on, p.fee_months_accrued, p.fees_accrued::text AS fees_accrued,
                           (SELECT min(w.received_on) FROM {schema}.parcels w
-                            WHERE w.member_id = p.member_id AND w.state IN ({IN_STORAGE})) AS earliest_waiting
+                             LEFT JOIN {schema}.shipments ws ON ws.shipment_id = w.shipment_id
+                            WHERE w.member_id = p.member_id
+                              AND (w.state IN ({IN_STORAGE})
+                                   OR (w.state IN ({IN_SHIPMENT}) AND ws.state IN ({CLOCK_SHIPMENT}))))
+                            AS earliest_waiting,
+                          sh.state AS shipment_state,
+                          (SELECT min(s.received_on) FROM {schema}.parcels s
+                            WHERE s.shipment_id = p.shipment_id AND s.state IN ({IN_SHIPMENT}))
+                            AS shipment_earliest
                      FROM {schema}.parcels p
                      LEFT JOIN {schema}.shipments sh ON sh.shipment_id = p.shipment_id
                     WHERE ($1::text IS NULL OR p.parcel_id = $1)
@@ -161,7 +177,9 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
                           'extended', json(CASE WHEN r.extended THEN 'true' ELSE 'false' END),
                           'notices_sent', json(r.notices_sent), 'disposable_on', r.disposable_on,
                           'fee_months_accrued', r.fee_months_accrued,
-                          'fees_accrued', r.fees_accrued, 'earliest_waiting', r.earliest_waiting)
+                          'fees_accrued', r.fees_accrued, 'earliest_waiting', r.earliest_waiting,
+                          'shipment_state', r.shipment_state,
+                          'shipment_earliest', r.shipment_earliest)
                    FROM (
                    SELECT p.parcel_id, p.member_id, p.state,
                           CASE WHEN p.state IN ('reserved', 'packed', 'held') AND sh.state IN ({LEFT})
@@ -170,7 +188,15 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
                           p.length_mm, p.width_mm, p.height_mm, p.extended, p.notices_sent,
                           p.disposable_on, p.fee_months_accrued, p.fees_accrued,
                           (SELECT min(w.received_on) FROM {schema}_parcels w
-                            WHERE w.member_id = p.member_id AND w.state IN ({IN_STORAGE})) AS earliest_waiting
+                             LEFT JOIN {schema}_shipments ws ON ws.shipment_id = w.shipment_id
+                            WHERE w.member_id = p.member_id
+                              AND (w.state IN ({IN_STORAGE})
+                                   OR (w.state IN ({IN_SHIPMENT}) AND ws.state IN ({CLOCK_SHIPMENT}))))
+                            AS earliest_waiting,
+                          sh.state AS shipment_state,
+                          (SELECT min(s.received_on) FROM {schema}_parcels s
+                            WHERE s.shipment_id = p.shipment_id AND s.state IN ({IN_SHIPMENT}))
+                            AS shipment_earliest
                      FROM {schema}_parcels p
                      LEFT JOIN {schema}_shipments sh ON sh.shipment_id = p.shipment_id
                     WHERE (?1 IS NULL OR p.parcel_id = ?1)
@@ -208,21 +234,49 @@ fn on_premises(state: &str) -> bool {
 }
 
 impl Row {
+    /// In a shipment not paid for (`ShipmentStatus::keeps_storage_clock`, STO-1).
+    fn in_unpaid_shipment(&self) -> bool {
+        self.shipment_id.is_some()
+            && matches!(self.state.as_str(), "reserved" | "packed" | "held")
+            && self
+                .shipment_state
+                .as_deref()
+                .is_some_and(|s| matches!(s, "packing_requested" | "packed" | "quoted" | "held"))
+    }
+
+    /// On the storage clock: waiting, or in a shipment not paid for (STO-1).
+    fn on_clock(&self) -> bool {
+        in_storage(&self.state) || self.in_unpaid_shipment()
+    }
+
     fn storage(self, today: NaiveDate, policy: &Policy) -> ParcelStorage {
         let dimensions = match (self.length_mm, self.width_mm, self.height_mm) {
             (Some(l), Some(w), Some(h)) => Dimensions::from_mm(l, w, h).ok(),
             _ => None,
         };
-        let waiting = in_storage(&self.state);
-        // STO-1: the member's earliest waiting arrival anchors a waiting parcel's clock; a
-        // parcel taken into a shipment keeps its own.
-        let earliest = self.earliest_waiting.filter(|_| waiting);
+        // STO-1: a parcel in a shipment not paid for stays on the clock, which runs from the
+        // shipment's earliest arrival (and, under `first-waiting-arrival`, the member's
+        // earliest waiting one, as for a waiting parcel).
+        let in_shipment = self.in_unpaid_shipment();
+        let waiting = self.on_clock();
+        let earliest = if in_shipment {
+            let members = self
+                .earliest_waiting
+                .filter(|_| policy.storage.anchor == StorageAnchor::FirstWaitingArrival);
+            match (members, self.shipment_earliest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        } else {
+            self.earliest_waiting.filter(|_| waiting)
+        };
         let storage = match (self.received_on, dimensions) {
             (Some(received_on), Some(dimensions)) if on_premises(&self.effective_state) => {
                 let parcel = StoredBox {
                     received_on,
                     dimensions,
                     extended_storage: self.extended,
+                    in_shipment,
                 };
                 Some(storage_status(&parcel, today, earliest, policy))
             }
@@ -299,7 +353,9 @@ async fn waiting(
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<Vec<ParcelStorage>, QueryError> {
-    let states: Vec<String> = IN_STORAGE
+    // Parcels in a shipment not paid for are on the clock too (STO-1).
+    let states: Vec<String> = [IN_STORAGE, IN_SHIPMENT]
+        .join(", ")
         .split(", ")
         .map(|s| s.trim_matches('\'').to_owned())
         .collect();
@@ -312,7 +368,11 @@ async fn waiting(
         },
     )
     .await?;
-    Ok(rows.into_iter().map(|r| r.storage(today, policy)).collect())
+    Ok(rows
+        .into_iter()
+        .filter(Row::on_clock)
+        .map(|r| r.storage(today, policy))
+        .collect())
 }
 
 /// The waiting parcels past their free storage on `today` and not on paid extended storage:
@@ -340,9 +400,11 @@ pub async fn due_today(
     for parcel in waiting(db, today, policy).await? {
         let storage = parcel.storage.clone();
         let past = storage.as_ref().is_some_and(|s| s.disposable);
-        let unpaid_months = storage
-            .as_ref()
-            .is_some_and(|s| i64::from(s.extended_months) > i64::from(parcel.fee_months_charged));
+        // Extended storage accrues while waiting, as before STO-1 brought shipments' parcels in.
+        let unpaid_months = in_storage(&parcel.state)
+            && storage.as_ref().is_some_and(|s| {
+                i64::from(s.extended_months) > i64::from(parcel.fee_months_charged)
+            });
         if parcel.notice_due.is_some() {
             due.notices.push(parcel.clone());
         }

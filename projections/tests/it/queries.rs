@@ -66,12 +66,14 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64, backen
     let expected: BTreeSet<String> = parcels
         .iter()
         .filter(|(_, parcel, earliest)| {
-            accepts(
-                parcel,
-                ParcelCommand::MarkDisposable {
-                    earliest_waiting_arrival: *earliest,
-                },
-            )
+            // STO-1: the engine runs the clock of a parcel in a shipment not paid for only.
+            sim.on_storage_clock(parcel)
+                && accepts(
+                    parcel,
+                    ParcelCommand::MarkDisposable {
+                        earliest_waiting_arrival: *earliest,
+                    },
+                )
         })
         .map(|(id, _, _)| id.to_string())
         .collect();
@@ -88,12 +90,13 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64, backen
     let expected: BTreeSet<String> = parcels
         .iter()
         .filter(|(_, parcel, earliest)| {
-            accepts(
-                parcel,
-                ParcelCommand::SendStorageNotice {
-                    earliest_waiting_arrival: *earliest,
-                },
-            )
+            sim.on_storage_clock(parcel)
+                && accepts(
+                    parcel,
+                    ParcelCommand::SendStorageNotice {
+                        earliest_waiting_arrival: *earliest,
+                    },
+                )
         })
         .map(|(id, _, _)| id.to_string())
         .collect();

@@ -1,6 +1,7 @@
 //! The storage clock of a parcel (STO-1..STO-3): shelving, notices, the disposable mark,
 //! paid extension and its monthly fee. Each needs the member's earliest waiting arrival under
-//! `first-waiting-arrival` (STO-1), which the engine looks up.
+//! `first-waiting-arrival`, and a parcel in a shipment its shipment's earliest arrival (STO-1),
+//! which the engine looks up.
 
 use super::request;
 use crate::store::EngineStore;
@@ -8,7 +9,7 @@ use crate::{ids, CommandContext, Engine, EngineError, Executed};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::account::{AccountCommand, AccountEvent, ChargeAccount, DebitReason, Period};
 use domain::ids::ParcelId;
-use domain::parcel::{Parcel, ParcelCommand, ParcelEvent};
+use domain::parcel::{Parcel, ParcelCommand, ParcelError, ParcelEvent};
 use serde::{Deserialize, Serialize};
 
 /// What the storage clock is asked to do with a parcel.
@@ -21,6 +22,17 @@ pub enum StorageAction {
     MarkDisposable,
     /// Take paid extended storage (STO-3).
     Extend,
+}
+
+impl StorageAction {
+    /// The parcel command's name, for refusals.
+    fn command_name(self) -> &'static str {
+        match self {
+            StorageAction::SendNotice => "send_storage_notice",
+            StorageAction::MarkDisposable => "mark_disposable",
+            StorageAction::Extend => "extend_storage",
+        }
+    }
 }
 
 /// Extended-storage fees accrued and debited.
@@ -65,9 +77,17 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
         let input = (parcel_id, action);
         request!(self, ctx, "storage_clock", &input, |req| async {
             let parcel = self.existing_parcel(parcel_id).await?;
-            let earliest_waiting_arrival = self
-                .earliest_waiting_arrival(parcel.state.member_id())
-                .await?;
+            // STO-1: a parcel in a shipment is on the clock only while the shipment is not
+            // paid for (the parcel cannot tell it has left).
+            if parcel.state.status().shipment_id().is_some()
+                && !self.on_storage_clock(&parcel.state).await?
+            {
+                return Err(EngineError::refused(&ParcelError::InvalidState {
+                    command: action.command_name(),
+                    status: parcel.state.status().name(),
+                }));
+            }
+            let earliest_waiting_arrival = self.storage_clock_earliest(&parcel.state).await?;
             let command = match action {
                 StorageAction::SendNotice => ParcelCommand::SendStorageNotice {
                     earliest_waiting_arrival,
