@@ -15,6 +15,9 @@
 //! - `account.top_up_approved` 2: `paypal_fee` recorded, set when the deposit was received
 //!   through PayPal and credited less its fee (ACC-5); [`TopUpApprovedV1`] reads version 1
 //!   with `paypal_fee: null` (every top-up came from a bank before it).
+//! - `parcel.packing_requested` 2: `shipment_id` recorded, so a cancellation before packing
+//!   releases the parcel (CON-5); [`PackingRequestedV1`] reads version 1 with
+//!   `shipment_id: null` (released by the shipment that lists it).
 
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use serde_json::Value;
@@ -25,6 +28,7 @@ pub fn current_version(event_type: &str) -> &'static str {
         "member.login_failed" => "2",
         "parcel.inspected" => "2",
         "account.top_up_approved" => "2",
+        "parcel.packing_requested" => "2",
         _ => "1",
     }
 }
@@ -99,6 +103,22 @@ impl EventUpcaster for TopUpApprovedV1 {
     }
 }
 
+/// Reads `parcel.packing_requested` version 1 as version 2.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PackingRequestedV1;
+
+impl EventUpcaster for PackingRequestedV1 {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        event_type == "parcel.packing_requested" && event_version == "1"
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        event.payload = with_null(event.payload, "packing_requested", "shipment_id");
+        event.event_version = "2".to_owned();
+        event
+    }
+}
+
 /// `payload` (`{tag: {...}}`) with `field` added as `null`: a new optional field that the
 /// older version did not record.
 fn with_null(mut payload: Value, tag: &str, field: &str) -> Value {
@@ -114,6 +134,7 @@ pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
         Box::new(LoginFailedV1),
         Box::new(InspectedV1),
         Box::new(TopUpApprovedV1),
+        Box::new(PackingRequestedV1),
     ]
 }
 
@@ -219,6 +240,24 @@ mod tests {
             &event,
             AccountEvent::TopUpApproved {
                 paypal_fee: None,
+                ..
+            }
+        ));
+        assert_eq!(event.event_version(), "2");
+    }
+
+    // rule CON-5: a packing request stored before it recorded its shipment replays with none.
+    #[test]
+    fn con_5_a_version_1_packing_request_reads_as_version_2() {
+        let stored = json!({ "packing_requested": { "member_id": "m-1", "auto_pack": false } });
+        let (version, payload) = upcast("parcel.packing_requested", "1", stored);
+        assert_eq!(version, "2");
+        let event: ParcelEvent = serde_json::from_value(payload).expect("the current shape");
+        assert!(matches!(
+            &event,
+            ParcelEvent::PackingRequested {
+                shipment_id: None,
+                auto_pack: false,
                 ..
             }
         ));

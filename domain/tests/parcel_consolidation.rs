@@ -112,7 +112,10 @@ fn con_3_parcel_not_stored_is_not_reserved() {
     let requested = then(
         &policy,
         stored_on(&policy, day()),
-        vec![ParcelCommand::RequestPacking { member: verified() }],
+        vec![ParcelCommand::RequestPacking {
+            member: verified(),
+            shipment_id: shipment("s-1"),
+        }],
     );
     assert_refused(
         decide(&policy, &requested, on(day(), reserve("s-1"))),
@@ -181,7 +184,13 @@ fn con_1_other_members_parcel_is_not_reserved() {
         decide(
             &policy,
             &stored_on(&policy, day()),
-            on(day(), ParcelCommand::RequestPacking { member: stranger }),
+            on(
+                day(),
+                ParcelCommand::RequestPacking {
+                    member: stranger,
+                    shipment_id: shipment("s-1"),
+                },
+            ),
         ),
         ParcelError::OtherMember {
             member_id: MemberId::parse("m-9999").unwrap(),
@@ -209,6 +218,7 @@ fn mem_4_member_standing_gates_packing_and_consolidation() {
                     day(),
                     ParcelCommand::RequestPacking {
                         member: member.clone(),
+                        shipment_id: shipment("s-1"),
                     },
                 ),
             ),
@@ -289,7 +299,8 @@ fn mem_6_auto_pack_parcel_cannot_be_consolidated() {
         on(
             day(),
             ParcelCommand::RequestPacking {
-                member: auto_packer()
+                member: auto_packer(),
+                shipment_id: shipment("s-1"),
             }
         )
     )
@@ -351,6 +362,81 @@ fn con_5_cancelled_shipment_releases_parcel_to_storage() {
         assert_eq!(state(&events).status(), &ParcelStatus::Stored);
         assert!(decide(&policy, &events, on(d(2026, 11, 30), reserve("s-2"))).is_ok());
     }
+}
+
+// rule CON-5: a single-parcel shipment cancelled before packing releases its parcel: the
+// packing request records its shipment, and only that shipment releases it.
+#[test]
+fn con_5_single_parcel_shipment_cancelled_before_packing_releases_its_parcel() {
+    let policy = jp();
+    let request = ParcelCommand::RequestPacking {
+        member: verified(),
+        shipment_id: shipment("s-1"),
+    };
+    let requested = then(&policy, stored_on(&policy, day()), vec![request]);
+    assert!(matches!(
+        requested.last(),
+        Some(ParcelEvent::PackingRequested { shipment_id: Some(s), .. }) if *s == shipment("s-1")
+    ));
+    let release = |id: &str| {
+        on(
+            d(2026, 11, 30),
+            ParcelCommand::Release {
+                shipment_id: shipment(id),
+            },
+        )
+    };
+    assert_refused(
+        decide(&policy, &requested, release("s-2")),
+        ParcelError::OtherShipment {
+            actual: shipment("s-1"),
+            named: shipment("s-2"),
+        },
+        "consolidation.other_shipment",
+        Some(Rule::Con3),
+    );
+    let released = decide(&policy, &requested, release("s-1")).unwrap();
+    assert_eq!(
+        released,
+        vec![ParcelEvent::Released {
+            shipment_id: shipment("s-1"),
+            released_on: d(2026, 11, 30)
+        }]
+    );
+    let mut events = requested.clone();
+    events.extend(released);
+    assert_eq!(state(&events).status(), &ParcelStatus::Stored);
+
+    // A request stored as version 1 (no shipment, upcast to `None`) is released by the
+    // shipment that lists the parcel.
+    let mut legacy = requested;
+    if let Some(ParcelEvent::PackingRequested { shipment_id, .. }) = legacy.last_mut() {
+        *shipment_id = None;
+    }
+    assert!(decide(&policy, &legacy, release("s-9")).is_ok());
+}
+
+// rule CON-5 / MEM-6: an Auto Pack request, made before inspection, has no stored state to go
+// back to: its cancellation does not release it.
+#[test]
+fn con_5_auto_pack_request_is_not_released() {
+    let policy = jp();
+    let mut a = arrival();
+    a.member = Some(auto_packer());
+    let given = history(&policy, vec![on(day(), ParcelCommand::Arrive(a))]);
+    assert_eq!(state(&given).status(), &ParcelStatus::PackingRequested);
+    let err = decide(
+        &policy,
+        &given,
+        on(
+            day(),
+            ParcelCommand::Release {
+                shipment_id: shipment("pack-p-0001"),
+            },
+        ),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ParcelError::InvalidState { .. }), "{err:?}");
 }
 
 // rule CON-5: only the parcel's own shipment releases it; a stored parcel has nothing to release.

@@ -155,7 +155,8 @@ fn examples() -> Vec<ParcelEvent> {
         },
         ParcelEvent::PackingRequested {
             member_id: member_id(),
-            auto_pack: true,
+            auto_pack: false,
+            shipment_id: Some(shipment("s-0001")),
         },
         ParcelEvent::Consolidated {
             shipment_id: shipment("s-0001"),
@@ -232,8 +233,10 @@ fn every_parcel_event_type_has_a_snapshot() {
     assert_eq!(covered, declared);
     assert_eq!(examples().len(), ParcelEvent::TYPES.len());
     for event in examples() {
-        // Version 2 since its upcaster (domain::upcast); every other parcel event is at 1.
-        let version = if event.event_type() == "parcel.inspected" {
+        // Version 2 since their upcasters (domain::upcast); every other parcel event is at 1.
+        let version = if ["parcel.inspected", "parcel.packing_requested"]
+            .contains(&event.event_type().as_str())
+        {
             "2"
         } else {
             "1"

@@ -503,7 +503,10 @@ fn ins_4_quarantined_parcel_is_only_disposed_or_returned() {
     let given = quarantined(&policy);
     let refused = [
         store(),
-        ParcelCommand::RequestPacking { member: verified() },
+        ParcelCommand::RequestPacking {
+            member: verified(),
+            shipment_id: shipment("s-1"),
+        },
         ParcelCommand::ReserveForConsolidation {
             shipment_id: shipment("s-1"),
             member: verified(),

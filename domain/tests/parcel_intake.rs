@@ -597,7 +597,13 @@ fn par_4_packing_request_refused_until_declaration_confirmed() {
         decide(
             &policy,
             &unconfirmed,
-            on(day, ParcelCommand::RequestPacking { member: verified() }),
+            on(
+                day,
+                ParcelCommand::RequestPacking {
+                    member: verified(),
+                    shipment_id: shipment("s-1"),
+                },
+            ),
         ),
         ParcelError::DeclarationNotConfirmed,
         "declaration.not_confirmed",
@@ -616,11 +622,15 @@ fn par_4_packing_request_refused_until_declaration_confirmed() {
         .given(confirmed)
         .when(on(
             day,
-            ParcelCommand::RequestPacking { member: verified() },
+            ParcelCommand::RequestPacking {
+                member: verified(),
+                shipment_id: shipment("s-1"),
+            },
         ))
         .then_expect_events(vec![ParcelEvent::PackingRequested {
             member_id: member_id(),
             auto_pack: false,
+            shipment_id: Some(shipment("s-1")),
         }]);
 }
 
@@ -640,7 +650,13 @@ fn par_4_redeclaring_needs_a_new_confirmation() {
         decide(
             &policy,
             &events,
-            on(day, ParcelCommand::RequestPacking { member: verified() }),
+            on(
+                day,
+                ParcelCommand::RequestPacking {
+                    member: verified(),
+                    shipment_id: shipment("s-1"),
+                },
+            ),
         ),
         ParcelError::DeclarationNotConfirmed,
         "declaration.not_confirmed",
@@ -731,7 +747,8 @@ fn mem_6_auto_pack_requests_packing_on_arrival() {
         events[2],
         ParcelEvent::PackingRequested {
             member_id: member_id(),
-            auto_pack: true
+            auto_pack: true,
+            shipment_id: None,
         }
     );
     assert_eq!(events.len(), 3);
@@ -790,7 +807,8 @@ fn mem_6_auto_pack_applies_on_attachment() {
         events[2],
         ParcelEvent::PackingRequested {
             member_id: member_id(),
-            auto_pack: true
+            auto_pack: true,
+            shipment_id: None,
         }
     );
 }

@@ -57,6 +57,12 @@ pub const FROZEN: &[(&str, &str, &str, &str)] = &[
         "account.top_up_approved.v1.schema.json",
         include_str!("../../../contracts/events/account.top_up_approved.v1.schema.json"),
     ),
+    (
+        "parcel.packing_requested",
+        "1",
+        "parcel.packing_requested.v1.schema.json",
+        include_str!("../../../contracts/events/parcel.packing_requested.v1.schema.json"),
+    ),
 ];
 
 /// The command that regenerates the files.

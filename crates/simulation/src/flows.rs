@@ -813,10 +813,16 @@ impl Simulation {
             self.open_shipment(m, ready[..take].to_vec(), true);
         } else if let Some(&p) = ready.first() {
             self.begin(self.member_actor(m));
-            if self
-                .parcel(p, ParcelCommand::RequestPacking { member: standing })
-                .is_some()
-            {
+            // The shipment `open_shipment` is about to request (CON-5: the parcel records it).
+            let shipment_id = id(ShipmentId::parse(&format!(
+                "s-{:06}",
+                self.shipments.len() + 1
+            )));
+            let request = ParcelCommand::RequestPacking {
+                member: standing,
+                shipment_id,
+            };
+            if self.parcel(p, request).is_some() {
                 self.open_shipment(m, vec![p], false);
             }
         }

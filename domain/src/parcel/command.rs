@@ -66,6 +66,9 @@ pub enum ParcelCommand {
     RequestPacking {
         /// The asking member's standing.
         member: MemberStanding,
+        /// The shipment it is to be packed as: cancelling it before packing releases the
+        /// parcel (CON-5).
+        shipment_id: ShipmentId,
     },
     /// Take this stored parcel into shipment `shipment_id`'s consolidation (CON-3, MEM-6, PAR-4).
     ReserveForConsolidation {

@@ -200,6 +200,10 @@ pub enum ParcelEvent {
         member_id: MemberId,
         /// Made automatically on arrival under Auto Pack (MEM-6).
         auto_pack: bool,
+        /// The shipment it is to be packed as, which releases it if cancelled before packing
+        /// (CON-5); `None` for an Auto Pack request, whose shipment the write side requests
+        /// after it (MEM-6), and in version 1.
+        shipment_id: Option<ShipmentId>,
     },
     /// The parcel was taken into shipment `shipment_id`'s consolidation (CON-3).
     Consolidated {

@@ -163,6 +163,15 @@ pub struct Receipt {
     pub dimensions: Dimensions,
 }
 
+/// A request to pack the parcel on its own (PAR-4, MEM-6, CON-5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct PackingRequest {
+    /// Its shipment, when recorded (version 2 of `parcel.packing_requested`, not Auto Pack).
+    shipment_id: Option<ShipmentId>,
+    /// Made by Auto Pack on arrival (MEM-6).
+    auto_pack: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Expectation {
     member_id: MemberId,
@@ -203,6 +212,9 @@ pub struct Parcel {
     /// The shop it came from, if known: told in the arrival notice (PAR-3).
     #[serde(default)]
     shop: Option<String>,
+    /// The last request to pack it on its own (CON-5: what its cancellation releases).
+    #[serde(default)]
+    packing_request: Option<PackingRequest>,
     auto_pack: bool,
     declaration: Option<Declaration>,
     inspected_units: Option<u32>,
@@ -313,7 +325,16 @@ impl Parcel {
                     earliest_waiting_arrival,
                 },
             ) => self.store(location, earliest_waiting_arrival, today, policy),
-            (S::Stored, C::RequestPacking { member }) => self.request_packing(member),
+            (
+                S::Stored,
+                C::RequestPacking {
+                    member,
+                    shipment_id,
+                },
+            ) => self.request_packing(member, shipment_id),
+            (S::PackingRequested, C::Release { shipment_id }) => {
+                self.release_packing_request(shipment_id, today)
+            }
             (
                 _,
                 C::ReserveForConsolidation {
@@ -453,7 +474,17 @@ impl Parcel {
                 self.prohibited = categories;
             }
             E::Stored { .. } | E::Released { .. } => self.status = ParcelStatus::Stored,
-            E::PackingRequested { .. } => self.status = ParcelStatus::PackingRequested,
+            E::PackingRequested {
+                auto_pack,
+                shipment_id,
+                ..
+            } => {
+                self.status = ParcelStatus::PackingRequested;
+                self.packing_request = Some(PackingRequest {
+                    shipment_id,
+                    auto_pack,
+                });
+            }
             E::Consolidated { shipment_id, .. } => {
                 self.status = ParcelStatus::Reserved { shipment_id };
             }
@@ -756,12 +787,45 @@ impl Parcel {
 
     // ---- packing and consolidation (PAR-4, CON-3, CON-5, MEM-6, PAY-2)
 
-    fn request_packing(&self, member: MemberStanding) -> Result<Vec<ParcelEvent>, ParcelError> {
+    fn request_packing(
+        &self,
+        member: MemberStanding,
+        shipment_id: ShipmentId,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
         self.check_requester(&member)?;
         Ok(vec![ParcelEvent::PackingRequested {
             member_id: member.member_id,
             auto_pack: false,
+            shipment_id: Some(shipment_id),
         }])
+    }
+
+    /// CON-5: the single-parcel shipment requested for this parcel was cancelled before it
+    /// was packed: the parcel goes back to storage. A request recorded without its shipment
+    /// (version 1) is released by the shipment that lists it; an Auto Pack request was made
+    /// before inspection and has no stored state to go back to.
+    fn release_packing_request(
+        &self,
+        shipment_id: ShipmentId,
+        today: NaiveDate,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        match &self.packing_request {
+            Some(request) if request.auto_pack => Err(ParcelError::InvalidState {
+                command: "release",
+                status: self.status.name(),
+            }),
+            Some(PackingRequest {
+                shipment_id: Some(actual),
+                ..
+            }) if *actual != shipment_id => Err(ParcelError::OtherShipment {
+                actual: actual.clone(),
+                named: shipment_id,
+            }),
+            _ => Ok(vec![ParcelEvent::Released {
+                shipment_id,
+                released_on: today,
+            }]),
+        }
     }
 
     fn reserve(
@@ -1195,6 +1259,7 @@ fn auto_packing_request(member: &MemberStanding) -> Option<ParcelEvent> {
     (member.auto_pack && member.may_request_shipments()).then(|| ParcelEvent::PackingRequested {
         member_id: member.member_id.clone(),
         auto_pack: true,
+        shipment_id: None,
     })
 }
 

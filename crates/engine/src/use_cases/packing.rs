@@ -80,7 +80,10 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                 .step::<Parcel>(
                     &req,
                     parcel_id.as_str(),
-                    ParcelCommand::RequestPacking { member },
+                    ParcelCommand::RequestPacking {
+                        member,
+                        shipment_id: shipment_id.clone(),
+                    },
                 )
                 .await?;
             let shipment = self

@@ -17,8 +17,8 @@ pub struct ShipmentClosed {
     pub shipment: Executed<ShipmentEvent>,
     /// `parcel.released` or `parcel.held`, one per parcel that took it.
     pub parcels: Vec<Executed<ParcelEvent>>,
-    /// Parcels that refused, with the refusal (a parcel whose single packing was requested
-    /// but not yet packed has no way back to storage in the domain yet).
+    /// Parcels that refused, with the refusal (an Auto Pack parcel, requested before its
+    /// inspection, has no stored state to go back to; CON-5, MEM-6).
     pub refused: Vec<(ParcelId, EngineError)>,
 }
 

@@ -21,7 +21,40 @@ on_each_backend!(
     mem_8_withdrawal_destroys_stored_parcels_and_schedules_the_refund,
     execute_refuses_commands_whose_facts_the_engine_looks_up,
     mem_9_auto_closure_reads_the_account_and_spares_a_late_top_up_with_money_left,
+    con_5_single_parcel_shipment_cancelled_before_packing_releases_its_parcel,
 );
+
+// rule CON-5: a shipment requested for one parcel and cancelled before packing releases the
+// parcel back to storage (the packing request records its shipment); it can be requested again.
+async fn con_5_single_parcel_shipment_cancelled_before_packing_releases_its_parcel<B: Backend>() {
+    let app = TestApp::<B>::new().await;
+    let (member, suite) = app.verified_member().await;
+    let parcel = app.stored_parcel(&suite, 1_500, 3_000).await;
+    let shipment = app
+        .engine
+        .request_packing(&member, &parcel, &app.ctx())
+        .await
+        .unwrap()
+        .shipment_id;
+    let closed = app
+        .engine
+        .cancel_shipment(&shipment, "changed my mind", &app.ctx())
+        .await
+        .unwrap();
+    assert!(closed.refused.is_empty(), "{:?}", closed.refused);
+    assert_eq!(closed.parcels.len(), 1);
+    let state = app
+        .engine
+        .load::<Parcel>(parcel.as_str())
+        .await
+        .unwrap()
+        .state;
+    assert_eq!(state.status(), &ParcelStatus::Stored);
+    app.engine
+        .request_packing(&member, &parcel, &app.ctx())
+        .await
+        .unwrap();
+}
 
 // rule MEM-1: every member gets a unique suite code from the configured prefix.
 async fn mem_1_suite_codes_are_unique_per_member<B: Backend>() {
@@ -281,7 +314,10 @@ async fn execute_refuses_commands_whose_facts_the_engine_looks_up<B: Backend>() 
         .engine
         .execute::<Parcel>(
             parcel.as_str(),
-            ParcelCommand::RequestPacking { member: standing },
+            ParcelCommand::RequestPacking {
+                member: standing,
+                shipment_id: domain::ids::ShipmentId::parse("s-1").unwrap(),
+            },
             &app.ctx(),
         )
         .await
