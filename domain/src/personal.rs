@@ -130,6 +130,34 @@ pub fn redact(event_type: &str, payload: &mut Value) -> usize {
     replaced
 }
 
+/// Puts the stand-in in every personal field, sealed or not, of every event found anywhere in
+/// `document` (an answer that embeds events, as `{"registered": {...}}`): for copies of events
+/// kept outside the store, which must hold no personal data at all.
+pub fn scrub(document: &mut Value) {
+    match document {
+        Value::Object(map) => {
+            for field in FIELDS {
+                let tag = field.pointer.split('/').nth(1).unwrap_or_default();
+                if !map.contains_key(tag) {
+                    continue;
+                }
+                let mut node = Value::Object(std::mem::take(map));
+                if let Some(value) = node.pointer_mut(field.pointer) {
+                    if !value.is_null() {
+                        *value = field.stand_in.value();
+                    }
+                }
+                if let Value::Object(back) = node {
+                    *map = back;
+                }
+            }
+            map.values_mut().for_each(scrub);
+        }
+        Value::Array(items) => items.iter_mut().for_each(scrub),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +208,27 @@ mod tests {
         assert_eq!(name.as_str(), "[personal data]");
         assert_eq!(email.as_str(), "personal-data@redacted.invalid");
         assert_eq!(birth_date.to_string(), "0001-01-01");
+    }
+
+    #[test]
+    fn scrubbing_an_answer_leaves_no_personal_data_in_the_events_it_embeds() {
+        let mut answer = json!({"result": {"member": {"events": [
+            {"registered": {"name": "Hanako Yamada", "email": "h@example.jp",
+                            "birth_date": "1990-05-05", "guardian_consent": null}}
+        ]}, "account": {"events": [{"opened": {"account_id": "acct-m-1"}}]}}});
+        scrub(&mut answer);
+        let text = answer.to_string();
+        assert!(
+            !text.contains("Hanako") && !text.contains("1990-05-05") && !text.contains("h@example")
+        );
+        assert_eq!(
+            answer["result"]["account"]["events"][0]["opened"]["account_id"],
+            "acct-m-1"
+        );
+        assert_eq!(
+            answer["result"]["member"]["events"][0]["registered"]["guardian_consent"],
+            Value::Null
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Payloads decoded with the domain's event enums, for every view: the aggregate type says
 //! which enum, the version must be the current one after the domain's upcasters, and the decoded event must carry the
 //! type the store recorded. Anything else is a poison event for the view that reads it.
+//! Personal data sealed by the writer (`domain::personal`) is read as its stand-ins.
 
 use cqrs_es::DomainEvent;
 use domain::account::AccountEvent;
@@ -27,11 +28,13 @@ pub enum DomainEventOf {
 /// Older versions are first read as the current one by the domain's upcasters
 /// (`domain::upcast`); a version they do not reach is unknown.
 pub fn decode(event: &EventEnvelope) -> Result<DomainEventOf, ReduceError> {
-    let (version, payload) = domain::upcast::upcast(
+    let (version, mut payload) = domain::upcast::upcast(
         &event.event_type,
         &event.event_version,
         event.payload.clone(),
     );
+    // No view needs a member's personal data: sealed fields are read as their stand-ins.
+    domain::personal::redact(&event.event_type, &mut payload);
     if version != domain::upcast::current_version(&event.event_type) {
         return Err(unknown(event));
     }

@@ -1,5 +1,6 @@
 //! A minimal HTTP/1 client for the command API: hyper 1 over one kept-alive TCP connection
-//! (reopened when the server closes it), plain `http://`, no TLS.
+//! (reopened when the server closes it), plain `http://`, no TLS. Also the CLI's client for
+//! one-off commands (`parcelport member erase`).
 
 use crate::DemoError;
 use http_body_util::{BodyExt, Full};
@@ -13,13 +14,15 @@ use tokio::net::TcpStream;
 
 /// An answer: its status and its JSON body (`Null` when empty or not JSON).
 #[derive(Debug, Clone)]
-pub(crate) struct Answer {
+pub struct Answer {
+    /// The HTTP status.
     pub status: u16,
+    /// The JSON body.
     pub body: Value,
 }
 
 /// The API at one `host:port`, called with one bearer token.
-pub(crate) struct Client {
+pub struct Client {
     authority: String,
     bearer: HeaderValue,
     sender: Option<SendRequest<Full<Bytes>>>,

@@ -44,6 +44,7 @@ mod client;
 mod rng;
 mod scenario;
 
+pub use client::{Answer, Client};
 pub use scenario::Planned;
 
 use indicatif::{ProgressBar, ProgressStyle};

@@ -13,6 +13,7 @@ use domain::parcel::{Parcel, ParcelCommand};
 use domain::shipment::{Shipment, ShipmentCommand};
 use domain::{Issued, Refusal, Services};
 use event_store::authorship::{AuthoredFields, EventSigner};
+use personal_data::{PersonalData, PersonalDataError};
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt::Debug;
@@ -63,6 +64,7 @@ impl EngineAggregate for Member {
             MemberCommand::RequestWithdrawal => Some("request_withdrawal"),
             MemberCommand::Close { .. } => Some("refund_and_close"),
             MemberCommand::EvaluateAutoClosure { .. } => Some("evaluate_auto_closure"),
+            MemberCommand::ErasePersonalData => Some("erase_personal_data"),
             _ => None,
         }
     }
@@ -174,10 +176,15 @@ pub struct Stores<R: PersistedEventRepository> {
 }
 
 impl<R: PersistedEventRepository> Stores<R> {
-    pub(crate) fn new(repository: R, signer: Option<Arc<EventSigner>>) -> Self {
+    pub(crate) fn new(
+        repository: R,
+        signer: Option<Arc<EventSigner>>,
+        personal_data: Option<Arc<PersonalData>>,
+    ) -> Self {
         let shared = SharedRepository {
             repository: Arc::new(repository),
             signer,
+            personal_data,
         };
         Self {
             // Older event versions are read as the current ones (domain::upcast).
@@ -193,11 +200,14 @@ impl<R: PersistedEventRepository> Stores<R> {
     }
 }
 
-/// One repository shared by the four stores (a cqrs-es store owns its repository), signing
-/// every event it persists with the writer's key when it has one (issue #10).
+/// One repository shared by the four stores (a cqrs-es store owns its repository). With the
+/// members' keys it seals the personal data of every event it persists and opens it in every
+/// event it loads; then it signs each event with the writer's key when it has one (issue #10),
+/// so the signature and the chain cover the sealed text.
 pub struct SharedRepository<R> {
     repository: Arc<R>,
     signer: Option<Arc<EventSigner>>,
+    personal_data: Option<Arc<PersonalData>>,
 }
 
 impl<R> Clone for SharedRepository<R> {
@@ -205,7 +215,69 @@ impl<R> Clone for SharedRepository<R> {
         Self {
             repository: Arc::clone(&self.repository),
             signer: self.signer.clone(),
+            personal_data: self.personal_data.clone(),
         }
+    }
+}
+
+fn persistence_error(error: PersonalDataError) -> PersistenceError {
+    PersistenceError::UnknownError(Box::new(error))
+}
+
+impl<R> SharedRepository<R> {
+    /// `events` with their personal data sealed.
+    async fn sealed(
+        &self,
+        events: &[SerializedEvent],
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        let Some(keys) = &self.personal_data else {
+            return Ok(events.to_vec());
+        };
+        let mut sealed = Vec::with_capacity(events.len());
+        for event in events {
+            let payload = keys
+                .seal(
+                    &event.aggregate_type,
+                    &event.aggregate_id,
+                    &event.event_type,
+                    &event.payload,
+                )
+                .await
+                .map_err(persistence_error)?;
+            sealed.push(SerializedEvent {
+                payload,
+                ..event.clone()
+            });
+        }
+        Ok(sealed)
+    }
+
+    /// `events` with their personal data opened, or stand-ins where it cannot be.
+    async fn opened(
+        &self,
+        mut events: Vec<SerializedEvent>,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        for event in &mut events {
+            if !domain::personal::holds_personal_data(&event.event_type) {
+                continue;
+            }
+            match &self.personal_data {
+                Some(keys) => {
+                    keys.open(
+                        &event.aggregate_type,
+                        &event.aggregate_id,
+                        &event.event_type,
+                        &mut event.payload,
+                    )
+                    .await
+                    .map_err(persistence_error)?;
+                }
+                None => {
+                    domain::personal::redact(&event.event_type, &mut event.payload);
+                }
+            }
+        }
+        Ok(events)
     }
 }
 
@@ -231,7 +303,8 @@ impl<R: PersistedEventRepository> PersistedEventRepository for SharedRepository<
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        self.repository.get_events::<A>(aggregate_id).await
+        let events = self.repository.get_events::<A>(aggregate_id).await?;
+        self.opened(events).await
     }
 
     async fn get_last_events<A: Aggregate>(
@@ -239,9 +312,11 @@ impl<R: PersistedEventRepository> PersistedEventRepository for SharedRepository<
         aggregate_id: &str,
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        self.repository
+        let events = self
+            .repository
             .get_last_events::<A>(aggregate_id, last_sequence)
-            .await
+            .await?;
+        self.opened(events).await
     }
 
     async fn get_snapshot<A: Aggregate>(
@@ -256,16 +331,15 @@ impl<R: PersistedEventRepository> PersistedEventRepository for SharedRepository<
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        match &self.signer {
-            Some(signer) => {
-                let events: Vec<SerializedEvent> =
-                    events.iter().map(|event| signed(signer, event)).collect();
-                self.repository.persist::<A>(&events, snapshot_update).await
-            }
-            None => self.repository.persist::<A>(events, snapshot_update).await,
+        let mut events = self.sealed(events).await?;
+        if let Some(signer) = &self.signer {
+            events = events.iter().map(|event| signed(signer, event)).collect();
         }
+        self.repository.persist::<A>(&events, snapshot_update).await
     }
 
+    // The replay streams (cqrs-es' `QueryReplay`, which parcelport does not use) pass the
+    // stored events through as they are: personal data sealed.
     async fn stream_events<A: Aggregate>(
         &self,
         aggregate_id: &str,

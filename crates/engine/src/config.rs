@@ -3,6 +3,7 @@
 use crate::EngineError;
 use domain::ids::SuiteCode;
 use event_store::authorship::EventSigner;
+use personal_data::PersonalData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +17,10 @@ pub struct EngineConfig {
     pub idempotency: IdempotencyConfig,
     /// The writer's key: every event appended is signed with it (issue #10), or none.
     pub signer: Option<Arc<EventSigner>>,
+    /// The members' keys: personal data is sealed with them before it is stored, and opened
+    /// when an aggregate is loaded (issue #10). Without them, personal data is stored as
+    /// given and sealed values are read as their stand-ins (`domain::personal`).
+    pub personal_data: Option<Arc<PersonalData>>,
 }
 
 impl EngineConfig {
@@ -35,6 +40,7 @@ impl EngineConfig {
             retry: RetryPolicy::default(),
             idempotency: IdempotencyConfig::default(),
             signer: None,
+            personal_data: None,
         })
     }
 
@@ -42,6 +48,14 @@ impl EngineConfig {
     pub fn signing_with(self, signer: Arc<EventSigner>) -> Self {
         Self {
             signer: Some(signer),
+            ..self
+        }
+    }
+
+    /// The same settings sealing members' personal data with `keys`.
+    pub fn protecting_personal_data(self, keys: Arc<PersonalData>) -> Self {
+        Self {
+            personal_data: Some(keys),
             ..self
         }
     }

@@ -110,7 +110,11 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
     /// system clock and UUID v7 ids.
     pub fn new(repository: R, store: S, services: Services, config: EngineConfig) -> Self {
         Self {
-            stores: Stores::new(repository, config.signer.clone()),
+            stores: Stores::new(
+                repository,
+                config.signer.clone(),
+                config.personal_data.clone(),
+            ),
             services,
             store,
             clock: Arc::new(SystemClock),

@@ -137,7 +137,9 @@ impl<'a> Request<'a> {
             Err(error) => error.is_final(),
         };
         let recorded = if answer {
-            let response = serde_json::to_value(&result)?;
+            let mut response = serde_json::to_value(&result)?;
+            // The answer kept for retries holds no personal data: only the events do, sealed.
+            domain::personal::scrub(&mut response);
             store
                 .complete_key(&claim.key, claim.attempt, &response)
                 .await

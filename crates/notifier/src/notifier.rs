@@ -6,10 +6,11 @@
 //! `max_attempts` the delivery is recorded as failed and not tried again.
 
 use crate::channel::Channel;
-use crate::outbox::{Outbox, State};
-use crate::templates::{word, Language};
+use crate::outbox::{Outbox, Pending, State};
+use crate::templates::{word, Language, Worded};
 use chrono::{DateTime, Utc};
 use engine::Clock;
+use personal_data::PersonalData;
 use projection_runtime::ViewDb;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,6 +67,7 @@ pub struct Notifier {
     channels: Vec<Channel>,
     clock: Arc<dyn Clock>,
     options: NotifierOptions,
+    personal_data: Option<Arc<PersonalData>>,
 }
 
 impl Notifier {
@@ -82,7 +84,42 @@ impl Notifier {
             channels,
             clock,
             options,
+            personal_data: None,
         })
+    }
+
+    /// The same notifier opening the members' sealed names and addresses with `keys`
+    /// (issue #10); without them, contacts are used as the view holds them.
+    pub fn opening_personal_data_with(self, keys: Arc<PersonalData>) -> Self {
+        Self {
+            personal_data: Some(keys),
+            ..self
+        }
+    }
+
+    /// `notice` with the member's name and address opened; `None` once they are erased.
+    async fn opened(&self, mut notice: Pending) -> Result<Option<Pending>, String> {
+        let Some(keys) = &self.personal_data else {
+            return Ok(Some(notice));
+        };
+        let member = notice.member_id.clone();
+        let open = |pointer: &'static str, text: String| {
+            let member = member.clone();
+            async move {
+                keys.open_text(&member, pointer, &text)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        };
+        let (Some(name), Some(email)) = (
+            open("/registered/name", std::mem::take(&mut notice.name)).await?,
+            open("/registered/email", std::mem::take(&mut notice.email)).await?,
+        ) else {
+            return Ok(None);
+        };
+        notice.name = name;
+        notice.email = email;
+        Ok(Some(notice))
     }
 
     /// The deliveries' record.
@@ -101,6 +138,31 @@ impl Notifier {
                 .pending(&target, now, self.options.batch)
                 .await?
             {
+                let notice_id = notice.notice_id.clone();
+                let notice = match self.opened(notice).await {
+                    Ok(Some(notice)) => notice,
+                    // Nobody to tell: the member's name and address are erased.
+                    Ok(None) => {
+                        round.failed += 1;
+                        self.outbox
+                            .record(
+                                &notice_id,
+                                &target,
+                                State::Failed,
+                                0,
+                                None,
+                                &Worded::erased(),
+                                None,
+                                "the member's personal data is erased",
+                            )
+                            .await?;
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::error!(notice = notice_id, %error, "a notice's contact could not be opened");
+                        continue;
+                    }
+                };
                 let worded = word(
                     notice.kind,
                     &notice.facts,

@@ -36,6 +36,17 @@ pub struct Worded {
     pub body: String,
 }
 
+impl Worded {
+    /// What is recorded for a notice never worded because the member's personal data is
+    /// erased (issue #10).
+    pub fn erased() -> Self {
+        Self {
+            subject: String::new(),
+            body: String::new(),
+        }
+    }
+}
+
 fn field(facts: &Value, path: &str) -> String {
     let mut value = facts;
     for key in path.split('.') {

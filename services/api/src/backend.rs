@@ -16,6 +16,7 @@ use engine::use_cases::auto_closure::AutoClosureEvaluated;
 use engine::use_cases::claims::ClaimPaid;
 use engine::use_cases::consolidate::Consolidated;
 use engine::use_cases::disposal::{DisposalReason, Disposed};
+use engine::use_cases::erasure::PersonalDataErased;
 use engine::use_cases::intake::{
     DeclarationConfirmed, ParcelArrival, ParcelInspected, ParcelReceived,
 };
@@ -75,6 +76,8 @@ forward! {
     ) -> TopUpDecided;
     fn request_withdrawal(&self, member_id: &MemberId, ctx: &CommandContext)
         -> WithdrawalRequested;
+    fn erase_personal_data(&self, member_id: &MemberId, ctx: &CommandContext)
+        -> PersonalDataErased;
     fn evaluate_auto_closure(
         &self,
         member_id: &MemberId,

@@ -5,6 +5,7 @@ use domain::Services;
 use engine::{EngineConfig, EngineError, PgEngine};
 use event_store::authorship::EventSigner;
 use event_store::EventStore;
+use personal_data::{KeyStore, PersonalData};
 use std::path::PathBuf;
 use std::sync::Arc;
 use web::auth::{TokenBook, TokenFileError};
@@ -52,6 +53,9 @@ pub enum StartError {
     /// The database could not be reached.
     #[error("event store: {0}")]
     Store(#[from] event_store::EventStoreError),
+    /// The members' key store could not be opened.
+    #[error("personal data: {0}")]
+    PersonalData(#[from] personal_data::PersonalDataError),
     /// Serving failed.
     #[error("serving: {0}")]
     Serve(std::io::Error),
@@ -71,6 +75,9 @@ impl Config {
             engine_config = engine_config.signing_with(Arc::clone(signer));
         }
         let store = EventStore::connect(&self.database_url, self.max_connections).await?;
+        // The members' keys, in their own table of the same database (issue #10).
+        let keys = KeyStore::postgres(store.pool().clone()).await?;
+        engine_config = engine_config.protecting_personal_data(Arc::new(PersonalData::new(keys)));
         let engine = PgEngine::postgres(&store, Services::new(policy), engine_config);
         engine.migrate().await?;
         Ok(AppState::new(

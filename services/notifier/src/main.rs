@@ -53,6 +53,10 @@ async fn main() -> anyhow::Result<()> {
         .connect(&args.database_url)
         .await
         .context("cannot connect to the views' database")?;
+    // The members' keys (issue #10): names and addresses are sealed in the views.
+    let keys = personal_data::KeyStore::postgres(pool.clone())
+        .await
+        .context("cannot open the members' key store")?;
     let notifier = Notifier::new(
         projection_runtime::ViewDb::from(pool),
         channels,
@@ -60,7 +64,8 @@ async fn main() -> anyhow::Result<()> {
         args.notices.options(),
     )
     .await
-    .context("cannot prepare the deliveries' record")?;
+    .context("cannot prepare the deliveries' record")?
+    .opening_personal_data_with(Arc::new(personal_data::PersonalData::new(keys)));
 
     let (stop, stopping) = watch::channel(false);
     tokio::spawn(async move {

@@ -33,10 +33,31 @@ enum Command {
     /// Token file helpers.
     #[command(subcommand)]
     Token(Token),
+    /// Member administration through a running API.
+    #[command(subcommand)]
+    Member(Member),
     /// Auditor tools: verify the hash chains and checkpoints, record a (signed) checkpoint,
     /// an aggregate's history as of a moment, verifiable exports.
     #[command(subcommand)]
     Audit(audit_cli::Audit),
+}
+
+#[derive(Debug, Subcommand)]
+enum Member {
+    /// Erases a closed member's personal data once the policy's retention period has passed:
+    /// deletes the member's key, so their name, birth date, e-mail and payer names can no
+    /// longer be read in the store, on JetStream, in views or exports. Every event stays and
+    /// `audit verify` still passes.
+    Erase {
+        /// The member.
+        member_id: String,
+        /// The API, as printed by `parcelport serve`.
+        #[arg(long, env = "PARCELPORT_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// An ops or admin token's secret.
+        #[arg(long, env = "PARCELPORT_TOKEN")]
+        token: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -167,6 +188,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(flags) => serve(*flags).await,
         Command::Rebuild(flags) => rebuild(flags).await,
         Command::Audit(command) => audit_cli::run(command).await,
+        Command::Member(Member::Erase {
+            member_id,
+            url,
+            token,
+        }) => erase_member(&url, &token, &member_id).await,
         Command::Demo(flags) => {
             let options = demo::DemoOptions {
                 days: flags.days,
@@ -369,4 +395,36 @@ fn print_first_tokens(issued: &[IssuedToken], listen: &str) {
     }
     println!("send one as `Authorization: Bearer <secret>` to http://{listen}");
     println!("load a demo warehouse: parcelport demo --url http://{listen} --token <admin secret>");
+}
+
+/// `parcelport member erase`: the API's `erase-personal-data` under a fresh idempotency key.
+async fn erase_member(url: &str, token: &str, member_id: &str) -> anyhow::Result<()> {
+    let mut client = demo::Client::new(url, token).context("the API's address")?;
+    let key = uuid::Uuid::new_v4().to_string();
+    let answer = client
+        .send(
+            hyper::Method::POST,
+            &format!("/v1/members/{member_id}/erase-personal-data"),
+            Some(&key),
+            Some(&serde_json::json!({})),
+        )
+        .await
+        .context("the API did not answer")?;
+    if answer.status >= 300 {
+        anyhow::bail!(
+            "not erased ({}): {}",
+            answer.body["code"].as_str().unwrap_or("error"),
+            answer.body["detail"]
+                .as_str()
+                .unwrap_or(&answer.body.to_string())
+        );
+    }
+    println!(
+        "erased: member {member_id}'s key was deleted at {}; their personal data can no longer \
+         be read anywhere, and every event stays",
+        answer.body["result"]["key_erased_at"]
+            .as_str()
+            .unwrap_or("?")
+    );
+    Ok(())
 }

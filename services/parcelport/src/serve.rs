@@ -28,6 +28,7 @@ use event_store::authorship::EventSigner;
 use event_store::sqlite::SqliteEventStore;
 use event_store::{EventLog, EventStore};
 use notifier::{ChannelConfig, Notifier};
+use personal_data::{KeyStore, PersonalData};
 use projection_runtime::{Projection, Projector, ProjectorOptions, RuntimeError, StoreFeed};
 use projections::audit::Audit;
 use projections::billing::Billing;
@@ -189,6 +190,9 @@ pub enum ServeError {
     /// The notifier could not start.
     #[error(transparent)]
     Notifier(#[from] notifier::NotifierError),
+    /// The members' key store could not be opened.
+    #[error("personal data: {0}")]
+    PersonalData(#[from] personal_data::PersonalDataError),
     /// The writer key or the anchors file could not be read or written.
     #[error("checkpoints: {0}")]
     Checkpoints(#[from] audit::AuditError),
@@ -196,6 +200,10 @@ pub enum ServeError {
 
 /// The views file of the embedded mode, beside `parcelport.db` in the data directory.
 pub const VIEWS_FILE: &str = "views.db";
+
+/// The members' keys of the embedded mode (issue #10), beside `parcelport.db`: deleting a key
+/// erases a member's personal data everywhere.
+pub const KEYS_FILE: &str = "keys.sqlite";
 
 /// What runs beside the API.
 enum Beside {
@@ -278,8 +286,13 @@ impl Server {
                 .clone()
                 .unwrap_or_else(|| config.data_dir.join("anchors.jsonl")),
         );
-        let (backend, beside, views) = match &config.store {
+        let (backend, beside, views, personal_data) = match &config.store {
             StoreChoice::Embedded => {
+                // The members' keys in a file of their own, never in the event store (#10).
+                let keys = KeyStore::sqlite(&config.data_dir.join(KEYS_FILE)).await?;
+                let personal_data = Arc::new(PersonalData::new(keys));
+                let engine_config =
+                    engine_config.protecting_personal_data(Arc::clone(&personal_data));
                 let engine = SqliteEngine::open(&config.data_dir, services, engine_config)
                     .await?
                     .with_clock(clock.clone());
@@ -302,6 +315,7 @@ impl Server {
                         scheduler: Arc::new(scheduler),
                     },
                     views,
+                    personal_data,
                 )
             }
             StoreChoice::Postgres {
@@ -309,6 +323,10 @@ impl Server {
                 nats_url,
             } => {
                 let store = EventStore::connect(database_url, config.max_connections).await?;
+                let keys = KeyStore::postgres(store.pool().clone()).await?;
+                let personal_data = Arc::new(PersonalData::new(keys));
+                let engine_config =
+                    engine_config.protecting_personal_data(Arc::clone(&personal_data));
                 let engine =
                     PgEngine::postgres(&store, services, engine_config).with_clock(clock.clone());
                 engine.migrate().await?;
@@ -334,6 +352,7 @@ impl Server {
                         scheduler: Arc::new(scheduler),
                     },
                     views,
+                    personal_data,
                 )
             }
         };
@@ -356,7 +375,8 @@ impl Server {
                         Arc::new(clock.clone()),
                         settings.options,
                     )
-                    .await?,
+                    .await?
+                    .opening_personal_data_with(personal_data),
                 )
             }
             _ => None,

@@ -72,6 +72,11 @@ async fn main() -> anyhow::Result<()> {
         }
         None => tracing::warn!("no --sign-key: the events the scheduler causes are not signed"),
     }
+    let keys = personal_data::KeyStore::postgres(store.pool().clone())
+        .await
+        .context("cannot open the members' key store")?;
+    engine_config =
+        engine_config.protecting_personal_data(Arc::new(personal_data::PersonalData::new(keys)));
     let engine =
         engine::PgEngine::postgres(&store, domain::Services::new(policy.clone()), engine_config);
     engine

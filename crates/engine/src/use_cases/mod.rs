@@ -17,6 +17,7 @@
 //! | [`withdrawal`] | `member.request_withdrawal`, disposals, `account.schedule_refund`; `account.pay_refund` + `member.close` |
 //! | [`auto_closure`] | `member.evaluate_auto_closure` with the account's facts (+ `account.schedule_refund` if money is left) |
 //! | [`top_up`] | `account.apply_for_top_up` (+ `member.suspend_for_rejected_top_ups`, ACC-3) |
+//! | [`erasure`] | `member.erase_personal_data`, then the member's key deleted (issue #10) |
 //!
 //! Every other command is issued as given through `Engine::execute`.
 
@@ -25,6 +26,7 @@ pub mod claims;
 pub mod consolidate;
 pub mod disposal;
 pub mod dunning;
+pub mod erasure;
 pub mod intake;
 pub mod packing;
 pub mod payment;

@@ -19,6 +19,7 @@ use domain::member::{
 };
 use domain::money::{Currency, Money};
 use engine::use_cases::auto_closure::AutoClosureEvaluated;
+use engine::use_cases::erasure::PersonalDataErased;
 use engine::use_cases::register::{Registered, Registration};
 use engine::use_cases::top_up::{TopUpApplication, TopUpDecided};
 use engine::use_cases::withdrawal::{RefundedAndClosed, WithdrawalRequested};
@@ -44,6 +45,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         command::<EvaluateAutoClosure>(),
         command::<ApplyForTopUp>(),
         command::<RefundAndClose>(),
+        command::<ErasePersonalData>(),
     ]
 }
 
@@ -493,5 +495,34 @@ impl Command for RefundAndClose {
             .engine
             .refund_and_close(&id, self.payout_currency, self.rates, call.ctx)
             .await?)
+    }
+}
+
+/// Erases a closed member's personal data once the policy's retention period has passed: the
+/// member's key is deleted, so their name, birth date, e-mail and payer names can no longer be
+/// read anywhere; every event stays and the chain still verifies (issue #10).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ErasePersonalData {}
+
+impl Command for ErasePersonalData {
+    const SPEC: Spec = Spec {
+        operation: "erase_personal_data",
+        path: "/v1/members/{member_id}/erase-personal-data",
+        summary:
+            "Erase a closed member's personal data after the retention period (crypto-shredding)",
+        roles: OPS,
+        errors: &[
+            (422, "member.not_closed"),
+            (422, "member.retention_not_passed"),
+            (422, "member.personal_data_already_erased"),
+        ],
+        ..Spec::DEFAULT
+    };
+    type On = OnMember;
+    type Output = PersonalDataErased;
+
+    async fn run(self, call: &Call<'_>, id: MemberId) -> Result<Self::Output, Failure> {
+        Ok(call.engine.erase_personal_data(&id, call.ctx).await?)
     }
 }

@@ -1,0 +1,271 @@
+//! Erasure of a member's personal data (issue #10, crypto-shredding), end to end on the
+//! embedded `serve` with a simulated clock: a member registers, tops up, withdraws and is
+//! closed; erasure is refused until the retention period has passed, then `parcelport member
+//! erase` deletes their key. Afterwards `audit verify` still passes with the writer's key and
+//! the anchors, no byte of their name, e-mail, birth date or payer name is left in any file
+//! of the data directory (events, views, engine tables, keys), and their account and member
+//! histories still load through the API, with stand-ins.
+
+use chrono::{TimeZone, Utc};
+use engine::TestClock;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use parcelport::{ServeConfig, Server};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::Path;
+use web::policy::PolicySource;
+
+const NAME: &str = "Hanako Erasuretest";
+const EMAIL: &str = "hanako.erasuretest@example.jp";
+const BIRTH: &str = "1988-07-14";
+const PAYER: &str = "ERASURETEST HANAKO";
+
+async fn call(
+    address: SocketAddr,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", address.to_string())
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+        .body(Full::new(Bytes::from(
+            body.map(|b| b.to_string()).unwrap_or_default(),
+        )))
+        .expect("a request");
+    let response = sender.send_request(request).await.expect("an answer");
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Every file under `dir` whose bytes contain one of `secrets`, with the secret.
+fn files_holding(dir: &Path, secrets: &[&str]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read the data directory") {
+        let path = entry.expect("an entry").path();
+        if path.is_dir() {
+            found.extend(files_holding(&path, secrets));
+            continue;
+        }
+        // A `-wal` or `-shm` file may go away as its pool finishes closing: its pages are in
+        // the database file then, which is read too.
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("read {}: {e}", path.display()),
+        };
+        for secret in secrets {
+            if bytes.windows(secret.len()).any(|w| w == secret.as_bytes()) {
+                found.push((path.display().to_string(), (*secret).to_owned()));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn an_erased_member_leaves_no_personal_data_and_history_still_verifies() {
+    let dir = tempfile::tempdir().expect("a data directory");
+    let clock = TestClock::at(Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap());
+    let mut config = ServeConfig::embedded(dir.path());
+    config.clock = Some(clock.clone());
+    // jp-forwarding with a retention of one month, so that the clock need not cross 7 years.
+    let policy = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../domain/policies/jp-forwarding.toml"),
+    )
+    .expect("the shipped policy");
+    let policy = policy.replace(
+        "personal_data_retention_months = 84",
+        "personal_data_retention_months = 1",
+    );
+    assert!(policy.contains("personal_data_retention_months = 1"));
+    let policy_file = dir.path().join("policy.toml");
+    std::fs::write(&policy_file, policy).expect("write the policy");
+    config.policy = PolicySource::File(policy_file);
+    let server = Server::open(config).await.expect("serve");
+    let admin = server
+        .issued()
+        .iter()
+        .find(|token| token.name == "admin")
+        .map(|token| token.secret.clone())
+        .expect("an admin token");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(listener, async {
+        let _ = stopped.await;
+    }));
+    let post = |path: String, body: Value| {
+        let admin = admin.clone();
+        async move { call(address, &admin, Method::POST, &path, Some(body)).await }
+    };
+
+    let (status, registered) = post(
+        "/v1/members".into(),
+        json!({"name": NAME, "birth_date": BIRTH, "email": EMAIL, "forwarding_only_accepted": true}),
+    )
+    .await;
+    assert_eq!(status, 201, "{registered:#}");
+    assert!(!registered.to_string().contains("Erasuretest") || status == 201);
+    let member = registered["id"]
+        .as_str()
+        .or_else(|| registered["result"]["member_id"].as_str())
+        .expect("the member's id")
+        .to_owned();
+    let deposit = json!({"deposited_on": "2026-04-01", "bank": "Rakuten Bank",
+                         "amount": {"amount": "5000", "currency": "JPY"}, "payer_name": PAYER});
+    let mut bank = deposit.clone();
+    bank["deposit_id"] = json!("dep-erasure-1");
+    let (status, topped) = post(
+        format!("/v1/members/{member}/top-up-applications"),
+        json!({"declared": deposit, "deposit": bank}),
+    )
+    .await;
+    assert!(status < 300, "{topped:#}");
+    let (status, withdrawn) = post(
+        format!("/v1/members/{member}/request-withdrawal"),
+        json!({}),
+    )
+    .await;
+    assert!(status < 300, "{withdrawn:#}");
+    let advance = |to: &str| post("/v1/clock/advance".into(), json!({ "to": to }));
+    let (status, advanced) = advance("2026-07-01T00:00:00Z").await;
+    assert_eq!(status, 200, "{advanced:#}");
+    let (status, closed) = post(
+        format!("/v1/members/{member}/refund-and-close"),
+        json!({"payout_currency": "JPY"}),
+    )
+    .await;
+    assert!(status < 300, "{closed:#}");
+
+    // Kept for the retention period after closure (here one month: closed 1 July, kept to 1
+    // August inclusive; erasable from the 2nd).
+    let (status, refused) = post(
+        format!("/v1/members/{member}/erase-personal-data"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (422, Some("member.retention_not_passed")),
+        "{refused:#}"
+    );
+    let (status, advanced) = advance("2026-08-02T00:00:00Z").await;
+    assert_eq!(status, 200, "{advanced:#}");
+
+    // The CLI runs beside the server: off this runtime's only thread, which serves it.
+    let args = [
+        "member".to_owned(),
+        "erase".to_owned(),
+        member.clone(),
+        "--url".to_owned(),
+        format!("http://{address}"),
+        "--token".to_owned(),
+        admin.clone(),
+    ];
+    let erased = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_parcelport"))
+            .args(args)
+            .output()
+            .expect("run parcelport member erase")
+    })
+    .await
+    .expect("the CLI ran");
+    assert!(
+        erased.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&erased.stdout),
+        String::from_utf8_lossy(&erased.stderr)
+    );
+    let (status, again) = post(
+        format!("/v1/members/{member}/erase-personal-data"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, again["code"].as_str()),
+        (422, Some("member.personal_data_already_erased"))
+    );
+
+    // Their histories still load, with stand-ins where the data was.
+    let (status, shown) = call(
+        address,
+        &admin,
+        Method::GET,
+        &format!("/v1/members/{member}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{shown:#}");
+    let text = shown.to_string();
+    assert!(text.contains("[personal data]"), "{shown:#}");
+    assert!(
+        !text.contains("Erasuretest") && !text.contains(BIRTH),
+        "{shown:#}"
+    );
+    let (status, account) = call(
+        address,
+        &admin,
+        Method::GET,
+        &format!("/v1/accounts/acct-{member}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{account:#}");
+
+    stop.send(()).unwrap();
+    task.await.unwrap().expect("a clean stop");
+
+    let secrets = [NAME, "Erasuretest", EMAIL, BIRTH, PAYER];
+    assert_eq!(
+        files_holding(dir.path(), &secrets),
+        Vec::<(String, String)>::new()
+    );
+
+    // The auditor holds the writer's public key, kept apart from the store.
+    let key = audit::checkpoint::read_signing_key(&dir.path().join("writer.key")).expect("the key");
+    std::fs::write(
+        dir.path().join("writer.pub"),
+        audit::checkpoint::public_key_hex(&key),
+    )
+    .expect("write the public key");
+    let verified = std::process::Command::new(env!("CARGO_BIN_EXE_parcelport"))
+        .args(["audit", "verify", "--data-dir"])
+        .arg(dir.path())
+        .arg("--anchors")
+        .arg(dir.path().join("anchors.jsonl"))
+        .arg("--public-key")
+        .arg(dir.path().join("writer.pub"))
+        .output()
+        .expect("run parcelport audit verify");
+    assert!(
+        verified.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+}
