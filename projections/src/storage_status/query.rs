@@ -411,7 +411,9 @@ pub async fn due_today(
         if past && parcel.marked_disposable_on.is_none() {
             due.to_mark_disposable.push(parcel.clone());
         }
-        if parcel.marked_disposable_on.is_some() {
+        // Disposal past the limit is of a waiting parcel (DSP-1); a marked parcel of a held
+        // shipment is disposed of for non-payment (PAY-2), a decision of its own.
+        if parcel.marked_disposable_on.is_some() && in_storage(&parcel.state) {
             due.to_dispose.push(parcel.clone());
         }
         if unpaid_months {

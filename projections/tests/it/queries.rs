@@ -5,7 +5,7 @@
 
 use crate::support::{Backend, TestDb};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use domain::parcel::{Parcel, ParcelCommand, ParcelStatus};
+use domain::parcel::{DisposalCause, Parcel, ParcelCommand, ParcelStatus};
 use domain::shipment::ShipmentStatus;
 use domain::{Issued, Policy};
 use projection_runtime::EventEnvelope;
@@ -85,6 +85,22 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64, backen
     assert!(past
         .iter()
         .all(|p| p.storage.as_ref().unwrap().days_left == 0));
+
+    // DSP-1 (STO-1): a disposal decision due = the aggregate would dispose of it past its
+    // limit; a marked parcel of a held shipment is not one (it goes for non-payment, PAY-2).
+    let expected: BTreeSet<String> = parcels
+        .iter()
+        .filter(|(_, parcel, _)| {
+            accepts(
+                parcel,
+                ParcelCommand::Dispose {
+                    cause: DisposalCause::PastMaxStorage,
+                },
+            )
+        })
+        .map(|(id, _, _)| id.to_string())
+        .collect();
+    assert_eq!(ids(&due.to_dispose), expected, "to dispose");
 
     // STO-2: a notice due today = the aggregate would send it today.
     let expected: BTreeSet<String> = parcels
