@@ -6,7 +6,7 @@
 //! `max_attempts` the delivery is recorded as failed and not tried again.
 
 use crate::channel::Channel;
-use crate::outbox::{Outbox, Pending, State};
+use crate::outbox::{Delivery, Outbox, Pending, State};
 use crate::templates::{word, Language, Worded};
 use chrono::{DateTime, Utc};
 use engine::Clock;
@@ -21,6 +21,9 @@ pub enum NotifierError {
     /// Its record of deliveries could not be prepared.
     #[error("the notifier's deliveries table: {0}")]
     Outbox(#[from] sqlx::Error),
+    /// A member's sealed words could not be opened.
+    #[error("the notifier's record: {0}")]
+    PersonalData(#[from] personal_data::PersonalDataError),
 }
 
 /// How the notifier runs.
@@ -60,6 +63,13 @@ pub struct Round {
     /// Deliveries that failed for good.
     pub failed: u32,
 }
+
+/// The labels the delivery record's sealed texts are bound to.
+const SUBJECT: &str = "notice/subject";
+const BODY: &str = "notice/body";
+const RESPONSE: &str = "notice/response";
+/// What a delivery of an erased member reads.
+const ERASED: &str = "[personal data erased]";
 
 /// The notifier.
 pub struct Notifier {
@@ -190,6 +200,16 @@ impl Notifier {
                         (State::Retrying, Some(self.retry_at(attempts)), None, error)
                     }
                 };
+                let (worded, response) = match self
+                    .sealed(&notice.member_id, worded, response)
+                    .await
+                {
+                    Ok(sealed) => sealed,
+                    Err(error) => {
+                        tracing::error!(notice = notice.notice_id, %error, "a delivery's record could not be sealed");
+                        continue;
+                    }
+                };
                 self.outbox
                     .record(
                         &notice.notice_id,
@@ -205,6 +225,48 @@ impl Notifier {
             }
         }
         Ok(round)
+    }
+
+    /// The words sent and the receiver's answer as the record keeps them: sealed with the
+    /// member's key (they hold the member's name and address), so that erasing the member
+    /// leaves nothing readable here either (issue #10).
+    async fn sealed(
+        &self,
+        member: &str,
+        worded: Worded,
+        response: String,
+    ) -> Result<(Worded, String), personal_data::PersonalDataError> {
+        let Some(keys) = &self.personal_data else {
+            return Ok((worded, response));
+        };
+        Ok((
+            Worded {
+                subject: keys.seal_text(member, SUBJECT, &worded.subject).await?,
+                body: keys.seal_text(member, BODY, &worded.body).await?,
+            },
+            keys.seal_text(member, RESPONSE, &response).await?,
+        ))
+    }
+
+    /// Every delivery recorded, its words and answer opened (`[personal data erased]` where
+    /// the member's data is erased).
+    pub async fn deliveries(&self) -> Result<Vec<Delivery>, NotifierError> {
+        let mut deliveries = self.outbox.deliveries().await?;
+        if let Some(keys) = &self.personal_data {
+            let open = |label: &'static str, text: String| async move {
+                keys.open_sealed_text(label, &text)
+                    .await
+                    .map(|opened| opened.unwrap_or_else(|| ERASED.to_owned()))
+            };
+            for delivery in &mut deliveries {
+                delivery.subject = open(SUBJECT, std::mem::take(&mut delivery.subject)).await?;
+                delivery.body = open(BODY, std::mem::take(&mut delivery.body)).await?;
+                if let Some(response) = delivery.response.take() {
+                    delivery.response = Some(open(RESPONSE, response).await?);
+                }
+            }
+        }
+        Ok(deliveries)
     }
 
     /// When the `attempts`-th failed delivery is tried again.

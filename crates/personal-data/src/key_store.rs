@@ -52,7 +52,8 @@ const POSTGRES_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS personal_data_keys (
     created_at TIMESTAMPTZ NOT NULL,
     erased_at  TIMESTAMPTZ,
     CHECK ((key IS NULL) = (erased_at IS NOT NULL))
-)";
+);
+CREATE INDEX IF NOT EXISTS personal_data_keys_key_id ON personal_data_keys (key_id)";
 
 const SQLITE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS personal_data_keys (
     member_id  TEXT PRIMARY KEY,
@@ -61,7 +62,8 @@ const SQLITE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS personal_data_keys (
     created_at TEXT NOT NULL,
     erased_at  TEXT,
     CHECK ((key IS NULL) = (erased_at IS NOT NULL))
-) STRICT";
+) STRICT;
+CREATE INDEX IF NOT EXISTS personal_data_keys_key_id ON personal_data_keys (key_id)";
 
 type Row = (String, Option<Vec<u8>>, Option<DateTime<Utc>>);
 
@@ -70,7 +72,7 @@ impl KeyStore {
     pub async fn postgres(pool: PgPool) -> Result<Self, PersonalDataError> {
         // Two processes starting at once may both try to create the table; the loser's
         // unique violation on the catalog means the table exists.
-        if let Err(error) = sqlx::query(POSTGRES_SCHEMA).execute(&pool).await {
+        if let Err(error) = sqlx::raw_sql(POSTGRES_SCHEMA).execute(&pool).await {
             let exists = error
                 .as_database_error()
                 .and_then(|e| e.code())
@@ -94,11 +96,19 @@ impl KeyStore {
             .connect_with(options)
             .await
             .map_err(PersonalDataError::KeyStore)?;
-        sqlx::query(SQLITE_SCHEMA)
+        sqlx::raw_sql(SQLITE_SCHEMA)
             .execute(&pool)
             .await
             .map_err(PersonalDataError::KeyStore)?;
         Ok(Self::Sqlite(pool))
+    }
+
+    /// Closes the store's connections (the SQLite file is left checkpointed, without `-wal`).
+    pub async fn close(&self) {
+        match self {
+            KeyStore::Postgres(pool) => pool.close().await,
+            KeyStore::Sqlite(pool) => pool.close().await,
+        }
     }
 
     /// `member`'s key, `None` if they have none.
@@ -121,6 +131,26 @@ impl KeyStore {
         }
         .map_err(PersonalDataError::KeyStore)?;
         row.map(|row| member_key(member, row)).transpose()
+    }
+
+    /// The member whose key has id `key_id`, if any.
+    pub async fn member_of_key(&self, key_id: &str) -> Result<Option<String>, PersonalDataError> {
+        const SELECT: &str = "SELECT member_id FROM personal_data_keys WHERE key_id = $1";
+        match self {
+            KeyStore::Postgres(pool) => {
+                sqlx::query_scalar(SELECT)
+                    .bind(key_id)
+                    .fetch_optional(pool)
+                    .await
+            }
+            KeyStore::Sqlite(pool) => {
+                sqlx::query_scalar(SELECT)
+                    .bind(key_id)
+                    .fetch_optional(pool)
+                    .await
+            }
+        }
+        .map_err(PersonalDataError::KeyStore)
     }
 
     /// `member`'s key, made now if they have none. Two writers racing get the same key.

@@ -197,6 +197,47 @@ impl PersonalData {
         }
     }
 
+    /// `text` about `member` sealed with their key under `label` (what it is, e.g.
+    /// `notice/body`): for copies kept outside the events, such as the words of a notice sent.
+    pub async fn seal_text(
+        &self,
+        member: &str,
+        label: &str,
+        text: &str,
+    ) -> Result<String, PersonalDataError> {
+        match self.keys.get_or_create(member).await? {
+            MemberKey::Live { key_id, key } => seal_value(
+                member,
+                label,
+                &key_id,
+                &key,
+                &Value::String(text.to_owned()),
+            ),
+            MemberKey::Erased { .. } => Err(PersonalDataError::Erased(member.to_owned())),
+        }
+    }
+
+    /// A text [`seal_text`](Self::seal_text) sealed under `label`, found by the key id it
+    /// names: `None` once its member's data is erased; plain text comes back as is.
+    pub async fn open_sealed_text(
+        &self,
+        label: &str,
+        text: &str,
+    ) -> Result<Option<String>, PersonalDataError> {
+        let Some(key_id) = text
+            .strip_prefix(SEALED_PREFIX)
+            .and_then(|rest| rest.split_once(':'))
+            .map(|(key_id, _)| key_id)
+        else {
+            return Ok(Some(text.to_owned()));
+        };
+        let Some(member) = self.keys.member_of_key(key_id).await? else {
+            // An erased key keeps its row but loses its id's meaning: nothing opens.
+            return Ok(None);
+        };
+        self.open_text(&member, label, text).await
+    }
+
     /// Deletes `member`'s key: every value ever sealed for them becomes unreadable. Returns
     /// when their data was (first) erased; erasing again changes nothing.
     pub async fn erase(

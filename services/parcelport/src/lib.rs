@@ -23,6 +23,6 @@ pub mod tokens;
 
 pub use serve::{
     CheckpointEvery, NotifierConfig, ServeConfig, ServeError, Server, StoreChoice, WriterKey,
-    VIEWS_FILE,
+    KEYS_FILE, VIEWS_FILE,
 };
 pub use tokens::IssuedToken;

@@ -221,6 +221,35 @@ async fn members_are_told_by_email_and_signed_webhooks_once() {
     };
     let (emailed, hooked) = (sent("email"), sent(&webhook));
     assert!(emailed.len() > 40, "{} notices e-mailed", emailed.len());
+    // The record keeps the words sent sealed with the member's key (#10): they name the
+    // member, so the views file holds none of them readable; the notifier opens them.
+    assert!(deliveries
+        .iter()
+        .filter(|d| d.state == State::Sent)
+        .all(|d| d.subject.starts_with(domain::personal::SEALED_PREFIX)
+            && d.body.starts_with(domain::personal::SEALED_PREFIX)));
+    let keys = personal_data::KeyStore::sqlite(&data.join(parcelport::KEYS_FILE))
+        .await
+        .expect("the key store");
+    let views = projections::ViewDb::open_sqlite(data.join(parcelport::VIEWS_FILE))
+        .await
+        .expect("the views file");
+    let reader = notifier::Notifier::new(
+        views,
+        Vec::new(),
+        Arc::new(clock.clone()),
+        notifier::NotifierOptions::default(),
+    )
+    .await
+    .expect("a notifier")
+    .opening_personal_data_with(Arc::new(personal_data::PersonalData::new(keys)));
+    let opened = reader.deliveries().await.expect("the record opened");
+    assert!(
+        opened
+            .iter()
+            .any(|d| d.subject.starts_with("Free storage of parcel") && d.body.contains("Dear ")),
+        "no storage notice in the record"
+    );
     assert_eq!(emailed, hooked, "both channels tell the same notices");
 
     // One e-mail per notice, named by its id.

@@ -161,7 +161,11 @@ async fn concurrent_requests_with_one_key_execute_once<B: Backend>() {
         }
     }
     assert!(!members.is_empty());
-    assert!(members.iter().all(|m| *m == members[0]));
+    // One member for every answer; an answer replayed from the stored result reads the
+    // stand-ins of its personal data, which the stored result never keeps (#10).
+    assert!(members.iter().all(|m| m.member_id == members[0].member_id
+        && m.suite_code == members[0].suite_code
+        && m.account_id == members[0].account_id));
     assert_eq!(app.db.events_of_type("member.registered").await, 1);
     assert_eq!(app.db.suite_code_count().await, 1);
     assert!(matches!(

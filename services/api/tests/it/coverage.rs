@@ -90,6 +90,7 @@ async fn every_documented_error_code_is_reached() {
     shipments(&mut run).await;
     claims(&mut run).await;
     dunning(&mut run).await;
+    erasure(&mut seen).await;
     cross_cutting(&mut seen).await;
 
     let codes_seen: BTreeSet<&str> = seen.iter().map(|(_, code)| code.as_str()).collect();
@@ -190,6 +191,15 @@ async fn members(run: &mut Run<'_>) {
         "account.refund_without_withdrawal",
     )
     .await;
+    run.refused(
+        "erase_personal_data",
+        &path("erase-personal-data"),
+        OPS,
+        json!({}),
+        422,
+        "member.not_closed",
+    )
+    .await;
     let cny = |amount: &str| json!({ "amount": amount, "currency": "CNY" });
     let today = app.today();
     let foreign = json!({
@@ -241,6 +251,44 @@ async fn members(run: &mut Run<'_>) {
         json!({}),
         422,
         "member.already_withdrawing",
+    )
+    .await;
+}
+
+/// Erasure of personal data (issue #10), on an app of its own: its clock crosses the
+/// retention period (84 months), which the other scenarios' dates must not.
+async fn erasure(seen: &mut Reached) {
+    let app = spawn_app().await;
+    let mut run = Run { app: &app, seen };
+    let member = app.verified().await;
+    let path = |command: &str| format!("/v1/members/{}/{command}", member.id);
+    run.ok(&path("request-withdrawal"), &member.token, json!({}))
+        .await;
+    app.clock.advance(chrono::Duration::days(62));
+    run.ok(
+        &path("refund-and-close"),
+        FINANCE,
+        json!({ "payout_currency": "JPY" }),
+    )
+    .await;
+    run.refused(
+        "erase_personal_data",
+        &path("erase-personal-data"),
+        OPS,
+        json!({}),
+        422,
+        "member.retention_not_passed",
+    )
+    .await;
+    app.clock.advance(chrono::Duration::days(85 * 31));
+    run.ok(&path("erase-personal-data"), OPS, json!({})).await;
+    run.refused(
+        "erase_personal_data",
+        &path("erase-personal-data"),
+        OPS,
+        json!({}),
+        422,
+        "member.personal_data_already_erased",
     )
     .await;
 }

@@ -146,6 +146,11 @@ pub async fn spawn_app_with(config: EngineConfig) -> TestApp {
         .expect("connect to the test database");
     let pool = store.pool().clone();
     let clock = TestClock::at(start());
+    // As `Config::state` does: the members' keys in the same database.
+    let keys = personal_data::KeyStore::postgres(pool.clone())
+        .await
+        .expect("the key store");
+    let config = config.protecting_personal_data(Arc::new(personal_data::PersonalData::new(keys)));
     let engine = PgEngine::postgres(&store, Services::new(Policy::jp_forwarding()), config)
         .with_clock(clock.clone());
     engine.migrate().await.expect("migrate the test database");
