@@ -9,10 +9,14 @@
 //! checkpoint, so deleting the newest events, an aggregate's last event, or the checkpoint rows
 //! of PostgreSQL is found, as far as the last anchor reaches.
 //!
+//! On PostgreSQL with NATS, each checkpoint is also anchored to a JetStream stream that denies
+//! deletes and purges ([`JetStreamAnchor`], `crate::jetstream_anchor`).
+//!
 //! The writer key ([`ensure_signing_key`]) signs every checkpoint; it lives outside the event
 //! store (a key file, created in the data directory on first start unless one is given).
 
 use crate::checkpoint::{self, Checkpoint};
+use crate::jetstream_anchor::JetStreamAnchor;
 use crate::merkle::Peaks;
 use crate::AuditError;
 use chrono::Utc;
@@ -133,6 +137,7 @@ pub struct Checkpointer {
     source: HashSource,
     key: SigningKey,
     anchors: AnchorFile,
+    jetstream: Option<JetStreamAnchor>,
     peaks: Peaks,
     bound: GlobalCursor,
     anchored: u64,
@@ -152,11 +157,20 @@ impl Checkpointer {
             source,
             key,
             anchors,
+            jetstream: None,
             peaks: Peaks::default(),
             bound: GlobalCursor::START,
             anchored: 0,
             next_id,
         })
+    }
+
+    /// The same checkpointer anchoring every checkpoint to `stream` too, after the file.
+    pub fn also_anchoring_to(self, stream: JetStreamAnchor) -> Self {
+        Self {
+            jetstream: Some(stream),
+            ..self
+        }
     }
 
     /// Events covered by the peaks and not anchored yet, after reading what is new.
@@ -185,6 +199,9 @@ impl Checkpointer {
             recorded = checkpoint::insert(pool, recorded).await?;
         }
         self.anchors.append(&recorded)?;
+        if let Some(stream) = &self.jetstream {
+            stream.append(&recorded).await?;
+        }
         self.anchored = recorded.event_count;
         self.next_id = recorded.id + 1;
         Ok(Some(recorded))

@@ -24,6 +24,14 @@ pub enum AuditError {
         #[source]
         source: std::io::Error,
     },
+    /// The JetStream anchor stream could not be reached, created, written or read.
+    #[error("JetStream anchors at {url}: {reason}")]
+    Anchors {
+        /// The anchors' `nats://` address.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
     /// A key file does not hold a 32-byte key as 64 hex digits.
     #[error("key file {path}: {reason}")]
     Key {

@@ -23,6 +23,7 @@ pub mod checkpoint;
 mod error;
 pub mod export;
 pub mod history;
+pub mod jetstream_anchor;
 pub mod merkle;
 pub mod replay;
 pub mod source;

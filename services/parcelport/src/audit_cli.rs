@@ -25,11 +25,12 @@ pub enum Audit {
         /// An export file (JSON lines), checked without any database.
         #[arg(long)]
         export: Option<PathBuf>,
-        /// Checkpoints anchored outside the store (`serve` appends them to
-        /// <data-dir>/anchors.jsonl): the store must still hold what each one covers, and on
-        /// PostgreSQL still record it.
+        /// Checkpoints anchored outside the store: a file (`serve` appends them to
+        /// <data-dir>/anchors.jsonl) or a JetStream stream, `nats://<server>/<stream>` (`serve`
+        /// on PostgreSQL with NATS anchors to PARCELPORT_ANCHORS). The store must still hold
+        /// what each one covers, and on PostgreSQL still record it.
         #[arg(long, conflicts_with = "export")]
-        anchors: Option<PathBuf>,
+        anchors: Option<String>,
         /// A writer's public key file (64 hex digits, `parcelport audit public-key`; repeat
         /// the flag for every key the store was written with, as keys rotate): every event
         /// must be signed by one of them (from the first signed event on), and the export's
@@ -154,6 +155,12 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
             }
             let anchors = verify::Anchors {
                 checkpoints: match &anchors {
+                    Some(url) if audit::jetstream_anchor::is_nats_address(url) => {
+                        audit::jetstream_anchor::JetStreamAnchor::open(url, false, 1)
+                            .await?
+                            .read()
+                            .await?
+                    }
                     Some(file) => audit::anchor::AnchorFile::new(file).read()?,
                     None => Vec::new(),
                 },

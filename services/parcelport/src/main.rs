@@ -128,6 +128,10 @@ struct Serve {
     /// The append-only file checkpoints are anchored to; <data-dir>/anchors.jsonl by default.
     #[arg(long, env = "PARCELPORT_ANCHORS")]
     anchors: Option<PathBuf>,
+    /// With --nats-url, the JetStream stream every checkpoint is anchored to as well (created
+    /// with deletes and purges denied); verify with `--anchors nats://<server>/<stream>`.
+    #[arg(long, env = "PARCELPORT_ANCHOR_STREAM", default_value = audit::jetstream_anchor::DEFAULT_STREAM)]
+    anchor_stream: String,
     /// Record and anchor a checkpoint once this many events wait...
     #[arg(long, env = "PARCELPORT_CHECKPOINT_EVENTS", default_value_t = 1_000)]
     checkpoint_every_events: u64,
@@ -348,6 +352,7 @@ async fn serve(flags: Serve) -> anyhow::Result<()> {
         },
         sign_key: flags.sign_key,
         anchors: flags.anchors,
+        anchor_stream: flags.anchor_stream,
         checkpoints: parcelport::CheckpointEvery {
             events: flags.checkpoint_every_events.max(1),
             interval: std::time::Duration::from_secs(flags.checkpoint_every_seconds.max(1)),

@@ -22,6 +22,7 @@
 use crate::tokens::{self, IssuedToken};
 use api::{AppState, Backend, PolicySource, StartError};
 use audit::anchor::{AnchorFile, Checkpointer, HashSource};
+use audit::jetstream_anchor::JetStreamAnchor;
 use domain::Services;
 use engine::{Clock, EngineConfig, EngineError, PgEngine, SqliteEngine, TestClock};
 use event_store::authorship::EventSigner;
@@ -87,6 +88,9 @@ pub struct ServeConfig {
     pub sign_key: Option<PathBuf>,
     /// Where checkpoints are anchored; `<data-dir>/anchors.jsonl` when absent.
     pub anchors: Option<PathBuf>,
+    /// On PostgreSQL with NATS, the JetStream stream every checkpoint is anchored to as well
+    /// (created with deletes and purges denied).
+    pub anchor_stream: String,
     /// When a checkpoint is recorded and anchored.
     pub checkpoints: CheckpointEvery,
     /// Where members are told what the rules promise (the notices view is kept either way).
@@ -146,6 +150,7 @@ impl ServeConfig {
             scheduler: SchedulerOptions::default(),
             sign_key: None,
             anchors: None,
+            anchor_stream: audit::jetstream_anchor::DEFAULT_STREAM.to_owned(),
             checkpoints: CheckpointEvery::default(),
             notifier: None,
         }
@@ -235,6 +240,8 @@ pub struct Server {
     checkpoints: CheckpointEvery,
     writer_key: WriterKey,
     notifier: Option<Notifier>,
+    /// The members' keys (closed when the server stops).
+    personal_data: Arc<PersonalData>,
 }
 
 impl Server {
@@ -360,7 +367,21 @@ impl Server {
             Beside::Embedded { engine, .. } => HashSource::Sqlite(engine.event_log().clone()),
             Beside::Postgres { store, .. } => HashSource::Postgres(store.pool().clone()),
         };
-        let checkpointer = Checkpointer::new(hashes, key, anchors)?;
+        let mut checkpointer = Checkpointer::new(hashes, key, anchors)?;
+        if let StoreChoice::Postgres {
+            nats_url: Some(nats),
+            ..
+        } = &config.store
+        {
+            let server = nats.strip_prefix("nats://").unwrap_or(nats);
+            let stream = JetStreamAnchor::open(
+                &format!("nats://{server}/{}", config.anchor_stream),
+                true,
+                1,
+            )
+            .await?;
+            checkpointer = checkpointer.also_anchoring_to(stream);
+        }
         let notifier = match &config.notifier {
             Some(settings) if !settings.channels.is_empty() => {
                 let channels = settings
@@ -376,7 +397,7 @@ impl Server {
                         settings.options,
                     )
                     .await?
-                    .opening_personal_data_with(personal_data),
+                    .opening_personal_data_with(Arc::clone(&personal_data)),
                 )
             }
             _ => None,
@@ -399,6 +420,7 @@ impl Server {
             checkpoints: config.checkpoints,
             writer_key,
             notifier,
+            personal_data,
         })
     }
 
@@ -484,6 +506,7 @@ impl Server {
         if let Beside::Embedded { engine, .. } = &self.beside {
             self.views.close().await;
             engine.event_log().close().await;
+            self.personal_data.keys().close().await;
         }
         tracing::info!("parcelport stopped");
         outcome

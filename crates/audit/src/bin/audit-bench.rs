@@ -5,7 +5,9 @@
 //! with triggers off, `--per-aggregate` events per aggregate, one transaction per batch),
 //! records a checkpoint, then measures, each `--runs` times:
 //! - baseline: the verifier's own query streamed and decoded into `ChainedEvent`s, no hashing;
-//! - verify: the full verification (every chain hash, the Merkle root, the checkpoint).
+//! - verify: the full verification (every chain hash, the Merkle root, the checkpoint);
+//! - verify with the writer's public key: the same, and every event's Ed25519 signature
+//!   checked (every synthetic event is signed, as `serve` signs them; issue #10).
 //!
 //! `cargo run --release -p audit --bin audit-bench -- --events 1000000`
 
@@ -14,6 +16,7 @@ use audit::source::{self, ChainedEvent};
 use audit::{checkpoint, verify};
 use chrono::Utc;
 use clap::Parser;
+use event_store::authorship::{AuthoredFields, EventSigner};
 use event_store::chain::{ChainedFields, Hash32, GENESIS};
 use event_store::EventStore;
 use futures::TryStreamExt;
@@ -92,13 +95,34 @@ async fn run(args: &Args, url: &str) -> anyhow::Result<()> {
             report.events == events,
             "verify read another number of events"
         );
+        let started = Instant::now();
+        let anchors = verify::Anchors {
+            checkpoints: Vec::new(),
+            trusted: vec![writer().verifying_key().to_bytes()],
+        };
+        let signed = verify::verify_postgres_anchored(store.pool(), &anchors, |_| {}).await?;
+        let checked = started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            signed.is_clean(),
+            "the synthetic store's signatures do not verify"
+        );
+        anyhow::ensure!(
+            signed.signed == events,
+            "not every event's signature was checked"
+        );
         #[allow(clippy::cast_precision_loss)] // rates
-        let (baseline_rate, verify_rate) = (events as f64 / baseline, events as f64 / verified);
+        let (baseline_rate, verify_rate, signed_rate) = (
+            events as f64 / baseline,
+            events as f64 / verified,
+            events as f64 / checked,
+        );
         println!(
             "run {run}: {events} events; baseline SELECT+decode {baseline:.2} s \
              ({baseline_rate:.0} events/s); verify {verified:.2} s ({verify_rate:.0} events/s); \
-             verify/baseline throughput {:.2}",
-            verify_rate / baseline_rate
+             verify/baseline throughput {:.2}; with signatures {checked:.2} s \
+             ({signed_rate:.0} events/s), {:.2} of verify without",
+            verify_rate / baseline_rate,
+            signed_rate / verify_rate
         );
     }
     Ok(())
@@ -109,7 +133,9 @@ async fn run(args: &Args, url: &str) -> anyhow::Result<()> {
 async fn load(store: &EventStore, args: &Args) -> anyhow::Result<()> {
     let per_aggregate = args.per_aggregate.max(1);
     let mut heads: Vec<Hash32> = vec![GENESIS; args.events.div_ceil(per_aggregate)];
-    let metadata = r#"{"actor":"bench","command":"Synthetic","correlation_id":"c"}"#;
+    let unsigned: serde_json::Value =
+        serde_json::from_str(r#"{"actor":"bench","command":"Synthetic","correlation_id":"c"}"#)?;
+    let signer = EventSigner::new(writer());
     let recorded_at = event_store::chain::to_micros(Utc::now());
     let mut conn = store.pool().acquire().await?;
     sqlx::query("SET session_replication_role = replica")
@@ -132,6 +158,17 @@ async fn load(store: &EventStore, args: &Args) -> anyhow::Result<()> {
                 1000 + index % 5000
             );
             let event_id = Uuid::new_v4();
+            let metadata = signer
+                .signed(AuthoredFields {
+                    aggregate_type: "parcel",
+                    aggregate_id: &aggregate_id,
+                    sequence,
+                    event_type: "parcel.arrived",
+                    event_version: "1",
+                    payload: &serde_json::from_str(&payload)?,
+                    metadata: &unsigned,
+                })
+                .to_string();
             let hash = ChainedFields {
                 aggregate_type: "parcel",
                 aggregate_id: &aggregate_id,
@@ -139,7 +176,7 @@ async fn load(store: &EventStore, args: &Args) -> anyhow::Result<()> {
                 event_type: "parcel.arrived",
                 event_version: "1",
                 payload: &payload,
-                metadata,
+                metadata: &metadata,
                 event_id,
                 recorded_at,
                 position,
@@ -149,6 +186,7 @@ async fn load(store: &EventStore, args: &Args) -> anyhow::Result<()> {
             columns.ids.push(aggregate_id);
             columns.sequences.push(sequence);
             columns.payloads.push(payload);
+            columns.metadata.push(metadata);
             columns.event_ids.push(event_id);
             columns.positions.push(position);
             columns.hashes.push(hash.to_vec());
@@ -157,10 +195,10 @@ async fn load(store: &EventStore, args: &Args) -> anyhow::Result<()> {
         sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
                  event_version, payload, metadata, event_id, recorded_at, position, hash) \
-             SELECT 'parcel', id, seq, 'parcel.arrived', '1', payload::json, $7::json, \
+             SELECT 'parcel', id, seq, 'parcel.arrived', '1', payload::json, meta::json, \
                     event_id, $8, pos, hash \
                FROM unnest($1::text[], $2::bigint[], $3::text[], $4::uuid[], $5::bigint[], \
-                           $6::bytea[]) AS t(id, seq, payload, event_id, pos, hash)",
+                           $6::bytea[], $7::text[]) AS t(id, seq, payload, event_id, pos, hash, meta)",
         )
         .bind(&columns.ids)
         .bind(&columns.sequences)
@@ -168,7 +206,7 @@ async fn load(store: &EventStore, args: &Args) -> anyhow::Result<()> {
         .bind(&columns.event_ids)
         .bind(&columns.positions)
         .bind(&columns.hashes)
-        .bind(metadata)
+        .bind(&columns.metadata)
         .bind(recorded_at)
         .execute(&mut *tx)
         .await?;
@@ -185,4 +223,10 @@ struct Columns {
     event_ids: Vec<Uuid>,
     positions: Vec<i64>,
     hashes: Vec<Vec<u8>>,
+    metadata: Vec<String>,
+}
+
+/// The writer's key the synthetic events are signed with.
+fn writer() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[9; 32])
 }

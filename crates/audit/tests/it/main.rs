@@ -4,6 +4,7 @@
 mod export;
 mod global_order;
 mod history;
+mod jetstream_anchor;
 mod replay;
 mod sqlite;
 mod support;
