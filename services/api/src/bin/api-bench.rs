@@ -9,6 +9,10 @@
 //! under a fresh `Idempotency-Key`. Then the same number of clients, each on its own
 //! connection, INSERT one row at a time (autocommit) into a table shaped like `events`.
 //!
+//! Each level runs the API twice, side by side: plain, and as `parcelport serve` runs it, with
+//! every event signed by the writer key and members' personal data sealed with their keys
+//! (issue #10), so the cost of that protection is a ratio measured in the same run.
+//!
 //! Besides throughput and latency it reports what one command costs: the database
 //! transactions it runs (reads included, from `pg_stat_database`) and this process's CPU time
 //! (the API and its HTTP clients share the process), per command.
@@ -73,6 +77,8 @@ struct Figures {
 struct Costs {
     transactions: f64,
     cpu_ms: f64,
+    /// The plain INSERT loop at the same level, beside the unprotected run.
+    inserts: Option<Figures>,
 }
 
 /// Transactions committed in the database so far (every backend's, once it has reported).
@@ -135,14 +141,71 @@ async fn bench(flags: &Flags, url: &str) -> anyhow::Result<()> {
         .with(OPS, operator("bench-ops", Role::Ops));
 
     let mut rows = Vec::new();
+    let mut protected_rows = Vec::new();
     let mut suite_code = None;
     for &clients in &flags.clients {
-        let store = EventStore::connect(url, u32::try_from(clients)?).await?;
-        let engine = PgEngine::postgres(
-            &store,
-            Services::new(Policy::jp_forwarding()),
-            EngineConfig::new("TYO")?,
+        for protection in [Protection::None, Protection::SignedAndSealed] {
+            let (api, costs) = drive_level(
+                flags,
+                url,
+                &setup,
+                &tokens,
+                clients,
+                protection,
+                &mut suite_code,
+            )
+            .await?;
+            match protection {
+                Protection::None => rows.push((clients, api, costs)),
+                Protection::SignedAndSealed => protected_rows.push((api, costs)),
+            }
+        }
+        let inserts = drive_inserts(url, clients, flags.requests).await?;
+        eprintln!(
+            "{clients:>3} clients: API {:.0}/s (signed and sealed {:.0}/s), INSERT {:.0}/s",
+            rows[rows.len() - 1].1.per_second,
+            protected_rows[protected_rows.len() - 1].0.per_second,
+            inserts.per_second
         );
+        let last = rows.len() - 1;
+        rows[last].2.inserts = Some(inserts);
+    }
+    setup.pool().close().await;
+    print_tables(flags, rows, protected_rows);
+    Ok(())
+}
+
+/// What the engine does besides deciding and appending (issue #10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protection {
+    /// Nothing: events stored as decided.
+    None,
+    /// As `parcelport serve` runs: every event signed with the writer key, members' personal
+    /// data sealed with their keys (and opened whenever a member is loaded).
+    SignedAndSealed,
+}
+
+/// One level's API run with `protection`.
+async fn drive_level(
+    flags: &Flags,
+    url: &str,
+    setup: &EventStore,
+    tokens: &TokenBook,
+    clients: usize,
+    protection: Protection,
+    suite_code: &mut Option<String>,
+) -> anyhow::Result<(Figures, Costs)> {
+    {
+        let store = EventStore::connect(url, u32::try_from(clients)?).await?;
+        let mut config = EngineConfig::new("TYO")?;
+        if protection == Protection::SignedAndSealed {
+            let key = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+            let keys = personal_data::KeyStore::postgres(store.pool().clone()).await?;
+            config = config
+                .signing_with(Arc::new(event_store::authorship::EventSigner::new(key)))
+                .protecting_personal_data(Arc::new(personal_data::PersonalData::new(keys)));
+        }
+        let engine = PgEngine::postgres(&store, Services::new(Policy::jp_forwarding()), config);
         engine.migrate().await?;
         let state = api::AppState::new(Arc::new(engine), tokens.clone(), store.pool().clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -151,11 +214,11 @@ async fn bench(flags: &Flags, url: &str) -> anyhow::Result<()> {
         let server = tokio::spawn(api::serve(state, listener, async {
             let _ = stopped.await;
         }));
-        let code = match &suite_code {
+        let code = match suite_code {
             Some(code) => String::clone(code),
             None => {
                 let code = register(address).await?;
-                suite_code = Some(code.clone());
+                *suite_code = Some(code.clone());
                 code
             }
         };
@@ -181,24 +244,27 @@ async fn bench(flags: &Flags, url: &str) -> anyhow::Result<()> {
             transactions: (transactions(setup.pool()).await? - before - 1) as f64
                 / flags.requests as f64,
             cpu_ms: millis(cpu) / flags.requests as f64,
+            inserts: None,
         };
-
-        let inserts = drive_inserts(url, clients, flags.requests).await?;
-        eprintln!(
-            "{clients:>3} clients: API {:.0}/s, INSERT {:.0}/s",
-            api.per_second, inserts.per_second
-        );
-        rows.push((clients, api, costs, inserts));
+        Ok((api, costs))
     }
-    setup.pool().close().await;
+}
 
+fn print_tables(
+    flags: &Flags,
+    rows: Vec<(usize, Figures, Costs)>,
+    protected: Vec<(Figures, Costs)>,
+) {
     println!(
         "\n{} requests per level ({} warm-up), each client on its own connection; API pool = clients",
         flags.requests, flags.warmup
     );
     println!("| clients | API commands/s | p50 ms | p99 ms | DB tx/command | CPU ms/command | INSERTs/s | p50 ms | p99 ms | API / INSERT |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (clients, api, costs, inserts) in rows {
+    for (clients, api, costs) in &rows {
+        let Some(inserts) = &costs.inserts else {
+            continue;
+        };
         println!(
             "| {clients} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {:.0} | {:.2} | {:.2} | {:.2} |",
             api.per_second,
@@ -212,7 +278,25 @@ async fn bench(flags: &Flags, url: &str) -> anyhow::Result<()> {
             api.per_second / inserts.per_second
         );
     }
-    Ok(())
+    println!(
+        "\nThe cost of trust (issue #10): the same commands with every event signed (Ed25519) and \
+         members' personal data sealed (AES-256-GCM; each member load opens it), against none"
+    );
+    println!("| clients | plain commands/s | p99 ms | CPU ms/command | signed+sealed commands/s | p99 ms | CPU ms/command | DB tx/command | signed+sealed / plain |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for ((clients, plain, plain_costs), (sealed, sealed_costs)) in rows.iter().zip(&protected) {
+        println!(
+            "| {clients} | {:.0} | {:.2} | {:.1} | {:.0} | {:.2} | {:.1} | {:.1} | {:.2} |",
+            plain.per_second,
+            millis(plain.p99),
+            plain_costs.cpu_ms,
+            sealed.per_second,
+            millis(sealed.p99),
+            sealed_costs.cpu_ms,
+            sealed_costs.transactions,
+            sealed.per_second / plain.per_second
+        );
+    }
 }
 
 /// A table shaped like the event store's `events`, without its indexes beyond the key.
