@@ -9,8 +9,8 @@ use domain::facts::StandingStatus;
 use domain::ids::MemberId;
 use domain::money::Money;
 use domain::parcel::{
-    DisposalCause, DisposedBecause, ParcelCommand, ParcelError, ParcelEvent, ParcelStatus,
-    ShipmentHeld,
+    DisposalCause, DisposedBecause, HeldFrom, ParcelCommand, ParcelError, ParcelEvent,
+    ParcelStatus, ReleasedBecause, ShipmentHeld,
 };
 use domain::{Policy, Rule};
 use parcel_support::*;
@@ -348,6 +348,7 @@ fn con_5_cancelled_shipment_releases_parcel_to_storage() {
         let given = then(&policy, stored_on(&policy, day()), stage);
         let release = ParcelCommand::Release {
             shipment_id: shipment("s-1"),
+            because: ReleasedBecause::ShipmentCancelled,
         };
         let released = decide(&policy, &given, on(d(2026, 11, 30), release)).unwrap();
         assert_eq!(
@@ -383,6 +384,7 @@ fn con_5_single_parcel_shipment_cancelled_before_packing_releases_its_parcel() {
             d(2026, 11, 30),
             ParcelCommand::Release {
                 shipment_id: shipment(id),
+                because: ReleasedBecause::ShipmentCancelled,
             },
         )
     };
@@ -432,6 +434,7 @@ fn con_5_auto_pack_request_is_not_released() {
             day(),
             ParcelCommand::Release {
                 shipment_id: shipment("pack-p-0001"),
+                because: ReleasedBecause::ShipmentCancelled,
             },
         ),
     )
@@ -452,6 +455,7 @@ fn con_5_release_names_the_parcels_shipment() {
                 day(),
                 ParcelCommand::Release {
                     shipment_id: shipment("s-2"),
+                    because: ReleasedBecause::ShipmentCancelled,
                 },
             ),
         ),
@@ -470,6 +474,7 @@ fn con_5_release_names_the_parcels_shipment() {
                 day(),
                 ParcelCommand::Release {
                     shipment_id: shipment("s-1"),
+                    because: ReleasedBecause::ShipmentCancelled,
                 },
             ),
         ),
@@ -491,31 +496,13 @@ fn held(id: &str) -> ShipmentHeld {
     }
 }
 
-// rule PAY-2: a parcel whose shipment is held for non-payment is held, then may be disposed of.
+// rule PAY-2: a parcel whose shipment is held for non-payment is held, then may be disposed of
+// under STO-2: once past its maximum storage and marked disposable, not before.
 #[test]
 fn pay_2_parcel_of_unpaid_shipment_may_be_disposed() {
     let policy = jp();
-    let packed = then(
-        &policy,
-        stored_on(&policy, day()),
-        vec![
-            reserve("s-1"),
-            ParcelCommand::Pack {
-                shipment_id: shipment("s-1"),
-            },
-        ],
-    );
-    let hold = decide(
-        &policy,
-        &packed,
-        on(
-            d(2026, 11, 28),
-            ParcelCommand::HoldForNonPayment {
-                shipment: held("s-1"),
-            },
-        ),
-    )
-    .unwrap();
+    let packed = held_parcel(&policy, false);
+    let (packed, hold) = packed.split_at(packed.len() - 1);
     assert_eq!(
         hold,
         vec![ParcelEvent::Held {
@@ -525,8 +512,12 @@ fn pay_2_parcel_of_unpaid_shipment_may_be_disposed() {
             rule: Rule::Pay2,
         }]
     );
-    let mut events = packed.clone();
-    events.extend(hold);
+    let mut events = packed.to_vec();
+    events.extend(hold.to_vec());
+    let unpaid = |id| ParcelCommand::Dispose {
+        cause: DisposalCause::Unpaid { shipment: held(id) },
+    };
+    events.extend(past_storage_limit(&policy, &events));
     let disposed = ParcelEvent::Disposed {
         member_id: Some(member_id()),
         cause: DisposedBecause::Unpaid {
@@ -537,26 +528,147 @@ fn pay_2_parcel_of_unpaid_shipment_may_be_disposed() {
         rule: Rule::Pay2,
         policy: policy.version(),
     };
-    let unpaid = |id| ParcelCommand::Dispose {
-        cause: DisposalCause::Unpaid { shipment: held(id) },
-    };
     framework(policy.clone())
         .given(events)
-        .when(on(d(2026, 12, 1), unpaid("s-1")))
-        .then_expect_events(vec![disposed.clone()]);
-    // The fact alone is enough from the packed state too.
-    assert_eq!(
-        decide(&policy, &packed, on(d(2026, 12, 1), unpaid("s-1"))).unwrap(),
-        vec![disposed]
-    );
-    // Another shipment's hold, or a parcel in no shipment, is refused.
-    for given in [packed, stored_on(&policy, day())] {
+        .when(on(d(2026, 12, 20), unpaid("s-1")))
+        .then_expect_events(vec![disposed]);
+    // Another shipment's hold, a packed parcel not held, or a parcel in no shipment, is refused.
+    for given in [packed.to_vec(), stored_on(&policy, day())] {
         assert_refused(
-            decide(&policy, &given, on(d(2026, 12, 1), unpaid("s-2"))),
+            decide(&policy, &given, on(d(2026, 12, 20), unpaid("s-1"))),
             ParcelError::ShipmentNotHeld,
             "disposal.shipment_not_held",
             Some(Rule::Pay2),
         );
+    }
+}
+
+/// A parcel stored on `day()`, reserved into s-1 (packed unless `reserved_only`), then held
+/// on 2026-11-28 for the quote due 2026-11-27 (PAY-2); the hold is the last event.
+fn held_parcel(policy: &Policy, reserved_only: bool) -> Vec<ParcelEvent> {
+    let mut commands = vec![reserve("s-1")];
+    if !reserved_only {
+        commands.push(ParcelCommand::Pack {
+            shipment_id: shipment("s-1"),
+        });
+    }
+    let mut events = then(policy, stored_on(policy, day()), commands);
+    let hold = decide(
+        policy,
+        &events,
+        on(
+            d(2026, 11, 28),
+            ParcelCommand::HoldForNonPayment {
+                shipment: held("s-1"),
+            },
+        ),
+    )
+    .unwrap();
+    events.extend(hold);
+    events
+}
+
+/// The disposable mark, on the first day past the parcel's maximum storage (STO-2).
+fn past_storage_limit(policy: &Policy, given: &[ParcelEvent]) -> Vec<ParcelEvent> {
+    let mark = || ParcelCommand::MarkDisposable {
+        earliest_waiting_arrival: None,
+    };
+    let last_free_day = match decide(policy, given, on(d(2026, 12, 1), mark())) {
+        Err(ParcelError::LimitNotReached { last_free_day }) => last_free_day,
+        other => panic!("a held parcel is on the storage clock (STO-1): {other:?}"),
+    };
+    decide(policy, given, on(last_free_day.succ_opt().unwrap(), mark())).unwrap()
+}
+
+// rule PAY-2: an unpaid shipment's parcels may be disposed of under STO-2 only: held, but
+// within the maximum storage, the parcel is not disposed of.
+#[test]
+fn pay_2_unpaid_disposal_respects_the_storage_limit() {
+    for policy in [jp(), cn()] {
+        let events = held_parcel(&policy, false);
+        assert_refused(
+            decide(
+                &policy,
+                &events,
+                on(
+                    d(2026, 12, 1),
+                    ParcelCommand::Dispose {
+                        cause: DisposalCause::Unpaid {
+                            shipment: held("s-1"),
+                        },
+                    },
+                ),
+            ),
+            ParcelError::UnpaidBeforeStorageLimit,
+            "disposal.unpaid_before_storage_limit",
+            Some(Rule::Pay2),
+        );
+    }
+}
+
+// rule PAY-2: paying the held shipment releases the hold: each parcel goes back to the state it
+// was held from, packed or reserved, and is no longer disposable for non-payment.
+#[test]
+fn pay_2_paying_a_held_shipment_releases_its_parcels() {
+    let policy = jp();
+    for (reserved_only, restored, status) in [
+        (
+            false,
+            HeldFrom::Packed,
+            ParcelStatus::Packed {
+                shipment_id: shipment("s-1"),
+            },
+        ),
+        (
+            true,
+            HeldFrom::Reserved,
+            ParcelStatus::Reserved {
+                shipment_id: shipment("s-1"),
+            },
+        ),
+    ] {
+        let events = held_parcel(&policy, reserved_only);
+        let release = |id| ParcelCommand::Release {
+            shipment_id: shipment(id),
+            because: ReleasedBecause::HeldShipmentPaid,
+        };
+        let released = decide(&policy, &events, on(d(2026, 12, 2), release("s-1"))).unwrap();
+        assert_eq!(
+            released,
+            vec![ParcelEvent::HoldReleased {
+                shipment_id: shipment("s-1"),
+                restored,
+                released_on: d(2026, 12, 2),
+                rule: Rule::Pay2,
+            }]
+        );
+        let mut after = events.clone();
+        after.extend(released);
+        assert_eq!(*state(&after).status(), status);
+        // Not held any more: unpaid disposal and a second release are refused.
+        assert_refused(
+            decide(
+                &policy,
+                &after,
+                on(
+                    d(2026, 12, 2),
+                    ParcelCommand::Dispose {
+                        cause: DisposalCause::Unpaid {
+                            shipment: held("s-1"),
+                        },
+                    },
+                ),
+            ),
+            ParcelError::ShipmentNotHeld,
+            "disposal.shipment_not_held",
+            Some(Rule::Pay2),
+        );
+        assert!(decide(&policy, &after, on(d(2026, 12, 2), release("s-1"))).is_err());
+        // Another shipment cannot release it.
+        assert!(matches!(
+            decide(&policy, &events, on(d(2026, 12, 2), release("s-2"))),
+            Err(ParcelError::OtherShipment { .. })
+        ));
     }
 }
 

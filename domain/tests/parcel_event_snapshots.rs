@@ -8,8 +8,8 @@ use domain::facts::{DeclaredItem, ItemCategory};
 use domain::money::Money;
 use domain::parcel::{
     CollectKind, CollectOnDelivery, DeclarationSource, DisposedBecause, DoorRefusal, Finding,
-    FindingKind, InspectedVariation, InspectionRecord, LargeItem, OversizeDefect, ParcelEvent,
-    ReturnedFrom,
+    FindingKind, HeldFrom, InspectedVariation, InspectionRecord, LargeItem, OversizeDefect,
+    ParcelEvent, ReturnedFrom,
 };
 use domain::policy::{InspectionLevel, StorageAnchor, StorageLimit};
 use domain::Rule;
@@ -174,6 +174,12 @@ fn examples() -> Vec<ParcelEvent> {
             shipment_id: shipment("s-0001"),
             quote_due_on: d(2026, 12, 2),
             held_on: d(2026, 12, 3),
+            rule: Rule::Pay2,
+        },
+        ParcelEvent::HoldReleased {
+            shipment_id: shipment("s-0001"),
+            restored: HeldFrom::Packed,
+            released_on: d(2026, 12, 5),
             rule: Rule::Pay2,
         },
         ParcelEvent::StorageNoticeSent {

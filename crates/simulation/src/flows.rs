@@ -18,8 +18,8 @@ use domain::member::{
 use domain::money::Money;
 use domain::parcel::{
     Arrival, DeclarationSource, DisposalCause, DisposedBecause, Finding, FindingKind,
-    InspectionReport, Parcel, ParcelCommand, ParcelEvent, ParcelStatus, ShipmentHeld,
-    VariationCount,
+    InspectionReport, Parcel, ParcelCommand, ParcelEvent, ParcelStatus, ReleasedBecause,
+    ShipmentHeld, VariationCount,
 };
 use domain::policy::{InspectionLevel, StorageAnchor};
 use domain::shipment::{
@@ -889,6 +889,7 @@ impl Simulation {
                 for &p in &taken {
                     let release = ParcelCommand::Release {
                         shipment_id: shipment_id.clone(),
+                        because: ReleasedBecause::ShipmentCancelled,
                     };
                     self.parcel(p, release);
                 }
@@ -1071,15 +1072,28 @@ impl Simulation {
                 self.shipment(s, ShipmentCommand::SendDunningNotice);
                 let roll = self.between(0, 9);
                 if roll < 4 {
+                    // PAY-2 under STO-2: a held parcel is disposed of once past its limit,
+                    // counted from the shipment's earliest arrival (STO-1).
+                    let earliest = self.shipments[s].shipment.earliest_received_on();
+                    let mut gone = true;
                     for &p in &parcels {
+                        self.parcel(
+                            p,
+                            ParcelCommand::MarkDisposable {
+                                earliest_waiting_arrival: earliest,
+                            },
+                        );
                         let cause = DisposalCause::Unpaid {
                             shipment: held.clone(),
                         };
                         self.dispose(p, cause, AccountDisposal::Unpaid);
+                        gone &= *self.parcels[p].parcel.status() == ParcelStatus::Disposed;
                     }
-                    // The shipment stays held; its parcels are gone.
-                    self.shipments[s].claims = u32::MAX;
-                    self.open_shipments.retain(|&o| o != s);
+                    if gone {
+                        // The shipment stays held; its parcels are gone.
+                        self.shipments[s].claims = u32::MAX;
+                        self.open_shipments.retain(|&o| o != s);
+                    }
                 } else if roll < 7 {
                     self.cancel(s, &parcels);
                 } else {
@@ -1101,6 +1115,7 @@ impl Simulation {
             for &p in parcels {
                 let release = ParcelCommand::Release {
                     shipment_id: shipment_id.clone(),
+                    because: ReleasedBecause::ShipmentCancelled,
                 };
                 if self.parcel(p, release).is_some() {
                     self.open_parcels.push(p);

@@ -82,10 +82,15 @@ pub enum ParcelCommand {
         /// The shipment.
         shipment_id: ShipmentId,
     },
-    /// The shipment was cancelled before payment: the parcel goes back to storage (CON-5).
+    /// The shipment lets the parcel go: cancelled before payment, the parcel goes back to
+    /// storage (CON-5); held for non-payment and then paid, the hold is released and the parcel
+    /// is back in the state it was held from (PAY-2).
     Release {
-        /// The cancelled shipment.
+        /// The shipment.
         shipment_id: ShipmentId,
+        /// Why; a command recorded before the field existed was a cancellation.
+        #[serde(default)]
+        because: ReleasedBecause,
     },
     /// The parcel's shipment is held for non-payment (PAY-2).
     HoldForNonPayment {
@@ -257,6 +262,17 @@ pub enum FindingKind {
     Damage,
     /// Stained or dirty.
     Dirt,
+}
+
+/// Why a shipment lets its parcel go (CON-5, PAY-2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleasedBecause {
+    /// Cancelled before payment, or never opened: back to storage (CON-5).
+    #[default]
+    ShipmentCancelled,
+    /// Held for non-payment, then paid: the hold ends, the parcel stays in the shipment (PAY-2).
+    HeldShipmentPaid,
 }
 
 /// The Shipment aggregate's fact that a shipment is held because its quote was not paid by

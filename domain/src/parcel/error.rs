@@ -164,6 +164,10 @@ pub enum ParcelError {
     /// Disposal for non-payment needs the parcel's shipment held (DSP-1, PAY-2).
     #[error("the parcel is not in a shipment held for non-payment")]
     ShipmentNotHeld,
+    /// A held parcel is disposed of for non-payment only past its maximum storage, once marked
+    /// disposable (PAY-2 under STO-2).
+    #[error("the parcel's shipment is held, but its maximum storage has not passed: it is not marked disposable (PAY-2, STO-2)")]
+    UnpaidBeforeStorageLimit,
     /// The business day falls outside the warehouse calendar's known dates (TIM-2).
     #[error(transparent)]
     OutsideCalendar(#[from] OutsideCalendar),
@@ -206,6 +210,7 @@ impl Refusal for ParcelError {
             ParcelError::NotQuarantined => "disposal.not_quarantined",
             ParcelError::MemberNotWithdrawing => "disposal.member_not_withdrawing",
             ParcelError::ShipmentNotHeld => "disposal.shipment_not_held",
+            ParcelError::UnpaidBeforeStorageLimit => "disposal.unpaid_before_storage_limit",
             ParcelError::OutsideCalendar(_) => "calendar.not_covered",
         }
     }
@@ -247,7 +252,7 @@ impl Refusal for ParcelError {
             ParcelError::NotDisposable
             | ParcelError::NotQuarantined
             | ParcelError::MemberNotWithdrawing => Rule::Dsp1,
-            ParcelError::ShipmentNotHeld => Rule::Pay2,
+            ParcelError::ShipmentNotHeld | ParcelError::UnpaidBeforeStorageLimit => Rule::Pay2,
             ParcelError::OutsideCalendar(_) => Rule::Tim2,
         })
     }

@@ -237,6 +237,18 @@ pub enum ParcelEvent {
         /// PAY-2.
         rule: Rule,
     },
+    /// Its held shipment was paid: the hold is released and the parcel is back in the state
+    /// it was held from (PAY-2).
+    HoldReleased {
+        /// The paid shipment.
+        shipment_id: ShipmentId,
+        /// The state it is back in.
+        restored: HeldFrom,
+        /// The day.
+        released_on: NaiveDate,
+        /// PAY-2.
+        rule: Rule,
+    },
     /// The member was told the free storage ends soon (STO-2).
     StorageNoticeSent {
         /// The owner.
@@ -319,6 +331,17 @@ pub enum ParcelEvent {
         /// Note for operations.
         note: String,
     },
+}
+
+/// The state a parcel was in when its shipment was held, and returns to when the hold is
+/// released by payment (PAY-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HeldFrom {
+    /// Taken into the shipment's consolidation, not packed yet (CON-3).
+    Reserved,
+    /// Packed into the shipment.
+    Packed,
 }
 
 /// Why proxy payment did not apply at the door (PAR-2).
@@ -462,6 +485,7 @@ impl ParcelEvent {
         "parcel.packed",
         "parcel.released",
         "parcel.held",
+        "parcel.hold_released",
         "parcel.storage_notice_sent",
         "parcel.marked_disposable",
         "parcel.storage_extended",
@@ -491,6 +515,7 @@ impl cqrs_es::DomainEvent for ParcelEvent {
             ParcelEvent::Packed { .. } => "parcel.packed",
             ParcelEvent::Released { .. } => "parcel.released",
             ParcelEvent::Held { .. } => "parcel.held",
+            ParcelEvent::HoldReleased { .. } => "parcel.hold_released",
             ParcelEvent::StorageNoticeSent { .. } => "parcel.storage_notice_sent",
             ParcelEvent::MarkedDisposable { .. } => "parcel.marked_disposable",
             ParcelEvent::StorageExtended { .. } => "parcel.storage_extended",

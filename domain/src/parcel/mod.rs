@@ -8,7 +8,8 @@
 //! Expected ──> Received ──> Inspected ──> Stored ──> PackingRequested ──> Packed(S)
 //!    │  (or Unidentified ─attach─┘)           └──> Reserved(S) ─────────────┘  │
 //!    └> Cancelled             Released back to Stored  <── shipment cancelled ─┘
-//! exits: Refused (door), Quarantined → Disposed | Returned, Held(S) → Disposed
+//! exits: Refused (door), Quarantined → Disposed | Returned,
+//!        Held(S) → Disposed (past STO-2) | back to Reserved(S)/Packed(S) when S is paid
 //! ```
 //!
 //! Rules enforced here: intake PAR-1 (unidentified parcels are queued, never dropped),
@@ -16,8 +17,8 @@
 //! cancelled after 45 days), PAR-3 (measurements, same-business-day notice), PAR-4 (confirmed
 //! declaration before packing), TIM-2 (receiving business day); inspection INS-1 to INS-4;
 //! storage STO-1 to STO-4 (see [`storage`]); the parcel side of CON-3 (one open shipment per
-//! parcel), CON-5 (released to storage), MEM-6 (Auto Pack), PAY-2 (held for non-payment) and
-//! DSP-1 (disposal only for a recorded cause, with its fee).
+//! parcel), CON-5 (released to storage), MEM-6 (Auto Pack), PAY-2 (held for non-payment, released
+//! by payment, disposed of only past the STO-2 limit) and DSP-1 (disposal only for a recorded cause, with its fee).
 
 mod command;
 mod error;
@@ -28,12 +29,12 @@ pub mod storage;
 
 pub use command::{
     Arrival, CollectKind, CollectOnDelivery, DeclarationSource, DisposalCause, Finding,
-    FindingKind, InspectionReport, ParcelCommand, ShipmentHeld, VariationCount,
+    FindingKind, InspectionReport, ParcelCommand, ReleasedBecause, ShipmentHeld, VariationCount,
 };
 pub use error::ParcelError;
 pub use event::{
-    DisposedBecause, DoorRefusal, InspectedVariation, InspectionRecord, LargeItem, OversizeDefect,
-    ParcelEvent, ReturnedFrom,
+    DisposedBecause, DoorRefusal, HeldFrom, InspectedVariation, InspectionRecord, LargeItem,
+    OversizeDefect, ParcelEvent, ReturnedFrom,
 };
 pub use storage::{storage_status, StorageStatus, StoredBox};
 
@@ -216,6 +217,9 @@ pub struct Parcel {
     #[serde(default)]
     packing_request: Option<PackingRequest>,
     auto_pack: bool,
+    /// The state its shipment's hold took it from, while held (PAY-2: where paying returns it).
+    #[serde(default)]
+    held_from: Option<HeldFrom>,
     declaration: Option<Declaration>,
     inspected_units: Option<u32>,
     prohibited: Vec<String>,
@@ -332,9 +336,13 @@ impl Parcel {
                     shipment_id,
                 },
             ) => self.request_packing(member, shipment_id),
-            (S::PackingRequested, C::Release { shipment_id }) => {
-                self.release_packing_request(shipment_id, today)
-            }
+            (
+                S::PackingRequested,
+                C::Release {
+                    shipment_id,
+                    because: ReleasedBecause::ShipmentCancelled,
+                },
+            ) => self.release_packing_request(shipment_id, today),
             (
                 _,
                 C::ReserveForConsolidation {
@@ -347,8 +355,18 @@ impl Parcel {
             }
             (
                 S::Reserved { .. } | S::Packed { .. } | S::Held { .. },
-                C::Release { shipment_id },
+                C::Release {
+                    shipment_id,
+                    because: ReleasedBecause::ShipmentCancelled,
+                },
             ) => self.release(shipment_id, today),
+            (
+                S::Held { .. },
+                C::Release {
+                    shipment_id,
+                    because: ReleasedBecause::HeldShipmentPaid,
+                },
+            ) => self.release_hold(shipment_id, today),
             (S::Reserved { .. } | S::Packed { .. }, C::HoldForNonPayment { shipment }) => {
                 self.hold(shipment, today)
             }
@@ -489,7 +507,24 @@ impl Parcel {
                 self.status = ParcelStatus::Reserved { shipment_id };
             }
             E::Packed { shipment_id, .. } => self.status = ParcelStatus::Packed { shipment_id },
-            E::Held { shipment_id, .. } => self.status = ParcelStatus::Held { shipment_id },
+            E::Held { shipment_id, .. } => {
+                self.held_from = match self.status {
+                    ParcelStatus::Reserved { .. } => Some(HeldFrom::Reserved),
+                    _ => Some(HeldFrom::Packed),
+                };
+                self.status = ParcelStatus::Held { shipment_id };
+            }
+            E::HoldReleased {
+                shipment_id,
+                restored,
+                ..
+            } => {
+                self.held_from = None;
+                self.status = match restored {
+                    HeldFrom::Reserved => ParcelStatus::Reserved { shipment_id },
+                    HeldFrom::Packed => ParcelStatus::Packed { shipment_id },
+                };
+            }
             E::StorageNoticeSent {
                 last_free_day,
                 days_before,
@@ -920,6 +955,23 @@ impl Parcel {
         }])
     }
 
+    /// Paying the held shipment releases the hold: the parcel goes back to the state it was
+    /// held from (PAY-2). A state stored before `held_from` existed has none: a hold is taken
+    /// from a quoted shipment, whose parcels are packed.
+    fn release_hold(
+        &self,
+        shipment_id: ShipmentId,
+        today: NaiveDate,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        self.check_shipment(&shipment_id)?;
+        Ok(vec![ParcelEvent::HoldReleased {
+            shipment_id,
+            restored: self.held_from.unwrap_or(HeldFrom::Packed),
+            released_on: today,
+            rule: Rule::Pay2,
+        }])
+    }
+
     /// A command naming a shipment must name the parcel's own, if it has one (CON-3).
     fn check_shipment(&self, named: &ShipmentId) -> Result<(), ParcelError> {
         match self.status.shipment_id() {
@@ -1135,8 +1187,16 @@ impl Parcel {
                 )
             }
             DisposalCause::Unpaid { shipment } => {
-                if self.status.shipment_id() != Some(&shipment.shipment_id) {
+                let held = ParcelStatus::Held {
+                    shipment_id: shipment.shipment_id.clone(),
+                };
+                if self.status != held {
                     return Err(ParcelError::ShipmentNotHeld);
+                }
+                // PAY-2: "the parcels may then be disposed of under STO-2": past the maximum
+                // storage, which the disposable mark records.
+                if self.disposable.is_none() {
+                    return Err(ParcelError::UnpaidBeforeStorageLimit);
                 }
                 let cause = DisposedBecause::Unpaid {
                     shipment_id: shipment.shipment_id,

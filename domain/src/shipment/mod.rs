@@ -161,6 +161,9 @@ pub struct Shipment {
     /// How far dunning of an unpaid quote has gone (ACC-6).
     #[serde(default)]
     dunning: Dunning,
+    /// The day it was held for non-payment, if ever: paying releases its parcels' hold (PAY-2).
+    #[serde(default)]
+    held_on: Option<NaiveDate>,
 }
 
 /// The steps of dunning an unpaid quote (ACC-6): a reminder, then a notice with a deadline.
@@ -243,6 +246,11 @@ impl Shipment {
     /// The earliest arrival of its parcels: its parcels' storage clock runs from it (STO-1).
     pub fn earliest_received_on(&self) -> Option<NaiveDate> {
         self.parcels.iter().map(|p| p.received_on).min()
+    }
+
+    /// The day it was held for non-payment (PAY-2), if it ever was, paid since or not.
+    pub fn held_on(&self) -> Option<NaiveDate> {
+        self.held_on
     }
 
     /// The parcels packed into it.
@@ -521,7 +529,10 @@ impl Shipment {
                 self.status = ShipmentStatus::Paid;
                 self.paid_on = Some(paid_on);
             }
-            E::Held { .. } => self.status = ShipmentStatus::Held,
+            E::Held { held_on, .. } => {
+                self.status = ShipmentStatus::Held;
+                self.held_on = Some(held_on);
+            }
             E::PaymentReminded {
                 reminded_on,
                 dunning_from,

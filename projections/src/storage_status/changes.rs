@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use domain::money::Money;
-use domain::parcel::ParcelEvent;
+use domain::parcel::{HeldFrom, ParcelEvent};
 use domain::shipment::ShipmentEvent;
 
 /// One change to the storage-status tables.
@@ -292,6 +292,17 @@ impl ParcelChange {
             },
             E::Held { shipment_id, .. } => ParcelChange::InShipment {
                 state: "held",
+                shipment_id: shipment_id.to_string(),
+            },
+            E::HoldReleased {
+                shipment_id,
+                restored,
+                ..
+            } => ParcelChange::InShipment {
+                state: match restored {
+                    HeldFrom::Reserved => "reserved",
+                    HeldFrom::Packed => "packed",
+                },
                 shipment_id: shipment_id.to_string(),
             },
             E::Released { .. } => ParcelChange::Released,

@@ -143,7 +143,7 @@ outcome!(PackingRequested => [parcel, shipment], id = shipment_id);
 outcome!(Packed => [shipment, parcels]);
 outcome!(Consolidated => [reservations, shipment], id = shipment_id);
 outcome!(Quoted => [quote, auto_ship, auto_ship_use]);
-outcome!(Paid => [debit, shipment]);
+outcome!(Paid => [debit, shipment, released]);
 outcome!(ShipmentClosed => [shipment, parcels]);
 outcome!(ClaimPaid => [shipment, payout]);
 outcome!(TopUpDecided => [account, suspension]);

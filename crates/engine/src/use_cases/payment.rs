@@ -1,4 +1,4 @@
-//! Quoting and paying a shipment (FEE-1, PAY-1, ACC-4, MEM-7).
+//! Quoting and paying a shipment (FEE-1, PAY-1, ACC-4, MEM-7, PAY-2).
 //!
 //! Paying from the balance touches two aggregates. The account is debited first, with the
 //! shipment as the debit's cause: the account refuses a second debit for the same cause
@@ -21,9 +21,10 @@ use cqrs_es::persist::PersistedEventRepository;
 use domain::account::{AccountCommand, AccountEvent, ChargeAccount, CreditReason, DebitReason};
 use domain::exchange::ExchangeRate;
 use domain::facts::MemberStanding;
-use domain::ids::ShipmentId;
+use domain::ids::{ParcelId, ShipmentId};
 use domain::member::{Member, MemberCommand, MemberEvent};
 use domain::money::Money;
+use domain::parcel::{Parcel, ParcelCommand, ParcelEvent, ReleasedBecause};
 use domain::shipment::{
     auto_ship_applies, PaymentMethod, Shipment, ShipmentCommand, ShipmentEvent,
 };
@@ -82,6 +83,14 @@ pub struct Paid {
     pub debit: Option<Executed<AccountEvent>>,
     /// `shipment.paid`.
     pub shipment: Executed<ShipmentEvent>,
+    /// `parcel.hold_released`, one per parcel of a shipment that was held for non-payment
+    /// (PAY-2): paying it releases the hold.
+    #[serde(default)]
+    pub released: Vec<Executed<ParcelEvent>>,
+    /// Parcels of a held shipment that refused the release, with the refusal (one disposed
+    /// of while the shipment was held, PAY-2).
+    #[serde(default)]
+    pub refused: Vec<(ParcelId, EngineError)>,
 }
 
 impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
@@ -177,7 +186,7 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
         let input = (shipment_id, &payment);
         request!(self, ctx, "pay", &input, |req| async {
             let member = self.shipment_member(shipment_id).await?;
-            match payment.method {
+            let mut paid = match payment.method {
                 PaymentMethod::AutoShip => Err(EngineError::invalid(
                     "Auto Ship pays at quote time, within the member's limit (MEM-7)",
                 )),
@@ -205,10 +214,44 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                     Ok(Paid {
                         debit: None,
                         shipment,
+                        released: Vec::new(),
+                        refused: Vec::new(),
                     })
                 }
-            }
+            }?;
+            self.release_hold(&req, shipment_id, &mut paid).await?;
+            Ok(paid)
         })
+    }
+
+    /// PAY-2: a shipment held for non-payment is released by paying it; its parcels go back
+    /// to the state they were held from. Every parcel of a shipment that was ever held takes
+    /// a step, so a resumed request replays the same steps in the same order.
+    async fn release_hold(
+        &self,
+        req: &Request<'_>,
+        shipment_id: &ShipmentId,
+        paid: &mut Paid,
+    ) -> Result<(), EngineError> {
+        let shipment = self.existing_shipment(shipment_id).await?.state;
+        if shipment.held_on().is_none() {
+            return Ok(());
+        }
+        for parcel_id in shipment.parcel_ids() {
+            let release = ParcelCommand::Release {
+                shipment_id: shipment_id.clone(),
+                because: ReleasedBecause::HeldShipmentPaid,
+            };
+            match self.step::<Parcel>(req, parcel_id.as_str(), release).await {
+                Ok(released) => paid.released.push(released),
+                Err(refused) if refused.is_final() => {
+                    note_refused("hold release after payment", &refused);
+                    paid.refused.push((parcel_id, refused));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
     }
 
     /// PAY-1, ACC-4: debit (cause: the shipment), then pay the shipment, crediting the
@@ -245,6 +288,8 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
             Ok(shipment) => Ok(Paid {
                 debit: Some(debit),
                 shipment,
+                released: Vec::new(),
+                refused: Vec::new(),
             }),
             Err(error) if !compensates(req, &error) => Err(error),
             Err(refused) => {

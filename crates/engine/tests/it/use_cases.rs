@@ -1,6 +1,6 @@
 //! The other cross-aggregate use cases, one story each: suite codes (MEM-1), unidentified
 //! parcels (PAR-1), Auto Ship (MEM-7), rejected top-ups (ACC-3), withdrawal (MEM-8), automatic
-//! closure (MEM-9), and the commands whose facts only the engine may supply.
+//! closure (MEM-9), a held shipment paid late (PAY-2), and the commands whose facts only the engine may supply.
 
 use crate::support::*;
 use domain::account::{AccountEvent, BankDeposit, DeclaredDeposit, Reason};
@@ -8,8 +8,10 @@ use domain::facts::StandingStatus;
 use domain::ids::{CauseId, SuiteCode};
 use domain::member::{AutoClosureCondition, BalanceSign, Member, MemberCommand, MemberEvent};
 use domain::money::Money;
-use domain::parcel::{Parcel, ParcelCommand, ParcelStatus};
+use domain::parcel::{HeldFrom, Parcel, ParcelCommand, ParcelEvent, ParcelStatus};
+use domain::shipment::{PaymentMethod, Shipment, ShipmentStatus};
 use domain::Rule;
+use engine::use_cases::payment::Payment;
 use engine::use_cases::top_up::TopUpApplication;
 use engine::EngineError;
 
@@ -22,7 +24,58 @@ on_each_backend!(
     execute_refuses_commands_whose_facts_the_engine_looks_up,
     mem_9_auto_closure_reads_the_account_and_spares_a_late_top_up_with_money_left,
     con_5_single_parcel_shipment_cancelled_before_packing_releases_its_parcel,
+    pay_2_paying_a_held_shipment_releases_its_parcels,
 );
+
+// rule PAY-2: a shipment held for an unpaid quote is paid late, and paying it releases the
+// hold: its parcel is packed again, no longer held for disposal.
+async fn pay_2_paying_a_held_shipment_releases_its_parcels<B: Backend>() {
+    let app = TestApp::<B>::new().await;
+    let (member, suite) = app.verified_member().await;
+    let parcel = app.stored_parcel(&suite, 1_500, 3_000).await;
+    let (shipment, total) = app.quoted_single(&member, &parcel).await;
+    app.clock.advance(days(8));
+    let held = app.engine.hold_unpaid(&shipment, &app.ctx()).await.unwrap();
+    assert_eq!(held.parcels.len(), 1, "{:?}", held.refused);
+    let parcel_status = || async {
+        let parcel = app.engine.load::<Parcel>(parcel.as_str()).await.unwrap();
+        parcel.state.status().clone()
+    };
+    assert_eq!(parcel_status().await.name(), "held");
+
+    app.top_up(&member, 50_000).await;
+    let payment = Payment {
+        method: PaymentMethod::Balance,
+        amount: total,
+        exchange_rate: None,
+    };
+    let paid = app
+        .engine
+        .pay(&shipment, payment, &app.ctx())
+        .await
+        .unwrap();
+    assert!(paid.refused.is_empty(), "{:?}", paid.refused);
+    assert_eq!(paid.released.len(), 1);
+    assert!(matches!(
+        paid.released[0].events().next(),
+        Some(ParcelEvent::HoldReleased {
+            restored: HeldFrom::Packed,
+            ..
+        })
+    ));
+    assert_eq!(
+        parcel_status().await,
+        ParcelStatus::Packed {
+            shipment_id: shipment.clone()
+        }
+    );
+    let state = app
+        .engine
+        .load::<Shipment>(shipment.as_str())
+        .await
+        .unwrap();
+    assert_eq!(state.state.status(), ShipmentStatus::Paid);
+}
 
 // rule CON-5: a shipment requested for one parcel and cancelled before packing releases the
 // parcel back to storage (the packing request records its shipment); it can be requested again.
