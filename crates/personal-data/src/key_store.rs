@@ -67,6 +67,18 @@ CREATE INDEX IF NOT EXISTS personal_data_keys_key_id ON personal_data_keys (key_
 
 type Row = (String, Option<Vec<u8>>, Option<DateTime<Utc>>);
 
+/// Runs `$query` (an expression of `$pool`) on whichever pool the store has: the statements
+/// are the same on both (`$n` parameters, `ON CONFLICT`), only the pool's type differs.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $query:expr) => {
+        match $store {
+            KeyStore::Postgres($pool) => $query,
+            KeyStore::Sqlite($pool) => $query,
+        }
+        .map_err(PersonalDataError::KeyStore)
+    };
+}
+
 impl KeyStore {
     /// The key store in `pool`'s database, its table created if missing.
     pub async fn postgres(pool: PgPool) -> Result<Self, PersonalDataError> {
@@ -115,42 +127,24 @@ impl KeyStore {
     pub async fn get(&self, member: &str) -> Result<Option<MemberKey>, PersonalDataError> {
         const SELECT: &str =
             "SELECT key_id, key, erased_at FROM personal_data_keys WHERE member_id = $1";
-        let row: Option<Row> = match self {
-            KeyStore::Postgres(pool) => {
-                sqlx::query_as(SELECT)
-                    .bind(member)
-                    .fetch_optional(pool)
-                    .await
-            }
-            KeyStore::Sqlite(pool) => {
-                sqlx::query_as(SELECT)
-                    .bind(member)
-                    .fetch_optional(pool)
-                    .await
-            }
-        }
-        .map_err(PersonalDataError::KeyStore)?;
+        let row: Option<Row> = on_pool!(self, |pool| {
+            sqlx::query_as(SELECT)
+                .bind(member)
+                .fetch_optional(pool)
+                .await
+        })?;
         row.map(|row| member_key(member, row)).transpose()
     }
 
     /// The member whose key has id `key_id`, if any.
     pub async fn member_of_key(&self, key_id: &str) -> Result<Option<String>, PersonalDataError> {
         const SELECT: &str = "SELECT member_id FROM personal_data_keys WHERE key_id = $1";
-        match self {
-            KeyStore::Postgres(pool) => {
-                sqlx::query_scalar(SELECT)
-                    .bind(key_id)
-                    .fetch_optional(pool)
-                    .await
-            }
-            KeyStore::Sqlite(pool) => {
-                sqlx::query_scalar(SELECT)
-                    .bind(key_id)
-                    .fetch_optional(pool)
-                    .await
-            }
-        }
-        .map_err(PersonalDataError::KeyStore)
+        on_pool!(self, |pool| {
+            sqlx::query_scalar(SELECT)
+                .bind(key_id)
+                .fetch_optional(pool)
+                .await
+        })
     }
 
     /// `member`'s key, made now if they have none. Two writers racing get the same key.
@@ -166,25 +160,16 @@ impl KeyStore {
                               VALUES ($1, $2, $3, $4) ON CONFLICT (member_id) DO NOTHING";
         let now = Utc::now();
         let key_id = hex::encode(id);
-        match self {
-            KeyStore::Postgres(pool) => sqlx::query(INSERT)
+        on_pool!(self, |pool| {
+            sqlx::query(INSERT)
                 .bind(member)
                 .bind(&key_id)
                 .bind(key.as_slice())
                 .bind(now)
                 .execute(pool)
                 .await
-                .map(drop),
-            KeyStore::Sqlite(pool) => sqlx::query(INSERT)
-                .bind(member)
-                .bind(&key_id)
-                .bind(key.as_slice())
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(drop),
-        }
-        .map_err(PersonalDataError::KeyStore)?;
+                .map(drop)
+        })?;
         self.get(member)
             .await?
             .ok_or_else(|| PersonalDataError::Corrupt(format!("{member}'s new key was not kept")))
@@ -204,21 +189,14 @@ impl KeyStore {
             "INSERT INTO personal_data_keys (member_id, key_id, key, created_at, erased_at) \
                                  VALUES ($1, '-', NULL, $2, $2) ON CONFLICT (member_id) DO NOTHING";
         for statement in [ERASE, TOMBSTONE] {
-            match self {
-                KeyStore::Postgres(pool) => sqlx::query(statement)
+            on_pool!(self, |pool| {
+                sqlx::query(statement)
                     .bind(member)
                     .bind(at)
                     .execute(pool)
                     .await
-                    .map(drop),
-                KeyStore::Sqlite(pool) => sqlx::query(statement)
-                    .bind(member)
-                    .bind(at)
-                    .execute(pool)
-                    .await
-                    .map(drop),
-            }
-            .map_err(PersonalDataError::KeyStore)?;
+                    .map(drop)
+            })?;
         }
         match self.get(member).await? {
             Some(MemberKey::Erased { erased_at }) => Ok(erased_at),
