@@ -3,8 +3,8 @@
 //! closed; erasure is refused until the retention period has passed, then `parcelport member
 //! erase` deletes their key. Afterwards `audit verify` still passes with the writer's key and
 //! the anchors, no byte of their name, e-mail, birth date or payer name is left in any file
-//! of the data directory (events, views, engine tables, keys), and their account and member
-//! histories still load through the API, with stand-ins.
+//! of the data directory (events, views, engine tables, keys), and their member, parcel and
+//! account histories still load through the API, with stand-ins.
 
 use chrono::{TimeZone, Utc};
 use engine::TestClock;
@@ -136,6 +136,23 @@ async fn an_erased_member_leaves_no_personal_data_and_history_still_verifies() {
         .or_else(|| registered["result"]["member_id"].as_str())
         .expect("the member's id")
         .to_owned();
+    let suite_code = registered["result"]["suite_code"]
+        .as_str()
+        .expect("the suite code")
+        .to_owned();
+    // A parcel arrives for them and is stored; the withdrawal disposes of it (MEM-8).
+    let (status, arrived) = post(
+        "/v1/parcels".into(),
+        json!({"label": suite_code, "weight": 1200, "shop": "erasure-shop",
+               "dimensions": {"length_mm": 300, "width_mm": 200, "height_mm": 100}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{arrived:#}");
+    let parcel = arrived["id"]
+        .as_str()
+        .or_else(|| arrived["result"]["parcel_id"].as_str())
+        .expect("the parcel's id")
+        .to_owned();
     let deposit = json!({"deposited_on": "2026-04-01", "bank": "Rakuten Bank",
                          "amount": {"amount": "5000", "currency": "JPY"}, "payer_name": PAYER});
     let mut bank = deposit.clone();
@@ -227,6 +244,15 @@ async fn an_erased_member_leaves_no_personal_data_and_history_still_verifies() {
         !text.contains("Erasuretest") && !text.contains(BIRTH),
         "{shown:#}"
     );
+    let (status, shown) = call(
+        address,
+        &admin,
+        Method::GET,
+        &format!("/v1/parcels/{parcel}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{shown:#}");
     let (status, account) = call(
         address,
         &admin,
