@@ -10,7 +10,7 @@
 
 use crate::calendar::BusinessCalendar;
 use crate::money::{Currency, Money};
-use crate::parcel::FindingKind;
+use crate::parcel::{CollectKind, FindingKind};
 use crate::shipment::claim::{ClaimType, EvidenceKind};
 use crate::shipment::PaymentMethod;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
@@ -220,6 +220,10 @@ pub struct ProxyPaymentPolicy {
     pub cancel_after_days: u32,
     /// Shops approved for proxy payment.
     pub approved_shops: Vec<String>,
+    /// What the warehouse pays the courier for at an approved shop: cash on delivery (the
+    /// goods; seed 003 names only this) and, in this reading, carriage forward (着払い, the
+    /// postage). A kind not listed is refused at the door like any payment on delivery.
+    pub collect_kinds: Vec<CollectKind>,
 }
 
 /// Inspection levels (INS-1).

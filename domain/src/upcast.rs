@@ -18,6 +18,10 @@
 //! - `parcel.packing_requested` 2: `shipment_id` recorded, so a cancellation before packing
 //!   releases the parcel (CON-5); [`PackingRequestedV1`] reads version 1 with
 //!   `shipment_id: null` (released by the shipment that lists it).
+//! - `parcel.proxy_payment_charged` 2: `collected` recorded, what the courier collected at the
+//!   door, cash on delivery or carriage forward (PAR-2, each a policy choice);
+//!   [`ProxyPaymentChargedV1`] reads version 1 with `collected: null` (either was proxy-paid
+//!   then, unrecorded).
 
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use serde_json::Value;
@@ -29,6 +33,7 @@ pub fn current_version(event_type: &str) -> &'static str {
         "parcel.inspected" => "2",
         "account.top_up_approved" => "2",
         "parcel.packing_requested" => "2",
+        "parcel.proxy_payment_charged" => "2",
         _ => "1",
     }
 }
@@ -119,6 +124,22 @@ impl EventUpcaster for PackingRequestedV1 {
     }
 }
 
+/// Reads `parcel.proxy_payment_charged` version 1 as version 2.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProxyPaymentChargedV1;
+
+impl EventUpcaster for ProxyPaymentChargedV1 {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        event_type == "parcel.proxy_payment_charged" && event_version == "1"
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        event.payload = with_null(event.payload, "proxy_payment_charged", "collected");
+        event.event_version = "2".to_owned();
+        event
+    }
+}
+
 /// `payload` (`{tag: {...}}`) with `field` added as `null`: a new optional field that the
 /// older version did not record.
 fn with_null(mut payload: Value, tag: &str, field: &str) -> Value {
@@ -135,6 +156,7 @@ pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
         Box::new(InspectedV1),
         Box::new(TopUpApprovedV1),
         Box::new(PackingRequestedV1),
+        Box::new(ProxyPaymentChargedV1),
     ]
 }
 
@@ -258,6 +280,33 @@ mod tests {
             ParcelEvent::PackingRequested {
                 shipment_id: None,
                 auto_pack: false,
+                ..
+            }
+        ));
+        assert_eq!(event.event_version(), "2");
+    }
+
+    // rule PAR-2: a proxy-payment charge stored before it recorded what was collected replays
+    // with none.
+    #[test]
+    fn par_2_a_version_1_proxy_payment_charge_reads_as_version_2() {
+        let stored = json!({ "proxy_payment_charged": {
+            "member_id": "m-1",
+            "shop": "shop-approved-1",
+            "courier_amount": { "amount": "3000", "currency": "JPY" },
+            "surcharge_percent": "10",
+            "surcharge": { "amount": "300", "currency": "JPY" },
+            "charge": { "amount": "3300", "currency": "JPY" },
+            "rule": "PAR-2",
+            "policy": "jp-forwarding@2026.12"
+        }});
+        let (version, payload) = upcast("parcel.proxy_payment_charged", "1", stored);
+        assert_eq!(version, "2");
+        let event: ParcelEvent = serde_json::from_value(payload).expect("the current shape");
+        assert!(matches!(
+            &event,
+            ParcelEvent::ProxyPaymentCharged {
+                collected: None,
                 ..
             }
         ));

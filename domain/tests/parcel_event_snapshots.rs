@@ -78,6 +78,7 @@ fn examples() -> Vec<ParcelEvent> {
             member_id: member_id(),
             shop: "shop-approved-1".into(),
             courier_amount: Money::jpy(1_005),
+            collected: Some(CollectKind::CashOnDelivery),
             surcharge_percent: dec!(10),
             surcharge: Money::jpy(101),
             charge: Money::jpy(1_106),
@@ -240,8 +241,12 @@ fn every_parcel_event_type_has_a_snapshot() {
     assert_eq!(examples().len(), ParcelEvent::TYPES.len());
     for event in examples() {
         // Version 2 since their upcasters (domain::upcast); every other parcel event is at 1.
-        let version = if ["parcel.inspected", "parcel.packing_requested"]
-            .contains(&event.event_type().as_str())
+        let version = if [
+            "parcel.inspected",
+            "parcel.packing_requested",
+            "parcel.proxy_payment_charged",
+        ]
+        .contains(&event.event_type().as_str())
         {
             "2"
         } else {

@@ -421,6 +421,7 @@ fn par_2_proxy_payment_charges_amount_plus_ten_percent_half_up_jp() {
                 member_id: member_id(),
                 shop: "shop-approved-1".into(),
                 courier_amount: Money::jpy(amount),
+                collected: Some(CollectKind::CashOnDelivery),
                 surcharge_percent: dec!(10),
                 surcharge: Money::jpy(surcharge),
                 charge: Money::jpy(amount + surcharge),
@@ -430,6 +431,64 @@ fn par_2_proxy_payment_charges_amount_plus_ten_percent_half_up_jp() {
         );
         assert_eq!(state(&events).status(), &ParcelStatus::Received);
     }
+}
+
+// rule PAR-2: carriage forward (着払い, the postage) from an approved shop is proxy-paid like
+// cash on delivery: the courier is paid and the member charged the amount + 10 % (policy
+// `collect_kinds`; seed 003 names cash on delivery only), the charge saying what was collected.
+#[test]
+fn par_2_carriage_forward_from_approved_shop_is_proxy_paid_at_ten_percent_jp() {
+    let policy = jp();
+    let a = cod(CollectKind::CarriageForward, 1_005, "shop-approved-2");
+    let events = decide(&policy, &[], on(d(2026, 11, 20), ParcelCommand::Arrive(a))).unwrap();
+    let charged = events
+        .iter()
+        .find(|e| matches!(e, ParcelEvent::ProxyPaymentCharged { .. }));
+    assert_eq!(
+        charged,
+        Some(&ParcelEvent::ProxyPaymentCharged {
+            member_id: member_id(),
+            shop: "shop-approved-2".into(),
+            courier_amount: Money::jpy(1_005),
+            collected: Some(CollectKind::CarriageForward),
+            surcharge_percent: dec!(10),
+            surcharge: Money::jpy(101),
+            charge: Money::jpy(1_106),
+            rule: Rule::Par2,
+            policy: policy.version(),
+        })
+    );
+    assert_eq!(state(&events).status(), &ParcelStatus::Received);
+}
+
+// rule PAR-2: which collections are proxy-paid is the policy's: under the seed's strict reading
+// (cash on delivery only), carriage forward from an approved shop is refused at the door.
+#[test]
+fn par_2_proxy_paid_collections_are_a_policy_choice() {
+    let mut policy = jp();
+    let proxy = policy.intake.proxy_payment.as_mut().unwrap();
+    proxy.collect_kinds = vec![CollectKind::CashOnDelivery];
+    let day = d(2026, 11, 20);
+    let carriage_forward = cod(CollectKind::CarriageForward, 900, "shop-approved-1");
+    let events = decide(
+        &policy,
+        &[],
+        on(day, ParcelCommand::Arrive(carriage_forward)),
+    )
+    .unwrap();
+    assert!(matches!(
+        events.as_slice(),
+        [ParcelEvent::Refused {
+            reason: DoorRefusal::KindNotProxyPaid,
+            rule: Rule::Par2,
+            ..
+        }]
+    ));
+    let cash = cod(CollectKind::CashOnDelivery, 900, "shop-approved-1");
+    let events = decide(&policy, &[], on(day, ParcelCommand::Arrive(cash))).unwrap();
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, ParcelEvent::ProxyPaymentCharged { .. })));
 }
 
 // rule PAR-2: nobody to charge: a proxy-payment parcel with an unknown suite code is refused.

@@ -63,6 +63,12 @@ pub const FROZEN: &[(&str, &str, &str, &str)] = &[
         "parcel.packing_requested.v1.schema.json",
         include_str!("../../../contracts/events/parcel.packing_requested.v1.schema.json"),
     ),
+    (
+        "parcel.proxy_payment_charged",
+        "1",
+        "parcel.proxy_payment_charged.v1.schema.json",
+        include_str!("../../../contracts/events/parcel.proxy_payment_charged.v1.schema.json"),
+    ),
 ];
 
 /// The command that regenerates the files.

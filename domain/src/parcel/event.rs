@@ -3,7 +3,7 @@
 //! Each event carries what its readers need (dates, amounts, the rule and the policy version
 //! applied), so projections and the charge account never recompute a business rule.
 
-use super::command::{CollectOnDelivery, DeclarationSource, Finding};
+use super::command::{CollectKind, CollectOnDelivery, DeclarationSource, Finding};
 use crate::facts::DeclaredItem;
 use crate::ids::{MemberId, ParcelId, ShipmentId, SuiteCode};
 use crate::measure::{Dimensions, Weight};
@@ -128,6 +128,9 @@ pub enum ParcelEvent {
         shop: String,
         /// Paid to the courier.
         courier_amount: Money,
+        /// What the courier collected, cash on delivery (the goods) or carriage forward (the
+        /// postage); `None` when recorded at version 1, before it was.
+        collected: Option<CollectKind>,
         /// Surcharge percent applied.
         surcharge_percent: Decimal,
         /// The surcharge, rounded half up.
@@ -350,6 +353,8 @@ pub enum HeldFrom {
 pub enum DoorRefusal {
     /// The policy has no proxy payment: all payment on delivery is refused.
     NoProxyPayment,
+    /// The policy proxy-pays other collections than this one (`collect_kinds`).
+    KindNotProxyPaid,
     /// The shop is unknown or not approved.
     ShopNotApproved,
     /// No member to charge.

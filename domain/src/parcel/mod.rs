@@ -611,6 +611,9 @@ impl Parcel {
                     Some(DoorRefusal::ProxyPaymentCancelled)
                 }
                 (None, _) => Some(DoorRefusal::NoProxyPayment),
+                (Some(p), _) if !p.collect_kinds.contains(&collect.kind) => {
+                    Some(DoorRefusal::KindNotProxyPaid)
+                }
                 (Some(p), _) if !approved(p) => Some(DoorRefusal::ShopNotApproved),
                 (Some(_), None) => Some(DoorRefusal::MemberUnknown),
                 (Some(_), Some(_)) => None,
@@ -634,6 +637,7 @@ impl Parcel {
                     member_id: m.clone(),
                     shop: s.clone(),
                     courier_amount: charge.courier_amount,
+                    collected: Some(collect.kind),
                     surcharge_percent: p.surcharge_percent,
                     surcharge: charge.surcharge,
                     charge: charge.charge,
