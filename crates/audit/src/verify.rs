@@ -222,6 +222,59 @@ pub struct Verifier {
     writers: Vec<VerifyingKey>,
     signing_began: bool,
     report: VerifyReport,
+    /// Events pushed and not checked yet: checked a batch at a time, their signatures on every
+    /// core, then each in order as if one by one.
+    pending: Vec<ChainedEvent>,
+}
+
+/// Events checked together (their signatures spread over the cores).
+const BATCH: usize = 1024;
+
+/// Who wrote `event`, checked against `writers`.
+fn author_of(event: &ChainedEvent, writers: &[VerifyingKey]) -> Authorship {
+    let (payload, metadata) = (
+        serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null),
+        serde_json::from_str(&event.metadata).unwrap_or(serde_json::Value::Null),
+    );
+    authorship(
+        AuthoredFields {
+            aggregate_type: &event.aggregate_type,
+            aggregate_id: &event.aggregate_id,
+            sequence: event.sequence,
+            event_type: &event.event_type,
+            event_version: &event.event_version,
+            payload: &payload,
+            metadata: &metadata,
+        },
+        writers,
+    )
+}
+
+/// The authorship of each of `events`, in order, computed on every core (an Ed25519
+/// verification costs far more than the rest of an event's checks).
+fn authors_of(events: &[ChainedEvent], writers: &[VerifyingKey]) -> Vec<Authorship> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let chunk = events.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = events
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|event| author_of(event, writers))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 impl Verifier {
@@ -240,24 +293,11 @@ impl Verifier {
         Verifier { writers, ..self }
     }
 
-    fn check_author(&mut self, event: &ChainedEvent) {
-        if self.writers.is_empty() {
+    fn check_author(&mut self, event: &ChainedEvent, author: Option<Authorship>) {
+        let Some(author) = author else {
             return;
-        }
-        let (payload, metadata) = (
-            serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null),
-            serde_json::from_str(&event.metadata).unwrap_or(serde_json::Value::Null),
-        );
-        let fields = AuthoredFields {
-            aggregate_type: &event.aggregate_type,
-            aggregate_id: &event.aggregate_id,
-            sequence: event.sequence,
-            event_type: &event.event_type,
-            event_version: &event.event_version,
-            payload: &payload,
-            metadata: &metadata,
         };
-        match authorship(fields, &self.writers) {
+        match author {
             Authorship::Signed { .. } => {
                 self.signing_began = true;
                 self.report.signed += 1;
@@ -283,8 +323,32 @@ impl Verifier {
         }
     }
 
-    /// Checks the next event of the global order.
+    /// Takes the next event of the global order (checked with its batch).
     pub fn push(&mut self, event: ChainedEvent) {
+        self.pending.push(event);
+        if self.pending.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Checks every event pushed so far.
+    pub fn flush(&mut self) {
+        let events = std::mem::take(&mut self.pending);
+        let authors: Vec<Option<Authorship>> = if self.writers.is_empty() {
+            events.iter().map(|_| None).collect()
+        } else {
+            authors_of(&events, &self.writers)
+                .into_iter()
+                .map(Some)
+                .collect()
+        };
+        for (event, author) in events.into_iter().zip(authors) {
+            self.check(event, author);
+        }
+    }
+
+    /// Checks one event, whose authorship is known.
+    fn check(&mut self, event: ChainedEvent, author: Option<Authorship>) {
         let cursor = event.cursor();
         while self
             .checkpoints
@@ -314,13 +378,14 @@ impl Verifier {
         } else if event.fields().hash(&previous) != event.hash {
             self.report.breaks.push(Break::Altered { at: event.at() });
         }
-        self.check_author(&event);
+        self.check_author(&event, author);
         self.peaks.push(&event.hash);
         self.heads.insert(key, (event.sequence, head));
     }
 
     /// Checks the checkpoints at or beyond the last event, and reports.
     pub fn finish(mut self) -> VerifyReport {
+        self.flush();
         while !self.checkpoints.is_empty() {
             self.check_next_checkpoint();
         }
@@ -361,10 +426,11 @@ where
     let mut events = std::pin::pin!(events);
     while let Some(event) = events.try_next().await? {
         verifier.push(event);
-        if verifier.report.events % 4096 == 0 {
+        if verifier.pending.is_empty() {
             progress(verifier.report.events);
         }
     }
+    verifier.flush();
     progress(verifier.report.events);
     Ok(verifier.finish())
 }
