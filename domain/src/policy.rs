@@ -155,8 +155,11 @@ pub struct AccountPolicy {
     pub charge_rate_markup: Decimal,
     /// Taken off the lower rate when refunding (MON-3).
     pub refund_rate_markdown: Decimal,
-    /// Minimum balance for a duty advance (ACC-8).
-    pub duty_advance_min_balance: Money,
+    /// Minimum balance for a duty advance, a stated amount per currency (ACC-8; seed 001:
+    /// 10,000円(約500元)): an account compares its balance with the amount in its own
+    /// currency as it is; one in a currency not listed is compared, converted at the charging
+    /// rate, with the first (MON-2, MON-3). At least one, at most one per currency.
+    pub duty_advance_min_balance: Vec<Money>,
     /// Fee for a duty advance, on top of the duty (ACC-8).
     pub duty_advance_fee: Money,
 }
@@ -608,6 +611,18 @@ impl Policy {
         if self.account.late_interest_day_count_basis == 0 {
             return Err(invalid(
                 "late_interest_day_count_basis must be positive".into(),
+            ));
+        }
+        let minimums = &self.account.duty_advance_min_balance;
+        if minimums.is_empty()
+            || minimums
+                .iter()
+                .enumerate()
+                .any(|(i, m)| minimums[..i].iter().any(|n| n.currency == m.currency))
+        {
+            return Err(invalid(
+                "account.duty_advance_min_balance: at least one amount, one per currency (ACC-8)"
+                    .into(),
             ));
         }
         if self

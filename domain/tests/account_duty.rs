@@ -1,5 +1,5 @@
-//! ChargeAccount duty advance (ACC-8): only on a balance of at least 10,000 JPY, for the
-//! policy fee plus the duty, which may be billed after shipping as an owed debt.
+//! ChargeAccount duty advance (ACC-8): only on a balance of at least the amount the policy
+//! states in the account's currency (10,000 JPY, about 500 CNY), for the policy fee plus the duty, which may be billed after shipping as an owed debt.
 
 #[path = "account_support.rs"]
 mod support;
@@ -101,12 +101,70 @@ fn acc_8_duty_advance_at_9999_jpy_is_refused() {
     assert_refusal(&err, "account.duty_advance_min_balance", Some(Rule::Acc8));
 }
 
-// rule ACC-8 / POL-2 / MON-2: on a yuan account the balance is compared in yen at the recorded
-// rate (20.00 + 1.00), rounded down: 476.19 CNY = 9,999.99 JPY is refused, 476.20 CNY =
-// 10,000.20 JPY passes; the comparison is recorded; the fee is 50 CNY.
+// rule ACC-8 / POL-2: on a yuan account the balance is compared with the amount the policy
+// states in yuan, 500 CNY (seed 001: 10,000円(約500元)), as it is: no rate needed, no
+// conversion recorded; 499.99 CNY is refused, 500 CNY passes; the fee is 50 CNY.
 #[test]
-fn acc_8_yuan_balance_is_compared_in_yen_at_the_recorded_rate() {
-    let (cn, given) = cn_with(dec!(476.19));
+fn acc_8_yuan_balance_is_compared_with_the_stated_yuan_amount() {
+    let (cn, given) = cn_with(dec!(499.99));
+    let err = run(
+        &cn,
+        &given,
+        issued(2026, 5, 2, advance("shp-1", None, None)),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        AccountError::DutyAdvanceBalanceTooLow {
+            compared_balance: cny(dec!(499.99)),
+            minimum: cny(dec!(500))
+        }
+    );
+    assert_refusal(&err, "account.duty_advance_min_balance", Some(Rule::Acc8));
+
+    let (cn, given) = cn_with(dec!(500));
+    framework(cn.clone())
+        .given(given)
+        .when(issued(2026, 5, 2, advance("shp-1", None, None)))
+        .then_expect_events(vec![
+            AccountEvent::DutyAdvanced {
+                shipment: cause("shp-1"),
+                balance: cny(dec!(500)),
+                compared_balance: cny(dec!(500)),
+                minimum: cny(dec!(500)),
+                comparison: None,
+                policy: cn.version(),
+            },
+            AccountEvent::Debited {
+                movement: Movement {
+                    amount: cny(dec!(-50)),
+                    reason: Reason::DutyAdvanceFee,
+                    cause: cause("shp-1"),
+                },
+                kind: DebitKind::Regular,
+                period: None,
+                conversion: None,
+                rule: Rule::Acc8,
+                policy: cn.version(),
+            },
+        ]);
+}
+
+/// cn-agency stating its minimum in yen only: the yuan account falls back to a conversion.
+fn cn_stating_yen_only() -> Policy {
+    let mut cn = Policy::cn_agency();
+    cn.account.duty_advance_min_balance = vec![Money::jpy(10_000)];
+    cn
+}
+
+// rule ACC-8 / MON-2: where the policy states no amount in the account's currency, the balance
+// is compared with the first stated one at the recorded rate (20.00 + 1.00), rounded down:
+// 476.19 CNY = 9,999.99 JPY is refused, 476.20 CNY = 10,000.20 JPY passes; the comparison is
+// recorded; without a rate, refused.
+#[test]
+fn acc_8_unstated_currency_is_compared_at_the_recorded_rate() {
+    let cn = cn_stating_yen_only();
+    let (_, given) = cn_with(dec!(476.19));
     let err = run(
         &cn,
         &given,
@@ -121,7 +179,7 @@ fn acc_8_yuan_balance_is_compared_in_yen_at_the_recorded_rate() {
         }
     );
 
-    let (cn, given) = cn_with(dec!(476.20));
+    let (_, given) = cn_with(dec!(476.20));
     framework(cn.clone())
         .given(given)
         .when(issued(2026, 5, 2, advance("shp-1", None, Some(rate()))))
@@ -169,6 +227,24 @@ fn acc_8_yuan_balance_is_compared_in_yen_at_the_recorded_rate() {
             to: Currency::Jpy
         }
     );
+}
+
+// rule ACC-8 / POL-1: the minimum is at least one stated amount, one per currency.
+#[test]
+fn acc_8_duty_advance_minimum_is_one_amount_per_currency() {
+    let text = include_str!("../policies/cn-agency.toml");
+    for (bad, why) in [
+        ("duty_advance_min_balance = []", "none"),
+        (
+            r#"duty_advance_min_balance = [{ amount = "500", currency = "CNY" }, { amount = "600", currency = "CNY" }]"#,
+            "two in yuan",
+        ),
+    ] {
+        let start = text.find("duty_advance_min_balance = [").unwrap();
+        let end = start + text[start..].find('\n').unwrap();
+        let edited = format!("{}{bad}{}", &text[..start], &text[end..]);
+        assert!(Policy::from_toml(&edited).is_err(), "{why}");
+    }
 }
 
 // rule ACC-8: a duty known at the advance is debited with the fee, as an owed debt, converted

@@ -169,9 +169,11 @@ pub enum AccountEvent {
         balance: Money,
         /// The balance as compared with the minimum, in the minimum's currency.
         compared_balance: Money,
-        /// The minimum balance of the policy.
+        /// The minimum balance the policy states: in the account currency where it states one
+        /// (ACC-8: 10,000 JPY, 500 CNY).
         minimum: Money,
-        /// The conversion used for the comparison, if the currencies differ (MON-2).
+        /// The conversion used for the comparison, when the policy states no minimum in the
+        /// account currency (MON-2); none otherwise.
         comparison: Option<Conversion>,
         /// Policy applied.
         policy: PolicyVersion,

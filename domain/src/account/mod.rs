@@ -666,9 +666,9 @@ impl Ledger {
         }])
     }
 
-    /// ACC-8: the balance compared with the minimum (converted at the charging rate of
-    /// MON-3 when the currencies differ, rounded down so a fraction never lifts it over the
-    /// line), the fee debited as a regular debit, the duty, when known, as an owed one.
+    /// ACC-8: the balance compared with the minimum the policy states in the account's
+    /// currency (only where it states none, converted at the charging rate of MON-3 into the
+    /// first stated one, rounded down so a fraction never lifts it over the line), the fee debited as a regular debit, the duty, when known, as an owed one.
     fn advance_duty(
         &self,
         ctx: &Ctx<'_>,
@@ -686,7 +686,18 @@ impl Ledger {
                 cause: shipment.clone(),
             },
         )?;
-        let minimum = terms.duty_advance_min_balance;
+        // ACC-8: the amount the policy states in the account's currency (about 500 CNY for
+        // 10,000 JPY), not a conversion; a currency it does not state falls back to converting
+        // the balance into the first amount's.
+        let stated = &terms.duty_advance_min_balance;
+        let own = stated.iter().find(|m| m.currency == self.currency());
+        let Some(&minimum) = own.or(stated.first()) else {
+            // Policy::validate requires one; a policy built by hand without any refuses.
+            return Err(AccountError::DutyAdvanceBalanceTooLow {
+                compared_balance: self.balance,
+                minimum: Money::new(Decimal::MAX, self.currency()),
+            });
+        };
         let (compared_balance, comparison) = if minimum.currency == self.currency() {
             (self.balance, None)
         } else {
