@@ -12,7 +12,7 @@ use crate::merkle::Peaks;
 use crate::source::{self, ChainedEvent};
 use crate::{checkpoint, AuditError, Checkpoint};
 use ed25519_dalek::VerifyingKey;
-use event_store::authorship::{authorship, AuthoredFields, Authorship};
+use event_store::authorship::{claim, settle, AuthoredFields, Authorship, Claim};
 use event_store::chain::{Hash32, GENESIS};
 use event_store::sqlite::{ChainUpgrade, SqliteEventStore};
 use futures::{Stream, TryStreamExt};
@@ -230,13 +230,13 @@ pub struct Verifier {
 /// Events checked together (their signatures spread over the cores).
 const BATCH: usize = 1024;
 
-/// Who wrote `event`, checked against `writers`.
-fn author_of(event: &ChainedEvent, writers: &[VerifyingKey]) -> Authorship {
+/// What `event` claims about its writer, against `writers`.
+fn claim_of(event: &ChainedEvent, writers: &[VerifyingKey]) -> Claim {
     let (payload, metadata) = (
         serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null),
         serde_json::from_str(&event.metadata).unwrap_or(serde_json::Value::Null),
     );
-    authorship(
+    claim(
         AuthoredFields {
             aggregate_type: &event.aggregate_type,
             aggregate_id: &event.aggregate_id,
@@ -250,8 +250,9 @@ fn author_of(event: &ChainedEvent, writers: &[VerifyingKey]) -> Authorship {
     )
 }
 
-/// The authorship of each of `events`, in order, computed on every core (an Ed25519
-/// verification costs far more than the rest of an event's checks).
+/// The authorship of each of `events`, in order, computed on every core, each core's share
+/// verified as one Ed25519 batch (a signature check costs far more than the rest of an event's
+/// checks).
 fn authors_of(events: &[ChainedEvent], writers: &[VerifyingKey]) -> Vec<Authorship> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let chunk = events.len().div_ceil(threads).max(1);
@@ -260,9 +261,7 @@ fn authors_of(events: &[ChainedEvent], writers: &[VerifyingKey]) -> Vec<Authorsh
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    part.iter()
-                        .map(|event| author_of(event, writers))
-                        .collect::<Vec<_>>()
+                    settle(part.iter().map(|event| claim_of(event, writers)).collect())
                 })
             })
             .collect();

@@ -157,10 +157,28 @@ pub enum Authorship {
     },
 }
 
-/// Who wrote the event `fields`, checked against the `trusted` public keys.
-pub fn authorship(fields: AuthoredFields<'_>, trusted: &[VerifyingKey]) -> Authorship {
+/// What an event's signature claims, before the signature itself is checked.
+#[derive(Debug, Clone)]
+pub enum Claim {
+    /// Decided without checking a signature: none, another key's, or unreadable.
+    Decided(Authorship),
+    /// Signed by the trusted `key`: valid if `signature` verifies `message`.
+    Check {
+        /// The key's id.
+        key_id: String,
+        /// The trusted key it names.
+        key: VerifyingKey,
+        /// The bytes signed.
+        message: Vec<u8>,
+        /// The signature.
+        signature: Signature,
+    },
+}
+
+/// What the event `fields` claims about its writer, against the `trusted` public keys.
+pub fn claim(fields: AuthoredFields<'_>, trusted: &[VerifyingKey]) -> Claim {
     let Some(signature) = fields.metadata.get(SIGNATURE_FIELD) else {
-        return Authorship::Unsigned;
+        return Claim::Decided(Authorship::Unsigned);
     };
     let mut parts = signature.as_str().unwrap_or_default().splitn(3, ':');
     let (scheme, key_id, encoded) = (
@@ -169,22 +187,70 @@ pub fn authorship(fields: AuthoredFields<'_>, trusted: &[VerifyingKey]) -> Autho
         parts.next().unwrap_or_default(),
     );
     let Some(key) = trusted.iter().find(|key| self::key_id(key) == key_id) else {
-        return Authorship::UnknownKey { key_id };
+        return Claim::Decided(Authorship::UnknownKey { key_id });
     };
     let bytes = Some(encoded)
         .filter(|_| scheme == SCHEME)
         .and_then(|text| BASE64.decode(text).ok())
         .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok());
     match bytes {
-        Some(bytes)
-            if key
-                .verify(&fields.message(), &Signature::from_bytes(&bytes))
-                .is_ok() =>
-        {
-            Authorship::Signed { key_id }
-        }
-        _ => Authorship::Invalid { key_id },
+        Some(bytes) => Claim::Check {
+            key_id,
+            key: *key,
+            message: fields.message(),
+            signature: Signature::from_bytes(&bytes),
+        },
+        None => Claim::Decided(Authorship::Invalid { key_id }),
     }
+}
+
+/// Who wrote the event `fields`, checked against the `trusted` public keys.
+pub fn authorship(fields: AuthoredFields<'_>, trusted: &[VerifyingKey]) -> Authorship {
+    settle(vec![claim(fields, trusted)])
+        .pop()
+        .unwrap_or(Authorship::Unsigned)
+}
+
+/// The authorship of each claim, in order. The signatures are verified together as one
+/// Ed25519 batch (about half the cost of checking each); when the batch fails, each is checked
+/// on its own, so the forged ones are named.
+pub fn settle(claims: Vec<Claim>) -> Vec<Authorship> {
+    let checks: Vec<(&[u8], Signature, VerifyingKey)> = claims
+        .iter()
+        .filter_map(|claim| match claim {
+            Claim::Check {
+                key,
+                message,
+                signature,
+                ..
+            } => Some((message.as_slice(), *signature, *key)),
+            Claim::Decided(_) => None,
+        })
+        .collect();
+    let all_valid = checks.len() > 1 && {
+        let messages: Vec<&[u8]> = checks.iter().map(|(m, _, _)| *m).collect();
+        let signatures: Vec<Signature> = checks.iter().map(|(_, s, _)| *s).collect();
+        let keys: Vec<VerifyingKey> = checks.iter().map(|(_, _, k)| *k).collect();
+        ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+    };
+    claims
+        .into_iter()
+        .map(|claim| match claim {
+            Claim::Decided(authorship) => authorship,
+            Claim::Check {
+                key_id,
+                key,
+                message,
+                signature,
+            } => {
+                if all_valid || key.verify(&message, &signature).is_ok() {
+                    Authorship::Signed { key_id }
+                } else {
+                    Authorship::Invalid { key_id }
+                }
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -237,5 +303,39 @@ mod tests {
             authorship(event(&payload, &metadata), &trusted),
             Authorship::Unsigned
         );
+    }
+
+    #[test]
+    fn a_batch_with_one_forged_signature_names_it_and_only_it() {
+        let signer = EventSigner::new(SigningKey::from_bytes(&[7; 32]));
+        let trusted = [SigningKey::from_bytes(&[7; 32]).verifying_key()];
+        let metadata = json!({ "actor": "ops" });
+        let payloads: Vec<Value> = (0..5)
+            .map(|n| json!({ "top_up_approved": { "amount": n.to_string() } }))
+            .collect();
+        let signed: Vec<Value> = payloads
+            .iter()
+            .map(|payload| signer.signed(event(payload, &metadata)))
+            .collect();
+        let claims = |payloads: &[Value]| -> Vec<Claim> {
+            payloads
+                .iter()
+                .zip(&signed)
+                .map(|(payload, metadata)| claim(event(payload, metadata), &trusted))
+                .collect()
+        };
+        assert!(settle(claims(&payloads))
+            .iter()
+            .all(|a| matches!(a, Authorship::Signed { .. })));
+        let mut forged = payloads.clone();
+        forged[3] = json!({ "top_up_approved": { "amount": "9300000" } });
+        let settled = settle(claims(&forged));
+        for (index, authorship) in settled.iter().enumerate() {
+            assert_eq!(
+                matches!(authorship, Authorship::Invalid { .. }),
+                index == 3,
+                "{index}: {authorship:?}"
+            );
+        }
     }
 }
