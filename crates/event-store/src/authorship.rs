@@ -162,17 +162,21 @@ pub enum Authorship {
 pub enum Claim {
     /// Decided without checking a signature: none, another key's, or unreadable.
     Decided(Authorship),
-    /// Signed by the trusted `key`: valid if `signature` verifies `message`.
-    Check {
-        /// The key's id.
-        key_id: String,
-        /// The trusted key it names.
-        key: VerifyingKey,
-        /// The bytes signed.
-        message: Vec<u8>,
-        /// The signature.
-        signature: Signature,
-    },
+    /// Signed by a trusted key: valid if the signature verifies.
+    Check(Box<SignatureCheck>),
+}
+
+/// A signature to check against the trusted key it names.
+#[derive(Debug, Clone)]
+pub struct SignatureCheck {
+    /// The key's id.
+    pub key_id: String,
+    /// The trusted key it names.
+    pub key: VerifyingKey,
+    /// The bytes signed.
+    pub message: Vec<u8>,
+    /// The signature.
+    pub signature: Signature,
 }
 
 /// What the event `fields` claims about its writer, against the `trusted` public keys.
@@ -194,12 +198,12 @@ pub fn claim(fields: AuthoredFields<'_>, trusted: &[VerifyingKey]) -> Claim {
         .and_then(|text| BASE64.decode(text).ok())
         .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok());
     match bytes {
-        Some(bytes) => Claim::Check {
+        Some(bytes) => Claim::Check(Box::new(SignatureCheck {
             key_id,
             key: *key,
             message: fields.message(),
             signature: Signature::from_bytes(&bytes),
-        },
+        })),
         None => Claim::Decided(Authorship::Invalid { key_id }),
     }
 }
@@ -218,12 +222,7 @@ pub fn settle(claims: Vec<Claim>) -> Vec<Authorship> {
     let checks: Vec<(&[u8], Signature, VerifyingKey)> = claims
         .iter()
         .filter_map(|claim| match claim {
-            Claim::Check {
-                key,
-                message,
-                signature,
-                ..
-            } => Some((message.as_slice(), *signature, *key)),
+            Claim::Check(check) => Some((check.message.as_slice(), check.signature, check.key)),
             Claim::Decided(_) => None,
         })
         .collect();
@@ -237,12 +236,13 @@ pub fn settle(claims: Vec<Claim>) -> Vec<Authorship> {
         .into_iter()
         .map(|claim| match claim {
             Claim::Decided(authorship) => authorship,
-            Claim::Check {
-                key_id,
-                key,
-                message,
-                signature,
-            } => {
+            Claim::Check(check) => {
+                let SignatureCheck {
+                    key_id,
+                    key,
+                    message,
+                    signature,
+                } = *check;
                 if all_valid || key.verify(&message, &signature).is_ok() {
                     Authorship::Signed { key_id }
                 } else {
