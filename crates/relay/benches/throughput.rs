@@ -20,10 +20,7 @@
 //! from the commit of a round's events (one transaction; the relay is already leading, its
 //! stream created) until its stream holds them all.
 
-#[path = "../tests/it/nats_server.rs"]
 #[allow(dead_code)]
-mod nats_server;
-
 use async_nats::jetstream;
 use event_store::{EventStore, GlobalCursor, StoredEvent};
 use futures::stream::FuturesUnordered;
@@ -178,10 +175,7 @@ async fn stream_size(context: &jetstream::Context, name: &str) -> u64 {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let options = Options::parse();
-    let own_server = options
-        .nats_url
-        .is_none()
-        .then(nats_server::NatsServer::start);
+    let own_server = options.nats_url.is_none().then(testkit::NatsServer::start);
     let nats_url = options
         .nats_url
         .clone()

@@ -2,7 +2,6 @@
 //! 1 s, so it cannot drop a re-published event once the failure outlasted it: only the relay's
 //! reconciliation with the stream's tail keeps events it already stored from being stored again.
 
-use crate::nats_server::NatsServer;
 use crate::support::{
     assert_stream_holds_every_event_once_in_order, config, stream_messages, stream_size,
     wait_for_messages, Load, Replica, TestDb, PATIENCE,
@@ -11,6 +10,7 @@ use async_nats::jetstream;
 use relay::RelayConfig;
 use std::collections::HashSet;
 use std::time::Duration;
+use testkit::NatsServer;
 
 /// The duplicate window of these tests, and how long they wait to be past it (the server
 /// forgets Msg-Ids between one and two windows after storing them).

@@ -1,11 +1,11 @@
 //! (a) Every committed event reaches the stream once, in order per aggregate, as the CloudEvent
 //! and on the subject its row gives; a graceful stop saves the checkpoint.
 
-use crate::nats_server::NatsServer;
 use crate::support::{
     assert_stream_holds_every_event_once_in_order, config, wait_for_messages, Load, Replica, TestDb,
 };
 use std::time::Duration;
+use testkit::NatsServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_committed_event_arrives_once_in_order_as_a_cloud_event() {

@@ -5,7 +5,6 @@
 mod beyond_window;
 mod delivery;
 mod nats_outage;
-mod nats_server;
 mod replicas;
 mod restart;
 mod support;

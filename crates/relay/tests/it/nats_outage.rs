@@ -2,11 +2,11 @@
 //! retries without moving its checkpoint, and once the server is back (same port, same store)
 //! it catches up: the stream holds every committed event once, in order per aggregate.
 
-use crate::nats_server::NatsServer;
 use crate::support::{
     assert_stream_holds_every_event_once_in_order, config, wait_for_messages, Load, Replica, TestDb,
 };
 use std::time::Duration;
+use testkit::NatsServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_killed_under_load_then_restarted_loses_and_duplicates_nothing() {

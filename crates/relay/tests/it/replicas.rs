@@ -2,12 +2,12 @@
 //! hands over to the other, which resumes from the checkpoint. The stream shows who stored
 //! what: one replica's messages, then the other's, never interleaved.
 
-use crate::nats_server::NatsServer;
 use crate::restart::{wait_for_lease_holder, wait_for_lease_holder_other_than};
 use crate::support::{
     assert_stream_holds_every_event_once_in_order, config, wait_for_messages, Load, Replica, TestDb,
 };
 use std::time::Duration;
+use testkit::NatsServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_replica_publishes_at_a_time_and_a_dead_leader_hands_over() {

@@ -2,12 +2,12 @@
 //! it), or whose lease connection is cut under it, resumes from the saved checkpoint: the
 //! stream still holds every event once, in order per aggregate.
 
-use crate::nats_server::NatsServer;
 use crate::support::{
     assert_stream_holds_every_event_once_in_order, config, wait_for_messages, Load, Replica,
     TestDb, PATIENCE,
 };
 use std::time::Duration;
+use testkit::NatsServer;
 use tokio::time::Instant;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,6 @@
 //! check every test ends with: the stream holds every committed event exactly once, in order
 //! per aggregate, as the CloudEvent the store's row gives.
 
-use crate::nats_server::NatsServer;
 use async_nats::header::{HeaderValue, NATS_MESSAGE_ID};
 use async_nats::jetstream::{self, consumer};
 use event_store::{EventStore, GlobalCursor, StoredEvent};
@@ -15,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use testkit::NatsServer;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;

@@ -2,7 +2,6 @@
 //! and restarted, equals a rebuild from the store; the whole stream delivered a second time (the
 //! durable consumer deleted and created again from the start) changes nothing.
 
-use crate::nats_server::NatsServer;
 use async_nats::jetstream;
 use domain::{Policy, Services};
 use event_store::EventStore;
@@ -20,6 +19,7 @@ use relay::RelayConfig;
 use simulation::Simulation;
 use sqlx::{Connection, PgConnection};
 use std::time::Duration;
+use testkit::NatsServer;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;

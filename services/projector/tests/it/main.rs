@@ -4,7 +4,4 @@
 
 // The relay's harness, shared rather than copied: a nats-server child on a free port.
 #[allow(dead_code)]
-#[path = "../../../../crates/relay/tests/it/nats_server.rs"]
-mod nats_server;
-
 mod jetstream;
