@@ -12,8 +12,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
-use parcelport::{ServeConfig, Server};
+use parcelport::{ServeConfig, Server, StoreChoice};
 use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection};
 use std::net::SocketAddr;
 use std::path::Path;
 use web::policy::PolicySource;
@@ -87,11 +88,24 @@ fn files_holding(dir: &Path, secrets: &[&str]) -> Vec<(String, String)> {
     found
 }
 
-#[tokio::test]
-async fn an_erased_member_leaves_no_personal_data_and_history_still_verifies() {
-    let dir = tempfile::tempdir().expect("a data directory");
+/// A server on `config` that ran a member's whole history and erased them, still running.
+struct Erased {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), parcelport::ServeError>>,
+}
+
+impl Erased {
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.task.await.unwrap().expect("a clean stop");
+    }
+}
+
+/// On `config` (its data directory `dir`): a member registers, a parcel arrives for them,
+/// they top up, withdraw and are closed; erasure is refused within the retention period,
+/// then `parcelport member erase` erases them; their histories still load, with stand-ins.
+async fn history_then_erasure(mut config: ServeConfig, dir: &Path) -> Erased {
     let clock = TestClock::at(Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap());
-    let mut config = ServeConfig::embedded(dir.path());
     config.clock = Some(clock.clone());
     // jp-forwarding with a retention of one month, so that the clock need not cross 7 years.
     let policy = std::fs::read_to_string(
@@ -103,7 +117,7 @@ async fn an_erased_member_leaves_no_personal_data_and_history_still_verifies() {
         "personal_data_retention_months = 1",
     );
     assert!(policy.contains("personal_data_retention_months = 1"));
-    let policy_file = dir.path().join("policy.toml");
+    let policy_file = dir.join("policy.toml");
     std::fs::write(&policy_file, policy).expect("write the policy");
     config.policy = PolicySource::File(policy_file);
     let server = Server::open(config).await.expect("serve");
@@ -263,8 +277,14 @@ async fn an_erased_member_leaves_no_personal_data_and_history_still_verifies() {
     .await;
     assert_eq!(status, 200, "{account:#}");
 
-    stop.send(()).unwrap();
-    task.await.unwrap().expect("a clean stop");
+    Erased { stop, task }
+}
+
+#[tokio::test]
+async fn an_erased_member_leaves_no_personal_data_and_history_still_verifies() {
+    let dir = tempfile::tempdir().expect("a data directory");
+    let erased = history_then_erasure(ServeConfig::embedded(dir.path()), dir.path()).await;
+    erased.stop().await;
 
     let secrets = [NAME, "Erasuretest", EMAIL, BIRTH, PAYER];
     assert_eq!(
@@ -272,18 +292,186 @@ async fn an_erased_member_leaves_no_personal_data_and_history_still_verifies() {
         Vec::<(String, String)>::new()
     );
 
-    // The auditor holds the writer's public key, kept apart from the store.
-    let key = audit::checkpoint::read_signing_key(&dir.path().join("writer.key")).expect("the key");
-    std::fs::write(
-        dir.path().join("writer.pub"),
-        audit::checkpoint::public_key_hex(&key),
-    )
-    .expect("write the public key");
+    write_public_key(dir.path());
     let verified = std::process::Command::new(env!("CARGO_BIN_EXE_parcelport"))
         .args(["audit", "verify", "--data-dir"])
         .arg(dir.path())
         .arg("--anchors")
         .arg(dir.path().join("anchors.jsonl"))
+        .arg("--public-key")
+        .arg(dir.path().join("writer.pub"))
+        .output()
+        .expect("run parcelport audit verify");
+    assert!(
+        verified.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+}
+
+/// The auditor holds the writer's public key, kept apart from the store: `<dir>/writer.pub`.
+fn write_public_key(dir: &Path) {
+    let key = audit::checkpoint::read_signing_key(&dir.join("writer.key")).expect("the key");
+    std::fs::write(
+        dir.join("writer.pub"),
+        audit::checkpoint::public_key_hex(&key),
+    )
+    .expect("write the public key");
+}
+
+/// A scratch PostgreSQL database, dropped when the test ends.
+struct ScratchDb {
+    name: String,
+    url: String,
+}
+
+fn postgres_server() -> String {
+    std::env::var("PARCELPORT_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+impl ScratchDb {
+    async fn create() -> Self {
+        let name = format!("pp_erasure_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_server()))
+            .await
+            .expect("connect");
+        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
+            .execute(&mut admin)
+            .await
+            .expect("create the database");
+        let url = format!("{}/{name}", postgres_server());
+        ScratchDb { name, url }
+    }
+
+    /// Every row of every table of the database, as text.
+    async fn every_row(&self) -> String {
+        let mut db = PgConnection::connect(&self.url).await.expect("connect");
+        let tables: Vec<(String, String)> = sqlx::query_as(
+            "SELECT table_schema::text, table_name::text FROM information_schema.tables \
+              WHERE table_type = 'BASE TABLE' \
+                AND table_schema NOT IN ('pg_catalog', 'information_schema')",
+        )
+        .fetch_all(&mut db)
+        .await
+        .expect("the tables");
+        assert!(
+            tables.iter().any(|(_, table)| table == "events"),
+            "{tables:?}"
+        );
+        let mut text = String::new();
+        for (schema, table) in tables {
+            let rows: Option<String> = sqlx::query_scalar(&format!(
+                r#"SELECT string_agg(t::text, E'\n') FROM "{schema}"."{table}" t"#
+            ))
+            .fetch_one(&mut db)
+            .await
+            .expect("the rows");
+            text.push_str(&rows.unwrap_or_default());
+        }
+        text
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // A drop cannot await: drop the database from a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                if let Ok(mut admin) =
+                    PgConnection::connect(&format!("{}/postgres", postgres_server())).await
+                {
+                    let _ =
+                        sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                            .execute(&mut admin)
+                            .await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// Every message of the JetStream stream `name`, headers and data, as bytes; none before the
+/// relay has made the stream.
+async fn every_message(nats: &str, name: &str) -> (u64, Vec<u8>) {
+    let context = async_nats::jetstream::new(async_nats::connect(nats).await.expect("NATS"));
+    let Ok(mut stream) = context.get_stream(name).await else {
+        return (0, Vec::new());
+    };
+    let state = stream.info().await.expect("its state").state.clone();
+    let mut bytes = Vec::new();
+    for sequence in state.first_sequence..=state.last_sequence {
+        let message = stream.get_raw_message(sequence).await.expect("a message");
+        bytes.extend_from_slice(format!("{:?}", message.headers).as_bytes());
+        bytes.extend_from_slice(&message.payload);
+    }
+    (state.messages, bytes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readable() {
+    let nats = testkit::NatsServer::start();
+    let db = ScratchDb::create().await;
+    let dir = tempfile::tempdir().expect("a data directory");
+    let config = ServeConfig {
+        store: StoreChoice::Postgres {
+            database_url: db.url.clone(),
+            nats_url: Some(nats.url()),
+        },
+        max_connections: 8,
+        ..ServeConfig::embedded(dir.path())
+    };
+    let erased = history_then_erasure(config, dir.path()).await;
+    // Every stored event reaches the stream (the relay runs inside serve).
+    let stored: i64 = {
+        let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+        sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&mut conn)
+            .await
+            .expect("count")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while every_message(&nats.url(), "PARCELPORT").await.0 < u64::try_from(stored).unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay did not publish every event"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    erased.stop().await;
+
+    let secrets = [NAME, "Erasuretest", EMAIL, BIRTH, PAYER];
+    let rows = db.every_row().await;
+    let (_, published) = every_message(&nats.url(), "PARCELPORT").await;
+    for secret in secrets {
+        assert!(!rows.contains(secret), "{secret} is in the database");
+        assert!(
+            !published
+                .windows(secret.len())
+                .any(|w| w == secret.as_bytes()),
+            "{secret} is on JetStream"
+        );
+    }
+    assert!(rows.contains("pp:sealed:v1:"), "nothing was sealed");
+
+    write_public_key(dir.path());
+    let anchors = format!("{}/PARCELPORT_ANCHORS", nats.url());
+    let verified = std::process::Command::new(env!("CARGO_BIN_EXE_parcelport"))
+        .args([
+            "audit",
+            "verify",
+            "--database-url",
+            &db.url,
+            "--anchors",
+            &anchors,
+        ])
         .arg("--public-key")
         .arg(dir.path().join("writer.pub"))
         .output()
