@@ -178,8 +178,12 @@ pub async fn history(
 fn fold<A: Aggregate>(id: &str, events: &[HistoryEvent]) -> Result<Value, AuditError> {
     let mut aggregate = A::default();
     for event in events {
+        // A member's personal data is sealed in the store (`domain::personal`): the state
+        // holds its stand-ins; the events are shown as stored.
+        let mut payload = event.event.clone();
+        domain::personal::redact(&event.event_type, &mut payload);
         let decoded: A::Event =
-            serde_json::from_value(event.event.clone()).map_err(|e| AuditError::Decode {
+            serde_json::from_value(payload).map_err(|e| AuditError::Decode {
                 aggregate_type: A::TYPE.to_owned(),
                 aggregate_id: id.to_owned(),
                 sequence: event.sequence,

@@ -90,6 +90,7 @@ fn files_holding(dir: &Path, secrets: &[&str]) -> Vec<(String, String)> {
 
 /// A server on `config` that ran a member's whole history and erased them, still running.
 struct Erased {
+    member: String,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), parcelport::ServeError>>,
 }
@@ -277,7 +278,7 @@ async fn history_then_erasure(mut config: ServeConfig, dir: &Path) -> Erased {
     .await;
     assert_eq!(status, 200, "{account:#}");
 
-    Erased { stop, task }
+    Erased { member, stop, task }
 }
 
 #[tokio::test]
@@ -429,6 +430,7 @@ async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readab
         ..ServeConfig::embedded(dir.path())
     };
     let erased = history_then_erasure(config, dir.path()).await;
+    let member = erased.member.clone();
     // Every stored event reaches the stream (the relay runs inside serve).
     let stored: i64 = {
         let mut conn = PgConnection::connect(&db.url).await.expect("connect");
@@ -460,6 +462,30 @@ async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readab
         );
     }
     assert!(rows.contains("pp:sealed:v1:"), "nothing was sealed");
+
+    // The auditor's history of the member folds (the state holds stand-ins) and shows the
+    // events as stored: sealed.
+    let history = std::process::Command::new(env!("CARGO_BIN_EXE_parcelport"))
+        .args([
+            "audit",
+            "history",
+            "member",
+            &member,
+            "--database-url",
+            &db.url,
+        ])
+        .output()
+        .expect("run parcelport audit history");
+    let shown = String::from_utf8_lossy(&history.stdout);
+    assert!(
+        history.status.success(),
+        "{shown}{}",
+        String::from_utf8_lossy(&history.stderr)
+    );
+    assert!(
+        shown.contains("[personal data]") && shown.contains("pp:sealed:v1:"),
+        "{shown}"
+    );
 
     write_public_key(dir.path());
     let anchors = format!("{}/PARCELPORT_ANCHORS", nats.url());
