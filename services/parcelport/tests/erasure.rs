@@ -63,6 +63,21 @@ async fn call(
     )
 }
 
+/// Runs `parcelport` with `args` and returns what it printed; it must succeed.
+fn parcelport(args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_parcelport"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run parcelport {args:?}: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "parcelport {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 /// Every file under `dir` whose bytes contain one of `secrets`, with the secret.
 fn files_holding(dir: &Path, secrets: &[&str]) -> Vec<(String, String)> {
     let mut found = Vec::new();
@@ -219,20 +234,12 @@ async fn history_then_erasure(mut config: ServeConfig, dir: &Path) -> Erased {
         "--token".to_owned(),
         admin.clone(),
     ];
-    let erased = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_parcelport"))
-            .args(args)
-            .output()
-            .expect("run parcelport member erase")
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        parcelport(&args)
     })
     .await
     .expect("the CLI ran");
-    assert!(
-        erased.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&erased.stdout),
-        String::from_utf8_lossy(&erased.stderr)
-    );
     let (status, again) = post(
         format!("/v1/members/{member}/erase-personal-data"),
         json!({}),
@@ -294,21 +301,21 @@ async fn an_erased_member_leaves_no_personal_data_and_history_still_verifies() {
     );
 
     write_public_key(dir.path());
-    let verified = std::process::Command::new(env!("CARGO_BIN_EXE_parcelport"))
-        .args(["audit", "verify", "--data-dir"])
-        .arg(dir.path())
-        .arg("--anchors")
-        .arg(dir.path().join("anchors.jsonl"))
-        .arg("--public-key")
-        .arg(dir.path().join("writer.pub"))
-        .output()
-        .expect("run parcelport audit verify");
-    assert!(
-        verified.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verified.stdout),
-        String::from_utf8_lossy(&verified.stderr)
+    let (data_dir, anchors, public_key) = (
+        dir.path().display().to_string(),
+        dir.path().join("anchors.jsonl").display().to_string(),
+        dir.path().join("writer.pub").display().to_string(),
     );
+    parcelport(&[
+        "audit",
+        "verify",
+        "--data-dir",
+        &data_dir,
+        "--anchors",
+        &anchors,
+        "--public-key",
+        &public_key,
+    ]);
 }
 
 /// The auditor holds the writer's public key, kept apart from the store: `<dir>/writer.pub`.
@@ -465,23 +472,14 @@ async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readab
 
     // The auditor's history of the member folds (the state holds stand-ins) and shows the
     // events as stored: sealed.
-    let history = std::process::Command::new(env!("CARGO_BIN_EXE_parcelport"))
-        .args([
-            "audit",
-            "history",
-            "member",
-            &member,
-            "--database-url",
-            &db.url,
-        ])
-        .output()
-        .expect("run parcelport audit history");
-    let shown = String::from_utf8_lossy(&history.stdout);
-    assert!(
-        history.status.success(),
-        "{shown}{}",
-        String::from_utf8_lossy(&history.stderr)
-    );
+    let shown = parcelport(&[
+        "audit",
+        "history",
+        "member",
+        &member,
+        "--database-url",
+        &db.url,
+    ]);
     assert!(
         shown.contains("[personal data]") && shown.contains("pp:sealed:v1:"),
         "{shown}"
@@ -489,23 +487,15 @@ async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readab
 
     write_public_key(dir.path());
     let anchors = format!("{}/PARCELPORT_ANCHORS", nats.url());
-    let verified = std::process::Command::new(env!("CARGO_BIN_EXE_parcelport"))
-        .args([
-            "audit",
-            "verify",
-            "--database-url",
-            &db.url,
-            "--anchors",
-            &anchors,
-        ])
-        .arg("--public-key")
-        .arg(dir.path().join("writer.pub"))
-        .output()
-        .expect("run parcelport audit verify");
-    assert!(
-        verified.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verified.stdout),
-        String::from_utf8_lossy(&verified.stderr)
-    );
+    let public_key = dir.path().join("writer.pub").display().to_string();
+    parcelport(&[
+        "audit",
+        "verify",
+        "--database-url",
+        &db.url,
+        "--anchors",
+        &anchors,
+        "--public-key",
+        &public_key,
+    ]);
 }
