@@ -15,7 +15,9 @@ use tokio::sync::watch;
 #[derive(Debug, Parser)]
 #[command(name = "parcelport-notifier", version)]
 struct Args {
-    /// The database holding the views (the notices view and the deliveries' record).
+    /// The database holding the views (the notices view and the deliveries' record) and the
+    /// members' keys (`personal_data_keys`, beside the events), which open the sealed names
+    /// and addresses of the notices view.
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
     #[command(flatten)]
