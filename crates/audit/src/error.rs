@@ -65,6 +65,20 @@ pub enum AuditError {
         /// What is wrong.
         reason: String,
     },
+    /// A member's key could not be read or used.
+    #[error(transparent)]
+    PersonalData(#[from] personal_data::PersonalDataError),
+    /// The store did not verify clean, so it is not rewritten (that would launder the break).
+    #[error(
+        "the store does not verify ({breaks} broken link(s), the first: {first}): refusing to \
+         rewrite it, which would chain the break as genuine"
+    )]
+    NotClean {
+        /// How many breaks.
+        breaks: usize,
+        /// The first one.
+        first: String,
+    },
     /// An aggregate type this tool does not know.
     #[error("unknown aggregate type {0:?}: one of member, account, parcel, shipment")]
     UnknownAggregate(String),

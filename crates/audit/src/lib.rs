@@ -16,6 +16,8 @@
 //!   event, and [`export::verify_file`], which checks such a file without the database;
 //! - [`history`]: an aggregate's events and folded state as of a time or position;
 //! - [`replay`]: a view built as of a moment into a scratch instance ([`replay::AsOfFeed`]);
+//! - [`seal_legacy`]: the explicit migration sealing personal data a store holds in plain
+//!   text, refused unless the store verifies clean first;
 //! - [`AuditError`] (`error.rs`): the crate's one error type.
 
 pub mod anchor;
@@ -26,6 +28,7 @@ pub mod history;
 pub mod jetstream_anchor;
 pub mod merkle;
 pub mod replay;
+pub mod seal_legacy;
 pub mod source;
 pub mod verify;
 

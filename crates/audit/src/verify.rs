@@ -14,6 +14,7 @@ use crate::{checkpoint, AuditError, Checkpoint};
 use ed25519_dalek::VerifyingKey;
 use event_store::authorship::{claim, settle, AuthoredFields, Authorship, Claim};
 use event_store::chain::{Hash32, GENESIS};
+use event_store::reseal::Reseal;
 use event_store::sqlite::{ChainUpgrade, SqliteEventStore};
 use futures::{Stream, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -114,6 +115,13 @@ pub enum Break {
         /// The key id the signature names.
         key_id: String,
     },
+    /// A recorded reseal is not signed by a trusted writer (or its signature does not
+    /// verify): the old hashes it lists are not believed, so checkpoints from before it are
+    /// checked against the hashes as they are now.
+    UntrustedReseal {
+        /// The reseal's id.
+        reseal: i64,
+    },
     /// (Exports) the event's Merkle proof does not lead to the checkpoint's root.
     NotInCheckpoint {
         /// The event.
@@ -163,6 +171,11 @@ impl std::fmt::Display for Break {
                 f,
                 "unknown writer: {at} is signed by key {key_id}, not a trusted one"
             ),
+            Break::UntrustedReseal { reseal } => write!(
+                f,
+                "reseal {reseal}: not signed by a trusted writer, so the hashes it says it \
+                 replaced are not believed"
+            ),
             Break::NotInCheckpoint { at, checkpoint } => write!(
                 f,
                 "{at}: its Merkle proof does not lead to checkpoint {checkpoint}'s root"
@@ -194,6 +207,35 @@ pub struct VerifyReport {
     /// hashed after the fact, so their chain proves nothing changed since the upgrade only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chained_after_the_fact: Vec<ChainUpgrade>,
+    /// The recorded reseals (`parcelport audit seal-personal-data`): personal data written in
+    /// plain text, sealed after the fact. Checkpoints from before one are checked against the
+    /// hashes it vouches for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resealed: Vec<ResealSummary>,
+}
+
+/// A recorded reseal, as a report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResealSummary {
+    /// Its id.
+    pub id: i64,
+    /// When it ran.
+    pub resealed_at: chrono::DateTime<chrono::Utc>,
+    /// Events whose payload it sealed.
+    pub rewritten: u64,
+    /// Events whose chain hash it changed (the rewritten ones and every later one of their
+    /// aggregates).
+    pub rehashed: u64,
+}
+
+/// The hashes as they were before a reseal, for the checkpoints recorded then.
+#[derive(Debug, Default)]
+struct Before {
+    /// The old hash by global position, of this reseal and every later one (an earlier
+    /// reseal's old hash wins: it is older).
+    old: HashMap<i64, Hash32>,
+    /// The Merkle peaks over those hashes.
+    peaks: Peaks,
 }
 
 impl VerifyReport {
@@ -219,6 +261,8 @@ pub struct Verifier {
     heads: HashMap<(String, String), (i64, Hash32)>,
     peaks: Peaks,
     checkpoints: VecDeque<Checkpoint>,
+    /// One per trusted reseal, oldest first.
+    before: Vec<Before>,
     writers: Vec<VerifyingKey>,
     signing_began: bool,
     report: VerifyReport,
@@ -290,6 +334,46 @@ impl Verifier {
     /// keys (every key the store was written with: keys rotate).
     pub fn with_writers(self, writers: Vec<VerifyingKey>) -> Verifier {
         Verifier { writers, ..self }
+    }
+
+    /// The same verifier checking checkpoints from before each of `reseals` (oldest first)
+    /// against the hashes it replaced. Call after [`Verifier::with_writers`]: a reseal counts
+    /// only when signed by one of the writers (by a valid signature when none are given).
+    pub fn with_reseals(mut self, reseals: Vec<Reseal>) -> Verifier {
+        let mut trusted = Vec::new();
+        for reseal in reseals {
+            self.report.resealed.push(ResealSummary {
+                id: reseal.id,
+                resealed_at: reseal.resealed_at,
+                rewritten: reseal.events.iter().filter(|e| e.rewritten).count() as u64,
+                rehashed: reseal.events.len() as u64,
+            });
+            let by_writer = self.writers.is_empty()
+                || self
+                    .writers
+                    .iter()
+                    .any(|key| key.to_bytes() == reseal.public_key);
+            if by_writer && reseal.signature_is_valid() {
+                trusted.push(reseal);
+            } else {
+                self.report
+                    .breaks
+                    .push(Break::UntrustedReseal { reseal: reseal.id });
+            }
+        }
+        let mut old = HashMap::new();
+        let mut before = Vec::with_capacity(trusted.len());
+        for reseal in trusted.iter().rev() {
+            for event in &reseal.events {
+                old.insert(event.position, event.old_hash);
+            }
+            before.push(Before {
+                old: old.clone(),
+                peaks: Peaks::default(),
+            });
+        }
+        before.reverse();
+        Verifier { before, ..self }
     }
 
     fn check_author(&mut self, event: &ChainedEvent, author: Option<Authorship>) {
@@ -379,6 +463,10 @@ impl Verifier {
         }
         self.check_author(&event, author);
         self.peaks.push(&event.hash);
+        for before in &mut self.before {
+            let hash = before.old.get(&event.position).unwrap_or(&event.hash);
+            before.peaks.push(hash);
+        }
         self.heads.insert(key, (event.sequence, head));
     }
 
@@ -396,7 +484,11 @@ impl Verifier {
             return;
         };
         self.report.checkpoints += 1;
-        if checkpoint.event_count != self.peaks.len() || checkpoint.root != self.peaks.root() {
+        // As the store is now, or as it was before one of the reseals.
+        let covers = |peaks: &Peaks| {
+            checkpoint.event_count == peaks.len() && checkpoint.root == peaks.root()
+        };
+        if !covers(&self.peaks) && !self.before.iter().any(|before| covers(&before.peaks)) {
             self.report.breaks.push(Break::CheckpointMismatch {
                 checkpoint: checkpoint.id,
                 recorded_count: checkpoint.event_count,
@@ -455,13 +547,15 @@ pub struct Anchors {
 }
 
 impl Anchors {
-    fn verifier(&self, checkpoints: Vec<Checkpoint>) -> Verifier {
+    fn verifier(&self, checkpoints: Vec<Checkpoint>, reseals: Vec<Reseal>) -> Verifier {
         let writers = self
             .trusted
             .iter()
             .filter_map(|key| VerifyingKey::from_bytes(key).ok())
             .collect();
-        Verifier::new(checkpoints).with_writers(writers)
+        Verifier::new(checkpoints)
+            .with_writers(writers)
+            .with_reseals(reseals)
     }
 }
 
@@ -513,7 +607,10 @@ pub async fn verify_postgres_anchored(
 ) -> Result<VerifyReport, AuditError> {
     source::await_earlier_writers(pool).await?;
     let (checkpoints, mut breaks) = anchors.merge(checkpoint::list(pool).await?, true);
-    let verifier = anchors.verifier(checkpoints);
+    let reseals = event_store::EventStore::from_pool(pool.clone())
+        .reseals()
+        .await?;
+    let verifier = anchors.verifier(checkpoints, reseals);
     let mut report = verify_stream(source::postgres_events(pool), verifier, progress).await?;
     breaks.append(&mut report.breaks);
     report.breaks = breaks;
@@ -528,7 +625,7 @@ pub async fn verify_sqlite_anchored(
     progress: impl FnMut(u64),
 ) -> Result<VerifyReport, AuditError> {
     let (checkpoints, mut breaks) = anchors.merge(Vec::new(), false);
-    let verifier = anchors.verifier(checkpoints);
+    let verifier = anchors.verifier(checkpoints, store.reseals().await?);
     let mut report = verify_stream(source::sqlite_events(store), verifier, progress).await?;
     report.chained_after_the_fact = store.chain_upgrades().await?;
     breaks.append(&mut report.breaks);

@@ -20,6 +20,37 @@ impl PgEngineStore {
     pub fn new(pool: PgPool) -> Self {
         Self { pool }
     }
+
+    /// Puts the stand-ins in the personal data of every recorded answer (issue #10): answers
+    /// recorded before they were scrubbed at the source hold it in plain text. Run by
+    /// `parcelport audit seal-personal-data`; returns how many answers it changed.
+    pub async fn scrub_recorded_answers(&self) -> Result<u64, EngineError> {
+        let answers: Vec<(String, Value)> = sqlx::query_as(
+            "SELECT key, response FROM engine.idempotency_keys WHERE response IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut scrubbed = 0;
+        for (key, mut response) in answers {
+            let before = response.clone();
+            domain::personal::scrub(&mut response);
+            if response != before {
+                sqlx::query("UPDATE engine.idempotency_keys SET response = $2 WHERE key = $1")
+                    .bind(&key)
+                    .bind(&response)
+                    .execute(&self.pool)
+                    .await?;
+                scrubbed += 1;
+            }
+        }
+        if scrubbed > 0 {
+            // The old rows leave the table's files (the server is stopped meanwhile).
+            sqlx::query("VACUUM (FULL) engine.idempotency_keys")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(scrubbed)
+    }
 }
 
 /// sqlx keeps one migration history per `_sqlx_migrations` table, found through the

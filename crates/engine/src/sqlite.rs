@@ -71,6 +71,37 @@ impl SqliteEngineStore {
         &self.events
     }
 
+    /// Puts the stand-ins in the personal data of every recorded answer (issue #10), with
+    /// freed space zeroed: answers recorded before they were scrubbed at the source hold it in
+    /// plain text. Run by `parcelport audit seal-personal-data`; returns how many it changed.
+    pub async fn scrub_recorded_answers(&self) -> Result<u64, EngineError> {
+        sqlx::query("PRAGMA secure_delete = ON")
+            .execute(self.events.writer())
+            .await?;
+        let answers: Vec<(String, Value)> = sqlx::query_as(
+            "SELECT key, response FROM idempotency_keys WHERE response IS NOT NULL",
+        )
+        .fetch_all(self.events.writer())
+        .await?;
+        let mut scrubbed = 0;
+        for (key, mut response) in answers {
+            let before = response.clone();
+            domain::personal::scrub(&mut response);
+            if response != before {
+                sqlx::query("UPDATE idempotency_keys SET response = ?2 WHERE key = ?1")
+                    .bind(&key)
+                    .bind(&response)
+                    .execute(self.events.writer())
+                    .await?;
+                scrubbed += 1;
+            }
+        }
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(self.events.writer())
+            .await?;
+        Ok(scrubbed)
+    }
+
     /// Makes every request left pending by an earlier process resumable at once. The embedded
     /// store belongs to one process (the file is opened by one `serve`), so a claim pending
     /// when it opens was left by a process that died mid-request: waiting out its lease would

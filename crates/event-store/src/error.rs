@@ -43,6 +43,16 @@ pub enum EventStoreError {
         /// The cursor given.
         cursor: crate::GlobalCursor,
     },
+    /// A reseal named an event the store does not have.
+    #[error("no event {aggregate_type} {aggregate_id} sequence {sequence} to reseal")]
+    NoSuchEvent {
+        /// The aggregate type.
+        aggregate_type: String,
+        /// The aggregate id.
+        aggregate_id: String,
+        /// The sequence.
+        sequence: i64,
+    },
     /// A query failed.
     #[error("event store query failed")]
     Query(#[from] sqlx::Error),

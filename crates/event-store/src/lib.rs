@@ -17,6 +17,8 @@
 //!   connection) and `SqliteEventRepository`, cqrs-es's repository on it;
 //! - [`chain`]: the canonical encoding and SHA-256 of the per-aggregate hash chain
 //!   (ADR 0006); PostgreSQL computes it in a trigger, the SQLite repository here;
+//! - [`reseal`]: the one sanctioned rewrite of stored events, sealing members' personal data
+//!   written in plain text before the writer sealed it, recorded and signed (issue #10);
 //! - [`EventStoreError`] (`error.rs`): the one error type of the crate.
 //!
 //! *Architecture Invariant*: the global order is `(txid, position)`, read only below the
@@ -37,6 +39,7 @@ mod error;
 mod global_order;
 mod log;
 mod metadata;
+pub mod reseal;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 mod store;

@@ -48,6 +48,30 @@ pub enum Audit {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// Seals the members' personal data that a store written before sealing holds in plain
+    /// text, once, so that erasure reaches it. Stop the server first. Refuses unless the store
+    /// verifies clean; rewrites and re-chains the events concerned, records the signed reseal
+    /// (verify checks the earlier checkpoints against it) and a fresh checkpoint. Rebuild the
+    /// audit and notices views afterwards: they hold copies.
+    SealPersonalData {
+        /// The PostgreSQL event store (the members' keys are beside it).
+        #[arg(long, env = "DATABASE_URL", conflicts_with = "data_dir")]
+        database_url: Option<String>,
+        /// The embedded store's data directory (the members' keys are in keys.sqlite there).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The writer's key file (`serve --sign-key`; by default <data-dir>/writer.key): it
+        /// signs the rewritten events, the reseal and the checkpoint.
+        #[arg(long)]
+        sign_key: Option<PathBuf>,
+        /// Anchored checkpoints to verify against first: a file or `nats://<server>/<stream>`
+        /// (by default <data-dir>/anchors.jsonl). A file also receives the new checkpoint.
+        #[arg(long)]
+        anchors: Option<String>,
+        /// Public key files of earlier writer keys, if the key was rotated.
+        #[arg(long)]
+        public_key: Vec<PathBuf>,
+    },
     /// Records a checkpoint now: the Merkle root of every event committed so far, signed with
     /// --sign-key if given. Run it from cron for periodic checkpoints.
     Checkpoint {
@@ -153,22 +177,7 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
                 }
                 return conclude(report.breaks.len());
             }
-            let anchors = verify::Anchors {
-                checkpoints: match &anchors {
-                    Some(url) if audit::jetstream_anchor::is_nats_address(url) => {
-                        audit::jetstream_anchor::JetStreamAnchor::open(url, false, 1)
-                            .await?
-                            .read()
-                            .await?
-                    }
-                    Some(file) => audit::anchor::AnchorFile::new(file).read()?,
-                    None => Vec::new(),
-                },
-                trusted: public_key
-                    .iter()
-                    .map(|path| checkpoint::read_public_key(path))
-                    .collect::<Result<_, _>>()?,
-            };
+            let anchors = read_anchors(anchors.as_deref(), &public_key).await?;
             if !anchors.checkpoints.is_empty() {
                 println!("against {} anchored checkpoints", anchors.checkpoints.len());
             }
@@ -214,6 +223,13 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Audit::SealPersonalData {
+            database_url,
+            data_dir,
+            sign_key,
+            anchors,
+            public_key,
+        } => seal_personal_data(database_url, data_dir, sign_key, anchors, public_key).await,
         Audit::Checkpoint {
             database_url,
             sign_key,
@@ -320,6 +336,150 @@ pub async fn run(command: Audit) -> anyhow::Result<()> {
     }
 }
 
+/// The anchored checkpoints at `anchors` (a file or `nats://<server>/<stream>`), trusting the
+/// writers' `public_keys`.
+async fn read_anchors(
+    anchors: Option<&str>,
+    public_keys: &[PathBuf],
+) -> anyhow::Result<verify::Anchors> {
+    Ok(verify::Anchors {
+        checkpoints: match anchors {
+            Some(url) if audit::jetstream_anchor::is_nats_address(url) => {
+                audit::jetstream_anchor::JetStreamAnchor::open(url, false, 1)
+                    .await?
+                    .read()
+                    .await?
+            }
+            Some(file) => audit::anchor::AnchorFile::new(file).read()?,
+            None => Vec::new(),
+        },
+        trusted: public_keys
+            .iter()
+            .map(|path| checkpoint::read_public_key(path))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// `audit seal-personal-data`.
+async fn seal_personal_data(
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    sign_key: Option<PathBuf>,
+    anchors: Option<String>,
+    public_key: Vec<PathBuf>,
+) -> anyhow::Result<()> {
+    use audit::seal_legacy::{seal_personal_data, Target};
+    let sign_key = match (&sign_key, &data_dir) {
+        (Some(path), _) => path.clone(),
+        (None, Some(dir)) => dir.join("writer.key"),
+        (None, None) => anyhow::bail!("give --sign-key: the writer's key file"),
+    };
+    let key = checkpoint::read_signing_key(&sign_key)?;
+    let anchors = anchors.or_else(|| {
+        data_dir
+            .as_ref()
+            .map(|dir| dir.join("anchors.jsonl").display().to_string())
+    });
+    let mut verify_against = read_anchors(anchors.as_deref(), &public_key).await?;
+    verify_against.trusted.push(key.verifying_key().to_bytes());
+    let anchor_file = anchors
+        .filter(|anchors| !audit::jetstream_anchor::is_nats_address(anchors))
+        .map(audit::anchor::AnchorFile::new);
+    let bar = progress_bar(0, "verify first");
+    let (sealed, answers) = match (database_url, data_dir) {
+        (Some(url), _) => {
+            let store = event_store::EventStore::connect(&url, 2)
+                .await
+                .context("cannot connect to the event store")?;
+            store.migrate().await?;
+            bar.set_length(audit::source::postgres_event_count(store.pool()).await?);
+            let keys = personal_data::KeyStore::postgres(store.pool().clone()).await?;
+            let personal = personal_data::PersonalData::new(keys);
+            let sealed = seal_personal_data(
+                Target::Postgres(&store),
+                &personal,
+                &key,
+                &verify_against,
+                anchor_file.as_ref(),
+                |done| bar.set_position(done),
+            )
+            .await?;
+            let answers = engine::PgEngineStore::new(store.pool().clone())
+                .scrub_recorded_answers()
+                .await?;
+            (sealed, answers)
+        }
+        (None, Some(dir)) => {
+            let store = event_store::sqlite::SqliteEventStore::open(&dir)
+                .await
+                .with_context(|| format!("cannot open {}", dir.display()))?;
+            bar.set_length(audit::source::sqlite_event_count(&store).await?);
+            let keys = personal_data::KeyStore::sqlite(&dir.join(parcelport::KEYS_FILE)).await?;
+            let personal = personal_data::PersonalData::new(keys);
+            let sealed = seal_personal_data(
+                Target::Sqlite(&store),
+                &personal,
+                &key,
+                &verify_against,
+                anchor_file.as_ref(),
+                |done| bar.set_position(done),
+            )
+            .await;
+            let answers = match &sealed {
+                Ok(_) => {
+                    engine::SqliteEngineStore::new(store.clone())
+                        .scrub_recorded_answers()
+                        .await
+                }
+                Err(_) => Ok(0),
+            };
+            store.close().await;
+            personal.keys().close().await;
+            (sealed?, answers?)
+        }
+        (None, None) => anyhow::bail!("give --database-url or --data-dir"),
+    };
+    bar.finish_and_clear();
+    println!(
+        "verified {} events of {} aggregates and {} checkpoints first: nothing altered",
+        sealed.verified.events, sealed.verified.aggregates, sealed.verified.checkpoints
+    );
+    if answers > 0 {
+        println!("{answers} recorded answers held personal data: it is replaced by the stand-ins");
+    }
+    let Some(reseal) = sealed.reseal else {
+        println!("no personal data in plain text in the events: nothing to seal");
+        return Ok(());
+    };
+    let rewritten = reseal.events.iter().filter(|event| event.rewritten).count();
+    println!(
+        "sealed the personal data of {rewritten} events; {} events re-chained; recorded as \
+         reseal {} (signed, {})",
+        reseal.events.len(),
+        reseal.id,
+        reseal.resealed_at
+    );
+    if sealed.erased_members > 0 {
+        println!(
+            "{} members' data was already erased: their fields now hold the stand-ins",
+            sealed.erased_members
+        );
+    }
+    if let Some(checkpoint) = sealed.checkpoint {
+        println!(
+            "checkpoint {} over {} events, root {}",
+            checkpoint.id,
+            checkpoint.event_count,
+            hex_root(&checkpoint.root)
+        );
+    }
+    println!(
+        "now rebuild the views that hold copies: parcelport rebuild --view audit, and \
+         --view notices"
+    );
+    Ok(())
+}
+
 fn hex_root(root: &[u8; 32]) -> String {
     root.iter().map(|byte| format!("{byte:02x}")).collect()
 }
@@ -341,6 +501,14 @@ fn print_report(report: &VerifyReport, json: bool) -> anyhow::Result<()> {
             "NOTE: {} events were written before the writer signed events: their authorship \
              rests on the checkpoints alone",
             report.unsigned_before_signing
+        );
+    }
+    for reseal in &report.resealed {
+        println!(
+            "NOTE: reseal {} at {} sealed the personal data of {} events written in plain \
+             text ({} events re-chained); checkpoints from before it were checked against \
+             the hashes it replaced",
+            reseal.id, reseal.resealed_at, reseal.rewritten, reseal.rehashed
         );
     }
     for upgrade in &report.chained_after_the_fact {
