@@ -110,6 +110,39 @@ pub fn holds_personal_data(event_type: &str) -> bool {
     fields_of(event_type).next().is_some()
 }
 
+/// The member an event's personal data is about: the aggregate itself for a member, the
+/// account's member for a charge account (named `acct-<member>`, `engine::ids::account_of`).
+pub fn subject<'a>(aggregate_type: &str, aggregate_id: &'a str) -> Option<&'a str> {
+    match aggregate_type {
+        "member" => Some(aggregate_id),
+        "account" => aggregate_id.strip_prefix("acct-"),
+        _ => None,
+    }
+}
+
+/// What a person reading an event is shown in a sealed field whose member's key is kept.
+pub const SHOWN_SEALED: &str = "[personal data, sealed]";
+
+/// What a person reading an event is shown in a sealed field once the member's data is
+/// erased: the key is gone, the value can never be read again.
+pub const SHOWN_ERASED: &str = "[personal data, erased]";
+
+/// Puts words for people in every sealed personal field of `payload`: [`SHOWN_ERASED`] when
+/// the member's data is `erased`, [`SHOWN_SEALED`] otherwise; returns how many it replaced.
+/// For events shown (an audit page, a history), not for events decoded (see [`redact`]).
+pub fn show(event_type: &str, payload: &mut Value, erased: bool) -> usize {
+    let mut replaced = 0;
+    for field in fields_of(event_type) {
+        if let Some(value) = payload.pointer_mut(field.pointer) {
+            if is_sealed(value) {
+                *value = Value::String(if erased { SHOWN_ERASED } else { SHOWN_SEALED }.into());
+                replaced += 1;
+            }
+        }
+    }
+    replaced
+}
+
 /// True when `value` is a sealed value.
 pub fn is_sealed(value: &Value) -> bool {
     value.as_str().is_some_and(|s| s.starts_with(SEALED_PREFIX))
@@ -180,6 +213,23 @@ mod tests {
                 "{field:?} must start at the event's tag"
             );
         }
+    }
+
+    #[test]
+    fn shown_fields_say_sealed_or_erased_and_plain_ones_are_left() {
+        let sealed = || Value::String(format!("{SEALED_PREFIX}k:AAAA"));
+        let mut payload = json!({"registered": {"name": sealed(), "email": "plain@example.jp"}});
+        assert_eq!(show("member.registered", &mut payload, false), 1);
+        assert_eq!(payload["registered"]["name"], SHOWN_SEALED);
+        assert_eq!(payload["registered"]["email"], "plain@example.jp");
+        let mut payload = json!({"top_up_approved": {"deposit": {"payer_name": sealed()}}});
+        assert_eq!(show("account.top_up_approved", &mut payload, true), 1);
+        assert_eq!(
+            payload["top_up_approved"]["deposit"]["payer_name"],
+            SHOWN_ERASED
+        );
+        assert_eq!(subject("account", "acct-m-1"), Some("m-1"));
+        assert_eq!(subject("parcel", "p-1"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Line 1 is an [`ExportHeader`]; every further line is an [`ExportedEvent`].
 
 use crate::merkle::{self, ProofStep, Tree};
+use crate::personal::PersonalData;
 use crate::source::{self, ChainedEvent, Selection};
 use crate::verify::Break;
 use crate::{checkpoint, AuditError, Checkpoint};
@@ -56,6 +57,10 @@ pub struct ExportedEvent {
     pub leaf_index: u64,
     /// The Merkle path from the event's leaf to the checkpoint's root.
     pub proof: Vec<ProofStep>,
+    /// Whether the member's personal data in it is sealed or erased (absent when it holds
+    /// none): the stored text is exported as is, sealed, so this says what became of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_data: Option<PersonalData>,
 }
 
 /// What an export held.
@@ -121,6 +126,16 @@ pub async fn export(
             (key, event.hash)
         })
         .collect();
+    let erased = crate::personal::erased_members(
+        pool,
+        events
+            .iter()
+            .filter(|event| domain::personal::holds_personal_data(&event.event_type))
+            .filter_map(|event| {
+                domain::personal::subject(&event.aggregate_type, &event.aggregate_id)
+            }),
+    )
+    .await?;
     let mut exported = Vec::with_capacity(events.len());
     for event in &events {
         let previous_hash = match by_link.get(&(
@@ -137,6 +152,13 @@ pub async fn export(
             previous_hash,
             leaf_index: index as u64,
             proof: tree.proof(index).unwrap_or_default(),
+            personal_data: crate::personal::of_event(
+                &event.event_type,
+                &event.aggregate_type,
+                &event.aggregate_id,
+                &event.payload,
+                &erased,
+            ),
         });
     }
 
@@ -216,7 +238,7 @@ mod erased {
 }
 
 /// The CSV columns, one row per event; payload and metadata as their JSON text.
-const CSV_COLUMNS: [&str; 14] = [
+const CSV_COLUMNS: [&str; 15] = [
     "position",
     "txid",
     "aggregate_type",
@@ -231,6 +253,7 @@ const CSV_COLUMNS: [&str; 14] = [
     "previous_hash",
     "hash",
     "leaf_index",
+    "personal_data",
 ];
 
 fn write_csv(path: &Path, events: &[ExportedEvent]) -> Result<(), AuditError> {
@@ -259,6 +282,10 @@ fn write_csv(path: &Path, events: &[ExportedEvent]) -> Result<(), AuditError> {
             hex::encode(exported.previous_hash),
             hex::encode(event.hash),
             exported.leaf_index.to_string(),
+            exported
+                .personal_data
+                .map_or("", PersonalData::as_str)
+                .to_owned(),
         ])
         .map_err(io_error(path))?;
     }

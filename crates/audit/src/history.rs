@@ -164,6 +164,14 @@ pub async fn history(
     for event in &events {
         collect_policies(&event.event, &mut policy_versions);
     }
+    // Sealed personal data is shown in words, erased or sealed (the state above holds the
+    // stand-ins); `audit export` keeps the exact stored text.
+    if let Some(member) = domain::personal::subject(kind.type_name(), id) {
+        let erased = crate::personal::erased_members(pool, [member]).await?;
+        for event in &mut events {
+            domain::personal::show(&event.event_type, &mut event.event, !erased.is_empty());
+        }
+    }
     Ok(History {
         aggregate_type: kind.type_name().to_owned(),
         aggregate_id: id.to_owned(),

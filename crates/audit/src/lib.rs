@@ -15,6 +15,8 @@
 //! - [`export`]: a history as JSON lines (and CSV) with the covering checkpoint and a proof per
 //!   event, and [`export::verify_file`], which checks such a file without the database;
 //! - [`history`]: an aggregate's events and folded state as of a time or position;
+//! - [`personal`]: whether an event's personal data is sealed or erased, as history and
+//!   exports show it;
 //! - [`replay`]: a view built as of a moment into a scratch instance ([`replay::AsOfFeed`]);
 //! - [`seal_legacy`]: the explicit migration sealing personal data a store holds in plain
 //!   text, refused unless the store verifies clean first;
@@ -27,6 +29,7 @@ pub mod export;
 pub mod history;
 pub mod jetstream_anchor;
 pub mod merkle;
+pub mod personal;
 pub mod replay;
 pub mod seal_legacy;
 pub mod source;

@@ -78,11 +78,10 @@ impl SqliteEngineStore {
         sqlx::query("PRAGMA secure_delete = ON")
             .execute(self.events.writer())
             .await?;
-        let answers: Vec<(String, Value)> = sqlx::query_as(
-            "SELECT key, response FROM idempotency_keys WHERE response IS NOT NULL",
-        )
-        .fetch_all(self.events.writer())
-        .await?;
+        let answers: Vec<(String, Value)> =
+            sqlx::query_as("SELECT key, response FROM idempotency_keys WHERE response IS NOT NULL")
+                .fetch_all(self.events.writer())
+                .await?;
         let mut scrubbed = 0;
         for (key, mut response) in answers {
             let before = response.clone();

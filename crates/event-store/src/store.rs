@@ -122,6 +122,25 @@ impl EventStore {
         global_order::read_after(&self.pool, cursor, limit).await
     }
 
+    /// Which of the aggregates `ids` of `aggregate_type` hold an event of `event_type` (for
+    /// example the members whose personal data was erased).
+    pub async fn holding_event(
+        &self,
+        aggregate_type: &str,
+        ids: &[String],
+        event_type: &str,
+    ) -> Result<Vec<String>, EventStoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT aggregate_id FROM events \
+              WHERE aggregate_type = $1 AND aggregate_id = ANY($2) AND event_type = $3",
+        )
+        .bind(aggregate_type)
+        .bind(ids)
+        .bind(event_type)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Every event after `cursor`, in the global order, forever: see [`EventStore::tail_with`].
     pub fn tail(
         &self,

@@ -24,6 +24,7 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
+pub use domain::personal::subject;
 use domain::personal::{fields_of, is_sealed, SEALED_PREFIX};
 use serde_json::Value;
 
@@ -63,16 +64,6 @@ pub enum Opened {
     Opened,
     /// The member's data is erased: every sealed field holds its stand-in.
     Erased,
-}
-
-/// The member an event's personal data is about: the aggregate itself for a member, the
-/// account's member for a charge account (`acct-<member>`, see `engine::ids::account_of`).
-pub fn subject<'a>(aggregate_type: &str, aggregate_id: &'a str) -> Option<&'a str> {
-    match aggregate_type {
-        "member" => Some(aggregate_id),
-        "account" => aggregate_id.strip_prefix("acct-"),
-        _ => None,
-    }
 }
 
 /// Seals and opens personal data with the members' keys.

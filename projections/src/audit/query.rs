@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use projection_runtime::{catalog, ViewDb};
 use sqlx::types::Json;
+use std::collections::BTreeSet;
 
 /// An audit entry: the recorded event with its context.
 pub type AuditEntry = AuditRow;
@@ -113,12 +114,73 @@ pub async fn search(
             .await?
         }
     };
-    Ok(rows.into_iter().map(|Json(r)| r).collect())
+    let mut rows: Vec<AuditEntry> = rows.into_iter().map(|Json(r)| r).collect();
+    show_personal_data(db, &mut rows).await?;
+    Ok(rows)
+}
+
+/// Shows each sealed personal field of `rows` (`domain::personal`) in words: erased when the
+/// view holds the member's `member.personal_data_erased`, sealed otherwise. The view keeps the
+/// sealed text as recorded; nobody reading a page can do anything with it.
+async fn show_personal_data(db: &ViewDb, rows: &mut [AuditEntry]) -> Result<(), QueryError> {
+    let members: BTreeSet<&str> = rows
+        .iter()
+        .filter(|row| domain::personal::holds_personal_data(&row.event_type))
+        .filter_map(|row| domain::personal::subject(&row.aggregate_type, &row.aggregate_id))
+        .collect();
+    if members.is_empty() {
+        return Ok(());
+    }
+    let members: Vec<String> = members.into_iter().map(str::to_owned).collect();
+    let schema = catalog::serving(db, NAME).await?;
+    let erased: Vec<String> = match db {
+        ViewDb::Postgres(pool) => {
+            sqlx::query_scalar(&format!(
+                "SELECT aggregate_id FROM {schema}.events
+                  WHERE aggregate_type = 'member' AND aggregate_id = ANY($1)
+                    AND event_type = 'member.personal_data_erased'"
+            ))
+            .bind(&members)
+            .fetch_all(pool)
+            .await?
+        }
+        #[cfg(feature = "sqlite")]
+        ViewDb::Sqlite(views) => {
+            sqlx::query_scalar(&format!(
+                "SELECT e.aggregate_id FROM {schema}_events e
+                  WHERE e.aggregate_type = 'member'
+                    AND e.aggregate_id IN (SELECT value FROM json_each(?1))
+                    AND e.event_type = 'member.personal_data_erased'"
+            ))
+            .bind(serde_json::Value::from(members.clone()).to_string())
+            .fetch_all(views.reader())
+            .await?
+        }
+    };
+    for row in rows {
+        let erased = domain::personal::subject(&row.aggregate_type, &row.aggregate_id)
+            .is_some_and(|member| erased.iter().any(|e| e == member));
+        domain::personal::show(&row.event_type, &mut row.payload, erased);
+    }
+    Ok(())
 }
 
 /// The events of one aggregate recorded up to `as_of` (all when `None`), in sequence order:
-/// its history as it was known at that moment.
+/// its history as it was known at that moment, with each sealed personal field shown as
+/// sealed or erased (see [`show_personal_data`]).
 pub async fn history(
+    db: &ViewDb,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<AuditEntry>, QueryError> {
+    let mut rows = recorded(db, aggregate_type, aggregate_id, as_of).await?;
+    show_personal_data(db, &mut rows).await?;
+    Ok(rows)
+}
+
+/// [`history`] as recorded: sealed fields hold the sealed text.
+async fn recorded(
     db: &ViewDb,
     aggregate_type: &str,
     aggregate_id: &str,
@@ -169,15 +231,17 @@ pub async fn state_as_of<A: Aggregate>(
     aggregate_id: &str,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Option<A>, QueryError> {
-    let events = history(db, A::TYPE, aggregate_id, as_of).await?;
+    let events = recorded(db, A::TYPE, aggregate_id, as_of).await?;
     if events.is_empty() {
         return Ok(None);
     }
     let mut aggregate = A::default();
     for entry in events {
         // Stored in an older version: read it as the current one first (`domain::upcast`).
-        let (_, payload) =
+        let (_, mut payload) =
             domain::upcast::upcast(&entry.event_type, &entry.event_version, entry.payload);
+        // A member's personal data is sealed: the state holds the stand-ins.
+        domain::personal::redact(&entry.event_type, &mut payload);
         let event: A::Event = serde_json::from_value(payload).map_err(|e| {
             QueryError::Malformed(format!(
                 "{} {} #{}: {e}",

@@ -266,6 +266,42 @@ async fn history_then_erasure(mut config: ServeConfig, dir: &Path) -> Erased {
         !text.contains("Erasuretest") && !text.contains(BIRTH),
         "{shown:#}"
     );
+    assert_eq!(
+        shown["state"]["registered"]["personal_data_erased"], true,
+        "{shown:#}"
+    );
+    // The audit view, once it has the erasure, shows their data as erased.
+    let history = loop {
+        let (status, history) = call(
+            address,
+            &admin,
+            Method::GET,
+            &format!("/v1/audit/member/{member}/history"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{history:#}");
+        if history.to_string().contains("member.personal_data_erased") {
+            break history;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let registered = history["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|e| e["event_type"] == "member.registered")
+        })
+        .expect("the registration");
+    assert_eq!(
+        registered["payload"]["registered"]["name"], "[personal data, erased]",
+        "{registered:#}"
+    );
+    assert!(
+        !history.to_string().contains("pp:sealed:v1:"),
+        "{history:#}"
+    );
     let (status, shown) = call(
         address,
         &admin,
@@ -470,8 +506,8 @@ async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readab
     }
     assert!(rows.contains("pp:sealed:v1:"), "nothing was sealed");
 
-    // The auditor's history of the member folds (the state holds stand-ins) and shows the
-    // events as stored: sealed.
+    // The auditor's history of the member folds (the state holds stand-ins) and shows their
+    // data as erased; an export keeps the sealed text as stored and says it is erased.
     let shown = parcelport(&[
         "audit",
         "history",
@@ -481,8 +517,27 @@ async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readab
         &db.url,
     ]);
     assert!(
-        shown.contains("[personal data]") && shown.contains("pp:sealed:v1:"),
+        shown.contains("[personal data]") && shown.contains("[personal data, erased]"),
         "{shown}"
+    );
+    assert!(!shown.contains("pp:sealed:v1:"), "{shown}");
+    let export = dir.path().join("member.jsonl");
+    parcelport(&[
+        "audit",
+        "export",
+        "--aggregate",
+        "member",
+        "--id",
+        &member,
+        "--out",
+        export.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ]);
+    let exported = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        exported.contains("pp:sealed:v1:") && exported.contains(r#""personal_data":"erased""#),
+        "{exported}"
     );
 
     write_public_key(dir.path());
