@@ -5,13 +5,15 @@ mod parcel_support;
 
 use cqrs_es::DomainEvent;
 use domain::facts::{DeclaredItem, ItemCategory};
+use domain::ids::ClaimId;
 use domain::money::Money;
 use domain::parcel::{
-    CollectKind, CollectOnDelivery, DeclarationSource, DisposedBecause, DoorRefusal, Finding,
-    FindingKind, HeldFrom, InspectedVariation, InspectionRecord, LargeItem, OversizeDefect,
-    ParcelEvent, ReturnedFrom,
+    ClaimSettlement, CollectKind, CollectOnDelivery, DeclarationSource, DisposedBecause,
+    DoorRefusal, Finding, FindingKind, HeldFrom, InspectedVariation, InspectionRecord, LargeItem,
+    OversizeDefect, ParcelEvent, ReturnedFrom,
 };
 use domain::policy::{InspectionLevel, StorageAnchor, StorageLimit};
+use domain::shipment::{ClaimType, TrackingNumber};
 use domain::Rule;
 use parcel_support::*;
 use rust_decimal_macros::dec;
@@ -230,6 +232,43 @@ fn examples() -> Vec<ParcelEvent> {
             returned_on: d(2026, 12, 10),
             note: "no member found".into(),
         },
+        ParcelEvent::Paid {
+            shipment_id: shipment("s-0001"),
+            paid_on: d(2026, 11, 27),
+        },
+        ParcelEvent::Shipped {
+            shipment_id: shipment("s-0001"),
+            carrier: "EMS".into(),
+            service: "EMS".into(),
+            tracking_number: TrackingNumber::parse("EJ123456789JP").unwrap(),
+            shipped_on: d(2026, 11, 30),
+        },
+        ParcelEvent::CustomsHeld {
+            shipment_id: shipment("s-0001"),
+            held_on: d(2026, 12, 2),
+        },
+        ParcelEvent::Delivered {
+            shipment_id: shipment("s-0001"),
+            delivered_on: d(2026, 12, 4),
+        },
+        ParcelEvent::Lost {
+            shipment_id: shipment("s-0001"),
+            lost_on: d(2026, 12, 20),
+        },
+        ParcelEvent::Claimed {
+            shipment_id: shipment("s-0001"),
+            claim_id: ClaimId::parse("clm-1").unwrap(),
+            claim_type: ClaimType::Defect,
+            filed_on: d(2026, 12, 5),
+        },
+        ParcelEvent::ClaimSettled {
+            shipment_id: shipment("s-0001"),
+            claim_id: ClaimId::parse("clm-1").unwrap(),
+            outcome: ClaimSettlement::Approved {
+                payout: Money::jpy(3_000),
+            },
+            settled_on: d(2026, 12, 8),
+        },
     ]
 }
 
@@ -284,4 +323,16 @@ fn parcel_disposal_causes_json_is_stable() {
         },
     ];
     insta::assert_json_snapshot!("parcel__disposal_causes", causes);
+}
+
+// The other claim settlements' shapes, which subscribers following a parcel parse.
+#[test]
+fn parcel_claim_settlements_json_is_stable() {
+    let outcomes = vec![
+        ClaimSettlement::Rejected,
+        ClaimSettlement::Withdrawn,
+        ClaimSettlement::Exchanged,
+        ClaimSettlement::ExchangeLapsed,
+    ];
+    insta::assert_json_snapshot!("parcel__claim_settlements", outcomes);
 }

@@ -14,11 +14,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Snapshots that are not one event but values inside one: (file, event type, definition).
-const VALUE_SNAPSHOTS: &[(&str, &str, &str)] = &[(
-    "parcel_event_snapshots__parcel__disposal_causes.snap",
-    "parcel.disposed",
-    "DisposedBecause",
-)];
+const VALUE_SNAPSHOTS: &[(&str, &str, &str)] = &[
+    (
+        "parcel_event_snapshots__parcel__disposal_causes.snap",
+        "parcel.disposed",
+        "DisposedBecause",
+    ),
+    (
+        "parcel_event_snapshots__parcel__claim_settlements.snap",
+        "parcel.claim_settled",
+        "ClaimSettlement",
+    ),
+];
 
 fn contract(event_type: &str) -> EventContract {
     contracts::event_contracts()

@@ -128,6 +128,7 @@ impl EngineAggregate for Parcel {
             ParcelCommand::HoldForNonPayment { .. } => Some("hold_unpaid"),
             ParcelCommand::Dispose { .. } => Some("dispose_parcel"),
             ParcelCommand::ConfirmDeclaration => Some("confirm_declaration"),
+            ParcelCommand::FollowShipment { .. } => Some("advance_shipment"),
             ParcelCommand::Expect { .. }
             | ParcelCommand::CancelExpected
             | ParcelCommand::Declare { .. }
@@ -155,6 +156,13 @@ impl EngineAggregate for Shipment {
             ShipmentCommand::HoldUnpaid => Some("hold_unpaid"),
             ShipmentCommand::Cancel { .. } => Some("cancel_shipment"),
             ShipmentCommand::ApproveClaim { .. } => Some("approve_claim"),
+            ShipmentCommand::Ship { .. }
+            | ShipmentCommand::RecordTracking { .. }
+            | ShipmentCommand::FileClaim { .. }
+            | ShipmentCommand::WithdrawClaim { .. }
+            | ShipmentCommand::RejectClaim { .. }
+            | ShipmentCommand::RecordExchangeItemReceived { .. }
+            | ShipmentCommand::LapseExchange { .. } => Some("advance_shipment"),
             _ => None,
         }
     }

@@ -86,13 +86,19 @@ where
                 Action::EscalateClaim | Action::LapseExchange => {
                     let claim_id =
                         parse(ClaimId::parse(&action.subject), "claim", &action.subject)?;
-                    let command = if deadline == Action::EscalateClaim {
-                        ShipmentCommand::EscalateClaim { claim_id }
-                    } else {
-                        ShipmentCommand::LapseExchange { claim_id }
-                    };
-                    let done = self.execute::<Shipment>(id, command, ctx).await?;
-                    Ok(count(done.events.len()))
+                    if deadline == Action::EscalateClaim {
+                        let command = ShipmentCommand::EscalateClaim { claim_id };
+                        let done = self.execute::<Shipment>(id, command, ctx).await?;
+                        return Ok(count(done.events.len()));
+                    }
+                    // A lapsed exchange settles the claim: its parcels record it too.
+                    let shipment = parse(ShipmentId::parse(id), "shipment", id)?;
+                    let command = ShipmentCommand::LapseExchange { claim_id };
+                    let done = self.advance_shipment(&shipment, command, ctx).await?;
+                    Ok(count(
+                        done.shipment.events.len()
+                            + done.parcels.iter().map(|p| p.events.len()).sum::<usize>(),
+                    ))
                 }
                 Action::RemindPayment | Action::SendDunningNotice => {
                     parse(ShipmentId::parse(id), "shipment", id)?;

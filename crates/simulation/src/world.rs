@@ -394,7 +394,31 @@ impl Simulation {
             AnyCommand::Shipment(command.clone()),
             AnyEvents::Shipment(events.clone()),
         );
+        self.parcels_follow(s, &events);
         Some(events)
+    }
+
+    /// As the engine does: each parcel concerned records what happened to its shipment on its
+    /// own stream (`Shipment::parcel_facts`).
+    fn parcels_follow(&mut self, s: usize, events: &[ShipmentEvent]) {
+        let shipment_id = self.shipments[s].id.clone();
+        for event in events {
+            for (parcel_id, fact) in self.shipments[s].shipment.parcel_facts(event) {
+                let Some(p) = self.shipments[s]
+                    .parcels
+                    .iter()
+                    .copied()
+                    .find(|&p| self.parcels[p].id == parcel_id)
+                else {
+                    continue;
+                };
+                let follow = ParcelCommand::FollowShipment {
+                    shipment_id: shipment_id.clone(),
+                    fact,
+                };
+                self.parcel(p, follow);
+            }
+        }
     }
 }
 

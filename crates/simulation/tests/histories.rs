@@ -70,7 +70,9 @@ fn covers_most_event_types(policy: Policy, expected_missing: usize) {
 
 #[test]
 fn a_jp_forwarding_history_covers_most_event_types() {
-    covers_most_event_types(Policy::jp_forwarding(), 28);
+    // 29: since parcels follow their shipments (their seven new event types all happen), the
+    // seed's run misses one more rare shipment outcome than before.
+    covers_most_event_types(Policy::jp_forwarding(), 29);
 }
 
 #[test]

@@ -2,11 +2,13 @@
 //! (the member's standing, the member's earliest waiting arrival, a held shipment) are looked
 //! up by the caller and passed in; the parcel never reads another aggregate.
 
+use super::event::ClaimSettlement;
 use crate::facts::{DeclaredItem, MemberStanding};
-use crate::ids::{MemberId, ParcelId, ShipmentId, SuiteCode};
+use crate::ids::{ClaimId, MemberId, ParcelId, ShipmentId, SuiteCode};
 use crate::measure::{Dimensions, Weight};
 use crate::money::Money;
 use crate::policy::InspectionLevel;
+use crate::shipment::{ClaimType, TrackingNumber};
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -124,6 +126,15 @@ pub enum ParcelCommand {
         /// Free-text note for operations.
         note: String,
     },
+    /// Its shipment moved on (paid, shipped, tracked, claimed against, a claim settled): the
+    /// parcel's own stream records it too, so a subscriber following one parcel reads its
+    /// whole life. Recording a fact already recorded records nothing.
+    FollowShipment {
+        /// The shipment the parcel travels in.
+        shipment_id: ShipmentId,
+        /// What happened to it, from the shipment's event.
+        fact: ShipmentFact,
+    },
 }
 
 impl ParcelCommand {
@@ -149,6 +160,7 @@ impl ParcelCommand {
             ParcelCommand::AccrueStorageFee => "accrue_storage_fee",
             ParcelCommand::Dispose { .. } => "dispose",
             ParcelCommand::Return { .. } => "return",
+            ParcelCommand::FollowShipment { .. } => "follow_shipment",
         }
     }
 }
@@ -284,6 +296,58 @@ pub struct ShipmentHeld {
     pub shipment_id: ShipmentId,
     /// The quote's due date that passed.
     pub quote_due_on: NaiveDate,
+}
+
+/// What happened to the shipment a parcel travels in, as the Shipment aggregate recorded it
+/// (`Shipment::parcel_facts`): the parcel records the same on its own stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ShipmentFact {
+    /// Paid in full (PAY-1).
+    Paid {
+        /// The day.
+        paid_on: NaiveDate,
+    },
+    /// Handed to the carrier (SHP-1).
+    Shipped {
+        /// Carrier code.
+        carrier: String,
+        /// The carrier's service.
+        service: String,
+        /// The tracking number.
+        tracking_number: TrackingNumber,
+        /// The day.
+        shipped_on: NaiveDate,
+    },
+    /// Held by customs at destination (SHP-2).
+    CustomsHeld {
+        /// The tracking event's date.
+        held_on: NaiveDate,
+    },
+    /// Delivered at destination (SHP-2).
+    Delivered {
+        /// The tracking event's date.
+        delivered_on: NaiveDate,
+    },
+    /// Declared lost by the carrier (SHP-2).
+    Lost {
+        /// The tracking event's date.
+        lost_on: NaiveDate,
+    },
+    /// A claim concerning the parcel was filed (CLM-1).
+    Claimed {
+        /// The claim.
+        claim_id: ClaimId,
+        /// What went wrong.
+        claim_type: ClaimType,
+    },
+    /// A claim concerning the parcel was settled (CLM-4, CLM-5, CLM-6).
+    ClaimSettled {
+        /// The claim.
+        claim_id: ClaimId,
+        /// How.
+        outcome: ClaimSettlement,
+    },
 }
 
 /// Why a parcel is disposed of, with the fact the cause needs (DSP-1).

@@ -5,11 +5,12 @@
 
 use super::command::{CollectKind, CollectOnDelivery, DeclarationSource, Finding};
 use crate::facts::DeclaredItem;
-use crate::ids::{MemberId, ParcelId, ShipmentId, SuiteCode};
+use crate::ids::{ClaimId, MemberId, ParcelId, ShipmentId, SuiteCode};
 use crate::measure::{Dimensions, Weight};
 use crate::money::Money;
 use crate::policy::{InspectionLevel, PolicyVersion, StorageAnchor, StorageLimit};
 use crate::rules::Rule;
+use crate::shipment::{ClaimType, TrackingNumber};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -334,6 +335,89 @@ pub enum ParcelEvent {
         /// Note for operations.
         note: String,
     },
+    /// Its shipment was paid (PAY-1): the parcel waits to leave, off the storage clock (STO-1).
+    Paid {
+        /// The shipment.
+        shipment_id: ShipmentId,
+        /// The day the shipment was paid.
+        paid_on: NaiveDate,
+    },
+    /// Its shipment was handed to the carrier (SHP-1): the parcel left the warehouse.
+    Shipped {
+        /// The shipment.
+        shipment_id: ShipmentId,
+        /// Carrier code.
+        carrier: String,
+        /// The carrier's service.
+        service: String,
+        /// The shipment's tracking number.
+        tracking_number: TrackingNumber,
+        /// The day.
+        shipped_on: NaiveDate,
+    },
+    /// Its shipment is held by customs at destination (SHP-2).
+    CustomsHeld {
+        /// The shipment.
+        shipment_id: ShipmentId,
+        /// The tracking event's date.
+        held_on: NaiveDate,
+    },
+    /// Its shipment was delivered at destination (SHP-2).
+    Delivered {
+        /// The shipment.
+        shipment_id: ShipmentId,
+        /// The tracking event's date.
+        delivered_on: NaiveDate,
+    },
+    /// Its shipment was declared lost by the carrier (SHP-2).
+    Lost {
+        /// The shipment.
+        shipment_id: ShipmentId,
+        /// The tracking event's date.
+        lost_on: NaiveDate,
+    },
+    /// A claim concerning this parcel was filed on its shipment (CLM-1): one naming an item
+    /// of this parcel, or one on the whole shipment.
+    Claimed {
+        /// The shipment claimed against.
+        shipment_id: ShipmentId,
+        /// The claim.
+        claim_id: ClaimId,
+        /// What went wrong.
+        claim_type: ClaimType,
+        /// The day it was recorded here.
+        filed_on: NaiveDate,
+    },
+    /// A claim concerning this parcel was settled (CLM-4, CLM-5, CLM-6).
+    ClaimSettled {
+        /// The shipment claimed against.
+        shipment_id: ShipmentId,
+        /// The claim.
+        claim_id: ClaimId,
+        /// How it ended.
+        outcome: ClaimSettlement,
+        /// The day it was recorded here.
+        settled_on: NaiveDate,
+    },
+}
+
+/// How a claim ended, as its parcels record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimSettlement {
+    /// Approved, with the payout credited to the member (CLM-5).
+    Approved {
+        /// The payout.
+        payout: Money,
+    },
+    /// Rejected, with a reason the shipment records (CLM-5).
+    Rejected,
+    /// Withdrawn by the member (CLM-4).
+    Withdrawn,
+    /// Exchanged under the warranty add-on: the item came back (CLM-6).
+    Exchanged,
+    /// The exchange lapsed: the item did not come back in time (CLM-6).
+    ExchangeLapsed,
 }
 
 /// The state a parcel was in when its shipment was held, and returns to when the hold is
@@ -497,6 +581,13 @@ impl ParcelEvent {
         "parcel.storage_fee_accrued",
         "parcel.disposed",
         "parcel.returned",
+        "parcel.paid",
+        "parcel.shipped",
+        "parcel.customs_held",
+        "parcel.delivered",
+        "parcel.lost",
+        "parcel.claimed",
+        "parcel.claim_settled",
     ];
 }
 
@@ -527,6 +618,13 @@ impl cqrs_es::DomainEvent for ParcelEvent {
             ParcelEvent::StorageFeeAccrued { .. } => "parcel.storage_fee_accrued",
             ParcelEvent::Disposed { .. } => "parcel.disposed",
             ParcelEvent::Returned { .. } => "parcel.returned",
+            ParcelEvent::Paid { .. } => "parcel.paid",
+            ParcelEvent::Shipped { .. } => "parcel.shipped",
+            ParcelEvent::CustomsHeld { .. } => "parcel.customs_held",
+            ParcelEvent::Delivered { .. } => "parcel.delivered",
+            ParcelEvent::Lost { .. } => "parcel.lost",
+            ParcelEvent::Claimed { .. } => "parcel.claimed",
+            ParcelEvent::ClaimSettled { .. } => "parcel.claim_settled",
         };
         name.to_owned()
     }

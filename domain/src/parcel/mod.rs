@@ -1,8 +1,10 @@
 //! # Parcel: one box received at the warehouse
 //!
 //! Owns a box from the moment it is expected or at the door until it leaves the box
-//! lifecycle: packed into a shipment (the Shipment aggregate takes over), disposed of,
-//! returned, refused or cancelled.
+//! lifecycle: packed into a shipment (the Shipment aggregate takes over and decides), disposed
+//! of, returned, refused or cancelled. Once packed, the parcel follows its shipment: it records
+//! what the shipment's events tell it (paid, shipped, tracked, claimed, a claim settled), so its
+//! own stream tells its whole life (`ParcelCommand::FollowShipment`).
 //!
 //! ```text
 //! Expected ──> Received ──> Inspected ──> Stored ──> PackingRequested ──> Packed(S)
@@ -10,6 +12,8 @@
 //!    └> Cancelled             Released back to Stored  <── shipment cancelled ─┘
 //! exits: Refused (door), Quarantined → Disposed | Returned,
 //!        Held(S) → Disposed (past STO-2) | back to Reserved(S)/Packed(S) when S is paid
+//! then, following its shipment S: Packed(S) ──> Paid(S) ──> Shipped(S) ──> Delivered(S) | Lost(S)
+//!        (claims on S concerning the parcel are recorded too: claimed, claim_settled)
 //! ```
 //!
 //! Rules enforced here: intake PAR-1 (unidentified parcels are queued, never dropped),
@@ -29,17 +33,18 @@ pub mod storage;
 
 pub use command::{
     Arrival, CollectKind, CollectOnDelivery, DeclarationSource, DisposalCause, Finding,
-    FindingKind, InspectionReport, ParcelCommand, ReleasedBecause, ShipmentHeld, VariationCount,
+    FindingKind, InspectionReport, ParcelCommand, ReleasedBecause, ShipmentFact, ShipmentHeld,
+    VariationCount,
 };
 pub use error::ParcelError;
 pub use event::{
-    DisposedBecause, DoorRefusal, HeldFrom, InspectedVariation, InspectionRecord, LargeItem,
-    OversizeDefect, ParcelEvent, ReturnedFrom,
+    ClaimSettlement, DisposedBecause, DoorRefusal, HeldFrom, InspectedVariation, InspectionRecord,
+    LargeItem, OversizeDefect, ParcelEvent, ReturnedFrom,
 };
 pub use storage::{storage_status, StorageStatus, StoredBox};
 
 use crate::facts::{DeclaredItem, MemberStanding, ParcelFacts, StandingStatus};
-use crate::ids::{MemberId, ParcelId, ShipmentId};
+use crate::ids::{ClaimId, MemberId, ParcelId, ShipmentId};
 use crate::measure::{Dimensions, Weight};
 use crate::money::{Money, Rounding};
 use crate::policy::{InspectionLevel, Policy, PolicyVersion, StorageLimit};
@@ -93,6 +98,26 @@ pub enum ParcelStatus {
     Disposed,
     /// Returned to the sender. Final.
     Returned,
+    /// Its shipment S is paid: waiting to leave, off the storage clock (PAY-1, STO-1).
+    Paid {
+        /// The shipment.
+        shipment_id: ShipmentId,
+    },
+    /// Its shipment S was handed to the carrier (SHP-1); held by customs too (SHP-2).
+    Shipped {
+        /// The shipment.
+        shipment_id: ShipmentId,
+    },
+    /// Its shipment S was delivered at destination (SHP-2).
+    Delivered {
+        /// The shipment.
+        shipment_id: ShipmentId,
+    },
+    /// Its shipment S was declared lost (SHP-2).
+    Lost {
+        /// The shipment.
+        shipment_id: ShipmentId,
+    },
 }
 
 impl ParcelStatus {
@@ -114,16 +139,31 @@ impl ParcelStatus {
             ParcelStatus::Quarantined => "quarantined",
             ParcelStatus::Disposed => "disposed",
             ParcelStatus::Returned => "returned",
+            ParcelStatus::Paid { .. } => "paid",
+            ParcelStatus::Shipped { .. } => "shipped",
+            ParcelStatus::Delivered { .. } => "delivered",
+            ParcelStatus::Lost { .. } => "lost",
         }
     }
 
-    /// The shipment the parcel belongs to, if any (CON-3).
+    /// The shipment the parcel belongs to while it is in the warehouse, if any (CON-3).
     pub fn shipment_id(&self) -> Option<&ShipmentId> {
         match self {
             ParcelStatus::Reserved { shipment_id }
             | ParcelStatus::Packed { shipment_id }
-            | ParcelStatus::Held { shipment_id } => Some(shipment_id),
+            | ParcelStatus::Held { shipment_id }
+            | ParcelStatus::Paid { shipment_id } => Some(shipment_id),
             _ => None,
+        }
+    }
+
+    /// The shipment the parcel travels or travelled in, in the warehouse or after it left.
+    pub fn travels_in(&self) -> Option<&ShipmentId> {
+        match self {
+            ParcelStatus::Shipped { shipment_id }
+            | ParcelStatus::Delivered { shipment_id }
+            | ParcelStatus::Lost { shipment_id } => Some(shipment_id),
+            status => status.shipment_id(),
         }
     }
 
@@ -139,10 +179,16 @@ impl ParcelStatus {
         )
     }
 
-    /// On the storage clock (STO-1, STO-2): waiting in storage, or taken into a shipment that
-    /// has not left (reserved, packed, held), so a shipment stuck unpaid still reaches its limit.
+    /// On the storage clock (STO-1, STO-2): waiting in storage, or taken into a shipment not
+    /// paid for (reserved, packed, held), so a shipment stuck unpaid still reaches its limit.
     pub fn on_storage_clock(&self) -> bool {
-        self.in_storage() || self.shipment_id().is_some()
+        self.in_storage()
+            || matches!(
+                self,
+                ParcelStatus::Reserved { .. }
+                    | ParcelStatus::Packed { .. }
+                    | ParcelStatus::Held { .. }
+            )
     }
 
     /// Physically in the warehouse, whatever its state (DSP-1).
@@ -220,6 +266,9 @@ pub struct Parcel {
     /// The state its shipment's hold took it from, while held (PAY-2: where paying returns it).
     #[serde(default)]
     held_from: Option<HeldFrom>,
+    /// Claims on its shipment concerning it, and whether each is settled.
+    #[serde(default)]
+    claims: Vec<(ClaimId, bool)>,
     declaration: Option<Declaration>,
     inspected_units: Option<u32>,
     prohibited: Vec<String>,
@@ -395,6 +444,9 @@ impl Parcel {
             (s, C::AccrueStorageFee) if s.in_storage() || matches!(s, S::Reserved { .. }) => {
                 self.accrue_storage_fee(today)
             }
+            (s, C::FollowShipment { shipment_id, fact }) if s.travels_in().is_some() => {
+                self.follow_shipment(shipment_id, fact, today)
+            }
             (S::Unknown, _) => Err(ParcelError::NotFound),
             (status, command) => Err(ParcelError::InvalidState {
                 command: command.name(),
@@ -561,6 +613,20 @@ impl Parcel {
             E::StorageFeeAccrued { month, .. } => self.fee_months_accrued = month,
             E::Disposed { .. } => self.status = ParcelStatus::Disposed,
             E::Returned { .. } => self.status = ParcelStatus::Returned,
+            E::Paid { shipment_id, .. } => self.status = ParcelStatus::Paid { shipment_id },
+            E::Shipped { shipment_id, .. } | E::CustomsHeld { shipment_id, .. } => {
+                self.status = ParcelStatus::Shipped { shipment_id }
+            }
+            E::Delivered { shipment_id, .. } => {
+                self.status = ParcelStatus::Delivered { shipment_id }
+            }
+            E::Lost { shipment_id, .. } => self.status = ParcelStatus::Lost { shipment_id },
+            E::Claimed { claim_id, .. } => self.claims.push((claim_id, false)),
+            E::ClaimSettled { claim_id, .. } => {
+                if let Some(claim) = self.claims.iter_mut().find(|(id, _)| *id == claim_id) {
+                    claim.1 = true;
+                }
+            }
         }
     }
 
@@ -974,6 +1040,117 @@ impl Parcel {
             released_on: today,
             rule: Rule::Pay2,
         }])
+    }
+
+    /// Its shipment moved on: the parcel records the same fact on its own stream, once. The
+    /// fact must follow from where the parcel stands: paid from packed, shipped once paid,
+    /// tracked once shipped, claims once shipped; a parcel whose history predates these events
+    /// (packed, its shipment paid and shipped without it) catches up from packed.
+    fn follow_shipment(
+        &self,
+        shipment_id: ShipmentId,
+        fact: ShipmentFact,
+        today: NaiveDate,
+    ) -> Result<Vec<ParcelEvent>, ParcelError> {
+        use ParcelStatus as S;
+        if self.status.travels_in() != Some(&shipment_id) {
+            return Err(ParcelError::OtherShipment {
+                actual: self
+                    .status
+                    .travels_in()
+                    .cloned()
+                    .unwrap_or(shipment_id.clone()),
+                named: shipment_id,
+            });
+        }
+        let left = matches!(
+            self.status,
+            S::Shipped { .. } | S::Delivered { .. } | S::Lost { .. }
+        );
+        let invalid = || ParcelError::InvalidState {
+            command: "follow_shipment",
+            status: self.status.name(),
+        };
+        let event = match fact {
+            ShipmentFact::Paid { .. } if matches!(self.status, S::Paid { .. }) || left => {
+                return Ok(vec![])
+            }
+            ShipmentFact::Paid { paid_on } => match self.status {
+                S::Packed { .. } => ParcelEvent::Paid {
+                    shipment_id,
+                    paid_on,
+                },
+                _ => return Err(invalid()),
+            },
+            ShipmentFact::Shipped { .. } if left => return Ok(vec![]),
+            ShipmentFact::Shipped {
+                carrier,
+                service,
+                tracking_number,
+                shipped_on,
+            } => match self.status {
+                S::Packed { .. } | S::Paid { .. } => ParcelEvent::Shipped {
+                    shipment_id,
+                    carrier,
+                    service,
+                    tracking_number,
+                    shipped_on,
+                },
+                _ => return Err(invalid()),
+            },
+            ShipmentFact::CustomsHeld { held_on } => match self.status {
+                S::Packed { .. } | S::Paid { .. } | S::Shipped { .. } => ParcelEvent::CustomsHeld {
+                    shipment_id,
+                    held_on,
+                },
+                _ => return Ok(vec![]),
+            },
+            ShipmentFact::Delivered { delivered_on } => match self.status {
+                S::Delivered { .. } => return Ok(vec![]),
+                S::Packed { .. } | S::Paid { .. } | S::Shipped { .. } => ParcelEvent::Delivered {
+                    shipment_id,
+                    delivered_on,
+                },
+                _ => return Err(invalid()),
+            },
+            ShipmentFact::Lost { lost_on } => match self.status {
+                S::Lost { .. } => return Ok(vec![]),
+                S::Packed { .. } | S::Paid { .. } | S::Shipped { .. } => ParcelEvent::Lost {
+                    shipment_id,
+                    lost_on,
+                },
+                _ => return Err(invalid()),
+            },
+            ShipmentFact::Claimed { .. } if self.status.shipment_id().is_some() => {
+                return Err(invalid())
+            }
+            ShipmentFact::Claimed { claim_id, .. }
+                if self.claims.iter().any(|(id, _)| *id == claim_id) =>
+            {
+                return Ok(vec![])
+            }
+            ShipmentFact::Claimed {
+                claim_id,
+                claim_type,
+            } => ParcelEvent::Claimed {
+                shipment_id,
+                claim_id,
+                claim_type,
+                filed_on: today,
+            },
+            ShipmentFact::ClaimSettled { claim_id, outcome } => {
+                match self.claims.iter().find(|(id, _)| *id == claim_id) {
+                    None | Some((_, true)) => return Ok(vec![]),
+                    Some((_, false)) => ParcelEvent::ClaimSettled {
+                        shipment_id,
+                        claim_id,
+                        outcome,
+                        settled_on: today,
+                    },
+                }
+            }
+        };
+        Ok(vec![event])
     }
 
     /// A command naming a shipment must name the parcel's own, if it has one (CON-3).

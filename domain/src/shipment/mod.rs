@@ -44,6 +44,7 @@ use crate::facts::{MemberStanding, ParcelFacts, StandingStatus};
 use crate::ids::{ClaimId, MemberId, ParcelId, ShipmentId};
 use crate::measure::{Dimensions, Weight};
 use crate::money::{Currency, Money, Rounding};
+use crate::parcel::{ClaimSettlement, ShipmentFact as ParcelFact};
 use crate::{Issued, Policy};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -283,6 +284,92 @@ impl Shipment {
     /// A claim by id.
     pub fn claim(&self, claim_id: &ClaimId) -> Option<&Claim> {
         self.claims.get(claim_id)
+    }
+
+    /// What `event`, one of this shipment's, tells each parcel it concerns, for the parcel's
+    /// own stream (`ParcelCommand::FollowShipment`): payment, shipping and tracking concern
+    /// every parcel; a claim concerns the parcel of the item it names, or every parcel when
+    /// it names none (a loss). Read on the state after the event; empty for the events that
+    /// stay the shipment's alone (quotes, dunning, claim evidence and responses).
+    pub fn parcel_facts(&self, event: &ShipmentEvent) -> Vec<(ParcelId, ParcelFact)> {
+        use ShipmentEvent as E;
+        let settled = |claim_id: &ClaimId, outcome| {
+            Some((
+                claim_id.clone(),
+                ParcelFact::ClaimSettled {
+                    claim_id: claim_id.clone(),
+                    outcome,
+                },
+            ))
+        };
+        let (claim_id, fact) = match event {
+            E::Paid { paid_on, .. } => {
+                return self.to_every_parcel(ParcelFact::Paid { paid_on: *paid_on })
+            }
+            E::Shipped {
+                carrier,
+                service,
+                tracking_number,
+                shipped_on,
+                ..
+            } => {
+                return self.to_every_parcel(ParcelFact::Shipped {
+                    carrier: carrier.clone(),
+                    service: service.clone(),
+                    tracking_number: tracking_number.clone(),
+                    shipped_on: *shipped_on,
+                })
+            }
+            E::CustomsHeld { held_on, .. } => {
+                return self.to_every_parcel(ParcelFact::CustomsHeld { held_on: *held_on })
+            }
+            E::Delivered { delivered_on, .. } => {
+                return self.to_every_parcel(ParcelFact::Delivered {
+                    delivered_on: *delivered_on,
+                })
+            }
+            E::Lost { lost_on, .. } => {
+                return self.to_every_parcel(ParcelFact::Lost { lost_on: *lost_on })
+            }
+            E::Claimed {
+                claim_id,
+                claim_type,
+                ..
+            } => Some((
+                claim_id.clone(),
+                ParcelFact::Claimed {
+                    claim_id: claim_id.clone(),
+                    claim_type: *claim_type,
+                },
+            )),
+            E::ClaimApproved {
+                claim_id, payout, ..
+            } => settled(claim_id, ClaimSettlement::Approved { payout: *payout }),
+            E::ClaimRejected { claim_id, .. } => settled(claim_id, ClaimSettlement::Rejected),
+            E::ClaimWithdrawn { claim_id, .. } => settled(claim_id, ClaimSettlement::Withdrawn),
+            E::ClaimExchangeItemReceived { claim_id, .. } => {
+                settled(claim_id, ClaimSettlement::Exchanged)
+            }
+            E::ClaimExchangeLapsed { claim_id, .. } => {
+                settled(claim_id, ClaimSettlement::ExchangeLapsed)
+            }
+            _ => None,
+        }
+        .unzip();
+        let (Some(claim_id), Some(fact)) = (claim_id, fact) else {
+            return Vec::new();
+        };
+        match self.claims.get(&claim_id).and_then(|c| c.item.as_ref()) {
+            Some(item) => vec![(item.parcel_id.clone(), fact)],
+            None => self.to_every_parcel(fact),
+        }
+    }
+
+    fn to_every_parcel(&self, fact: ParcelFact) -> Vec<(ParcelId, ParcelFact)> {
+        self.parcels
+            .iter()
+            .map(|p| (p.parcel_id.clone(), fact.clone()))
+            .collect()
     }
 
     /// Decides what a command makes happen, or why it is refused.

@@ -86,7 +86,8 @@ pub enum ParcelChange {
     },
     /// A state change alone: `packing_requested`.
     State(&'static str),
-    /// Into shipment `shipment_id`: `reserved`, `packed` or `held`.
+    /// Into shipment `shipment_id`, or following it: `reserved`, `packed`, `held`, `paid`,
+    /// `shipped`, `delivered` or `lost`.
     InShipment {
         /// The state.
         state: &'static str,
@@ -348,7 +349,29 @@ impl ParcelChange {
             E::Returned { returned_on, .. } => ParcelChange::Returned {
                 returned_on: *returned_on,
             },
-            E::ProxyPaymentCharged { .. } | E::ArrivalNoticeSent { .. } => return None,
+            // Following its shipment: paid (still here), then gone with it.
+            E::Paid { shipment_id, .. } => ParcelChange::InShipment {
+                state: "paid",
+                shipment_id: shipment_id.to_string(),
+            },
+            E::Shipped { shipment_id, .. } | E::CustomsHeld { shipment_id, .. } => {
+                ParcelChange::InShipment {
+                    state: "shipped",
+                    shipment_id: shipment_id.to_string(),
+                }
+            }
+            E::Delivered { shipment_id, .. } => ParcelChange::InShipment {
+                state: "delivered",
+                shipment_id: shipment_id.to_string(),
+            },
+            E::Lost { shipment_id, .. } => ParcelChange::InShipment {
+                state: "lost",
+                shipment_id: shipment_id.to_string(),
+            },
+            E::ProxyPaymentCharged { .. }
+            | E::ArrivalNoticeSent { .. }
+            | E::Claimed { .. }
+            | E::ClaimSettled { .. } => return None,
         })
     }
 }

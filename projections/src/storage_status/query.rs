@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 const IN_STORAGE: &str = "'unidentified', 'received', 'inspected', 'stored', 'packing_requested'";
 /// Physically in the warehouse (`ParcelStatus::on_premises`), unless its shipment left.
 const ON_PREMISES: &str = "'unidentified', 'received', 'inspected', 'stored', \
-    'packing_requested', 'reserved', 'packed', 'held', 'quarantined'";
+    'packing_requested', 'reserved', 'packed', 'held', 'paid', 'quarantined'";
 /// Shipment states after the hand-over to the carrier.
 const LEFT: &str = "'shipped', 'customs_hold', 'delivered', 'lost'";
 /// Shipment states whose parcels stay on the storage clock: not paid for
@@ -128,7 +128,7 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
             let sql = format!(
                 "SELECT to_jsonb(r) FROM (
                    SELECT p.parcel_id, p.member_id, p.state,
-                          CASE WHEN p.state IN ('reserved', 'packed', 'held') AND sh.state IN ({LEFT})
+                          CASE WHEN p.state IN ('reserved', 'packed', 'held', 'paid') AND sh.state IN ({LEFT})
                                THEN 'shipped' ELSE p.state END AS effective_state,
                           p.shipment_id, p.location, p.received_on, p.notify_by,
                           p.length_mm, p.width_mm, p.height_mm, p.extended, p.notices_sent,
@@ -182,7 +182,7 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
                           'shipment_earliest', r.shipment_earliest)
                    FROM (
                    SELECT p.parcel_id, p.member_id, p.state,
-                          CASE WHEN p.state IN ('reserved', 'packed', 'held') AND sh.state IN ({LEFT})
+                          CASE WHEN p.state IN ('reserved', 'packed', 'held', 'paid') AND sh.state IN ({LEFT})
                                THEN 'shipped' ELSE p.state END AS effective_state,
                           p.shipment_id, p.location, p.received_on, p.notify_by,
                           p.length_mm, p.width_mm, p.height_mm, p.extended, p.notices_sent,
@@ -230,7 +230,11 @@ fn in_storage(state: &str) -> bool {
 }
 
 fn on_premises(state: &str) -> bool {
-    in_storage(state) || matches!(state, "reserved" | "packed" | "held" | "quarantined")
+    in_storage(state)
+        || matches!(
+            state,
+            "reserved" | "packed" | "held" | "paid" | "quarantined"
+        )
 }
 
 impl Row {
@@ -434,7 +438,7 @@ pub async fn due_today(
 pub async fn counts_per_state(db: &ViewDb) -> Result<BTreeMap<String, i64>, QueryError> {
     let schema = catalog::serving(db, NAME).await?;
     let effective = format!(
-        "CASE WHEN p.state IN ('reserved', 'packed', 'held') AND sh.state IN ({LEFT})
+        "CASE WHEN p.state IN ('reserved', 'packed', 'held', 'paid') AND sh.state IN ({LEFT})
               THEN 'shipped' ELSE p.state END"
     );
     let rows: Vec<(String, i64)> = match db {

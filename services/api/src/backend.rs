@@ -12,11 +12,13 @@ use domain::ids::{ClaimId, MemberId, ParcelId, ShipmentId, SuiteCode};
 use domain::money::{Currency, Money};
 use domain::parcel::InspectionReport;
 use domain::parcel::ParcelEvent;
+use domain::shipment::ShipmentCommand;
 use engine::use_cases::auto_closure::AutoClosureEvaluated;
 use engine::use_cases::claims::ClaimPaid;
 use engine::use_cases::consolidate::Consolidated;
 use engine::use_cases::disposal::{DisposalReason, Disposed};
 use engine::use_cases::erasure::PersonalDataErased;
+use engine::use_cases::follow::Advanced;
 use engine::use_cases::intake::{
     DeclarationConfirmed, ParcelArrival, ParcelInspected, ParcelReceived,
 };
@@ -137,6 +139,12 @@ forward! {
         payout: Money,
         ctx: &CommandContext
     ) -> ClaimPaid;
+    fn advance_shipment(
+        &self,
+        shipment_id: &ShipmentId,
+        command: ShipmentCommand,
+        ctx: &CommandContext
+    ) -> Advanced;
 }
 
 impl Backend {

@@ -1,12 +1,14 @@
-//! An approved claim is paid out to the member's balance (CLM-5, ACC-1).
+//! An approved claim is paid out to the member's balance (CLM-5, ACC-1), and the parcels it
+//! concerns record its settlement.
 
 use super::request;
 use crate::store::EngineStore;
 use crate::{ids, CommandContext, Engine, EngineError, Executed};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::account::{AccountCommand, AccountEvent, ChargeAccount, CreditReason};
-use domain::ids::{ClaimId, ShipmentId};
+use domain::ids::{ClaimId, ParcelId, ShipmentId};
 use domain::money::Money;
+use domain::parcel::ParcelEvent;
 use domain::shipment::{Shipment, ShipmentCommand, ShipmentEvent};
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,12 @@ pub struct ClaimPaid {
     pub shipment: Executed<ShipmentEvent>,
     /// `account.credited`, reason `claim_payout`, cause the claim.
     pub payout: Executed<AccountEvent>,
+    /// `parcel.claim_settled` on each parcel the claim concerns.
+    #[serde(default)]
+    pub parcels: Vec<Executed<ParcelEvent>>,
+    /// Parcels that refused to record the settlement, with the refusal.
+    #[serde(default)]
+    pub refused: Vec<(ParcelId, EngineError)>,
 }
 
 impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
@@ -59,7 +67,13 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
             let payout = self
                 .step::<ChargeAccount>(&req, account.as_str(), credit)
                 .await?;
-            Ok(ClaimPaid { shipment, payout })
+            let (parcels, refused) = self.parcels_follow(&req, shipment_id, &shipment).await?;
+            Ok(ClaimPaid {
+                shipment,
+                payout,
+                parcels,
+                refused,
+            })
         })
     }
 }

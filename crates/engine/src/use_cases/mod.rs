@@ -9,9 +9,10 @@
 //! | [`storage`] | `parcel.store`, `send_storage_notice`, `mark_disposable`, `extend_storage`, `accrue_storage_fee` (+ storage debit) |
 //! | [`packing`] | `parcel.request_packing` + `shipment.request_packing`; `shipment.record_packing` + `parcel.pack` |
 //! | [`consolidate`] | `parcel.reserve_for_consolidation` per parcel, `shipment.request_consolidation`, `parcel.release` to compensate |
-//! | [`payment`] | `shipment.quote` (+ Auto Ship payment), `shipment.pay` (+ balance debit, reversal) |
+//! | [`payment`] | `shipment.quote` (+ Auto Ship payment), `shipment.pay` (+ balance debit, reversal, `parcel.follow_shipment`) |
 //! | [`shipment_flow`] | `shipment.cancel` + `parcel.release`; `shipment.hold_unpaid` + `parcel.hold_for_non_payment` |
-//! | [`claims`] | `shipment.approve_claim` + `account.credit` (payout) |
+//! | [`follow`] | `shipment.ship`, `record_tracking`, the claim commands + `parcel.follow_shipment` per parcel concerned (each parcel's stream tells its whole life) |
+//! | [`claims`] | `shipment.approve_claim` + `account.credit` (payout) + `parcel.follow_shipment` |
 //! | [`dunning`] | `account.accrue_late_interest` on a dunned quote, terms from the shipment (ACC-6) |
 //! | [`disposal`] | `parcel.dispose` + `account.charge_disposal_fee` |
 //! | [`withdrawal`] | `member.request_withdrawal`, disposals, `account.schedule_refund`; `account.pay_refund` + `member.close` |
@@ -27,6 +28,7 @@ pub mod consolidate;
 pub mod disposal;
 pub mod dunning;
 pub mod erasure;
+pub mod follow;
 pub mod intake;
 pub mod packing;
 pub mod payment;

@@ -88,9 +88,12 @@ pub struct Paid {
     #[serde(default)]
     pub released: Vec<Executed<ParcelEvent>>,
     /// Parcels of a held shipment that refused the release, with the refusal (one disposed
-    /// of while the shipment was held, PAY-2).
+    /// of while the shipment was held, PAY-2), or that refused to record the payment.
     #[serde(default)]
     pub refused: Vec<(ParcelId, EngineError)>,
+    /// `parcel.paid`, one per parcel: each parcel's stream records the payment too.
+    #[serde(default)]
+    pub parcels: Vec<Executed<ParcelEvent>>,
 }
 
 impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
@@ -150,7 +153,11 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                 )
                 .await;
             match paid {
-                Ok(paid) => answer.auto_ship = Some(paid),
+                Ok(mut paid) => {
+                    self.record_payment_on_parcels(&req, shipment_id, &mut paid)
+                        .await?;
+                    answer.auto_ship = Some(paid)
+                }
                 Err(refused) if refused.is_final() => {
                     note_refused("auto-ship payment", &refused);
                     answer.auto_ship_refused = Some(refused);
@@ -216,10 +223,13 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                         shipment,
                         released: Vec::new(),
                         refused: Vec::new(),
+                        parcels: Vec::new(),
                     })
                 }
             }?;
             self.release_hold(&req, shipment_id, &mut paid).await?;
+            self.record_payment_on_parcels(&req, shipment_id, &mut paid)
+                .await?;
             Ok(paid)
         })
     }
@@ -251,6 +261,21 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                 Err(error) => return Err(error),
             }
         }
+        Ok(())
+    }
+
+    /// Each parcel's stream records the payment (`parcel.paid`), after any hold's release.
+    async fn record_payment_on_parcels(
+        &self,
+        req: &Request<'_>,
+        shipment_id: &ShipmentId,
+        paid: &mut Paid,
+    ) -> Result<(), EngineError> {
+        let (parcels, refused) = self
+            .parcels_follow(req, shipment_id, &paid.shipment)
+            .await?;
+        paid.parcels = parcels;
+        paid.refused.extend(refused);
         Ok(())
     }
 
@@ -290,6 +315,7 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                 shipment,
                 released: Vec::new(),
                 refused: Vec::new(),
+                parcels: Vec::new(),
             }),
             Err(error) if !compensates(req, &error) => Err(error),
             Err(refused) => {

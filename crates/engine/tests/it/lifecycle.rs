@@ -78,8 +78,8 @@ async fn acc_1_a_member_from_registration_to_a_claim_paid_out<B: Backend>() {
 
     // Shipped, delivered.
     engine
-        .execute::<Shipment>(
-            shipment.as_str(),
+        .advance_shipment(
+            &shipment,
             ShipmentCommand::Ship {
                 carrier: "EMS".into(),
                 service: "EMS".into(),
@@ -92,8 +92,8 @@ async fn acc_1_a_member_from_registration_to_a_claim_paid_out<B: Backend>() {
         .unwrap();
     app.clock.advance(days(4));
     engine
-        .execute::<Shipment>(
-            shipment.as_str(),
+        .advance_shipment(
+            &shipment,
             ShipmentCommand::RecordTracking {
                 status: TrackingStatus::Delivered,
                 on: app.today(),
@@ -107,8 +107,8 @@ async fn acc_1_a_member_from_registration_to_a_claim_paid_out<B: Backend>() {
     // A defect claim on the first parcel's T-shirt, approved, paid out to the balance.
     let claim = ClaimId::parse("clm-1").unwrap();
     engine
-        .execute::<Shipment>(
-            shipment.as_str(),
+        .advance_shipment(
+            &shipment,
             ShipmentCommand::FileClaim {
                 claim_id: claim.clone(),
                 claim_type: ClaimType::Defect,
@@ -156,6 +156,29 @@ async fn acc_1_a_member_from_registration_to_a_claim_paid_out<B: Backend>() {
         .await
         .unwrap();
     assert!(loaded.state.balance_matches(&history));
+
+    // Each parcel's own stream tells its whole life: the shipment's payment, shipping and
+    // delivery, and the claim on the first parcel's item with its settlement.
+    for (parcel, claimed) in [(&first, true), (&second, false)] {
+        let types: Vec<String> = engine
+            .history::<Parcel>(parcel.as_str())
+            .await
+            .unwrap()
+            .iter()
+            .map(cqrs_es::DomainEvent::event_type)
+            .skip_while(|t| t != "parcel.packed")
+            .collect();
+        let mut expected = vec![
+            "parcel.packed",
+            "parcel.paid",
+            "parcel.shipped",
+            "parcel.delivered",
+        ];
+        if claimed {
+            expected.extend(["parcel.claimed", "parcel.claim_settled"]);
+        }
+        assert_eq!(types, expected, "{parcel}");
+    }
 
     // Every event carries who asked and in which flow.
     let (actor, correlation) = app

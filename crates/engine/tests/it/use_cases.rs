@@ -9,11 +9,13 @@ use domain::ids::{CauseId, SuiteCode};
 use domain::member::{AutoClosureCondition, BalanceSign, Member, MemberCommand, MemberEvent};
 use domain::money::Money;
 use domain::parcel::{HeldFrom, Parcel, ParcelCommand, ParcelEvent, ParcelStatus};
-use domain::shipment::{PaymentMethod, Shipment, ShipmentStatus};
+use domain::shipment::{
+    PaymentMethod, Shipment, ShipmentCommand, ShipmentStatus, TrackingNumber, TrackingStatus,
+};
 use domain::Rule;
 use engine::use_cases::payment::Payment;
 use engine::use_cases::top_up::TopUpApplication;
-use engine::EngineError;
+use engine::{EngineError, IdempotencyKey};
 
 on_each_backend!(
     mem_1_suite_codes_are_unique_per_member,
@@ -25,7 +27,93 @@ on_each_backend!(
     mem_9_auto_closure_reads_the_account_and_spares_a_late_top_up_with_money_left,
     con_5_single_parcel_shipment_cancelled_before_packing_releases_its_parcel,
     pay_2_paying_a_held_shipment_releases_its_parcels,
+    shp_1_each_parcel_records_its_shipment_paid_shipped_and_delivered_once,
 );
+
+// rule PAY-1, SHP-1, SHP-2: each parcel's own stream tells its whole life: paying, shipping and
+// tracking the shipment are recorded by its parcel too, exactly once under a retried key; the
+// shipment's commands that concern its parcels cannot bypass them through `execute`.
+async fn shp_1_each_parcel_records_its_shipment_paid_shipped_and_delivered_once<B: Backend>() {
+    let app = TestApp::<B>::new().await;
+    let (member, suite) = app.verified_member().await;
+    app.top_up(&member, 50_000).await;
+    let parcel = app.stored_parcel(&suite, 1_500, 3_000).await;
+    let (shipment, total) = app.quoted_single(&member, &parcel).await;
+    let payment = Payment {
+        method: PaymentMethod::Balance,
+        amount: total,
+        exchange_rate: None,
+    };
+    let paid = app
+        .engine
+        .pay(&shipment, payment, &app.ctx())
+        .await
+        .unwrap();
+    assert_eq!(paid.parcels.len(), 1, "{:?}", paid.refused);
+    let ship = ShipmentCommand::Ship {
+        carrier: "EMS".into(),
+        service: "EMS".into(),
+        tracking_number: TrackingNumber::parse("EJ123456789JP").unwrap(),
+        declared_value: Money::jpy(3_000),
+    };
+    let bypass = app
+        .engine
+        .execute::<Shipment>(shipment.as_str(), ship.clone(), &app.ctx())
+        .await
+        .unwrap_err();
+    assert!(bypass.to_string().contains("advance_shipment"), "{bypass}");
+    let key = IdempotencyKey::parse("ship-1").unwrap();
+    let keyed = app.ctx().with_key(key);
+    let shipped = app
+        .engine
+        .advance_shipment(&shipment, ship.clone(), &keyed)
+        .await
+        .unwrap();
+    assert_eq!(shipped.parcels.len(), 1);
+    let count = app.event_count().await;
+    let again = app
+        .engine
+        .advance_shipment(&shipment, ship, &keyed)
+        .await
+        .unwrap();
+    assert_eq!(again, shipped);
+    assert_eq!(app.event_count().await, count);
+    app.clock.advance(days(3));
+    let delivered = ShipmentCommand::RecordTracking {
+        status: TrackingStatus::Delivered,
+        on: app.today(),
+        note: None,
+    };
+    app.engine
+        .advance_shipment(&shipment, delivered, &app.ctx())
+        .await
+        .unwrap();
+    let types: Vec<String> = app
+        .engine
+        .history::<Parcel>(parcel.as_str())
+        .await
+        .unwrap()
+        .iter()
+        .map(cqrs_es::DomainEvent::event_type)
+        .skip_while(|t| t != "parcel.packed")
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "parcel.packed",
+            "parcel.paid",
+            "parcel.shipped",
+            "parcel.delivered"
+        ]
+    );
+    let state = app.engine.load::<Parcel>(parcel.as_str()).await.unwrap();
+    assert_eq!(
+        state.state.status(),
+        &ParcelStatus::Delivered {
+            shipment_id: shipment.clone()
+        }
+    );
+}
 
 // rule PAY-2: a shipment held for an unpaid quote is paid late, and paying it releases the
 // hold: its parcel is packed again, no longer held for disposal.
@@ -63,9 +151,11 @@ async fn pay_2_paying_a_held_shipment_releases_its_parcels<B: Backend>() {
             ..
         })
     ));
+    // Back in the shipment, which is paid: the parcel's stream records the payment too.
+    assert_eq!(paid.parcels.len(), 1);
     assert_eq!(
         parcel_status().await,
-        ParcelStatus::Packed {
+        ParcelStatus::Paid {
             shipment_id: shipment.clone()
         }
     );

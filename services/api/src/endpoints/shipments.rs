@@ -22,6 +22,7 @@ use domain::shipment::{
 };
 use engine::use_cases::claims::ClaimPaid;
 use engine::use_cases::consolidate::Consolidated;
+use engine::use_cases::follow::Advanced;
 use engine::use_cases::packing::{Packed, Packing};
 use engine::use_cases::payment::{Paid, Payment, QuoteRequest, Quoted};
 use engine::use_cases::shipment_flow::ShipmentClosed;
@@ -61,6 +62,15 @@ async fn shipment(
     command: ShipmentCommand,
 ) -> Result<Executed<ShipmentEvent>, Failure> {
     call.execute::<Shipment>(id.as_str(), command).await
+}
+
+/// A shipment command whose parcels record it too: each parcel's stream tells its whole life.
+async fn advance(
+    call: &Call<'_>,
+    id: &ShipmentId,
+    command: ShipmentCommand,
+) -> Result<Advanced, Failure> {
+    Ok(call.engine.advance_shipment(id, command, call.ctx).await?)
 }
 
 /// The member asks for stored parcels to be packed as one shipment (CON-1..CON-3, MEM-2,
@@ -376,7 +386,7 @@ impl Command for ShipShipment {
         ..Spec::DEFAULT
     };
     type On = OnShipment;
-    type Output = Executed<ShipmentEvent>;
+    type Output = Advanced;
 
     async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
         let command = ShipmentCommand::Ship {
@@ -385,7 +395,7 @@ impl Command for ShipShipment {
             tracking_number: self.tracking_number,
             declared_value: self.declared_value,
         };
-        shipment(call, &id, command).await
+        advance(call, &id, command).await
     }
 }
 
@@ -412,7 +422,7 @@ impl Command for RecordTracking {
         ..Spec::DEFAULT
     };
     type On = OnShipment;
-    type Output = Executed<ShipmentEvent>;
+    type Output = Advanced;
 
     async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
         let command = ShipmentCommand::RecordTracking {
@@ -420,7 +430,7 @@ impl Command for RecordTracking {
             on: self.on,
             note: self.note,
         };
-        shipment(call, &id, command).await
+        advance(call, &id, command).await
     }
 }
 
@@ -452,7 +462,7 @@ impl Command for FileClaim {
         errors: &[(422, "claim.not_shipped"), (422, "claim.duplicate_id")],
     };
     type On = OnShipment;
-    type Output = Created<Executed<ShipmentEvent>>;
+    type Output = Created<Advanced>;
 
     async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
         let claim_id = self.claim_id.to_string();
@@ -465,7 +475,7 @@ impl Command for FileClaim {
         };
         Ok(Created {
             id: claim_id,
-            result: shipment(call, &id, command).await?,
+            result: advance(call, &id, command).await?,
         })
     }
 }
@@ -553,13 +563,21 @@ macro_rules! claim_command {
                 ..Spec::DEFAULT
             };
             type On = OnShipment;
-            type Output = Executed<ShipmentEvent>;
+            type Output = Advanced;
 
             async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
                 let command = ShipmentCommand::$variant {
                     claim_id: self.claim_id,
                 };
-                shipment(call, &id, command).await
+                // Settling a claim (an exchange received or lapsed) is recorded by its parcels.
+                if <Shipment as engine::EngineAggregate>::use_case_for(&command).is_some() {
+                    return advance(call, &id, command).await;
+                }
+                Ok(Advanced {
+                    shipment: shipment(call, &id, command).await?,
+                    parcels: Vec::new(),
+                    refused: Vec::new(),
+                })
             }
         }
     };
@@ -630,14 +648,14 @@ impl Command for WithdrawClaim {
         ..Spec::DEFAULT
     };
     type On = OnShipment;
-    type Output = Executed<ShipmentEvent>;
+    type Output = Advanced;
 
     async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
         let command = ShipmentCommand::WithdrawClaim {
             claim_id: self.claim_id,
             reason: self.reason,
         };
-        shipment(call, &id, command).await
+        advance(call, &id, command).await
     }
 }
 
@@ -661,14 +679,14 @@ impl Command for RejectClaim {
         ..Spec::DEFAULT
     };
     type On = OnShipment;
-    type Output = Executed<ShipmentEvent>;
+    type Output = Advanced;
 
     async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
         let command = ShipmentCommand::RejectClaim {
             claim_id: self.claim_id,
             reason: self.reason,
         };
-        shipment(call, &id, command).await
+        advance(call, &id, command).await
     }
 }
 

@@ -65,7 +65,16 @@ async fn a_member_from_registration_to_a_claim_paid_out() {
         )
         .await;
     paid.expect(200);
-    assert_eq!(paid.event_types(), ["account.debited", "shipment.paid"]);
+    // Each parcel's stream records the payment too.
+    assert_eq!(
+        paid.event_types(),
+        [
+            "account.debited",
+            "shipment.paid",
+            "parcel.paid",
+            "parcel.paid"
+        ]
+    );
     assert_eq!(paid.body["events"][1]["aggregate_id"], shipment.as_str());
     let total: i64 = total["amount"].as_str().unwrap().parse().unwrap();
     assert_eq!(app.balance(&member).await, (100_000 - total).to_string());
@@ -121,7 +130,11 @@ async fn a_member_from_registration_to_a_claim_paid_out() {
     approved.expect(200);
     assert_eq!(
         approved.event_types(),
-        ["shipment.claim_approved", "account.credited"]
+        [
+            "shipment.claim_approved",
+            "account.credited",
+            "parcel.claim_settled"
+        ]
     );
     assert_eq!(
         app.balance(&member).await,
