@@ -11,6 +11,9 @@ pub enum QueryError {
     /// The query failed.
     #[error("view query failed")]
     Database(#[from] sqlx::Error),
+    /// The event store could not say where it stands (its head, a view's lag).
+    #[error("event store query failed")]
+    Store(#[from] event_store::EventStoreError),
     /// A stored value does not parse (a view written by a different version).
     #[error("malformed view row: {0}")]
     Malformed(String),

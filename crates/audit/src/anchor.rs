@@ -24,7 +24,7 @@ use ed25519_dalek::SigningKey;
 use event_store::sqlite::SqliteEventStore;
 use event_store::GlobalCursor;
 use futures::TryStreamExt;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -212,34 +212,17 @@ impl Checkpointer {
         match &self.source {
             HashSource::Postgres(pool) => {
                 crate::source::await_earlier_writers(pool).await?;
-                let mut rows = sqlx::query(
-                    "SELECT hash, txid::text AS txid_text, position FROM events \
-                      WHERE (txid, position) > ($1::text::xid8, $2) \
-                        AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
-                      ORDER BY txid, position",
-                )
-                .bind(self.bound.txid.to_string())
-                .bind(self.bound.position)
-                .fetch(pool);
-                while let Some(row) = rows.try_next().await? {
-                    let hash: Option<Vec<u8>> = row.try_get("hash")?;
-                    self.peaks.push(&crate::source::stored_hash(hash));
-                    self.bound = GlobalCursor::from_pg_row(&row)?;
+                let mut hashes = event_store::chained::postgres_hashes_after(pool, self.bound);
+                while let Some((cursor, hash)) = hashes.try_next().await? {
+                    self.peaks.push(&hash);
+                    self.bound = cursor;
                 }
             }
             HashSource::Sqlite(store) => {
-                let mut rows = sqlx::query(
-                    "SELECT hash, position FROM events WHERE position > ?1 ORDER BY position",
-                )
-                .bind(self.bound.position)
-                .fetch(store.reader());
-                while let Some(row) = rows.try_next().await? {
-                    let hash: Option<Vec<u8>> = row.try_get("hash")?;
-                    self.peaks.push(&crate::source::stored_hash(hash));
-                    self.bound = GlobalCursor {
-                        txid: 0,
-                        position: row.try_get("position")?,
-                    };
+                let mut hashes = store.hashes_after(self.bound);
+                while let Some((cursor, hash)) = hashes.try_next().await? {
+                    self.peaks.push(&hash);
+                    self.bound = cursor;
                 }
             }
         }

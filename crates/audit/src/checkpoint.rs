@@ -124,19 +124,14 @@ pub fn public_key_hex(key: &SigningKey) -> String {
 /// (`parcelport serve --checkpoint-every`).
 pub async fn record(pool: &PgPool, key: Option<&SigningKey>) -> Result<Checkpoint, AuditError> {
     crate::source::await_earlier_writers(pool).await?;
-    let mut rows = sqlx::query(
-        "SELECT hash, txid::text AS txid_text, position FROM events \
-          WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY txid, position",
-    )
-    .fetch(pool);
+    let mut hashes = event_store::chained::postgres_hashes_after(pool, GlobalCursor::START);
     let mut peaks = Peaks::default();
     let mut bound = GlobalCursor::START;
-    while let Some(row) = rows.try_next().await? {
-        let hash: Vec<u8> = row.try_get("hash")?;
-        peaks.push(&Hash32::try_from(hash.as_slice()).unwrap_or_default());
-        bound = GlobalCursor::from_pg_row(&row)?;
+    while let Some((cursor, hash)) = hashes.try_next().await? {
+        peaks.push(&hash);
+        bound = cursor;
     }
-    drop(rows);
+    drop(hashes);
     let mut checkpoint = Checkpoint {
         id: 0,
         bound,

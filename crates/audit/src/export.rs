@@ -8,12 +8,12 @@
 use crate::merkle::{self, ProofStep, Tree};
 use crate::personal::PersonalData;
 use crate::source::{self, ChainedEvent, Selection};
-use crate::verify::Break;
+use crate::verify::{Break, EventAt};
 use crate::{checkpoint, AuditError, Checkpoint};
 use event_store::chain::{Hash32, GENESIS};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
@@ -90,22 +90,14 @@ pub async fn export(
     let selected: HashSet<i64> = events.iter().map(|event| event.position).collect();
 
     // Every hash up to the bound, for the tree; the leaf index of each selected event.
-    let mut rows = sqlx::query(
-        "SELECT hash, position FROM events WHERE (txid, position) <= ($1::text::xid8, $2) \
-          ORDER BY txid, position",
-    )
-    .bind(checkpoint.bound.txid.to_string())
-    .bind(checkpoint.bound.position)
-    .fetch(pool);
+    let mut rows = event_store::chained::postgres_hashes_through(pool, checkpoint.bound);
     let mut hashes = Vec::new();
     let mut leaf_index = HashMap::new();
-    while let Some(row) = rows.try_next().await? {
-        let hash: Vec<u8> = row.try_get("hash")?;
-        let position: i64 = row.try_get("position")?;
-        if selected.contains(&position) {
-            leaf_index.insert(position, hashes.len());
+    while let Some((cursor, hash)) = rows.try_next().await? {
+        if selected.contains(&cursor.position) {
+            leaf_index.insert(cursor.position, hashes.len());
         }
-        hashes.push(Hash32::try_from(hash.as_slice()).unwrap_or_default());
+        hashes.push(hash);
     }
     drop(rows);
     let tree = Tree::new(&hashes);
@@ -183,18 +175,13 @@ pub async fn export(
 }
 
 async fn stored_previous_hash(pool: &PgPool, event: &ChainedEvent) -> Result<Hash32, AuditError> {
-    let previous: Option<Vec<u8>> = sqlx::query_scalar(
-        "SELECT hash FROM events \
-          WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+    Ok(event_store::chained::postgres_hash_at(
+        pool,
+        &event.aggregate_type,
+        &event.aggregate_id,
+        event.sequence - 1,
     )
-    .bind(&event.aggregate_type)
-    .bind(&event.aggregate_id)
-    .bind(event.sequence - 1)
-    .fetch_optional(pool)
-    .await?;
-    Ok(previous
-        .and_then(|hash| Hash32::try_from(hash.as_slice()).ok())
-        .unwrap_or(GENESIS))
+    .await?)
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
@@ -381,10 +368,12 @@ pub fn verify_file(path: &Path, trusted_key: Option<[u8; 32]>) -> Result<ExportR
             _ => event.sequence != 1 || exported.previous_hash == GENESIS,
         };
         if !linked || event.fields().hash(&exported.previous_hash) != event.hash {
-            breaks.push(Break::Altered { at: event.at() });
+            breaks.push(Break::Altered {
+                at: EventAt::of(event),
+            });
         } else if merkle::root_from_proof(&event.hash, &exported.proof) != checkpoint.root {
             breaks.push(Break::NotInCheckpoint {
-                at: event.at(),
+                at: EventAt::of(event),
                 checkpoint: checkpoint.id,
             });
         }

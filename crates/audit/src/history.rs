@@ -9,10 +9,9 @@ use domain::account::ChargeAccount;
 use domain::member::Member;
 use domain::parcel::Parcel;
 use domain::shipment::Shipment;
-use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
@@ -125,35 +124,25 @@ pub async fn history(
         Some(AsOf::Time(time)) => (Some(time), None),
         Some(AsOf::Position(position)) => (None, Some(position)),
     };
-    let rows: Vec<_> = sqlx::query(
-        "SELECT sequence, position, recorded_at, event_type, event_version, payload \
-           FROM events \
-          WHERE aggregate_type = $1 AND aggregate_id = $2 \
-            AND ($3::timestamptz IS NULL OR recorded_at <= $3) \
-            AND ($4::bigint IS NULL OR position <= $4) \
-          ORDER BY sequence",
+    let rows = event_store::chained::postgres_aggregate_history(
+        pool,
+        kind.type_name(),
+        id,
+        time,
+        position,
     )
-    .bind(kind.type_name())
-    .bind(id)
-    .bind(time)
-    .bind(position)
-    .fetch(pool)
-    .try_collect()
     .await?;
-    let mut events = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let event_type: String = row.try_get("event_type")?;
-        let stored_version: String = row.try_get("event_version")?;
-        let payload: Value = row.try_get("payload")?;
-        events.push(HistoryEvent {
-            sequence: row.try_get("sequence")?,
-            position: row.try_get("position")?,
-            recorded_at: row.try_get("recorded_at")?,
-            event: domain::upcast::upcast(&event_type, &stored_version, payload).1,
-            event_type,
-            stored_version,
-        });
-    }
+    let mut events: Vec<HistoryEvent> = rows
+        .into_iter()
+        .map(|row| HistoryEvent {
+            sequence: row.sequence,
+            position: row.position,
+            recorded_at: row.recorded_at,
+            event: domain::upcast::upcast(&row.event_type, &row.event_version, row.payload).1,
+            event_type: row.event_type,
+            stored_version: row.event_version,
+        })
+        .collect();
     let state = match kind {
         AggregateKind::Member => fold::<Member>(id, &events)?,
         AggregateKind::Account => fold::<ChargeAccount>(id, &events)?,

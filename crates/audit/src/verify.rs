@@ -388,18 +388,20 @@ impl Verifier {
             Authorship::Unsigned if !self.signing_began => {
                 self.report.unsigned_before_signing += 1;
             }
-            Authorship::Unsigned => self.report.breaks.push(Break::Unsigned { at: event.at() }),
+            Authorship::Unsigned => self.report.breaks.push(Break::Unsigned {
+                at: EventAt::of(event),
+            }),
             Authorship::Invalid { key_id } => {
                 self.signing_began = true;
                 self.report.breaks.push(Break::ForgedSignature {
-                    at: event.at(),
+                    at: EventAt::of(event),
                     key_id,
                 });
             }
             Authorship::UnknownKey { key_id } => {
                 self.signing_began = true;
                 self.report.breaks.push(Break::UnknownWriter {
-                    at: event.at(),
+                    at: EventAt::of(event),
                     key_id,
                 });
             }
@@ -452,14 +454,18 @@ impl Verifier {
         let mut head = event.hash;
         if event.sequence != expected {
             self.report.breaks.push(Break::OutOfSequence {
-                at: event.at(),
+                at: EventAt::of(&event),
                 expected,
             });
         } else if event.hash == MISSING {
-            self.report.breaks.push(Break::Unhashed { at: event.at() });
+            self.report.breaks.push(Break::Unhashed {
+                at: EventAt::of(&event),
+            });
             head = event.fields().hash(&previous);
         } else if event.fields().hash(&previous) != event.hash {
-            self.report.breaks.push(Break::Altered { at: event.at() });
+            self.report.breaks.push(Break::Altered {
+                at: EventAt::of(&event),
+            });
         }
         self.check_author(&event, author);
         self.peaks.push(&event.hash);

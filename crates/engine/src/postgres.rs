@@ -279,25 +279,18 @@ impl EngineStore for PgEngineStore {
     }
 
     async fn recorded_step(&self, key: &str, step: u32) -> Result<Vec<RecordedEvent>, EngineError> {
-        let rows = sqlx::query(
-            "SELECT aggregate_type, aggregate_id, sequence, payload FROM events
-              WHERE metadata ->> 'idempotency_key' = $1 AND metadata ->> 'idempotency_step' = $2
-              ORDER BY sequence",
-        )
-        .bind(key)
-        .bind(step.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let sequence: i64 = row.try_get("sequence")?;
-                Ok(RecordedEvent {
-                    aggregate_type: row.try_get("aggregate_type")?,
-                    aggregate_id: row.try_get("aggregate_id")?,
-                    sequence: usize::try_from(sequence).unwrap_or_default(),
-                    payload: row.try_get("payload")?,
-                })
+        let appended = event_store::EventStore::from_pool(self.pool.clone())
+            .appended_by_request(key, step)
+            .await
+            .map_err(|e| EngineError::store(&e))?;
+        Ok(appended
+            .into_iter()
+            .map(|event| RecordedEvent {
+                aggregate_type: event.aggregate_type,
+                aggregate_id: event.aggregate_id,
+                sequence: usize::try_from(event.sequence).unwrap_or_default(),
+                payload: event.payload,
             })
-            .collect()
+            .collect())
     }
 }

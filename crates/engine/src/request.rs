@@ -166,8 +166,8 @@ impl<'a> Request<'a> {
         let step = self.steps.fetch_add(1, Ordering::SeqCst) + 1;
         let marks = match &self.claim {
             Some(claim) => vec![
-                ("idempotency_key", claim.key.clone()),
-                ("idempotency_step", step.to_string()),
+                (event_store::metadata::IDEMPOTENCY_KEY, claim.key.clone()),
+                (event_store::metadata::IDEMPOTENCY_STEP, step.to_string()),
             ],
             None => Vec::new(),
         };

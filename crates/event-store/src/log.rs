@@ -1,8 +1,19 @@
 //! [`EventLog`]: the global read both backends offer, so projections and the relay read either.
 
 use crate::{EventStoreError, GlobalCursor, StoredEvent, TailOptions};
+use chrono::{DateTime, Utc};
 use futures::Stream;
 use std::future::Future;
+
+/// The events after a reader's cursor: how far behind it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// How many.
+    pub events: u64,
+    /// When the oldest of them was recorded (by the clock that stamped it: the database's on
+    /// PostgreSQL, the writing process's on SQLite); `None` when there is none.
+    pub oldest_recorded_at: Option<DateTime<Utc>>,
+}
 
 /// Every event of every aggregate, in one global order, read from a [`GlobalCursor`].
 ///
@@ -29,6 +40,16 @@ pub trait EventLog: Send + Sync {
         cursor: GlobalCursor,
         options: TailOptions,
     ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static;
+
+    /// The cursor of the newest committed event (`None` while the store is empty).
+    fn head(&self) -> impl Future<Output = Result<Option<GlobalCursor>, EventStoreError>> + Send;
+
+    /// The committed events after `cursor`: how many, and since when the oldest waits. From
+    /// [`GlobalCursor::START`], every event of the store.
+    fn backlog(
+        &self,
+        cursor: GlobalCursor,
+    ) -> impl Future<Output = Result<Backlog, EventStoreError>> + Send;
 
     /// [`EventLog::tail_with`] with the default [`TailOptions`].
     fn tail(

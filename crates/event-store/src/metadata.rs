@@ -9,6 +9,12 @@ const CORRELATION_ID: &str = "correlation_id";
 const CAUSATION_ID: &str = "causation_id";
 const RULE: &str = "rule";
 
+/// The metadata key under which a keyed request marks the events it appends (its
+/// idempotency key), so a retry after a crash finds them (`EventStore::appended_by_request`).
+pub const IDEMPOTENCY_KEY: &str = "idempotency_key";
+/// The metadata key under which a keyed request numbers the step that appended an event.
+pub const IDEMPOTENCY_STEP: &str = "idempotency_step";
+
 /// The context of one command: the actor who issued it, the command's name, the correlation id
 /// shared by everything one request or flow caused, and the id of what caused it (an event or
 /// a command), if anything did.

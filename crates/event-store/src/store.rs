@@ -1,7 +1,9 @@
 //! [`EventStore`]: the pool, the migrations, and the `postgres-es` command side over them.
 
+use crate::log::Backlog;
 use crate::tail::{self, TailOptions, Wake};
 use crate::{global_order, EventLog, EventStoreError, GlobalCursor, StoredEvent};
+use chrono::{DateTime, Utc};
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, CqrsFramework, Query};
 use futures::Stream;
@@ -178,5 +180,95 @@ impl EventLog for EventStore {
         options: TailOptions,
     ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static {
         EventStore::tail_with(self, cursor, options)
+    }
+
+    async fn head(&self) -> Result<Option<GlobalCursor>, EventStoreError> {
+        sqlx::query(
+            "SELECT txid::text AS txid_text, position FROM events \
+              ORDER BY txid DESC, position DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| GlobalCursor::from_pg_row(&row))
+        .transpose()
+    }
+
+    async fn backlog(&self, cursor: GlobalCursor) -> Result<Backlog, EventStoreError> {
+        let (events, oldest_recorded_at): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+            "SELECT count(*), min(recorded_at) FROM events \
+              WHERE (txid, position) > ($1::text::xid8, $2)",
+        )
+        .bind(cursor.txid.to_string())
+        .bind(cursor.position)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Backlog {
+            events: u64::try_from(events).unwrap_or_default(),
+            oldest_recorded_at,
+        })
+    }
+}
+
+impl EventStore {
+    /// The cursor of the event at `position` (`None` when there is none).
+    pub async fn cursor_at(&self, position: i64) -> Result<Option<GlobalCursor>, EventStoreError> {
+        sqlx::query("SELECT txid::text AS txid_text, position FROM events WHERE position = $1")
+            .bind(position)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| GlobalCursor::from_pg_row(&row))
+            .transpose()
+    }
+
+    /// The events one step of a keyed request appended (their metadata carries
+    /// [`crate::metadata::IDEMPOTENCY_KEY`] and [`crate::metadata::IDEMPOTENCY_STEP`]), in
+    /// sequence order: what a retry after a crash replays.
+    pub async fn appended_by_request(
+        &self,
+        key: &str,
+        step: u32,
+    ) -> Result<Vec<AppendedByRequest>, EventStoreError> {
+        // The literal names match the expression index on them.
+        let rows = sqlx::query(
+            "SELECT aggregate_type, aggregate_id, sequence, payload FROM events \
+              WHERE metadata ->> 'idempotency_key' = $1 \
+                AND metadata ->> 'idempotency_step' = $2 \
+              ORDER BY sequence",
+        )
+        .bind(key)
+        .bind(step.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(AppendedByRequest::from_row).collect()
+    }
+}
+
+/// An event a keyed request appended (see [`EventStore::appended_by_request`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppendedByRequest {
+    /// The aggregate's type.
+    pub aggregate_type: String,
+    /// The aggregate's id.
+    pub aggregate_id: String,
+    /// Its sequence in the aggregate.
+    pub sequence: i64,
+    /// The payload as stored.
+    pub payload: serde_json::Value,
+}
+
+impl AppendedByRequest {
+    pub(crate) fn from_row<R: Row>(row: &R) -> Result<Self, EventStoreError>
+    where
+        for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        for<'r> serde_json::Value: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        for<'r> &'r str: sqlx::ColumnIndex<R>,
+    {
+        Ok(Self {
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            payload: row.try_get("payload")?,
+        })
     }
 }

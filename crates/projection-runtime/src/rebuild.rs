@@ -13,37 +13,16 @@ use crate::batch::{self, BatchOutcome};
 use crate::projector::error_chain;
 use crate::{catalog, Feed, Projection, Projector, ProjectorOptions, RuntimeError, Schema};
 use crate::{Step, StoreFeed, Target, ViewDb};
-use event_store::{EventLog, EventStore};
+use event_store::EventLog;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::future::Future;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-/// An event log a rebuild reads: it can also say how many events it holds (the progress bar's
-/// length).
-pub trait RebuildSource: EventLog + Clone + std::fmt::Debug + 'static {
-    /// How many events the log holds now.
-    fn count_events(&self) -> impl Future<Output = Result<u64, RuntimeError>> + Send;
-}
+/// An event log a rebuild reads; how many events it holds is the progress bar's length
+/// ([`EventLog::backlog`] from the start).
+pub trait RebuildSource: EventLog + Clone + std::fmt::Debug + 'static {}
 
-impl RebuildSource for EventStore {
-    async fn count_events(&self) -> Result<u64, RuntimeError> {
-        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-            .fetch_one(self.pool())
-            .await?;
-        Ok(u64::try_from(total).unwrap_or(0))
-    }
-}
-
-#[cfg(feature = "sqlite")]
-impl RebuildSource for event_store::sqlite::SqliteEventStore {
-    async fn count_events(&self) -> Result<u64, RuntimeError> {
-        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-            .fetch_one(self.reader())
-            .await?;
-        Ok(u64::try_from(total).unwrap_or(0))
-    }
-}
+impl<L: EventLog + Clone + std::fmt::Debug + 'static> RebuildSource for L {}
 
 /// Whether a rebuild draws a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +126,11 @@ async fn build_and_switch<P: Projection, L: RebuildSource>(
     started: Instant,
 ) -> Result<RebuildReport, RuntimeError> {
     let name = projection.name();
-    let total = store.count_events().await?;
+    let total = store
+        .backlog(event_store::GlobalCursor::START)
+        .await
+        .map_err(crate::FeedError::from)?
+        .events;
     let bar = progress_bar(options.progress, total, name);
     let feed = StoreFeed::new(store.clone()).with(options.page_size, Duration::from_millis(20));
     let mut projector = Projector::new(

@@ -22,6 +22,7 @@
 
 #[allow(dead_code)]
 use async_nats::jetstream;
+use cqrs_es::persist::SerializedEvent;
 use event_store::{EventStore, GlobalCursor, StoredEvent};
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
@@ -72,39 +73,33 @@ fn server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
-/// Appends events `first..first + events` in one transaction: `run` events of one aggregate in
-/// a row, over 5000 aggregates, with ~500-byte payloads shaped like domain events.
+/// Appends events `first..first + events` in one `COPY`: `run` events of one aggregate in a
+/// row, over 5000 aggregates, with ~500-byte payloads shaped like domain events.
 async fn fill(store: &EventStore, first: u64, events: u64, run: u64) {
-    let aggregates = 5_000_i64;
-    let run = run as i64;
-    sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-         SELECT 'parcel',
-                'p-' || ((i / $2) % $3),
-                (i / ($2 * $3)) * $2 + i % $2 + 1,
-                'parcel.arrived',
-                '1',
-                json_build_object('arrived', json_build_object(
-                    'parcel_id', 'p-' || ((i / $2) % $3),
-                    'suite_code', 'TYO-004217',
-                    'member_id', 'm-0001',
-                    'delivered_on', '2026-11-21',
-                    'weight', 1200,
-                    'dimensions', json_build_object('length_mm', 300, 'width_mm', 200, 'height_mm', 100),
-                    'shop', 'shop-approved-1',
-                    'note', repeat('x', 180),
-                    'policy', 'jp-forwarding@2026.11')),
-                json_build_object('actor', 'bench', 'command', 'ReceiveParcel',
-                                  'correlation_id', 'request-' || i)
-           FROM generate_series($4, $4 + $1 - 1) AS i",
-    )
-    .bind(events as i64)
-    .bind(run)
-    .bind(aggregates)
-    .bind(first as i64)
-    .execute(store.pool())
-    .await
-    .expect("fill the store");
+    let aggregates = 5_000;
+    let batch: Vec<SerializedEvent> = (first..first + events)
+        .map(|i| {
+            let aggregate = format!("p-{}", (i / run) % aggregates);
+            let sequence = (i / (run * aggregates)) * run + i % run + 1;
+            SerializedEvent::new(
+                aggregate.clone(),
+                usize::try_from(sequence).expect("a sequence"),
+                "parcel".to_owned(),
+                "parcel.arrived".to_owned(),
+                "1".to_owned(),
+                serde_json::json!({"arrived": {
+                    "parcel_id": aggregate, "suite_code": "TYO-004217", "member_id": "m-0001",
+                    "delivered_on": "2026-11-21", "weight": 1200,
+                    "dimensions": {"length_mm": 300, "width_mm": 200, "height_mm": 100},
+                    "shop": "shop-approved-1", "note": "x".repeat(180),
+                    "policy": "jp-forwarding@2026.11"
+                }}),
+                serde_json::json!({"actor": "bench", "command": "ReceiveParcel",
+                                   "correlation_id": format!("request-{i}")}),
+            )
+        })
+        .collect();
+    store.bulk_append(&batch).await.expect("fill the store");
 }
 
 /// `count` events after `cursor`, read as the relay's tail reads them (pages of 1000).

@@ -7,7 +7,7 @@ use crate::publisher::Publisher;
 use crate::window::Checkpoint;
 use crate::{metrics as names, stream_config, RelayConfig, RelayError, Stop};
 use async_nats::jetstream::{self, Context};
-use event_store::EventStore;
+use event_store::{EventLog, EventStore};
 use sqlx::postgres::PgConnectOptions;
 use std::pin::pin;
 use std::sync::Arc;
@@ -186,13 +186,7 @@ async fn report_lag(store: &EventStore, checkpoint: watch::Receiver<Checkpoint>)
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let cursor = checkpoint.borrow().cursor;
-        let lag: Result<i64, _> = sqlx::query_scalar(
-            "SELECT count(*) FROM events WHERE (txid, position) > ($1::text::xid8, $2)",
-        )
-        .bind(cursor.txid.to_string())
-        .bind(cursor.position)
-        .fetch_one(store.pool())
-        .await;
+        let lag = store.backlog(cursor).await.map(|backlog| backlog.events);
         if let Ok(lag) = lag {
             metrics::gauge!(names::LAG_EVENTS).set(lag as f64);
         }

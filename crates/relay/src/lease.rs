@@ -181,11 +181,6 @@ impl Lease {
         Ok(())
     }
 
-    /// The lease's own connection, for the reads made while holding it.
-    pub fn connection(&mut self) -> &mut PgConnection {
-        &mut self.connection
-    }
-
     async fn ping(&mut self) -> Result<(), sqlx::Error> {
         self.connection.ping().await
     }

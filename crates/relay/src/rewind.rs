@@ -11,9 +11,8 @@
 //! because a running leader's saves would race with it.
 
 use crate::lease::Lease;
-use event_store::GlobalCursor;
+use event_store::{EventLog, EventStore, GlobalCursor};
 use sqlx::postgres::PgConnectOptions;
-use sqlx::PgConnection;
 use std::str::FromStr;
 
 /// Why a rewind was refused.
@@ -31,6 +30,9 @@ pub enum RewindError {
     /// The database failed.
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// The event store failed.
+    #[error(transparent)]
+    Store(#[from] event_store::EventStoreError),
 }
 
 /// What [`rewind`] did.
@@ -53,25 +55,33 @@ pub async fn rewind(
     from_position: i64,
 ) -> Result<Rewound, RewindError> {
     let options = PgConnectOptions::from_str(database_url).map_err(RewindError::DatabaseUrl)?;
+    let store = EventStore::connect(database_url, 1).await?;
     let Some(mut lease) = Lease::try_acquire(&options, name, "rewind").await? else {
         return Err(RewindError::Running(name.to_owned()));
     };
-    let result = rewind_under_lease(&mut lease, from_position).await;
+    let result = rewind_under_lease(&mut lease, &store, from_position).await;
     lease.release().await;
     result
 }
 
-async fn rewind_under_lease(lease: &mut Lease, from_position: i64) -> Result<Rewound, RewindError> {
+async fn rewind_under_lease(
+    lease: &mut Lease,
+    store: &EventStore,
+    from_position: i64,
+) -> Result<Rewound, RewindError> {
     let from = lease.checkpoint().await?.cursor;
-    let connection = lease.connection();
-    let to = cursor_before(connection, from_position).await?;
-    let events_to_check: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM events WHERE (txid, position) > ($1::text::xid8, $2)",
-    )
-    .bind(to.txid.to_string())
-    .bind(to.position)
-    .fetch_one(&mut *connection)
-    .await?;
+    // Just before the event: its own transaction id with the position before it, so that the
+    // event and everything after it in the global order (its own transaction's later events,
+    // and every later transaction) follow.
+    let event = store
+        .cursor_at(from_position)
+        .await?
+        .ok_or(RewindError::NoSuchPosition(from_position))?;
+    let to = GlobalCursor {
+        txid: event.txid,
+        position: from_position - 1,
+    };
+    let events_to_check = i64::try_from(store.backlog(to).await?.events).unwrap_or(i64::MAX);
     lease.overwrite(to).await?;
     tracing::info!(
         from.txid,
@@ -85,27 +95,5 @@ async fn rewind_under_lease(lease: &mut Lease, from_position: i64) -> Result<Rew
         from,
         to,
         events_to_check,
-    })
-}
-
-/// The cursor just before the event at `position` in the global order: the event's own
-/// transaction id with the position before it, so that the event and everything after it in
-/// the global order (its own transaction's later events, and every later transaction) follow.
-async fn cursor_before(
-    connection: &mut PgConnection,
-    position: i64,
-) -> Result<GlobalCursor, RewindError> {
-    let txid: Option<String> =
-        sqlx::query_scalar("SELECT txid::text FROM events WHERE position = $1")
-            .bind(position)
-            .fetch_optional(&mut *connection)
-            .await?;
-    let txid = txid.ok_or(RewindError::NoSuchPosition(position))?;
-    let txid = txid
-        .parse()
-        .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
-    Ok(GlobalCursor {
-        txid,
-        position: position - 1,
     })
 }

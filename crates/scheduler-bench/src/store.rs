@@ -4,7 +4,7 @@
 //! or the PostgreSQL database through one connection of the store's pool).
 
 use event_store::sqlite::SqliteEventStore;
-use event_store::EventStore;
+use event_store::{EventLog, EventStore, GlobalCursor};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -54,19 +54,11 @@ impl Store {
 
     /// Events in the store.
     pub async fn events(&self) -> anyhow::Result<u64> {
-        let count: i64 = match self {
-            Store::Sqlite(store) => {
-                sqlx::query_scalar("SELECT count(*) FROM events")
-                    .fetch_one(store.reader())
-                    .await?
-            }
-            Store::Postgres(store) => {
-                sqlx::query_scalar("SELECT count(*) FROM events")
-                    .fetch_one(store.pool())
-                    .await?
-            }
+        let backlog = match self {
+            Store::Sqlite(store) => store.backlog(GlobalCursor::START).await?,
+            Store::Postgres(store) => store.backlog(GlobalCursor::START).await?,
         };
-        Ok(u64::try_from(count).unwrap_or(0))
+        Ok(backlog.events)
     }
 
     /// `n` plain single-row INSERTs into a scratch table `bench_inserts` shaped like `events`

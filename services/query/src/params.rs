@@ -161,7 +161,9 @@ pub(crate) fn view_failed(error: QueryError) -> Problem {
         QueryError::Runtime(RuntimeError::NoView(view)) => not_ready(format!(
             "view {view} has no serving instance; start its projector"
         )),
-        QueryError::Runtime(RuntimeError::Database(error)) | QueryError::Database(error)
+        QueryError::Runtime(RuntimeError::Database(error))
+        | QueryError::Database(error)
+        | QueryError::Store(event_store::EventStoreError::Query(error))
             if undefined_table(&error) =>
         {
             not_ready(

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Policy;
 use event_store::sqlite::SqliteEventStore;
-use event_store::GlobalCursor;
+use event_store::{EventLog, EventStore, GlobalCursor};
 use projection_runtime::{catalog, parked, RuntimeError};
 use projections::audit::query::AuditKey;
 use projections::audit::{self, AuditEntry, AuditFilter};
@@ -14,7 +14,7 @@ use projections::storage_status::{self, DueToday, InWarehouse, ParcelStorage};
 use projections::ViewDb;
 use projections::{Page, QueryError};
 use serde::Serialize;
-use sqlx::{PgPool, SqlitePool};
+use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -107,9 +107,9 @@ pub struct Views {
 #[derive(Debug, Clone)]
 enum Events {
     /// The views are in the same database.
-    Postgres(PgPool),
-    /// The embedded store's file (read-only connections).
-    Sqlite(SqlitePool),
+    Postgres(EventStore),
+    /// The embedded store's file.
+    Sqlite(SqliteEventStore),
 }
 
 impl Views {
@@ -117,7 +117,7 @@ impl Views {
     pub fn postgres(pool: PgPool) -> Self {
         Self {
             views: ViewDb::from(&pool),
-            events: Events::Postgres(pool),
+            events: Events::Postgres(EventStore::from_pool(pool)),
         }
     }
 
@@ -125,7 +125,7 @@ impl Views {
     pub fn embedded(views: ViewDb, events: &SqliteEventStore) -> Self {
         Self {
             views,
-            events: Events::Sqlite(events.reader().clone()),
+            events: Events::Sqlite(events.clone()),
         }
     }
 
@@ -133,12 +133,12 @@ impl Views {
     pub async fn ping(&self, timeout: Duration) -> Result<(), QueryError> {
         let answer = async {
             match &self.events {
-                Events::Postgres(pool) => sqlx::query_scalar::<_, i32>("SELECT 1")
-                    .fetch_one(pool)
+                Events::Postgres(store) => sqlx::query_scalar::<_, i32>("SELECT 1")
+                    .fetch_one(store.pool())
                     .await
                     .map(drop),
-                Events::Sqlite(pool) => sqlx::query_scalar::<_, i32>("SELECT 1")
-                    .fetch_one(pool)
+                Events::Sqlite(store) => sqlx::query_scalar::<_, i32>("SELECT 1")
+                    .fetch_one(store.reader())
                     .await
                     .map(drop),
             }
@@ -260,53 +260,28 @@ impl Views {
 
     /// The newest event in the store's global order.
     async fn head(&self) -> Result<Option<Position>, QueryError> {
-        Ok(match &self.events {
-            Events::Postgres(pool) => sqlx::query_as::<_, (String, i64)>(
-                "SELECT txid::text AS txid_text, position FROM events ORDER BY txid DESC, position DESC LIMIT 1",
-            )
-            .fetch_optional(pool)
-            .await?
-            .map(|(txid, position)| Position { txid, position }),
-            Events::Sqlite(pool) => {
-                sqlx::query_scalar::<_, i64>("SELECT max(position) FROM events")
-                    .fetch_optional(pool)
-                    .await?
-                    .map(|position| Position {
-                        txid: "0".to_owned(),
-                        position,
-                    })
-            }
-        })
+        let head = match &self.events {
+            Events::Postgres(store) => store.head().await?,
+            Events::Sqlite(store) => store.head().await?,
+        };
+        Ok(head.map(|cursor| Position {
+            txid: cursor.txid.to_string(),
+            position: cursor.position,
+        }))
     }
 
-    /// The events after `cursor` in the global order: how many, and since when the oldest
-    /// waits (by the clock that stamped `recorded_at`: the database's, or on SQLite the
-    /// process's).
+    /// The events after `cursor` in the global order: how many, and how many seconds the
+    /// oldest has waited (by the clock that stamped `recorded_at`: the database's, or on
+    /// SQLite the process's, against this process's).
     async fn backlog(&self, cursor: GlobalCursor) -> Result<(i64, f64), QueryError> {
-        match &self.events {
-            Events::Postgres(pool) => Ok(sqlx::query_as(
-                "SELECT count(*),
-                        coalesce(extract(epoch FROM now() - min(recorded_at))::float8, 0)
-                   FROM events
-                  WHERE (txid, position) > ($1::text::xid8, $2)",
-            )
-            .bind(cursor.txid.to_string())
-            .bind(cursor.position)
-            .fetch_one(pool)
-            .await?),
-            Events::Sqlite(pool) => {
-                let (count, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-                    "SELECT count(*), min(recorded_at) FROM events WHERE position > ?1",
-                )
-                .bind(cursor.position)
-                .fetch_one(pool)
-                .await?;
-                let waited = oldest.map_or(0.0, |oldest| {
-                    (Utc::now() - oldest).num_milliseconds() as f64 / 1000.0
-                });
-                Ok((count, waited))
-            }
-        }
+        let backlog = match &self.events {
+            Events::Postgres(store) => store.backlog(cursor).await?,
+            Events::Sqlite(store) => store.backlog(cursor).await?,
+        };
+        let waited = backlog.oldest_recorded_at.map_or(0.0, |oldest| {
+            ((Utc::now() - oldest).num_milliseconds() as f64 / 1000.0).max(0.0)
+        });
+        Ok((i64::try_from(backlog.events).unwrap_or(i64::MAX), waited))
     }
 
     async fn view_health(

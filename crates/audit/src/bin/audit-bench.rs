@@ -1,8 +1,8 @@
 //! `audit-bench`: how fast `verify` checks a large store, beside a baseline in the same run.
 //!
-//! Creates a scratch database, bulk-loads `--events` synthetic but well-formed events (chained
-//! in Rust with `event_store::chain`, inserted with multi-row `INSERT ... SELECT FROM unnest`
-//! with triggers off, `--per-aggregate` events per aggregate, one transaction per batch),
+//! Creates a scratch database, bulk-loads `--events` synthetic but well-formed, signed events
+//! (`EventStore::bulk_append`, chained by the insert trigger, `--per-aggregate` events per
+//! aggregate, one `COPY` per batch),
 //! records a checkpoint, then measures, each `--runs` times:
 //! - baseline: the verifier's own query streamed and decoded into `ChainedEvent`s, no hashing;
 //! - verify: the full verification (every chain hash, the Merkle root, the checkpoint);
@@ -14,10 +14,9 @@
 use anyhow::Context;
 use audit::source::{self, ChainedEvent};
 use audit::{checkpoint, verify};
-use chrono::Utc;
 use clap::Parser;
+use cqrs_es::persist::SerializedEvent;
 use event_store::authorship::{AuthoredFields, EventSigner};
-use event_store::chain::{ChainedFields, Hash32, GENESIS};
 use event_store::EventStore;
 use futures::TryStreamExt;
 use sqlx::{Connection, PgConnection};
@@ -69,9 +68,7 @@ async fn run(args: &Args, url: &str) -> anyhow::Result<()> {
         args.per_aggregate,
         started.elapsed().as_secs_f64()
     );
-    sqlx::query("VACUUM ANALYZE events")
-        .execute(store.pool())
-        .await?;
+    store.vacuum_analyze().await?;
     let started = Instant::now();
     let recorded = checkpoint::record(store.pool(), None).await?;
     println!(
@@ -128,102 +125,52 @@ async fn run(args: &Args, url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Synthetic events, chained as the store would chain them, inserted in batches with the
-/// trigger off (the hash is already right) and explicit positions.
+/// Synthetic events, signed as `serve` signs them, appended in batches with the event store's
+/// bulk loader (`COPY`; the insert trigger chains them as it chains every append).
 async fn load(store: &EventStore, args: &Args) -> anyhow::Result<()> {
     let per_aggregate = args.per_aggregate.max(1);
-    let mut heads: Vec<Hash32> = vec![GENESIS; args.events.div_ceil(per_aggregate)];
+    let aggregates = args.events.div_ceil(per_aggregate);
     let unsigned: serde_json::Value =
         serde_json::from_str(r#"{"actor":"bench","command":"Synthetic","correlation_id":"c"}"#)?;
     let signer = EventSigner::new(writer());
-    let recorded_at = event_store::chain::to_micros(Utc::now());
-    let mut conn = store.pool().acquire().await?;
-    sqlx::query("SET session_replication_role = replica")
-        .execute(&mut *conn)
-        .await?;
-    let mut position = 0_i64;
-    while usize::try_from(position)? < args.events {
-        let mut columns = Columns::default();
-        let end = (usize::try_from(position)? + args.batch).min(args.events);
+    let mut index = 0;
+    while index < args.events {
+        let end = (index + args.batch).min(args.events);
         // Aggregates interleave: event i belongs to aggregate i % aggregates, so each batch
         // touches many chains, like a busy store.
-        let aggregates = heads.len();
-        for index in usize::try_from(position)?..end {
-            position += 1;
+        let mut batch = Vec::with_capacity(end - index);
+        for index in index..end {
             let aggregate = index % aggregates;
-            let sequence = i64::try_from(index / aggregates + 1)?;
+            let sequence = index / aggregates + 1;
             let aggregate_id = format!("p-{aggregate:07}");
-            let payload = format!(
-                r#"{{"arrived":{{"weight":{{"grams":{}}},"dimensions":{{"length_mm":300,"width_mm":200,"height_mm":100}},"received_on":"2026-11-20","policy":"jp-forwarding@2026.11"}}}}"#,
-                1000 + index % 5000
-            );
-            let event_id = Uuid::new_v4();
-            let metadata = signer
-                .signed(AuthoredFields {
-                    aggregate_type: "parcel",
-                    aggregate_id: &aggregate_id,
-                    sequence,
-                    event_type: "parcel.arrived",
-                    event_version: "1",
-                    payload: &serde_json::from_str(&payload)?,
-                    metadata: &unsigned,
-                })
-                .to_string();
-            let hash = ChainedFields {
+            let payload = serde_json::json!({"arrived": {
+                "weight": {"grams": 1000 + index % 5000},
+                "dimensions": {"length_mm": 300, "width_mm": 200, "height_mm": 100},
+                "received_on": "2026-11-20", "policy": "jp-forwarding@2026.11"
+            }});
+            let metadata = signer.signed(AuthoredFields {
                 aggregate_type: "parcel",
                 aggregate_id: &aggregate_id,
-                sequence,
+                sequence: i64::try_from(sequence)?,
                 event_type: "parcel.arrived",
                 event_version: "1",
                 payload: &payload,
-                metadata: &metadata,
-                event_id,
-                recorded_at,
-                position,
-            }
-            .hash(&heads[aggregate]);
-            heads[aggregate] = hash;
-            columns.ids.push(aggregate_id);
-            columns.sequences.push(sequence);
-            columns.payloads.push(payload);
-            columns.metadata.push(metadata);
-            columns.event_ids.push(event_id);
-            columns.positions.push(position);
-            columns.hashes.push(hash.to_vec());
+                metadata: &unsigned,
+            });
+            batch.push(SerializedEvent::new(
+                aggregate_id,
+                sequence,
+                "parcel".to_owned(),
+                "parcel.arrived".to_owned(),
+                "1".to_owned(),
+                payload,
+                metadata,
+            ));
         }
-        let mut tx = conn.begin().await?;
-        sqlx::query(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
-                 event_version, payload, metadata, event_id, recorded_at, position, hash) \
-             SELECT 'parcel', id, seq, 'parcel.arrived', '1', payload::json, meta::json, \
-                    event_id, $8, pos, hash \
-               FROM unnest($1::text[], $2::bigint[], $3::text[], $4::uuid[], $5::bigint[], \
-                           $6::bytea[], $7::text[]) AS t(id, seq, payload, event_id, pos, hash, meta)",
-        )
-        .bind(&columns.ids)
-        .bind(&columns.sequences)
-        .bind(&columns.payloads)
-        .bind(&columns.event_ids)
-        .bind(&columns.positions)
-        .bind(&columns.hashes)
-        .bind(&columns.metadata)
-        .bind(recorded_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        store.bulk_append(&batch).await?;
+        index = end;
     }
     Ok(())
-}
-
-#[derive(Default)]
-struct Columns {
-    ids: Vec<String>,
-    sequences: Vec<i64>,
-    payloads: Vec<String>,
-    event_ids: Vec<Uuid>,
-    positions: Vec<i64>,
-    hashes: Vec<Vec<u8>>,
-    metadata: Vec<String>,
 }
 
 /// The writer's key the synthetic events are signed with.

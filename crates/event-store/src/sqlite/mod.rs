@@ -434,4 +434,48 @@ impl EventLog for SqliteEventStore {
     ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static {
         SqliteEventStore::tail_with(self, cursor, options)
     }
+
+    async fn head(&self) -> Result<Option<GlobalCursor>, EventStoreError> {
+        let position: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(position.map(GlobalCursor::at_position))
+    }
+
+    async fn backlog(&self, cursor: GlobalCursor) -> Result<crate::Backlog, EventStoreError> {
+        let (events, oldest_recorded_at): (i64, Option<chrono::DateTime<chrono::Utc>>) =
+            sqlx::query_as("SELECT count(*), min(recorded_at) FROM events WHERE position > ?1")
+                .bind(cursor.position)
+                .fetch_one(&self.reader)
+                .await?;
+        Ok(crate::Backlog {
+            events: u64::try_from(events).unwrap_or_default(),
+            oldest_recorded_at,
+        })
+    }
+}
+
+impl SqliteEventStore {
+    /// The events one step of a keyed request appended, in sequence order (see
+    /// `EventStore::appended_by_request`).
+    pub async fn appended_by_request(
+        &self,
+        key: &str,
+        step: u32,
+    ) -> Result<Vec<crate::AppendedByRequest>, EventStoreError> {
+        // The literal paths match the expression index on them.
+        let rows = sqlx::query(
+            "SELECT aggregate_type, aggregate_id, sequence, payload FROM events
+              WHERE json_extract(metadata, '$.idempotency_key') = ?1
+                AND json_extract(metadata, '$.idempotency_step') = ?2
+              ORDER BY sequence",
+        )
+        .bind(key)
+        .bind(step.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(crate::AppendedByRequest::from_row)
+            .collect()
+    }
 }
