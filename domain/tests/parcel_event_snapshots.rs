@@ -255,6 +255,10 @@ fn examples() -> Vec<ParcelEvent> {
             shipment_id: shipment("s-0001"),
             lost_on: d(2026, 12, 20),
         },
+        ParcelEvent::ReturnedToWarehouse {
+            shipment_id: shipment("s-0001"),
+            received_on: d(2026, 12, 21),
+        },
         ParcelEvent::Claimed {
             shipment_id: shipment("s-0001"),
             claim_id: ClaimId::parse("clm-1").unwrap(),
@@ -335,4 +339,13 @@ fn parcel_claim_settlements_json_is_stable() {
         ClaimSettlement::ExchangeLapsed,
     ];
     insta::assert_json_snapshot!("parcel__claim_settlements", outcomes);
+}
+
+// SHP-2: the disposal of a return the member abandoned, a cause added after the others.
+#[test]
+fn parcel_return_abandoned_disposal_cause_json_is_stable() {
+    let causes = vec![DisposedBecause::ReturnAbandoned {
+        shipment_id: shipment("s-0001"),
+    }];
+    insta::assert_json_snapshot!("parcel__disposal_cause_return_abandoned", causes);
 }

@@ -232,7 +232,17 @@ fn histories() -> Vec<Story> {
         .quoted()
         .shipped()
         .on(nov(30), tracked(TrackingStatus::Lost, nov(30)));
-    vec![full, exchanged, lapsed, held, returned, lost]
+    // SHP-2: back at the warehouse, then abandoned by the member.
+    let abandoned = returned
+        .clone()
+        .on(
+            nov(23),
+            ShipmentCommand::ReceiveReturn {
+                return_cost: Money::jpy(3_200),
+            },
+        )
+        .on(nov(25), ShipmentCommand::AbandonReturn);
+    vec![full, exchanged, lapsed, held, returned, lost, abandoned]
 }
 
 /// The first example of each event type, in the order of `ShipmentEvent::TYPES`.

@@ -21,6 +21,11 @@ const VALUE_SNAPSHOTS: &[(&str, &str, &str)] = &[
         "DisposedBecause",
     ),
     (
+        "parcel_event_snapshots__parcel__disposal_cause_return_abandoned.snap",
+        "parcel.disposed",
+        "DisposedBecause",
+    ),
+    (
         "parcel_event_snapshots__parcel__claim_settlements.snap",
         "parcel.claim_settled",
         "ClaimSettlement",

@@ -163,6 +163,8 @@ impl EngineAggregate for Shipment {
             | ShipmentCommand::RejectClaim { .. }
             | ShipmentCommand::RecordExchangeItemReceived { .. }
             | ShipmentCommand::LapseExchange { .. } => Some("advance_shipment"),
+            ShipmentCommand::ReceiveReturn { .. } => Some("receive_return"),
+            ShipmentCommand::AbandonReturn => Some("abandon_return"),
             _ => None,
         }
     }

@@ -927,7 +927,10 @@ impl Simulation {
     }
 
     fn quote(&mut self) {
-        let Some(s) = self.open_shipment_in(|st| st == ShipmentStatus::Packed) else {
+        // SHP-2: a shipment back from a return is re-shipped on a new quote.
+        let Some(s) = self
+            .open_shipment_in(|st| matches!(st, ShipmentStatus::Packed | ShipmentStatus::Returned))
+        else {
             return;
         };
         let m = self.shipments[s].member;
@@ -1003,7 +1006,11 @@ impl Simulation {
         if short {
             self.top_up(m, true);
         }
-        let cause = self.shipment_cause(s);
+        // The shipment, or its re-shipment after a return (SHP-2), as the engine names it.
+        let cause = match self.shipments[s].shipment.payment_cause() {
+            Some(cause) => id(CauseId::parse(&cause)),
+            None => self.shipment_cause(s),
+        };
         let debited = self.account(
             m,
             AccountCommand::Debit {
@@ -1159,10 +1166,22 @@ impl Simulation {
 
     fn track(&mut self) {
         let Some(s) = self.open_shipment_in(|st| {
-            matches!(st, ShipmentStatus::Shipped | ShipmentStatus::CustomsHold)
+            matches!(
+                st,
+                ShipmentStatus::Shipped
+                    | ShipmentStatus::CustomsHold
+                    | ShipmentStatus::ReturnedToOrigin
+                    | ShipmentStatus::Returned
+            )
         }) else {
             return;
         };
+        match self.shipments[s].shipment.status() {
+            ShipmentStatus::ReturnedToOrigin => return self.receive_return(s),
+            ShipmentStatus::Returned if self.chance(0.5) => return self.abandon_return(s),
+            ShipmentStatus::Returned => return,
+            _ => {}
+        }
         self.begin("system:tracking".into());
         let status = match self.between(0, 99) {
             0..=2 => TrackingStatus::Lost,
@@ -1179,6 +1198,49 @@ impl Simulation {
                 note: None,
             },
         );
+    }
+
+    /// SHP-2: the shipment the carrier sent back reaches the warehouse; its return cost is
+    /// charged to the member as a debt, and its parcels re-enter storage.
+    fn receive_return(&mut self, s: usize) {
+        self.begin("operator:returns".into());
+        let return_cost = self.price(1_500);
+        let received = self.shipment(s, ShipmentCommand::ReceiveReturn { return_cost });
+        let number = received.iter().flatten().find_map(|e| match e {
+            ShipmentEvent::ReturnReceived { return_number, .. } => Some(*return_number),
+            _ => None,
+        });
+        if let Some(n) = number {
+            let m = self.shipments[s].member;
+            let cause = id(CauseId::parse(&format!("{}-r{n}", self.shipments[s].id)));
+            self.account(
+                m,
+                AccountCommand::Debit {
+                    reason: DebitReason::ReturnCost,
+                    cause,
+                    amount: return_cost,
+                    period: None,
+                    rate: None,
+                },
+            );
+        }
+    }
+
+    /// SHP-2: the member has the returned shipment disposed of: each parcel with its fee.
+    fn abandon_return(&mut self, s: usize) {
+        let m = self.shipments[s].member;
+        self.begin(self.member_actor(m));
+        if self.shipment(s, ShipmentCommand::AbandonReturn).is_none() {
+            return;
+        }
+        let shipment_id = self.shipments[s].id.clone();
+        for p in self.shipments[s].parcels.clone() {
+            let cause = DisposalCause::ReturnAbandoned {
+                shipment_id: shipment_id.clone(),
+            };
+            self.dispose(p, cause, AccountDisposal::ReturnAbandoned);
+        }
+        self.open_shipments.retain(|&o| o != s);
     }
 
     fn claim(&mut self) {

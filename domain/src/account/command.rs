@@ -167,6 +167,8 @@ pub enum DisposalCause {
     Prohibited,
     /// Quote unpaid past its due date (PAY-2).
     Unpaid,
+    /// Its shipment came back and the member had it disposed of (SHP-2).
+    ReturnAbandoned,
     /// Left behind, or arrived, after a withdrawal request (MEM-8): charged per item.
     LeftAtWithdrawal {
         /// Items destroyed.

@@ -550,9 +550,10 @@ impl Ledger {
             DisposalCause::LeftAtWithdrawal { items } => {
                 (Reason::WithdrawalDisposalFee, items.max(1), Rule::Mem8)
             }
-            DisposalCause::PastMaxStorage | DisposalCause::Prohibited | DisposalCause::Unpaid => {
-                (Reason::DisposalFee, 1, Rule::Dsp1)
-            }
+            DisposalCause::PastMaxStorage
+            | DisposalCause::Prohibited
+            | DisposalCause::Unpaid
+            | DisposalCause::ReturnAbandoned => (Reason::DisposalFee, 1, Rule::Dsp1),
         };
         self.in_currency(fee)?;
         let fee = positive_whole(fee)?;

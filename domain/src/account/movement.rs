@@ -40,6 +40,8 @@ pub enum Reason {
     LateInterest,
     /// A claim paid out to the balance (CLM-5).
     ClaimPayout,
+    /// What the carrier billed for sending a shipment back to the warehouse (SHP-2).
+    ReturnCost,
     /// What a disposed parcel sold for, less the costs of selling it (DSP-1).
     SaleProceeds,
     /// The whole balance paid back at withdrawal (ACC-7).
@@ -77,6 +79,8 @@ pub enum DebitReason {
     DefectFee,
     /// Cash on delivery the warehouse paid for the member (PAR-2).
     ProxyPayment,
+    /// A shipment sent back to the warehouse: what the return cost (SHP-2).
+    ReturnCost,
 }
 
 impl DebitReason {
@@ -88,6 +92,7 @@ impl DebitReason {
             DebitReason::InspectionFee => Reason::InspectionFee,
             DebitReason::DefectFee => Reason::DefectFee,
             DebitReason::ProxyPayment => Reason::ProxyPayment,
+            DebitReason::ReturnCost => Reason::ReturnCost,
         }
     }
 
@@ -102,7 +107,8 @@ impl DebitReason {
             DebitReason::StorageFee
             | DebitReason::InspectionFee
             | DebitReason::DefectFee
-            | DebitReason::ProxyPayment => DebitKind::Owed,
+            | DebitReason::ProxyPayment
+            | DebitReason::ReturnCost => DebitKind::Owed,
         }
     }
 
@@ -114,6 +120,7 @@ impl DebitReason {
             DebitReason::InspectionFee => Rule::Ins1,
             DebitReason::DefectFee => Rule::Ins3,
             DebitReason::ProxyPayment => Rule::Par2,
+            DebitReason::ReturnCost => Rule::Shp2,
         }
     }
 }

@@ -334,6 +334,12 @@ pub enum ShipmentFact {
         /// The tracking event's date.
         lost_on: NaiveDate,
     },
+    /// Sent back by the carrier, it reached the warehouse again (SHP-2): in storage, its clock
+    /// running from this day.
+    ReturnReceived {
+        /// The day it came back.
+        received_on: NaiveDate,
+    },
     /// A claim concerning the parcel was filed (CLM-1).
     Claimed {
         /// The claim.
@@ -367,5 +373,10 @@ pub enum DisposalCause {
     Unpaid {
         /// The fact, from the shipment.
         shipment: ShipmentHeld,
+    },
+    /// Its shipment came back to the warehouse and the member had it disposed of (SHP-2).
+    ReturnAbandoned {
+        /// The shipment, which recorded the member's choice.
+        shipment_id: ShipmentId,
     },
 }

@@ -161,6 +161,9 @@ pub enum ParcelError {
     /// Disposal at withdrawal needs the owner withdrawing (DSP-1, MEM-8).
     #[error("the parcel's owner is not withdrawing")]
     MemberNotWithdrawing,
+    /// Disposal of a return the member gave up needs the parcel back in that shipment (SHP-2).
+    #[error("the parcel is not back at the warehouse in that returned shipment (SHP-2)")]
+    NotReturned,
     /// Disposal for non-payment needs the parcel's shipment held (DSP-1, PAY-2).
     #[error("the parcel is not in a shipment held for non-payment")]
     ShipmentNotHeld,
@@ -210,6 +213,7 @@ impl Refusal for ParcelError {
             ParcelError::NotQuarantined => "disposal.not_quarantined",
             ParcelError::MemberNotWithdrawing => "disposal.member_not_withdrawing",
             ParcelError::ShipmentNotHeld => "disposal.shipment_not_held",
+            ParcelError::NotReturned => "disposal.not_returned",
             ParcelError::UnpaidBeforeStorageLimit => "disposal.unpaid_before_storage_limit",
             ParcelError::OutsideCalendar(_) => "calendar.not_covered",
         }
@@ -253,6 +257,7 @@ impl Refusal for ParcelError {
             | ParcelError::NotQuarantined
             | ParcelError::MemberNotWithdrawing => Rule::Dsp1,
             ParcelError::ShipmentNotHeld | ParcelError::UnpaidBeforeStorageLimit => Rule::Pay2,
+            ParcelError::NotReturned => Rule::Shp2,
             ParcelError::OutsideCalendar(_) => Rule::Tim2,
         })
     }

@@ -376,6 +376,14 @@ pub enum ParcelEvent {
         /// The tracking event's date.
         lost_on: NaiveDate,
     },
+    /// Its shipment, sent back by the carrier, reached the warehouse again (SHP-2): the parcel
+    /// is in storage, packed in it, its storage clock running from `received_on` (STO-1).
+    ReturnedToWarehouse {
+        /// The shipment.
+        shipment_id: ShipmentId,
+        /// The day it came back.
+        received_on: NaiveDate,
+    },
     /// A claim concerning this parcel was filed on its shipment (CLM-1): one naming an item
     /// of this parcel, or one on the whole shipment.
     Claimed {
@@ -542,6 +550,11 @@ pub enum DisposedBecause {
         /// The quote's due date that passed.
         quote_due_on: NaiveDate,
     },
+    /// Its shipment came back and the member had it disposed of rather than re-shipped (SHP-2).
+    ReturnAbandoned {
+        /// The shipment.
+        shipment_id: ShipmentId,
+    },
 }
 
 /// From where a parcel was returned.
@@ -586,6 +599,7 @@ impl ParcelEvent {
         "parcel.customs_held",
         "parcel.delivered",
         "parcel.lost",
+        "parcel.returned_to_warehouse",
         "parcel.claimed",
         "parcel.claim_settled",
     ];
@@ -623,6 +637,7 @@ impl cqrs_es::DomainEvent for ParcelEvent {
             ParcelEvent::CustomsHeld { .. } => "parcel.customs_held",
             ParcelEvent::Delivered { .. } => "parcel.delivered",
             ParcelEvent::Lost { .. } => "parcel.lost",
+            ParcelEvent::ReturnedToWarehouse { .. } => "parcel.returned_to_warehouse",
             ParcelEvent::Claimed { .. } => "parcel.claimed",
             ParcelEvent::ClaimSettled { .. } => "parcel.claim_settled",
         };

@@ -269,6 +269,9 @@ pub struct Parcel {
     /// Claims on its shipment concerning it, and whether each is settled.
     #[serde(default)]
     claims: Vec<(ClaimId, bool)>,
+    /// The shipment it came back to the warehouse in, while back (SHP-2).
+    #[serde(default)]
+    returned_in: Option<ShipmentId>,
     declaration: Option<Declaration>,
     inspected_units: Option<u32>,
     prohibited: Vec<String>,
@@ -613,7 +616,10 @@ impl Parcel {
             E::StorageFeeAccrued { month, .. } => self.fee_months_accrued = month,
             E::Disposed { .. } => self.status = ParcelStatus::Disposed,
             E::Returned { .. } => self.status = ParcelStatus::Returned,
-            E::Paid { shipment_id, .. } => self.status = ParcelStatus::Paid { shipment_id },
+            E::Paid { shipment_id, .. } => {
+                self.returned_in = None;
+                self.status = ParcelStatus::Paid { shipment_id }
+            }
             E::Shipped { shipment_id, .. } | E::CustomsHeld { shipment_id, .. } => {
                 self.status = ParcelStatus::Shipped { shipment_id }
             }
@@ -621,6 +627,18 @@ impl Parcel {
                 self.status = ParcelStatus::Delivered { shipment_id }
             }
             E::Lost { shipment_id, .. } => self.status = ParcelStatus::Lost { shipment_id },
+            E::ReturnedToWarehouse {
+                shipment_id,
+                received_on,
+            } => {
+                // STO-1: back in storage, its clock runs again from the day it came back.
+                if let Some(receipt) = &mut self.receipt {
+                    receipt.received_on = received_on;
+                }
+                self.disposable = None;
+                self.returned_in = Some(shipment_id.clone());
+                self.status = ParcelStatus::Packed { shipment_id };
+            }
             E::Claimed { claim_id, .. } => self.claims.push((claim_id, false)),
             E::ClaimSettled { claim_id, .. } => {
                 if let Some(claim) = self.claims.iter_mut().find(|(id, _)| *id == claim_id) {
@@ -1121,6 +1139,16 @@ impl Parcel {
                 },
                 _ => return Err(invalid()),
             },
+            ShipmentFact::ReturnReceived { received_on } => match self.status {
+                S::Packed { .. } if self.returned_in.is_some() => return Ok(vec![]),
+                S::Packed { .. } | S::Paid { .. } | S::Shipped { .. } => {
+                    ParcelEvent::ReturnedToWarehouse {
+                        shipment_id,
+                        received_on,
+                    }
+                }
+                _ => return Err(invalid()),
+            },
             ShipmentFact::Claimed { .. } if self.status.shipment_id().is_some() => {
                 return Err(invalid())
             }
@@ -1384,6 +1412,16 @@ impl Parcel {
                     quote_due_on: shipment.quote_due_on,
                 };
                 (cause, per_parcel, Rule::Pay2)
+            }
+            // SHP-2: back from a return, the member chose disposal over re-shipping.
+            DisposalCause::ReturnAbandoned { shipment_id } => {
+                if self.returned_in.as_ref() != Some(&shipment_id)
+                    || self.status.shipment_id() != Some(&shipment_id)
+                {
+                    return Err(ParcelError::NotReturned);
+                }
+                let cause = DisposedBecause::ReturnAbandoned { shipment_id };
+                (cause, per_parcel, Rule::Shp2)
             }
         };
         Ok(vec![ParcelEvent::Disposed {

@@ -198,6 +198,15 @@ pub enum ShipmentCommand {
         /// The claim.
         claim_id: ClaimId,
     },
+    /// The shipment the carrier sent back reached the warehouse (SHP-2): it re-enters storage,
+    /// its storage clock running again from today, and its return costs, as billed, are
+    /// charged to the member. The member then has it re-shipped (a new quote) or disposed of.
+    ReceiveReturn {
+        /// What the return cost, as the carrier billed it, in the billing currency.
+        return_cost: Money,
+    },
+    /// The member has the shipment that came back disposed of instead of re-shipped (SHP-2).
+    AbandonReturn,
 }
 
 impl ShipmentCommand {
@@ -225,6 +234,8 @@ impl ShipmentCommand {
             ShipmentCommand::AcceptExchange { .. } => "accept_exchange",
             ShipmentCommand::RecordExchangeItemReceived { .. } => "record_exchange_item_received",
             ShipmentCommand::LapseExchange { .. } => "lapse_exchange",
+            ShipmentCommand::ReceiveReturn { .. } => "receive_return",
+            ShipmentCommand::AbandonReturn => "abandon_return",
         }
     }
 }

@@ -248,6 +248,14 @@ pub enum ShipmentError {
         /// The value given.
         declared_value: Money,
     },
+    /// A return cost that is negative or not in the billing currency (SHP-2).
+    #[error("return cost {return_cost} must be zero or more, in {currency} (SHP-2)")]
+    InvalidReturnCost {
+        /// The cost given.
+        return_cost: Money,
+        /// The billing currency.
+        currency: Currency,
+    },
     /// Tracking updates apply to shipments in transit (SHP-2).
     #[error("tracking updates apply to a shipment in transit; it is {status:?} (SHP-2)")]
     NotInTransit {
@@ -492,6 +500,7 @@ impl Refusal for ShipmentError {
             CarrierNotQuoted { .. } => "shipping.carrier_not_quoted",
             ServiceRequired => "shipping.service_required",
             InvalidDeclaredValue { .. } => "shipping.invalid_declared_value",
+            InvalidReturnCost { .. } => "return.invalid_cost",
             NotInTransit { .. } => "tracking.not_in_transit",
             TrackingDateOutOfRange { .. } => "tracking.date_out_of_range",
             DuplicateClaim { .. } => "claim.duplicate_id",
@@ -563,7 +572,9 @@ impl Refusal for ShipmentError {
             | CarrierNotQuoted { .. }
             | ServiceRequired
             | InvalidDeclaredValue { .. } => Rule::Shp1,
-            NotInTransit { .. } | TrackingDateOutOfRange { .. } => Rule::Shp2,
+            NotInTransit { .. } | TrackingDateOutOfRange { .. } | InvalidReturnCost { .. } => {
+                Rule::Shp2
+            }
             ClaimNotShipped { .. }
             | ClaimNeedsDelivery { .. }
             | ItemRequired { .. }

@@ -356,6 +356,33 @@ pub enum ShipmentEvent {
         /// The local date of the lapse.
         lapsed_on: NaiveDate,
     },
+    /// The shipment the carrier sent back reached the warehouse (SHP-2): it is in storage
+    /// again, its parcels' storage clock running from `received_on`, and its return costs are
+    /// charged to the member. A new quote re-ships it; the member may have it disposed of.
+    ReturnReceived {
+        /// The member charged.
+        member_id: MemberId,
+        /// Its parcels, back in storage.
+        parcels: Vec<ParcelId>,
+        /// The day it came back: the storage clock runs again from it (STO-1).
+        received_on: NaiveDate,
+        /// The return costs as billed, charged to the member's balance (ACC-4: owed).
+        return_cost: Money,
+        /// Which return of this shipment, 1 for the first: names its charges.
+        return_number: u32,
+        /// The policy applied.
+        policy: PolicyVersion,
+    },
+    /// The member had the shipment that came back disposed of rather than re-shipped (SHP-2);
+    /// its parcels are disposed of (DSP-1).
+    ReturnAbandoned {
+        /// The member.
+        member_id: MemberId,
+        /// Its parcels, to dispose of.
+        parcels: Vec<ParcelId>,
+        /// The day.
+        abandoned_on: NaiveDate,
+    },
 }
 
 impl ShipmentEvent {
@@ -385,6 +412,8 @@ impl ShipmentEvent {
         "shipment.claim_exchange_accepted",
         "shipment.claim_exchange_item_received",
         "shipment.claim_exchange_lapsed",
+        "shipment.return_received",
+        "shipment.return_abandoned",
     ];
 
     fn type_name(&self) -> &'static str {
@@ -415,6 +444,8 @@ impl ShipmentEvent {
                 "shipment.claim_exchange_item_received"
             }
             ShipmentEvent::ClaimExchangeLapsed { .. } => "shipment.claim_exchange_lapsed",
+            ShipmentEvent::ReturnReceived { .. } => "shipment.return_received",
+            ShipmentEvent::ReturnAbandoned { .. } => "shipment.return_abandoned",
         }
     }
 }

@@ -80,11 +80,17 @@ pub enum ShipmentStatus {
     ReturnedToOrigin,
     /// Declared lost by the carrier (SHP-2).
     Lost,
+    /// Back at the warehouse after a return to origin, in storage: a new quote re-ships it,
+    /// or the member has it disposed of (SHP-2).
+    Returned,
+    /// The member had it disposed of after it came back (SHP-2). Final.
+    Abandoned,
 }
 
 impl ShipmentStatus {
-    /// True while its parcels stay on the storage clock (STO-1): requested, packed, quoted or
-    /// held, in the warehouse and not paid for, so a shipment stuck unpaid reaches the limit.
+    /// True while its parcels stay on the storage clock (STO-1): requested, packed, quoted,
+    /// held or back from a return (SHP-2), in the warehouse and not paid for, so a shipment
+    /// stuck unpaid reaches the limit.
     pub fn keeps_storage_clock(self) -> bool {
         matches!(
             self,
@@ -92,6 +98,7 @@ impl ShipmentStatus {
                 | ShipmentStatus::Packed
                 | ShipmentStatus::Quoted
                 | ShipmentStatus::Held
+                | ShipmentStatus::Returned
         )
     }
 
@@ -165,6 +172,10 @@ pub struct Shipment {
     /// The day it was held for non-payment, if ever: paying releases its parcels' hold (PAY-2).
     #[serde(default)]
     held_on: Option<NaiveDate>,
+    /// How many times it came back to the warehouse (SHP-2): each return's re-shipment is a
+    /// payment of its own.
+    #[serde(default)]
+    returns: u32,
 }
 
 /// The steps of dunning an unpaid quote (ACC-6): a reminder, then a notice with a deadline.
@@ -254,6 +265,17 @@ impl Shipment {
         self.held_on
     }
 
+    /// What its payments and charges are for, as the account records their cause: the
+    /// shipment, or after its `n`-th return `<shipment>-r<n>`, so re-shipping it is a payment
+    /// of its own (SHP-2) while each remains once only (PAY-1).
+    pub fn payment_cause(&self) -> Option<String> {
+        let id = self.shipment_id.as_ref()?;
+        Some(match self.returns {
+            0 => id.to_string(),
+            n => format!("{id}-r{n}"),
+        })
+    }
+
     /// The parcels packed into it.
     pub fn parcel_ids(&self) -> Vec<ParcelId> {
         self.parcels.iter().map(|p| p.parcel_id.clone()).collect()
@@ -330,6 +352,11 @@ impl Shipment {
             }
             E::Lost { lost_on, .. } => {
                 return self.to_every_parcel(ParcelFact::Lost { lost_on: *lost_on })
+            }
+            E::ReturnReceived { received_on, .. } => {
+                return self.to_every_parcel(ParcelFact::ReturnReceived {
+                    received_on: *received_on,
+                })
             }
             E::Claimed {
                 claim_id,
@@ -411,8 +438,9 @@ impl Shipment {
             ) => pack(&carrier, weight, dimensions, today, policy),
 
             // ---------------------------------------------------------- quote and payment
+            // SHP-2: a shipment back from a return is re-shipped with a new quote.
             (
-                S::Packed,
+                S::Packed | S::Returned,
                 C::Quote {
                     member,
                     carrier,
@@ -484,6 +512,14 @@ impl Shipment {
             (status, C::RecordTracking { .. }) if status.is_paid() => {
                 Err(ShipmentError::NotInTransit { status })
             }
+            (S::ReturnedToOrigin, C::ReceiveReturn { return_cost }) => {
+                self.receive_return(return_cost, today, policy)
+            }
+            (S::Returned, C::AbandonReturn) => Ok(vec![ShipmentEvent::ReturnAbandoned {
+                member_id: self.owner(name)?.clone(),
+                parcels: self.parcel_ids(),
+                abandoned_on: today,
+            }]),
 
             // ---------------------------------------------------------- claims
             (
@@ -725,7 +761,44 @@ impl Shipment {
             E::ClaimExchangeLapsed { claim_id, .. } => {
                 self.update_claim(&claim_id, |c| c.status = ClaimStatus::Lapsed)
             }
+            E::ReturnReceived {
+                received_on,
+                return_number,
+                ..
+            } => {
+                self.status = ShipmentStatus::Returned;
+                self.returns = return_number;
+                // STO-1: its parcels' clock runs again, from the day it came back.
+                for parcel in &mut self.parcels {
+                    parcel.received_on = received_on;
+                }
+                self.dunning = Dunning::None;
+            }
+            E::ReturnAbandoned { .. } => self.status = ShipmentStatus::Abandoned,
         }
+    }
+
+    /// SHP-2: the shipment the carrier sent back is in the warehouse again.
+    fn receive_return(
+        &self,
+        return_cost: Money,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        if return_cost.is_negative() || return_cost.currency != policy.billing_currency {
+            return Err(ShipmentError::InvalidReturnCost {
+                return_cost,
+                currency: policy.billing_currency,
+            });
+        }
+        Ok(vec![ShipmentEvent::ReturnReceived {
+            member_id: self.owner("receive_return")?.clone(),
+            parcels: self.parcel_ids(),
+            received_on: today,
+            return_cost,
+            return_number: self.returns + 1,
+            policy: policy.version(),
+        }])
     }
 
     fn update_claim(&mut self, claim_id: &ClaimId, change: impl FnOnce(&mut Claim)) {

@@ -96,6 +96,14 @@ pub enum ParcelChange {
     },
     /// Back on the shelf after its shipment was cancelled (CON-5).
     Released,
+    /// Back at the warehouse, packed in shipment `shipment_id` the carrier sent back (SHP-2):
+    /// its storage clock runs again from `received_on`.
+    ReturnedToWarehouse {
+        /// The shipment.
+        shipment_id: String,
+        /// The day it came back.
+        received_on: NaiveDate,
+    },
     /// A storage notice went out (STO-2).
     NoticeSent {
         /// `last_free_day/days_before`, as the parcel remembers notices.
@@ -368,6 +376,13 @@ impl ParcelChange {
                 state: "lost",
                 shipment_id: shipment_id.to_string(),
             },
+            E::ReturnedToWarehouse {
+                shipment_id,
+                received_on,
+            } => ParcelChange::ReturnedToWarehouse {
+                shipment_id: shipment_id.to_string(),
+                received_on: *received_on,
+            },
             E::ProxyPaymentCharged { .. }
             | E::ArrivalNoticeSent { .. }
             | E::Claimed { .. }
@@ -413,6 +428,8 @@ impl ShipmentChange {
             E::CustomsHeld { .. } => ShipmentChange::State("customs_hold"),
             E::ReturnedToOrigin { .. } => ShipmentChange::State("returned_to_origin"),
             E::Lost { .. } => ShipmentChange::State("lost"),
+            E::ReturnReceived { .. } => ShipmentChange::State("returned"),
+            E::ReturnAbandoned { .. } => ShipmentChange::State("abandoned"),
             _ => return None,
         })
     }

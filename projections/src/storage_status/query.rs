@@ -25,7 +25,7 @@ const ON_PREMISES: &str = "'unidentified', 'received', 'inspected', 'stored', \
 const LEFT: &str = "'shipped', 'customs_hold', 'delivered', 'lost'";
 /// Shipment states whose parcels stay on the storage clock: not paid for
 /// (`ShipmentStatus::keeps_storage_clock`, STO-1).
-const CLOCK_SHIPMENT: &str = "'packing_requested', 'packed', 'quoted', 'held'";
+const CLOCK_SHIPMENT: &str = "'packing_requested', 'packed', 'quoted', 'held', 'returned'";
 /// Parcel states in a shipment (`ParcelStatus::shipment_id`).
 const IN_SHIPMENT: &str = "'reserved', 'packed', 'held'";
 
@@ -242,10 +242,12 @@ impl Row {
     fn in_unpaid_shipment(&self) -> bool {
         self.shipment_id.is_some()
             && matches!(self.state.as_str(), "reserved" | "packed" | "held")
-            && self
-                .shipment_state
-                .as_deref()
-                .is_some_and(|s| matches!(s, "packing_requested" | "packed" | "quoted" | "held"))
+            && self.shipment_state.as_deref().is_some_and(|s| {
+                matches!(
+                    s,
+                    "packing_requested" | "packed" | "quoted" | "held" | "returned"
+                )
+            })
     }
 
     /// On the storage clock: waiting, or in a shipment not paid for (STO-1).

@@ -379,6 +379,16 @@ impl ParcelRow {
                 self.shipment_id = Some(shipment_id.clone());
             }
             ParcelChange::Released => self.state = "stored".into(),
+            ParcelChange::ReturnedToWarehouse {
+                shipment_id,
+                received_on,
+            } => {
+                // Mirrors `Parcel::evolve`: packed in it again, the clock from the return.
+                self.state = "packed".into();
+                self.shipment_id = Some(shipment_id.clone());
+                self.received_on = Some(*received_on);
+                self.disposable_on = None;
+            }
             ParcelChange::NoticeSent { notice, sent_on } => {
                 self.notices_sent.push(notice.clone());
                 self.last_notice_on = Some(*sent_on);

@@ -25,6 +25,7 @@ use engine::use_cases::intake::{
 use engine::use_cases::packing::{Packed, Packing, PackingRequested};
 use engine::use_cases::payment::{Paid, Payment, QuoteRequest, Quoted};
 use engine::use_cases::register::{Registered, Registration};
+use engine::use_cases::return_to_origin::{ReturnAbandoned, ReturnReceived};
 use engine::use_cases::shipment_flow::ShipmentClosed;
 use engine::use_cases::storage::{StorageAction, StorageFeesAccrued};
 use engine::use_cases::top_up::{TopUpApplication, TopUpDecided};
@@ -145,6 +146,9 @@ forward! {
         command: ShipmentCommand,
         ctx: &CommandContext
     ) -> Advanced;
+    fn receive_return(&self, shipment_id: &ShipmentId, return_cost: Money, ctx: &CommandContext)
+        -> ReturnReceived;
+    fn abandon_return(&self, shipment_id: &ShipmentId, ctx: &CommandContext) -> ReturnAbandoned;
 }
 
 impl Backend {

@@ -15,6 +15,7 @@ use engine::use_cases::intake::{DeclarationConfirmed, ParcelInspected, ParcelRec
 use engine::use_cases::packing::{Packed, PackingRequested};
 use engine::use_cases::payment::{Paid, Quoted};
 use engine::use_cases::register::Registered;
+use engine::use_cases::return_to_origin::{ReturnAbandoned, ReturnReceived};
 use engine::use_cases::shipment_flow::ShipmentClosed;
 use engine::use_cases::storage::StorageFeesAccrued;
 use engine::use_cases::top_up::TopUpDecided;
@@ -148,6 +149,8 @@ outcome!(Paid => [debit, shipment, released, parcels]);
 outcome!(ShipmentClosed => [shipment, parcels]);
 outcome!(ClaimPaid => [shipment, payout, parcels]);
 outcome!(Advanced => [shipment, parcels]);
+outcome!(ReturnReceived => [shipment, charge, parcels]);
+outcome!(ReturnAbandoned => [shipment, disposed]);
 outcome!(TopUpDecided => [account, suspension]);
 outcome!(WithdrawalRequested => [member, disposed, refund]);
 outcome!(RefundedAndClosed => [refund, member]);

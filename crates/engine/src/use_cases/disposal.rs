@@ -25,6 +25,8 @@ pub enum DisposalReason {
     LeftAtWithdrawal,
     /// Its shipment is held for an unpaid quote (PAY-2).
     Unpaid,
+    /// Its shipment came back and the member had it disposed of (SHP-2).
+    ReturnAbandoned,
 }
 
 /// A parcel disposed of, and its fee.
@@ -73,6 +75,13 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                         .ok_or_else(|| EngineError::refused(&ParcelError::ShipmentNotHeld))?,
                 }
             }
+            DisposalReason::ReturnAbandoned => DisposalCause::ReturnAbandoned {
+                shipment_id: parcel
+                    .status()
+                    .shipment_id()
+                    .cloned()
+                    .ok_or_else(|| EngineError::refused(&ParcelError::NotReturned))?,
+            },
         };
         let disposed = self
             .step::<Parcel>(req, parcel_id.as_str(), ParcelCommand::Dispose { cause })
@@ -115,6 +124,7 @@ fn account_cause(cause: &DisposedBecause) -> account::DisposalCause {
         DisposedBecause::PastMaxStorage { .. } => account::DisposalCause::PastMaxStorage,
         DisposedBecause::Prohibited { .. } => account::DisposalCause::Prohibited,
         DisposedBecause::Unpaid { .. } => account::DisposalCause::Unpaid,
+        DisposedBecause::ReturnAbandoned { .. } => account::DisposalCause::ReturnAbandoned,
         DisposedBecause::LeftAtWithdrawal { items, .. } => {
             account::DisposalCause::LeftAtWithdrawal { items: *items }
         }

@@ -296,16 +296,20 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
             amount,
             exchange_rate,
         };
+        let shipment = self.existing_shipment(shipment_id).await?.state;
         if !req.resumed() {
-            let shipment = self.existing_shipment(shipment_id).await?.state;
             self.dry_run(&shipment, pay.clone()).await?;
         }
+        // The shipment, or after a return its re-shipment (SHP-2): once each (PAY-1).
+        let cause = shipment
+            .payment_cause()
+            .unwrap_or_else(|| shipment_id.to_string());
         let debit = self
             .debit(
                 req,
                 &member.member_id,
                 DebitReason::ShipmentPayment,
-                shipment_id.as_str(),
+                &cause,
                 amount,
             )
             .await?;
@@ -327,7 +331,7 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                 let account = ids::account_of(&member.member_id)?;
                 let reverse = AccountCommand::Credit {
                     reason: CreditReason::PaymentReversal,
-                    cause: ids::cause(shipment_id.as_str())?,
+                    cause: ids::cause(&cause)?,
                     amount: debited,
                     rate: None,
                 };

@@ -5,7 +5,7 @@
 use crate::support::*;
 use domain::account::{AccountEvent, BankDeposit, DeclaredDeposit, Reason};
 use domain::facts::StandingStatus;
-use domain::ids::{CauseId, SuiteCode};
+use domain::ids::{CauseId, ShipmentId, SuiteCode};
 use domain::member::{AutoClosureCondition, BalanceSign, Member, MemberCommand, MemberEvent};
 use domain::money::Money;
 use domain::parcel::{HeldFrom, Parcel, ParcelCommand, ParcelEvent, ParcelStatus};
@@ -28,7 +28,137 @@ on_each_backend!(
     con_5_single_parcel_shipment_cancelled_before_packing_releases_its_parcel,
     pay_2_paying_a_held_shipment_releases_its_parcels,
     shp_1_each_parcel_records_its_shipment_paid_shipped_and_delivered_once,
+    shp_2_returned_shipment_reenters_storage_is_charged_and_re_shipped_or_abandoned,
 );
+
+/// Pays `shipment` from the balance, ships it by EMS and has tracking report it returned.
+async fn paid_shipped_returned<B: Backend>(app: &TestApp<B>, shipment: &ShipmentId, total: Money) {
+    let payment = Payment {
+        method: PaymentMethod::Balance,
+        amount: total,
+        exchange_rate: None,
+    };
+    app.engine.pay(shipment, payment, &app.ctx()).await.unwrap();
+    app.engine
+        .advance_shipment(shipment, ems_ship(), &app.ctx())
+        .await
+        .unwrap();
+    app.clock.advance(days(10));
+    let returned = ShipmentCommand::RecordTracking {
+        status: TrackingStatus::ReturnedToOrigin,
+        on: app.today(),
+        note: None,
+    };
+    app.engine
+        .advance_shipment(shipment, returned, &app.ctx())
+        .await
+        .unwrap();
+    app.clock.advance(days(4));
+}
+
+fn ems_ship() -> ShipmentCommand {
+    ShipmentCommand::Ship {
+        carrier: "EMS".into(),
+        service: "EMS".into(),
+        tracking_number: TrackingNumber::parse("EJ123456789JP").unwrap(),
+        declared_value: Money::jpy(3_000),
+    }
+}
+
+// rule SHP-2: the shipment the carrier sent back re-enters storage: the return cost is charged
+// to the balance, its parcel is packed in storage again, its clock running from the return;
+// a new quote re-ships it, paid as a payment of its own (the first stays once only, PAY-1).
+// Another returned shipment is abandoned: its parcel is disposed of with its fee (DSP-1).
+async fn shp_2_returned_shipment_reenters_storage_is_charged_and_re_shipped_or_abandoned<
+    B: Backend,
+>() {
+    let app = TestApp::<B>::new().await;
+    let (member, suite) = app.verified_member().await;
+    app.top_up(&member, 100_000).await;
+    let parcel = app.stored_parcel(&suite, 1_500, 3_000).await;
+    let (shipment, total) = app.quoted_single(&member, &parcel).await;
+    paid_shipped_returned(&app, &shipment, total).await;
+    let before = app.balance(&member).await;
+    let received = app
+        .engine
+        .receive_return(&shipment, Money::jpy(2_400), &app.ctx())
+        .await
+        .unwrap();
+    assert!(received.refused.is_empty(), "{:?}", received.refused);
+    assert_eq!(received.parcels.len(), 1);
+    assert_eq!(
+        app.balance(&member).await,
+        before.checked_sub(Money::jpy(2_400)).unwrap()
+    );
+    let back = app
+        .engine
+        .load::<Parcel>(parcel.as_str())
+        .await
+        .unwrap()
+        .state;
+    assert_eq!(
+        back.status(),
+        &ParcelStatus::Packed {
+            shipment_id: shipment.clone()
+        }
+    );
+    assert_eq!(back.receipt().unwrap().received_on, app.today());
+    // Received twice: refused, nothing charged twice.
+    assert!(app
+        .engine
+        .receive_return(&shipment, Money::jpy(2_400), &app.ctx())
+        .await
+        .is_err());
+
+    // Re-shipped: a new quote, paid again from the balance, shipped again.
+    let quoted = app
+        .engine
+        .quote(&shipment, ems_to_us(), &app.ctx())
+        .await
+        .unwrap();
+    let payment = Payment {
+        method: PaymentMethod::Balance,
+        amount: quoted.total,
+        exchange_rate: None,
+    };
+    let repaid = app
+        .engine
+        .pay(&shipment, payment, &app.ctx())
+        .await
+        .unwrap();
+    assert!(repaid.debit.is_some());
+    app.engine
+        .advance_shipment(&shipment, ems_ship(), &app.ctx())
+        .await
+        .unwrap();
+    let state = app
+        .engine
+        .load::<Shipment>(shipment.as_str())
+        .await
+        .unwrap();
+    assert_eq!(state.state.status(), ShipmentStatus::Shipped);
+    let parcel_now = app.engine.load::<Parcel>(parcel.as_str()).await.unwrap();
+    assert_eq!(parcel_now.state.status().name(), "shipped");
+
+    // Another one comes back and the member has it disposed of.
+    let other = app.stored_parcel(&suite, 900, 2_000).await;
+    let (abandoned, total) = app.quoted_single(&member, &other).await;
+    paid_shipped_returned(&app, &abandoned, total).await;
+    app.engine
+        .receive_return(&abandoned, Money::jpy(0), &app.ctx())
+        .await
+        .unwrap();
+    let gone = app
+        .engine
+        .abandon_return(&abandoned, &app.ctx())
+        .await
+        .unwrap();
+    assert!(gone.refused.is_empty(), "{:?}", gone.refused);
+    assert_eq!(gone.disposed.len(), 1);
+    assert!(gone.disposed[0].fee.is_some());
+    let disposed = app.engine.load::<Parcel>(other.as_str()).await.unwrap();
+    assert_eq!(disposed.state.status(), &ParcelStatus::Disposed);
+}
 
 // rule PAY-1, SHP-1, SHP-2: each parcel's own stream tells its whole life: paying, shipping and
 // tracking the shipment are recorded by its parcel too, exactly once under a retried key; the

@@ -25,6 +25,7 @@ use engine::use_cases::consolidate::Consolidated;
 use engine::use_cases::follow::Advanced;
 use engine::use_cases::packing::{Packed, Packing};
 use engine::use_cases::payment::{Paid, Payment, QuoteRequest, Quoted};
+use engine::use_cases::return_to_origin::{ReturnAbandoned, ReturnReceived};
 use engine::use_cases::shipment_flow::ShipmentClosed;
 use engine::{EngineError, Executed};
 use schemars::JsonSchema;
@@ -43,6 +44,8 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         command::<CancelShipment>(),
         command::<ShipShipment>(),
         command::<RecordTracking>(),
+        command::<ReceiveReturn>(),
+        command::<AbandonReturn>(),
         command::<FileClaim>(),
         command::<AddClaimEvidence>(),
         command::<RespondToClaim>(),
@@ -431,6 +434,61 @@ impl Command for RecordTracking {
             note: self.note,
         };
         advance(call, &id, command).await
+    }
+}
+
+/// The shipment the carrier sent back reached the warehouse (SHP-2): it re-enters storage,
+/// its clock running again, and its return cost is charged to the member.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReceiveReturn {
+    /// What the return cost, as the carrier billed it, in the billing currency.
+    return_cost: Money,
+}
+
+impl Command for ReceiveReturn {
+    const SPEC: Spec = Spec {
+        operation: "receive_return",
+        path: "/v1/shipments/{shipment_id}/receive-return",
+        summary: "Receive a shipment sent back to the warehouse; charge its return cost (SHP-2)",
+        roles: STAFF_OR_OPS,
+        errors: &[
+            (422, "shipment.invalid_state"),
+            (422, "return.invalid_cost"),
+        ],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = ReturnReceived;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        Ok(call
+            .engine
+            .receive_return(&id, self.return_cost, call.ctx)
+            .await?)
+    }
+}
+
+/// The member has a shipment that came back disposed of instead of re-shipped (SHP-2); to
+/// re-ship it, quote it again.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AbandonReturn {}
+
+impl Command for AbandonReturn {
+    const SPEC: Spec = Spec {
+        operation: "abandon_return",
+        path: "/v1/shipments/{shipment_id}/abandon-return",
+        summary: "Have a shipment that came back disposed of rather than re-shipped (SHP-2, DSP-1)",
+        roles: MEMBER_OR_OPS,
+        errors: &[(422, "shipment.invalid_state")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = ReturnAbandoned;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        Ok(call.engine.abandon_return(&id, call.ctx).await?)
     }
 }
 

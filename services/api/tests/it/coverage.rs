@@ -89,6 +89,7 @@ async fn every_documented_error_code_is_reached() {
     parcels(&mut run).await;
     shipments(&mut run).await;
     claims(&mut run).await;
+    returns(&mut run).await;
     dunning(&mut run).await;
     erasure(&mut seen).await;
     cross_cutting(&mut seen).await;
@@ -262,6 +263,9 @@ async fn erasure(seen: &mut Reached) {
     let mut run = Run { app: &app, seen };
     let member = app.verified().await;
     let path = |command: &str| format!("/v1/members/{}/{command}", member.id);
+    let english = json!({ "language": "en" });
+    run.ok(&path("notice-language"), &member.token, english.clone())
+        .await;
     run.ok(&path("request-withdrawal"), &member.token, json!({}))
         .await;
     // The refund falls due at the end of the month after the next (ACC-7).
@@ -270,6 +274,15 @@ async fn erasure(seen: &mut Reached) {
         &path("refund-and-close"),
         FINANCE,
         json!({ "payout_currency": "JPY" }),
+    )
+    .await;
+    run.refused(
+        "choose_notice_language",
+        &path("notice-language"),
+        &member.token,
+        english,
+        422,
+        "member.closed",
     )
     .await;
     run.refused(
@@ -792,6 +805,84 @@ async fn shipments(run: &mut Run<'_>) {
         "account.insufficient_balance",
     )
     .await;
+}
+
+// SHP-2: a shipment sent back to the warehouse is received, charged, and abandoned.
+async fn returns(run: &mut Run<'_>) {
+    let app = run.app;
+    let member = app.verified().await;
+    app.top_up(&member, 100_000).await;
+    let parcel = app.stored_parcel(&member, 800, 3_000).await;
+    let (shipment, total) = app.quoted_single(&member, &parcel).await;
+    let at = |command: &str| format!("/v1/shipments/{shipment}/{command}");
+    run.ok(
+        &at("pay"),
+        &member.token,
+        json!({ "method": "balance", "amount": total }),
+    )
+    .await;
+    // Not returned: nothing to receive or abandon.
+    run.refused(
+        "receive_return",
+        &at("receive-return"),
+        STAFF,
+        json!({ "return_cost": yen(2_000) }),
+        422,
+        "shipment.invalid_state",
+    )
+    .await;
+    run.refused(
+        "abandon_return",
+        &at("abandon-return"),
+        &member.token,
+        json!({}),
+        422,
+        "shipment.invalid_state",
+    )
+    .await;
+    let ship = json!({ "carrier": "EMS", "service": "EMS", "tracking_number": "EJ3JP", "declared_value": yen(3_000) });
+    run.ok(&at("ship"), STAFF, ship).await;
+    run.ok(
+        &at("record-tracking"),
+        STAFF,
+        json!({ "status": "returned_to_origin", "on": app.today() }),
+    )
+    .await;
+    run.refused(
+        "receive_return",
+        &at("receive-return"),
+        STAFF,
+        json!({ "return_cost": { "amount": "100", "currency": "CNY" } }),
+        422,
+        "return.invalid_cost",
+    )
+    .await;
+    let received = run
+        .ok(
+            &at("receive-return"),
+            STAFF,
+            json!({ "return_cost": yen(2_000) }),
+        )
+        .await;
+    assert_eq!(
+        received.event_types(),
+        [
+            "shipment.return_received",
+            "account.debited",
+            "parcel.returned_to_warehouse"
+        ]
+    );
+    let abandoned = run
+        .ok(&at("abandon-return"), &member.token, json!({}))
+        .await;
+    assert_eq!(
+        abandoned.event_types(),
+        [
+            "shipment.return_abandoned",
+            "parcel.disposed",
+            "account.disposal_fee_charged"
+        ]
+    );
 }
 
 async fn claims(run: &mut Run<'_>) {
