@@ -420,3 +420,57 @@ proptest! {
         }
     }
 }
+
+// Notices (#12): the member's own language, kept until changed; asking again records nothing;
+// a closed member chooses nothing.
+#[test]
+fn a_member_chooses_the_language_notices_are_worded_in() {
+    use domain::member::NoticeLanguage;
+    let on = d(2026, 2, 1);
+    let choose = |language| MemberCommand::ChooseNoticeLanguage { language };
+    jp().given(vec![registered()])
+        .when(Issued::at(noon(on), choose(NoticeLanguage::En)))
+        .then_expect_events(vec![MemberEvent::NoticeLanguageChosen {
+            language: NoticeLanguage::En,
+            chosen_on: on,
+        }]);
+    let chosen = vec![
+        registered(),
+        MemberEvent::NoticeLanguageChosen {
+            language: NoticeLanguage::En,
+            chosen_on: on,
+        },
+    ];
+    assert_eq!(
+        replay(chosen.clone()).record().unwrap().notice_language,
+        Some(NoticeLanguage::En)
+    );
+    assert_eq!(
+        replay(vec![registered()]).record().unwrap().notice_language,
+        None
+    );
+    jp().given(chosen.clone())
+        .when(Issued::at(noon(on), choose(NoticeLanguage::En)))
+        .then_expect_events(vec![]);
+    jp().given(chosen)
+        .when(Issued::at(noon(on), choose(NoticeLanguage::Ja)))
+        .then_expect_events(vec![MemberEvent::NoticeLanguageChosen {
+            language: NoticeLanguage::Ja,
+            chosen_on: on,
+        }]);
+    let closed = vec![
+        registered(),
+        MemberEvent::Closed {
+            refund_reference: domain::member::RefundReference::parse("refund-1").unwrap(),
+            closed_on: on,
+        },
+    ];
+    assert_refusal(
+        jp().given(closed)
+            .when(Issued::at(noon(on), choose(NoticeLanguage::Ja)))
+            .inspect_result(),
+        MemberError::Closed,
+        "member.closed",
+        Some(Rule::Mem4),
+    );
+}

@@ -8,7 +8,8 @@ use cqrs_es::DomainEvent;
 use domain::ids::{MemberId, ShipmentId, SuiteCode};
 use domain::member::{
     AutoClosureCondition, AutoClosureFacts, BalanceSign, DocumentKind, EmailAddress,
-    GuardianConsent, IdentityDocument, MemberEvent, PersonName, RefundReference, SuspensionCause,
+    GuardianConsent, IdentityDocument, MemberEvent, NoticeLanguage, PersonName, RefundReference,
+    SuspensionCause,
 };
 use domain::money::Money;
 use domain::Policy;
@@ -69,6 +70,10 @@ fn examples() -> Vec<MemberEvent> {
         },
         MemberEvent::LoggedIn {
             at: Utc.with_ymd_and_hms(2026, 12, 4, 0, 5, 40).unwrap(),
+        },
+        MemberEvent::NoticeLanguageChosen {
+            language: NoticeLanguage::En,
+            chosen_on: d(2026, 11, 21),
         },
         MemberEvent::AutoPackSet {
             set_on: d(2026, 11, 22),

@@ -2,7 +2,8 @@
 //!
 //! [`run`] loads a realistic, seeded scenario into a running command API (`services/api`)
 //! over plain HTTP, one request per domain command, exactly as a client would: members
-//! registered (one left unverified, one on Auto Pack), verified and topped up; a few dozen
+//! registered (one left unverified, one on Auto Pack, one told in Japanese), verified and
+//! topped up; a few dozen
 //! parcels received, some unidentified (one attached later, one returned to its sender), one
 //! cash-on-delivery parcel refused at the door, some inspected with findings, two prohibited
 //! (quarantined, one of them disposed of), the rest declared and stored; shipments

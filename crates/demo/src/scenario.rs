@@ -574,6 +574,12 @@ impl<P: Progress> Runner<'_, P> {
             json!({}),
         )
         .await?;
+        self.post(
+            "choose Japanese notices",
+            &format!("/v1/members/{}/notice-language", members[1].id),
+            json!({ "language": "ja" }),
+        )
+        .await?;
         self.members = members.iter().map(|m| m.id.clone()).collect();
         Ok(members)
     }

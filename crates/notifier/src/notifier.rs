@@ -29,7 +29,7 @@ pub enum NotifierError {
 /// How the notifier runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotifierOptions {
-    /// The language notices are worded in.
+    /// The language notices are worded in for members who chose none.
     pub language: Language,
     /// How often it looks for notices to deliver.
     pub interval: Duration,
@@ -173,12 +173,18 @@ impl Notifier {
                         continue;
                     }
                 };
+                // The member's own language, else the notifier's.
+                let language = notice
+                    .language
+                    .as_deref()
+                    .and_then(|chosen| chosen.parse().ok())
+                    .unwrap_or(self.options.language);
                 let worded = word(
                     notice.kind,
                     &notice.facts,
                     &notice.aggregate_id,
                     &notice.name,
-                    self.options.language,
+                    language,
                 );
                 let attempts = notice.attempts + 1;
                 let (state, next, sent_at, response) = match channel.deliver(&notice, &worded).await

@@ -29,6 +29,8 @@ pub struct Pending {
     pub name: String,
     /// Their e-mail address.
     pub email: String,
+    /// The language they chose for their notices (`ja`, `en`); `None`: the notifier's.
+    pub language: Option<String>,
     /// Attempts made so far.
     pub attempts: u32,
 }
@@ -125,10 +127,11 @@ impl Outbox {
             return Ok(Vec::new());
         };
         let dialect = self.db.dialect();
-        let (notices, owners, contacts) = (
+        let (notices, owners, contacts, languages) = (
             schema.table(dialect, "notices"),
             schema.table(dialect, "owners"),
             schema.table(dialect, "contacts"),
+            schema.table(dialect, "languages"),
         );
         let (p1, p2, p3) = match dialect {
             Dialect::Postgres => ("$1", "$2", "$3"),
@@ -140,17 +143,28 @@ impl Outbox {
         };
         let sql = format!(
             "SELECT n.notice_id, n.kind, n.aggregate_id, {facts}, c.member_id, c.name, c.email, \
-                    coalesce(d.attempts, 0) \
+                    l.language, coalesce(d.attempts, 0) \
                FROM {notices} n \
                LEFT JOIN {owners} o \
                       ON o.aggregate_type = n.aggregate_type AND o.aggregate_id = n.aggregate_id \
                JOIN {contacts} c ON c.member_id = coalesce(n.member_id, o.member_id) \
+               LEFT JOIN {languages} l ON l.member_id = c.member_id \
                LEFT JOIN notifier_deliveries d ON d.notice_id = n.notice_id AND d.target = {p1} \
               WHERE d.notice_id IS NULL OR (d.state = 'retrying' AND d.next_attempt_at <= {p2}) \
               ORDER BY n.occurred_at, n.notice_id \
               LIMIT {p3}"
         );
-        type Row = (String, String, String, String, String, String, String, i64);
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            i64,
+        );
         let rows: Vec<Row> = match &self.db {
             ViewDb::Postgres(pool) => {
                 sqlx::query_as(&sql)
@@ -172,7 +186,17 @@ impl Outbox {
         };
         rows.into_iter()
             .map(
-                |(notice_id, kind, aggregate_id, facts, member_id, name, email, attempts)| {
+                |(
+                    notice_id,
+                    kind,
+                    aggregate_id,
+                    facts,
+                    member_id,
+                    name,
+                    email,
+                    language,
+                    attempts,
+                )| {
                     let decode = |what: &str, e: serde_json::Error| {
                         sqlx::Error::Decode(format!("notice {notice_id}: {what}: {e}").into())
                     };
@@ -185,6 +209,7 @@ impl Outbox {
                         member_id,
                         name,
                         email,
+                        language,
                         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
                     })
                 },

@@ -3,8 +3,8 @@
 //! the caller; the time arrives in the [`crate::Issued`] wrapper (TIM-1).
 
 use super::values::{
-    AutoClosureFacts, EmailAddress, GuardianConsent, IdentityDocument, PersonName, RefundReference,
-    SuspensionCause,
+    AutoClosureFacts, EmailAddress, GuardianConsent, IdentityDocument, NoticeLanguage, PersonName,
+    RefundReference, SuspensionCause,
 };
 use crate::ids::{AccountId, MemberId, ShipmentId, SuiteCode};
 use crate::money::Money;
@@ -64,6 +64,11 @@ pub enum MemberCommand {
     RecordFailedLogin,
     /// One successful login: the failure count restarts, the time is kept for MEM-9.
     RecordSuccessfulLogin,
+    /// Choose the language the member is told things in (notices, #12).
+    ChooseNoticeLanguage {
+        /// The language.
+        language: NoticeLanguage,
+    },
     /// Turn Auto Pack on (MEM-6).
     SetAutoPack,
     /// Turn Auto Pack off (MEM-6).

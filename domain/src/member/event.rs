@@ -4,7 +4,7 @@
 
 use super::values::{
     AutoClosureCondition, AutoClosureFacts, DocumentKind, EmailAddress, GuardianConsent,
-    IdentityDocument, PersonName, RefundReference, SuspensionCause,
+    IdentityDocument, NoticeLanguage, PersonName, RefundReference, SuspensionCause,
 };
 use crate::ids::{MemberId, ShipmentId, SuiteCode};
 use crate::money::Money;
@@ -102,6 +102,13 @@ pub enum MemberEvent {
     LoggedIn {
         /// When.
         at: DateTime<Utc>,
+    },
+    /// The member chose the language they are told things in (notices, #12).
+    NoticeLanguageChosen {
+        /// The language.
+        language: NoticeLanguage,
+        /// The day.
+        chosen_on: NaiveDate,
     },
     /// Auto Pack was turned on: each arriving parcel is packed on its own (MEM-6).
     AutoPackSet {
@@ -209,6 +216,7 @@ impl MemberEvent {
         "member.reinstated",
         "member.login_failed",
         "member.logged_in",
+        "member.notice_language_chosen",
         "member.auto_pack_set",
         "member.auto_pack_unset",
         "member.auto_ship_set",
@@ -232,6 +240,7 @@ impl cqrs_es::DomainEvent for MemberEvent {
             MemberEvent::Reinstated { .. } => "member.reinstated",
             MemberEvent::LoginFailed { .. } => "member.login_failed",
             MemberEvent::LoggedIn { .. } => "member.logged_in",
+            MemberEvent::NoticeLanguageChosen { .. } => "member.notice_language_chosen",
             MemberEvent::AutoPackSet { .. } => "member.auto_pack_set",
             MemberEvent::AutoPackUnset { .. } => "member.auto_pack_unset",
             MemberEvent::AutoShipSet { .. } => "member.auto_ship_set",

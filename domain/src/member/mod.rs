@@ -49,7 +49,8 @@ pub use error::MemberError;
 pub use event::MemberEvent;
 pub use values::{
     AutoClosureCondition, AutoClosureFacts, BalanceSign, DocumentKind, EmailAddress,
-    GuardianConsent, IdentityDocument, PersonName, RefundReference, SuspensionCause,
+    GuardianConsent, IdentityDocument, NoticeLanguage, PersonName, RefundReference,
+    SuspensionCause,
 };
 
 use crate::calendar::{add_days, add_months};
@@ -106,6 +107,9 @@ pub struct MemberRecord {
     /// the guardian's consent hold the stand-ins of `crate::personal`.
     #[serde(default)]
     pub personal_data_erased: bool,
+    /// The language the member chose to be told things in; the server's default when none.
+    #[serde(default)]
+    pub notice_language: Option<NoticeLanguage>,
 }
 
 /// The lifecycle of MEM-4. Verified or not is [`MemberRecord::verification`], checked on a date.
@@ -246,6 +250,7 @@ impl Member {
                     auto_pack: false,
                     auto_ship: None,
                     personal_data_erased: false,
+                    notice_language: None,
                 }));
             }
             (Member::Registered(member), event) => member.evolve(event),
@@ -482,6 +487,15 @@ impl MemberRecord {
                 S::Withdrawing { .. },
                 C::SetAutoPack | C::SetAutoShip { .. } | C::RecordAutoShipUse { .. },
             ) => Err(MemberError::Withdrawing),
+            (_, C::ChooseNoticeLanguage { language }) if self.notice_language == Some(language) => {
+                Ok(vec![])
+            }
+            (_, C::ChooseNoticeLanguage { language }) => {
+                Ok(vec![MemberEvent::NoticeLanguageChosen {
+                    language,
+                    chosen_on: today,
+                }])
+            }
             (_, C::SetAutoPack) if self.auto_pack => Ok(vec![]),
             (_, C::SetAutoPack) => Ok(vec![MemberEvent::AutoPackSet { set_on: today }]),
             (_, C::UnsetAutoPack) if !self.auto_pack => Ok(vec![]),
@@ -631,6 +645,9 @@ impl MemberRecord {
             MemberEvent::LoggedIn { at } => {
                 self.failed_logins = 0;
                 self.last_login_at = Some(at);
+            }
+            MemberEvent::NoticeLanguageChosen { language, .. } => {
+                self.notice_language = Some(language)
             }
             MemberEvent::AutoPackSet { .. } => self.auto_pack = true,
             MemberEvent::AutoPackUnset { .. } => self.auto_pack = false,

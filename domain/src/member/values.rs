@@ -255,6 +255,27 @@ pub enum SuspensionCause {
     FailedLogins,
 }
 
+/// The language a member is told things in (notices, #12): the server's default until the
+/// member chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeLanguage {
+    /// Japanese.
+    Ja,
+    /// English.
+    En,
+}
+
+impl NoticeLanguage {
+    /// As stored and in templates (`ja`, `en`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeLanguage::Ja => "ja",
+            NoticeLanguage::En => "en",
+        }
+    }
+}
+
 /// The sign of a charge-account balance, with the day it went negative: the account facts
 /// automatic closure reads (MEM-9). Looked up from the account by the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -8,8 +8,9 @@
 //!
 //! Tables (schema `view_notices_v<N>`): `notices` (one row per event, keyed by aggregate and
 //! sequence, the notice id being the event id, with the event's own fields as the facts to
-//! tell), `owners` (the member of a parcel, shipment or account) and `contacts` (a member's
-//! name and e-mail). The notifier (`crates/notifier`) joins them when it delivers, so a notice
+//! tell), `owners` (the member of a parcel, shipment or account), `contacts` (a member's
+//! name and e-mail) and `languages` (the language a member chose for their notices; the
+//! notifier's default for the others). The notifier (`crates/notifier`) joins them when it delivers, so a notice
 //! whose owner or contact is recorded later is still delivered to the right address.
 //!
 //! *Architecture Invariant*: as in every view, an aggregate's events change only rows keyed by
@@ -69,6 +70,17 @@ pub const CONTACTS: TableSpec = TableSpec {
     name: "contacts",
     key: &["member_id"],
     columns: &["member_id", "name", "email"],
+    numeric: &[],
+    json: &[],
+    boolean: &[],
+    timestamp: &[],
+};
+
+/// The `languages` table.
+pub const LANGUAGES: TableSpec = TableSpec {
+    name: "languages",
+    key: &["member_id"],
+    columns: &["member_id", "language"],
     numeric: &[],
     json: &[],
     boolean: &[],
@@ -185,6 +197,15 @@ pub struct ContactRow {
     pub email: String,
 }
 
+/// One language row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanguageRow {
+    /// The member.
+    pub member_id: String,
+    /// `ja` or `en`.
+    pub language: String,
+}
+
 /// One change of the view.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -194,6 +215,8 @@ pub enum Change {
     Owner(OwnerRow),
     /// How to reach a member.
     Contact(ContactRow),
+    /// The language a member chose.
+    Language(LanguageRow),
 }
 
 /// The variant's fields of an externally tagged payload (`{"arrived": {...}}`).
@@ -216,7 +239,7 @@ impl Projection for Notices {
     }
 
     fn tables(&self) -> &'static [TableSpec] {
-        &[NOTICES, OWNERS, CONTACTS]
+        &[NOTICES, OWNERS, CONTACTS, LANGUAGES]
     }
 
     fn create_tables(&self, schema: &Schema, dialect: Dialect) -> String {
@@ -248,10 +271,15 @@ impl Projection for Notices {
                  member_id {text} PRIMARY KEY,
                  name      {text} NOT NULL,
                  email     {text} NOT NULL
+             );
+             CREATE TABLE {languages} (
+                 member_id {text} PRIMARY KEY,
+                 language  {text} NOT NULL
              );",
             notices = t("notices"),
             owners = t("owners"),
             contacts = t("contacts"),
+            languages = t("languages"),
         )
     }
 
@@ -267,6 +295,15 @@ impl Projection for Notices {
                         member_id: event.aggregate_id.clone(),
                         name,
                         email,
+                    }));
+                }
+                Some(event.aggregate_id.clone())
+            }
+            "member.notice_language_chosen" => {
+                if let Some(language) = text(&facts, "language") {
+                    changes.push(Change::Language(LanguageRow {
+                        member_id: event.aggregate_id.clone(),
+                        language,
                     }));
                 }
                 Some(event.aggregate_id.clone())
@@ -322,6 +359,9 @@ impl Projection for Notices {
                 }
                 Change::Contact(row) => {
                     table::upsert(conn, schema, &CONTACTS, std::slice::from_ref(row)).await?
+                }
+                Change::Language(row) => {
+                    table::upsert(conn, schema, &LANGUAGES, std::slice::from_ref(row)).await?
                 }
             }
         }

@@ -250,6 +250,22 @@ async fn members_are_told_by_email_and_signed_webhooks_once() {
             .any(|d| d.subject.starts_with("Free storage of parcel") && d.body.contains("Dear ")),
         "no storage notice in the record"
     );
+    // Each member in their own language: the demo's second member chose Japanese, the others
+    // read the server's English.
+    let arrivals = |prefix: &str| {
+        opened
+            .iter()
+            .filter(|d| d.target == "email" && d.subject.starts_with(prefix))
+            .count()
+    };
+    assert!(
+        arrivals("お荷物が到着しました") > 0,
+        "no arrival notice in Japanese"
+    );
+    assert!(
+        arrivals("Your parcel arrived") > 0,
+        "no arrival notice in English"
+    );
     assert_eq!(emailed, hooked, "both channels tell the same notices");
 
     // One e-mail per notice, named by its id.

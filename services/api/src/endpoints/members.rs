@@ -15,7 +15,7 @@ use domain::exchange::ExchangeRate;
 use domain::ids::MemberId;
 use domain::member::{
     EmailAddress, GuardianConsent, IdentityDocument, Member, MemberCommand, MemberEvent,
-    PersonName, SuspensionCause,
+    NoticeLanguage, PersonName, SuspensionCause,
 };
 use domain::money::{Currency, Money};
 use engine::use_cases::auto_closure::AutoClosureEvaluated;
@@ -36,6 +36,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         command::<ReinstateMember>(),
         command::<RecordFailedLogin>(),
         command::<RecordSuccessfulLogin>(),
+        command::<ChooseNoticeLanguage>(),
         command::<SetAutoPack>(),
         command::<UnsetAutoPack>(),
         command::<SetAutoShip>(),
@@ -259,6 +260,34 @@ impl Command for RecordSuccessfulLogin {
 
     async fn run(self, call: &Call<'_>, id: MemberId) -> Result<Self::Output, Failure> {
         member(call, &id, MemberCommand::RecordSuccessfulLogin).await
+    }
+}
+
+/// Chooses the language the member's notices are worded in (#12); until then, the server's.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChooseNoticeLanguage {
+    /// `ja` or `en`.
+    language: NoticeLanguage,
+}
+
+impl Command for ChooseNoticeLanguage {
+    const SPEC: Spec = Spec {
+        operation: "choose_notice_language",
+        path: "/v1/members/{member_id}/notice-language",
+        summary: "Choose the language the member's notices are worded in: ja or en",
+        roles: MEMBER,
+        errors: &[(422, "member.closed")],
+        ..Spec::DEFAULT
+    };
+    type On = OnMember;
+    type Output = Executed<MemberEvent>;
+
+    async fn run(self, call: &Call<'_>, id: MemberId) -> Result<Self::Output, Failure> {
+        let command = MemberCommand::ChooseNoticeLanguage {
+            language: self.language,
+        };
+        member(call, &id, command).await
     }
 }
 
