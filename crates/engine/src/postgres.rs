@@ -283,14 +283,6 @@ impl EngineStore for PgEngineStore {
             .appended_by_request(key, step)
             .await
             .map_err(|e| EngineError::store(&e))?;
-        Ok(appended
-            .into_iter()
-            .map(|event| RecordedEvent {
-                aggregate_type: event.aggregate_type,
-                aggregate_id: event.aggregate_id,
-                sequence: usize::try_from(event.sequence).unwrap_or_default(),
-                payload: event.payload,
-            })
-            .collect())
+        Ok(appended.into_iter().map(RecordedEvent::from).collect())
     }
 }

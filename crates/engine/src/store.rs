@@ -122,3 +122,14 @@ pub struct RecordedEvent {
     /// The serialized domain event.
     pub payload: Value,
 }
+
+impl From<event_store::AppendedByRequest> for RecordedEvent {
+    fn from(event: event_store::AppendedByRequest) -> Self {
+        RecordedEvent {
+            aggregate_type: event.aggregate_type,
+            aggregate_id: event.aggregate_id,
+            sequence: usize::try_from(event.sequence).unwrap_or_default(),
+            payload: event.payload,
+        }
+    }
+}

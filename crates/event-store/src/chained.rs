@@ -17,8 +17,9 @@ use sqlx::Row;
 use std::sync::LazyLock;
 use uuid::Uuid;
 
-/// The columns of [`ChainedEvent`], payload and metadata as the stored text.
-const COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event_version, \
+/// The columns of [`ChainedEvent`] on PostgreSQL, payload and metadata as the stored text.
+pub(crate) const COLUMNS: &str =
+    "aggregate_type, aggregate_id, sequence, event_type, event_version, \
     payload::text AS payload, metadata::text AS metadata, event_id, recorded_at, position, \
     txid::text AS txid_text, hash";
 
@@ -77,7 +78,7 @@ impl ChainedEvent {
         }
     }
 
-    fn from_pg_row(row: &sqlx::postgres::PgRow) -> Result<Self, EventStoreError> {
+    pub(crate) fn from_pg_row(row: &sqlx::postgres::PgRow) -> Result<Self, EventStoreError> {
         let GlobalCursor { txid, position } = GlobalCursor::from_pg_row(row)?;
         Ok(Self {
             aggregate_type: row.try_get("aggregate_type")?,
@@ -96,7 +97,7 @@ impl ChainedEvent {
     }
 
     #[cfg(feature = "sqlite")]
-    fn from_sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Result<Self, EventStoreError> {
+    pub(crate) fn from_sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Result<Self, EventStoreError> {
         let position: i64 = row.try_get("position")?;
         let event_id: String = row.try_get("event_id")?;
         let event_id = Uuid::parse_str(&event_id).map_err(|_| EventStoreError::Malformed {
@@ -119,6 +120,15 @@ impl ChainedEvent {
         })
     }
 }
+
+/// The columns of [`ChainedEvent`] on SQLite (the text is stored as is; no transaction id).
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE_COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, \
+    event_version, payload, metadata, event_id, recorded_at, position, hash";
+
+#[cfg(feature = "sqlite")]
+static SQLITE_ALL_EVENTS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {SQLITE_COLUMNS} FROM events ORDER BY position"));
 
 /// Hashes as lowercase hex in JSON.
 mod hex_hash {
@@ -364,13 +374,10 @@ impl crate::sqlite::SqliteEventStore {
     pub fn chained_events(
         &self,
     ) -> impl Stream<Item = Result<ChainedEvent, EventStoreError>> + Send + '_ {
-        sqlx::query(
-            "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
-             metadata, event_id, recorded_at, position, hash FROM events ORDER BY position",
-        )
-        .fetch(self.reader())
-        .map_err(EventStoreError::from)
-        .and_then(|row| async move { ChainedEvent::from_sqlite_row(&row) })
+        sqlx::query(&SQLITE_ALL_EVENTS)
+            .fetch(self.reader())
+            .map_err(EventStoreError::from)
+            .and_then(|row| async move { ChainedEvent::from_sqlite_row(&row) })
     }
 
     /// The stored hash of every event after `after`, with its cursor, in position order.

@@ -24,7 +24,11 @@
 //! the store signed stays unsigned, so the verifier's "unsigned before signing" stays true.
 
 use crate::authorship::{AuthoredFields, EventSigner, SIGNATURE_FIELD};
-use crate::chain::{ChainedFields, Hash32, GENESIS};
+use crate::chain::ChainedFields;
+use crate::chain::{Hash32, GENESIS};
+#[cfg(feature = "sqlite")]
+use crate::chained::SQLITE_COLUMNS;
+use crate::chained::{stored_hash, ChainedEvent, COLUMNS};
 use crate::{EventStore, EventStoreError};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
@@ -128,19 +132,6 @@ impl Reseal {
     }
 }
 
-/// One stored event as a reseal reads it.
-struct Row_ {
-    sequence: i64,
-    event_type: String,
-    event_version: String,
-    payload: String,
-    metadata: String,
-    event_id: uuid::Uuid,
-    recorded_at: DateTime<Utc>,
-    position: i64,
-    hash: Hash32,
-}
-
 /// The rewrites grouped by aggregate, each aggregate's by sequence.
 type ByAggregate = BTreeMap<(String, String), BTreeMap<i64, Value>>;
 
@@ -168,7 +159,7 @@ struct Update {
 fn resigned(
     signer: &EventSigner,
     aggregate: &(String, String),
-    row: &Row_,
+    row: &ChainedEvent,
     payload: &Value,
 ) -> Result<Value, EventStoreError> {
     let metadata: Value =
@@ -199,7 +190,7 @@ fn rechain(
     aggregate: &(String, String),
     payloads: &BTreeMap<i64, Value>,
     mut previous: Hash32,
-    rows: &[Row_],
+    rows: &[ChainedEvent],
 ) -> Result<Vec<(Update, Rehashed)>, EventStoreError> {
     let found: std::collections::BTreeSet<i64> = rows.iter().map(|row| row.sequence).collect();
     if let Some(sequence) = payloads.keys().find(|sequence| !found.contains(sequence)) {
@@ -222,16 +213,9 @@ fn rechain(
             .as_ref()
             .map_or((&row.payload, &row.metadata), |(p, m)| (p, m));
         let hash = ChainedFields {
-            aggregate_type: &aggregate.0,
-            aggregate_id: &aggregate.1,
-            sequence: row.sequence,
-            event_type: &row.event_type,
-            event_version: &row.event_version,
             payload,
             metadata,
-            event_id: row.event_id,
-            recorded_at: row.recorded_at,
-            position: row.position,
+            ..row.fields()
         }
         .hash(&previous);
         previous = hash;
@@ -256,12 +240,6 @@ fn rechain(
         ));
     }
     Ok(updates)
-}
-
-fn hash_of(bytes: Option<Vec<u8>>) -> Hash32 {
-    bytes
-        .and_then(|bytes| Hash32::try_from(bytes.as_slice()).ok())
-        .unwrap_or_default()
 }
 
 /// The statements of a reseal, written once with PostgreSQL's `$N` parameters; SQLite takes
@@ -309,8 +287,8 @@ where
                 aggregate_id: row.try_get("aggregate_id")?,
                 sequence: row.try_get("sequence")?,
                 position: row.try_get("position")?,
-                old_hash: hash_of(row.try_get("old_hash")?),
-                new_hash: hash_of(row.try_get("new_hash")?),
+                old_hash: stored_hash(row.try_get("old_hash")?),
+                new_hash: stored_hash(row.try_get("new_hash")?),
                 rewritten: row.try_get("rewritten")?,
             });
     }
@@ -336,9 +314,9 @@ fn assemble(heads: Vec<Head>, mut events: BTreeMap<i64, Vec<Rehashed>>) -> Vec<R
 
 /// A backend's reseal, written once: `$tx` a transaction that holds off appends, `$sql` how
 /// a statement of [`statements`] reads there, `$rows` the aggregate's events from a sequence
-/// on, `$row` how one becomes a [`Row_`].
+/// on, `$row` how one becomes a [`ChainedEvent`].
 macro_rules! reseal_in {
-    ($tx:ident, $rewrites:expr, $key:expr, $sql:expr, $rows:literal, $row:expr) => {{
+    ($tx:ident, $rewrites:expr, $key:expr, $sql:expr, $rows:expr, $row:expr) => {{
         let signer = EventSigner::new($key.clone());
         let mut rehashed = Vec::new();
         for (aggregate, payloads) in by_aggregate($rewrites) {
@@ -353,7 +331,7 @@ macro_rules! reseal_in {
                     .bind(first - 1)
                     .fetch_optional(&mut *$tx)
                     .await?
-                    .map_or(GENESIS, hash_of);
+                    .map_or(GENESIS, stored_hash);
             let rows = sqlx::query($rows)
                 .bind(&aggregate.0)
                 .bind(&aggregate.1)
@@ -362,7 +340,7 @@ macro_rules! reseal_in {
                 .await?
                 .iter()
                 .map($row)
-                .collect::<Result<Vec<Row_>, EventStoreError>>()?;
+                .collect::<Result<Vec<ChainedEvent>, EventStoreError>>()?;
             for (update, event) in rechain(&signer, &aggregate, &payloads, previous, &rows)? {
                 sqlx::query(&$sql(statements::UPDATE))
                     .bind(update.payload)
@@ -418,23 +396,11 @@ impl EventStore {
             rewrites,
             key,
             |statement: &str| statement.to_owned(),
-            "SELECT sequence, event_type, event_version, payload::text AS payload, \
-                    metadata::text AS metadata, event_id, recorded_at, position, hash \
-               FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
-                AND sequence >= $3 ORDER BY sequence",
-            |row: &sqlx::postgres::PgRow| {
-                Ok(Row_ {
-                    sequence: row.try_get("sequence")?,
-                    event_type: row.try_get("event_type")?,
-                    event_version: row.try_get("event_version")?,
-                    payload: row.try_get("payload")?,
-                    metadata: row.try_get("metadata")?,
-                    event_id: row.try_get("event_id")?,
-                    recorded_at: row.try_get("recorded_at")?,
-                    position: row.try_get("position")?,
-                    hash: hash_of(row.try_get("hash")?),
-                })
-            }
+            &format!(
+                "SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+                  AND sequence >= $3 ORDER BY sequence"
+            ),
+            ChainedEvent::from_pg_row
         );
         tx.commit().await?;
         // The old rows stay in the table's files until their space is reused: rewrite the
@@ -482,30 +448,11 @@ impl crate::sqlite::SqliteEventStore {
             rewrites,
             key,
             statements::sqlite,
-            "SELECT sequence, event_type, event_version, payload, metadata, event_id, \
-                    recorded_at, position, hash \
-               FROM events WHERE aggregate_type = ?1 AND aggregate_id = ?2 \
-                AND sequence >= ?3 ORDER BY sequence",
-            |row: &sqlx::sqlite::SqliteRow| {
-                let position: i64 = row.try_get("position")?;
-                let event_id: String = row.try_get("event_id")?;
-                let event_id =
-                    uuid::Uuid::parse_str(&event_id).map_err(|_| EventStoreError::Malformed {
-                        position,
-                        reason: format!("event_id {event_id:?} is not a UUID"),
-                    })?;
-                Ok(Row_ {
-                    sequence: row.try_get("sequence")?,
-                    event_type: row.try_get("event_type")?,
-                    event_version: row.try_get("event_version")?,
-                    payload: row.try_get("payload")?,
-                    metadata: row.try_get("metadata")?,
-                    event_id,
-                    recorded_at: row.try_get("recorded_at")?,
-                    position,
-                    hash: hash_of(row.try_get("hash")?),
-                })
-            }
+            &format!(
+                "SELECT {SQLITE_COLUMNS} FROM events WHERE aggregate_type = ?1 \
+                  AND aggregate_id = ?2 AND sequence >= ?3 ORDER BY sequence"
+            ),
+            ChainedEvent::from_sqlite_row
         );
         tx.commit().await?;
         self.committed();
