@@ -267,8 +267,20 @@ async fn embedded_serve_runs_the_projections_into_sqlite_views() {
         .unwrap();
     let views = server.views().clone();
     let running = Running::start(server).await;
-    let (_, second) = running.member_and_parcel(&admin, &staff).await;
+    let (second_member, second) = running.member_and_parcel(&admin, &staff).await;
     shown_parcel(&views, &second).await;
+    // Every view has the new commands before the server stops (each projector runs at its
+    // own pace): the rebuilds below must find the live views complete.
+    eventually("the second parcel's history", || async {
+        let history = audit::history(&views, "parcel", &second, None).await;
+        history.ok().filter(|h| !h.is_empty())
+    })
+    .await;
+    eventually("the second account", || async {
+        let open = billing::account(&views, &format!("acct-{second_member}")).await;
+        open.ok().flatten()
+    })
+    .await;
     let again = audit::history(&views, "parcel", &parcel_id, None)
         .await
         .unwrap();
