@@ -8,8 +8,10 @@ use std::future::Future;
 /// The events after a reader's cursor: how far behind it is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Backlog {
-    /// How many.
+    /// How many (at most the bound asked for, see [`EventLog::backlog_at_most`]).
     pub events: u64,
+    /// More events wait than were counted: `events` is the bound.
+    pub more: bool,
     /// When the oldest of them was recorded (by the clock that stamped it: the database's on
     /// PostgreSQL, the writing process's on SQLite); `None` when there is none.
     pub oldest_recorded_at: Option<DateTime<Utc>>,
@@ -49,6 +51,16 @@ pub trait EventLog: Send + Sync {
     fn backlog(
         &self,
         cursor: GlobalCursor,
+    ) -> impl Future<Output = Result<Backlog, EventStoreError>> + Send;
+
+    /// [`EventLog::backlog`] counted up to `bound` events, in time that does not grow with
+    /// the backlog (an index range of at most `bound` entries): for health pages, which must
+    /// answer at once however far a reader is behind. `oldest_recorded_at` is that of the first
+    /// waiting event in the global order.
+    fn backlog_at_most(
+        &self,
+        cursor: GlobalCursor,
+        bound: u64,
     ) -> impl Future<Output = Result<Backlog, EventStoreError>> + Send;
 
     /// [`EventLog::tail_with`] with the default [`TailOptions`].

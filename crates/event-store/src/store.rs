@@ -204,8 +204,46 @@ impl EventLog for EventStore {
         .await?;
         Ok(Backlog {
             events: u64::try_from(events).unwrap_or_default(),
+            more: false,
             oldest_recorded_at,
         })
+    }
+
+    async fn backlog_at_most(
+        &self,
+        cursor: GlobalCursor,
+        bound: u64,
+    ) -> Result<Backlog, EventStoreError> {
+        let (counted, oldest_recorded_at): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM events \
+                      WHERE (txid, position) > ($1::text::xid8, $2) \
+                      ORDER BY txid, position LIMIT $3) AS waiting), \
+                    (SELECT recorded_at FROM events \
+                      WHERE (txid, position) > ($1::text::xid8, $2) \
+                      ORDER BY txid, position LIMIT 1)",
+        )
+        .bind(cursor.txid.to_string())
+        .bind(cursor.position)
+        .bind(i64::try_from(bound.saturating_add(1)).unwrap_or(i64::MAX))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Backlog::counted(counted, bound, oldest_recorded_at))
+    }
+}
+
+impl Backlog {
+    /// `counted` events of a count limited to `bound` + 1 (one more says there are more).
+    pub(crate) fn counted(
+        counted: i64,
+        bound: u64,
+        oldest_recorded_at: Option<DateTime<Utc>>,
+    ) -> Backlog {
+        let counted = u64::try_from(counted).unwrap_or_default();
+        Backlog {
+            events: counted.min(bound),
+            more: counted > bound,
+            oldest_recorded_at,
+        }
     }
 }
 

@@ -60,8 +60,11 @@ pub struct ViewHealth {
     pub last_applied: Option<Position>,
     /// The newest event in the store.
     pub head: Option<Position>,
-    /// Events in the store after the checkpoint.
+    /// Events in the store after the checkpoint, counted up to [`LAG_COUNTED_UP_TO`].
     pub lag_events: i64,
+    /// More events wait than `lag_events` says: the count stopped at its bound, so that the
+    /// health page answers at once however long the backlog.
+    pub lag_events_more: bool,
     /// Seconds since the oldest event not applied yet was recorded (by the database's clock);
     /// 0 when caught up.
     pub lag_seconds: f64,
@@ -95,6 +98,9 @@ pub struct Parked {
     /// When it was parked.
     pub parked_at: DateTime<Utc>,
 }
+
+/// How far the health page counts a view's backlog (a bounded index range per view).
+pub const LAG_COUNTED_UP_TO: u64 = 10_000;
 
 /// The read models, and the event store they follow (for the health's lag): cheap to clone.
 #[derive(Debug, Clone)]
@@ -270,18 +276,20 @@ impl Views {
         }))
     }
 
-    /// The events after `cursor` in the global order: how many, and how many seconds the
-    /// oldest has waited (by the clock that stamped `recorded_at`: the database's, or on
-    /// SQLite the process's, against this process's).
-    async fn backlog(&self, cursor: GlobalCursor) -> Result<(i64, f64), QueryError> {
+    /// The events after `cursor` in the global order: how many (up to
+    /// [`LAG_COUNTED_UP_TO`], and whether more wait), and how many seconds the first of them
+    /// has waited (by the clock that stamped `recorded_at`: the database's, or on SQLite the
+    /// process's, against this process's).
+    async fn backlog(&self, cursor: GlobalCursor) -> Result<(i64, bool, f64), QueryError> {
         let backlog = match &self.events {
-            Events::Postgres(store) => store.backlog(cursor).await?,
-            Events::Sqlite(store) => store.backlog(cursor).await?,
+            Events::Postgres(store) => store.backlog_at_most(cursor, LAG_COUNTED_UP_TO).await?,
+            Events::Sqlite(store) => store.backlog_at_most(cursor, LAG_COUNTED_UP_TO).await?,
         };
         let waited = backlog.oldest_recorded_at.map_or(0.0, |oldest| {
             ((Utc::now() - oldest).num_milliseconds() as f64 / 1000.0).max(0.0)
         });
-        Ok((i64::try_from(backlog.events).unwrap_or(i64::MAX), waited))
+        let events = i64::try_from(backlog.events).unwrap_or(i64::MAX);
+        Ok((events, backlog.more, waited))
     }
 
     async fn view_health(
@@ -291,13 +299,14 @@ impl Views {
         stuck_after: Duration,
     ) -> Result<ViewHealth, QueryError> {
         let Some(schema) = current(&self.views, view).await? else {
-            let (waiting, _) = self.backlog(GlobalCursor::START).await?;
+            let (waiting, more, _) = self.backlog(GlobalCursor::START).await?;
             return Ok(ViewHealth {
                 view,
                 serving: None,
                 last_applied: None,
                 head,
                 lag_events: waiting,
+                lag_events_more: more,
                 lag_seconds: 0.0,
                 parked: 0,
                 stuck: false,
@@ -305,7 +314,7 @@ impl Views {
             });
         };
         let checkpoint = catalog::checkpoint(&self.views, &schema, view).await?;
-        let (lag_events, lag_seconds) = self.backlog(checkpoint).await?;
+        let (lag_events, lag_events_more, lag_seconds) = self.backlog(checkpoint).await?;
         let parked = parked::list_in(&self.views, &schema, view, false)
             .await?
             .len();
@@ -323,6 +332,7 @@ impl Views {
             last_applied: Some(checkpoint.into()),
             head,
             lag_events,
+            lag_events_more,
             lag_seconds,
             parked,
             stuck,

@@ -450,8 +450,28 @@ impl EventLog for SqliteEventStore {
                 .await?;
         Ok(crate::Backlog {
             events: u64::try_from(events).unwrap_or_default(),
+            more: false,
             oldest_recorded_at,
         })
+    }
+
+    async fn backlog_at_most(
+        &self,
+        cursor: GlobalCursor,
+        bound: u64,
+    ) -> Result<crate::Backlog, EventStoreError> {
+        let (counted, oldest_recorded_at): (i64, Option<chrono::DateTime<chrono::Utc>>) =
+            sqlx::query_as(
+                "SELECT (SELECT count(*) FROM (SELECT 1 FROM events WHERE position > ?1 \
+                          ORDER BY position LIMIT ?2)), \
+                        (SELECT recorded_at FROM events WHERE position > ?1 \
+                          ORDER BY position LIMIT 1)",
+            )
+            .bind(cursor.position)
+            .bind(i64::try_from(bound.saturating_add(1)).unwrap_or(i64::MAX))
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(crate::Backlog::counted(counted, bound, oldest_recorded_at))
     }
 }
 

@@ -160,3 +160,35 @@ async fn a_connection_returned_inside_a_transaction_is_not_pooled() {
     assert!(outside, "the next caller was handed an open transaction");
     assert_ne!(backend(pool).await, first, "that connection was closed");
 }
+
+/// A reader's backlog on PostgreSQL, exact or counted up to a bound, and the store's head.
+#[tokio::test]
+async fn the_backlog_is_counted_exactly_or_up_to_a_bound() {
+    use event_store::EventLog;
+    let db = TestDb::create(4).await;
+    assert_eq!(db.store.head().await.unwrap(), None);
+    let cqrs = db.store.cqrs::<Counter>(vec![], ());
+    for _ in 0..5 {
+        cqrs.execute("counter-1", CounterCommand::Add { by: 1 })
+            .await
+            .expect("add");
+    }
+    let events = read_until(&db.store, GlobalCursor::START, 5).await;
+    assert_eq!(db.store.head().await.unwrap(), Some(events[4].cursor));
+    let all = db.store.backlog(GlobalCursor::START).await.unwrap();
+    assert_eq!((all.events, all.more), (5, false));
+    let bounded = db
+        .store
+        .backlog_at_most(GlobalCursor::START, 3)
+        .await
+        .unwrap();
+    assert_eq!((bounded.events, bounded.more), (3, true));
+    assert_eq!(bounded.oldest_recorded_at, Some(events[0].recorded_at));
+    let exact = db.store.backlog_at_most(events[1].cursor, 3).await.unwrap();
+    assert_eq!((exact.events, exact.more), (3, false));
+    let none = db.store.backlog_at_most(events[4].cursor, 3).await.unwrap();
+    assert_eq!(
+        (none.events, none.more, none.oldest_recorded_at),
+        (0, false, None)
+    );
+}

@@ -446,3 +446,35 @@ async fn concurrent_writers_reach_a_tailing_reader_exactly_once_in_order() {
         LOST_RACES.load(std::sync::atomic::Ordering::Relaxed)
     );
 }
+
+/// A reader's backlog, exact or counted up to a bound, and its head.
+#[tokio::test]
+async fn the_backlog_is_counted_exactly_or_up_to_a_bound() {
+    let temp = open().await;
+    let store = &temp.store;
+    assert_eq!(store.head().await.unwrap(), None);
+    let repository = store.repository();
+    for sequence in 1..=5 {
+        repository
+            .persist::<Counter>(&[counter_event("c-1", sequence, "one")], None)
+            .await
+            .expect("append");
+    }
+    let events = read_all(store, 100).await;
+    assert_eq!(store.head().await.unwrap(), Some(events[4].cursor));
+    let all = store.backlog(GlobalCursor::START).await.unwrap();
+    assert_eq!((all.events, all.more), (5, false));
+    assert_eq!(all.oldest_recorded_at, Some(events[0].recorded_at));
+    let after_two = store.backlog(events[1].cursor).await.unwrap();
+    assert_eq!(after_two.events, 3);
+    let bounded = store.backlog_at_most(GlobalCursor::START, 3).await.unwrap();
+    assert_eq!((bounded.events, bounded.more), (3, true));
+    assert_eq!(bounded.oldest_recorded_at, Some(events[0].recorded_at));
+    let exact = store.backlog_at_most(events[1].cursor, 3).await.unwrap();
+    assert_eq!((exact.events, exact.more), (3, false));
+    let none = store.backlog_at_most(events[4].cursor, 3).await.unwrap();
+    assert_eq!(
+        (none.events, none.more, none.oldest_recorded_at),
+        (0, false, None)
+    );
+}

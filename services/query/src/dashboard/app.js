@@ -314,7 +314,7 @@ async function loadProjections() {
         ["Serving instance", (v) => v.serving, "id"],
         ["Last applied", (v) => (v.last_applied ? v.last_applied.txid + "/" + v.last_applied.position : null), "id"],
         ["Store head", (v) => (v.head ? v.head.txid + "/" + v.head.position : null), "id"],
-        ["Lag (events)", (v) => v.lag_events, "num"],
+        ["Lag (events)", (v) => (v.lag_events_more ? v.lag_events + "+" : v.lag_events), "num"],
         ["Lag (s)", (v) => v.lag_seconds.toFixed(1), "num"],
         ["Parked", (v) => v.parked, "num"],
       ])
