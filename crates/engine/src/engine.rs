@@ -15,8 +15,8 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventRepository;
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore as _};
 use domain::{Issued, Policy, Services};
+use event_store::PostgresRepository;
 use event_store::{CommandMetadata, EventStore};
-use postgres_es::PostgresEventRepository;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,7 +36,7 @@ pub struct Engine<R: PersistedEventRepository, S: EngineStore> {
 }
 
 /// The engine over PostgreSQL: postgres-es for the aggregates, [`PgEngineStore`] for the rest.
-pub type PgEngine = Engine<PostgresEventRepository, PgEngineStore>;
+pub type PgEngine = Engine<PostgresRepository, PgEngineStore>;
 
 impl PgEngine {
     /// The engine on `event_store`'s database, with the system clock and UUID v7 ids.

@@ -51,6 +51,7 @@ mod error;
 mod global_order;
 mod log;
 pub mod metadata;
+mod repository;
 pub mod reseal;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
@@ -62,6 +63,7 @@ pub use cursor::GlobalCursor;
 pub use error::EventStoreError;
 pub use log::{Backlog, EventLog};
 pub use metadata::CommandMetadata;
+pub use repository::PostgresRepository;
 pub use store::{pool_options, AppendedByRequest, EventStore, PostgresCqrs};
 pub use stored_event::StoredEvent;
 pub use tail::TailOptions;

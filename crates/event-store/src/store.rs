@@ -1,6 +1,7 @@
 //! [`EventStore`]: the pool, the migrations, and the `postgres-es` command side over them.
 
 use crate::log::Backlog;
+use crate::repository::PostgresRepository;
 use crate::tail::{self, TailOptions, Wake};
 use crate::{global_order, EventLog, EventStoreError, GlobalCursor, StoredEvent};
 use chrono::{DateTime, Utc};
@@ -10,6 +11,8 @@ use futures::Stream;
 use postgres_es::PostgresEventRepository;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor, PgPool, Row};
+use std::sync::Arc;
+use tokio::sync::watch;
 
 /// Options for every PostgreSQL pool of parcelport: a connection that comes back inside a
 /// transaction is closed, never handed out again.
@@ -38,14 +41,16 @@ pub fn pool_options() -> PgPoolOptions {
 }
 
 /// The command side for aggregate `A`: `postgres-es` over the store's tables.
-pub type PostgresCqrs<A> = CqrsFramework<A, PersistedEventStore<PostgresEventRepository, A>>;
+pub type PostgresCqrs<A> = CqrsFramework<A, PersistedEventStore<PostgresRepository, A>>;
 
 /// The event store: a PostgreSQL pool over the `events` and `snapshots` tables.
 ///
-/// Cheap to clone; clones share the pool.
+/// Cheap to clone; clones share the pool and the commit signal: the repositories of a store
+/// (and its clones) wake its tailing readers in this process when they commit.
 #[derive(Debug, Clone)]
 pub struct EventStore {
     pool: PgPool,
+    commits: Arc<watch::Sender<u64>>,
 }
 
 impl EventStore {
@@ -57,7 +62,7 @@ impl EventStore {
             .connect(url)
             .await
             .map_err(EventStoreError::Connect)?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 
     /// Connects read-only, for auditors: every transaction of the pool is read-only
@@ -73,12 +78,23 @@ impl EventStore {
             .connect_with(options.options([("default_transaction_read_only", "on")]))
             .await
             .map_err(EventStoreError::Connect)?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 
     /// An event store over an existing pool.
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            commits: Arc::new(watch::Sender::new(0)),
+        }
+    }
+
+    /// Tells this store's tailing readers that a transaction appended events and committed:
+    /// its repositories call it on every commit; a commit hint from another process
+    /// (`parcelport.hints.committed`) calls it too. Only wakes them: they read as always.
+    pub fn committed(&self) {
+        self.commits
+            .send_modify(|commits| *commits = commits.wrapping_add(1));
     }
 
     /// The pool, for what this crate does not wrap (view repositories, ad-hoc queries).
@@ -93,9 +109,13 @@ impl EventStore {
         Ok(())
     }
 
-    /// A `postgres-es` event repository on the store's tables.
-    pub fn repository(&self) -> PostgresEventRepository {
-        PostgresEventRepository::new(self.pool.clone())
+    /// A `postgres-es` event repository on the store's tables, waking this store's tailing
+    /// readers when it commits.
+    pub fn repository(&self) -> PostgresRepository {
+        PostgresRepository::new(
+            PostgresEventRepository::new(self.pool.clone()),
+            Arc::clone(&self.commits),
+        )
     }
 
     /// The command side for aggregate `A`, loading each aggregate from all its events.
@@ -152,15 +172,17 @@ impl EventStore {
     }
 
     /// Every event after `cursor`, in the global order, forever. Reads pages with
-    /// [`EventStore::read_after`]: at once again after a full page, after the poll interval
-    /// after a short one. An error is yielded and the stream goes on after the poll interval;
-    /// drop the stream to stop.
+    /// [`EventStore::read_after`]: at once again after a full page; after a short one, when
+    /// this store commits ([`EventStore::committed`]) or after the poll interval, whichever
+    /// comes first. An error is yielded and the stream goes on after the poll interval; drop
+    /// the stream to stop.
     pub fn tail_with(
         &self,
         cursor: GlobalCursor,
         options: TailOptions,
     ) -> impl Stream<Item = Result<StoredEvent, EventStoreError>> + Send + 'static {
-        tail::tail(self.clone(), Wake::Poll, cursor, options)
+        let wake = Wake::Appended(self.commits.subscribe());
+        tail::tail(self.clone(), wake, cursor, options)
     }
 }
 

@@ -151,7 +151,7 @@ where
 }
 
 async fn persist<A: Aggregate>(
-    repository: &postgres_es::PostgresEventRepository,
+    repository: &event_store::PostgresRepository,
     events: Vec<SerializedEvent>,
     chunk: usize,
 ) -> Result<(), PlayError> {

@@ -28,7 +28,7 @@ use engine::{
 };
 use event_store::sqlite::{SqliteEventRepository, SqliteEventStore};
 use event_store::EventStore;
-use postgres_es::PostgresEventRepository;
+use event_store::PostgresRepository;
 use serde_json::Value;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::future::Future;
@@ -113,10 +113,10 @@ pub struct Postgres {
 }
 
 impl Backend for Postgres {
-    type Repository = PostgresEventRepository;
+    type Repository = PostgresRepository;
     type Store = PgEngineStore;
 
-    async fn create() -> (Self, PostgresEventRepository, PgEngineStore) {
+    async fn create() -> (Self, PostgresRepository, PgEngineStore) {
         let name = format!("pp_engine_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
             .await

@@ -192,3 +192,32 @@ async fn the_backlog_is_counted_exactly_or_up_to_a_bound() {
         (0, false, None)
     );
 }
+
+/// A caught-up reader is woken by a commit of its store's repository, long before its poll
+/// interval (an hour here): a view follows a command at once without polling hard. Commits go
+/// on every half second, as the cluster-wide watermark may hold one of them back a moment.
+#[tokio::test]
+async fn a_commit_wakes_the_readers_of_its_store() {
+    use event_store::TailOptions;
+    use futures::StreamExt;
+    let db = TestDb::create(4).await;
+    let options = TailOptions {
+        batch_size: 100,
+        poll_interval: std::time::Duration::from_secs(3600),
+    };
+    let mut tail = Box::pin(db.store.tail_with(GlobalCursor::START, options));
+    let cqrs = db.store.cqrs::<Counter>(vec![], ());
+    let writer = async {
+        for _ in 0..60 {
+            cqrs.execute("counter-1", CounterCommand::Add { by: 1 })
+                .await
+                .expect("add");
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    };
+    let first = tokio::select! {
+        event = tail.next() => event.expect("an event").expect("read"),
+        () = writer => panic!("no commit woke the reader in 30 s"),
+    };
+    assert_eq!(first.aggregate_id, "counter-1");
+}
