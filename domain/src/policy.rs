@@ -162,6 +162,42 @@ pub struct AccountPolicy {
     pub duty_advance_min_balance: Vec<Money>,
     /// Fee for a duty advance, on top of the duty (ACC-8).
     pub duty_advance_fee: Money,
+    /// Sea freight's duty: set where it can only be advanced, at its own tiered fee (ACC-8;
+    /// seed 001: 船便は、本サービスでの立替払いのみ); absent where sea freight's duty is paid
+    /// like any other.
+    #[serde(default)]
+    pub sea_duty_advance: Option<SeaDutyAdvance>,
+}
+
+/// The duty advance fee of sea freight (ACC-8; seed 001: invoice上の課税価格に応じ
+/// ①3万円未満:一律1,500円、②3万円以上:課税価格×5%): a flat fee under a taxable value,
+/// a percent of it from there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeaDutyAdvance {
+    /// The fee under `flat_below`.
+    pub flat_fee: Money,
+    /// The taxable value from which the percent applies, in the flat fee's currency.
+    pub flat_below: Money,
+    /// Percent of the taxable value from `flat_below` on.
+    pub percent: Decimal,
+}
+
+impl SeaDutyAdvance {
+    /// The fee for a shipment of `taxable_value`, which must be in the tiers' currency (the
+    /// invoice's taxable value at import); fractions rounded half up (MON-1).
+    pub fn fee(&self, taxable_value: Money) -> Option<Money> {
+        if taxable_value.currency != self.flat_below.currency {
+            return None;
+        }
+        Some(if taxable_value.amount < self.flat_below.amount {
+            self.flat_fee
+        } else {
+            taxable_value
+                .times(self.percent / Decimal::ONE_HUNDRED)
+                .rounded(crate::money::Rounding::HalfUp)
+        })
+    }
 }
 
 /// What a top-up application filed after its window gets (ACC-2). Seed 001 asks members to
@@ -437,6 +473,9 @@ pub struct Carrier {
     pub zones: BTreeMap<String, String>,
     /// Price steps, ascending by weight.
     pub steps: Vec<RateStep>,
+    /// Sea freight: its duty may only be advanced where the policy says so (ACC-8).
+    #[serde(default)]
+    pub sea: bool,
 }
 
 impl Carrier {
@@ -607,6 +646,14 @@ impl Policy {
         }
         if self.tariff.volumetric_divisor == 0 {
             return Err(invalid("volumetric_divisor must be positive".into()));
+        }
+        if let Some(sea) = &self.account.sea_duty_advance {
+            if sea.flat_fee.currency != sea.flat_below.currency {
+                return Err(invalid(
+                    "account.sea_duty_advance: flat_fee and flat_below in one currency (ACC-8)"
+                        .into(),
+                ));
+            }
         }
         if self.account.late_interest_day_count_basis == 0 {
             return Err(invalid(

@@ -16,6 +16,7 @@ fn advance(shipment: &str, duty: Option<Money>, rate: Option<ExchangeRate>) -> A
         shipment: cause(shipment),
         duty,
         rate,
+        sea_taxable_value: None,
     }
 }
 
@@ -396,4 +397,90 @@ fn acc_8_a_shipment_duty_is_advanced_once() {
         }
     );
     assert_eq!(balance_after(&events), Money::jpy(49_000));
+}
+
+/// The fee `advance` debits on a cn-agency account of 1,000 CNY for sea freight of
+/// `taxable` yen, before conversion (ACC-8, MON-2).
+fn sea_fee_before_conversion(policy: &Policy, taxable: i64) -> Money {
+    let given = vec![
+        opened(policy),
+        topped_up(policy, 1, cny(dec!(1000)), on(2026, 4, 6)),
+    ];
+    let command = AccountCommand::AdvanceDuty {
+        shipment: cause("shp-sea"),
+        duty: None,
+        rate: Some(rate()),
+        sea_taxable_value: Some(Money::jpy(taxable)),
+    };
+    let events = run(policy, &given, issued(2026, 5, 2, command)).unwrap();
+    events
+        .iter()
+        .find_map(|e| match e {
+            AccountEvent::Debited {
+                movement,
+                conversion,
+                ..
+            } if movement.reason == Reason::DutyAdvanceFee => Some(
+                conversion
+                    .as_ref()
+                    .map_or(-movement.amount.amount, |c| c.from.amount),
+            ),
+            _ => None,
+        })
+        .map(|amount| Money::new(amount, conversion_currency(policy)))
+        .unwrap()
+}
+
+fn conversion_currency(policy: &Policy) -> Currency {
+    match &policy.account.sea_duty_advance {
+        Some(sea) => sea.flat_fee.currency,
+        None => policy.account.duty_advance_fee.currency,
+    }
+}
+
+// rule ACC-8: sea freight's advance fee is tiered by the invoice's taxable value (seed 001:
+// 1,500 JPY under 30,000 JPY, 5% of it from 30,000 JPY), converted into the yuan account at the
+// charging rate; where the policy sets no sea tier (jp-forwarding), the flat fee applies.
+#[test]
+fn acc_8_sea_freight_duty_advance_fee_is_tiered_by_taxable_value() {
+    let cn = Policy::cn_agency();
+    assert_eq!(sea_fee_before_conversion(&cn, 1_000), Money::jpy(1_500));
+    assert_eq!(sea_fee_before_conversion(&cn, 29_999), Money::jpy(1_500));
+    assert_eq!(sea_fee_before_conversion(&cn, 30_000), Money::jpy(1_500));
+    assert_eq!(sea_fee_before_conversion(&cn, 40_000), Money::jpy(2_000));
+    assert_eq!(sea_fee_before_conversion(&cn, 100_001), Money::jpy(5_000));
+    // A taxable value in another currency than the tiers' is refused, not guessed.
+    let given = vec![
+        opened(&cn),
+        topped_up(&cn, 1, cny(dec!(1000)), on(2026, 4, 6)),
+    ];
+    let command = AccountCommand::AdvanceDuty {
+        shipment: cause("shp-sea"),
+        duty: None,
+        rate: Some(rate()),
+        sea_taxable_value: Some(cny(dec!(3000))),
+    };
+    let err = run(&cn, &given, issued(2026, 5, 2, command)).unwrap_err();
+    assert_refusal(&err, "account.currency_mismatch", Some(Rule::Mon2));
+
+    // jp-forwarding states no sea tier: the policy's fee, whatever the value.
+    let jp = Policy::jp_forwarding();
+    assert!(jp.account.sea_duty_advance.is_none());
+    let given = vec![
+        opened(&jp),
+        topped_up(&jp, 1, Money::jpy(20_000), on(2026, 4, 6)),
+    ];
+    let command = AccountCommand::AdvanceDuty {
+        shipment: cause("shp-sea"),
+        duty: None,
+        rate: None,
+        sea_taxable_value: Some(Money::jpy(40_000)),
+    };
+    let events = run(&jp, &given, issued(2026, 5, 2, command)).unwrap();
+    assert_eq!(
+        balance_after(&events),
+        Money::jpy(20_000)
+            .checked_sub(jp.account.duty_advance_fee)
+            .unwrap()
+    );
 }

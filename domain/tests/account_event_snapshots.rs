@@ -138,6 +138,7 @@ fn life() -> Vec<AccountEvent> {
                 shipment: cause("shp-2"),
                 duty: None,
                 rate: rate(on(2026, 10, 1)),
+                sea_taxable_value: None,
             },
         ),
         issued(

@@ -504,6 +504,7 @@ fn command(
             shipment: cause(&format!("shp-{shipment}")),
             duty: duty.map(|d| Money::jpy(i64::from(d))),
             rate,
+            sea_taxable_value: None,
         },
         Op::BillDuty { shipment, duty } => AccountCommand::BillAdvancedDuty {
             shipment: cause(&format!("shp-{shipment}")),

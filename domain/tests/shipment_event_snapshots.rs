@@ -242,7 +242,16 @@ fn histories() -> Vec<Story> {
             },
         )
         .on(nov(25), ShipmentCommand::AbandonReturn);
-    vec![full, exchanged, lapsed, held, returned, lost, abandoned]
+    // ACC-8: the member chooses the warehouse's duty advance before dispatch.
+    let dutied = Story::jp().quoted().on(
+        nov(3),
+        ShipmentCommand::ChooseDutyPayment {
+            payment: domain::shipment::DutyPayment::Advance,
+        },
+    );
+    vec![
+        full, exchanged, lapsed, held, returned, lost, abandoned, dutied,
+    ]
 }
 
 /// The first example of each event type, in the order of `ShipmentEvent::TYPES`.

@@ -156,8 +156,8 @@ impl EngineAggregate for Shipment {
             ShipmentCommand::HoldUnpaid => Some("hold_unpaid"),
             ShipmentCommand::Cancel { .. } => Some("cancel_shipment"),
             ShipmentCommand::ApproveClaim { .. } => Some("approve_claim"),
-            ShipmentCommand::Ship { .. }
-            | ShipmentCommand::RecordTracking { .. }
+            ShipmentCommand::Ship { .. } => Some("ship"),
+            ShipmentCommand::RecordTracking { .. }
             | ShipmentCommand::FileClaim { .. }
             | ShipmentCommand::WithdrawClaim { .. }
             | ShipmentCommand::RejectClaim { .. }

@@ -23,9 +23,10 @@ use domain::parcel::{
 };
 use domain::policy::{InspectionLevel, StorageAnchor};
 use domain::shipment::{
-    ClaimType, ClaimedItem, Evidence, PaymentMethod, Shipment, ShipmentCommand, ShipmentEvent,
-    ShipmentStatus, TrackingNumber, TrackingStatus,
+    ClaimType, ClaimedItem, DutyPayment, Evidence, PaymentMethod, Shipment, ShipmentCommand,
+    ShipmentEvent, ShipmentStatus, TrackingNumber, TrackingStatus,
 };
+use domain::Issued;
 
 const NAMES: [&str; 8] = [
     "Aiko Tanaka",
@@ -1150,6 +1151,36 @@ impl Simulation {
         let Some(s) = self.open_shipment_in(|st| st == ShipmentStatus::Paid) else {
             return;
         };
+        // ACC-8: some members have the warehouse advance the duty, chosen before dispatch;
+        // the advance's fee is debited as the shipment leaves, when the balance allows it.
+        // Picked by index, not drawn, so the seeds' histories stay as they were otherwise.
+        if s % 7 == 3 {
+            let m = self.shipments[s].member;
+            self.begin(self.member_actor(m));
+            let cause = self.shipments[s]
+                .shipment
+                .payment_cause()
+                .map_or_else(|| self.shipment_cause(s), |c| id(CauseId::parse(&c)));
+            let advance = AccountCommand::AdvanceDuty {
+                shipment: cause,
+                duty: None,
+                rate: None,
+                sea_taxable_value: None,
+            };
+            let allowed = self.members[m]
+                .account
+                .decide(Issued::at(self.now, advance.clone()), &self.policy)
+                .is_ok();
+            let payment = if allowed {
+                DutyPayment::Advance
+            } else {
+                DutyPayment::RecipientOnDelivery
+            };
+            self.shipment(s, ShipmentCommand::ChooseDutyPayment { payment });
+            if allowed {
+                self.account(m, advance);
+            }
+        }
         self.begin("operator:shipping".into());
         let tracking = format!("EJ{:09}JP", s + 1);
         let declared_value = self.price_between(10, 500, 100);

@@ -100,6 +100,10 @@ pub enum AccountCommand {
         duty: Option<Money>,
         /// The reference rate used for the comparison and conversions.
         rate: Option<ExchangeRate>,
+        /// Sea freight's taxable value, where the policy prices its advance by it (ACC-8:
+        /// `account.sea_duty_advance`); none for any other freight.
+        #[serde(default)]
+        sea_taxable_value: Option<Money>,
     },
     /// Bill duty the warehouse advanced, after customs billed it (ACC-8): an owed debt.
     BillAdvancedDuty {

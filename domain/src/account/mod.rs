@@ -234,8 +234,9 @@ impl ChargeAccount {
                     shipment,
                     duty,
                     rate,
+                    sea_taxable_value,
                 },
-            ) => books.advance_duty(&ctx, shipment, duty, rate.as_ref()),
+            ) => books.advance_duty(&ctx, shipment, duty, rate.as_ref(), sea_taxable_value),
             (
                 Self::Open(books),
                 C::BillAdvancedDuty {
@@ -676,6 +677,7 @@ impl Ledger {
         shipment: CauseId,
         duty: Option<Money>,
         rate: Option<&ExchangeRate>,
+        sea_taxable_value: Option<Money>,
     ) -> Result<Vec<AccountEvent>, AccountError> {
         let terms = &ctx.policy.account;
         self.not_moved_yet(
@@ -722,8 +724,16 @@ impl Ledger {
                 minimum,
             });
         }
+        // ACC-8: sea freight's advance is priced by its taxable value where the policy says so.
+        let stated_fee = match (sea_taxable_value, &terms.sea_duty_advance) {
+            (Some(value), Some(sea)) => sea.fee(value).ok_or(AccountError::CurrencyMismatch {
+                expected: sea.flat_below.currency,
+                amount: value,
+            })?,
+            _ => terms.duty_advance_fee,
+        };
         let (fee, fee_conversion) =
-            self.in_account_currency(ctx, terms.duty_advance_fee, rate, Rounding::HalfUp)?;
+            self.in_account_currency(ctx, stated_fee, rate, Rounding::HalfUp)?;
         let fee_movement = self.debit_movement(
             Reason::DutyAdvanceFee,
             DebitKind::Regular,

@@ -12,6 +12,18 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// How the import duty of a shipment is paid (ACC-8), chosen by the member before dispatch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DutyPayment {
+    /// By the recipient to the carrier on delivery: the default (seed 001: デフォルトはⅡ).
+    #[default]
+    RecipientOnDelivery,
+    /// Advanced by the warehouse, for its fee, and charged to the balance when customs bills
+    /// it (ACC-8).
+    Advance,
+}
+
 /// How a shipment is paid (PAY-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -207,6 +219,11 @@ pub enum ShipmentCommand {
     },
     /// The member has the shipment that came back disposed of instead of re-shipped (SHP-2).
     AbandonReturn,
+    /// The member chooses, before dispatch, how the import duty is paid (ACC-8).
+    ChooseDutyPayment {
+        /// Paid by the recipient on delivery, or advanced by the warehouse.
+        payment: DutyPayment,
+    },
 }
 
 impl ShipmentCommand {
@@ -236,6 +253,7 @@ impl ShipmentCommand {
             ShipmentCommand::LapseExchange { .. } => "lapse_exchange",
             ShipmentCommand::ReceiveReturn { .. } => "receive_return",
             ShipmentCommand::AbandonReturn => "abandon_return",
+            ShipmentCommand::ChooseDutyPayment { .. } => "choose_duty_payment",
         }
     }
 }

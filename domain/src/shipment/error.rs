@@ -248,6 +248,18 @@ pub enum ShipmentError {
         /// The value given.
         declared_value: Money,
     },
+    /// The duty payment is chosen before dispatch (ACC-8).
+    #[error("how duty is paid is chosen before the shipment leaves; it is {status:?} (ACC-8)")]
+    DutyChoiceAfterDispatch {
+        /// Where the shipment stands.
+        status: ShipmentStatus,
+    },
+    /// Sea freight's duty can only be advanced under this policy (ACC-8).
+    #[error("sea freight ({carrier}) has its duty advanced by the warehouse only (ACC-8)")]
+    SeaFreightDutyAdvanceOnly {
+        /// The sea carrier quoted.
+        carrier: String,
+    },
     /// A return cost that is negative or not in the billing currency (SHP-2).
     #[error("return cost {return_cost} must be zero or more, in {currency} (SHP-2)")]
     InvalidReturnCost {
@@ -501,6 +513,8 @@ impl Refusal for ShipmentError {
             ServiceRequired => "shipping.service_required",
             InvalidDeclaredValue { .. } => "shipping.invalid_declared_value",
             InvalidReturnCost { .. } => "return.invalid_cost",
+            DutyChoiceAfterDispatch { .. } => "duty.after_dispatch",
+            SeaFreightDutyAdvanceOnly { .. } => "duty.sea_freight_advance_only",
             NotInTransit { .. } => "tracking.not_in_transit",
             TrackingDateOutOfRange { .. } => "tracking.date_out_of_range",
             DuplicateClaim { .. } => "claim.duplicate_id",
@@ -575,6 +589,7 @@ impl Refusal for ShipmentError {
             NotInTransit { .. } | TrackingDateOutOfRange { .. } | InvalidReturnCost { .. } => {
                 Rule::Shp2
             }
+            DutyChoiceAfterDispatch { .. } | SeaFreightDutyAdvanceOnly { .. } => Rule::Acc8,
             ClaimNotShipped { .. }
             | ClaimNeedsDelivery { .. }
             | ItemRequired { .. }

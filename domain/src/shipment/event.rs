@@ -5,7 +5,7 @@
 use super::claim::{
     ClaimStatus, ClaimType, ClaimedItem, Evidence, EvidenceKind, PayoutBasis, ResponseClock,
 };
-use super::command::PaymentMethod;
+use super::command::{DutyPayment, PaymentMethod};
 use super::pricing::{Piece, QuoteLine};
 use super::tracking::TrackingNumber;
 use crate::facts::ParcelFacts;
@@ -373,6 +373,15 @@ pub enum ShipmentEvent {
         /// The policy applied.
         policy: PolicyVersion,
     },
+    /// The member chose, before dispatch, how the import duty is paid (ACC-8).
+    DutyPaymentChosen {
+        /// The member.
+        member_id: MemberId,
+        /// By the recipient on delivery, or advanced by the warehouse.
+        payment: DutyPayment,
+        /// The day.
+        chosen_on: NaiveDate,
+    },
     /// The member had the shipment that came back disposed of rather than re-shipped (SHP-2);
     /// its parcels are disposed of (DSP-1).
     ReturnAbandoned {
@@ -414,6 +423,7 @@ impl ShipmentEvent {
         "shipment.claim_exchange_lapsed",
         "shipment.return_received",
         "shipment.return_abandoned",
+        "shipment.duty_payment_chosen",
     ];
 
     fn type_name(&self) -> &'static str {
@@ -446,6 +456,7 @@ impl ShipmentEvent {
             ShipmentEvent::ClaimExchangeLapsed { .. } => "shipment.claim_exchange_lapsed",
             ShipmentEvent::ReturnReceived { .. } => "shipment.return_received",
             ShipmentEvent::ReturnAbandoned { .. } => "shipment.return_abandoned",
+            ShipmentEvent::DutyPaymentChosen { .. } => "shipment.duty_payment_chosen",
         }
     }
 }

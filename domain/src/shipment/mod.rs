@@ -33,7 +33,7 @@ pub use claim::{
     Claim, ClaimStatus, ClaimType, ClaimedItem, ClaimedValue, Evidence, EvidenceKind, PayoutBasis,
     ResponseClock,
 };
-pub use command::{PaymentMethod, ShipmentCommand};
+pub use command::{DutyPayment, PaymentMethod, ShipmentCommand};
 pub use error::ShipmentError;
 pub use event::ShipmentEvent;
 pub use pricing::{LineItem, Piece, QuoteLine};
@@ -176,6 +176,9 @@ pub struct Shipment {
     /// payment of its own.
     #[serde(default)]
     returns: u32,
+    /// How its import duty is paid, as the member chose before dispatch (ACC-8).
+    #[serde(default)]
+    duty_payment: DutyPayment,
 }
 
 /// The steps of dunning an unpaid quote (ACC-6): a reminder, then a notice with a deadline.
@@ -263,6 +266,17 @@ impl Shipment {
     /// The day it was held for non-payment (PAY-2), if it ever was, paid since or not.
     pub fn held_on(&self) -> Option<NaiveDate> {
         self.held_on
+    }
+
+    /// How its import duty is paid (ACC-8): by the recipient on delivery unless the member
+    /// chose the warehouse's advance.
+    pub fn duty_payment(&self) -> DutyPayment {
+        self.duty_payment
+    }
+
+    /// The carrier it is quoted for, once quoted.
+    pub fn quoted_carrier(&self) -> Option<&str> {
+        self.quote.as_ref().map(|q| q.carrier.as_str())
     }
 
     /// What its payments and charges are for, as the account records their cause: the
@@ -514,6 +528,13 @@ impl Shipment {
             }
             (S::ReturnedToOrigin, C::ReceiveReturn { return_cost }) => {
                 self.receive_return(return_cost, today, policy)
+            }
+            (
+                S::PackingRequested | S::Packed | S::Quoted | S::Paid | S::Held | S::Returned,
+                C::ChooseDutyPayment { payment },
+            ) => self.choose_duty_payment(payment, today, policy),
+            (status, C::ChooseDutyPayment { .. }) => {
+                Err(ShipmentError::DutyChoiceAfterDispatch { status })
             }
             (S::Returned, C::AbandonReturn) => Ok(vec![ShipmentEvent::ReturnAbandoned {
                 member_id: self.owner(name)?.clone(),
@@ -775,7 +796,41 @@ impl Shipment {
                 self.dunning = Dunning::None;
             }
             E::ReturnAbandoned { .. } => self.status = ShipmentStatus::Abandoned,
+            E::DutyPaymentChosen { payment, .. } => self.duty_payment = payment,
         }
+    }
+
+    /// ACC-8: sea freight's duty is only advanced where the policy says so.
+    fn sea_freight_refusal(
+        &self,
+        carrier: Option<&str>,
+        payment: DutyPayment,
+        policy: &Policy,
+    ) -> Option<ShipmentError> {
+        let carrier = carrier?;
+        let sea = policy.carrier(carrier).is_some_and(|c| c.sea);
+        (sea && policy.account.sea_duty_advance.is_some() && payment != DutyPayment::Advance).then(
+            || ShipmentError::SeaFreightDutyAdvanceOnly {
+                carrier: carrier.to_owned(),
+            },
+        )
+    }
+
+    /// ACC-8: the member's choice of how duty is paid, before dispatch.
+    fn choose_duty_payment(
+        &self,
+        payment: DutyPayment,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        if let Some(refusal) = self.sea_freight_refusal(self.quoted_carrier(), payment, policy) {
+            return Err(refusal);
+        }
+        Ok(vec![ShipmentEvent::DutyPaymentChosen {
+            member_id: self.owner("choose_duty_payment")?.clone(),
+            payment,
+            chosen_on: today,
+        }])
     }
 
     /// SHP-2: the shipment the carrier sent back is in the warehouse again.
@@ -1060,6 +1115,9 @@ impl Shipment {
         }
         if service.trim().is_empty() {
             return Err(ShipmentError::ServiceRequired);
+        }
+        if let Some(refusal) = self.sea_freight_refusal(Some(&carrier), self.duty_payment, policy) {
+            return Err(refusal);
         }
         if declared_value.is_negative() {
             return Err(ShipmentError::InvalidDeclaredValue { declared_value });

@@ -18,7 +18,7 @@ use engine::use_cases::claims::ClaimPaid;
 use engine::use_cases::consolidate::Consolidated;
 use engine::use_cases::disposal::{DisposalReason, Disposed};
 use engine::use_cases::erasure::PersonalDataErased;
-use engine::use_cases::follow::Advanced;
+use engine::use_cases::follow::{Advanced, Shipped, Shipping};
 use engine::use_cases::intake::{
     DeclarationConfirmed, ParcelArrival, ParcelInspected, ParcelReceived,
 };
@@ -149,6 +149,7 @@ forward! {
     fn receive_return(&self, shipment_id: &ShipmentId, return_cost: Money, ctx: &CommandContext)
         -> ReturnReceived;
     fn abandon_return(&self, shipment_id: &ShipmentId, ctx: &CommandContext) -> ReturnAbandoned;
+    fn ship(&self, shipment_id: &ShipmentId, shipping: Shipping, ctx: &CommandContext) -> Shipped;
 }
 
 impl Backend {

@@ -11,6 +11,7 @@ use domain::shipment::{
     ClaimType, ClaimedItem, Evidence, PaymentMethod, Shipment, ShipmentCommand, ShipmentStatus,
     TrackingNumber, TrackingStatus,
 };
+use engine::use_cases::follow::Shipping;
 use engine::use_cases::payment::Payment;
 use rust_decimal::Decimal;
 
@@ -78,13 +79,14 @@ async fn acc_1_a_member_from_registration_to_a_claim_paid_out<B: Backend>() {
 
     // Shipped, delivered.
     engine
-        .advance_shipment(
+        .ship(
             &shipment,
-            ShipmentCommand::Ship {
+            Shipping {
                 carrier: "EMS".into(),
                 service: "EMS".into(),
                 tracking_number: TrackingNumber::parse("EJ123456789JP").unwrap(),
                 declared_value: Money::jpy(8_000),
+                exchange_rate: None,
             },
             &ctx,
         )

@@ -3,16 +3,20 @@
 //! closure (MEM-9), a held shipment paid late (PAY-2), and the commands whose facts only the engine may supply.
 
 use crate::support::*;
-use domain::account::{AccountEvent, BankDeposit, DeclaredDeposit, Reason};
+use domain::account::{
+    AccountCommand, AccountEvent, BankDeposit, ChargeAccount, DeclaredDeposit, Reason,
+};
 use domain::facts::StandingStatus;
 use domain::ids::{CauseId, ShipmentId, SuiteCode};
 use domain::member::{AutoClosureCondition, BalanceSign, Member, MemberCommand, MemberEvent};
 use domain::money::Money;
 use domain::parcel::{HeldFrom, Parcel, ParcelCommand, ParcelEvent, ParcelStatus};
 use domain::shipment::{
-    PaymentMethod, Shipment, ShipmentCommand, ShipmentStatus, TrackingNumber, TrackingStatus,
+    DutyPayment, PaymentMethod, Shipment, ShipmentCommand, ShipmentStatus, TrackingNumber,
+    TrackingStatus,
 };
 use domain::Rule;
+use engine::use_cases::follow::Shipping;
 use engine::use_cases::payment::Payment;
 use engine::use_cases::top_up::TopUpApplication;
 use engine::{EngineError, IdempotencyKey};
@@ -29,7 +33,92 @@ on_each_backend!(
     pay_2_paying_a_held_shipment_releases_its_parcels,
     shp_1_each_parcel_records_its_shipment_paid_shipped_and_delivered_once,
     shp_2_returned_shipment_reenters_storage_is_charged_and_re_shipped_or_abandoned,
+    acc_8_duty_advance_chosen_before_dispatch_is_charged_at_shipping_and_billed_later,
 );
+
+// rule ACC-8: the member chooses the warehouse's duty advance before dispatch; shipping checks
+// the balance first (under the minimum, the shipment does not leave), debits the advance fee
+// once shipped, and the duty customs bills a month later is charged to the balance then.
+async fn acc_8_duty_advance_chosen_before_dispatch_is_charged_at_shipping_and_billed_later<
+    B: Backend,
+>() {
+    let app = TestApp::<B>::new().await;
+    let (member, suite) = app.verified_member().await;
+    let parcel = app.stored_parcel(&suite, 1_500, 3_000).await;
+    let (shipment, total) = app.quoted_single(&member, &parcel).await;
+    let yen = i64::try_from(total.amount).expect("a whole yen total");
+    app.top_up(&member, 3_000 + yen).await;
+    let payment = Payment {
+        method: PaymentMethod::Balance,
+        amount: total,
+        exchange_rate: None,
+    };
+    app.engine
+        .pay(&shipment, payment, &app.ctx())
+        .await
+        .unwrap();
+    app.engine
+        .execute::<Shipment>(
+            shipment.as_str(),
+            ShipmentCommand::ChooseDutyPayment {
+                payment: DutyPayment::Advance,
+            },
+            &app.ctx(),
+        )
+        .await
+        .unwrap();
+    // 3,000 JPY left: under the policy's minimum, the shipment does not leave.
+    let refused = app
+        .engine
+        .ship(&shipment, ems_ship(), &app.ctx())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "account.duty_advance_min_balance");
+    let state = app
+        .engine
+        .load::<Shipment>(shipment.as_str())
+        .await
+        .unwrap();
+    assert_eq!(state.state.status(), ShipmentStatus::Paid);
+
+    app.top_up(&member, 10_000).await;
+    let before = app.balance(&member).await;
+    let shipped = app
+        .engine
+        .ship(&shipment, ems_ship(), &app.ctx())
+        .await
+        .unwrap();
+    let advance = shipped.duty_advance.expect("the advance");
+    assert!(advance
+        .events()
+        .any(|e| matches!(e, AccountEvent::DutyAdvanced { .. })));
+    let fee = app.engine.policy().account.duty_advance_fee;
+    assert_eq!(app.balance(&member).await, before.checked_sub(fee).unwrap());
+
+    // About a month later customs bills the duty: charged to the balance as owed.
+    app.clock.advance(days(30));
+    let account = engine::ids::account_of(&member).unwrap();
+    app.engine
+        .execute::<ChargeAccount>(
+            account.as_str(),
+            AccountCommand::BillAdvancedDuty {
+                shipment: CauseId::parse(shipment.as_str()).unwrap(),
+                duty: Money::jpy(1_200),
+                rate: None,
+            },
+            &app.ctx(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        app.balance(&member).await,
+        before
+            .checked_sub(fee)
+            .unwrap()
+            .checked_sub(Money::jpy(1_200))
+            .unwrap()
+    );
+}
 
 /// Pays `shipment` from the balance, ships it by EMS and has tracking report it returned.
 async fn paid_shipped_returned<B: Backend>(app: &TestApp<B>, shipment: &ShipmentId, total: Money) {
@@ -40,7 +129,7 @@ async fn paid_shipped_returned<B: Backend>(app: &TestApp<B>, shipment: &Shipment
     };
     app.engine.pay(shipment, payment, &app.ctx()).await.unwrap();
     app.engine
-        .advance_shipment(shipment, ems_ship(), &app.ctx())
+        .ship(shipment, ems_ship(), &app.ctx())
         .await
         .unwrap();
     app.clock.advance(days(10));
@@ -56,12 +145,13 @@ async fn paid_shipped_returned<B: Backend>(app: &TestApp<B>, shipment: &Shipment
     app.clock.advance(days(4));
 }
 
-fn ems_ship() -> ShipmentCommand {
-    ShipmentCommand::Ship {
+fn ems_ship() -> Shipping {
+    Shipping {
         carrier: "EMS".into(),
         service: "EMS".into(),
         tracking_number: TrackingNumber::parse("EJ123456789JP").unwrap(),
         declared_value: Money::jpy(3_000),
+        exchange_rate: None,
     }
 }
 
@@ -128,7 +218,7 @@ async fn shp_2_returned_shipment_reenters_storage_is_charged_and_re_shipped_or_a
         .unwrap();
     assert!(repaid.debit.is_some());
     app.engine
-        .advance_shipment(&shipment, ems_ship(), &app.ctx())
+        .ship(&shipment, ems_ship(), &app.ctx())
         .await
         .unwrap();
     let state = app
@@ -188,24 +278,21 @@ async fn shp_1_each_parcel_records_its_shipment_paid_shipped_and_delivered_once<
     };
     let bypass = app
         .engine
-        .execute::<Shipment>(shipment.as_str(), ship.clone(), &app.ctx())
+        .execute::<Shipment>(shipment.as_str(), ship, &app.ctx())
         .await
         .unwrap_err();
-    assert!(bypass.to_string().contains("advance_shipment"), "{bypass}");
+    assert!(bypass.to_string().contains("ship"), "{bypass}");
+    let ship = ems_ship();
     let key = IdempotencyKey::parse("ship-1").unwrap();
     let keyed = app.ctx().with_key(key);
     let shipped = app
         .engine
-        .advance_shipment(&shipment, ship.clone(), &keyed)
+        .ship(&shipment, ship.clone(), &keyed)
         .await
         .unwrap();
-    assert_eq!(shipped.parcels.len(), 1);
+    assert_eq!(shipped.shipped.parcels.len(), 1);
     let count = app.event_count().await;
-    let again = app
-        .engine
-        .advance_shipment(&shipment, ship, &keyed)
-        .await
-        .unwrap();
+    let again = app.engine.ship(&shipment, ship, &keyed).await.unwrap();
     assert_eq!(again, shipped);
     assert_eq!(app.event_count().await, count);
     app.clock.advance(days(3));

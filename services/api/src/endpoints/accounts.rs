@@ -169,6 +169,9 @@ pub(crate) struct AdvanceDuty {
     /// The reference rate, when currencies differ.
     #[serde(default)]
     rate: Option<ExchangeRate>,
+    /// Sea freight's taxable value, which prices its advance where the policy says so.
+    #[serde(default)]
+    sea_taxable_value: Option<Money>,
 }
 
 impl Command for AdvanceDuty {
@@ -188,6 +191,7 @@ impl Command for AdvanceDuty {
             shipment: self.shipment,
             duty: self.duty,
             rate: self.rate,
+            sea_taxable_value: self.sea_taxable_value,
         };
         account(call, &id, command).await
     }

@@ -17,12 +17,12 @@ use domain::measure::{Dimensions, Weight};
 use domain::money::Money;
 use domain::parcel::Parcel;
 use domain::shipment::{
-    ClaimType, ClaimedItem, Evidence, PaymentMethod, Shipment, ShipmentCommand, ShipmentEvent,
-    TrackingNumber, TrackingStatus,
+    ClaimType, ClaimedItem, DutyPayment, Evidence, PaymentMethod, Shipment, ShipmentCommand,
+    ShipmentEvent, TrackingNumber, TrackingStatus,
 };
 use engine::use_cases::claims::ClaimPaid;
 use engine::use_cases::consolidate::Consolidated;
-use engine::use_cases::follow::Advanced;
+use engine::use_cases::follow::{Advanced, Shipped, Shipping};
 use engine::use_cases::packing::{Packed, Packing};
 use engine::use_cases::payment::{Paid, Payment, QuoteRequest, Quoted};
 use engine::use_cases::return_to_origin::{ReturnAbandoned, ReturnReceived};
@@ -45,6 +45,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         command::<ShipShipment>(),
         command::<RecordTracking>(),
         command::<ReceiveReturn>(),
+        command::<ChooseDutyPayment>(),
         command::<AbandonReturn>(),
         command::<FileClaim>(),
         command::<AddClaimEvidence>(),
@@ -375,8 +376,13 @@ pub(crate) struct ShipShipment {
     service: String,
     /// The tracking number.
     tracking_number: TrackingNumber,
-    /// Value declared to customs.
+    /// Value declared to customs (for sea freight whose duty is advanced, the taxable value
+    /// that prices the advance, ACC-8).
     declared_value: Money,
+    /// The reference rate, when the duty advance's fee or minimum is in another currency
+    /// than the account's (MON-2).
+    #[serde(default)]
+    exchange_rate: Option<ExchangeRate>,
 }
 
 impl Command for ShipShipment {
@@ -389,16 +395,17 @@ impl Command for ShipShipment {
         ..Spec::DEFAULT
     };
     type On = OnShipment;
-    type Output = Advanced;
+    type Output = Shipped;
 
     async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
-        let command = ShipmentCommand::Ship {
+        let shipping = Shipping {
             carrier: self.carrier,
             service: self.service,
             tracking_number: self.tracking_number,
             declared_value: self.declared_value,
+            exchange_rate: self.exchange_rate,
         };
-        advance(call, &id, command).await
+        Ok(call.engine.ship(&id, shipping, call.ctx).await?)
     }
 }
 
@@ -466,6 +473,35 @@ impl Command for ReceiveReturn {
             .engine
             .receive_return(&id, self.return_cost, call.ctx)
             .await?)
+    }
+}
+
+/// The member chooses, before dispatch, how the import duty is paid (ACC-8): by the recipient
+/// on delivery (the default) or advanced by the warehouse, charged when customs bills it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChooseDutyPayment {
+    /// `recipient_on_delivery` or `advance`.
+    payment: DutyPayment,
+}
+
+impl Command for ChooseDutyPayment {
+    const SPEC: Spec = Spec {
+        operation: "choose_duty_payment",
+        path: "/v1/shipments/{shipment_id}/choose-duty-payment",
+        summary: "Choose before dispatch how import duty is paid: on delivery or advanced (ACC-8)",
+        roles: MEMBER_OR_OPS,
+        errors: &[(422, "duty.after_dispatch")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = Executed<ShipmentEvent>;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        let command = ShipmentCommand::ChooseDutyPayment {
+            payment: self.payment,
+        };
+        shipment(call, &id, command).await
     }
 }
 

@@ -840,8 +840,24 @@ async fn returns(run: &mut Run<'_>) {
         "shipment.invalid_state",
     )
     .await;
+    // ACC-8: duty paid on delivery, chosen before dispatch.
+    run.ok(
+        &at("choose-duty-payment"),
+        &member.token,
+        json!({ "payment": "recipient_on_delivery" }),
+    )
+    .await;
     let ship = json!({ "carrier": "EMS", "service": "EMS", "tracking_number": "EJ3JP", "declared_value": yen(3_000) });
     run.ok(&at("ship"), STAFF, ship).await;
+    run.refused(
+        "choose_duty_payment",
+        &at("choose-duty-payment"),
+        &member.token,
+        json!({ "payment": "advance" }),
+        422,
+        "duty.after_dispatch",
+    )
+    .await;
     run.ok(
         &at("record-tracking"),
         STAFF,
