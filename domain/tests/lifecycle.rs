@@ -1,7 +1,9 @@
 //! Whole lifecycles across the four aggregates, one per policy profile (POL-2): a member
 //! registers, verifies, tops up; two parcels arrive, are inspected, stored and consolidated;
-//! the shipment is quoted, paid from the balance, shipped and delivered; a claim is approved and
-//! paid out. Another story ends in disposal. The test plays the write side's part: it reads
+//! the shipment is quoted, paid from the balance and shipped; the carrier sends it back, it
+//! re-enters storage and its return cost is charged (SHP-2); it is quoted and paid again, its
+//! duty advanced (ACC-8), shipped and delivered; a claim is approved and paid out; the duty is
+//! billed a month later. Each parcel's stream follows its shipment throughout. Another story ends in disposal. The test plays the write side's part: it reads
 //! facts from one aggregate and passes them into the next command, as `domain::facts` intends.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -20,8 +22,8 @@ use domain::parcel::{
     ParcelEvent, ParcelStatus, VariationCount,
 };
 use domain::shipment::{
-    ClaimType, ClaimedItem, Evidence, PaymentMethod, Shipment, ShipmentCommand, ShipmentEvent,
-    ShipmentStatus, TrackingNumber, TrackingStatus,
+    ClaimType, ClaimedItem, DutyPayment, Evidence, PaymentMethod, Shipment, ShipmentCommand,
+    ShipmentEvent, ShipmentStatus, TrackingNumber, TrackingStatus,
 };
 use domain::{Issued, Policy};
 use rust_decimal_macros::dec;
@@ -258,6 +260,34 @@ fn receive(
     parcel
 }
 
+/// The write side's part after a shipment command: each parcel it concerns records what
+/// happened on its own stream (`Shipment::parcel_facts`, `ParcelCommand::FollowShipment`).
+fn parcels_follow(
+    policy: &Policy,
+    at: DateTime<Utc>,
+    shipment: &Tracked<Shipment, ShipmentEvent>,
+    happened: &[ShipmentEvent],
+    parcels: &mut [Tracked<Parcel, ParcelEvent>],
+) {
+    let shipment_id = shipment.state.shipment_id().unwrap().clone();
+    for event in happened {
+        for (parcel_id, fact) in shipment.state.parcel_facts(event) {
+            let parcel = parcels
+                .iter_mut()
+                .find(|p| p.state.facts().is_some_and(|f| f.parcel_id == parcel_id))
+                .expect("a parcel of the shipment");
+            parcel.run(
+                policy,
+                at,
+                ParcelCommand::FollowShipment {
+                    shipment_id: shipment_id.clone(),
+                    fact,
+                },
+            );
+        }
+    }
+}
+
 fn full_lifecycle(p: Profile) {
     let policy = &p.policy;
     let mut customer = onboard(&p);
@@ -347,7 +377,7 @@ fn full_lifecycle(p: Profile) {
             rate: None,
         },
     );
-    shipment.run(
+    let paid = shipment.run(
         policy,
         at,
         ShipmentCommand::Pay {
@@ -357,24 +387,137 @@ fn full_lifecycle(p: Profile) {
             exchange_rate: None,
         },
     );
+    parcels_follow(policy, at, &shipment, &paid, &mut parcels);
     assert_eq!(
         customer.account.state.balance().unwrap(),
         before.checked_sub(total).unwrap()
     );
 
-    // Ship, deliver, claim a missed defect on the apparel item (CLM-5: 100% of its price).
-    shipment.run(
+    // Shipped, but the carrier sends it back (SHP-2): it re-enters storage at the warehouse,
+    // its parcels' clock running again from that day, and the return cost is charged.
+    let ship = ShipmentCommand::Ship {
+        carrier: "EMS".into(),
+        service: "EMS".into(),
+        tracking_number: TrackingNumber::parse("EJ123456789JP").unwrap(),
+        declared_value: (p.price)(13_000),
+    };
+    let shipped = shipment.run(policy, at, ship.clone());
+    parcels_follow(policy, at, &shipment, &shipped, &mut parcels);
+    let returned_on = day(2026, 11, 16);
+    let returned_at = noon(policy, returned_on);
+    let returned = shipment.run(
         policy,
-        at,
-        ShipmentCommand::Ship {
-            carrier: "EMS".into(),
-            service: "EMS".into(),
-            tracking_number: TrackingNumber::parse("EJ123456789JP").unwrap(),
-            declared_value: (p.price)(13_000),
+        returned_at,
+        ShipmentCommand::RecordTracking {
+            status: TrackingStatus::ReturnedToOrigin,
+            on: returned_on,
+            note: Some("addressee unknown".into()),
         },
     );
-    let delivered_on = day(2026, 11, 10);
+    parcels_follow(policy, returned_at, &shipment, &returned, &mut parcels);
+    let back_on = day(2026, 11, 20);
+    let back_at = noon(policy, back_on);
+    let return_cost = (p.price)(150);
+    let received = shipment.run(
+        policy,
+        back_at,
+        ShipmentCommand::ReceiveReturn { return_cost },
+    );
+    let reshipment = shipment.state.payment_cause().unwrap();
+    customer.account.run(
+        policy,
+        back_at,
+        AccountCommand::Debit {
+            reason: DebitReason::ReturnCost,
+            cause: CauseId::parse(&reshipment).unwrap(),
+            amount: return_cost,
+            period: None,
+            rate: None,
+        },
+    );
+    parcels_follow(policy, back_at, &shipment, &received, &mut parcels);
+    for parcel in &parcels {
+        assert_eq!(
+            parcel.state.status(),
+            &ParcelStatus::Packed {
+                shipment_id: shipment_id.clone()
+            }
+        );
+        assert_eq!(parcel.state.receipt().unwrap().received_on, back_on);
+    }
+    assert_eq!(shipment.state.earliest_received_on(), Some(back_on));
+
+    // The member re-ships it: a new quote, paid as a payment of its own (PAY-1 once each);
+    // before dispatch they choose the warehouse's duty advance (ACC-8), whose fee is debited.
+    let requoted = shipment.run(
+        policy,
+        back_at,
+        ShipmentCommand::Quote {
+            member: standing.clone(),
+            carrier: "EMS".into(),
+            destination: p.destination.into(),
+            options: vec![],
+            insurance: None,
+            warranty: false,
+        },
+    );
+    let ShipmentEvent::Quoted { total: retotal, .. } = &requoted[0] else {
+        panic!("expected a new quote, got {requoted:?}");
+    };
+    let retotal = *retotal;
+    customer.account.run(
+        policy,
+        back_at,
+        AccountCommand::Debit {
+            reason: DebitReason::ShipmentPayment,
+            cause: CauseId::parse(&reshipment).unwrap(),
+            amount: retotal,
+            period: None,
+            rate: None,
+        },
+    );
+    let repaid = shipment.run(
+        policy,
+        back_at,
+        ShipmentCommand::Pay {
+            member: standing.clone(),
+            method: PaymentMethod::Balance,
+            amount: retotal,
+            exchange_rate: None,
+        },
+    );
+    parcels_follow(policy, back_at, &shipment, &repaid, &mut parcels);
     shipment.run(
+        policy,
+        back_at,
+        ShipmentCommand::ChooseDutyPayment {
+            payment: DutyPayment::Advance,
+        },
+    );
+    let before_advance = customer.account.state.balance().unwrap();
+    customer.account.run(
+        policy,
+        back_at,
+        AccountCommand::AdvanceDuty {
+            shipment: CauseId::parse(&reshipment).unwrap(),
+            duty: None,
+            rate: None,
+            sea_taxable_value: None,
+        },
+    );
+    assert_eq!(
+        customer.account.state.balance().unwrap(),
+        before_advance
+            .checked_sub(policy.account.duty_advance_fee)
+            .unwrap()
+    );
+
+    // Shipped again and delivered; then a claim on a missed defect of the apparel item (CLM-5:
+    // 100% of its price).
+    let reshipped = shipment.run(policy, back_at, ship);
+    parcels_follow(policy, back_at, &shipment, &reshipped, &mut parcels);
+    let delivered_on = day(2026, 11, 24);
+    let delivered = shipment.run(
         policy,
         noon(policy, delivered_on),
         ShipmentCommand::RecordTracking {
@@ -383,8 +526,15 @@ fn full_lifecycle(p: Profile) {
             note: None,
         },
     );
+    parcels_follow(
+        policy,
+        noon(policy, delivered_on),
+        &shipment,
+        &delivered,
+        &mut parcels,
+    );
     let claim_id = ClaimId::parse("c-1").unwrap();
-    let claim_at = noon(policy, day(2026, 11, 12));
+    let claim_at = noon(policy, day(2026, 11, 26));
     let claimed = shipment.run(
         policy,
         claim_at,
@@ -406,6 +556,7 @@ fn full_lifecycle(p: Profile) {
         },
     );
     assert!(matches!(claimed[0], ShipmentEvent::Claimed { .. }));
+    parcels_follow(policy, claim_at, &shipment, &claimed, &mut parcels);
     let approved = shipment.run(
         policy,
         claim_at,
@@ -432,6 +583,26 @@ fn full_lifecycle(p: Profile) {
         customer.account.state.balance().unwrap(),
         after_payment.checked_add(*payout).unwrap()
     );
+    parcels_follow(policy, claim_at, &shipment, &approved, &mut parcels);
+
+    // About a month after clearance customs bills the duty advanced: charged to the balance
+    // when it arrives, as a debt owed (ACC-8, ACC-4).
+    let billed_at = noon(policy, day(2026, 12, 24));
+    let before_duty = customer.account.state.balance().unwrap();
+    let duty = (p.price)(80);
+    customer.account.run(
+        policy,
+        billed_at,
+        AccountCommand::BillAdvancedDuty {
+            shipment: CauseId::parse(&reshipment).unwrap(),
+            duty,
+            rate: None,
+        },
+    );
+    assert_eq!(
+        customer.account.state.balance().unwrap(),
+        before_duty.checked_sub(duty).unwrap()
+    );
 
     // The stories hold together: the shipment is delivered, both boxes went into it, the
     // balance is the sum of the account's movements (ACC-1), and every event that applied a
@@ -450,7 +621,17 @@ fn full_lifecycle(p: Profile) {
         .chain(&parcels[1].events)
         .map(cqrs_es::DomainEvent::event_type)
         .collect();
-    for expected in ["parcel.arrived", "parcel.inspected", "parcel.consolidated"] {
+    for expected in [
+        "parcel.arrived",
+        "parcel.inspected",
+        "parcel.consolidated",
+        "parcel.paid",
+        "parcel.shipped",
+        "parcel.returned_to_warehouse",
+        "parcel.delivered",
+        "parcel.claimed",
+        "parcel.claim_settled",
+    ] {
         assert!(types.iter().any(|t| t == expected), "missing {expected}");
     }
     let types: Vec<String> = shipment
@@ -458,7 +639,14 @@ fn full_lifecycle(p: Profile) {
         .iter()
         .map(cqrs_es::DomainEvent::event_type)
         .collect();
-    for expected in ["shipment.paid", "shipment.shipped", "shipment.claimed"] {
+    for expected in [
+        "shipment.paid",
+        "shipment.shipped",
+        "shipment.returned_to_origin",
+        "shipment.return_received",
+        "shipment.duty_payment_chosen",
+        "shipment.claimed",
+    ] {
         assert!(types.iter().any(|t| t == expected), "missing {expected}");
     }
 }

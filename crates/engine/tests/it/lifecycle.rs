@@ -1,21 +1,32 @@
 //! A member's whole story through the engine on the jp-forwarding profile: registration to a
-//! claim paid out, every cross-aggregate step taken by the engine, and the balance equal to
-//! the sum of its movements at the end (ACC-1).
+//! claim paid out, through a return to origin and a re-shipment (SHP-2) with its duty advanced
+//! and billed a month later (ACC-8), every cross-aggregate step taken by the engine, and the
+//! balance equal to the sum of its movements at the end (ACC-1).
 
 use crate::support::*;
-use domain::account::{sum_of_movements, AccountEvent, ChargeAccount, Reason};
-use domain::ids::ClaimId;
+use domain::account::{sum_of_movements, AccountCommand, AccountEvent, ChargeAccount, Reason};
+use domain::ids::{CauseId, ClaimId};
 use domain::money::{Currency, Money};
 use domain::parcel::{Parcel, ParcelEvent};
 use domain::shipment::{
-    ClaimType, ClaimedItem, Evidence, PaymentMethod, Shipment, ShipmentCommand, ShipmentStatus,
-    TrackingNumber, TrackingStatus,
+    ClaimType, ClaimedItem, DutyPayment, Evidence, PaymentMethod, Shipment, ShipmentCommand,
+    ShipmentStatus, TrackingNumber, TrackingStatus,
 };
 use engine::use_cases::follow::Shipping;
 use engine::use_cases::payment::Payment;
 use rust_decimal::Decimal;
 
 on_each_backend!(acc_1_a_member_from_registration_to_a_claim_paid_out,);
+
+fn ems() -> Shipping {
+    Shipping {
+        carrier: "EMS".into(),
+        service: "EMS".into(),
+        tracking_number: TrackingNumber::parse("EJ123456789JP").unwrap(),
+        declared_value: Money::jpy(8_000),
+        exchange_rate: None,
+    }
+}
 
 // rule ACC-1: after a full lifecycle the balance is the sum of the account's movements.
 async fn acc_1_a_member_from_registration_to_a_claim_paid_out<B: Backend>() {
@@ -77,21 +88,74 @@ async fn acc_1_a_member_from_registration_to_a_claim_paid_out<B: Backend>() {
     let after_payment = Money::jpy(100_000).checked_sub(total).unwrap();
     assert_eq!(app.balance(&member).await, after_payment);
 
-    // Shipped, delivered.
+    // Before dispatch the member has the warehouse advance the duty (ACC-8).
     engine
-        .ship(
+        .execute::<Shipment>(
+            shipment.as_str(),
+            ShipmentCommand::ChooseDutyPayment {
+                payment: DutyPayment::Advance,
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+    let fee = engine.policy().account.duty_advance_fee;
+
+    // Shipped; the carrier sends it back (SHP-2): back in storage, the return cost charged.
+    let first_dispatch = engine.ship(&shipment, ems(), &ctx).await.unwrap();
+    assert!(first_dispatch.duty_advance.is_some());
+    app.clock.advance(days(6));
+    engine
+        .advance_shipment(
             &shipment,
-            Shipping {
-                carrier: "EMS".into(),
-                service: "EMS".into(),
-                tracking_number: TrackingNumber::parse("EJ123456789JP").unwrap(),
-                declared_value: Money::jpy(8_000),
+            ShipmentCommand::RecordTracking {
+                status: TrackingStatus::ReturnedToOrigin,
+                on: app.today(),
+                note: Some("addressee unknown".into()),
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+    app.clock.advance(days(3));
+    let return_cost = Money::jpy(2_400);
+    engine
+        .receive_return(&shipment, return_cost, &ctx)
+        .await
+        .unwrap();
+    let returned_on = app.today();
+    for parcel in [&first, &second] {
+        let back = engine.load::<Parcel>(parcel.as_str()).await.unwrap().state;
+        assert_eq!(back.status().name(), "packed");
+        assert_eq!(back.receipt().unwrap().received_on, returned_on);
+    }
+
+    // Re-shipped on a new quote, paid as a payment of its own, its duty advanced again.
+    let requoted = engine.quote(&shipment, ems_to_us(), &ctx).await.unwrap();
+    engine
+        .pay(
+            &shipment,
+            Payment {
+                method: PaymentMethod::Balance,
+                amount: requoted.total,
                 exchange_rate: None,
             },
             &ctx,
         )
         .await
         .unwrap();
+    let after_payment = after_payment
+        .checked_sub(fee)
+        .unwrap()
+        .checked_sub(return_cost)
+        .unwrap()
+        .checked_sub(requoted.total)
+        .unwrap()
+        .checked_sub(fee)
+        .unwrap();
+
+    // Shipped again, delivered.
+    engine.ship(&shipment, ems(), &ctx).await.unwrap();
     app.clock.advance(days(4));
     engine
         .advance_shipment(
@@ -143,7 +207,27 @@ async fn acc_1_a_member_from_registration_to_a_claim_paid_out<B: Backend>() {
 
     let delivered = engine.load::<Shipment>(shipment.as_str()).await.unwrap();
     assert_eq!(delivered.state.status(), ShipmentStatus::Delivered);
-    let expected = Money::new(after_payment.amount + Decimal::from(3_000), Currency::Jpy);
+
+    // About a month later customs bills the duty advanced: charged to the balance (ACC-8).
+    app.clock.advance(days(30));
+    let reshipment = delivered.state.payment_cause().unwrap();
+    let duty = Money::jpy(1_800);
+    engine
+        .execute::<ChargeAccount>(
+            engine::ids::account_of(&member).unwrap().as_str(),
+            AccountCommand::BillAdvancedDuty {
+                shipment: CauseId::parse(&reshipment).unwrap(),
+                duty,
+                rate: None,
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+    let expected = Money::new(
+        after_payment.amount + Decimal::from(3_000) - duty.amount,
+        Currency::Jpy,
+    );
     assert_eq!(app.balance(&member).await, expected);
 
     // ACC-1: the balance equals the sum of the movements of the account's whole history.
@@ -172,6 +256,9 @@ async fn acc_1_a_member_from_registration_to_a_claim_paid_out<B: Backend>() {
             .collect();
         let mut expected = vec![
             "parcel.packed",
+            "parcel.paid",
+            "parcel.shipped",
+            "parcel.returned_to_warehouse",
             "parcel.paid",
             "parcel.shipped",
             "parcel.delivered",
