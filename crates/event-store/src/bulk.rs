@@ -8,7 +8,8 @@ impl EventStore {
     /// how many rows were written. Only the columns `postgres-es` writes are sent: the event
     /// id, time, position, transaction id and chain hash come from the table's defaults and
     /// trigger, exactly as for an append. No optimistic-concurrency check beyond the primary
-    /// key: for loading a backlog into a fresh store, not for commands.
+    /// key: for loading a backlog into a fresh store, not for commands. Wakes this store's
+    /// tailing readers, as an append does.
     pub async fn bulk_append(&self, events: &[SerializedEvent]) -> Result<usize, EventStoreError> {
         let mut text = String::with_capacity(events.len() * 512);
         for event in events {
@@ -23,6 +24,7 @@ impl EventStore {
             .await?;
         copy.send(text.into_bytes()).await?;
         let rows = copy.finish().await?;
+        self.committed();
         Ok(usize::try_from(rows).unwrap_or(usize::MAX))
     }
 

@@ -89,9 +89,15 @@ impl EventStore {
         }
     }
 
+    /// The store's commit count, raised by [`EventStore::committed`]: for forwarding commits
+    /// to other processes as hints.
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
     /// Tells this store's tailing readers that a transaction appended events and committed:
     /// its repositories call it on every commit; a commit hint from another process
-    /// (`parcelport.hints.committed`) calls it too. Only wakes them: they read as always.
+    /// (`hints.parcelport.committed`) calls it too. Only wakes them: they read as always.
     pub fn committed(&self) {
         self.commits
             .send_modify(|commits| *commits = commits.wrapping_add(1));

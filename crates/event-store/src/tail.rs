@@ -44,7 +44,9 @@ pub(crate) enum Wake {
 }
 
 impl Wake {
-    /// Called before each read, so that a commit between the read and the wait still wakes.
+    /// Called right before each read: every commit signalled before it is covered by the read,
+    /// and any commit after it wakes the next wait, however long the reader's consumer takes
+    /// with the events in between.
     async fn arm(&mut self) {
         let Self::Appended(commits) = self;
         commits.borrow_and_update();
@@ -98,10 +100,10 @@ impl<L: EventLog> Tail<L> {
             if let Some(event) = self.buffer.pop_front() {
                 return Ok(event);
             }
-            self.wake.arm().await;
             if self.caught_up {
                 self.wake.wait(self.options.poll_interval).await;
             }
+            self.wake.arm().await;
             match self
                 .log
                 .read_after(self.cursor, self.options.batch_size)

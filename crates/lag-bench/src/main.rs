@@ -277,7 +277,8 @@ async fn through_api(
     let mut stream = None;
     let (projector, status): (_, StatusHandle) = match nats_url {
         None => {
-            let feed = StoreFeed::new(view_store.clone())
+            // The API's store, as inside `serve`: its commits wake the feed.
+            let feed = StoreFeed::new(store.clone())
                 .with(1_000, Duration::from_millis(flags.store_poll_ms));
             let feed = Observed::new(feed, tracker.clone());
             let projector = Projector::new(view_store.pool().clone(), StorageStatus, feed, options);

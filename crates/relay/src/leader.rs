@@ -25,6 +25,45 @@ pub(crate) async fn relay(config: RelayConfig, mut stop: Stop) -> Result<(), Rel
         .max_connections(2)
         .connect_lazy_with(postgres.clone());
     let store = EventStore::from_pool(pool);
+    // Woken by other processes' commits (serve's engine, parcelport-api): read at once.
+    let hints = wake_on_hints(&store, &config.nats_url);
+    let result = follow_and_lead(&store, &config, &mut stop).await;
+    hints.abort();
+    result
+}
+
+/// Wakes `store`'s tail on commit hints, connecting (and reconnecting) in the background: the
+/// relay runs without them, on its poll interval, while NATS is away.
+fn wake_on_hints(store: &EventStore, nats_url: &str) -> tokio::task::JoinHandle<()> {
+    let (store, nats_url) = (store.clone(), nats_url.to_owned());
+    tokio::spawn(async move {
+        let client = async_nats::ConnectOptions::new()
+            .name("parcelport-relay hints")
+            .retry_on_initial_connect()
+            .connect(nats_url.as_str())
+            .await;
+        let woken = match client {
+            Ok(client) => crate::hints::wake_on_hints(&store, client).await,
+            Err(error) => {
+                tracing::warn!(%error, "relay: no commit hints; the tail polls");
+                return;
+            }
+        };
+        if let Err(error) = woken {
+            tracing::warn!(%error, "relay: no commit hints; the tail polls");
+        }
+    })
+}
+
+async fn follow_and_lead(
+    store: &EventStore,
+    config: &RelayConfig,
+    stop: &mut Stop,
+) -> Result<(), RelayError> {
+    let postgres: PgConnectOptions = config
+        .database_url
+        .parse()
+        .map_err(RelayError::DatabaseUrl)?;
     let mut health = Health::new("PostgreSQL");
     let mut following = false;
     tracing::info!(name = %config.name, instance = %config.instance, "relay: starting");
@@ -38,7 +77,7 @@ pub(crate) async fn relay(config: RelayConfig, mut stop: Stop) -> Result<(), Rel
             Ok(Ok(Some(lease))) => {
                 health.ok();
                 following = false;
-                lead(lease, &store, &config, &mut stop).await?;
+                lead(lease, store, config, stop).await?;
             }
             Ok(Ok(None)) => {
                 health.ok();

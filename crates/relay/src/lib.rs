@@ -20,6 +20,8 @@
 //!   next reconciliation reads from;
 //! - [`CloudEvent`] (`cloud_event.rs`) and [`subject_for`] (`subject.rs`): the wire contract;
 //! - [`stream_config`] (`stream.rs`): the stream and its duplicate window;
+//! - [`hints`]: commit hints on core NATS (`hints.parcelport.committed`), which wake tailing
+//!   readers in other processes; the relay's own tail is woken by them;
 //! - `health.rs` and `metrics.rs`: logging once per state change, backoff, metric names.
 //!
 //! *Architecture Invariant*: the relay never blocks a command. It only reads `events` (and
@@ -34,6 +36,7 @@ mod cloud_event;
 mod config;
 mod error;
 mod health;
+pub mod hints;
 mod leader;
 mod lease;
 pub mod metrics;

@@ -28,6 +28,9 @@ pub struct Config {
     /// The writer's key: every event appended is signed with it (issue #10); without one,
     /// `audit verify --public-key` names the events this API appends as unsigned.
     pub signer: Option<Arc<EventSigner>>,
+    /// NATS, for commit hints (`relay::hints`): after each commit a core message wakes the
+    /// relay and the other readers of the store at once, instead of at their next poll.
+    pub nats_url: Option<String>,
 }
 
 /// Why the API did not start (or stopped serving).
@@ -64,6 +67,11 @@ pub enum StartError {
 impl Config {
     /// Connects, migrates, and builds the state the router serves.
     pub async fn state(&self) -> Result<AppState, StartError> {
+        Ok(self.open().await?.0)
+    }
+
+    /// [`Config::state`], and the event store its engine appends to.
+    pub(crate) async fn open(&self) -> Result<(AppState, EventStore), StartError> {
         let text = std::fs::read_to_string(&self.tokens).map_err(|source| StartError::Read {
             path: self.tokens.clone(),
             source,
@@ -80,10 +88,7 @@ impl Config {
         engine_config = engine_config.protecting_personal_data(Arc::new(PersonalData::new(keys)));
         let engine = PgEngine::postgres(&store, Services::new(policy), engine_config);
         engine.migrate().await?;
-        Ok(AppState::new(
-            Arc::new(engine),
-            tokens,
-            store.pool().clone(),
-        ))
+        let state = AppState::new(Arc::new(engine), tokens, store.pool().clone());
+        Ok((state, store))
     }
 }

@@ -151,9 +151,17 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    let state = config.state().await?;
+    let (state, store) = config.open().await?;
+    let hints = config.nats_url.as_ref().map(|nats_url| {
+        let nats_url = nats_url.clone();
+        tokio::spawn(async move { relay::hints::publish_commits_to(&store, &nats_url).await })
+    });
     tracing::info!(address = ?listener.local_addr().ok(), "command API listening");
-    serve(state, listener, shutdown)
+    let served = serve(state, listener, shutdown)
         .await
-        .map_err(StartError::Serve)
+        .map_err(StartError::Serve);
+    if let Some(hints) = hints {
+        hints.abort();
+    }
+    served
 }

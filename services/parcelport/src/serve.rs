@@ -472,8 +472,19 @@ impl Server {
                 Ok(())
             });
         }
-        if let Beside::Postgres { relay, .. } = &self.beside {
+        if let Beside::Postgres { relay, store, .. } = &self.beside {
             if let Some(config) = relay.clone() {
+                // Commit hints, which wake the relay (and any reader in another process) at
+                // once: NATS away, they poll.
+                let (store, nats_url) = (store.clone(), config.nats_url.clone());
+                let stopping_hints = stopping.clone();
+                tasks.spawn(async move {
+                    tokio::select! {
+                        () = relay::hints::publish_commits_to(&store, &nats_url) => {}
+                        () = stopped(stopping_hints) => {}
+                    }
+                    Ok(())
+                });
                 let stopping = stopping.clone();
                 tasks.spawn(async move {
                     relay::run(*config, stopped(stopping))

@@ -4,6 +4,7 @@
 
 mod beyond_window;
 mod delivery;
+mod hints;
 mod nats_outage;
 mod replicas;
 mod restart;

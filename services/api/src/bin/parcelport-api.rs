@@ -32,6 +32,11 @@ struct Flags {
     /// audit verify --public-key` can tell parcelport's events from any other row.
     #[arg(long, env = "PARCELPORT_SIGN_KEY")]
     sign_key: Option<PathBuf>,
+    /// NATS (`nats://host:4222`): after each commit, a commit hint on
+    /// `hints.parcelport.committed` wakes the relay and the other readers of the store at once.
+    /// Without it they find new events at their next poll.
+    #[arg(long, env = "NATS_URL")]
+    nats_url: Option<String>,
     /// Human-readable logs instead of JSON lines.
     #[arg(long)]
     pretty_logs: bool,
@@ -59,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
             .transpose()
             .context("cannot read the writer's key")?
             .map(|key| std::sync::Arc::new(event_store::authorship::EventSigner::new(key))),
+        nats_url: flags.nats_url,
     };
     if config.signer.is_none() {
         tracing::warn!("no --sign-key: the events this API appends are not signed");
