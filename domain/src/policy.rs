@@ -92,6 +92,19 @@ pub struct Policy {
     pub claims: ClaimPolicy,
     /// Disposal rules (DSP-1).
     pub disposal: DisposalPolicy,
+    /// Redelivery abroad of a shipment the recipient did not receive, charged through the
+    /// warehouse (SHP-2); absent where the warehouse offers none.
+    #[serde(default)]
+    pub redelivery: Option<RedeliveryPolicy>,
+}
+
+/// Redelivery abroad (SHP-2; seed 001: 出庫費用および再配達費用として150元以上): the cost the
+/// carrier or broker bills, at least the minimum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedeliveryPolicy {
+    /// The least a redelivery costs, in the billing currency.
+    pub min_fee: Money,
 }
 
 /// Member settings.
@@ -646,6 +659,13 @@ impl Policy {
         }
         if self.tariff.volumetric_divisor == 0 {
             return Err(invalid("volumetric_divisor must be positive".into()));
+        }
+        if let Some(redelivery) = &self.redelivery {
+            if redelivery.min_fee.currency != self.billing_currency {
+                return Err(invalid(
+                    "redelivery.min_fee: in the billing currency (SHP-2)".into(),
+                ));
+            }
         }
         if let Some(sea) = &self.account.sea_duty_advance {
             if sea.flat_fee.currency != sea.flat_below.currency {

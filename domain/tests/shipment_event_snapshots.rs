@@ -249,8 +249,46 @@ fn histories() -> Vec<Story> {
             payment: domain::shipment::DutyPayment::Advance,
         },
     );
+    // SHP-2: a redelivery abroad, under cn-agency: billed 90 CNY, charged the 150 CNY minimum.
+    let lamp = parcel(
+        "p-1",
+        1_000,
+        vec![item(
+            "lamp",
+            1,
+            Money::cny(rust_decimal::Decimal::from(200)),
+            domain::facts::ItemCategory::Other,
+        )],
+    );
+    let redelivered = Story::cn()
+        .on(
+            nov(2),
+            ShipmentCommand::RequestPacking {
+                shipment_id: shipment_id(),
+                member: verified(),
+                parcel: lamp,
+            },
+        )
+        .on(nov(2), packing("EMS", 1_200, dims(300, 200, 150)))
+        .on(nov(2), quote("EMS", "US"))
+        .paid()
+        .on(nov(4), ship_ems())
+        .on(
+            nov(20),
+            ShipmentCommand::ChargeRedelivery {
+                cost: Money::cny(rust_decimal::Decimal::from(90)),
+            },
+        );
     vec![
-        full, exchanged, lapsed, held, returned, lost, abandoned, dutied,
+        full,
+        exchanged,
+        lapsed,
+        held,
+        returned,
+        lost,
+        abandoned,
+        dutied,
+        redelivered,
     ]
 }
 

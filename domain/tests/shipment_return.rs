@@ -288,3 +288,76 @@ fn shp_2_returned_parcel_reenters_storage_and_is_disposed_of_when_abandoned() {
         );
     }
 }
+
+// rule SHP-2: a redelivery abroad costs what the carrier or broker billed, at least the
+// policy's minimum (cn-agency, seed 001: 150 CNY or more); jp-forwarding arranges none.
+#[test]
+fn shp_2_a_redelivery_abroad_costs_at_least_the_policy_minimum() {
+    let cn = Policy::cn_agency();
+    let min_fee = cn.redelivery.as_ref().unwrap().min_fee;
+    assert_eq!(min_fee, Money::cny(dec!(150)));
+    let story = {
+        let s = returned_story(cn.clone());
+        // Held at the destination instead of sent back: the story up to shipping.
+        let shipped: Vec<_> = s.events[..s.events.len() - 1].to_vec();
+        let mut story = Story::new(cn.clone());
+        for event in shipped {
+            story.state.evolve(event.clone());
+            story.events.push(event);
+        }
+        story
+    };
+    for (cost, fee) in [
+        (dec!(90), dec!(150)),
+        (dec!(150), dec!(150)),
+        (dec!(210), dec!(210)),
+    ] {
+        let charged = story
+            .when_on(
+                nov(20),
+                ShipmentCommand::ChargeRedelivery {
+                    cost: Money::cny(cost),
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            charged,
+            vec![ShipmentEvent::RedeliveryCharged {
+                member_id: member_id(),
+                cost: Money::cny(cost),
+                min_fee,
+                fee: Money::cny(fee),
+                redelivery_number: 1,
+                charged_on: nov(20),
+                policy: cn.version(),
+            }]
+        );
+    }
+    assert_refused(
+        story.when_on(
+            nov(20),
+            ShipmentCommand::ChargeRedelivery {
+                cost: Money::jpy(3_000),
+            },
+        ),
+        ShipmentError::InvalidRedeliveryCost {
+            cost: Money::jpy(3_000),
+            currency: domain::money::Currency::Cny,
+        },
+        "redelivery.invalid_cost",
+        Some(Rule::Shp2),
+    );
+    // jp-forwarding: the member deals with the carrier abroad (seed 000).
+    let jp = Story::jp().quoted().paid().on(nov(4), ship_ems());
+    assert_refused(
+        jp.when_on(
+            nov(20),
+            ShipmentCommand::ChargeRedelivery {
+                cost: Money::jpy(3_000),
+            },
+        ),
+        ShipmentError::RedeliveryNotOffered,
+        "redelivery.not_offered",
+        Some(Rule::Shp2),
+    );
+}

@@ -165,6 +165,7 @@ impl EngineAggregate for Shipment {
             | ShipmentCommand::LapseExchange { .. } => Some("advance_shipment"),
             ShipmentCommand::ReceiveReturn { .. } => Some("receive_return"),
             ShipmentCommand::AbandonReturn => Some("abandon_return"),
+            ShipmentCommand::ChargeRedelivery { .. } => Some("charge_redelivery"),
             _ => None,
         }
     }

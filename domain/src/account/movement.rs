@@ -42,6 +42,8 @@ pub enum Reason {
     ClaimPayout,
     /// What the carrier billed for sending a shipment back to the warehouse (SHP-2).
     ReturnCost,
+    /// A redelivery abroad, at least the policy's minimum (SHP-2).
+    RedeliveryFee,
     /// What a disposed parcel sold for, less the costs of selling it (DSP-1).
     SaleProceeds,
     /// The whole balance paid back at withdrawal (ACC-7).
@@ -81,6 +83,8 @@ pub enum DebitReason {
     ProxyPayment,
     /// A shipment sent back to the warehouse: what the return cost (SHP-2).
     ReturnCost,
+    /// A redelivery abroad (SHP-2).
+    RedeliveryFee,
 }
 
 impl DebitReason {
@@ -93,6 +97,7 @@ impl DebitReason {
             DebitReason::DefectFee => Reason::DefectFee,
             DebitReason::ProxyPayment => Reason::ProxyPayment,
             DebitReason::ReturnCost => Reason::ReturnCost,
+            DebitReason::RedeliveryFee => Reason::RedeliveryFee,
         }
     }
 
@@ -108,7 +113,8 @@ impl DebitReason {
             | DebitReason::InspectionFee
             | DebitReason::DefectFee
             | DebitReason::ProxyPayment
-            | DebitReason::ReturnCost => DebitKind::Owed,
+            | DebitReason::ReturnCost
+            | DebitReason::RedeliveryFee => DebitKind::Owed,
         }
     }
 
@@ -120,7 +126,7 @@ impl DebitReason {
             DebitReason::InspectionFee => Rule::Ins1,
             DebitReason::DefectFee => Rule::Ins3,
             DebitReason::ProxyPayment => Rule::Par2,
-            DebitReason::ReturnCost => Rule::Shp2,
+            DebitReason::ReturnCost | DebitReason::RedeliveryFee => Rule::Shp2,
         }
     }
 }

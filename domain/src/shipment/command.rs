@@ -219,6 +219,12 @@ pub enum ShipmentCommand {
     },
     /// The member has the shipment that came back disposed of instead of re-shipped (SHP-2).
     AbandonReturn,
+    /// The recipient did not receive it and it is redelivered abroad from the carrier's or
+    /// broker's warehouse, for what they bill, at least the policy's minimum (SHP-2).
+    ChargeRedelivery {
+        /// What the redelivery cost, as billed, in the billing currency.
+        cost: Money,
+    },
     /// The member chooses, before dispatch, how the import duty is paid (ACC-8).
     ChooseDutyPayment {
         /// Paid by the recipient on delivery, or advanced by the warehouse.
@@ -254,6 +260,7 @@ impl ShipmentCommand {
             ShipmentCommand::ReceiveReturn { .. } => "receive_return",
             ShipmentCommand::AbandonReturn => "abandon_return",
             ShipmentCommand::ChooseDutyPayment { .. } => "choose_duty_payment",
+            ShipmentCommand::ChargeRedelivery { .. } => "charge_redelivery",
         }
     }
 }

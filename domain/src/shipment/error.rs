@@ -248,6 +248,17 @@ pub enum ShipmentError {
         /// The value given.
         declared_value: Money,
     },
+    /// The policy offers no redelivery abroad through the warehouse (SHP-2).
+    #[error("this warehouse arranges no redelivery abroad (SHP-2)")]
+    RedeliveryNotOffered,
+    /// A redelivery cost not in the billing currency, or negative (SHP-2).
+    #[error("redelivery cost {cost} must be zero or more, in {currency} (SHP-2)")]
+    InvalidRedeliveryCost {
+        /// The cost given.
+        cost: Money,
+        /// The billing currency.
+        currency: Currency,
+    },
     /// The duty payment is chosen before dispatch (ACC-8).
     #[error("how duty is paid is chosen before the shipment leaves; it is {status:?} (ACC-8)")]
     DutyChoiceAfterDispatch {
@@ -514,6 +525,8 @@ impl Refusal for ShipmentError {
             InvalidDeclaredValue { .. } => "shipping.invalid_declared_value",
             InvalidReturnCost { .. } => "return.invalid_cost",
             DutyChoiceAfterDispatch { .. } => "duty.after_dispatch",
+            RedeliveryNotOffered => "redelivery.not_offered",
+            InvalidRedeliveryCost { .. } => "redelivery.invalid_cost",
             SeaFreightDutyAdvanceOnly { .. } => "duty.sea_freight_advance_only",
             NotInTransit { .. } => "tracking.not_in_transit",
             TrackingDateOutOfRange { .. } => "tracking.date_out_of_range",
@@ -590,6 +603,7 @@ impl Refusal for ShipmentError {
                 Rule::Shp2
             }
             DutyChoiceAfterDispatch { .. } | SeaFreightDutyAdvanceOnly { .. } => Rule::Acc8,
+            RedeliveryNotOffered | InvalidRedeliveryCost { .. } => Rule::Shp2,
             ClaimNotShipped { .. }
             | ClaimNeedsDelivery { .. }
             | ItemRequired { .. }

@@ -373,6 +373,23 @@ pub enum ShipmentEvent {
         /// The policy applied.
         policy: PolicyVersion,
     },
+    /// A redelivery abroad was charged (SHP-2): what was billed, at least the policy's minimum.
+    RedeliveryCharged {
+        /// The member charged.
+        member_id: MemberId,
+        /// What the carrier or broker billed.
+        cost: Money,
+        /// The policy's minimum.
+        min_fee: Money,
+        /// The fee charged: the cost, at least the minimum.
+        fee: Money,
+        /// Which redelivery of this shipment, 1 for the first: names its charge.
+        redelivery_number: u32,
+        /// The day.
+        charged_on: NaiveDate,
+        /// The policy applied.
+        policy: PolicyVersion,
+    },
     /// The member chose, before dispatch, how the import duty is paid (ACC-8).
     DutyPaymentChosen {
         /// The member.
@@ -424,6 +441,7 @@ impl ShipmentEvent {
         "shipment.return_received",
         "shipment.return_abandoned",
         "shipment.duty_payment_chosen",
+        "shipment.redelivery_charged",
     ];
 
     fn type_name(&self) -> &'static str {
@@ -457,6 +475,7 @@ impl ShipmentEvent {
             ShipmentEvent::ReturnReceived { .. } => "shipment.return_received",
             ShipmentEvent::ReturnAbandoned { .. } => "shipment.return_abandoned",
             ShipmentEvent::DutyPaymentChosen { .. } => "shipment.duty_payment_chosen",
+            ShipmentEvent::RedeliveryCharged { .. } => "shipment.redelivery_charged",
         }
     }
 }

@@ -179,6 +179,9 @@ pub struct Shipment {
     /// How its import duty is paid, as the member chose before dispatch (ACC-8).
     #[serde(default)]
     duty_payment: DutyPayment,
+    /// How many redeliveries abroad were charged (SHP-2).
+    #[serde(default)]
+    redeliveries: u32,
 }
 
 /// The steps of dunning an unpaid quote (ACC-6): a reminder, then a notice with a deadline.
@@ -526,6 +529,9 @@ impl Shipment {
             (status, C::RecordTracking { .. }) if status.is_paid() => {
                 Err(ShipmentError::NotInTransit { status })
             }
+            (S::Shipped | S::CustomsHold, C::ChargeRedelivery { cost }) => {
+                self.charge_redelivery(cost, today, policy)
+            }
             (S::ReturnedToOrigin, C::ReceiveReturn { return_cost }) => {
                 self.receive_return(return_cost, today, policy)
             }
@@ -797,7 +803,43 @@ impl Shipment {
             }
             E::ReturnAbandoned { .. } => self.status = ShipmentStatus::Abandoned,
             E::DutyPaymentChosen { payment, .. } => self.duty_payment = payment,
+            E::RedeliveryCharged {
+                redelivery_number, ..
+            } => self.redeliveries = redelivery_number,
         }
+    }
+
+    /// SHP-2: a redelivery abroad costs what was billed, at least the policy's minimum.
+    fn charge_redelivery(
+        &self,
+        cost: Money,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ShipmentEvent>, ShipmentError> {
+        let terms = policy
+            .redelivery
+            .as_ref()
+            .ok_or(ShipmentError::RedeliveryNotOffered)?;
+        if cost.is_negative() || cost.currency != terms.min_fee.currency {
+            return Err(ShipmentError::InvalidRedeliveryCost {
+                cost,
+                currency: terms.min_fee.currency,
+            });
+        }
+        let fee = if cost.amount < terms.min_fee.amount {
+            terms.min_fee
+        } else {
+            cost
+        };
+        Ok(vec![ShipmentEvent::RedeliveryCharged {
+            member_id: self.owner("charge_redelivery")?.clone(),
+            cost,
+            min_fee: terms.min_fee,
+            fee,
+            redelivery_number: self.redeliveries + 1,
+            charged_on: today,
+            policy: policy.version(),
+        }])
     }
 
     /// ACC-8: sea freight's duty is only advanced where the policy says so.

@@ -25,7 +25,7 @@ use engine::use_cases::intake::{
 use engine::use_cases::packing::{Packed, Packing, PackingRequested};
 use engine::use_cases::payment::{Paid, Payment, QuoteRequest, Quoted};
 use engine::use_cases::register::{Registered, Registration};
-use engine::use_cases::return_to_origin::{ReturnAbandoned, ReturnReceived};
+use engine::use_cases::return_to_origin::{RedeliveryCharged, ReturnAbandoned, ReturnReceived};
 use engine::use_cases::shipment_flow::ShipmentClosed;
 use engine::use_cases::storage::{StorageAction, StorageFeesAccrued};
 use engine::use_cases::top_up::{TopUpApplication, TopUpDecided};
@@ -150,6 +150,8 @@ forward! {
         -> ReturnReceived;
     fn abandon_return(&self, shipment_id: &ShipmentId, ctx: &CommandContext) -> ReturnAbandoned;
     fn ship(&self, shipment_id: &ShipmentId, shipping: Shipping, ctx: &CommandContext) -> Shipped;
+    fn charge_redelivery(&self, shipment_id: &ShipmentId, cost: Money, ctx: &CommandContext)
+        -> RedeliveryCharged;
 }
 
 impl Backend {

@@ -15,7 +15,7 @@ use engine::use_cases::intake::{DeclarationConfirmed, ParcelInspected, ParcelRec
 use engine::use_cases::packing::{Packed, PackingRequested};
 use engine::use_cases::payment::{Paid, Quoted};
 use engine::use_cases::register::Registered;
-use engine::use_cases::return_to_origin::{ReturnAbandoned, ReturnReceived};
+use engine::use_cases::return_to_origin::{RedeliveryCharged, ReturnAbandoned, ReturnReceived};
 use engine::use_cases::shipment_flow::ShipmentClosed;
 use engine::use_cases::storage::StorageFeesAccrued;
 use engine::use_cases::top_up::TopUpDecided;
@@ -152,6 +152,7 @@ outcome!(Advanced => [shipment, parcels]);
 outcome!(Shipped => [shipped, duty_advance]);
 outcome!(ReturnReceived => [shipment, charge, parcels]);
 outcome!(ReturnAbandoned => [shipment, disposed]);
+outcome!(RedeliveryCharged => [shipment, charge]);
 outcome!(TopUpDecided => [account, suspension]);
 outcome!(WithdrawalRequested => [member, disposed, refund]);
 outcome!(RefundedAndClosed => [refund, member]);

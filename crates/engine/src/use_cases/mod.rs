@@ -15,7 +15,7 @@
 //! | [`claims`] | `shipment.approve_claim` + `account.credit` (payout) + `parcel.follow_shipment` |
 //! | [`dunning`] | `account.accrue_late_interest` on a dunned quote, terms from the shipment (ACC-6) |
 //! | [`disposal`] | `parcel.dispose` + `account.charge_disposal_fee` |
-//! | [`return_to_origin`] | `shipment.receive_return` + `account.debit` (return cost) + `parcel.follow_shipment`; `shipment.abandon_return` + disposals (SHP-2) |
+//! | [`return_to_origin`] | `shipment.receive_return` + `account.debit` (return cost) + `parcel.follow_shipment`; `shipment.abandon_return` + disposals; `shipment.charge_redelivery` + `account.debit` (SHP-2) |
 //! | [`withdrawal`] | `member.request_withdrawal`, disposals, `account.schedule_refund`; `account.pay_refund` + `member.close` |
 //! | [`auto_closure`] | `member.evaluate_auto_closure` with the account's facts (+ `account.schedule_refund` if money is left) |
 //! | [`top_up`] | `account.apply_for_top_up` (+ `member.suspend_for_rejected_top_ups`, ACC-3) |

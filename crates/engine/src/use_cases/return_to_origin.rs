@@ -44,7 +44,54 @@ pub struct ReturnAbandoned {
     pub refused: Vec<(ParcelId, EngineError)>,
 }
 
+/// A redelivery abroad charged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedeliveryCharged {
+    /// `shipment.redelivery_charged`.
+    pub shipment: Executed<ShipmentEvent>,
+    /// `account.debited`, reason `redelivery_fee`.
+    pub charge: Option<Executed<AccountEvent>>,
+}
+
 impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
+    /// The recipient did not receive the shipment and it is redelivered abroad (SHP-2): what
+    /// the carrier or broker billed, at least the policy's minimum, is charged to the member
+    /// as a debt (cause `<shipment>-d<n>` for the `n`-th redelivery).
+    pub async fn charge_redelivery(
+        &self,
+        shipment_id: &ShipmentId,
+        cost: Money,
+        ctx: &CommandContext,
+    ) -> Result<RedeliveryCharged, EngineError> {
+        let input = (shipment_id, cost);
+        request!(self, ctx, "charge_redelivery", &input, |req| async {
+            let command = ShipmentCommand::ChargeRedelivery { cost };
+            let shipment = self
+                .step::<Shipment>(&req, shipment_id.as_str(), command)
+                .await?;
+            let charged = shipment.events().find_map(|event| match event {
+                ShipmentEvent::RedeliveryCharged {
+                    member_id,
+                    fee,
+                    redelivery_number,
+                    ..
+                } => Some((member_id.clone(), *fee, *redelivery_number)),
+                _ => None,
+            });
+            let charge = match charged {
+                Some((member_id, fee, n)) if fee.is_positive() => {
+                    let cause = format!("{shipment_id}-d{n}");
+                    Some(
+                        self.debit(&req, &member_id, DebitReason::RedeliveryFee, &cause, fee)
+                            .await?,
+                    )
+                }
+                _ => None,
+            };
+            Ok(RedeliveryCharged { shipment, charge })
+        })
+    }
+
     /// The shipment the carrier sent back reached the warehouse (SHP-2): it re-enters storage
     /// and `return_cost`, as the carrier billed it, is charged to the member.
     pub async fn receive_return(

@@ -25,7 +25,7 @@ use engine::use_cases::consolidate::Consolidated;
 use engine::use_cases::follow::{Advanced, Shipped, Shipping};
 use engine::use_cases::packing::{Packed, Packing};
 use engine::use_cases::payment::{Paid, Payment, QuoteRequest, Quoted};
-use engine::use_cases::return_to_origin::{ReturnAbandoned, ReturnReceived};
+use engine::use_cases::return_to_origin::{RedeliveryCharged, ReturnAbandoned, ReturnReceived};
 use engine::use_cases::shipment_flow::ShipmentClosed;
 use engine::{EngineError, Executed};
 use schemars::JsonSchema;
@@ -46,6 +46,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         command::<RecordTracking>(),
         command::<ReceiveReturn>(),
         command::<ChooseDutyPayment>(),
+        command::<ChargeRedelivery>(),
         command::<AbandonReturn>(),
         command::<FileClaim>(),
         command::<AddClaimEvidence>(),
@@ -472,6 +473,35 @@ impl Command for ReceiveReturn {
         Ok(call
             .engine
             .receive_return(&id, self.return_cost, call.ctx)
+            .await?)
+    }
+}
+
+/// The recipient did not receive the shipment and it is redelivered abroad (SHP-2): what the
+/// carrier or broker billed, at least the policy's minimum, is charged to the member.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChargeRedelivery {
+    /// What the redelivery cost, as billed, in the billing currency.
+    cost: Money,
+}
+
+impl Command for ChargeRedelivery {
+    const SPEC: Spec = Spec {
+        operation: "charge_redelivery",
+        path: "/v1/shipments/{shipment_id}/charge-redelivery",
+        summary: "Charge a redelivery abroad: its cost, at least the policy's minimum (SHP-2)",
+        roles: STAFF_OR_OPS,
+        errors: &[(422, "redelivery.not_offered")],
+        ..Spec::DEFAULT
+    };
+    type On = OnShipment;
+    type Output = RedeliveryCharged;
+
+    async fn run(self, call: &Call<'_>, id: ShipmentId) -> Result<Self::Output, Failure> {
+        Ok(call
+            .engine
+            .charge_redelivery(&id, self.cost, call.ctx)
             .await?)
     }
 }

@@ -849,6 +849,16 @@ async fn returns(run: &mut Run<'_>) {
     .await;
     let ship = json!({ "carrier": "EMS", "service": "EMS", "tracking_number": "EJ3JP", "declared_value": yen(3_000) });
     run.ok(&at("ship"), STAFF, ship).await;
+    // SHP-2: jp-forwarding arranges no redelivery abroad.
+    run.refused(
+        "charge_redelivery",
+        &at("charge-redelivery"),
+        STAFF,
+        json!({ "cost": yen(3_000) }),
+        422,
+        "redelivery.not_offered",
+    )
+    .await;
     run.refused(
         "choose_duty_payment",
         &at("choose-duty-payment"),
