@@ -248,6 +248,13 @@ pub enum ShipmentError {
         /// The value given.
         declared_value: Money,
     },
+    /// A held shipment some of whose parcels were disposed of for non-payment can no longer
+    /// be paid (PAY-2): what it would ship is gone.
+    #[error("parcels {parcels:?} of the held shipment were disposed of; it can no longer be paid (PAY-2)")]
+    ParcelsDisposed {
+        /// The parcels disposed of.
+        parcels: Vec<ParcelId>,
+    },
     /// The policy offers no redelivery abroad through the warehouse (SHP-2).
     #[error("this warehouse arranges no redelivery abroad (SHP-2)")]
     RedeliveryNotOffered,
@@ -526,6 +533,7 @@ impl Refusal for ShipmentError {
             InvalidReturnCost { .. } => "return.invalid_cost",
             DutyChoiceAfterDispatch { .. } => "duty.after_dispatch",
             RedeliveryNotOffered => "redelivery.not_offered",
+            ParcelsDisposed { .. } => "payment.parcels_disposed",
             InvalidRedeliveryCost { .. } => "redelivery.invalid_cost",
             SeaFreightDutyAdvanceOnly { .. } => "duty.sea_freight_advance_only",
             NotInTransit { .. } => "tracking.not_in_transit",
@@ -604,6 +612,7 @@ impl Refusal for ShipmentError {
             }
             DutyChoiceAfterDispatch { .. } | SeaFreightDutyAdvanceOnly { .. } => Rule::Acc8,
             RedeliveryNotOffered | InvalidRedeliveryCost { .. } => Rule::Shp2,
+            ParcelsDisposed { .. } => Rule::Pay2,
             ClaimNotShipped { .. }
             | ClaimNeedsDelivery { .. }
             | ItemRequired { .. }

@@ -24,9 +24,9 @@ use domain::facts::MemberStanding;
 use domain::ids::{ParcelId, ShipmentId};
 use domain::member::{Member, MemberCommand, MemberEvent};
 use domain::money::Money;
-use domain::parcel::{Parcel, ParcelCommand, ParcelEvent, ReleasedBecause};
+use domain::parcel::{Parcel, ParcelCommand, ParcelEvent, ParcelStatus, ReleasedBecause};
 use domain::shipment::{
-    auto_ship_applies, PaymentMethod, Shipment, ShipmentCommand, ShipmentEvent,
+    auto_ship_applies, PaymentMethod, Shipment, ShipmentCommand, ShipmentError, ShipmentEvent,
 };
 use serde::{Deserialize, Serialize};
 
@@ -193,6 +193,9 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
         let input = (shipment_id, &payment);
         request!(self, ctx, "pay", &input, |req| async {
             let member = self.shipment_member(shipment_id).await?;
+            if !req.resumed() {
+                self.ensure_nothing_disposed(shipment_id).await?;
+            }
             let mut paid = match payment.method {
                 PaymentMethod::AutoShip => Err(EngineError::invalid(
                     "Auto Ship pays at quote time, within the member's limit (MEM-7)",
@@ -262,6 +265,29 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
             }
         }
         Ok(())
+    }
+
+    /// PAY-2: a held shipment whose parcels were disposed of meanwhile (past the STO-2 limit)
+    /// can no longer be paid: refused before anything is debited.
+    async fn ensure_nothing_disposed(&self, shipment_id: &ShipmentId) -> Result<(), EngineError> {
+        let shipment = self.existing_shipment(shipment_id).await?.state;
+        if shipment.held_on().is_none() {
+            return Ok(());
+        }
+        let mut disposed = Vec::new();
+        for parcel_id in shipment.parcel_ids() {
+            let parcel = self.load::<Parcel>(parcel_id.as_str()).await?.state;
+            if *parcel.status() == ParcelStatus::Disposed {
+                disposed.push(parcel_id);
+            }
+        }
+        if disposed.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::refused(&ShipmentError::ParcelsDisposed {
+                parcels: disposed,
+            }))
+        }
     }
 
     /// Each parcel's stream records the payment (`parcel.paid`), after any hold's release.

@@ -16,8 +16,10 @@ use domain::shipment::{
     TrackingStatus,
 };
 use domain::Rule;
+use engine::use_cases::disposal::DisposalReason;
 use engine::use_cases::follow::Shipping;
 use engine::use_cases::payment::Payment;
+use engine::use_cases::storage::StorageAction;
 use engine::use_cases::top_up::TopUpApplication;
 use engine::{EngineError, IdempotencyKey};
 
@@ -34,7 +36,48 @@ on_each_backend!(
     shp_1_each_parcel_records_its_shipment_paid_shipped_and_delivered_once,
     shp_2_returned_shipment_reenters_storage_is_charged_and_re_shipped_or_abandoned,
     acc_8_duty_advance_chosen_before_dispatch_is_charged_at_shipping_and_billed_later,
+    pay_2_a_held_shipment_whose_parcels_were_disposed_of_is_not_payable,
 );
+
+// rule PAY-2: a held shipment whose parcel was disposed of for non-payment, past the STO-2
+// limit, can no longer be paid: refused before anything is debited.
+async fn pay_2_a_held_shipment_whose_parcels_were_disposed_of_is_not_payable<B: Backend>() {
+    let app = TestApp::<B>::new().await;
+    let (member, suite) = app.verified_member().await;
+    app.top_up(&member, 50_000).await;
+    let parcel = app.stored_parcel(&suite, 1_500, 3_000).await;
+    let (shipment, total) = app.quoted_single(&member, &parcel).await;
+    app.clock.advance(days(8));
+    app.engine.hold_unpaid(&shipment, &app.ctx()).await.unwrap();
+    app.clock.advance(days(60));
+    app.engine
+        .storage_clock(&parcel, StorageAction::MarkDisposable, &app.ctx())
+        .await
+        .unwrap();
+    app.engine
+        .dispose_parcel(&parcel, DisposalReason::Unpaid, &app.ctx())
+        .await
+        .unwrap();
+    let before = app.balance(&member).await;
+    let payment = Payment {
+        method: PaymentMethod::Balance,
+        amount: total,
+        exchange_rate: None,
+    };
+    let refused = app
+        .engine
+        .pay(&shipment, payment, &app.ctx())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "payment.parcels_disposed");
+    assert_eq!(app.balance(&member).await, before);
+    let state = app
+        .engine
+        .load::<Shipment>(shipment.as_str())
+        .await
+        .unwrap();
+    assert_eq!(state.state.status(), ShipmentStatus::Held);
+}
 
 // rule ACC-8: the member chooses the warehouse's duty advance before dispatch; shipping checks
 // the balance first (under the minimum, the shipment does not leave), debits the advance fee
