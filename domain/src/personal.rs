@@ -131,16 +131,8 @@ pub const SHOWN_ERASED: &str = "[personal data, erased]";
 /// the member's data is `erased`, [`SHOWN_SEALED`] otherwise; returns how many it replaced.
 /// For events shown (an audit page, a history), not for events decoded (see [`redact`]).
 pub fn show(event_type: &str, payload: &mut Value, erased: bool) -> usize {
-    let mut replaced = 0;
-    for field in fields_of(event_type) {
-        if let Some(value) = payload.pointer_mut(field.pointer) {
-            if is_sealed(value) {
-                *value = Value::String(if erased { SHOWN_ERASED } else { SHOWN_SEALED }.into());
-                replaced += 1;
-            }
-        }
-    }
-    replaced
+    let shown = if erased { SHOWN_ERASED } else { SHOWN_SEALED };
+    replace_sealed(event_type, payload, |_| Value::String(shown.to_owned()))
 }
 
 /// True when `value` is a sealed value.
@@ -151,11 +143,20 @@ pub fn is_sealed(value: &Value) -> bool {
 /// Puts the stand-in in every sealed personal field of `payload`; returns how many it
 /// replaced. Plain values (events written before sealing, or opened by the caller) are left.
 pub fn redact(event_type: &str, payload: &mut Value) -> usize {
+    replace_sealed(event_type, payload, |field| field.stand_in.value())
+}
+
+/// Puts `with(field)` in every sealed personal field of `payload`; how many it replaced.
+fn replace_sealed(
+    event_type: &str,
+    payload: &mut Value,
+    with: impl Fn(&PersonalField) -> Value,
+) -> usize {
     let mut replaced = 0;
     for field in fields_of(event_type) {
         if let Some(value) = payload.pointer_mut(field.pointer) {
             if is_sealed(value) {
-                *value = field.stand_in.value();
+                *value = with(field);
                 replaced += 1;
             }
         }

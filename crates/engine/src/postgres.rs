@@ -30,26 +30,21 @@ impl PgEngineStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut scrubbed = 0;
-        for (key, mut response) in answers {
-            let before = response.clone();
-            domain::personal::scrub(&mut response);
-            if response != before {
-                sqlx::query("UPDATE engine.idempotency_keys SET response = $2 WHERE key = $1")
-                    .bind(&key)
-                    .bind(&response)
-                    .execute(&self.pool)
-                    .await?;
-                scrubbed += 1;
-            }
+        let scrubbed = crate::store::scrubbed(answers);
+        for (key, response) in &scrubbed {
+            sqlx::query("UPDATE engine.idempotency_keys SET response = $2 WHERE key = $1")
+                .bind(key)
+                .bind(response)
+                .execute(&self.pool)
+                .await?;
         }
-        if scrubbed > 0 {
+        if !scrubbed.is_empty() {
             // The old rows leave the table's files (the server is stopped meanwhile).
             sqlx::query("VACUUM (FULL) engine.idempotency_keys")
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(scrubbed)
+        Ok(scrubbed.len() as u64)
     }
 }
 

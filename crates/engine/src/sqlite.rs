@@ -82,23 +82,18 @@ impl SqliteEngineStore {
             sqlx::query_as("SELECT key, response FROM idempotency_keys WHERE response IS NOT NULL")
                 .fetch_all(self.events.writer())
                 .await?;
-        let mut scrubbed = 0;
-        for (key, mut response) in answers {
-            let before = response.clone();
-            domain::personal::scrub(&mut response);
-            if response != before {
-                sqlx::query("UPDATE idempotency_keys SET response = ?2 WHERE key = ?1")
-                    .bind(&key)
-                    .bind(&response)
-                    .execute(self.events.writer())
-                    .await?;
-                scrubbed += 1;
-            }
+        let scrubbed = crate::store::scrubbed(answers);
+        for (key, response) in &scrubbed {
+            sqlx::query("UPDATE idempotency_keys SET response = ?2 WHERE key = ?1")
+                .bind(key)
+                .bind(response)
+                .execute(self.events.writer())
+                .await?;
         }
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(self.events.writer())
             .await?;
-        Ok(scrubbed)
+        Ok(scrubbed.len() as u64)
     }
 
     /// Makes every request left pending by an earlier process resumable at once. The embedded

@@ -123,6 +123,19 @@ pub struct RecordedEvent {
     pub payload: Value,
 }
 
+/// The recorded answers among `answers` (key, answer) that hold personal data, with the
+/// stand-ins put in (issue #10: answers recorded before they were scrubbed at the source).
+pub(crate) fn scrubbed(answers: Vec<(String, Value)>) -> Vec<(String, Value)> {
+    answers
+        .into_iter()
+        .filter_map(|(key, answer)| {
+            let mut clean = answer.clone();
+            domain::personal::scrub(&mut clean);
+            (clean != answer).then_some((key, clean))
+        })
+        .collect()
+}
+
 impl From<event_store::AppendedByRequest> for RecordedEvent {
     fn from(event: event_store::AppendedByRequest) -> Self {
         RecordedEvent {
@@ -131,5 +144,28 @@ impl From<event_store::AppendedByRequest> for RecordedEvent {
             sequence: usize::try_from(event.sequence).unwrap_or_default(),
             payload: event.payload,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrubbed;
+    use serde_json::json;
+
+    #[test]
+    fn only_answers_holding_personal_data_are_scrubbed() {
+        let registered = json!({"Ok": {"member": {"events": [{"registered": {
+            "member_id": "m-1", "name": "Yamada Taro", "email": "taro@example.com",
+            "birth_date": "1990-04-01", "guardian_consent": null
+        }}]}}});
+        let parcel = json!({"Ok": {"parcel": {"events": [{"arrived": {"weight": 1200}}]}}});
+        let out = scrubbed(vec![("k-1".into(), registered), ("k-2".into(), parcel)]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].0, "k-1");
+        let text = out[0].1.to_string();
+        assert!(
+            !text.contains("Yamada") && !text.contains("taro@"),
+            "{text}"
+        );
     }
 }
