@@ -293,7 +293,11 @@ impl Command for InspectParcel {
         path: "/v1/parcels/{parcel_id}/inspect",
         summary: "Record a parcel's inspection and charge its fees (INS-1..INS-4)",
         roles: STAFF,
-        errors: &[(422, "inspection.finding_incomplete")],
+        errors: &[
+            (422, "inspection.finding_incomplete"),
+            (422, "inspection.oversize_cost_missing"),
+            (422, "inspection.oversize_cost_invalid"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnParcel;

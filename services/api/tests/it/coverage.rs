@@ -91,6 +91,7 @@ async fn every_documented_error_code_is_reached() {
     claims(&mut run).await;
     returns(&mut run).await;
     dunning(&mut run).await;
+    oversize_defects(&mut seen).await;
     erasure(&mut seen).await;
     cross_cutting(&mut seen).await;
 
@@ -114,6 +115,57 @@ async fn every_documented_error_code_is_reached() {
         undocumented.is_empty(),
         "reached but not documented: {undocumented:#?}"
     );
+}
+
+// INS-3 (cn-agency): a large parcel's defects are charged at cost, which the inspection must
+// state, in the billing currency.
+async fn oversize_defects(seen: &mut Reached) {
+    let app = spawn_app_on(
+        EngineConfig::new("SHA").unwrap(),
+        domain::Policy::cn_agency(),
+    )
+    .await;
+    let mut run = Run { app: &app, seen };
+    let member = app.verified().await;
+    let large = json!({
+        "label": member.suite_code.to_lowercase(),
+        "weight": 4_000,
+        "dimensions": { "length_mm": 500, "width_mm": 400, "height_mm": 300 }
+    });
+    let received = app.post("/v1/parcels", STAFF, large).await;
+    received.expect(201);
+    let parcel = received.id();
+    let inspect = format!("/v1/parcels/{parcel}/inspect");
+    let defect = |cost: Option<Value>| {
+        let mut body = json!({
+            "variations": [ { "variation": "red / S", "units": 2 } ],
+            "findings": [ { "kind": "damage", "items": 1, "evidence": ["scratch.jpg"] } ]
+        });
+        if let Some(cost) = cost {
+            body["oversize_cost"] = cost;
+        }
+        body
+    };
+    run.refused(
+        "inspect_parcel",
+        &inspect,
+        STAFF,
+        defect(None),
+        422,
+        "inspection.oversize_cost_missing",
+    )
+    .await;
+    run.refused(
+        "inspect_parcel",
+        &inspect,
+        STAFF,
+        defect(Some(yen(1_000))),
+        422,
+        "inspection.oversize_cost_invalid",
+    )
+    .await;
+    let cost = json!({ "amount": "80", "currency": "CNY" });
+    run.ok(&inspect, STAFF, defect(Some(cost))).await;
 }
 
 async fn members(run: &mut Run<'_>) {

@@ -133,6 +133,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// A new app whose engine runs with `config`.
 pub async fn spawn_app_with(config: EngineConfig) -> TestApp {
+    spawn_app_on(config, Policy::jp_forwarding()).await
+}
+
+/// A new app whose engine runs with `config` under `policy` (a profile's refusals).
+pub async fn spawn_app_on(config: EngineConfig, policy: Policy) -> TestApp {
     let name = format!("pp_api_{}", uuid::Uuid::new_v4().simple());
     let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
         .await
@@ -151,8 +156,8 @@ pub async fn spawn_app_with(config: EngineConfig) -> TestApp {
         .await
         .expect("the key store");
     let config = config.protecting_personal_data(Arc::new(personal_data::PersonalData::new(keys)));
-    let engine = PgEngine::postgres(&store, Services::new(Policy::jp_forwarding()), config)
-        .with_clock(clock.clone());
+    let engine =
+        PgEngine::postgres(&store, Services::new(policy), config).with_clock(clock.clone());
     engine.migrate().await.expect("migrate the test database");
     let engine = Arc::new(engine);
     let tokens = operator_tokens();
