@@ -10,7 +10,7 @@ use domain::ids::MemberId;
 use domain::money::Money;
 use domain::parcel::{
     DisposalCause, DisposedBecause, HeldFrom, ParcelCommand, ParcelError, ParcelEvent,
-    ParcelStatus, ReleasedBecause, ShipmentHeld,
+    ParcelStatus, ShipmentHeld,
 };
 use domain::{Policy, Rule};
 use parcel_support::*;
@@ -348,7 +348,6 @@ fn con_5_cancelled_shipment_releases_parcel_to_storage() {
         let given = then(&policy, stored_on(&policy, day()), stage);
         let release = ParcelCommand::Release {
             shipment_id: shipment("s-1"),
-            because: ReleasedBecause::ShipmentCancelled,
         };
         let released = decide(&policy, &given, on(d(2026, 11, 30), release)).unwrap();
         assert_eq!(
@@ -384,7 +383,6 @@ fn con_5_single_parcel_shipment_cancelled_before_packing_releases_its_parcel() {
             d(2026, 11, 30),
             ParcelCommand::Release {
                 shipment_id: shipment(id),
-                because: ReleasedBecause::ShipmentCancelled,
             },
         )
     };
@@ -434,7 +432,6 @@ fn con_5_auto_pack_request_is_not_released() {
             day(),
             ParcelCommand::Release {
                 shipment_id: shipment("pack-p-0001"),
-                because: ReleasedBecause::ShipmentCancelled,
             },
         ),
     )
@@ -455,7 +452,6 @@ fn con_5_release_names_the_parcels_shipment() {
                 day(),
                 ParcelCommand::Release {
                     shipment_id: shipment("s-2"),
-                    because: ReleasedBecause::ShipmentCancelled,
                 },
             ),
         ),
@@ -474,7 +470,6 @@ fn con_5_release_names_the_parcels_shipment() {
                 day(),
                 ParcelCommand::Release {
                     shipment_id: shipment("s-1"),
-                    because: ReleasedBecause::ShipmentCancelled,
                 },
             ),
         ),
@@ -628,9 +623,8 @@ fn pay_2_paying_a_held_shipment_releases_its_parcels() {
         ),
     ] {
         let events = held_parcel(&policy, reserved_only);
-        let release = |id| ParcelCommand::Release {
+        let release = |id| ParcelCommand::ReleaseHold {
             shipment_id: shipment(id),
-            because: ReleasedBecause::HeldShipmentPaid,
         };
         let released = decide(&policy, &events, on(d(2026, 12, 2), release("s-1"))).unwrap();
         assert_eq!(

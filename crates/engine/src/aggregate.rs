@@ -125,6 +125,7 @@ impl EngineAggregate for Parcel {
             ParcelCommand::ReserveForConsolidation { .. } => Some("consolidate"),
             ParcelCommand::Pack { .. } => Some("record_packing"),
             ParcelCommand::Release { .. } => Some("cancel_shipment"),
+            ParcelCommand::ReleaseHold { .. } => Some("pay"),
             ParcelCommand::HoldForNonPayment { .. } => Some("hold_unpaid"),
             ParcelCommand::Dispose { .. } => Some("dispose_parcel"),
             ParcelCommand::ConfirmDeclaration => Some("confirm_declaration"),

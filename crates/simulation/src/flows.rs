@@ -18,8 +18,8 @@ use domain::member::{
 use domain::money::Money;
 use domain::parcel::{
     Arrival, DeclarationSource, DisposalCause, DisposedBecause, Finding, FindingKind,
-    InspectionReport, Parcel, ParcelCommand, ParcelEvent, ParcelStatus, ReleasedBecause,
-    ShipmentHeld, VariationCount,
+    InspectionReport, Parcel, ParcelCommand, ParcelEvent, ParcelStatus, ShipmentHeld,
+    VariationCount,
 };
 use domain::policy::{InspectionLevel, StorageAnchor};
 use domain::shipment::{
@@ -890,7 +890,6 @@ impl Simulation {
                 for &p in &taken {
                     let release = ParcelCommand::Release {
                         shipment_id: shipment_id.clone(),
-                        because: ReleasedBecause::ShipmentCancelled,
                     };
                     self.parcel(p, release);
                 }
@@ -1123,7 +1122,6 @@ impl Simulation {
             for &p in parcels {
                 let release = ParcelCommand::Release {
                     shipment_id: shipment_id.clone(),
-                    because: ReleasedBecause::ShipmentCancelled,
                 };
                 if self.parcel(p, release).is_some() {
                     self.open_parcels.push(p);

@@ -84,15 +84,17 @@ pub enum ParcelCommand {
         /// The shipment.
         shipment_id: ShipmentId,
     },
-    /// The shipment lets the parcel go: cancelled before payment, the parcel goes back to
-    /// storage (CON-5); held for non-payment and then paid, the hold is released and the parcel
-    /// is back in the state it was held from (PAY-2).
+    /// The shipment lets the parcel go: cancelled before payment (or never opened), the
+    /// parcel goes back to storage (CON-5).
     Release {
         /// The shipment.
         shipment_id: ShipmentId,
-        /// Why; a command recorded before the field existed was a cancellation.
-        #[serde(default)]
-        because: ReleasedBecause,
+    },
+    /// Its shipment, held for non-payment, was paid: the hold is released and the parcel is
+    /// back in the state it was held from (PAY-2).
+    ReleaseHold {
+        /// The paid shipment.
+        shipment_id: ShipmentId,
     },
     /// The parcel's shipment is held for non-payment (PAY-2).
     HoldForNonPayment {
@@ -153,6 +155,7 @@ impl ParcelCommand {
             ParcelCommand::ReserveForConsolidation { .. } => "reserve_for_consolidation",
             ParcelCommand::Pack { .. } => "pack",
             ParcelCommand::Release { .. } => "release",
+            ParcelCommand::ReleaseHold { .. } => "release_hold",
             ParcelCommand::HoldForNonPayment { .. } => "hold_for_non_payment",
             ParcelCommand::SendStorageNotice { .. } => "send_storage_notice",
             ParcelCommand::MarkDisposable { .. } => "mark_disposable",
@@ -274,17 +277,6 @@ pub enum FindingKind {
     Damage,
     /// Stained or dirty.
     Dirt,
-}
-
-/// Why a shipment lets its parcel go (CON-5, PAY-2).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReleasedBecause {
-    /// Cancelled before payment, or never opened: back to storage (CON-5).
-    #[default]
-    ShipmentCancelled,
-    /// Held for non-payment, then paid: the hold ends, the parcel stays in the shipment (PAY-2).
-    HeldShipmentPaid,
 }
 
 /// The Shipment aggregate's fact that a shipment is held because its quote was not paid by

@@ -33,8 +33,7 @@ pub mod storage;
 
 pub use command::{
     Arrival, CollectKind, CollectOnDelivery, DeclarationSource, DisposalCause, Finding,
-    FindingKind, InspectionReport, ParcelCommand, ReleasedBecause, ShipmentFact, ShipmentHeld,
-    VariationCount,
+    FindingKind, InspectionReport, ParcelCommand, ShipmentFact, ShipmentHeld, VariationCount,
 };
 pub use error::ParcelError;
 pub use event::{
@@ -388,13 +387,9 @@ impl Parcel {
                     shipment_id,
                 },
             ) => self.request_packing(member, shipment_id),
-            (
-                S::PackingRequested,
-                C::Release {
-                    shipment_id,
-                    because: ReleasedBecause::ShipmentCancelled,
-                },
-            ) => self.release_packing_request(shipment_id, today),
+            (S::PackingRequested, C::Release { shipment_id }) => {
+                self.release_packing_request(shipment_id, today)
+            }
             (
                 _,
                 C::ReserveForConsolidation {
@@ -407,18 +402,11 @@ impl Parcel {
             }
             (
                 S::Reserved { .. } | S::Packed { .. } | S::Held { .. },
-                C::Release {
-                    shipment_id,
-                    because: ReleasedBecause::ShipmentCancelled,
-                },
+                C::Release { shipment_id },
             ) => self.release(shipment_id, today),
-            (
-                S::Held { .. },
-                C::Release {
-                    shipment_id,
-                    because: ReleasedBecause::HeldShipmentPaid,
-                },
-            ) => self.release_hold(shipment_id, today),
+            (S::Held { .. }, C::ReleaseHold { shipment_id }) => {
+                self.release_hold(shipment_id, today)
+            }
             (S::Reserved { .. } | S::Packed { .. }, C::HoldForNonPayment { shipment }) => {
                 self.hold(shipment, today)
             }

@@ -16,7 +16,7 @@ use crate::use_cases::packing::parse_shipment;
 use crate::{CommandContext, Engine, EngineError, Executed, Request};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::ids::{MemberId, ParcelId, ShipmentId};
-use domain::parcel::{Parcel, ParcelCommand, ParcelEvent, ReleasedBecause};
+use domain::parcel::{Parcel, ParcelCommand, ParcelEvent};
 use domain::shipment::{Shipment, ShipmentCommand, ShipmentEvent};
 use serde::{Deserialize, Serialize};
 
@@ -110,7 +110,6 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
         for parcel_id in parcels {
             let release = ParcelCommand::Release {
                 shipment_id: shipment_id.clone(),
-                because: ReleasedBecause::ShipmentCancelled,
             };
             if let Err(error) = self.step::<Parcel>(req, parcel_id.as_str(), release).await {
                 tracing::error!(

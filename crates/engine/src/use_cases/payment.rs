@@ -24,7 +24,7 @@ use domain::facts::MemberStanding;
 use domain::ids::{ParcelId, ShipmentId};
 use domain::member::{Member, MemberCommand, MemberEvent};
 use domain::money::Money;
-use domain::parcel::{Parcel, ParcelCommand, ParcelEvent, ParcelStatus, ReleasedBecause};
+use domain::parcel::{Parcel, ParcelCommand, ParcelEvent, ParcelStatus};
 use domain::shipment::{
     auto_ship_applies, PaymentMethod, Shipment, ShipmentCommand, ShipmentError, ShipmentEvent,
 };
@@ -251,9 +251,8 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
             return Ok(());
         }
         for parcel_id in shipment.parcel_ids() {
-            let release = ParcelCommand::Release {
+            let release = ParcelCommand::ReleaseHold {
                 shipment_id: shipment_id.clone(),
-                because: ReleasedBecause::HeldShipmentPaid,
             };
             match self.step::<Parcel>(req, parcel_id.as_str(), release).await {
                 Ok(released) => paid.released.push(released),

@@ -6,7 +6,7 @@ use crate::store::EngineStore;
 use crate::{CommandContext, Engine, EngineError, Executed};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::ids::{ParcelId, ShipmentId};
-use domain::parcel::{Parcel, ParcelCommand, ParcelEvent, ReleasedBecause, ShipmentHeld};
+use domain::parcel::{Parcel, ParcelCommand, ParcelEvent, ShipmentHeld};
 use domain::shipment::{Shipment, ShipmentCommand, ShipmentEvent};
 use serde::{Deserialize, Serialize};
 
@@ -53,7 +53,6 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
             for parcel_id in parcels {
                 let release = ParcelCommand::Release {
                     shipment_id: shipment_id.clone(),
-                    because: ReleasedBecause::ShipmentCancelled,
                 };
                 match self.step::<Parcel>(&req, parcel_id.as_str(), release).await {
                     Ok(released) => closed.parcels.push(released),
