@@ -164,6 +164,9 @@ pub struct AccountPolicy {
     pub late_interest_day_count_basis: u32,
     /// Months after a withdrawal request that the refund clock waits (ACC-7).
     pub refund_wait_months: u32,
+    /// The currency refunds are paid out in (ACC-7, MON-3: a balance in another currency is
+    /// converted at the refund rate, from the month's reference rates).
+    pub refund_payout_currency: Currency,
     /// Added to the reference rate when charging, quote units per base unit (MON-3).
     pub charge_rate_markup: Decimal,
     /// Taken off the lower rate when refunding (MON-3).

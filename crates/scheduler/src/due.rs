@@ -31,6 +31,8 @@ pub enum Kind {
         /// The extended months started.
         months: u32,
     },
+    /// Pay a withdrawing member's balance back on its due date and close them (ACC-7).
+    PayRefund,
 }
 
 impl Kind {
@@ -40,6 +42,7 @@ impl Kind {
             Kind::Deadline { action } => action.rule(),
             Kind::StorageNotice { .. } | Kind::MarkDisposable => "STO-2",
             Kind::AccrueStorageFee { .. } => "STO-3",
+            Kind::PayRefund => "ACC-7",
         }
     }
 
@@ -50,6 +53,7 @@ impl Kind {
             Kind::StorageNotice { .. } => "send_storage_notice",
             Kind::MarkDisposable => "mark_disposable",
             Kind::AccrueStorageFee { .. } => "accrue_storage_fee",
+            Kind::PayRefund => "pay_refund",
         }
     }
 }
@@ -118,6 +122,18 @@ impl DueAction {
         }
     }
 
+    /// A withdrawing member's refund falling due on `due_on` (ACC-7).
+    pub fn refund(member_id: &str, due_on: NaiveDate) -> Self {
+        Self {
+            kind: Kind::PayRefund,
+            aggregate_type: "member".to_owned(),
+            aggregate_id: member_id.to_owned(),
+            subject: String::new(),
+            due_on,
+            due_at: None,
+        }
+    }
+
     /// The rule id.
     pub fn rule(&self) -> &'static str {
         self.kind.rule()
@@ -140,7 +156,7 @@ impl DueAction {
         match self.kind {
             Kind::StorageNotice { days_before } => key.push_str(&format!(":{days_before}d")),
             Kind::AccrueStorageFee { months } => key.push_str(&format!(":{months}m")),
-            Kind::Deadline { .. } | Kind::MarkDisposable => {}
+            Kind::Deadline { .. } | Kind::MarkDisposable | Kind::PayRefund => {}
         }
         key
     }

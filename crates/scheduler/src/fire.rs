@@ -74,6 +74,15 @@ where
                         + done.debits.iter().map(|d| d.events.len()).sum::<usize>(),
                 ))
             }
+            Kind::PayRefund => {
+                // In the policy's payout currency: an account in another currency needs the
+                // month's reference rates (MON-3), which only finance can give; the engine
+                // refuses it then, and the refusal is recorded as skipped with its reason.
+                let member = parse(MemberId::parse(id), "member", id)?;
+                let currency = self.policy().account.refund_payout_currency;
+                let done = self.refund_and_close(&member, currency, None, ctx).await?;
+                Ok(count(done.refund.events.len() + done.member.events.len()))
+            }
             Kind::Deadline { action: deadline } => match deadline {
                 Action::HoldUnpaid => {
                     let shipment = parse(ShipmentId::parse(id), "shipment", id)?;

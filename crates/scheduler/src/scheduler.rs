@@ -22,7 +22,7 @@ use engine::Clock;
 use event_store::EventLog;
 use projection_runtime::{catalog, ViewDb};
 use projections::schedule::{self, Deadline};
-use projections::storage_status;
+use projections::{billing, storage_status};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -160,7 +160,24 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
             .filter_map(|deadline| DueAction::of_deadline(deadline, today, &self.policy))
             .collect();
         due.extend(self.storage_due(today).await?);
+        due.extend(self.refunds_due(by.map(|(today, _)| today)).await?);
         Ok(due)
+    }
+
+    /// The withdrawing members' refunds due by `today` (all of them with `None`), from the
+    /// billing view (ACC-7).
+    async fn refunds_due(
+        &self,
+        today: Option<NaiveDate>,
+    ) -> Result<Vec<DueAction>, SchedulerError> {
+        let Some(refunds) = not_yet(billing::refunds_due(&self.views).await)? else {
+            return Ok(Vec::new());
+        };
+        Ok(refunds
+            .into_iter()
+            .filter(|refund| today.is_none_or(|today| refund.due_on <= today))
+            .filter_map(|refund| Some(DueAction::refund(&refund.member_id?, refund.due_on)))
+            .collect())
     }
 
     /// The storage clock's actions due on `today` (STO-2, STO-3), from the storage-status view.

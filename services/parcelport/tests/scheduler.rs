@@ -627,6 +627,72 @@ async fn an_unpaid_quote_is_held_the_day_after_its_due_date_not_on_it() {
 }
 
 #[tokio::test]
+async fn a_withdrawing_members_refund_is_paid_on_its_due_date_not_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(start());
+    let store = Store::Embedded(dir.path().to_owned());
+    let running = Running::start(store.config(dir.path(), &clock), None).await;
+    running.demo().await;
+    running.advance(json!({ "hours": 1 })).await;
+    let (_, schedule) = running.call(Method::GET, "/v1/schedule", None).await;
+    let refund = schedule["pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "pay_refund" && p["due_now"] == false)
+        .unwrap_or_else(|| panic!("the withdrawing member's refund, not due yet: {schedule:#}"))
+        .clone();
+    assert_eq!(refund["rule"], "ACC-7", "{refund:#}");
+    let due_on: NaiveDate = refund["due_on"].as_str().unwrap().parse().unwrap();
+    let member = refund["aggregate_id"].as_str().unwrap().to_owned();
+    // ACC-7: requested in April, a month passed in May, due on the last day of June.
+    assert_eq!(due_on, NaiveDate::from_ymd_opt(2026, 6, 30).unwrap());
+    let refunded = |events: &[StoredEvent]| {
+        events
+            .iter()
+            .find(|e| {
+                e.aggregate_id == format!("acct-{member}") && e.event_type == "account.refunded"
+            })
+            .cloned()
+    };
+
+    // The last minute of the day before: not refunded.
+    let offset = domain::Policy::jp_forwarding().utc_offset_minutes;
+    let eve = due_on
+        .pred_opt()
+        .unwrap()
+        .and_hms_opt(23, 59, 0)
+        .unwrap()
+        .and_utc()
+        - chrono::Duration::minutes(i64::from(offset));
+    running.advance(json!({ "to": eve })).await;
+    assert_eq!(
+        refunded(&store.events().await),
+        None,
+        "refunded before its due date"
+    );
+
+    // Its due date: refunded in yen and the member closed, by the scheduler under ACC-7.
+    running.advance(json!({ "hours": 1 })).await;
+    let events = store.events().await;
+    let paid =
+        refunded(&events).unwrap_or_else(|| panic!("{member}'s refund not paid on {due_on}"));
+    assert_eq!(paid.metadata["actor"], "scheduler");
+    assert_eq!(paid.metadata["rule"], "ACC-7");
+    assert_eq!(
+        paid.payload["refunded"]["paid"]["currency"], "JPY",
+        "{paid:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.aggregate_id == member && e.event_type == "member.closed"),
+        "the member is closed with the refund"
+    );
+    running.stop().await;
+}
+
+#[tokio::test]
 async fn the_living_demo_plays_sixty_days() {
     let dir = tempfile::tempdir().unwrap();
     let clock = TestClock::at(start());
