@@ -244,6 +244,7 @@ impl Command for PayShipment {
         errors: &[
             (422, "payment.already_paid"),
             (422, "payment.amount_mismatch"),
+            (422, "payment.parcels_disposed"),
             (422, "account.insufficient_balance"),
             (422, "request.unprocessable"),
         ],
@@ -392,7 +393,10 @@ impl Command for ShipShipment {
         path: "/v1/shipments/{shipment_id}/ship",
         summary: "Hand a paid shipment to its carrier with a tracking number (SHP-1)",
         roles: STAFF,
-        errors: &[(422, "shipping.not_paid")],
+        errors: &[
+            (422, "shipping.not_paid"),
+            (422, "account.duty_advance_min_balance"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnShipment;

@@ -90,6 +90,8 @@ async fn every_documented_error_code_is_reached() {
     shipments(&mut run).await;
     claims(&mut run).await;
     returns(&mut run).await;
+    held_then_disposed(&mut run).await;
+    duty_advance_refused(&mut run).await;
     dunning(&mut run).await;
     oversize_defects(&mut seen).await;
     erasure(&mut seen).await;
@@ -961,6 +963,78 @@ async fn returns(run: &mut Run<'_>) {
             "account.disposal_fee_charged"
         ]
     );
+}
+
+// PAY-2: a held shipment whose parcel was disposed of past the STO-2 limit is not payable.
+async fn held_then_disposed(run: &mut Run<'_>) {
+    let app = run.app;
+    let member = app.verified().await;
+    app.top_up(&member, 100_000).await;
+    let parcel = app.stored_parcel(&member, 800, 3_000).await;
+    let (shipment, total) = app.quoted_single(&member, &parcel).await;
+    app.clock.advance(days(8));
+    run.ok(
+        &format!("/v1/shipments/{shipment}/hold-unpaid"),
+        OPS,
+        json!({}),
+    )
+    .await;
+    app.clock.advance(days(60));
+    run.ok(
+        &format!("/v1/parcels/{parcel}/mark-disposable"),
+        OPS,
+        json!({}),
+    )
+    .await;
+    run.ok(
+        &format!("/v1/parcels/{parcel}/dispose"),
+        OPS,
+        json!({ "reason": "unpaid" }),
+    )
+    .await;
+    run.refused(
+        "pay_shipment",
+        &format!("/v1/shipments/{shipment}/pay"),
+        &member.token,
+        json!({ "method": "balance", "amount": total }),
+        422,
+        "payment.parcels_disposed",
+    )
+    .await;
+}
+
+// ACC-8: a duty advance chosen before dispatch needs the policy's minimum balance, or the
+// shipment does not leave.
+async fn duty_advance_refused(run: &mut Run<'_>) {
+    let app = run.app;
+    let member = app.verified().await;
+    let parcel = app.stored_parcel(&member, 800, 3_000).await;
+    let (shipment, total) = app.quoted_single(&member, &parcel).await;
+    let yen_total: i64 = total["amount"].as_str().unwrap().parse().unwrap();
+    app.top_up(&member, yen_total + 1_000).await;
+    let at = |command: &str| format!("/v1/shipments/{shipment}/{command}");
+    run.ok(
+        &at("pay"),
+        &member.token,
+        json!({ "method": "balance", "amount": total }),
+    )
+    .await;
+    run.ok(
+        &at("choose-duty-payment"),
+        &member.token,
+        json!({ "payment": "advance" }),
+    )
+    .await;
+    let ship = json!({ "carrier": "EMS", "service": "EMS", "tracking_number": "EJ4JP", "declared_value": yen(3_000) });
+    run.refused(
+        "ship_shipment",
+        &at("ship"),
+        STAFF,
+        ship,
+        422,
+        "account.duty_advance_min_balance",
+    )
+    .await;
 }
 
 async fn claims(run: &mut Run<'_>) {
