@@ -26,7 +26,7 @@ pub use query::{
     counts_per_state, due_today, in_warehouse, parcel, past_limit, DueToday, InWarehouse,
     ParcelStorage,
 };
-pub use rows::{ParcelRow, ShipmentRow, PARCELS, SHIPMENTS};
+pub use rows::{ParcelRow, ShipmentRow, PARCELS, SHIPMENTS, STATES};
 
 use crate::decode::{decode, DomainEventOf};
 use projection_runtime::{

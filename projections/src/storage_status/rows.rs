@@ -6,6 +6,29 @@ use projection_runtime::{Dialect, Schema, TableSpec};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+/// Every state a parcel row can be in, in lifecycle order: what the query API lets a caller
+/// filter by.
+pub const STATES: &[&str] = &[
+    "expected",
+    "unidentified",
+    "received",
+    "inspected",
+    "stored",
+    "packing_requested",
+    "reserved",
+    "packed",
+    "held",
+    "quarantined",
+    "refused",
+    "cancelled",
+    "disposed",
+    "returned",
+    "paid",
+    "shipped",
+    "delivered",
+    "lost",
+];
+
 /// The `parcels` table.
 pub const PARCELS: TableSpec = TableSpec {
     name: "parcels",
@@ -481,6 +504,41 @@ impl ShipmentRow {
                 self.state = "shipped".into();
                 self.shipped_on = Some(*shipped_on);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod states {
+    use super::STATES;
+
+    /// Every state a row can take is listed, so that the query API accepts it as a filter:
+    /// the parcel's states as the domain names them (`ParcelStatus::name`, but `unknown`, the
+    /// state of a parcel before its first event) and those the view writes itself.
+    #[test]
+    fn every_state_a_row_takes_is_listed() {
+        let domain = include_str!("../../../domain/src/parcel/mod.rs");
+        let names = &domain[domain
+            .find("pub fn name(&self)")
+            .expect("ParcelStatus::name")..];
+        let names = &names[..names.find("\n    }\n").expect("its end")];
+        let mut taken: Vec<&str> = names
+            .match_indices("=> \"")
+            .filter_map(|(at, _)| names[at + 4..].split('"').next())
+            .collect();
+        let rows = include_str!("rows.rs");
+        let parcel_rows = &rows[rows.find("impl ParcelRow").expect("ParcelRow")..];
+        let parcel_rows = &parcel_rows[..parcel_rows.find("pub struct ShipmentRow").expect("end")];
+        for source in [parcel_rows, include_str!("changes.rs")] {
+            for marker in ["state: \"", "state = \""] {
+                for (at, _) in source.match_indices(marker) {
+                    taken.extend(source[at + marker.len()..].split('"').next());
+                }
+            }
+        }
+        assert!(taken.len() > 15, "{taken:?}");
+        for state in taken.iter().filter(|s| **s != "unknown" && !s.is_empty()) {
+            assert!(STATES.contains(state), "state {state:?} is not in STATES");
         }
     }
 }

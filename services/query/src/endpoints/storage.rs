@@ -8,31 +8,12 @@ use crate::QueryState;
 use axum::extract::{Path, State};
 use axum::Json;
 use chrono::NaiveDate;
-use projections::storage_status::{DueToday, InWarehouse, ParcelStorage};
+use projections::storage_status::{self, DueToday, InWarehouse, ParcelStorage};
 use projections::Page;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use web::auth::{Caller, Role};
 use web::problem::Problem;
-
-/// The parcel states a filter may name (`ParcelStatus::name`, and `shipped`).
-const STATES: &[&str] = &[
-    "expected",
-    "unidentified",
-    "received",
-    "inspected",
-    "stored",
-    "packing_requested",
-    "reserved",
-    "packed",
-    "held",
-    "quarantined",
-    "refused",
-    "cancelled",
-    "disposed",
-    "returned",
-    "shipped",
-];
 
 /// The cursor kind of the parcel list.
 const PARCELS: &str = "parcels";
@@ -92,10 +73,13 @@ pub(super) async fn parcels(
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    if let Some(unknown) = states.iter().find(|s| !STATES.contains(&s.as_str())) {
+    if let Some(unknown) = states
+        .iter()
+        .find(|s| !storage_status::STATES.contains(&s.as_str()))
+    {
         return Err(invalid_parameter(format!(
             "unknown state {unknown:?}; one of {}",
-            STATES.join(", ")
+            storage_status::STATES.join(", ")
         )));
     }
     let limit = limit(query.limit)?;
