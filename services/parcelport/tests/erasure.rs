@@ -199,18 +199,26 @@ async fn history_then_erasure(mut config: ServeConfig, dir: &Path) -> Erased {
     )
     .await;
     assert!(status < 300, "{withdrawn:#}");
+    // The refund falls due on 30 June (ACC-7): the scheduler pays it and closes the member.
     let advance = |to: &str| post("/v1/clock/advance".into(), json!({ "to": to }));
     let (status, advanced) = advance("2026-07-01T00:00:00Z").await;
     assert_eq!(status, 200, "{advanced:#}");
-    let (status, closed) = post(
-        format!("/v1/members/{member}/refund-and-close"),
-        json!({"payout_currency": "JPY"}),
+    let (status, shown) = call(
+        address,
+        &admin,
+        Method::GET,
+        &format!("/v1/members/{member}"),
+        None,
     )
     .await;
-    assert!(status < 300, "{closed:#}");
+    assert_eq!(status, 200, "{shown:#}");
+    assert_eq!(
+        shown["state"]["registered"]["status"]["closed"]["closed_on"], "2026-06-30",
+        "{shown:#}"
+    );
 
-    // Kept for the retention period after closure (here one month: closed 1 July, kept to 1
-    // August inclusive; erasable from the 2nd).
+    // Kept for the retention period after closure (here one month: closed 30 June, kept to
+    // 30 July inclusive; erasable from the 31st).
     let (status, refused) = post(
         format!("/v1/members/{member}/erase-personal-data"),
         json!({}),
