@@ -33,6 +33,12 @@ fn tokyo(at: DateTime<Utc>) -> NaiveDate {
     domain::Policy::jp_forwarding().local_date(at)
 }
 
+/// 23:59 in Tokyo on `day`, as UTC: the last minute before the next day's deadlines.
+fn last_minute_of(day: NaiveDate) -> DateTime<Utc> {
+    let offset = domain::Policy::jp_forwarding().utc_offset_minutes;
+    day.and_hms_opt(23, 59, 0).unwrap().and_utc() - chrono::Duration::minutes(i64::from(offset))
+}
+
 /// A running `serve`.
 struct Running {
     address: SocketAddr,
@@ -90,6 +96,18 @@ impl Running {
         let (status, advanced) = self.call(Method::POST, "/v1/clock/advance", Some(by)).await;
         assert_eq!(status, 200, "{advanced:#}");
         advanced
+    }
+
+    /// The first action named `name` that the schedule lists as upcoming, not due yet.
+    async fn pending(&self, name: &str) -> Value {
+        let (_, schedule) = self.call(Method::GET, "/v1/schedule", None).await;
+        schedule["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name && p["due_now"] == false)
+            .unwrap_or_else(|| panic!("no {name} pending, not due yet: {schedule:#}"))
+            .clone()
     }
 
     async fn demo(&self) {
@@ -591,23 +609,15 @@ async fn an_unpaid_quote_is_held_the_day_after_its_due_date_not_on_it() {
     let running = Running::start(store.config(dir.path(), &clock), None).await;
     running.demo().await;
     running.advance(json!({ "hours": 1 })).await;
-    let (_, schedule) = running.call(Method::GET, "/v1/schedule", None).await;
-    let hold = schedule["pending"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "hold_unpaid" && p["due_now"] == false)
-        .unwrap_or_else(|| panic!("an unpaid quote not due yet: {schedule:#}"))
-        .clone();
+    let hold = running.pending("hold_unpaid").await;
     let due_on: NaiveDate = hold["due_on"].as_str().unwrap().parse().unwrap();
     let shipment = hold["aggregate_id"].as_str().unwrap();
     let quote_due = due_on.pred_opt().unwrap();
 
     // The last minute of the quote's due date: not held.
-    let offset = domain::Policy::jp_forwarding().utc_offset_minutes;
-    let end_of_due_day = quote_due.and_hms_opt(23, 59, 0).unwrap().and_utc()
-        - chrono::Duration::minutes(i64::from(offset));
-    running.advance(json!({ "to": end_of_due_day })).await;
+    running
+        .advance(json!({ "to": last_minute_of(quote_due) }))
+        .await;
     let held = |events: &[StoredEvent]| {
         events
             .iter()
@@ -634,14 +644,7 @@ async fn a_withdrawing_members_refund_is_paid_on_its_due_date_not_before() {
     let running = Running::start(store.config(dir.path(), &clock), None).await;
     running.demo().await;
     running.advance(json!({ "hours": 1 })).await;
-    let (_, schedule) = running.call(Method::GET, "/v1/schedule", None).await;
-    let refund = schedule["pending"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "pay_refund" && p["due_now"] == false)
-        .unwrap_or_else(|| panic!("the withdrawing member's refund, not due yet: {schedule:#}"))
-        .clone();
+    let refund = running.pending("pay_refund").await;
     assert_eq!(refund["rule"], "ACC-7", "{refund:#}");
     let due_on: NaiveDate = refund["due_on"].as_str().unwrap().parse().unwrap();
     let member = refund["aggregate_id"].as_str().unwrap().to_owned();
@@ -657,14 +660,7 @@ async fn a_withdrawing_members_refund_is_paid_on_its_due_date_not_before() {
     };
 
     // The last minute of the day before: not refunded.
-    let offset = domain::Policy::jp_forwarding().utc_offset_minutes;
-    let eve = due_on
-        .pred_opt()
-        .unwrap()
-        .and_hms_opt(23, 59, 0)
-        .unwrap()
-        .and_utc()
-        - chrono::Duration::minutes(i64::from(offset));
+    let eve = last_minute_of(due_on.pred_opt().unwrap());
     running.advance(json!({ "to": eve })).await;
     assert_eq!(
         refunded(&store.events().await),
