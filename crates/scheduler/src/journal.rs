@@ -2,9 +2,15 @@
 //! PostgreSQL database, or the embedded views file). It is the scheduler's own table and its
 //! memory of what is done: an action with a row is never fired again.
 //!
-//! Losing the journal (a deleted views file) loses no guarantee: the engine stored every
-//! result under the action's idempotency key, so firing again returns that result and
-//! appends nothing; the row is then written again.
+//! Beside it, `scheduler_started` holds each action between the moment it is fired and the
+//! moment its outcome is journaled. A tick fires these again whatever the views say: a
+//! request killed after its first step (a shipment held, its parcels not yet) may already have
+//! taken the action off the views' due lists, and only its idempotency key, resumed, finishes
+//! the other steps.
+//!
+//! Losing the journal (a deleted views file) loses no guarantee that the views still give:
+//! the engine stored every result under the action's idempotency key, so firing again returns
+//! that result and appends nothing; the row is then written again.
 
 use crate::due::DueAction;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -118,15 +124,20 @@ impl Journal {
                    )";
         let index = "CREATE INDEX IF NOT EXISTS scheduler_journal_done \
                      ON scheduler_journal (done_at)";
-        match &db {
-            ViewDb::Postgres(pool) => {
-                sqlx::query(ddl).execute(pool).await?;
-                sqlx::query(index).execute(pool).await?;
-            }
-            #[cfg(feature = "sqlite")]
-            ViewDb::Sqlite(views) => {
-                sqlx::query(ddl).execute(views.writer()).await?;
-                sqlx::query(index).execute(views.writer()).await?;
+        let started = "CREATE TABLE IF NOT EXISTS scheduler_started (
+                           key        TEXT PRIMARY KEY,
+                           action     TEXT NOT NULL,
+                           started_at TEXT NOT NULL
+                       )";
+        for statement in [ddl, index, started] {
+            match &db {
+                ViewDb::Postgres(pool) => {
+                    sqlx::query(statement).execute(pool).await?;
+                }
+                #[cfg(feature = "sqlite")]
+                ViewDb::Sqlite(views) => {
+                    sqlx::query(statement).execute(views.writer()).await?;
+                }
             }
         }
         Ok(Self { db })
@@ -160,8 +171,62 @@ impl Journal {
         Ok(found.into_iter().collect())
     }
 
-    /// Records `entry`; a second record of the same key (another replica got there first)
-    /// keeps the first.
+    /// Notes that `action` is being fired at `now`, before it reaches the engine: until its
+    /// outcome is journaled, [`Journal::unfinished`] returns it.
+    pub async fn start(&self, action: &DueAction, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        let json = serde_json::to_string(action).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let at = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let key = action.key();
+        match &self.db {
+            ViewDb::Postgres(pool) => {
+                sqlx::query(
+                    "INSERT INTO scheduler_started (key, action, started_at) \
+                     VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(json)
+                .bind(at)
+                .execute(pool)
+                .await?;
+            }
+            #[cfg(feature = "sqlite")]
+            ViewDb::Sqlite(views) => {
+                sqlx::query(
+                    "INSERT INTO scheduler_started (key, action, started_at) \
+                     VALUES (?1, ?2, ?3) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(json)
+                .bind(at)
+                .execute(views.writer())
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The actions fired whose outcome is not journaled: a process stopped while firing them,
+    /// or the engine asked for a retry. Oldest first.
+    pub async fn unfinished(&self) -> Result<Vec<DueAction>, sqlx::Error> {
+        let sql = "SELECT s.action FROM scheduler_started s \
+                    WHERE NOT EXISTS (SELECT 1 FROM scheduler_journal j WHERE j.key = s.key) \
+                    ORDER BY s.started_at, s.key";
+        let rows: Vec<String> = match &self.db {
+            ViewDb::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
+            #[cfg(feature = "sqlite")]
+            ViewDb::Sqlite(views) => sqlx::query_scalar(sql).fetch_all(views.reader()).await?,
+        };
+        rows.iter()
+            .map(|json| {
+                serde_json::from_str(json).map_err(|e| {
+                    sqlx::Error::Decode(format!("scheduler_started.action {json:?}: {e}").into())
+                })
+            })
+            .collect()
+    }
+
+    /// Records `entry` and forgets that its action was started; a second record of the same
+    /// key (another replica got there first) keeps the first.
     pub async fn record(&self, entry: &Entry) -> Result<(), sqlx::Error> {
         let outcome = serde_json::to_value(entry.outcome)
             .ok()
@@ -172,7 +237,8 @@ impl Journal {
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let (due_on, events) = (entry.due_on.to_string(), i64::from(entry.events));
         macro_rules! insert {
-            ($sql:expr, $executor:expr) => {
+            ($sql:expr, $forget:expr, $pool:expr) => {{
+                let mut tx = $pool.begin().await?;
                 sqlx::query($sql)
                     .bind(&entry.key)
                     .bind(&entry.rule)
@@ -185,9 +251,14 @@ impl Journal {
                     .bind(&outcome)
                     .bind(events)
                     .bind(&entry.reason)
-                    .execute($executor)
-                    .await?
-            };
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query($forget)
+                    .bind(&entry.key)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }};
         }
         match &self.db {
             ViewDb::Postgres(pool) => {
@@ -197,6 +268,7 @@ impl Journal {
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                          ON CONFLICT (key) DO NOTHING"
                     ),
+                    "DELETE FROM scheduler_started WHERE key = $1",
                     pool
                 );
             }
@@ -208,6 +280,7 @@ impl Journal {
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
                          ON CONFLICT (key) DO NOTHING"
                     ),
+                    "DELETE FROM scheduler_started WHERE key = ?1",
                     views.writer()
                 );
             }

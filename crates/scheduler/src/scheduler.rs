@@ -1,8 +1,9 @@
 //! [`Scheduler`]: what falls due, fired through [`Fire`] exactly once, journaled.
 //!
 //! A *tick* reads what is due at the clock's "now" (the schedule view's deadlines and the
-//! storage-status view's storage clock), drops what the journal already holds, fires the rest
-//! one by one under their idempotency keys and journals each outcome. Ticks never overlap in a
+//! storage-status view's storage clock) and what was started and not finished, drops what the
+//! journal already holds, fires the rest one by one under their idempotency keys, noting each
+//! as started before it reaches the engine, and journals each outcome. Ticks never overlap in a
 //! process (a lock); across replicas the engine's key claim makes a second firing of the same
 //! key return the first one's result, appending nothing, and the journal keeps the first row.
 //!
@@ -24,6 +25,7 @@ use projection_runtime::{catalog, ViewDb};
 use projections::schedule::{self, Deadline};
 use projections::{billing, storage_status};
 use serde::Serialize;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -238,12 +240,16 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
         let _one_at_a_time = self.ticking.lock().await;
         let now = self.clock.now();
         let today = self.policy.local_date(now);
-        let due: Vec<DueAction> = self
-            .due(Some(now))
-            .await?
-            .into_iter()
-            .filter(|action| action.is_due(today, now))
-            .collect();
+        // What was fired and not finished first (its first steps may have taken it off the
+        // views' lists), then what the views find due.
+        let mut due = self.journal.unfinished().await?;
+        let mut seen: HashSet<String> = due.iter().map(DueAction::key).collect();
+        due.extend(
+            self.due(Some(now))
+                .await?
+                .into_iter()
+                .filter(|action| action.is_due(today, now) && seen.insert(action.key())),
+        );
         let keys: Vec<String> = due.iter().map(DueAction::key).collect();
         let done = self.journal.done(&keys).await?;
         let mut report = TickReport::default();
@@ -251,6 +257,7 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
             if done.contains(&action.key()) {
                 continue;
             }
+            self.journal.start(&action, now).await?;
             let fired = match context(&action) {
                 Ok(ctx) => self.fire.fire(&action, &ctx).await,
                 Err(invalid) => Err(invalid),
