@@ -8,8 +8,8 @@ mod member_support;
 use chrono::{NaiveDate, TimeZone, Utc};
 use domain::facts::StandingStatus;
 use domain::member::{
-    auto_closure_conditions, AutoClosureCondition, AutoClosureFacts, BalanceSign, MemberCommand,
-    MemberEvent, SuspensionCause,
+    auto_closure_conditions, auto_closure_due_on, AutoClosureCondition, AutoClosureFacts,
+    BalanceSign, MemberCommand, MemberEvent, SuspensionCause,
 };
 use domain::money::Money;
 use domain::{Issued, Policy};
@@ -353,4 +353,71 @@ fn mem_9_conditions_function_for_read_models() {
             reached_on: d(2026, 4, 30),
         }]
     );
+}
+
+// rule MEM-9: the day the business clock closes a member is the first day a condition holds:
+// none the day before, one on it, for every kind of facts (both edges of each deadline).
+#[test]
+fn mem_9_the_closure_day_is_the_first_day_a_condition_holds() {
+    let policy = Policy::cn_agency().member.auto_closure.unwrap();
+    let registered = d(2026, 1, 31);
+    let cases = [
+        // Never topped up, never logged in: the day after a month from registration.
+        (None, facts(BalanceSign::Zero, None), Some(d(2026, 3, 1))),
+        // A late first application does not count; still the day after the month.
+        (
+            None,
+            facts(BalanceSign::Zero, Some(d(2026, 3, 2))),
+            Some(d(2026, 3, 1)),
+        ),
+        // Topped up in time, spent down to zero: dormant 3 months after the last login.
+        (
+            Some(d(2026, 2, 10)),
+            facts(BalanceSign::Zero, Some(d(2026, 2, 28))),
+            Some(d(2026, 5, 10)),
+        ),
+        // Topped up in time, never logged in: dormant from the registration.
+        (
+            None,
+            facts(BalanceSign::Zero, Some(d(2026, 2, 1))),
+            Some(d(2026, 4, 30)),
+        ),
+        // Below zero since 31 March: a month later.
+        (
+            Some(d(2026, 3, 1)),
+            facts(
+                BalanceSign::Negative {
+                    since: d(2026, 3, 31),
+                },
+                Some(d(2026, 2, 1)),
+            ),
+            Some(d(2026, 4, 30)),
+        ),
+        // Money on the account: never.
+        (None, facts(BalanceSign::Positive, None), None),
+    ];
+    for (last_login, facts, expected) in cases {
+        let due_on = auto_closure_due_on(&policy, registered, last_login, &facts);
+        assert_eq!(due_on, expected, "{last_login:?} {facts:?}");
+        let Some(due_on) = due_on else {
+            assert!(auto_closure_conditions(
+                &policy,
+                registered,
+                last_login,
+                &facts,
+                d(2031, 1, 1)
+            )
+            .is_empty());
+            continue;
+        };
+        let eve = due_on.pred_opt().unwrap();
+        assert!(
+            auto_closure_conditions(&policy, registered, last_login, &facts, eve).is_empty(),
+            "a condition holds on {eve}, before {due_on}: {facts:?}"
+        );
+        assert!(
+            !auto_closure_conditions(&policy, registered, last_login, &facts, due_on).is_empty(),
+            "no condition holds on {due_on}: {facts:?}"
+        );
+    }
 }

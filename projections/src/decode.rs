@@ -82,3 +82,14 @@ fn unknown(event: &EventEnvelope) -> ReduceError {
         event_version: event.event_version.clone(),
     }
 }
+
+/// The business instant `event` was decided at: the engine's `issued_at` metadata, or the
+/// time it was recorded for events appended without one (before the engine stamped it).
+pub fn issued_at(event: &EventEnvelope) -> chrono::DateTime<chrono::Utc> {
+    event
+        .metadata
+        .get(event_store::metadata::ISSUED_AT)
+        .and_then(serde_json::Value::as_str)
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .map_or(event.recorded_at, |at| at.to_utc())
+}

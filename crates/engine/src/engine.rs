@@ -277,13 +277,14 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
                 .await
                 .map_err(EngineError::from_aggregate)?;
             let sink = EventSink::default();
+            let now = self.now();
+            metadata.insert(
+                event_store::metadata::ISSUED_AT.to_owned(),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            );
             context
                 .aggregate
-                .handle(
-                    Issued::at(self.now(), command.clone()),
-                    &self.services,
-                    &sink,
-                )
+                .handle(Issued::at(now, command.clone()), &self.services, &sink)
                 .await
                 .map_err(|refusal| EngineError::refused(&refusal))?;
             let events = sink.collect().await;

@@ -14,6 +14,11 @@ const RULE: &str = "rule";
 pub const IDEMPOTENCY_KEY: &str = "idempotency_key";
 /// The metadata key under which a keyed request numbers the step that appended an event.
 pub const IDEMPOTENCY_STEP: &str = "idempotency_step";
+/// The metadata key of the business clock's instant (RFC 3339, UTC) at which the engine
+/// decided the command: the time every view dates an event by. It differs from the stored
+/// `recorded_at` on a simulated clock, and for events that carry no date of their own (a
+/// debit) it is the only business time there is.
+pub const ISSUED_AT: &str = "issued_at";
 
 /// The context of one command: the actor who issued it, the command's name, the correlation id
 /// shared by everything one request or flow caused, and the id of what caused it (an event or

@@ -207,6 +207,44 @@ pub async fn insert<R: Serialize + Sync>(
     write(conn, schema, table, rows, "").await
 }
 
+/// Deletes the rows of `table` whose single-column text key is among `keys`.
+pub async fn delete(
+    conn: &mut ViewConn<'_>,
+    schema: &Schema,
+    table: &TableSpec,
+    keys: &[String],
+) -> Result<(), sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let [key] = table.key else {
+        panic!(
+            "rows::delete needs a single-column key; {} has {:?}",
+            table.name, table.key
+        );
+    };
+    let name = schema.table(conn.dialect(), table.name);
+    match conn {
+        ViewConn::Postgres(conn) => {
+            sqlx::query(&format!("DELETE FROM {name} WHERE {key} = ANY($1)"))
+                .bind(keys)
+                .execute(&mut **conn)
+                .await?;
+        }
+        #[cfg(feature = "sqlite")]
+        ViewConn::Sqlite(conn) => {
+            let keys = serde_json::to_string(keys).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            sqlx::query(&format!(
+                "DELETE FROM {name} WHERE {key} IN (SELECT value FROM json_each(?1))"
+            ))
+            .bind(keys)
+            .execute(&mut **conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// One `INSERT` of every row, with `conflict` (an `ON CONFLICT` clause, or nothing).
 async fn write<R: Serialize + Sync>(
     conn: &mut ViewConn<'_>,

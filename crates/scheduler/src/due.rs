@@ -2,7 +2,8 @@
 //! idempotency key.
 //!
 //! *Architecture Invariant*: the key is derived from (rule, action, aggregate, subject, due
-//! date) and nothing else, so every replica, every restart and every rebuild of the views names
+//! date) and nothing else (not the facts an action carries, such as MEM-9's first day below
+//! zero), so every replica, every restart and every rebuild of the views names
 //! the same action the same way, and the engine's idempotency keys make it happen once.
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
@@ -33,6 +34,12 @@ pub enum Kind {
     },
     /// Pay a withdrawing member's balance back on its due date and close them (ACC-7).
     PayRefund,
+    /// Close a member automatically from the first day a condition holds (MEM-9, cn-agency),
+    /// with the first local day of the balance's run below zero, when it is below zero.
+    AutoClose {
+        /// The first day below zero.
+        negative_since: Option<NaiveDate>,
+    },
 }
 
 impl Kind {
@@ -43,6 +50,7 @@ impl Kind {
             Kind::StorageNotice { .. } | Kind::MarkDisposable => "STO-2",
             Kind::AccrueStorageFee { .. } => "STO-3",
             Kind::PayRefund => "ACC-7",
+            Kind::AutoClose { .. } => "MEM-9",
         }
     }
 
@@ -54,6 +62,7 @@ impl Kind {
             Kind::MarkDisposable => "mark_disposable",
             Kind::AccrueStorageFee { .. } => "accrue_storage_fee",
             Kind::PayRefund => "pay_refund",
+            Kind::AutoClose { .. } => "auto_close",
         }
     }
 }
@@ -134,6 +143,22 @@ impl DueAction {
         }
     }
 
+    /// A member's automatic closure due on `due_on` (MEM-9).
+    pub fn auto_closure(
+        member_id: &str,
+        due_on: NaiveDate,
+        negative_since: Option<NaiveDate>,
+    ) -> Self {
+        Self {
+            kind: Kind::AutoClose { negative_since },
+            aggregate_type: "member".to_owned(),
+            aggregate_id: member_id.to_owned(),
+            subject: String::new(),
+            due_on,
+            due_at: None,
+        }
+    }
+
     /// The rule id.
     pub fn rule(&self) -> &'static str {
         self.kind.rule()
@@ -156,7 +181,10 @@ impl DueAction {
         match self.kind {
             Kind::StorageNotice { days_before } => key.push_str(&format!(":{days_before}d")),
             Kind::AccrueStorageFee { months } => key.push_str(&format!(":{months}m")),
-            Kind::Deadline { .. } | Kind::MarkDisposable | Kind::PayRefund => {}
+            Kind::Deadline { .. }
+            | Kind::MarkDisposable
+            | Kind::PayRefund
+            | Kind::AutoClose { .. } => {}
         }
         key
     }

@@ -83,6 +83,17 @@ where
                 let done = self.refund_and_close(&member, currency, None, ctx).await?;
                 Ok(count(done.refund.events.len() + done.member.events.len()))
             }
+            Kind::AutoClose { negative_since } => {
+                // The engine looks the account's balance up itself; the view gives the day
+                // the balance went below zero, which the account's events do not carry.
+                let member = parse(MemberId::parse(id), "member", id)?;
+                let done = self
+                    .evaluate_auto_closure(&member, negative_since, ctx)
+                    .await?;
+                Ok(count(
+                    done.member.events.len() + done.refund.map_or(0, |r| r.events.len()),
+                ))
+            }
             Kind::Deadline { action: deadline } => match deadline {
                 Action::HoldUnpaid => {
                     let shipment = parse(ShipmentId::parse(id), "shipment", id)?;

@@ -18,6 +18,7 @@ use crate::due::{DueAction, Kind};
 use crate::fire::{context, Fire};
 use crate::journal::{Entry, Journal, Outcome};
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
+use domain::member::{auto_closure_due_on, AutoClosureFacts, BalanceSign};
 use domain::Policy;
 use engine::Clock;
 use event_store::EventLog;
@@ -163,6 +164,62 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
             .collect();
         due.extend(self.storage_due(today).await?);
         due.extend(self.refunds_due(by.map(|(today, _)| today)).await?);
+        due.extend(self.closures_due(by.map(|(today, _)| today)).await?);
+        Ok(due)
+    }
+
+    /// The automatic closures due by `today` (every upcoming one with `None`), from the
+    /// schedule view's closure facts, under a policy that closes automatically (MEM-9).
+    async fn closures_due(
+        &self,
+        today: Option<NaiveDate>,
+    ) -> Result<Vec<DueAction>, SchedulerError> {
+        let Some(auto_closure) = &self.policy.member.auto_closure else {
+            return Ok(Vec::new());
+        };
+        // Every candidate, a page at a time: the days are computed here, not in the view, so
+        // no page limit may cut off a member whose day has come.
+        let mut members = Vec::new();
+        loop {
+            let after = members
+                .last()
+                .map(|last: &schedule::ClosureFacts| last.member_id.clone());
+            let page = schedule::closure_facts(&self.views, after.as_deref(), self.options.batch);
+            let Some(page) = not_yet(page.await)? else {
+                return Ok(Vec::new());
+            };
+            let full = page.len() >= self.options.batch as usize;
+            members.extend(page);
+            if !full {
+                break;
+            }
+        }
+        let mut due = Vec::new();
+        for member in members {
+            let negative_since = member.negative_since.map(|at| self.policy.local_date(at));
+            let balance = match negative_since {
+                Some(since) => BalanceSign::Negative { since },
+                None if member.balance.is_zero() => BalanceSign::Zero,
+                None => BalanceSign::Positive,
+            };
+            let facts = AutoClosureFacts {
+                balance,
+                first_top_up_on: member.first_top_up_on,
+            };
+            let last_login_on = member.last_login_at.map(|at| self.policy.local_date(at));
+            let Some(due_on) =
+                auto_closure_due_on(auto_closure, member.registered_on, last_login_on, &facts)
+            else {
+                continue;
+            };
+            if today.is_none_or(|today| due_on <= today) {
+                due.push(DueAction::auto_closure(
+                    &member.member_id,
+                    due_on,
+                    negative_since,
+                ));
+            }
+        }
         Ok(due)
     }
 

@@ -113,3 +113,29 @@ pub fn auto_closure_conditions(
     }
     held
 }
+
+/// The first day on which an automatic-closure condition holds (MEM-9) if the facts stay as
+/// they are, or `None` when none ever will (money on the account): the day the business clock
+/// closes the member. On and after it, [`auto_closure_conditions`] finds a condition; before
+/// it, none.
+pub fn auto_closure_due_on(
+    policy: &AutoClosurePolicy,
+    registered_on: NaiveDate,
+    last_login_on: Option<NaiveDate>,
+    facts: &AutoClosureFacts,
+) -> Option<NaiveDate> {
+    match facts.balance {
+        BalanceSign::Positive => None,
+        BalanceSign::Negative { since } => Some(add_months(since, policy.negative_balance_months)),
+        BalanceSign::Zero => {
+            let dormant = add_months(
+                last_login_on.unwrap_or(registered_on),
+                policy.dormant_months,
+            );
+            let deadline = add_months(registered_on, policy.no_top_up_months);
+            let topped_up_in_time = facts.first_top_up_on.is_some_and(|d| d <= deadline);
+            let no_top_up = (!topped_up_in_time).then(|| deadline.succ_opt().unwrap_or(deadline));
+            Some(no_top_up.map_or(dormant, |day| day.min(dormant)))
+        }
+    }
+}

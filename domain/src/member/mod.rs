@@ -41,8 +41,8 @@ mod event;
 mod values;
 
 pub use calc::{
-    age_on, auto_closure_conditions, auto_ship_active_on, auto_ship_lapses_on, document_valid_on,
-    is_minor_on,
+    age_on, auto_closure_conditions, auto_closure_due_on, auto_ship_active_on, auto_ship_lapses_on,
+    document_valid_on, is_minor_on,
 };
 pub use command::MemberCommand;
 pub use error::MemberError;

@@ -14,6 +14,10 @@
 //! Table (schema `view_schedule_v<N>`): `deadlines`, keyed by aggregate, rule and subject (a
 //! claim id, or empty), with the local due date and, for CLM-3, the exact instant.
 //!
+//! Automatic closure (MEM-9) has no date of its own: it holds from the day one of its
+//! conditions is met, which depends on the policy. The view keeps the facts it reads per
+//! member and per account ([`closure`]) and the scheduler computes the day.
+//!
 //! The storage clock's deadlines (STO-2 notices and the disposable mark, STO-3 fees) depend on
 //! the member's earliest waiting parcel (STO-1), i.e. on several aggregates, so they are read
 //! from the storage-status view at the time of asking instead (`storage_status::due_today`).
@@ -22,11 +26,16 @@
 //! that aggregate, and nothing here depends on "today": the view says when, the scheduler
 //! (`crates/scheduler`) decides whether that is now.
 
+mod closure;
 mod query;
 
+pub use closure::{
+    closure_facts, AccountFact, ClosureChange, ClosureFacts, MemberFact, CLOSURE_ACCOUNTS,
+    CLOSURE_MEMBERS,
+};
 pub use query::{due_by, Deadline};
 
-use crate::decode::{decode, DomainEventOf};
+use crate::decode::{decode, issued_at, DomainEventOf};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use domain::member::MemberEvent;
 use domain::parcel::ParcelEvent;
@@ -167,6 +176,8 @@ pub enum Change {
         /// The local date paid.
         paid_on: NaiveDate,
     },
+    /// A fact automatic closure reads changed (MEM-9).
+    Closure(ClosureChange),
 }
 
 impl Projection for Schedule {
@@ -177,7 +188,7 @@ impl Projection for Schedule {
     }
 
     fn tables(&self) -> &'static [TableSpec] {
-        &[DEADLINES]
+        &[DEADLINES, CLOSURE_MEMBERS, CLOSURE_ACCOUNTS]
     }
 
     fn create_tables(&self, schema: &Schema, dialect: Dialect) -> String {
@@ -201,17 +212,27 @@ impl Projection for Schedule {
                  due_at         {timestamp},
                  PRIMARY KEY (aggregate_type, aggregate_id, rule, subject)
              );
-             {index}"
+             {index}
+             {closure}",
+            closure = closure::create_tables(schema, dialect)
         )
     }
 
     fn reduce(&self, event: &EventEnvelope) -> Result<Vec<Change>, ReduceError> {
-        let id = &event.aggregate_id;
+        let (id, event_of) = (&event.aggregate_id, event);
         Ok(match decode(event)? {
             DomainEventOf::Shipment(event) => shipment(id, event),
-            DomainEventOf::Member(event) => member(id, event),
+            DomainEventOf::Member(event) => {
+                let mut changes = member(id, &event);
+                changes.extend(closure::member(id, &event).map(Change::Closure));
+                changes
+            }
             DomainEventOf::Parcel(event) => parcel(id, event),
-            DomainEventOf::Account(_) => Vec::new(),
+            DomainEventOf::Account(event) => closure::account(id, &event, issued_at(event_of))
+                .into_iter()
+                .chain(closure::approval(id, &event))
+                .map(Change::Closure)
+                .collect(),
         })
     }
 
@@ -265,9 +286,18 @@ impl Projection for Schedule {
                     aggregate_id,
                     paid_on,
                 } => quote_paid(conn, schema, aggregate_id, *paid_on).await?,
+                // Their own tables, written together below.
+                Change::Closure(_) => {}
             }
         }
-        Ok(())
+        let closure: Vec<&ClosureChange> = changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::Closure(change) => Some(change),
+                _ => None,
+            })
+            .collect();
+        closure::apply(conn, schema, &closure).await
     }
 }
 
@@ -449,7 +479,7 @@ fn shipment(id: &str, event: ShipmentEvent) -> Vec<Change> {
     }
 }
 
-fn member(id: &str, event: MemberEvent) -> Vec<Change> {
+fn member(id: &str, event: &MemberEvent) -> Vec<Change> {
     const M: &str = "member";
     match event {
         MemberEvent::IdentityVerified { expires_on, .. } => vec![due(
@@ -457,7 +487,7 @@ fn member(id: &str, event: MemberEvent) -> Vec<Change> {
             id,
             Action::CheckDocumentExpiry,
             "",
-            day_after(expires_on),
+            day_after(*expires_on),
             None,
         )],
         MemberEvent::VerificationLapsed { .. } => {
@@ -465,7 +495,7 @@ fn member(id: &str, event: MemberEvent) -> Vec<Change> {
         }
         MemberEvent::AutoShipSet { lapses_on, .. }
         | MemberEvent::AutoShipUsed { lapses_on, .. } => {
-            vec![due(M, id, Action::LapseAutoShip, "", lapses_on, None)]
+            vec![due(M, id, Action::LapseAutoShip, "", *lapses_on, None)]
         }
         MemberEvent::AutoShipUnset { .. } | MemberEvent::AutoShipLapsed { .. } => {
             vec![settled(M, id, Action::LapseAutoShip, "")]

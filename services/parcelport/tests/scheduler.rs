@@ -35,7 +35,12 @@ fn tokyo(at: DateTime<Utc>) -> NaiveDate {
 
 /// 23:59 in Tokyo on `day`, as UTC: the last minute before the next day's deadlines.
 fn last_minute_of(day: NaiveDate) -> DateTime<Utc> {
-    let offset = domain::Policy::jp_forwarding().utc_offset_minutes;
+    last_minute_in(&domain::Policy::jp_forwarding(), day)
+}
+
+/// 23:59 on `day` in the warehouse of `policy`, as UTC.
+fn last_minute_in(policy: &domain::Policy, day: NaiveDate) -> DateTime<Utc> {
+    let offset = policy.utc_offset_minutes;
     day.and_hms_opt(23, 59, 0).unwrap().and_utc() - chrono::Duration::minutes(i64::from(offset))
 }
 
@@ -684,6 +689,108 @@ async fn a_withdrawing_members_refund_is_paid_on_its_due_date_not_before() {
             .iter()
             .any(|e| e.aggregate_id == member && e.event_type == "member.closed"),
         "the member is closed with the refund"
+    );
+    running.stop().await;
+}
+
+// rule MEM-9: on a cn-agency warehouse a member who never applied for a top-up is closed
+// automatically the day after the month from their registration, by the scheduler, and not
+// on the month's last day; a member who withdrew is not.
+#[tokio::test]
+async fn mem_9_a_member_never_topped_up_is_closed_the_day_after_a_month_not_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(start());
+    let store = Store::Embedded(dir.path().to_owned());
+    let mut config = store.config(dir.path(), &clock);
+    config.policy = web::policy::PolicySource::CnAgency;
+    let running = Running::start(config, None).await;
+    let mut members = Vec::new();
+    for name in ["Li Wei", "Wang Fang"] {
+        let (status, registered) = running
+            .send(
+                Method::POST,
+                "/v1/members",
+                Some(json!({
+                    "name": name, "birth_date": "1990-05-05",
+                    "email": format!("{}@example.com", name.replace(' ', ".").to_lowercase()),
+                    "forwarding_only_accepted": true
+                })),
+                Some(uuid::Uuid::new_v4().to_string()),
+            )
+            .await;
+        assert_eq!(status, 201, "{registered:#}");
+        members.push(
+            registered["result"]["member_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let (closing, withdrawing) = (&members[0], &members[1]);
+    let (status, withdrawn) = running
+        .send(
+            Method::POST,
+            &format!("/v1/members/{withdrawing}/request-withdrawal"),
+            Some(json!({})),
+            Some(uuid::Uuid::new_v4().to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{withdrawn:#}");
+
+    running.advance(json!({ "hours": 1 })).await;
+    let pending = running.pending("auto_close").await;
+    assert_eq!(pending["rule"], "MEM-9", "{pending:#}");
+    assert_eq!(pending["aggregate_id"], closing.as_str(), "{pending:#}");
+    // Registered on 1 April (in Shanghai's time, the policy's): a month passes on 1 May,
+    // closed from 2 May.
+    let due_on = NaiveDate::from_ymd_opt(2026, 5, 2).unwrap();
+    assert_eq!(pending["due_on"], due_on.to_string(), "{pending:#}");
+
+    let closed = |events: &[StoredEvent], member: &str| {
+        events
+            .iter()
+            .find(|e| e.aggregate_id == member && e.event_type == "member.auto_closed")
+            .cloned()
+    };
+    running
+        .advance(json!({ "to": last_minute_in(&domain::Policy::cn_agency(), due_on.pred_opt().unwrap()) }))
+        .await;
+    assert_eq!(closed(&store.events().await, closing), None, "closed early");
+
+    let advanced = running.advance(json!({ "hours": 1 })).await;
+    let events = store.events().await;
+    let auto_closed = closed(&events, closing)
+        .unwrap_or_else(|| panic!("{closing} not closed on {due_on}: {advanced:#}"));
+    assert_eq!(auto_closed.metadata["actor"], "scheduler");
+    assert_eq!(auto_closed.metadata["rule"], "MEM-9");
+    let payload = &auto_closed.payload["auto_closed"];
+    assert_eq!(payload["closed_on"], due_on.to_string(), "{payload:#}");
+    assert!(
+        payload["conditions"][0].get("no_top_up").is_some(),
+        "{payload:#}"
+    );
+    assert_eq!(
+        closed(&events, withdrawing),
+        None,
+        "a withdrawing member closed"
+    );
+
+    // Nothing is left for it, and it fires once however long the clock runs on.
+    running.advance(json!({ "days": 40 })).await;
+    let events = store.events().await;
+    let closures = events
+        .iter()
+        .filter(|e| e.event_type == "member.auto_closed")
+        .count();
+    assert_eq!(closures, 1);
+    let (_, schedule) = running.call(Method::GET, "/v1/schedule", None).await;
+    assert!(
+        !schedule["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "auto_close"),
+        "{schedule:#}"
     );
     running.stop().await;
 }
