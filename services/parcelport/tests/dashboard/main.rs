@@ -4,7 +4,9 @@
 //! the demo scenario loaded through the API, and the dashboard driven in headless Chromium
 //! through chromedriver: token entry, storage and today's work, billing, a parcel's audit trail,
 //! the business clock advanced from the page and an operator's action on today's work,
-//! projection health. Every assertion compares the page with what the query API answers.
+//! projection health; and the living demo (`--days 60`): parcels of many ages page by page,
+//! parcels past their limit, the scheduler's journal, an operator's disposal. Every assertion
+//! compares the page with what the query API answers.
 
 mod webdriver;
 
@@ -127,6 +129,216 @@ async fn operations_staff_read_the_demo_warehouse_on_the_postgresql_dashboard() 
         ..ServeConfig::embedded(dir.path())
     })
     .await;
+}
+
+/// The living demo on the dashboard (#12): `parcelport demo --days 60` on a simulated clock,
+/// then the storage tab shows parcels of many ages and the parcels past their limit, the
+/// schedule tab the notices the scheduler sent and what is next, and an operator disposes of a
+/// parcel past its limit from the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_staff_work_a_sixty_day_warehouse_from_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap());
+    let server = Server::open(ServeConfig {
+        clock: Some(clock),
+        ..ServeConfig::embedded(dir.path())
+    })
+    .await
+    .unwrap();
+    let admin = server
+        .issued()
+        .iter()
+        .find(|token| token.name == "admin")
+        .map(|token| token.secret.clone())
+        .expect("an admin token");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run(listener, async {
+        let _ = stopped.await;
+    }));
+    let base = format!("http://{address}");
+    demo::run(
+        demo::DemoOptions {
+            days: 60,
+            ..demo::DemoOptions::new(base.clone(), admin.clone(), 1)
+        },
+        demo::Silent,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the 60-day demo plays: {e}"));
+    projected(address, &admin).await;
+
+    // What the page must show, from the query API: every page of the parcel list.
+    let mut pages: Vec<Vec<Value>> = Vec::new();
+    let mut path = "/v1/storage/parcels?limit=25".to_owned();
+    loop {
+        let page = get(address, &path, &admin).await;
+        pages.push(page["items"].as_array().unwrap().clone());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/storage/parcels?limit=25&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let parcels: Vec<&Value> = pages.iter().flatten().collect();
+    let received: std::collections::BTreeSet<&str> = parcels
+        .iter()
+        .filter_map(|p| p["received_on"].as_str())
+        .collect();
+    assert!(received.len() >= 10, "parcels of few ages: {received:?}");
+    let past = get(address, "/v1/storage/past-limit", &admin).await;
+    let past_count = past["count"].as_u64().unwrap();
+    assert!(past_count >= 1, "no parcel past its limit: {past:#}");
+    let past_parcel = past["items"][0]["parcel_id"].as_str().unwrap().to_owned();
+
+    let browser = Browser::start().await;
+    browser.open(&format!("{base}/")).await;
+    browser.type_into("#token", &admin).await;
+    browser.click("#token-save").await;
+
+    // Parcels of many ages: every page of the list, opened with "Next page", shows the view's
+    // arrival date and days stored, row by row.
+    browser.wait_for_text("#parcels", &["Days stored"]).await;
+    for page in pages.iter().skip(1) {
+        browser.click("#parcels-more").await;
+        let first = page[0]["parcel_id"].as_str().unwrap();
+        browser.wait_for_text("#parcels", &[first]).await;
+    }
+    for (row, parcel) in parcels.iter().enumerate() {
+        let cell = |column: usize| {
+            let css = format!(
+                "#parcels tbody tr:nth-child({}) td:nth-child({column})",
+                row + 1
+            );
+            let browser = &browser;
+            async move {
+                browser
+                    .text(&css)
+                    .await
+                    .unwrap_or_else(|e| panic!("{css}: {e}"))
+            }
+        };
+        let shown = |value: &Value| match value {
+            Value::Null => "—".to_owned(),
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        assert_eq!(
+            cell(5).await,
+            shown(&parcel["received_on"]),
+            "row {}",
+            row + 1
+        );
+        assert_eq!(
+            cell(6).await,
+            shown(&parcel["storage"]["days_stored"]),
+            "row {}",
+            row + 1
+        );
+    }
+    browser
+        .wait_for_text(
+            "#past-limit",
+            &[
+                &format!("{past_count} parcel(s) past their free storage limit"),
+                &past_parcel,
+            ],
+        )
+        .await;
+
+    // The scheduler's work: notices sent and parcels marked, done; more to come.
+    browser.click("#tab-schedule").await;
+    browser
+        .wait_for_text("#schedule-clock", &["2026-05-", "simulated clock"])
+        .await;
+    let mut journal = get(address, "/v1/schedule?limit=100", &admin).await;
+    let mut older_pages = 0;
+    let mut entries = journal["done"].as_array().unwrap().len();
+    let mut shown = vec![entries];
+    while !journal["done"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["action"] == "send_storage_notice")
+    {
+        let next = journal["next"]
+            .as_str()
+            .expect("a storage notice in the journal");
+        journal = get(
+            address,
+            &format!("/v1/schedule?limit=100&after={next}"),
+            &admin,
+        )
+        .await;
+        older_pages += 1;
+        entries += journal["done"].as_array().unwrap().len();
+        shown.push(entries);
+    }
+    browser
+        .wait_for_text(
+            "#schedule-shown",
+            &[&format!("The latest {} entries", shown[0])],
+        )
+        .await;
+    for count in shown.iter().skip(1) {
+        browser.click("#schedule-more").await;
+        browser
+            .wait_for_text("#schedule-shown", &[&format!("The latest {count} entries")])
+            .await;
+    }
+    assert_eq!(shown.len(), older_pages + 1);
+    browser
+        .wait_for_text(
+            "#schedule-done",
+            &["send_storage_notice", "STO-2", "mark_disposable", "done"],
+        )
+        .await;
+    browser.wait_for_text("#schedule-pending", &["later"]).await;
+
+    // An operator disposes of a parcel past its limit from the page; the view changes.
+    browser.click("#tab-storage").await;
+    let due = get(address, "/v1/storage/due-today", &admin).await;
+    let disposable = due["to_dispose"][0]["parcel_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a parcel to dispose of: {due:#}"))
+        .to_owned();
+    browser.wait_for_text("#due-today", &[&disposable]).await;
+    browser
+        .click(&format!("#due-today button[data-id='{disposable}']"))
+        .await;
+    browser
+        .wait_for_text("#status", &[&format!("Dispose: done for {disposable}.")])
+        .await;
+    let disposed = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let parcel = get(
+                address,
+                &format!("/v1/storage/parcels/{disposable}"),
+                &admin,
+            )
+            .await;
+            if parcel["state"] == "disposed" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(disposed.is_ok(), "{disposable} not disposed in the view");
+    browser.click("#tab-schedule").await;
+    browser.click("#tab-storage").await;
+    browser
+        .wait_for_text("#past-limit", &["past their free storage limit"])
+        .await;
+    let shown = browser.text("#past-limit").await.unwrap();
+    assert!(
+        !shown.contains(&disposable),
+        "{disposable} still past its limit: {shown}"
+    );
+
+    drop(browser);
+    stop.send(()).unwrap();
+    running.await.unwrap().expect("a clean stop");
 }
 
 /// Tuesday 1 December 2026, 10:00 in Tokyo: a receiving day (TIM-2).

@@ -7,6 +7,9 @@ const REFRESH_MS = 5000;
 let activeTab = "storage";
 let parcelsCursor = null;
 let parcelsExtra = [];
+// The scheduler's journal, newest first: the next older page's cursor and the pages opened.
+let scheduleNext = null;
+let scheduleOlder = [];
 
 function token() {
   return sessionStorage.getItem(TOKEN_KEY) || "";
@@ -181,6 +184,16 @@ async function loadStorage() {
     );
   } catch (error) {
     fill("due-today", problemNode(error));
+  }
+  try {
+    const past = await api("/v1/storage/past-limit");
+    fill(
+      "past-limit",
+      el("p", { id: "past-limit-count" }, past.count + " parcel(s) past their free storage limit (STO-2)."),
+      table(past.items, parcelColumns, "No parcel past its limit.")
+    );
+  } catch (error) {
+    fill("past-limit", problemNode(error));
   }
   if (parcelsExtra.length > 0) return; // paging by hand: keep the pages shown
   try {
@@ -363,22 +376,54 @@ async function loadSchedule() {
         ["Now?", (p) => (p.due_now ? "due now" : "later")],
       ], "Nothing due or upcoming.")
     );
-    fill(
-      "schedule-done",
-      table(schedule.done, [
-        ["Rule", (d) => d.rule],
-        ["Action", (d) => d.action],
-        ["Of", (d) => d.aggregate_type + " " + d.aggregate_id, "id"],
-        ["Due", (d) => d.due_on],
-        ["Done at", (d) => new Date(d.done_at).toLocaleString()],
-        ["Outcome", (d) => el("span", { class: "badge " + d.outcome }, d.outcome)],
-        ["Reason", (d) => d.reason],
-      ], "The scheduler has done nothing yet.")
-    );
+    if (scheduleOlder.length === 0) {
+      // Paging by hand keeps the pages shown until the tab is left.
+      scheduleNext = schedule.next;
+      showDone(schedule.done);
+    }
   } catch (error) {
     fill("schedule-clock", problemNode(error));
     fill("schedule-pending");
     fill("schedule-done");
+  }
+}
+
+const doneColumns = [
+  ["Rule", (d) => d.rule],
+  ["Action", (d) => d.action],
+  ["Of", (d) => d.aggregate_type + " " + d.aggregate_id, "id"],
+  ["Due", (d) => d.due_on],
+  ["Done at", (d) => new Date(d.done_at).toLocaleString()],
+  ["Outcome", (d) => el("span", { class: "badge " + d.outcome }, d.outcome)],
+  ["Reason", (d) => d.reason],
+];
+
+let scheduleFirst = [];
+
+function showDone(latest) {
+  scheduleFirst = latest;
+  const shown = latest.concat(scheduleOlder);
+  fill(
+    "schedule-done",
+    el("p", { id: "schedule-shown" }, "The latest " + shown.length + " entries" + (scheduleNext ? "; older ones follow." : ", all of them.")),
+    table(shown, doneColumns, "The scheduler has done nothing yet.")
+  );
+  document.getElementById("schedule-more").hidden = !scheduleNext;
+}
+
+async function olderSchedule() {
+  const button = document.getElementById("schedule-more");
+  if (!scheduleNext || button.disabled) return;
+  button.disabled = true;
+  try {
+    const page = await api("/v1/schedule?limit=100&after=" + encodeURIComponent(scheduleNext));
+    scheduleOlder = scheduleOlder.concat(page.done);
+    scheduleNext = page.next;
+    showDone(scheduleFirst);
+  } catch (error) {
+    fill("schedule-done", problemNode(error));
+  } finally {
+    button.disabled = false;
   }
 }
 
@@ -387,6 +432,7 @@ async function advanceClock(event) {
   const days = Number(document.getElementById("clock-days").value);
   const button = document.getElementById("clock-advance");
   button.disabled = true;
+  scheduleOlder = [];
   setStatus("Advancing the clock " + days + " day(s): the scheduler does each day's work…", false);
   try {
     const advanced = await api("/v1/clock/advance", { days }, "dashboard:advance:" + Date.now());
@@ -418,6 +464,7 @@ async function refresh() {
 
 function showTab(name) {
   activeTab = name;
+  scheduleOlder = [];
   for (const button of document.querySelectorAll("#tabs button")) {
     button.setAttribute("aria-selected", String(button.dataset.tab === name));
   }
@@ -447,6 +494,7 @@ document.getElementById("audit-form").addEventListener("submit", (event) => {
   loadAudit();
 });
 document.getElementById("parcels-more").addEventListener("click", moreParcels);
+document.getElementById("schedule-more").addEventListener("click", olderSchedule);
 document.getElementById("clock-form").addEventListener("submit", advanceClock);
 for (const button of document.querySelectorAll("#tabs button")) {
   button.addEventListener("click", () => showTab(button.dataset.tab));
