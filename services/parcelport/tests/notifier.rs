@@ -1,9 +1,10 @@
 //! Members are told, end to end: `parcelport serve` (embedded, on a simulated clock) with the
 //! notifier delivering to a real SMTP server the test starts (aiosmtpd, writing a maildir) and
-//! to a webhook receiver that fails its first answers. After the demo and two weeks of
-//! simulated time: one e-mail per notice, worded with the member's name and the event's dates and
-//! amounts; every webhook signed as Standard Webhooks say, retried until it lands, each notice
-//! landing once; a restart sends nothing again.
+//! to a webhook receiver that fails its first answers. After the demo played over 91 simulated
+//! days (through the first refund): a notice of every kind, one e-mail per notice, each worded
+//! with the member's name and its own event's dates and amounts, in the member's language;
+//! every webhook signed as Standard Webhooks say, retried until it lands, each notice landing
+//! once; a restart sends nothing again.
 
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine as _;
@@ -97,6 +98,28 @@ async fn receive(
     }
     receiver.received.lock().unwrap().push((headers, body));
     StatusCode::NO_CONTENT
+}
+
+/// The kind of notice an event calls for and the fields of the event the notice must state.
+fn notice_facts(event_type: &str) -> Option<(&'static str, &'static [&'static str])> {
+    Some(match event_type {
+        "parcel.arrival_notice_sent" => ("arrival", &["received_on", "forwarding_fee"]),
+        "parcel.inspected" => ("inspection", &["inspected_on"]),
+        "parcel.storage_notice_sent" => ("storage_notice", &["last_free_day", "days_before"]),
+        "parcel.marked_disposable" => ("marked_disposable", &["last_free_day"]),
+        "shipment.quoted" => ("quote", &["total", "due_on"]),
+        "shipment.held" => ("held", &["held_on"]),
+        "shipment.payment_reminded" => ("payment_reminder", &["amount", "due_on", "dunning_from"]),
+        "shipment.dunning_notice_sent" => {
+            ("dunning_notice", &["amount", "pay_by", "interest_from"])
+        }
+        "shipment.shipped" => ("shipped", &["tracking_number", "shipped_on"]),
+        "shipment.claim_responded" | "shipment.claim_approved" | "shipment.claim_rejected" => {
+            ("claim_answer", &["claim_id"])
+        }
+        "account.refunded" => ("refund", &["paid", "paid_on"]),
+        _ => return None,
+    })
 }
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -201,7 +224,8 @@ async fn members_are_told_by_email_and_signed_webhooks_once() {
     let outbox = deliver_everything(server, &data, &targets, async |base: String| {
         demo::run(
             demo::DemoOptions {
-                days: 21,
+                // Through 30 June: the withdrawing member's refund falls due (ACC-7).
+                days: 91,
                 ..demo::DemoOptions::new(base, admin.clone(), 1)
             },
             demo::Silent,
@@ -342,11 +366,92 @@ async fn members_are_told_by_email_and_signed_webhooks_once() {
     ] {
         assert!(dunning.contains(&expected), "{expected}: {dunning}");
     }
-    let arrival = messages
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("Subject: Your parcel arrived")
+                && m.contains("was received on 2026-04-01")),
+        "no arrival notice (PAR-3) of the first day"
+    );
+
+    // A notice of every kind, each worded from its own event: the e-mail (and the webhook) of
+    // every event that calls for one carries the event's dates and amounts, as sent.
+    // A parcel nobody claimed (PAR-1, unidentified) has nobody to tell.
+    let owned: BTreeSet<&str> = events
         .iter()
-        .find(|m| m.contains("Subject: Your parcel arrived"))
-        .expect("an arrival notice (PAR-3)");
-    assert!(arrival.contains("was received on 2026-04-"), "{arrival}");
+        .filter(|e| {
+            e.event_type == "parcel.attached_to_member"
+                || e.event_type == "parcel.expected"
+                || (e.event_type == "parcel.arrived"
+                    && !e.payload["arrived"]["member_id"].is_null())
+        })
+        .map(|e| e.aggregate_id.as_str())
+        .collect();
+    let mut kinds_seen = BTreeSet::new();
+    for event in &events {
+        let Some((kind, facts)) = notice_facts(&event.event_type) else {
+            continue;
+        };
+        if event.aggregate_type == "parcel" && !owned.contains(event.aggregate_id.as_str()) {
+            let id = event.event_id.to_string();
+            assert!(
+                !opened
+                    .iter()
+                    .any(|d| d.notice_id == id && d.state == State::Sent),
+                "a notice of an unclaimed parcel sent: {id}"
+            );
+            continue;
+        }
+        let fields = event
+            .payload
+            .as_object()
+            .and_then(|tagged| tagged.values().next())
+            .unwrap_or_else(|| panic!("{} payload: {}", event.event_type, event.payload));
+        let id = event.event_id.to_string();
+        let words = opened
+            .iter()
+            .find(|d| d.target == "email" && d.notice_id == id)
+            .unwrap_or_else(|| {
+                let history: Vec<_> = events
+                    .iter()
+                    .filter(|e| e.aggregate_id == event.aggregate_id)
+                    .map(|e| (e.event_type.clone(), e.payload.to_string()))
+                    .collect();
+                panic!("no e-mail for {} {id}: {history:#?}", event.event_type)
+            });
+        let text = format!("{}\n{}", words.subject, words.body);
+        for path in facts {
+            let value = &fields[*path];
+            let shown = match (value["amount"].as_str(), value["currency"].as_str()) {
+                (Some(amount), Some(currency)) => format!("{amount} {currency}"),
+                _ => value
+                    .as_str()
+                    .map(str::to_owned)
+                    .or_else(|| value.as_u64().map(|n| n.to_string()))
+                    .unwrap_or_else(|| panic!("{} has no {path}: {fields}", event.event_type)),
+            };
+            assert!(
+                text.contains(&shown),
+                "the {kind} notice of {id} lacks {path} {shown}: {text}"
+            );
+        }
+        kinds_seen.insert(kind);
+    }
+    let every_kind: BTreeSet<&str> = [
+        "arrival",
+        "inspection",
+        "storage_notice",
+        "marked_disposable",
+        "quote",
+        "held",
+        "payment_reminder",
+        "dunning_notice",
+        "shipped",
+        "claim_answer",
+        "refund",
+    ]
+    .into();
+    assert_eq!(kinds_seen, every_kind, "not every kind of notice was sent");
 
     // Every webhook signed; the failures retried until each notice landed once.
     let received = receiver.received.lock().unwrap().clone();
