@@ -12,12 +12,12 @@ mod webdriver;
 
 use chrono::{TimeZone, Utc};
 use engine::TestClock;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Bytes;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use parcelport::{ServeConfig, Server, StoreChoice};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -89,6 +89,28 @@ async fn get(address: SocketAddr, path: &str, token: &str) -> Value {
     body
 }
 
+/// `POST path` with `body` as `token`, under a fresh idempotency key: the JSON body of a 2xx.
+async fn post(address: SocketAddr, path: &str, body: Value, token: &str) -> Value {
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let request = Request::post(path)
+        .header("host", address.to_string())
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    assert!(status.is_success(), "POST {path}: {status} {body:#}");
+    body
+}
+
 /// Waits until every view has applied every event of the store.
 async fn projected(address: SocketAddr, admin: &str) {
     let caught_up = tokio::time::timeout(Duration::from_secs(60), async {
@@ -133,18 +155,21 @@ async fn operations_staff_read_the_demo_warehouse_on_the_postgresql_dashboard() 
 
 /// The living demo on the dashboard (#12): `parcelport demo --days 60` on a simulated clock,
 /// then the storage tab shows parcels of many ages and the parcels past their limit, the
-/// schedule tab the notices the scheduler sent and what is next, and an operator disposes of a
-/// parcel past its limit from the page.
+/// schedule tab the notices the scheduler sent and what is next, an operator disposes of a
+/// parcel past its limit from the page, and does an action due now ("Do now") before the
+/// scheduler's next tick.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_staff_work_a_sixty_day_warehouse_from_the_dashboard() {
     let dir = tempfile::tempdir().unwrap();
     let clock = TestClock::at(Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap());
-    let server = Server::open(ServeConfig {
+    let mut config = ServeConfig {
         clock: Some(clock),
         ..ServeConfig::embedded(dir.path())
-    })
-    .await
-    .unwrap();
+    };
+    // The scheduler works when the clock is advanced; between advances, what falls due waits
+    // for the operator (a real clock's scheduler ticks every 30 s).
+    config.scheduler.interval = Duration::from_secs(3600);
+    let server = Server::open(config).await.unwrap();
     let admin = server
         .issued()
         .iter()
@@ -335,6 +360,64 @@ async fn operations_staff_work_a_sixty_day_warehouse_from_the_dashboard() {
         !shown.contains(&disposable),
         "{disposable} still past its limit: {shown}"
     );
+
+    // An action due now, before the scheduler's next tick: a proxy-paid parcel bought 50 days
+    // ago and never arrived (PAR-2). The operator cancels it from the schedule tab.
+    let today: chrono::NaiveDate = get(address, "/v1/clock", &admin).await["today"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let member = parcels
+        .iter()
+        .find_map(|p| p["member_id"].as_str())
+        .expect("a member's parcel")
+        .to_owned();
+    let expected = uuid::Uuid::now_v7().to_string();
+    post(
+        address,
+        &format!("/v1/parcels/{expected}/expect"),
+        json!({
+            "member_id": member, "shop": "shop-approved-1",
+            "purchased_on": today - chrono::Duration::days(50)
+        }),
+        &admin,
+    )
+    .await;
+    projected(address, &admin).await;
+    browser.click("#tab-schedule").await;
+    browser
+        .wait_for_text(
+            "#schedule-pending",
+            &[&expected, "cancel_expected_parcel", "due now"],
+        )
+        .await;
+    browser
+        .click(&format!("#schedule-pending button[data-id='{expected}']"))
+        .await;
+    browser
+        .wait_for_text("#status", &[&format!("Do now: done for {expected}.")])
+        .await;
+    let cancelled = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let path = format!("/v1/audit/parcel/{expected}/history");
+            let history = get(address, &path, &admin).await;
+            let found = history["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["event_type"] == "parcel.cancelled")
+                .cloned();
+            if let Some(cancelled) = found {
+                return cancelled;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{expected} not cancelled in the audit view"));
+    assert_ne!(cancelled["actor"], "scheduler", "{cancelled:#}");
+    assert_eq!(cancelled["rule_id"], "PAR-2", "{cancelled:#}");
 
     drop(browser);
     stop.send(()).unwrap();

@@ -374,6 +374,7 @@ async function loadSchedule() {
         ["Of", (p) => p.aggregate_type + " " + p.aggregate_id, "id"],
         ["Due", (p) => p.due_on],
         ["Now?", (p) => (p.due_now ? "due now" : "later")],
+        ["Act now", (p) => doNow(p, clock.today)],
       ], "Nothing due or upcoming.")
     );
     if (scheduleOlder.length === 0) {
@@ -386,6 +387,28 @@ async function loadSchedule() {
     fill("schedule-pending");
     fill("schedule-done");
   }
+}
+
+// What an operator may do at once, before the scheduler's next tick, about an action due now:
+// the command the scheduler would issue, through the command API with the operator's token.
+const commandsOfActions = {
+  hold_unpaid: (p) => ["/v1/shipments/" + encodeURIComponent(p.aggregate_id) + "/hold-unpaid", {}],
+  escalate_claim: (p) => ["/v1/shipments/" + encodeURIComponent(p.aggregate_id) + "/escalate-claim", { claim_id: p.subject }],
+  remind_payment: (p) => ["/v1/shipments/" + encodeURIComponent(p.aggregate_id) + "/remind-payment", {}],
+  send_dunning_notice: (p) => ["/v1/shipments/" + encodeURIComponent(p.aggregate_id) + "/send-dunning-notice", {}],
+  check_document_expiry: (p) => ["/v1/members/" + encodeURIComponent(p.aggregate_id) + "/check-document-expiry", {}],
+  lapse_auto_ship: (p) => ["/v1/members/" + encodeURIComponent(p.aggregate_id) + "/lapse-auto-ship", {}],
+  cancel_expected_parcel: (p) => ["/v1/parcels/" + encodeURIComponent(p.aggregate_id) + "/cancel-expected", {}],
+  send_storage_notice: (p) => ["/v1/parcels/" + encodeURIComponent(p.aggregate_id) + "/send-storage-notice", {}],
+  mark_disposable: (p) => ["/v1/parcels/" + encodeURIComponent(p.aggregate_id) + "/mark-disposable", {}],
+  accrue_storage_fee: (p) => ["/v1/parcels/" + encodeURIComponent(p.aggregate_id) + "/accrue-storage-fee", {}],
+};
+
+function doNow(pending, today) {
+  const command = commandsOfActions[pending.name];
+  if (!pending.due_now || !command) return null;
+  const [path, body] = command(pending);
+  return actionButton("Do now", path, body, pending.aggregate_id, today);
 }
 
 const doneColumns = [
