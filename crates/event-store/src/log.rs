@@ -46,6 +46,16 @@ pub trait EventLog: Send + Sync {
     /// The cursor of the newest committed event (`None` while the store is empty).
     fn head(&self) -> impl Future<Output = Result<Option<GlobalCursor>, EventStoreError>> + Send;
 
+    /// Where the event `sequence` of aggregate `aggregate_type`/`aggregate_id` sits in the
+    /// global order (`None` when there is no such event): what a command answers, so that a
+    /// reader can wait until a view has applied it (read your writes).
+    fn cursor_of(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        sequence: i64,
+    ) -> impl Future<Output = Result<Option<GlobalCursor>, EventStoreError>> + Send;
+
     /// The committed events after `cursor`: how many, and since when the oldest waits. From
     /// [`GlobalCursor::START`], every event of the store.
     fn backlog(

@@ -221,6 +221,25 @@ impl EventLog for EventStore {
         .transpose()
     }
 
+    async fn cursor_of(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        sequence: i64,
+    ) -> Result<Option<GlobalCursor>, EventStoreError> {
+        sqlx::query(
+            "SELECT txid::text AS txid_text, position FROM events \
+              WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(sequence)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| GlobalCursor::from_pg_row(&row))
+        .transpose()
+    }
+
     async fn backlog(&self, cursor: GlobalCursor) -> Result<Backlog, EventStoreError> {
         let (events, oldest_recorded_at): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
             "SELECT count(*), min(recorded_at) FROM events \

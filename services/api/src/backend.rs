@@ -155,6 +155,31 @@ forward! {
 }
 
 impl Backend {
+    /// Where the event `sequence` of `aggregate_type`/`aggregate_id` sits in the store's
+    /// global order (`None` when there is no such event).
+    pub async fn cursor_of(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        sequence: i64,
+    ) -> Result<Option<event_store::GlobalCursor>, EngineError> {
+        use event_store::EventLog;
+        let found = match self {
+            Backend::Postgres(_, pool) => {
+                event_store::EventStore::from_pool(pool.clone())
+                    .cursor_of(aggregate_type, aggregate_id, sequence)
+                    .await
+            }
+            Backend::Sqlite(engine) => {
+                engine
+                    .event_log()
+                    .cursor_of(aggregate_type, aggregate_id, sequence)
+                    .await
+            }
+        };
+        found.map_err(|e| EngineError::store(&e))
+    }
+
     /// `Engine::load` on this backend.
     pub async fn load<A: EngineAggregate>(&self, id: &str) -> Result<Loaded<A>, EngineError> {
         on_engine!(self, engine => engine.load::<A>(id).await)

@@ -274,10 +274,20 @@ async fn pipeline<C: Command>(
         ctx: &ctx,
     };
     let output = body.run(&call, id).await.map_err(Problem::from)?;
-    let accepted = Accepted::of(&output).map_err(|error| {
+    let mut accepted = Accepted::of(&output).map_err(|error| {
         tracing::error!(%error, "could not serialize a command's result");
         Problem::internal()
     })?;
+    let mut latest = None;
+    for (aggregate_type, aggregate_id, sequence) in accepted.last_of_each_aggregate() {
+        let cursor = app
+            .engine
+            .cursor_of(aggregate_type, aggregate_id, sequence)
+            .await
+            .map_err(problem_of)?;
+        latest = latest.max(cursor);
+    }
+    accepted.position = latest.map(crate::outcome::position_text);
     let status = if C::SPEC.creates {
         StatusCode::CREATED
     } else {

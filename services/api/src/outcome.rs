@@ -46,6 +46,10 @@ pub(crate) struct Accepted {
     pub id: Option<String>,
     /// Every event appended, in order; empty when the command changed nothing.
     pub events: Vec<EventRef>,
+    /// Where the command's last event sits in the store's global order, `<txid>:<position>`
+    /// (`null` when it appended nothing): pass it as `after` to the query API to read views
+    /// that have applied it (read your writes).
+    pub position: Option<String>,
     /// The engine's result: the events in full and what the use case decided (a quote's
     /// total, a refused follow-up step). Its shape depends on the endpoint.
     pub result: Value,
@@ -59,9 +63,30 @@ impl Accepted {
         Ok(Self {
             id: outcome.id(),
             events,
+            position: None,
             result: serde_json::to_value(outcome)?,
         })
     }
+
+    /// The last event of each aggregate the command appended to, as `(aggregate type,
+    /// aggregate id, sequence)`: the latest of their global positions is the command's.
+    pub(crate) fn last_of_each_aggregate(&self) -> Vec<(&str, &str, i64)> {
+        let mut last: Vec<(&str, &str, i64)> = Vec::new();
+        for event in &self.events {
+            let aggregate_type = event.event_type.split('.').next().unwrap_or_default();
+            let sequence = i64::try_from(event.sequence).unwrap_or(i64::MAX);
+            match last.iter_mut().find(|(_, id, _)| *id == event.aggregate_id) {
+                Some(entry) => entry.2 = entry.2.max(sequence),
+                None => last.push((aggregate_type, &event.aggregate_id, sequence)),
+            }
+        }
+        last
+    }
+}
+
+/// A global position as the API shows it: `<txid>:<position>`.
+pub(crate) fn position_text(cursor: event_store::GlobalCursor) -> String {
+    format!("{}:{}", cursor.txid, cursor.position)
 }
 
 /// An engine result, as the appended events it holds.

@@ -15,6 +15,8 @@
 //! - `endpoints/`: the route table (`mod.rs`) the router and `/openapi.json` are both built from,
 //!   and one file per view (`storage`, `billing`, `audit`) plus `projections` (health, parked).
 //! - `params.rs`: query-string parsing into 400 problems, limits and opaque cursors.
+//! - `read_after.rs`: `?after=<position>` on every endpoint, waiting (bounded) until the view
+//!   read has applied a command's last event (read your writes).
 //! - `openapi.rs`: the OpenAPI 3.1 document; `dashboard.rs`: the page, its script and styles,
 //!   embedded at compile time (`src/dashboard/`); `probes.rs`: `/healthz`, `/readyz`.
 //! - `config.rs`: [`Config`], what the process reads at start-up.
@@ -32,6 +34,7 @@ mod endpoints;
 mod openapi;
 mod params;
 mod probes;
+mod read_after;
 mod views;
 
 pub use config::{Config, PolicySource, StartError};
@@ -141,6 +144,10 @@ pub fn routes(state: QueryState) -> Router {
         .fold(Router::new(), |router, endpoint| {
             router.route(endpoint.path, endpoint.route)
         })
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            read_after::wait_for_position,
+        ))
         .route_layer(axum::middleware::from_fn(record_metrics))
         .merge(openapi::router("/query/openapi.json"))
         .merge(dashboard::router())

@@ -27,7 +27,7 @@ fn schema(shape: Shape) -> Value {
 }
 
 fn operation(route: &RouteInfo) -> Value {
-    let parameters: Vec<Value> = route
+    let mut parameters: Vec<Value> = route
         .params
         .iter()
         .map(|param| {
@@ -40,6 +40,14 @@ fn operation(route: &RouteInfo) -> Value {
             })
         })
         .collect();
+    parameters.push(json!({
+        "name": "after",
+        "in": "query",
+        "required": false,
+        "description": "read your writes: the `position` a command answered; the request waits \
+                        (at most 5 s) until the view has applied it, else 503 `view.behind`",
+        "schema": { "type": "string", "pattern": "^[0-9]{1,20}:[0-9]{1,19}$" },
+    }));
     let roles: Vec<String> = route
         .roles
         .iter()
@@ -55,6 +63,7 @@ fn operation(route: &RouteInfo) -> Value {
         "auth.invalid_token",
         "auth.forbidden",
         "view.not_ready",
+        "view.behind",
     ];
     if route.member_scoped {
         codes.push("auth.other_member");

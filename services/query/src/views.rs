@@ -254,6 +254,15 @@ impl Views {
         audit::history(&self.views, aggregate_type, aggregate_id, None).await
     }
 
+    /// Whether `view` has applied every event up to `cursor` in the global order (its
+    /// checkpoint is at or past it); `false` while it has no instance.
+    pub async fn has_applied(&self, view: &str, cursor: GlobalCursor) -> Result<bool, QueryError> {
+        let Some(schema) = current(&self.views, view).await? else {
+            return Ok(false);
+        };
+        Ok(catalog::checkpoint(&self.views, &schema, view).await? >= cursor)
+    }
+
     /// The health of every view; a view waiting longer than `stuck_after` is stuck.
     pub async fn health(&self, stuck_after: Duration) -> Result<Vec<ViewHealth>, QueryError> {
         let head = self.head().await?;

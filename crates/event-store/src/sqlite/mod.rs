@@ -442,6 +442,24 @@ impl EventLog for SqliteEventStore {
         Ok(position.map(GlobalCursor::at_position))
     }
 
+    async fn cursor_of(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        sequence: i64,
+    ) -> Result<Option<GlobalCursor>, EventStoreError> {
+        let position: Option<i64> = sqlx::query_scalar(
+            "SELECT position FROM events \
+              WHERE aggregate_type = ?1 AND aggregate_id = ?2 AND sequence = ?3",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(sequence)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(position.map(GlobalCursor::at_position))
+    }
+
     async fn backlog(&self, cursor: GlobalCursor) -> Result<crate::Backlog, EventStoreError> {
         let (events, oldest_recorded_at): (i64, Option<chrono::DateTime<chrono::Utc>>) =
             sqlx::query_as("SELECT count(*), min(recorded_at) FROM events WHERE position > ?1")

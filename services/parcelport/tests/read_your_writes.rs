@@ -1,0 +1,171 @@
+//! Read your writes (#15): every command answers the global `position` of its last event, and
+//! the query API's `?after=<position>` waits until the view it reads has applied it. A hundred
+//! writers at once each register a member and at once read the member's account from the
+//! billing view with `after`: every one sees its own account, on the embedded store and on
+//! PostgreSQL. A malformed `after` is a 400, and a position no view will reach is a 503
+//! `view.behind` after the bounded wait.
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use parcelport::{ServeConfig, Server, StoreChoice};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use testkit::ScratchDb;
+use tokio::sync::oneshot;
+
+/// `method path` as `token` at `address`, with a new idempotency key; status and JSON body.
+async fn call(
+    address: SocketAddr,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", address.to_string())
+        .header("authorization", format!("Bearer {token}"))
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string());
+    let body = match body {
+        Some(body) => {
+            request = request.header("content-type", "application/json");
+            Full::new(Bytes::from(body.to_string()))
+        }
+        None => Full::new(Bytes::new()),
+    };
+    let response = sender
+        .send_request(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn hundred_writers_read_their_writes(config: ServeConfig) {
+    let server = Server::open(config).await.expect("serve");
+    let admin = server
+        .issued()
+        .iter()
+        .find(|token| token.name == "admin")
+        .map(|token| token.secret.clone())
+        .expect("an admin token");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let running = tokio::spawn(server.run(listener, async {
+        let _ = stopped.await;
+    }));
+    let admin = Arc::new(admin);
+
+    let writers = (0..100).map(|writer| {
+        let admin = Arc::clone(&admin);
+        tokio::spawn(async move {
+            let (status, registered) = call(
+                address,
+                Method::POST,
+                "/v1/members",
+                &admin,
+                Some(json!({
+                    "name": format!("Writer {writer}"), "birth_date": "1990-01-01",
+                    "email": format!("writer{writer}@example.com"),
+                    "forwarding_only_accepted": true
+                })),
+            )
+            .await;
+            assert_eq!(status, 201, "{registered:#}");
+            let member = registered["id"]
+                .as_str()
+                .expect("the member's id")
+                .to_owned();
+            let position = registered["position"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no position answered: {registered:#}"))
+                .to_owned();
+            let (status, account) = call(
+                address,
+                Method::GET,
+                &format!("/v1/billing/accounts/acct-{member}?after={position}"),
+                &admin,
+                None,
+            )
+            .await;
+            assert_eq!(
+                status, 200,
+                "writer {writer} did not read its own account after {position}: {account:#}"
+            );
+            assert_eq!(
+                account["account"]["member_id"],
+                member.as_str(),
+                "{account:#}"
+            );
+        })
+    });
+    for writer in futures::future::join_all(writers).await {
+        writer.expect("a writer");
+    }
+
+    // A malformed position is refused; one no view will reach waits its bound, then 503.
+    let (status, problem) = call(
+        address,
+        Method::GET,
+        "/v1/storage/counts?after=soon",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (400, Some("query.invalid_parameter")),
+        "{problem:#}"
+    );
+    let (status, problem) = call(
+        address,
+        Method::GET,
+        &format!("/v1/storage/counts?after={}:1", u64::MAX >> 1),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (503, Some("view.behind")),
+        "{problem:#}"
+    );
+
+    stop.send(()).unwrap();
+    running.await.unwrap().expect("a clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_writers_read_their_writes_on_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    hundred_writers_read_their_writes(ServeConfig::embedded(dir.path())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_writers_read_their_writes_on_postgres() {
+    let db = ScratchDb::create("read_your_writes").await;
+    let dir = tempfile::tempdir().unwrap();
+    hundred_writers_read_their_writes(ServeConfig {
+        store: StoreChoice::Postgres {
+            database_url: db.url().to_owned(),
+            nats_url: None,
+        },
+        max_connections: 16,
+        ..ServeConfig::embedded(dir.path())
+    })
+    .await;
+}
