@@ -2,63 +2,26 @@
 //! transaction open the way a slow writer would.
 
 use event_store::{EventStore, GlobalCursor, StoredEvent};
-use sqlx::{Connection, PgConnection, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 use std::time::Duration;
-
-/// The server the tests run against, without a database name.
-fn server_url() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
+use testkit::ScratchDb;
 
 /// A database of its own for one test, migrated; dropped (best-effort) when the test ends,
 /// even when it fails.
 pub struct TestDb {
-    name: String,
     pub store: EventStore,
+    // Declared after the store: the database goes after the store's pool.
+    _db: ScratchDb,
 }
 
 impl TestDb {
     pub async fn create(max_connections: u32) -> TestDb {
-        let name = format!("pp_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
-            .await
-            .expect("connect to the postgres database");
-        // template0 accepts no connections, so concurrent creations never find it in use.
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-        let store = EventStore::connect(&format!("{}/{name}", server_url()), max_connections)
+        let db = ScratchDb::create("test").await;
+        let store = EventStore::connect(db.url(), max_connections)
             .await
             .expect("connect to the test database");
         store.migrate().await.expect("migrate the test database");
-        TestDb { name, store }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop is synchronous and may run inside the test's runtime: drop the database from a
-        // thread with a runtime of its own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
+        TestDb { store, _db: db }
     }
 }
 
