@@ -30,10 +30,11 @@ use event_store::sqlite::{SqliteEventRepository, SqliteEventStore};
 use event_store::EventStore;
 use event_store::PostgresRepository;
 use serde_json::Value;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use testkit::ScratchDb;
 use tokio::sync::Notify;
 
 /// One test per backend for each generic test body named: `<body>::postgres` and
@@ -99,17 +100,12 @@ pub trait Backend: Sized + Send + Sync + 'static {
     fn forget_result(&self, key: &str) -> impl Future<Output = ()>;
 }
 
-/// The server the tests run against, without a database name.
-fn server_url() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
-
 /// A PostgreSQL database of its own, dropped (best-effort) when the test ends, even when it
 /// fails.
 pub struct Postgres {
-    name: String,
     pool: PgPool,
+    // Declared after the pool: the database goes after it.
+    _db: ScratchDb,
 }
 
 impl Backend for Postgres {
@@ -117,20 +113,13 @@ impl Backend for Postgres {
     type Store = PgEngineStore;
 
     async fn create() -> (Self, PostgresRepository, PgEngineStore) {
-        let name = format!("pp_engine_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
-            .await
-            .expect("connect to the postgres database");
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-        let store = EventStore::connect(&format!("{}/{name}", server_url()), 12)
+        let db = ScratchDb::create("engine").await;
+        let store = EventStore::connect(db.url(), 12)
             .await
             .expect("connect to the test database");
         let pool = store.pool().clone();
         let engine_store = PgEngineStore::new(pool.clone());
-        (Self { name, pool }, store.repository(), engine_store)
+        (Self { pool, _db: db }, store.repository(), engine_store)
     }
 
     async fn event_count(&self) -> i64 {
@@ -192,31 +181,6 @@ impl Backend for Postgres {
         .execute(&self.pool)
         .await
         .unwrap();
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop is synchronous and may run inside the test's runtime: drop the database from a
-        // thread with a runtime of its own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
     }
 }
 
