@@ -4,35 +4,24 @@
 use domain::{Policy, Services};
 use event_store::EventStore;
 use simulation::Simulation;
-use sqlx::{Connection, PgConnection, PgPool};
-
-/// The server the tests run against, without a database name.
-fn server_url() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
+use sqlx::PgPool;
+use testkit::ScratchDb;
 
 /// A database of its own for one test, dropped (best-effort) when the test ends.
 pub struct TestDb {
-    name: String,
     pub store: EventStore,
+    // Declared after the store: the database goes after the store's pool.
+    _db: ScratchDb,
 }
 
 impl TestDb {
     pub async fn create() -> TestDb {
-        let name = format!("pp_audit_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
-            .await
-            .expect("connect to the postgres database");
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-        let store = EventStore::connect(&format!("{}/{name}", server_url()), 4)
+        let db = ScratchDb::create("audit").await;
+        let store = EventStore::connect(db.url(), 4)
             .await
             .expect("connect to the test database");
         store.migrate().await.expect("migrate the test database");
-        TestDb { name, store }
+        TestDb { store, _db: db }
     }
 
     /// A database holding `commands` simulated commands (seed 5) played one by one.
@@ -99,28 +88,5 @@ impl TestDb {
         .await
         .expect("its positions");
         (aggregate_type, aggregate_id, positions)
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
     }
 }
