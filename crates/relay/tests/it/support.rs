@@ -9,12 +9,12 @@ use event_store::{EventStore, GlobalCursor, StoredEvent};
 use futures::StreamExt;
 use relay::{CloudEvent, RelayConfig, RelayError, INSTANCE_HEADER};
 use serde_json::{json, Value};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use testkit::NatsServer;
+use testkit::{NatsServer, ScratchDb};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -22,35 +22,27 @@ use tokio::time::Instant;
 /// How long any wait in these tests may take before it fails the test.
 pub const PATIENCE: Duration = Duration::from_secs(300);
 
-/// The server the tests run against, without a database name.
-fn server_url() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
-
 /// A database of its own for one test, migrated; dropped (best-effort) when the test ends.
 pub struct TestDb {
-    name: String,
     pub url: String,
     pub store: EventStore,
+    // Declared after the store: the database goes after the store's pool.
+    _db: ScratchDb,
 }
 
 impl TestDb {
     pub async fn create() -> TestDb {
-        let name = format!("pp_relay_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
-            .await
-            .expect("connect to the postgres database");
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-        let url = format!("{}/{name}", server_url());
+        let db = ScratchDb::create("relay_test").await;
+        let url = db.url().to_owned();
         let store = EventStore::connect(&url, 16)
             .await
             .expect("connect to the test database");
         store.migrate().await.expect("migrate the test database");
-        TestDb { name, url, store }
+        TestDb {
+            url,
+            store,
+            _db: db,
+        }
     }
 
     /// The backend holding the relay's lease, if any replica holds it.
@@ -92,29 +84,6 @@ impl TestDb {
                 return events;
             }
             events.extend(page);
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.name);
         }
     }
 }
