@@ -3,7 +3,10 @@
 
 use crate::store::{EngineStore, KeyClaim, RecordedEvent};
 use crate::EngineError;
+use chrono::NaiveDate;
+use domain::exchange::ExchangeRate;
 use domain::ids::{MemberId, ParcelId, SuiteCode};
+use domain::money::Currency;
 use event_store::EventStore;
 use serde_json::Value;
 use sqlx::{Connection, PgPool, Row};
@@ -156,6 +159,47 @@ impl EngineStore for PgEngineStore {
         ids.iter()
             .map(|id| ParcelId::parse(id).map_err(|e| EngineError::store(&e)))
             .collect()
+    }
+
+    async fn record_reference_rate(&self, rate: &ExchangeRate) -> Result<(), EngineError> {
+        sqlx::query(
+            "INSERT INTO engine.reference_rates (base, quote, valid_on, rate, source)
+             VALUES ($1, $2, $3, $4::numeric, $5)
+             ON CONFLICT (base, quote, valid_on)
+             DO UPDATE SET rate = EXCLUDED.rate, source = EXCLUDED.source, recorded_at = now()",
+        )
+        .bind(rate.base.code())
+        .bind(rate.quote.code())
+        .bind(rate.valid_on)
+        .bind(rate.rate.to_string())
+        .bind(&rate.source)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn reference_rate_in_month(
+        &self,
+        base: Currency,
+        quote: Currency,
+        month: NaiveDate,
+    ) -> Result<Option<ExchangeRate>, EngineError> {
+        let (first, last) = crate::store::month_of(month);
+        let row: Option<(NaiveDate, String, String)> = sqlx::query_as(
+            "SELECT valid_on, rate::text, source FROM engine.reference_rates
+              WHERE base = $1 AND quote = $2 AND valid_on BETWEEN $3 AND $4
+              ORDER BY valid_on DESC LIMIT 1",
+        )
+        .bind(base.code())
+        .bind(quote.code())
+        .bind(first)
+        .bind(last)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(valid_on, rate, source)| {
+            crate::store::rate_of_row(base, quote, valid_on, &rate, source)
+        })
+        .transpose()
     }
 
     async fn claim_key(

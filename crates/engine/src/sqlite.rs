@@ -8,8 +8,10 @@
 
 use crate::store::{EngineStore, KeyClaim, RecordedEvent};
 use crate::{Engine, EngineConfig, EngineError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::exchange::ExchangeRate;
 use domain::ids::{MemberId, ParcelId, SuiteCode};
+use domain::money::Currency;
 use domain::Services;
 use event_store::sqlite::{SqliteEventRepository, SqliteEventStore};
 use serde_json::Value;
@@ -212,6 +214,52 @@ impl EngineStore for SqliteEngineStore {
         ids.iter()
             .map(|id| ParcelId::parse(id).map_err(|e| EngineError::store(&e)))
             .collect()
+    }
+
+    async fn record_reference_rate(&self, rate: &ExchangeRate) -> Result<(), EngineError> {
+        sqlx::query(
+            "INSERT INTO reference_rates (base, quote, valid_on, rate, source, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (base, quote, valid_on)
+             DO UPDATE SET rate = excluded.rate, source = excluded.source,
+                           recorded_at = excluded.recorded_at",
+        )
+        .bind(rate.base.code())
+        .bind(rate.quote.code())
+        .bind(rate.valid_on.to_string())
+        .bind(rate.rate.to_string())
+        .bind(&rate.source)
+        .bind(Utc::now())
+        .execute(self.events.writer())
+        .await?;
+        Ok(())
+    }
+
+    async fn reference_rate_in_month(
+        &self,
+        base: Currency,
+        quote: Currency,
+        month: NaiveDate,
+    ) -> Result<Option<ExchangeRate>, EngineError> {
+        let (first, last) = crate::store::month_of(month);
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT valid_on, rate, source FROM reference_rates
+              WHERE base = ?1 AND quote = ?2 AND valid_on BETWEEN ?3 AND ?4
+              ORDER BY valid_on DESC LIMIT 1",
+        )
+        .bind(base.code())
+        .bind(quote.code())
+        .bind(first.to_string())
+        .bind(last.to_string())
+        .fetch_optional(self.events.reader())
+        .await?;
+        row.map(|(valid_on, rate, source)| {
+            let valid_on = valid_on.parse().map_err(|_| EngineError::Store {
+                message: format!("reference rate day {valid_on:?} is not a date"),
+            })?;
+            crate::store::rate_of_row(base, quote, valid_on, &rate, source)
+        })
+        .transpose()
     }
 
     async fn claim_key(

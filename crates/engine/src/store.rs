@@ -1,11 +1,14 @@
 //! [`EngineStore`]: the little state the engine keeps beside the event store (suite codes,
-//! the member-to-parcels index, idempotency keys) and the one event-store query it needs
+//! the member-to-parcels index, idempotency keys, the reference rates finance records) and the one event-store query it needs
 //! that cqrs-es does not offer (events by idempotency key). A backend implements it next to
 //! its `PersistedEventRepository`: PostgreSQL in [`crate::PgEngineStore`], the embedded SQLite
 //! in `SqliteEngineStore` (feature `sqlite`).
 
 use crate::EngineError;
+use chrono::NaiveDate;
+use domain::exchange::ExchangeRate;
 use domain::ids::{MemberId, ParcelId, SuiteCode};
+use domain::money::Currency;
 use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
@@ -47,6 +50,20 @@ pub trait EngineStore: Send + Sync + 'static {
         &self,
         member: &MemberId,
     ) -> impl Future<Output = Result<Vec<ParcelId>, EngineError>> + Send;
+
+    /// Records a reference bank rate (MON-3), replacing the pair's rate of the same day.
+    fn record_reference_rate(
+        &self,
+        rate: &ExchangeRate,
+    ) -> impl Future<Output = Result<(), EngineError>> + Send;
+
+    /// The latest reference rate of `base` in `quote` recorded for a day of `month`'s month.
+    fn reference_rate_in_month(
+        &self,
+        base: Currency,
+        quote: Currency,
+        month: NaiveDate,
+    ) -> impl Future<Output = Result<Option<ExchangeRate>, EngineError>> + Send;
 
     /// Claims idempotency key `key` for a request with `fingerprint` (see [`KeyClaim`]).
     fn claim_key(
@@ -145,6 +162,37 @@ impl From<event_store::AppendedByRequest> for RecordedEvent {
             payload: event.payload,
         }
     }
+}
+
+/// The first and last day of `day`'s month.
+pub(crate) fn month_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    use chrono::Datelike;
+    let first = day.with_day(1).unwrap_or(day);
+    let last = first
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|next| next.pred_opt())
+        .unwrap_or(day);
+    (first, last)
+}
+
+/// A reference rate as a row holds it: the currencies' codes, the day, the exact rate as text.
+pub(crate) fn rate_of_row(
+    base: Currency,
+    quote: Currency,
+    valid_on: NaiveDate,
+    rate: &str,
+    source: String,
+) -> Result<ExchangeRate, EngineError> {
+    let rate = rate.parse().map_err(|_| EngineError::Store {
+        message: format!("reference rate {rate:?} of {valid_on} is not a decimal"),
+    })?;
+    Ok(ExchangeRate {
+        base,
+        quote,
+        rate,
+        source,
+        valid_on,
+    })
 }
 
 #[cfg(test)]

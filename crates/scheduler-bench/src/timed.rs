@@ -4,7 +4,7 @@
 //! one clock read and one uncontended lock per action.
 
 use engine::{CommandContext, EngineError};
-use scheduler::{DueAction, Fire};
+use scheduler::{DueAction, Fire, Fired};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -43,7 +43,7 @@ impl<F> Timed<F> {
 }
 
 impl<F: Fire> Fire for Timed<F> {
-    async fn fire(&self, action: &DueAction, ctx: &CommandContext) -> Result<u32, EngineError> {
+    async fn fire(&self, action: &DueAction, ctx: &CommandContext) -> Result<Fired, EngineError> {
         let started = Instant::now();
         let fired = self.inner.fire(action, ctx).await;
         let seconds = started.elapsed().as_secs_f64();

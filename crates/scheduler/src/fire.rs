@@ -9,6 +9,7 @@ use domain::member::{Member, MemberCommand};
 use domain::parcel::{Parcel, ParcelCommand};
 use domain::shipment::{Shipment, ShipmentCommand};
 use engine::use_cases::storage::StorageAction;
+use engine::use_cases::withdrawal::RatesForRefund;
 use engine::{CommandContext, Engine, EngineError, EngineStore, IdempotencyKey};
 use projections::schedule::Action;
 use std::future::Future;
@@ -16,14 +17,24 @@ use std::future::Future;
 /// The actor recorded on every event the scheduler causes.
 pub const ACTOR: &str = "scheduler";
 
+/// What firing an action did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fired {
+    /// The engine carried it out: how many events it appended (none when nothing was due).
+    Appended(u32),
+    /// It cannot be done yet for want of something only people give (a month's reference
+    /// rate, MON-3): not issued, its key unused; fired again at the next tick.
+    Waiting(String),
+}
+
 /// Issues due actions; the engine, or a stand-in in tests.
 pub trait Fire: Send + Sync + 'static {
-    /// Issues `action` under `ctx`: how many events it appended, or the refusal.
+    /// Issues `action` under `ctx`: what it did, or the refusal.
     fn fire(
         &self,
         action: &DueAction,
         ctx: &CommandContext,
-    ) -> impl Future<Output = Result<u32, EngineError>> + Send;
+    ) -> impl Future<Output = Result<Fired, EngineError>> + Send;
 }
 
 /// The context of `action`: actor `scheduler`, correlated and keyed by the action's key, with
@@ -43,8 +54,8 @@ fn parse<T>(
     parsed.map_err(|e| EngineError::invalid(format!("{what} {value:?}: {e}")))
 }
 
-fn count(events: usize) -> u32 {
-    u32::try_from(events).unwrap_or(u32::MAX)
+fn count(events: usize) -> Fired {
+    Fired::Appended(u32::try_from(events).unwrap_or(u32::MAX))
 }
 
 impl<R, S> Fire for Engine<R, S>
@@ -53,7 +64,7 @@ where
     S: EngineStore + 'static,
     Engine<R, S>: Send + Sync,
 {
-    async fn fire(&self, action: &DueAction, ctx: &CommandContext) -> Result<u32, EngineError> {
+    async fn fire(&self, action: &DueAction, ctx: &CommandContext) -> Result<Fired, EngineError> {
         let id = action.aggregate_id.as_str();
         match action.kind {
             Kind::StorageNotice { .. } | Kind::MarkDisposable => {
@@ -75,12 +86,24 @@ where
                 ))
             }
             Kind::PayRefund => {
-                // In the policy's payout currency: an account in another currency needs the
-                // month's reference rates (MON-3), which only finance can give; the engine
-                // refuses it then, and the refusal is recorded as skipped with its reason.
+                // In the policy's payout currency: an account in another currency is converted
+                // at the rates finance recorded for the charge month and this month (MON-3);
+                // until both are recorded the refund waits, its key unused.
                 let member = parse(MemberId::parse(id), "member", id)?;
                 let currency = self.policy().account.refund_payout_currency;
-                let done = self.refund_and_close(&member, currency, None, ctx).await?;
+                let rates = match self.rates_for_refund(&member, currency).await? {
+                    RatesForRefund::NotNeeded => None,
+                    RatesForRefund::Found(rates) => Some(rates),
+                    RatesForRefund::Missing { base, quote, month } => {
+                        return Ok(Fired::Waiting(format!(
+                            "no reference rate of {} in {} recorded for {} (MON-3)",
+                            base.code(),
+                            quote.code(),
+                            month.format("%Y-%m")
+                        )));
+                    }
+                };
+                let done = self.refund_and_close(&member, currency, rates, ctx).await?;
                 Ok(count(done.refund.events.len() + done.member.events.len()))
             }
             Kind::AutoClose { negative_since } => {

@@ -205,6 +205,26 @@ impl Journal {
         Ok(())
     }
 
+    /// Forgets that `key`'s action was started: it was not issued after all (it waits).
+    pub async fn forget(&self, key: &str) -> Result<(), sqlx::Error> {
+        match &self.db {
+            ViewDb::Postgres(pool) => {
+                sqlx::query("DELETE FROM scheduler_started WHERE key = $1")
+                    .bind(key)
+                    .execute(pool)
+                    .await?;
+            }
+            #[cfg(feature = "sqlite")]
+            ViewDb::Sqlite(views) => {
+                sqlx::query("DELETE FROM scheduler_started WHERE key = ?1")
+                    .bind(key)
+                    .execute(views.writer())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The actions fired whose outcome is not journaled: a process stopped while firing them,
     /// or the engine asked for a retry. Oldest first.
     pub async fn unfinished(&self) -> Result<Vec<DueAction>, sqlx::Error> {

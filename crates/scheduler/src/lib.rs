@@ -35,7 +35,7 @@ mod scheduler;
 
 pub use clock::{BusinessClock, ClockError};
 pub use due::{DueAction, Kind};
-pub use fire::{context, Fire, ACTOR};
+pub use fire::{context, Fire, Fired, ACTOR};
 pub use http::{openapi, routes, Advance, ClockView, ScheduleView};
 pub use journal::{Entry, Journal, Outcome};
 pub use lease::{while_leading, Lease, LeaseLost};

@@ -15,7 +15,7 @@
 
 use crate::clock::{BusinessClock, ClockError};
 use crate::due::{DueAction, Kind};
-use crate::fire::{context, Fire};
+use crate::fire::{context, Fire, Fired};
 use crate::journal::{Entry, Journal, Outcome};
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
 use domain::member::{auto_closure_due_on, AutoClosureFacts, BalanceSign};
@@ -82,6 +82,8 @@ pub struct TickReport {
     pub journaled: Vec<Entry>,
     /// Actions that failed in a way a retry may overcome; fired again next tick.
     pub failed: u32,
+    /// Actions that cannot be done yet (key, why): not issued, fired again next tick.
+    pub waiting: Vec<(String, String)>,
 }
 
 /// What an advance did.
@@ -97,6 +99,8 @@ pub struct AdvanceReport {
     pub journaled: Vec<Entry>,
     /// Failures a retry may overcome (they fire again at the next tick).
     pub failed: u32,
+    /// What still waits at the end (key, why): not issued, fired again at the next tick.
+    pub waiting: Vec<(String, String)>,
 }
 
 /// The business clock's scheduler over engine `F`, reading views in `views` that follow `log`.
@@ -320,8 +324,17 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
                 Err(invalid) => Err(invalid),
             };
             let (outcome, events, reason) = match fired {
-                Ok(0) => (Outcome::NothingDue, 0, None),
-                Ok(events) => (Outcome::Done, events, None),
+                Ok(Fired::Waiting(reason)) => {
+                    // Not issued: nothing to finish, and due again at the next tick.
+                    self.journal.forget(&action.key()).await?;
+                    tracing::info!(key = action.key(), reason, "a due action waits");
+                    metrics::counter!("parcelport_scheduler_waiting_total", "rule" => action.rule())
+                        .increment(1);
+                    report.waiting.push((action.key(), reason));
+                    continue;
+                }
+                Ok(Fired::Appended(0)) => (Outcome::NothingDue, 0, None),
+                Ok(Fired::Appended(events)) => (Outcome::Done, events, None),
                 Err(refused) if refused.is_final() => (
                     Outcome::Skipped,
                     0,
@@ -371,6 +384,7 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
             steps: 0,
             journaled: Vec::new(),
             failed: 0,
+            waiting: Vec::new(),
         };
         // How long a step retries actions that failed (a request another process left
         // pending holds its key until the engine's lease ends) before the clock moves on.
@@ -379,6 +393,7 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
             self.caught_up().await?;
             let tick = self.tick().await?;
             report.steps += 1;
+            report.waiting = tick.waiting;
             let fired = !tick.journaled.is_empty();
             report.journaled.extend(tick.journaled);
             if fired {

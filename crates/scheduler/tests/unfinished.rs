@@ -14,7 +14,9 @@ use engine::{CommandContext, EngineError};
 use event_store::sqlite::SqliteEventStore;
 use projection_runtime::ViewDb;
 use projections::schedule::Action;
-use scheduler::{BusinessClock, DueAction, Fire, Kind, Outcome, Scheduler, SchedulerOptions};
+use scheduler::{
+    BusinessClock, DueAction, Fire, Fired, Kind, Outcome, Scheduler, SchedulerOptions,
+};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -26,7 +28,7 @@ struct Flaky {
 }
 
 impl Fire for Flaky {
-    async fn fire(&self, action: &DueAction, ctx: &CommandContext) -> Result<u32, EngineError> {
+    async fn fire(&self, action: &DueAction, ctx: &CommandContext) -> Result<Fired, EngineError> {
         let key = ctx
             .idempotency_key
             .as_ref()
@@ -40,7 +42,7 @@ impl Fire for Flaky {
         {
             return Err(EngineError::InProgress { key });
         }
-        Ok(2)
+        Ok(Fired::Appended(2))
     }
 }
 

@@ -321,6 +321,12 @@ impl ChargeAccount {
             .map(|w| w.due_on)
     }
 
+    /// The local date of the last approved top-up: the charge month of a refund's
+    /// conversion (MON-3). `None` when the account was never topped up.
+    pub fn last_top_up_on(&self) -> Option<NaiveDate> {
+        self.books().and_then(|b| b.last_top_up_on)
+    }
+
     /// The local date the member's first top-up application was decided, approved or
     /// rejected, if there was one: the no-top-up fact of automatic closure (MEM-9).
     pub fn first_top_up_application_on(&self) -> Option<NaiveDate> {

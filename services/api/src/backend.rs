@@ -8,6 +8,7 @@
 
 use chrono::NaiveDate;
 use domain::account::RefundRates;
+use domain::exchange::ExchangeRate;
 use domain::ids::{ClaimId, MemberId, ParcelId, ShipmentId, SuiteCode};
 use domain::money::{Currency, Money};
 use domain::parcel::InspectionReport;
@@ -94,6 +95,7 @@ forward! {
         rates: Option<RefundRates>,
         ctx: &CommandContext
     ) -> RefundedAndClosed;
+    fn record_reference_rate(&self, rate: &ExchangeRate) -> ();
     fn receive_parcel(&self, arrival: ParcelArrival, ctx: &CommandContext) -> ParcelReceived;
     fn attach_parcel(
         &self,

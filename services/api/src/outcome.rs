@@ -183,3 +183,14 @@ outcome!(WithdrawalRequested => [member, disposed, refund]);
 outcome!(RefundedAndClosed => [refund, member]);
 outcome!(AutoClosureEvaluated => [member, refund]);
 outcome!(PersonalDataErased => [member]);
+
+/// A reference rate recorded (MON-3): reference data, no event.
+#[derive(Debug, Serialize)]
+pub(crate) struct ReferenceRateRecorded {
+    /// The rate as recorded.
+    pub rate: domain::exchange::ExchangeRate,
+}
+
+impl Outcome for ReferenceRateRecorded {
+    fn collect(&self, _: &mut Vec<EventRef>) {}
+}

@@ -103,6 +103,18 @@ impl Running {
         advanced
     }
 
+    /// The first action named `name` that the schedule lists as due now.
+    async fn pending_now(&self, name: &str) -> Value {
+        let (_, schedule) = self.call(Method::GET, "/v1/schedule", None).await;
+        schedule["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name && p["due_now"] == true)
+            .unwrap_or_else(|| panic!("no {name} due now: {schedule:#}"))
+            .clone()
+    }
+
     /// The first action named `name` that the schedule lists as upcoming, not due yet.
     async fn pending(&self, name: &str) -> Value {
         let (_, schedule) = self.call(Method::GET, "/v1/schedule", None).await;
@@ -791,6 +803,131 @@ async fn mem_9_a_member_never_topped_up_is_closed_the_day_after_a_month_not_befo
             .iter()
             .any(|p| p["name"] == "auto_close"),
         "{schedule:#}"
+    );
+    running.stop().await;
+}
+
+// rule ACC-7: a yuan balance (cn-agency) is refunded in yen on its due date at the refund rate
+// of MON-3: until finance recorded the reference rates of the charge month and of the refund
+// month the refund waits, its key unused; once both are there the next tick pays it.
+#[tokio::test]
+async fn acc_7_a_yuan_refund_waits_for_the_months_reference_rates_then_pays_in_yen() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(start());
+    let store = Store::Embedded(dir.path().to_owned());
+    let mut config = store.config(dir.path(), &clock);
+    config.policy = web::policy::PolicySource::CnAgency;
+    let running = Running::start(config, None).await;
+    let command = |path: String, body: Value| {
+        let running = &running;
+        async move {
+            let key = Some(uuid::Uuid::new_v4().to_string());
+            let (status, answer) = running.send(Method::POST, &path, Some(body), key).await;
+            assert!((200..300).contains(&status), "{path}: {answer:#}");
+            answer
+        }
+    };
+    let registered = command(
+        "/v1/members".into(),
+        json!({
+            "name": "Zhang Min", "birth_date": "1988-08-08", "email": "zhang.min@example.com",
+            "forwarding_only_accepted": true
+        }),
+    )
+    .await;
+    let member = registered["id"].as_str().unwrap().to_owned();
+    let deposit = json!({
+        "deposited_on": "2026-04-01", "bank": "Bank of China",
+        "amount": { "amount": "500", "currency": "CNY" }, "payer_name": "ZHANG MIN"
+    });
+    let mut bank = deposit.clone();
+    bank["deposit_id"] = json!("dep-zhang-1");
+    command(
+        format!("/v1/members/{member}/top-up-applications"),
+        json!({ "declared": deposit, "deposit": bank }),
+    )
+    .await;
+    command(
+        format!("/v1/members/{member}/request-withdrawal"),
+        json!({}),
+    )
+    .await;
+    let cn = domain::Policy::cn_agency();
+    let due_on = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let refunded = |events: &[StoredEvent]| {
+        events
+            .iter()
+            .find(|e| {
+                e.aggregate_id == format!("acct-{member}") && e.event_type == "account.refunded"
+            })
+            .cloned()
+    };
+
+    // Its due date comes without rates: the refund waits, and says why.
+    let eve = last_minute_in(&cn, due_on.pred_opt().unwrap());
+    running.advance(json!({ "to": eve })).await;
+    let advanced = running.advance(json!({ "hours": 1 })).await;
+    assert_eq!(advanced["clock"]["today"], due_on.to_string());
+    let waiting = advanced["report"]["waiting"].to_string();
+    assert!(
+        waiting.contains("no reference rate of CNY in JPY recorded for 2026-04"),
+        "{advanced:#}"
+    );
+    assert_eq!(
+        refunded(&store.events().await),
+        None,
+        "refunded without rates"
+    );
+    let pending = running.pending_now("pay_refund").await;
+    assert_eq!(pending["aggregate_id"], member.as_str(), "{pending:#}");
+
+    // A rate of nothing, or of a currency in itself, is refused.
+    for (base, rate) in [("CNY", "0"), ("JPY", "20.00")] {
+        let (status, problem) = running
+            .send(
+                Method::POST,
+                "/v1/reference-rates",
+                Some(json!({
+                    "base": base, "quote": "JPY", "rate": rate,
+                    "source": "Bank of China reference rate", "valid_on": "2026-06-30"
+                })),
+                Some(uuid::Uuid::new_v4().to_string()),
+            )
+            .await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (422, Some("request.unprocessable")),
+            "{problem:#}"
+        );
+    }
+
+    // Finance records April's rate (the top-up's month) and June's: the next tick pays.
+    for (valid_on, rate) in [("2026-04-15", "21.50"), ("2026-06-30", "20.80")] {
+        command(
+            "/v1/reference-rates".into(),
+            json!({
+                "base": "CNY", "quote": "JPY", "rate": rate,
+                "source": "Bank of China reference rate", "valid_on": valid_on
+            }),
+        )
+        .await;
+    }
+    let advanced = running.advance(json!({ "hours": 1 })).await;
+    assert_eq!(advanced["report"]["waiting"], json!([]), "{advanced:#}");
+    let paid = refunded(&store.events().await).expect("refunded once the rates are recorded");
+    assert_eq!(paid.metadata["actor"], "scheduler");
+    assert_eq!(paid.metadata["rule"], "ACC-7");
+    // MON-3: the lower of the two rates, less 1.00 JPY per CNY: 500 CNY at 19.80 = 9,900 JPY.
+    let refund = &paid.payload["refunded"];
+    assert_eq!(refund["paid"]["currency"], "JPY", "{refund:#}");
+    let amount: f64 = refund["paid"]["amount"].as_str().unwrap().parse().unwrap();
+    assert_eq!(amount, 9900.0, "{refund:#}");
+    let events = store.events().await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.aggregate_id == member && e.event_type == "member.closed"),
+        "the member is closed with the refund"
     );
     running.stop().await;
 }

@@ -36,7 +36,84 @@ pub struct RefundedAndClosed {
     pub member: Executed<MemberEvent>,
 }
 
+/// The reference rates a refund needs (MON-3), as the rate book holds them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RatesForRefund {
+    /// The balance is in the payout currency: no conversion.
+    NotNeeded,
+    /// The latest rates of the charge month and of the refund month.
+    Found(RefundRates),
+    /// The rate book has no rate of `base` in `quote` for `month`'s month yet.
+    Missing {
+        /// The account's currency.
+        base: Currency,
+        /// The payout currency.
+        quote: Currency,
+        /// A day of the month lacking a rate.
+        month: chrono::NaiveDate,
+    },
+}
+
 impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
+    /// Records a reference bank rate finance read (MON-3): a positive rate between two
+    /// different currencies, replacing the pair's rate of the same day.
+    pub async fn record_reference_rate(
+        &self,
+        rate: &domain::exchange::ExchangeRate,
+    ) -> Result<(), EngineError> {
+        if rate.base == rate.quote {
+            return Err(EngineError::invalid(
+                "a reference rate is between two currencies",
+            ));
+        }
+        if rate.rate.is_zero() || rate.rate.is_sign_negative() {
+            return Err(EngineError::invalid("a reference rate is positive"));
+        }
+        if rate.source.trim().is_empty() {
+            return Err(EngineError::invalid("a reference rate names its source"));
+        }
+        self.store.record_reference_rate(rate).await
+    }
+
+    /// The rates a refund of `member_id`'s balance in `payout_currency` needs today (MON-3):
+    /// the charge month's (the last approved top-up's month, this month when there was none)
+    /// and this month's, the latest recorded in each.
+    pub async fn rates_for_refund(
+        &self,
+        member_id: &MemberId,
+        payout_currency: Currency,
+    ) -> Result<RatesForRefund, EngineError> {
+        let account_id = ids::account_of(member_id)?;
+        let account = self.load::<ChargeAccount>(account_id.as_str()).await?.state;
+        let currency = account
+            .currency()
+            .ok_or_else(|| EngineError::not_found("account", &account_id))?;
+        if currency == payout_currency {
+            return Ok(RatesForRefund::NotNeeded);
+        }
+        let today = self.today();
+        let charged_in = account.last_top_up_on().unwrap_or(today);
+        let rate = |month| {
+            self.store
+                .reference_rate_in_month(currency, payout_currency, month)
+        };
+        let missing = |month| RatesForRefund::Missing {
+            base: currency,
+            quote: payout_currency,
+            month,
+        };
+        let Some(charge_month) = rate(charged_in).await? else {
+            return Ok(missing(charged_in));
+        };
+        let Some(refund_month) = rate(today).await? else {
+            return Ok(missing(today));
+        };
+        Ok(RatesForRefund::Found(RefundRates {
+            charge_month,
+            refund_month,
+        }))
+    }
+
     /// The member asks to withdraw (MEM-8): every parcel still waiting in storage is
     /// destroyed and its fee charged (`LeftAtWithdrawal`), and the refund of the remaining
     /// balance is scheduled (ACC-7). Parcels arriving later are destroyed on arrival.

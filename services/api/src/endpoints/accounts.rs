@@ -1,5 +1,6 @@
 //! Charge-account commands finance records by hand (`/v1/accounts/{account_id}`): fees
-//! (ACC-4), sale proceeds (DSP-1), late interest (ACC-6) and advanced duty (ACC-8).
+//! (ACC-4), sale proceeds (DSP-1), late interest (ACC-6) and advanced duty (ACC-8); and the
+//! month's reference bank rates (`/v1/reference-rates`, MON-3) refunds are converted at.
 //!
 //! `Open`, `ApplyForTopUp`, `ChargeDisposalFee`, `ScheduleRefund`, `PayRefund`, every
 //! `Credit` (claim payouts, payment reversals) and the shipment-payment `Debit` have no
@@ -8,14 +9,16 @@
 
 use super::roles::FINANCE;
 use super::{command, Endpoint};
-use crate::command::{Call, Command, OnAccount, Spec};
+use crate::command::{Call, Collection, Command, NoId, OnAccount, Spec};
 use crate::failure::Failure;
+use crate::outcome::ReferenceRateRecorded;
 use chrono::NaiveDate;
 use domain::account::{AccountCommand, AccountEvent, ChargeAccount, DebitReason, Period};
 use domain::exchange::ExchangeRate;
 use domain::ids::{AccountId, CauseId};
-use domain::money::Money;
+use domain::money::{Currency, Money};
 use engine::Executed;
+use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -26,6 +29,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         command::<AccrueLateInterest>(),
         command::<AdvanceDuty>(),
         command::<BillAdvancedDuty>(),
+        command::<RecordReferenceRate>(),
     ]
 }
 
@@ -229,5 +233,50 @@ impl Command for BillAdvancedDuty {
             rate: self.rate,
         };
         account(call, &id, command).await
+    }
+}
+
+/// Records a reference bank rate (MON-3): units of `quote` for one unit of `base` on a day.
+/// A refund in another currency than the account's is converted at the latest rate of the
+/// charge month and of the refund month; the scheduler pays a refund falling due once both
+/// are recorded (ACC-7). A second rate for the same pair and day replaces the first.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RecordReferenceRate {
+    /// The currency priced (CNY).
+    base: Currency,
+    /// The currency it is priced in (JPY); not `base`.
+    quote: Currency,
+    /// Units of `quote` per unit of `base`, before any markup; above zero.
+    rate: Decimal,
+    /// Who published it (the reference bank); not empty.
+    #[schemars(length(min = 1))]
+    source: String,
+    /// The day it applies to.
+    valid_on: NaiveDate,
+}
+
+impl Command for RecordReferenceRate {
+    const SPEC: Spec = Spec {
+        operation: "record_reference_rate",
+        path: "/v1/reference-rates",
+        summary: "Record a day's reference bank rate refunds are converted at (MON-3, ACC-7)",
+        roles: FINANCE,
+        errors: &[(422, "request.unprocessable")],
+        ..Spec::DEFAULT
+    };
+    type On = Collection;
+    type Output = ReferenceRateRecorded;
+
+    async fn run(self, call: &Call<'_>, _: NoId) -> Result<Self::Output, Failure> {
+        let rate = ExchangeRate {
+            base: self.base,
+            quote: self.quote,
+            rate: self.rate,
+            source: self.source,
+            valid_on: self.valid_on,
+        };
+        call.engine.record_reference_rate(&rate).await?;
+        Ok(ReferenceRateRecorded { rate })
     }
 }
