@@ -15,18 +15,13 @@ use projections::Page;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use simulation::Simulation;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
-
-/// The server the tests run against, without a database name.
-fn server_url() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
+use testkit::ScratchDb;
 
 /// Where a test's views live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,13 +64,14 @@ macro_rules! on_each_backend {
 /// always in PostgreSQL (the simulation plays through `postgres-es`); the views are where
 /// [`Backend`] says.
 pub struct TestDb {
-    name: String,
     pub store: EventStore,
     pub pool: PgPool,
     /// Where the views live.
     pub views: ViewDb,
     /// The SQLite views file's directory, removed at the end.
     _views_dir: Option<TempDir>,
+    /// Declared last: the database goes after the pools on it.
+    _db: ScratchDb,
 }
 
 impl TestDb {
@@ -86,15 +82,8 @@ impl TestDb {
 
     /// Views on `backend`.
     pub async fn create_on(backend: Backend) -> TestDb {
-        let name = format!("pp_proj_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
-            .await
-            .expect("connect to the postgres database");
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-        let store = EventStore::connect(&format!("{}/{name}", server_url()), 8)
+        let db = ScratchDb::create("proj").await;
+        let store = EventStore::connect(db.url(), 8)
             .await
             .expect("connect to the test database");
         store.migrate().await.expect("migrate the event store");
@@ -108,11 +97,11 @@ impl TestDb {
         };
         catalog::migrate(&views).await.expect("migrate the catalog");
         TestDb {
-            name,
             store,
             pool,
             views,
             _views_dir: views_dir,
+            _db: db,
         }
     }
 
@@ -385,29 +374,6 @@ pub async fn sqlite_views() -> (ViewDb, TempDir) {
         .await
         .expect("open the SQLite views file");
     (views, dir)
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
 }
 
 /// A feed that remembers the cursor of every event it handed out.
