@@ -16,16 +16,11 @@ use engine::{EngineConfig, PgEngine, TestClock};
 use event_store::EventStore;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
+use testkit::ScratchDb;
 use tower::ServiceExt;
 use web::auth::{Caller, Role, TokenBook};
-
-/// The server the tests run against, without a database name.
-pub fn server_url() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
 
 /// The secrets of the operator tokens every app has.
 pub const STAFF: &str = "staff-secret";
@@ -48,12 +43,13 @@ pub fn days(n: i64) -> Duration {
 
 /// The API on a database of its own, dropped (best-effort) when the test ends.
 pub struct TestApp {
-    name: String,
     pub pool: PgPool,
     pub engine: Arc<PgEngine>,
     pub clock: TestClock,
     tokens: Mutex<TokenBook>,
     router: Mutex<Router>,
+    /// Declared last: the database goes after the pools on it.
+    _db: ScratchDb,
 }
 
 /// A member registered through the API, with a token of their own.
@@ -138,15 +134,8 @@ pub async fn spawn_app_with(config: EngineConfig) -> TestApp {
 
 /// A new app whose engine runs with `config` under `policy` (a profile's refusals).
 pub async fn spawn_app_on(config: EngineConfig, policy: Policy) -> TestApp {
-    let name = format!("pp_api_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
-        .await
-        .expect("connect to the postgres database");
-    sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-        .execute(&mut admin)
-        .await
-        .expect("create the test database");
-    let store = EventStore::connect(&format!("{}/{name}", server_url()), 10)
+    let db = ScratchDb::create("api").await;
+    let store = EventStore::connect(db.url(), 10)
         .await
         .expect("connect to the test database");
     let pool = store.pool().clone();
@@ -167,12 +156,12 @@ pub async fn spawn_app_on(config: EngineConfig, policy: Policy) -> TestApp {
         pool.clone(),
     ));
     TestApp {
-        name,
         pool,
         engine,
         clock,
         tokens: Mutex::new(tokens),
         router: Mutex::new(router),
+        _db: db,
     }
 }
 
@@ -424,29 +413,6 @@ pub fn find_key<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
             .or_else(|| map.values().find_map(|v| find_key(v, key))),
         Value::Array(items) => items.iter().find_map(|v| find_key(v, key)),
         _ => None,
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
     }
 }
 
