@@ -7,63 +7,13 @@
 //! may arrive twice, with the same `webhook-id` for the receiver to deduplicate.
 
 use parcelport::{ServeConfig, Server, StoreChoice};
-use sqlx::{Connection, PgConnection};
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use testkit::ScratchDb;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-fn server() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
-
-/// A scratch database, dropped when the test ends, passed or failed.
-struct Scratch(String);
-
-impl Scratch {
-    async fn create() -> Self {
-        let name = format!("pp_notifier_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{}/postgres", server()))
-            .await
-            .expect("connect");
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
-            .execute(&mut admin)
-            .await
-            .expect("create the database");
-        Self(name)
-    }
-
-    fn url(&self) -> String {
-        format!("{}/{}", server(), self.0)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let name = self.0.clone();
-        let _ = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime")
-                .block_on(async {
-                    if let Ok(mut admin) =
-                        PgConnection::connect(&format!("{}/postgres", server())).await
-                    {
-                        let _ = sqlx::query(&format!(
-                            r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
-                        ))
-                        .execute(&mut admin)
-                        .await;
-                    }
-                })
-        })
-        .join();
-    }
-}
 
 /// The webhook ids received, with how often each came.
 #[derive(Clone, Default)]
@@ -121,11 +71,11 @@ async fn waiting(outbox: &notifier::Outbox, webhook: &str) -> usize {
 
 #[tokio::test]
 async fn a_standby_takes_over_and_every_notice_is_delivered_once_by_id() {
-    let db = Scratch::create().await;
+    let db = ScratchDb::create("notifier").await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = ServeConfig::embedded(dir.path());
     config.store = StoreChoice::Postgres {
-        database_url: db.url(),
+        database_url: db.url().to_owned(),
         nats_url: None,
     };
     config.max_connections = 8;
@@ -172,8 +122,8 @@ async fn a_standby_takes_over_and_every_notice_is_delivered_once_by_id() {
     running.await.unwrap().expect("a clean stop");
     assert!(notices > 40, "{notices} notices");
 
-    let mut first = notifier(&db.url(), &webhook);
-    let standby = notifier(&db.url(), &webhook);
+    let mut first = notifier(db.url(), &webhook);
+    let standby = notifier(db.url(), &webhook);
     while received.ids().is_empty() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -194,7 +144,7 @@ async fn a_standby_takes_over_and_every_notice_is_delivered_once_by_id() {
     );
 
     // A restart sends nothing again.
-    let mut again = notifier(&db.url(), &webhook);
+    let mut again = notifier(db.url(), &webhook);
     let deliveries = outbox.deliveries().await.expect("deliveries");
     assert_eq!(
         deliveries
