@@ -3,7 +3,6 @@
 //! `verify` exit 1 naming the aggregate, sequence and position, and leaves every row as it was
 //! (it connects read-only).
 
-use sqlx::{Connection, PgConnection};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -18,30 +17,6 @@ fn parcelport(args: &[&str]) -> Output {
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-async fn database() -> (String, String) {
-    let server_url = std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
-    let name = format!("pp_audit_cli_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(&format!("{server_url}/postgres"))
-        .await
-        .expect("connect");
-    sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-        .execute(&mut admin)
-        .await
-        .expect("create the database");
-    (format!("{server_url}/{name}"), name)
-}
-
-async fn drop_database(name: &str) {
-    let server_url = std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
-    if let Ok(mut admin) = PgConnection::connect(&format!("{server_url}/postgres")).await {
-        let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-            .execute(&mut admin)
-            .await;
-    }
 }
 
 /// A digest of every row of `events` and `audit_checkpoints`, every column: what "verify
@@ -64,7 +39,8 @@ fn write(path: &Path, text: &str) {
 
 #[tokio::test]
 async fn verify_checkpoint_export_and_a_tampered_byte() {
-    let (url, name) = database().await;
+    let db = testkit::ScratchDb::create("audit_cli").await;
+    let url = db.url().to_owned();
     let store = event_store::EventStore::connect(&url, 2)
         .await
         .expect("connect");
@@ -153,5 +129,4 @@ async fn verify_checkpoint_export_and_a_tampered_byte() {
         stdout(&broken)
     );
     store.pool().close().await;
-    drop_database(&name).await;
 }

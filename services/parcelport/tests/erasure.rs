@@ -372,82 +372,32 @@ fn write_public_key(dir: &Path) {
     .expect("write the public key");
 }
 
-/// A scratch PostgreSQL database, dropped when the test ends.
-struct ScratchDb {
-    name: String,
-    url: String,
-}
-
-fn postgres_server() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
-
-impl ScratchDb {
-    async fn create() -> Self {
-        let name = format!("pp_erasure_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_server()))
-            .await
-            .expect("connect");
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-            .execute(&mut admin)
-            .await
-            .expect("create the database");
-        let url = format!("{}/{name}", postgres_server());
-        ScratchDb { name, url }
-    }
-
-    /// Every row of every table of the database, as text.
-    async fn every_row(&self) -> String {
-        let mut db = PgConnection::connect(&self.url).await.expect("connect");
-        let tables: Vec<(String, String)> = sqlx::query_as(
-            "SELECT table_schema::text, table_name::text FROM information_schema.tables \
-              WHERE table_type = 'BASE TABLE' \
-                AND table_schema NOT IN ('pg_catalog', 'information_schema')",
-        )
-        .fetch_all(&mut db)
+/// Every row of every table of the database at `url`, as text.
+async fn every_row(url: &str) -> String {
+    let mut db = PgConnection::connect(url).await.expect("connect");
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_schema::text, table_name::text FROM information_schema.tables \
+          WHERE table_type = 'BASE TABLE' \
+            AND table_schema NOT IN ('pg_catalog', 'information_schema')",
+    )
+    .fetch_all(&mut db)
+    .await
+    .expect("the tables");
+    assert!(
+        tables.iter().any(|(_, table)| table == "events"),
+        "{tables:?}"
+    );
+    let mut text = String::new();
+    for (schema, table) in tables {
+        let rows: Option<String> = sqlx::query_scalar(&format!(
+            r#"SELECT string_agg(t::text, E'\n') FROM "{schema}"."{table}" t"#
+        ))
+        .fetch_one(&mut db)
         .await
-        .expect("the tables");
-        assert!(
-            tables.iter().any(|(_, table)| table == "events"),
-            "{tables:?}"
-        );
-        let mut text = String::new();
-        for (schema, table) in tables {
-            let rows: Option<String> = sqlx::query_scalar(&format!(
-                r#"SELECT string_agg(t::text, E'\n') FROM "{schema}"."{table}" t"#
-            ))
-            .fetch_one(&mut db)
-            .await
-            .expect("the rows");
-            text.push_str(&rows.unwrap_or_default());
-        }
-        text
+        .expect("the rows");
+        text.push_str(&rows.unwrap_or_default());
     }
-}
-
-impl Drop for ScratchDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // A drop cannot await: drop the database from a thread with its own runtime.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async {
-                if let Ok(mut admin) =
-                    PgConnection::connect(&format!("{}/postgres", postgres_server())).await
-                {
-                    let _ =
-                        sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                            .execute(&mut admin)
-                            .await;
-                }
-            })
-        })
-        .join();
-    }
+    text
 }
 
 /// Every message of the JetStream stream `name`, headers and data, as bytes; none before the
@@ -470,11 +420,11 @@ async fn every_message(nats: &str, name: &str) -> (u64, Vec<u8>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readable() {
     let nats = testkit::NatsServer::start();
-    let db = ScratchDb::create().await;
+    let db = testkit::ScratchDb::create("erasure").await;
     let dir = tempfile::tempdir().expect("a data directory");
     let config = ServeConfig {
         store: StoreChoice::Postgres {
-            database_url: db.url.clone(),
+            database_url: db.url().to_owned(),
             nats_url: Some(nats.url()),
         },
         max_connections: 8,
@@ -484,7 +434,7 @@ async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readab
     let member = erased.member.clone();
     // Every stored event reaches the stream (the relay runs inside serve).
     let stored: i64 = {
-        let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+        let mut conn = PgConnection::connect(db.url()).await.expect("connect");
         sqlx::query_scalar("SELECT count(*) FROM events")
             .fetch_one(&mut conn)
             .await
@@ -501,7 +451,7 @@ async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readab
     erased.stop().await;
 
     let secrets = [NAME, "Erasuretest", EMAIL, BIRTH, PAYER];
-    let rows = db.every_row().await;
+    let rows = every_row(db.url()).await;
     let (_, published) = every_message(&nats.url(), "PARCELPORT").await;
     for secret in secrets {
         assert!(!rows.contains(secret), "{secret} is in the database");
@@ -522,7 +472,7 @@ async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readab
         "member",
         &member,
         "--database-url",
-        &db.url,
+        db.url(),
     ]);
     assert!(
         shown.contains("[personal data]") && shown.contains("[personal data, erased]"),
@@ -540,7 +490,7 @@ async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readab
         "--out",
         export.to_str().unwrap(),
         "--database-url",
-        &db.url,
+        db.url(),
     ]);
     let exported = std::fs::read_to_string(&export).unwrap();
     assert!(
@@ -555,7 +505,7 @@ async fn on_postgresql_and_jetstream_no_copy_of_an_erased_members_data_is_readab
         "audit",
         "verify",
         "--database-url",
-        &db.url,
+        db.url(),
         "--anchors",
         &anchors,
         "--public-key",

@@ -289,15 +289,16 @@ impl Drop for Killable {
 /// Where a test's events live, to read them back.
 enum Store {
     Embedded(PathBuf),
-    Postgres { url: String, name: String },
+    /// A scratch database, dropped when the test ends.
+    Postgres(testkit::ScratchDb),
 }
 
 impl Store {
     fn config(&self, data_dir: &Path, clock: &TestClock) -> ServeConfig {
         let mut config = ServeConfig::embedded(data_dir);
-        if let Store::Postgres { url, .. } = self {
+        if let Store::Postgres(db) = self {
             config.store = StoreChoice::Postgres {
-                database_url: url.clone(),
+                database_url: db.url().to_owned(),
                 nats_url: None,
             };
             config.max_connections = 8;
@@ -307,20 +308,7 @@ impl Store {
     }
 
     async fn postgres() -> Self {
-        let server = std::env::var("PARCELPORT_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
-        let name = format!("pp_scheduler_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{server}/postgres"))
-            .await
-            .expect("connect");
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-            .execute(&mut admin)
-            .await
-            .expect("create the database");
-        Store::Postgres {
-            url: format!("{server}/{name}"),
-            name,
-        }
+        Store::Postgres(testkit::ScratchDb::create("scheduler").await)
     }
 
     /// Every stored event, in the global order.
@@ -334,8 +322,8 @@ impl Store {
                 store.close().await;
                 events
             }
-            Store::Postgres { url, .. } => {
-                let store = event_store::EventStore::connect_read_only(url, 2)
+            Store::Postgres(db) => {
+                let store = event_store::EventStore::connect_read_only(db.url(), 2)
                     .await
                     .expect("connect");
                 let events = read_all(&store).await;
@@ -356,42 +344,14 @@ impl Store {
                     .await
                     .expect("lose the journal");
             }
-            Store::Postgres { url, .. } => {
-                let mut db = PgConnection::connect(url).await.expect("connect");
+            Store::Postgres(db) => {
+                let mut db = PgConnection::connect(db.url()).await.expect("connect");
                 sqlx::query("DELETE FROM scheduler_journal")
                     .execute(&mut db)
                     .await
                     .expect("lose the journal");
             }
         }
-    }
-}
-
-/// A scratch PostgreSQL database is dropped when its test ends, passed or failed.
-impl Drop for Store {
-    fn drop(&mut self) {
-        let Store::Postgres { name, .. } = self else {
-            return;
-        };
-        let name = name.clone();
-        // A drop cannot await: drop the database from a thread with its own runtime.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let server = std::env::var("PARCELPORT_TEST_POSTGRES")
-                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
-                if let Ok(mut admin) = PgConnection::connect(&format!("{server}/postgres")).await {
-                    let _ =
-                        sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                            .execute(&mut admin)
-                            .await;
-                }
-            })
-        })
-        .join();
     }
 }
 
@@ -475,7 +435,7 @@ async fn journal(running: &Running) -> Journaled {
 async fn sixty_days(store: Store) {
     let data_dir = match &store {
         Store::Embedded(dir) => dir.clone(),
-        Store::Postgres { .. } => tempfile::tempdir().unwrap().keep(),
+        Store::Postgres(_) => tempfile::tempdir().unwrap().keep(),
     };
     let clock = TestClock::at(start());
     let running = Running::start(store.config(&data_dir, &clock), None).await;
@@ -504,7 +464,7 @@ async fn sixty_days(store: Store) {
     let rival = match &store {
         // One process owns the embedded store; the race is PostgreSQL's.
         Store::Embedded(_) => None,
-        Store::Postgres { .. } => {
+        Store::Postgres(_) => {
             let mut config = store.config(&data_dir, &clock);
             config.scheduler.interval = Duration::from_millis(5);
             Some(Running::start(config, Some(admin)).await)
@@ -582,7 +542,7 @@ async fn sixty_days(store: Store) {
         );
     }
     assert_once(&events);
-    if let Store::Postgres { .. } = store {
+    if let Store::Postgres(_) = store {
         let _ = std::fs::remove_dir_all(&data_dir);
     }
     drop(store);
@@ -1066,8 +1026,8 @@ impl Store {
                 views.close().await;
                 store.close().await;
             }
-            Store::Postgres { url, .. } => {
-                let store = event_store::EventStore::connect(url, 2)
+            Store::Postgres(db) => {
+                let store = event_store::EventStore::connect(db.url(), 2)
                     .await
                     .expect("connect");
                 let views = projections::ViewDb::from(store.pool());
@@ -1174,7 +1134,7 @@ async fn killed_and_rebuilt(calm: Store, rough: Store) {
     let last = Running::start(rough.config(&rough_dir, &clock), Some(admin.clone())).await;
     let rival = match &rough {
         Store::Embedded(_) => None,
-        Store::Postgres { .. } => {
+        Store::Postgres(_) => {
             let mut config = rough.config(&rough_dir, &clock);
             config.scheduler.interval = Duration::from_millis(5);
             Some(Running::start(config, Some(admin)).await)

@@ -281,50 +281,6 @@ async fn a_store_written_before_sealing_is_sealed_once_and_still_verifies_embedd
     );
 }
 
-/// A database of its own, dropped at the end.
-struct ScratchDb {
-    name: String,
-}
-
-const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
-
-impl ScratchDb {
-    async fn create() -> (ScratchDb, String) {
-        use sqlx::Connection;
-        let name = format!("pp_seal_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&format!("{SERVER}/postgres"))
-            .await
-            .unwrap();
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let url = format!("{SERVER}/{name}");
-        (ScratchDb { name }, url)
-    }
-}
-
-impl Drop for ScratchDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(async {
-                    use sqlx::Connection;
-                    let mut admin =
-                        sqlx::PgConnection::connect(&format!("{SERVER}/postgres")).await?;
-                    sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                        .execute(&mut admin)
-                        .await
-                })
-        })
-        .join();
-    }
-}
-
 /// Every row of every table of the database as text, with the secrets found in it.
 async fn rows_holding(pool: &sqlx::PgPool) -> Vec<(String, &'static str)> {
     let tables: Vec<String> = sqlx::query_scalar(
@@ -353,7 +309,8 @@ async fn rows_holding(pool: &sqlx::PgPool) -> Vec<(String, &'static str)> {
 
 #[tokio::test]
 async fn a_store_written_before_sealing_is_sealed_once_and_still_verifies_on_postgres() {
-    let (_db, url) = ScratchDb::create().await;
+    let db = testkit::ScratchDb::create("seal").await;
+    let url = db.url().to_owned();
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path();
     let store = event_store::EventStore::connect(&url, 4).await.unwrap();

@@ -11,7 +11,6 @@ use parcelport::{ServeConfig, Server, StoreChoice};
 use projection_runtime::{catalog, rebuild, view_hash, Progress, Projection, RebuildOptions};
 use projections::{audit, billing, storage_status, ViewDb};
 use serde_json::{json, Value};
-use sqlx::{Connection, PgConnection};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -188,17 +187,8 @@ async fn embedded_data_survives_a_restart() {
 
 #[tokio::test]
 async fn on_postgres_the_storage_status_view_shows_a_received_parcel() {
-    let server_url = std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
-    let name = format!("pp_serve_{}", uuid::Uuid::new_v4().simple());
-    let mut admin_db = PgConnection::connect(&format!("{server_url}/postgres"))
-        .await
-        .unwrap();
-    sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-        .execute(&mut admin_db)
-        .await
-        .unwrap();
-    let database_url = format!("{server_url}/{name}");
+    let db = testkit::ScratchDb::create("serve").await;
+    let database_url = db.url().to_owned();
     let dir = tempfile::tempdir().unwrap();
     let config = ServeConfig {
         store: StoreChoice::Postgres {
@@ -218,9 +208,6 @@ async fn on_postgres_the_storage_status_view_shows_a_received_parcel() {
     assert_eq!(shown.parcel_id, parcel_id);
     assert!(shown.member_id.is_some(), "{shown:?}");
     running.stop().await;
-    let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-        .execute(&mut admin_db)
-        .await;
 }
 
 #[tokio::test]

@@ -18,56 +18,10 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use parcelport::{ServeConfig, Server, StoreChoice};
 use serde_json::{json, Value};
-use sqlx::{Connection, PgConnection};
 use std::net::SocketAddr;
 use std::time::Duration;
+use testkit::ScratchDb;
 use webdriver::Browser;
-
-fn server_url() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
-
-/// A scratch database, dropped when the test ends, passed or failed.
-struct ScratchDb(String);
-
-impl ScratchDb {
-    async fn create() -> ScratchDb {
-        let name = format!("pp_dashboard_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
-            .await
-            .unwrap();
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        ScratchDb(name)
-    }
-}
-
-impl Drop for ScratchDb {
-    fn drop(&mut self) {
-        let name = self.0.clone();
-        // A drop cannot await: drop the database from a thread with its own runtime.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.0);
-        }
-    }
-}
 
 /// `GET path` as `token`: the JSON body of a 200.
 async fn get(address: SocketAddr, path: &str, token: &str) -> Value {
@@ -139,11 +93,11 @@ async fn operations_staff_read_the_demo_warehouse_on_the_embedded_dashboard() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_staff_read_the_demo_warehouse_on_the_postgresql_dashboard() {
-    let db = ScratchDb::create().await;
+    let db = ScratchDb::create("dashboard").await;
     let dir = tempfile::tempdir().unwrap();
     walk_the_dashboard(ServeConfig {
         store: StoreChoice::Postgres {
-            database_url: format!("{}/{}", server_url(), db.0),
+            database_url: db.url().to_owned(),
             nats_url: None,
         },
         max_connections: 8,

@@ -148,8 +148,8 @@ async fn the_document_the_probes_and_the_dashboard_are_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_an_empty_database_the_views_are_not_ready_not_failing() {
-    let db = ScratchDb::create().await;
-    let pool = sqlx::PgPool::connect(&db.url()).await.unwrap();
+    let db = ScratchDb::create("query").await;
+    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
     let tokens = web::auth::TokenBook::default().with(
         ADMIN,
         web::auth::Caller {
@@ -189,10 +189,8 @@ async fn on_an_empty_database_the_views_are_not_ready_not_failing() {
 /// the last event in the global order, compared as numbers ("10" sorts before "9" as text).
 #[tokio::test]
 async fn the_head_is_the_last_event_when_transaction_ids_gain_a_digit() {
-    let db = ScratchDb::create().await;
-    let store = event_store::EventStore::connect(&db.url(), 2)
-        .await
-        .unwrap();
+    let db = ScratchDb::create("query").await;
+    let store = event_store::EventStore::connect(db.url(), 2).await.unwrap();
     store.migrate().await.unwrap();
     projection_runtime::catalog::migrate(&projection_runtime::ViewDb::from(store.pool()))
         .await

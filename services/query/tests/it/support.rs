@@ -16,7 +16,7 @@ use projections::billing::Billing;
 use projections::storage_status::StorageStatus;
 use query::{QueryState, Views};
 use serde_json::Value;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,11 +29,6 @@ pub const FINANCE: &str = "query-finance-secret";
 pub const AUDITOR: &str = "query-auditor-secret";
 pub const MEMBER_A: &str = "query-member-a-secret";
 pub const MEMBER_B: &str = "query-member-b-secret";
-
-fn server_url() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
 
 /// Tuesday 1 December 2026, 10:00 in Tokyo: a receiving day (TIM-2).
 pub fn start() -> DateTime<Utc> {
@@ -52,26 +47,7 @@ pub fn role_tokens() -> [(Role, &'static str); 6] {
     ]
 }
 
-/// A scratch database, dropped when the test ends, passed or failed.
-pub struct ScratchDb(pub String);
-
-impl ScratchDb {
-    pub async fn create() -> ScratchDb {
-        let name = format!("pp_query_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
-            .await
-            .expect("connect to the postgres database");
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-        ScratchDb(name)
-    }
-
-    pub fn url(&self) -> String {
-        format!("{}/{}", server_url(), self.0)
-    }
-}
+pub use testkit::ScratchDb;
 
 /// A loaded warehouse and its query API.
 pub struct Warehouse {
@@ -143,8 +119,8 @@ impl Warehouse {
 
     /// [`Warehouse::load`] reporting a view stuck once events wait longer than `stuck_after`.
     pub async fn load_with(stuck_after: std::time::Duration) -> Warehouse {
-        let db = ScratchDb::create().await;
-        let store = EventStore::connect(&db.url(), 10)
+        let db = ScratchDb::create("query").await;
+        let store = EventStore::connect(db.url(), 10)
             .await
             .expect("connect to the test database");
         let pool = store.pool().clone();
@@ -374,29 +350,6 @@ impl Drop for Warehouse {
     fn drop(&mut self) {
         for stop in self.stops.drain(..) {
             let _ = stop.send(());
-        }
-    }
-}
-
-impl Drop for ScratchDb {
-    fn drop(&mut self) {
-        let name = self.0.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.0);
         }
     }
 }
