@@ -17,9 +17,8 @@ use projections::storage_status::StorageStatus;
 use projector_service::{Config, Source, View};
 use relay::RelayConfig;
 use simulation::Simulation;
-use sqlx::{Connection, PgConnection};
 use std::time::Duration;
-use testkit::NatsServer;
+use testkit::{NatsServer, ScratchDb};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -27,35 +26,28 @@ use tokio::time::Instant;
 /// How long any wait may take before it fails the test.
 const PATIENCE: Duration = Duration::from_secs(180);
 
-fn server_url() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
-
 /// A database of its own, migrated; dropped (best-effort) when the test ends.
 struct TestDb {
-    name: String,
     url: String,
     store: EventStore,
+    // Declared after the store: the database goes after the store's pool.
+    _db: ScratchDb,
 }
 
 impl TestDb {
     async fn create() -> TestDb {
-        let name = format!("pp_projector_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
-            .await
-            .expect("connect to the postgres database");
-        sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-        let url = format!("{}/{name}", server_url());
+        let db = ScratchDb::create("projector").await;
+        let url = db.url().to_owned();
         let store = EventStore::connect(&url, 8).await.expect("connect");
         store.migrate().await.expect("migrate the event store");
         catalog::migrate(store.pool())
             .await
             .expect("migrate the catalog");
-        TestDb { name, url, store }
+        TestDb {
+            url,
+            store,
+            _db: db,
+        }
     }
 
     async fn event_count(&self) -> u64 {
@@ -95,29 +87,6 @@ impl TestDb {
         view_hash(pool, &report.schema, tables(view))
             .await
             .expect("hash the rebuilt view")
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
     }
 }
 
