@@ -6,16 +6,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use domain::{Policy, Services};
 use engine::{EngineConfig, PgEngine, TestClock};
 use event_store::EventStore;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use std::sync::Arc;
+use testkit::ScratchDb;
 use web::auth::{Caller, Role, TokenBook};
 
 const ADMIN: &str = "demo-admin-secret";
-
-fn server_url() -> String {
-    std::env::var("PARCELPORT_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
 
 /// Tuesday 1 December 2026, 10:00 in Tokyo: a receiving day (TIM-2).
 fn start() -> DateTime<Utc> {
@@ -24,23 +20,17 @@ fn start() -> DateTime<Utc> {
 
 /// The API on a database of its own, served on 127.0.0.1:0; dropped when the test ends.
 struct Served {
-    name: String,
     pool: PgPool,
     base_url: String,
     clock: TestClock,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Declared last: the database goes after the server is told to stop and the pool.
+    _db: ScratchDb,
 }
 
 async fn serve() -> Served {
-    let name = format!("pp_demo_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
-        .await
-        .expect("connect to the postgres database");
-    sqlx::query(&format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#))
-        .execute(&mut admin)
-        .await
-        .expect("create the test database");
-    let store = EventStore::connect(&format!("{}/{name}", server_url()), 10)
+    let db = ScratchDb::create("demo").await;
+    let store = EventStore::connect(db.url(), 10)
         .await
         .expect("connect to the test database");
     let pool = store.pool().clone();
@@ -66,11 +56,11 @@ async fn serve() -> Served {
         let _ = stopped.await;
     }));
     Served {
-        name,
         pool,
         base_url,
         clock,
         stop: Some(stop),
+        _db: db,
     }
 }
 
@@ -87,24 +77,6 @@ impl Drop for Served {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
-        }
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime to drop the test database");
-            runtime.block_on(async {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut admin)
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.name);
         }
     }
 }
