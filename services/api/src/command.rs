@@ -57,8 +57,9 @@ pub(crate) struct Spec {
     pub summary: &'static str,
     /// The roles that may call it (admins may call everything).
     pub roles: &'static [Role],
-    /// It creates something: 201 and an `id`.
-    pub creates: bool,
+    /// It creates something: 201 and an `id`, which the operations on what it created take
+    /// as this path parameter (`member_id`); the document links them (OpenAPI links).
+    pub creates: Option<&'static str>,
     /// The error codes specific to this endpoint, with their status (business refusals,
     /// lookups the use case makes). The codes every endpoint shares are added by the document.
     pub errors: &'static [(u16, &'static str)],
@@ -71,7 +72,7 @@ impl Spec {
         path: "",
         summary: "",
         roles: &[],
-        creates: false,
+        creates: None,
         errors: &[],
     };
 }
@@ -288,7 +289,7 @@ async fn pipeline<C: Command>(
         latest = latest.max(cursor);
     }
     accepted.position = latest.map(crate::outcome::position_text);
-    let status = if C::SPEC.creates {
+    let status = if C::SPEC.creates.is_some() {
         StatusCode::CREATED
     } else {
         StatusCode::OK

@@ -123,7 +123,7 @@ fn operation(endpoint: &Endpoint, generator: &mut schemars::SchemaGenerator) -> 
     parameters.push(json!({ "$ref": "#/components/parameters/CorrelationId" }));
     let mut responses = Map::new();
     let (success, schema) = match endpoint.method {
-        "post" if spec.creates => ("201", "Accepted"),
+        "post" if spec.creates.is_some() => ("201", "Accepted"),
         "post" => ("200", "Accepted"),
         _ => ("200", "AggregateView"),
     };
@@ -166,6 +166,27 @@ fn operation(endpoint: &Endpoint, generator: &mut schemars::SchemaGenerator) -> 
     operation
 }
 
+/// The OpenAPI links of a creation's 201 answer: every operation taking what it created as
+/// path parameter `param`, which the answer's `id` fills. A client (or a stateful fuzzer)
+/// follows them from a new member to its commands.
+fn links(endpoints: &[Endpoint], param: &str) -> Value {
+    let links: Map<String, Value> = endpoints
+        .iter()
+        .filter(|other| other.kind.is_some() && other.param == param)
+        .map(|other| {
+            (
+                other.spec.operation.to_owned(),
+                json!({
+                    "operationId": other.spec.operation,
+                    "parameters": { param: "$response.body#/id" },
+                    "description": format!("{} on what this created", other.spec.summary),
+                }),
+            )
+        })
+        .collect();
+    Value::Object(links)
+}
+
 fn parameters_push(operation: &mut Value, parameter: Value) {
     if let Some(parameters) = operation["parameters"].as_array_mut() {
         parameters.push(parameter);
@@ -200,9 +221,13 @@ pub fn document() -> Value {
     generator.subschema_for::<Accepted>();
     generator.subschema_for::<AggregateView>();
 
+    let endpoints = endpoints::all();
     let mut paths = Map::new();
-    for endpoint in endpoints::all() {
-        let operation = operation(&endpoint, &mut generator);
+    for endpoint in &endpoints {
+        let mut operation = operation(endpoint, &mut generator);
+        if let Some(param) = endpoint.spec.creates {
+            operation["responses"]["201"]["links"] = links(&endpoints, param);
+        }
         let item = paths
             .entry(endpoint.path.to_owned())
             .or_insert_with(|| json!({}));

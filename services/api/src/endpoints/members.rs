@@ -82,7 +82,7 @@ impl Command for RegisterMember {
         path: "/v1/members",
         summary: "Register a member with a new suite code and charge account (MEM-1, MEM-3)",
         roles: OPS,
-        creates: true,
+        creates: Some("member_id"),
         errors: &[
             (422, "member.guardian_consent_required"),
             (422, "member.forwarding_only_not_accepted"),

@@ -143,7 +143,7 @@ pub fn routes() -> Vec<RouteInfo> {
             operation: endpoint.spec.operation,
             roles: endpoint.spec.roles,
             target: endpoint.kind,
-            creates: endpoint.spec.creates,
+            creates: endpoint.spec.creates.is_some(),
         })
         .collect()
 }

@@ -89,7 +89,7 @@ impl Command for ReceiveParcel {
         summary:
             "Record a parcel's arrival against the suite code on its label (PAR-1..PAR-3, TIM-2)",
         roles: STAFF,
-        creates: true,
+        creates: Some("parcel_id"),
         errors: &[(422, "parcel.invalid_state")],
     };
     type On = Collection;
@@ -127,7 +127,7 @@ impl Command for ExpectParcel {
         path: "/v1/parcels/{parcel_id}/expect",
         summary: "Announce a proxy-paid purchase from an approved shop (PAR-2)",
         roles: MEMBER_OR_OPS,
-        creates: true,
+        creates: Some("parcel_id"),
         errors: &[
             (403, "auth.other_member"),
             (422, "intake.shop_not_approved"),
@@ -355,7 +355,7 @@ impl Command for RequestPacking {
         summary:
             "Ask for a stored parcel to be packed on its own: a new shipment (PAR-4, MEM-2, MEM-4)",
         roles: MEMBER,
-        creates: true,
+        creates: Some("shipment_id"),
         errors: &[
             (422, "declaration.not_confirmed"),
             (422, "member.unverified"),

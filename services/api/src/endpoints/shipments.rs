@@ -94,7 +94,7 @@ impl Command for Consolidate {
         path: "/v1/shipments",
         summary: "Consolidate stored parcels into one new shipment (CON-1..CON-3, MEM-2)",
         roles: MEMBER,
-        creates: true,
+        creates: Some("shipment_id"),
         errors: &[
             (403, "auth.other_member"),
             (404, "parcel.not_found"),
@@ -586,7 +586,7 @@ impl Command for FileClaim {
         path: "/v1/shipments/{shipment_id}/file-claim",
         summary: "File a claim on a shipment (CLM-1, CLM-2)",
         roles: MEMBER,
-        creates: true,
+        creates: Some("claim_id"),
         errors: &[(422, "claim.not_shipped"), (422, "claim.duplicate_id")],
     };
     type On = OnShipment;

@@ -199,3 +199,49 @@ async fn the_request_schemas_describe_what_the_endpoints_accept() {
         assert!(!validator.is_valid(&body), "{operation} accepted {body}");
     }
 }
+
+// A client generated from the document (or a stateful fuzzer) follows links from what a
+// command created to the operations on it: every operation taking a member, parcel or
+// shipment id in its path is linked from a creation of one, each link naming an operation
+// that exists and filling the parameter it takes from the answer's `id`.
+#[tokio::test]
+async fn every_creation_links_to_the_operations_on_what_it_created() {
+    let doc = api::openapi_document();
+    let operations = operations(&doc);
+    let ids: BTreeSet<String> = operations
+        .iter()
+        .map(|(_, _, op)| op["operationId"].as_str().unwrap().to_owned())
+        .collect();
+    let mut linked = BTreeSet::new();
+    for (_, path, operation) in &operations {
+        let Some(links) = operation["responses"]["201"]["links"].as_object() else {
+            continue;
+        };
+        for (name, link) in links {
+            let target = link["operationId"].as_str().unwrap();
+            assert!(ids.contains(target), "{path}: link {name} to nothing");
+            let parameters = link["parameters"].as_object().unwrap();
+            assert_eq!(parameters.len(), 1, "{path}: {link}");
+            let (param, expression) = parameters.iter().next().unwrap();
+            assert_eq!(expression, "$response.body#/id", "{path}: {link}");
+            let (_, target_path, _) = operations
+                .iter()
+                .find(|(_, _, op)| op["operationId"] == target)
+                .unwrap();
+            assert!(
+                target_path.contains(&format!("{{{param}}}")),
+                "{path} links {target} by {param}, which {target_path} does not take"
+            );
+            linked.insert(target.to_owned());
+        }
+    }
+    for (_, path, operation) in &operations {
+        let takes_an_id = ["{member_id}", "{parcel_id}", "{shipment_id}"]
+            .iter()
+            .any(|param| path.contains(param));
+        if takes_an_id {
+            let id = operation["operationId"].as_str().unwrap();
+            assert!(linked.contains(id), "nothing links to {id} ({path})");
+        }
+    }
+}
