@@ -440,6 +440,20 @@ async fn accounts(run: &mut Run<'_>) {
         "account.no_duty_advance",
     )
     .await;
+    // A reference rate of a currency in itself is refused (MON-3).
+    let same = json!({
+        "base": "JPY", "quote": "JPY", "rate": "1", "source": "reference bank",
+        "valid_on": "2026-12-01"
+    });
+    run.refused(
+        "record_reference_rate",
+        "/v1/reference-rates",
+        FINANCE,
+        same,
+        422,
+        "request.unprocessable",
+    )
+    .await;
 }
 
 async fn parcels(run: &mut Run<'_>) {
