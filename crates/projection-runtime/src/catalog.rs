@@ -107,6 +107,42 @@ pub async fn current(db: impl Into<ViewDb>, view: &str) -> Result<Option<Schema>
     Ok(schema.as_deref().and_then(Schema::parse))
 }
 
+/// The tables of `projection` that instance `schema` lacks: an instance made by an older
+/// version of the projection, before it gained them.
+pub async fn missing_tables<P: Projection>(
+    db: impl Into<ViewDb>,
+    projection: &P,
+    schema: &Schema,
+) -> Result<Vec<&'static str>, RuntimeError> {
+    let db = db.into();
+    let mut missing = Vec::new();
+    for table in projection.tables() {
+        let exists: bool = match &db {
+            ViewDb::Postgres(pool) => {
+                sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
+                  WHERE table_schema = $1 AND table_name = $2)",
+                )
+                .bind(schema.as_str())
+                .bind(table.name)
+                .fetch_one(pool)
+                .await?
+            }
+            #[cfg(feature = "sqlite")]
+            ViewDb::Sqlite(views) => sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+            )
+            .bind(schema.table(Dialect::Sqlite, table.name))
+            .fetch_one(views.reader())
+            .await?,
+        };
+        if !exists {
+            missing.push(table.name);
+        }
+    }
+    Ok(missing)
+}
+
 /// The instance of `view` serving now, or [`RuntimeError::NoView`]: what query functions call.
 pub async fn serving(db: impl Into<ViewDb>, view: &str) -> Result<Schema, RuntimeError> {
     current(db, view)

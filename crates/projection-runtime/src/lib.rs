@@ -68,7 +68,7 @@ pub use projection::{Projection, ReduceError};
 pub use projector::{
     BatchOutcome, Projector, ProjectorOptions, ProjectorStatus, StatusHandle, Step, Target,
 };
-pub use rebuild::{rebuild, Progress, RebuildOptions, RebuildReport, RebuildSource};
+pub use rebuild::{rebuild, upgrade, Progress, RebuildOptions, RebuildReport, RebuildSource};
 pub use rows::TableSpec;
 pub use store_feed::StoreFeed;
 

@@ -117,6 +117,31 @@ pub async fn rebuild<P: Projection, L: RebuildSource>(
     }
 }
 
+/// Rebuilds `projection` when its serving instance was made by an older version of it (a
+/// table the projection now has is missing), so that a view whose shape changed in an upgrade
+/// is rebuilt from the store before its projector resumes, instead of failing on the missing
+/// table. `None` when the instance is current or there is none yet.
+pub async fn upgrade<P: Projection, L: RebuildSource>(
+    db: impl Into<ViewDb>,
+    store: &L,
+    projection: P,
+    options: RebuildOptions,
+) -> Result<Option<RebuildReport>, RuntimeError> {
+    let db = db.into();
+    // A fresh database has no catalog yet: nothing to upgrade.
+    catalog::migrate(&db).await?;
+    let Some(schema) = catalog::current(&db, projection.name()).await? else {
+        return Ok(None);
+    };
+    let missing = catalog::missing_tables(&db, &projection, &schema).await?;
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    tracing::warn!(view = projection.name(), %schema, ?missing,
+        "the view's shape changed since this instance was built: rebuilding it from the store");
+    rebuild(db, store, projection, options).await.map(Some)
+}
+
 async fn build_and_switch<P: Projection, L: RebuildSource>(
     db: &ViewDb,
     store: &L,

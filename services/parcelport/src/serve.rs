@@ -30,7 +30,10 @@ use event_store::sqlite::SqliteEventStore;
 use event_store::{EventLog, EventStore};
 use notifier::{ChannelConfig, Notifier};
 use personal_data::{KeyStore, PersonalData};
-use projection_runtime::{Projection, Projector, ProjectorOptions, RuntimeError, StoreFeed};
+use projection_runtime::{
+    Progress, Projection, Projector, ProjectorOptions, RebuildOptions, RebuildSource, RuntimeError,
+    StoreFeed,
+};
 use projections::audit::Audit;
 use projections::billing::Billing;
 use projections::notices::Notices;
@@ -526,7 +529,7 @@ impl Server {
 
 /// Runs the storage-status, billing, audit, schedule and notices projectors, fed from `store` into `views`, until
 /// stopped.
-fn spawn_projectors<L: EventLog + Clone + 'static>(
+fn spawn_projectors<L: RebuildSource>(
     tasks: &mut JoinSet<Result<(), ServeError>>,
     store: &L,
     views: &ViewDb,
@@ -603,8 +606,9 @@ fn spawn_scheduler<F: scheduler::Fire, L: EventLog + 'static>(
     });
 }
 
-/// Runs `projection`'s projector over the store until stopped.
-fn spawn_projector<P: Projection + Send + 'static, L: EventLog + Clone + 'static>(
+/// Runs `projection`'s projector over the store until stopped; first rebuilds its view from
+/// the store when an upgrade changed the view's shape (`projection_runtime::upgrade`).
+fn spawn_projector<P: Projection + Clone + Send + 'static, L: RebuildSource>(
     tasks: &mut JoinSet<Result<(), ServeError>>,
     store: &L,
     views: &ViewDb,
@@ -613,12 +617,17 @@ fn spawn_projector<P: Projection + Send + 'static, L: EventLog + Clone + 'static
 ) {
     let projector = Projector::new(
         views.clone(),
-        projection,
+        projection.clone(),
         StoreFeed::new(store.clone()),
         ProjectorOptions::default(),
     );
-    let stopping = stopping.clone();
+    let (store, views, stopping) = (store.clone(), views.clone(), stopping.clone());
     tasks.spawn(async move {
+        let options = RebuildOptions {
+            progress: Progress::Hidden,
+            ..RebuildOptions::default()
+        };
+        projection_runtime::upgrade(&views, &store, projection, options).await?;
         projector.run(stopped(stopping)).await;
         Ok(())
     });

@@ -185,6 +185,92 @@ async fn embedded_data_survives_a_restart() {
     running.stop().await;
 }
 
+/// A view whose shape changed in an upgrade is rebuilt from the store when `serve` starts:
+/// here the schedule view's instance lacks the closure tables (MEM-9) a newer version added,
+/// as one built before them would; the restarted server rebuilds it into a new instance that
+/// has them, holding the facts of the events appended before.
+#[tokio::test]
+async fn a_view_built_by_an_older_version_is_rebuilt_when_serve_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::open(ServeConfig::embedded(dir.path()))
+        .await
+        .unwrap();
+    let views = server.views().clone();
+    let (admin, staff) = (secret(&server, "admin"), secret(&server, "staff"));
+    let running = Running::start(server).await;
+    let (member_id, _) = running.member_and_parcel(&admin, &staff).await;
+    let before = eventually("the schedule view", || async {
+        let schema = catalog::current(&views, projections::schedule::NAME)
+            .await
+            .ok()
+            .flatten()?;
+        let read = catalog::checkpoint(&views, &schema, projections::schedule::NAME)
+            .await
+            .ok()?;
+        (read.position > 0).then_some(schema)
+    })
+    .await;
+    running.stop().await;
+
+    // The instance as an older version built it: without the closure tables.
+    let views = ViewDb::open_sqlite(dir.path().join(parcelport::VIEWS_FILE))
+        .await
+        .expect("the views file");
+    let ViewDb::Sqlite(sqlite) = &views else {
+        panic!("embedded views are SQLite")
+    };
+    for table in ["closure_members", "closure_accounts"] {
+        sqlx::query(&format!(
+            "DROP TABLE {}",
+            before.table(projection_runtime::Dialect::Sqlite, table)
+        ))
+        .execute(sqlite.writer())
+        .await
+        .expect("drop a table");
+    }
+    assert_eq!(
+        catalog::missing_tables(&views, &projections::schedule::Schedule, &before)
+            .await
+            .unwrap(),
+        vec!["closure_members", "closure_accounts"]
+    );
+    views.close().await;
+
+    let server = Server::open(ServeConfig::embedded(dir.path()))
+        .await
+        .unwrap();
+    let views = server.views().clone();
+    let running = Running::start(server).await;
+    let after = eventually("the rebuilt schedule view", || async {
+        let schema = catalog::current(&views, projections::schedule::NAME)
+            .await
+            .ok()
+            .flatten()?;
+        (schema != before).then_some(schema)
+    })
+    .await;
+    assert!(
+        catalog::missing_tables(&views, &projections::schedule::Schedule, &after)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Built from the whole store: the member registered before the restart, who never
+    // topped up, is there with their registration day.
+    let facts = eventually("the member's closure facts", || async {
+        projections::schedule::closure_facts(&views, None, 100)
+            .await
+            .ok()
+            .filter(|facts| !facts.is_empty())
+    })
+    .await;
+    assert!(
+        facts.iter().any(|f| f.member_id == member_id),
+        "{member_id} not in {facts:?}"
+    );
+    running.stop().await;
+}
+
 #[tokio::test]
 async fn on_postgres_the_storage_status_view_shows_a_received_parcel() {
     let db = testkit::ScratchDb::create("serve").await;

@@ -142,7 +142,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     }
 }
 
-async fn drive<P: Projection + 'static>(
+async fn drive<P: Projection + Clone + 'static>(
     config: &Config,
     store: EventStore,
     projection: P,
@@ -150,6 +150,21 @@ async fn drive<P: Projection + 'static>(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    // A view whose shape changed in an upgrade is rebuilt from the store before it resumes.
+    let upgraded = projection_runtime::upgrade(
+        store.pool().clone(),
+        &store,
+        projection.clone(),
+        projection_runtime::RebuildOptions::default(),
+    )
+    .await?;
+    if let Some(report) = upgraded {
+        tracing::info!(
+            view = config.view.name(),
+            events = report.outcome.applied,
+            "rebuilt the view, whose shape changed"
+        );
+    }
     let options = ProjectorOptions {
         batch_size: config.batch_size,
         retry_backoff: config.retry_backoff,
