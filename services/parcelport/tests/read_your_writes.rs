@@ -5,69 +5,20 @@
 //! PostgreSQL. A malformed `after` is a 400, and a position no view will reach is a 503
 //! `view.behind` after the bounded wait.
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request};
-use hyper_util::rt::TokioIo;
+mod common;
+
+use common::{call, secret, Running};
+use hyper::Method;
 use parcelport::{ServeConfig, Server, StoreChoice};
-use serde_json::{json, Value};
-use std::net::SocketAddr;
+use serde_json::json;
 use std::sync::Arc;
 use testkit::ScratchDb;
-use tokio::sync::oneshot;
-
-/// `method path` as `token` at `address`, with a new idempotency key; status and JSON body.
-async fn call(
-    address: SocketAddr,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", address.to_string())
-        .header("authorization", format!("Bearer {token}"))
-        .header("idempotency-key", uuid::Uuid::new_v4().to_string());
-    let body = match body {
-        Some(body) => {
-            request = request.header("content-type", "application/json");
-            Full::new(Bytes::from(body.to_string()))
-        }
-        None => Full::new(Bytes::new()),
-    };
-    let response = sender
-        .send_request(request.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 async fn hundred_writers_read_their_writes(config: ServeConfig) {
     let server = Server::open(config).await.expect("serve");
-    let admin = server
-        .issued()
-        .iter()
-        .find(|token| token.name == "admin")
-        .map(|token| token.secret.clone())
-        .expect("an admin token");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let running = tokio::spawn(server.run(listener, async {
-        let _ = stopped.await;
-    }));
+    let admin = secret(&server, "admin");
+    let running = Running::start(server).await;
+    let address = running.address;
     let admin = Arc::new(admin);
 
     let writers = (0..100).map(|writer| {
@@ -145,8 +96,7 @@ async fn hundred_writers_read_their_writes(config: ServeConfig) {
         "{problem:#}"
     );
 
-    stop.send(()).unwrap();
-    running.await.unwrap().expect("a clean stop");
+    running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

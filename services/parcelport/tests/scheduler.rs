@@ -103,6 +103,37 @@ impl Running {
         advanced
     }
 
+    /// `serve` on the embedded `store` under cn-agency's policy (MEM-9, CNY accounts), on
+    /// `clock`.
+    async fn cn_agency(store: &Store, dir: &Path, clock: &TestClock) -> Self {
+        let mut config = store.config(dir, clock);
+        config.policy = web::policy::PolicySource::CnAgency;
+        Running::start(config, None).await
+    }
+
+    /// `POST path` with `body` under a fresh idempotency key, which must be carried out.
+    async fn command(&self, path: &str, body: Value) -> Value {
+        let key = Some(uuid::Uuid::new_v4().to_string());
+        let (status, answer) = self.send(Method::POST, path, Some(body), key).await;
+        assert!((200..300).contains(&status), "{path}: {answer:#}");
+        answer
+    }
+
+    /// Registers a member named `name`: their id.
+    async fn register(&self, name: &str, birth_date: &str) -> String {
+        let email = format!("{}@example.com", name.replace(' ', ".").to_lowercase());
+        let registered = self
+            .command(
+                "/v1/members",
+                json!({
+                    "name": name, "birth_date": birth_date, "email": email,
+                    "forwarding_only_accepted": true
+                }),
+            )
+            .await;
+        registered["id"].as_str().unwrap().to_owned()
+    }
+
     /// The first action named `name` that the schedule lists as due now.
     async fn pending_now(&self, name: &str) -> Value {
         let (_, schedule) = self.call(Method::GET, "/v1/schedule", None).await;
@@ -673,41 +704,15 @@ async fn mem_9_a_member_never_topped_up_is_closed_the_day_after_a_month_not_befo
     let dir = tempfile::tempdir().unwrap();
     let clock = TestClock::at(start());
     let store = Store::Embedded(dir.path().to_owned());
-    let mut config = store.config(dir.path(), &clock);
-    config.policy = web::policy::PolicySource::CnAgency;
-    let running = Running::start(config, None).await;
-    let mut members = Vec::new();
-    for name in ["Li Wei", "Wang Fang"] {
-        let (status, registered) = running
-            .send(
-                Method::POST,
-                "/v1/members",
-                Some(json!({
-                    "name": name, "birth_date": "1990-05-05",
-                    "email": format!("{}@example.com", name.replace(' ', ".").to_lowercase()),
-                    "forwarding_only_accepted": true
-                })),
-                Some(uuid::Uuid::new_v4().to_string()),
-            )
-            .await;
-        assert_eq!(status, 201, "{registered:#}");
-        members.push(
-            registered["result"]["member_id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
-    let (closing, withdrawing) = (&members[0], &members[1]);
-    let (status, withdrawn) = running
-        .send(
-            Method::POST,
+    let running = Running::cn_agency(&store, dir.path(), &clock).await;
+    let closing = running.register("Li Wei", "1990-05-05").await;
+    let withdrawing = running.register("Wang Fang", "1990-05-05").await;
+    running
+        .command(
             &format!("/v1/members/{withdrawing}/request-withdrawal"),
-            Some(json!({})),
-            Some(uuid::Uuid::new_v4().to_string()),
+            json!({}),
         )
         .await;
-    assert_eq!(status, 200, "{withdrawn:#}");
 
     running.advance(json!({ "hours": 1 })).await;
     let pending = running.pending("auto_close").await;
@@ -727,11 +732,15 @@ async fn mem_9_a_member_never_topped_up_is_closed_the_day_after_a_month_not_befo
     running
         .advance(json!({ "to": last_minute_in(&domain::Policy::cn_agency(), due_on.pred_opt().unwrap()) }))
         .await;
-    assert_eq!(closed(&store.events().await, closing), None, "closed early");
+    assert_eq!(
+        closed(&store.events().await, &closing),
+        None,
+        "closed early"
+    );
 
     let advanced = running.advance(json!({ "hours": 1 })).await;
     let events = store.events().await;
-    let auto_closed = closed(&events, closing)
+    let auto_closed = closed(&events, &closing)
         .unwrap_or_else(|| panic!("{closing} not closed on {due_on}: {advanced:#}"));
     assert_eq!(auto_closed.metadata["actor"], "scheduler");
     assert_eq!(auto_closed.metadata["rule"], "MEM-9");
@@ -742,7 +751,7 @@ async fn mem_9_a_member_never_topped_up_is_closed_the_day_after_a_month_not_befo
         "{payload:#}"
     );
     assert_eq!(
-        closed(&events, withdrawing),
+        closed(&events, &withdrawing),
         None,
         "a withdrawing member closed"
     );
@@ -775,43 +784,26 @@ async fn acc_7_a_yuan_refund_waits_for_the_months_reference_rates_then_pays_in_y
     let dir = tempfile::tempdir().unwrap();
     let clock = TestClock::at(start());
     let store = Store::Embedded(dir.path().to_owned());
-    let mut config = store.config(dir.path(), &clock);
-    config.policy = web::policy::PolicySource::CnAgency;
-    let running = Running::start(config, None).await;
-    let command = |path: String, body: Value| {
-        let running = &running;
-        async move {
-            let key = Some(uuid::Uuid::new_v4().to_string());
-            let (status, answer) = running.send(Method::POST, &path, Some(body), key).await;
-            assert!((200..300).contains(&status), "{path}: {answer:#}");
-            answer
-        }
-    };
-    let registered = command(
-        "/v1/members".into(),
-        json!({
-            "name": "Zhang Min", "birth_date": "1988-08-08", "email": "zhang.min@example.com",
-            "forwarding_only_accepted": true
-        }),
-    )
-    .await;
-    let member = registered["id"].as_str().unwrap().to_owned();
+    let running = Running::cn_agency(&store, dir.path(), &clock).await;
+    let member = running.register("Zhang Min", "1988-08-08").await;
     let deposit = json!({
         "deposited_on": "2026-04-01", "bank": "Bank of China",
         "amount": { "amount": "500", "currency": "CNY" }, "payer_name": "ZHANG MIN"
     });
     let mut bank = deposit.clone();
     bank["deposit_id"] = json!("dep-zhang-1");
-    command(
-        format!("/v1/members/{member}/top-up-applications"),
-        json!({ "declared": deposit, "deposit": bank }),
-    )
-    .await;
-    command(
-        format!("/v1/members/{member}/request-withdrawal"),
-        json!({}),
-    )
-    .await;
+    running
+        .command(
+            &format!("/v1/members/{member}/top-up-applications"),
+            json!({ "declared": deposit, "deposit": bank }),
+        )
+        .await;
+    running
+        .command(
+            &format!("/v1/members/{member}/request-withdrawal"),
+            json!({}),
+        )
+        .await;
     let cn = domain::Policy::cn_agency();
     let due_on = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
     let refunded = |events: &[StoredEvent]| {
@@ -863,14 +855,15 @@ async fn acc_7_a_yuan_refund_waits_for_the_months_reference_rates_then_pays_in_y
 
     // Finance records April's rate (the top-up's month) and June's: the next tick pays.
     for (valid_on, rate) in [("2026-04-15", "21.50"), ("2026-06-30", "20.80")] {
-        command(
-            "/v1/reference-rates".into(),
-            json!({
-                "base": "CNY", "quote": "JPY", "rate": rate,
-                "source": "Bank of China reference rate", "valid_on": valid_on
-            }),
-        )
-        .await;
+        running
+            .command(
+                "/v1/reference-rates",
+                json!({
+                    "base": "CNY", "quote": "JPY", "rate": rate,
+                    "source": "Bank of China reference rate", "valid_on": valid_on
+                }),
+            )
+            .await;
     }
     let advanced = running.advance(json!({ "hours": 1 })).await;
     assert_eq!(advanced["report"]["waiting"], json!([]), "{advanced:#}");

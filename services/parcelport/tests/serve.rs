@@ -3,84 +3,18 @@
 //! fresh PostgreSQL database with the projectors (the storage-status view shows a received
 //! parcel); views are read through `Server::views`, the handle a query service takes.
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request};
-use hyper_util::rt::TokioIo;
+use hyper::Method;
 use parcelport::{ServeConfig, Server, StoreChoice};
 use projection_runtime::{catalog, rebuild, view_hash, Progress, Projection, RebuildOptions};
 use projections::{audit, billing, storage_status, ViewDb};
-use serde_json::{json, Value};
-use std::net::SocketAddr;
+use serde_json::json;
 use std::time::Duration;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-/// A running `serve`, stopped by [`Running::stop`].
-struct Running {
-    address: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), parcelport::ServeError>>,
-}
+mod common;
+
+use common::{secret, Running};
 
 impl Running {
-    async fn start(server: Server) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(listener, async {
-            let _ = stopped.await;
-        }));
-        Self {
-            address,
-            stop,
-            task,
-        }
-    }
-
-    async fn stop(self) {
-        self.stop.send(()).unwrap();
-        self.task.await.unwrap().expect("a clean stop");
-    }
-
-    /// `method path` as `token`, with a new idempotency key; the status and JSON body.
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let stream = tokio::net::TcpStream::connect(self.address).await.unwrap();
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", self.address.to_string())
-            .header("authorization", format!("Bearer {token}"))
-            .header("idempotency-key", uuid::Uuid::new_v4().to_string());
-        let body = match body {
-            Some(body) => {
-                request = request.header("content-type", "application/json");
-                Full::new(Bytes::from(body.to_string()))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let response = sender
-            .send_request(request.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
-    }
-
     /// Registers a member (as `admin`) and receives a parcel for them (as `staff`): the ids.
     async fn member_and_parcel(&self, admin: &str, staff: &str) -> (String, String) {
         let registration = json!({
@@ -142,15 +76,6 @@ async fn shown_parcel(views: &ViewDb, parcel_id: &str) -> storage_status::Parcel
             .flatten()
     })
     .await
-}
-
-fn secret(server: &Server, name: &str) -> String {
-    server
-        .issued()
-        .iter()
-        .find(|token| token.name == name)
-        .map(|token| token.secret.clone())
-        .expect("a generated token")
 }
 
 #[tokio::test]

@@ -8,14 +8,15 @@
 //! parcels past their limit, the scheduler's journal, an operator's disposal. Every assertion
 //! compares the page with what the query API answers.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod webdriver;
+
+use common::{call, secret, Running};
 
 use chrono::{TimeZone, Utc};
 use engine::TestClock;
-use http_body_util::{BodyExt, Empty, Full};
-use hyper::body::Bytes;
-use hyper::Request;
-use hyper_util::rt::TokioIo;
+use hyper::Method;
 use parcelport::{ServeConfig, Server, StoreChoice};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -25,44 +26,48 @@ use webdriver::Browser;
 
 /// `GET path` as `token`: the JSON body of a 200.
 async fn get(address: SocketAddr, path: &str, token: &str) -> Value {
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let request = Request::get(path)
-        .header("host", address.to_string())
-        .header("authorization", format!("Bearer {token}"))
-        .body(Empty::<Bytes>::new())
-        .unwrap();
-    let response = sender.send_request(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let (status, body) = call(address, Method::GET, path, token, None).await;
     assert_eq!(status, 200, "GET {path}: {body:#}");
     body
 }
 
 /// `POST path` with `body` as `token`, under a fresh idempotency key: the JSON body of a 2xx.
 async fn post(address: SocketAddr, path: &str, body: Value, token: &str) -> Value {
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let request = Request::post(path)
-        .header("host", address.to_string())
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap();
-    let response = sender.send_request(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    assert!(status.is_success(), "POST {path}: {status} {body:#}");
+    let (status, body) = call(address, Method::POST, path, token, Some(body)).await;
+    assert!(
+        (200..300).contains(&status),
+        "POST {path}: {status} {body:#}"
+    );
     body
+}
+
+/// An operator disposes of the first parcel marked disposable from the storage tab (which is
+/// open), and the storage-status view shows it disposed: its id.
+async fn dispose_one_from_the_page(browser: &Browser, address: SocketAddr, admin: &str) -> String {
+    let due = get(address, "/v1/storage/due-today", admin).await;
+    let disposable = due["to_dispose"][0]["parcel_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a parcel to dispose of: {due:#}"))
+        .to_owned();
+    browser.wait_for_text("#due-today", &[&disposable]).await;
+    browser
+        .click(&format!("#due-today button[data-id='{disposable}']"))
+        .await;
+    browser
+        .wait_for_text("#status", &[&format!("Dispose: done for {disposable}.")])
+        .await;
+    let disposed = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let path = format!("/v1/storage/parcels/{disposable}");
+            if get(address, &path, admin).await["state"] == "disposed" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(disposed.is_ok(), "{disposable} not disposed in the view");
+    disposable
 }
 
 /// Waits until every view has applied every event of the store.
@@ -124,18 +129,9 @@ async fn operations_staff_work_a_sixty_day_warehouse_from_the_dashboard() {
     // for the operator (a real clock's scheduler ticks every 30 s).
     config.scheduler.interval = Duration::from_secs(3600);
     let server = Server::open(config).await.unwrap();
-    let admin = server
-        .issued()
-        .iter()
-        .find(|token| token.name == "admin")
-        .map(|token| token.secret.clone())
-        .expect("an admin token");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server.run(listener, async {
-        let _ = stopped.await;
-    }));
+    let admin = secret(&server, "admin");
+    let running = Running::start(server).await;
+    let address = running.address;
     let base = format!("http://{address}");
     demo::run(
         demo::DemoOptions {
@@ -276,34 +272,7 @@ async fn operations_staff_work_a_sixty_day_warehouse_from_the_dashboard() {
 
     // An operator disposes of a parcel past its limit from the page; the view changes.
     browser.click("#tab-storage").await;
-    let due = get(address, "/v1/storage/due-today", &admin).await;
-    let disposable = due["to_dispose"][0]["parcel_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("a parcel to dispose of: {due:#}"))
-        .to_owned();
-    browser.wait_for_text("#due-today", &[&disposable]).await;
-    browser
-        .click(&format!("#due-today button[data-id='{disposable}']"))
-        .await;
-    browser
-        .wait_for_text("#status", &[&format!("Dispose: done for {disposable}.")])
-        .await;
-    let disposed = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            let parcel = get(
-                address,
-                &format!("/v1/storage/parcels/{disposable}"),
-                &admin,
-            )
-            .await;
-            if parcel["state"] == "disposed" {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await;
-    assert!(disposed.is_ok(), "{disposable} not disposed in the view");
+    let disposable = dispose_one_from_the_page(&browser, address, &admin).await;
     browser.click("#tab-schedule").await;
     browser.click("#tab-storage").await;
     browser
@@ -374,8 +343,7 @@ async fn operations_staff_work_a_sixty_day_warehouse_from_the_dashboard() {
     assert_eq!(cancelled["rule_id"], "PAR-2", "{cancelled:#}");
 
     drop(browser);
-    stop.send(()).unwrap();
-    running.await.unwrap().expect("a clean stop");
+    running.stop().await;
 }
 
 /// Tuesday 1 December 2026, 10:00 in Tokyo: a receiving day (TIM-2).
@@ -386,21 +354,9 @@ fn receiving_day() -> TestClock {
 /// Serves `config`, loads the demo, and clicks through the dashboard in headless Chromium.
 async fn walk_the_dashboard(config: ServeConfig) {
     let server = Server::open(config).await.unwrap();
-    let secret = |name: &str| {
-        server
-            .issued()
-            .iter()
-            .find(|token| token.name == name)
-            .map(|token| token.secret.clone())
-            .expect("a generated token")
-    };
-    let (admin, staff) = (secret("admin"), secret("staff"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server.run(listener, async {
-        let _ = stopped.await;
-    }));
+    let (admin, staff) = (secret(&server, "admin"), secret(&server, "staff"));
+    let running = Running::start(server).await;
+    let address = running.address;
 
     let base = format!("http://{address}");
     demo::run(
@@ -550,35 +506,8 @@ async fn walk_the_dashboard(config: ServeConfig) {
     // An operator acts from the page: disposes of a parcel the scheduler marked disposable,
     // and the view changes.
     projected(address, &admin).await;
-    let due = get(address, "/v1/storage/due-today", &admin).await;
-    let disposable = due["to_dispose"][0]["parcel_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("a parcel to dispose of: {due:#}"))
-        .to_owned();
     browser.click("#tab-storage").await;
-    browser.wait_for_text("#due-today", &[&disposable]).await;
-    browser
-        .click(&format!("#due-today button[data-id='{disposable}']"))
-        .await;
-    browser
-        .wait_for_text("#status", &[&format!("Dispose: done for {disposable}.")])
-        .await;
-    let disposed = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            let parcel = get(
-                address,
-                &format!("/v1/storage/parcels/{disposable}"),
-                &admin,
-            )
-            .await;
-            if parcel["state"] == "disposed" {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await;
-    assert!(disposed.is_ok(), "{disposable} not disposed in the view");
+    dispose_one_from_the_page(&browser, address, &admin).await;
 
     // Projection health.
     browser.click("#tab-projections").await;
@@ -609,6 +538,5 @@ async fn walk_the_dashboard(config: ServeConfig) {
         .await;
 
     drop(browser);
-    stop.send(()).unwrap();
-    running.await.unwrap().expect("a clean stop");
+    running.stop().await;
 }
