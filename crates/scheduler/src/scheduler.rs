@@ -313,12 +313,12 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
         );
         let keys: Vec<String> = due.iter().map(DueAction::key).collect();
         let done = self.journal.done(&keys).await?;
+        due.retain(|action| !done.contains(&action.key()));
+        // Noted as started before any reaches the engine (one commit a tick); an action a
+        // crash leaves unfired is fired at the next tick like one left unfinished.
+        self.journal.start_all(&due, now).await?;
         let mut report = TickReport::default();
         for action in due {
-            if done.contains(&action.key()) {
-                continue;
-            }
-            self.journal.start(&action, now).await?;
             let fired = match context(&action) {
                 Ok(ctx) => self.fire.fire(&action, &ctx).await,
                 Err(invalid) => Err(invalid),
