@@ -41,12 +41,20 @@ pub async fn publish_commits_to(store: &EventStore, nats_url: &str) {
 
 /// Wakes `store`'s tailing readers on every commit hint; runs until dropped (or the
 /// subscription ends).
+///
+/// Once the server has the subscription (a flush's round trip), the readers are woken once:
+/// a commit made before then sent its hint to nobody, and this read takes it at once instead
+/// of at the next poll.
 pub async fn wake_on_hints(
     store: &EventStore,
     client: async_nats::Client,
 ) -> Result<(), async_nats::SubscribeError> {
     use futures::StreamExt;
     let mut hints = client.subscribe(SUBJECT).await?;
+    if let Err(error) = client.flush().await {
+        tracing::debug!(%error, "the hint subscription was not confirmed; reading anyway");
+    }
+    store.committed();
     while hints.next().await.is_some() {
         store.committed();
     }
