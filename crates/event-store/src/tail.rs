@@ -1,6 +1,8 @@
 //! The tailing reader: [`EventLog::read_after`] in a loop. While pages come back full it reads
 //! again at once; after a short page it waits for the store's commit signal (its repositories
 //! in this process, or a commit hint from another) or the poll interval, whichever comes first.
+//! A read a commit woke that finds nothing is retried every few milliseconds for about a
+//! second: the commit is there, held below the watermark by an older open transaction.
 //!
 //! A wake-up only says "a transaction appended and committed"; it is never trusted for order
 //! or content. The poll interval is not a gap timeout: it only decides when to look again, so
@@ -52,18 +54,31 @@ impl Wake {
         commits.borrow_and_update();
     }
 
-    /// Until a wake-up arrives or `interval` passes.
-    async fn wait(&mut self, interval: Duration) {
+    /// Until a wake-up arrives or `interval` passes: true when a commit woke it.
+    async fn wait(&mut self, interval: Duration) -> bool {
         let interval = tokio::time::sleep(interval);
         tokio::pin!(interval);
         let Self::Appended(commits) = self;
         tokio::select! {
             // Closed when the store is gone: then only the interval is left.
-            changed = commits.changed() => if changed.is_err() { interval.await },
-            () = &mut interval => {}
+            changed = commits.changed() => match changed {
+                Ok(()) => true,
+                Err(_) => {
+                    interval.await;
+                    false
+                }
+            },
+            () = &mut interval => false,
         }
     }
 }
+
+/// How soon a reader woken by a commit reads again when that read found nothing: the commit
+/// may be held below the watermark by an older transaction still open (ADR 0002), which ends
+/// with no signal of its own when it wrote no event.
+const HELD_BACK_RETRY: Duration = Duration::from_millis(10);
+/// How many such quick retries before the reader waits for a signal or its poll again.
+const HELD_BACK_RETRIES: u32 = 100;
 
 struct Tail<L> {
     log: L,
@@ -72,6 +87,8 @@ struct Tail<L> {
     buffer: VecDeque<StoredEvent>,
     wake: Wake,
     caught_up: bool,
+    /// Quick retries left for a commit that woke the reader and was not read yet.
+    owed: u32,
 }
 
 pub(crate) fn tail<L: EventLog + 'static>(
@@ -87,6 +104,7 @@ pub(crate) fn tail<L: EventLog + 'static>(
         buffer: VecDeque::new(),
         wake,
         caught_up: false,
+        owed: 0,
     };
     futures::stream::unfold(tail, |mut tail| async move {
         let item = tail.next().await;
@@ -101,7 +119,14 @@ impl<L: EventLog> Tail<L> {
                 return Ok(event);
             }
             if self.caught_up {
-                self.wake.wait(self.options.poll_interval).await;
+                if self.owed > 0 {
+                    self.owed -= 1;
+                    self.wake
+                        .wait(HELD_BACK_RETRY.min(self.options.poll_interval))
+                        .await;
+                } else if self.wake.wait(self.options.poll_interval).await {
+                    self.owed = HELD_BACK_RETRIES;
+                }
             }
             self.wake.arm().await;
             match self
@@ -110,6 +135,9 @@ impl<L: EventLog> Tail<L> {
                 .await
             {
                 Ok(events) => {
+                    if !events.is_empty() {
+                        self.owed = 0;
+                    }
                     self.caught_up = events.len() < self.options.batch_size as usize;
                     if let Some(last) = events.last() {
                         self.cursor = last.cursor;
