@@ -658,14 +658,7 @@ async fn a_withdrawing_members_refund_is_paid_on_its_due_date_not_before() {
     let member = refund["aggregate_id"].as_str().unwrap().to_owned();
     // ACC-7: requested in April, a month passed in May, due on the last day of June.
     assert_eq!(due_on, NaiveDate::from_ymd_opt(2026, 6, 30).unwrap());
-    let refunded = |events: &[StoredEvent]| {
-        events
-            .iter()
-            .find(|e| {
-                e.aggregate_id == format!("acct-{member}") && e.event_type == "account.refunded"
-            })
-            .cloned()
-    };
+    let refunded = |events: &[StoredEvent]| refund_of(events, &member);
 
     // The last minute of the day before: not refunded.
     let eve = last_minute_of(due_on.pred_opt().unwrap());
@@ -687,12 +680,7 @@ async fn a_withdrawing_members_refund_is_paid_on_its_due_date_not_before() {
         paid.payload["refunded"]["paid"]["currency"], "JPY",
         "{paid:?}"
     );
-    assert!(
-        events
-            .iter()
-            .any(|e| e.aggregate_id == member && e.event_type == "member.closed"),
-        "the member is closed with the refund"
-    );
+    assert_closed_with_the_refund(&events, &member);
     running.stop().await;
 }
 
@@ -806,14 +794,7 @@ async fn acc_7_a_yuan_refund_waits_for_the_months_reference_rates_then_pays_in_y
         .await;
     let cn = domain::Policy::cn_agency();
     let due_on = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
-    let refunded = |events: &[StoredEvent]| {
-        events
-            .iter()
-            .find(|e| {
-                e.aggregate_id == format!("acct-{member}") && e.event_type == "account.refunded"
-            })
-            .cloned()
-    };
+    let refunded = |events: &[StoredEvent]| refund_of(events, &member);
 
     // Its due date comes without rates: the refund waits, and says why.
     let eve = last_minute_in(&cn, due_on.pred_opt().unwrap());
@@ -876,12 +857,7 @@ async fn acc_7_a_yuan_refund_waits_for_the_months_reference_rates_then_pays_in_y
     let amount: f64 = refund["paid"]["amount"].as_str().unwrap().parse().unwrap();
     assert_eq!(amount, 9900.0, "{refund:#}");
     let events = store.events().await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.aggregate_id == member && e.event_type == "member.closed"),
-        "the member is closed with the refund"
-    );
+    assert_closed_with_the_refund(&events, &member);
     running.stop().await;
 }
 
@@ -1060,6 +1036,24 @@ fn caused(events: &[StoredEvent]) -> BTreeMap<String, usize> {
         *caused.entry(signature).or_default() += 1;
     }
     caused
+}
+
+/// `member`'s refund (ACC-7), once paid.
+fn refund_of(events: &[StoredEvent], member: &str) -> Option<StoredEvent> {
+    events
+        .iter()
+        .find(|e| e.aggregate_id == format!("acct-{member}") && e.event_type == "account.refunded")
+        .cloned()
+}
+
+/// `member` was closed (MEM-8), as the refund that ends a withdrawal closes it.
+fn assert_closed_with_the_refund(events: &[StoredEvent], member: &str) {
+    assert!(
+        events
+            .iter()
+            .any(|e| e.aggregate_id == member && e.event_type == "member.closed"),
+        "the member is closed with the refund"
+    );
 }
 
 /// A pseudo-random number in `low..high` from a seed printed for reproduction.
