@@ -15,8 +15,9 @@
 //!
 //! Both sides publish the same messages (subject, CloudEvent body, `Nats-Msg-Id`) with the same
 //! window, each to a stream of its own on the same server. The plain loop publishes messages
-//! built in advance and never parks an event; the relay reads the store, encodes, parks an
-//! aggregate's next event until its predecessor's ack, and saves checkpoints. The relay is timed
+//! built in advance, in no particular order, with no precondition; the relay reads the store,
+//! encodes, publishes in the store's exact order with `Nats-Expected-Last-Sequence` on each
+//! message, and saves checkpoints. The relay is timed
 //! from the commit of a round's events (one transaction; the relay is already leading, its
 //! stream created) until its stream holds them all.
 

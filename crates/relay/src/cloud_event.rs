@@ -13,7 +13,6 @@
 //!   String.
 
 use crate::subject::{subject_for, SUBJECT_PREFIX};
-use crate::window::AggregateKey;
 use bytes::Bytes;
 use chrono::SecondsFormat;
 use event_store::{GlobalCursor, StoredEvent};
@@ -134,11 +133,11 @@ pub(crate) struct Message {
 }
 
 impl Message {
-    /// The message for `event`, with the event's place in the global order and its aggregate.
+    /// The message for `event`, with the event's place in the global order.
     pub fn encode(
         event: StoredEvent,
         source_prefix: &str,
-    ) -> Result<(GlobalCursor, AggregateKey, Self), serde_json::Error> {
+    ) -> Result<(GlobalCursor, Self), serde_json::Error> {
         let body = serde_json::to_vec(&CloudEvent::from_stored(&event, source_prefix))?;
         let message = Self {
             subject: subject_for(
@@ -149,11 +148,7 @@ impl Message {
             message_id: event.event_id.to_string(),
             body: Bytes::from(body),
         };
-        Ok((
-            event.cursor,
-            (event.aggregate_type, event.aggregate_id),
-            message,
-        ))
+        Ok((event.cursor, message))
     }
 }
 
@@ -229,11 +224,10 @@ mod tests {
 
     #[test]
     fn the_message_is_addressed_and_deduplicated_by_event() {
-        let (cursor, aggregate, message) = Message::encode(arrived(), "parcelport").unwrap();
+        let (cursor, message) = Message::encode(arrived(), "parcelport").unwrap();
         assert_eq!(message.subject, "parcelport.parcel.p%2E2026%2E0001.arrived");
         assert_eq!(message.message_id, "0194f0b0-7c1e-7a00-8000-000000000001");
         assert_eq!(cursor.position, 17);
-        assert_eq!(aggregate, ("parcel".to_owned(), "p.2026.0001".to_owned()));
         let body: Value = serde_json::from_slice(&message.body).unwrap();
         assert_eq!(body["subject"], "p.2026.0001");
         assert_eq!(body["data"]["arrived"]["weight"], 1200);

@@ -23,11 +23,8 @@ pub struct RelayConfig {
     /// The CloudEvents `source` prefix: `source` is `<source_prefix>/<aggregate type>`
     /// (`parcelport`).
     pub source_prefix: String,
-    /// Publishes in flight at most, each of a different aggregate (256).
+    /// Publishes in flight at most (256).
     pub window: usize,
-    /// Events taken from the store and not yet behind the checkpoint at most: in flight,
-    /// parked behind their aggregate's event in flight, or acked after an unacked one (4096).
-    pub max_pending: usize,
     /// How often the leader saves the checkpoint and checks its lease (100 ms).
     pub checkpoint_interval: Duration,
     /// How long the lease connection may take to answer before the leader gives up (2 s).
@@ -57,7 +54,6 @@ impl RelayConfig {
             instance: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
             source_prefix: "parcelport".to_owned(),
             window: 256,
-            max_pending: 4096,
             checkpoint_interval: Duration::from_millis(100),
             lease_timeout: Duration::from_secs(2),
             lease_retry: Duration::from_secs(1),

@@ -3,8 +3,8 @@
 
 use crate::health::{Backoff, Health};
 use crate::lease::Lease;
+use crate::pipeline::Checkpoint;
 use crate::publisher::Publisher;
-use crate::window::Checkpoint;
 use crate::{metrics as names, stream_config, RelayConfig, RelayError, Stop};
 use async_nats::jetstream::{self, Context};
 use event_store::{EventLog, EventStore};
@@ -122,7 +122,7 @@ async fn lead(
         txid = start.cursor.txid,
         position = start.cursor.position,
         stream_sequence = start.stream_sequence,
-        "relay: leading from the saved checkpoint"
+        "relay: leading (resuming after the stream's last event, or after this checkpoint if it holds none)"
     );
     metrics::gauge!(names::LEADER).set(1.0);
     // A client per term: publishes a lost term left buffered die with it.

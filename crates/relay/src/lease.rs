@@ -17,11 +17,13 @@
 //! then no event is reordered, and why none is stored twice unless the stall outlasts the
 //! duplicate window.
 //!
-//! The checkpoint row also holds the stream sequence the next reconciliation reads from, with
-//! the `position` it was saved for; a rewind ([`Lease::overwrite`]) or a hand-moved `position`
-//! leaves none.
+//! The checkpoint is where a leader resumes when the stream holds no event of the relay (a new
+//! or purged stream); otherwise it resumes after the stream's last event (ADR 0003). Saves
+//! only move it forward. The row also holds the stream sequence of the checkpoint's event, for
+//! operators, with the `position` it was saved for; a rewind ([`Lease::overwrite`]) or a
+//! hand-moved `position` leaves none.
 
-use crate::window::Checkpoint;
+use crate::pipeline::Checkpoint;
 use event_store::GlobalCursor;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
@@ -39,9 +41,9 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS relay_checkpoints (
     updated_at timestamptz NOT NULL DEFAULT now()
 )";
 
-/// The stream sequence below every message of an event after the checkpoint, and the
-/// `position` it was saved with: an operator who moves `txid` and `position` (ADR 0003) and
-/// leaves these alone makes them disagree, and the relay then ignores the sequence.
+/// The stream sequence of the checkpoint's event, and the `position` it was saved with: an
+/// operator who moves `txid` and `position` and leaves these alone makes them disagree, and
+/// the sequence then reads as unknown.
 const ADD_STREAM_SEQUENCE: &str = "ALTER TABLE relay_checkpoints
     ADD COLUMN IF NOT EXISTS stream_sequence bigint,
     ADD COLUMN IF NOT EXISTS stream_sequence_position bigint";
@@ -162,8 +164,7 @@ impl Lease {
     }
 
     /// Overwrites the checkpoint with `cursor`, even backwards, and forgets the stream
-    /// sequence saved with it: the next reconciliation reads the stream back from its tail
-    /// (see [`crate::rewind()`]).
+    /// sequence saved with it (see [`crate::rewind()`]).
     pub async fn overwrite(&mut self, cursor: GlobalCursor) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO relay_checkpoints (name, txid, position)

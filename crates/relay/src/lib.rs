@@ -10,14 +10,14 @@
 //!   is lost;
 //! - `lease.rs`: the lease, a PostgreSQL session advisory lock on a dedicated connection, which
 //!   is also the only connection that writes the checkpoint (`relay_checkpoints`);
-//! - `publisher.rs`: the publishing loop: tail, window, JetStream, and the drain-and-retry
-//!   from the checkpoint after any publish failure;
-//! - `reconcile.rs`: before each attempt, the events past the checkpoint that the stream
-//!   holds already, read from the stream's tail, so that they are not stored twice;
-//! - [`rewind()`] (`rewind.rs`): moves a stopped relay's checkpoint back to repair holes;
-//! - `window.rs`: the pure bookkeeping of pipelined publishing: one event per aggregate in
-//!   flight, and the checkpoint over the contiguous acked prefix, with the stream sequence the
-//!   next reconciliation reads from;
+//! - `publisher.rs`: the publishing loop: tail, pipeline, JetStream, and the drain-and-retry
+//!   from the stream's end after any publish failure;
+//! - `stream_end.rs`: before each attempt, the stream's last event, after which publishing
+//!   resumes;
+//! - `pipeline.rs`: the pure bookkeeping of publishing in exact order: each event planned at
+//!   a stream sequence and sent expecting its predecessor's, and the checkpoint;
+//! - [`rewind()`] (`rewind.rs`): moves a stopped relay's checkpoint back, to fill a new or
+//!   purged stream from an earlier event;
 //! - [`CloudEvent`] (`cloud_event.rs`) and [`subject_for`] (`subject.rs`): the wire contract;
 //! - [`stream_config`] (`stream.rs`): the stream and its duplicate window;
 //! - [`hints`]: commit hints on core NATS (`hints.parcelport.committed`), which wake tailing
@@ -28,9 +28,9 @@
 //! writes its own `relay_checkpoints`); if NATS is down, commands commit and the relay
 //! catches up later from its checkpoint.
 //!
-//! *Architecture Invariant*: an aggregate's events reach the stream in their order, each once,
-//! whatever fails and for however long: see `docs/adr/0003-relay-to-jetstream.md` (and its
-//! limits: a machine crash of NATS, a frozen leader).
+//! *Architecture Invariant*: the stream holds the store's events in the store's global order,
+//! each once, whatever fails and for however long: see `docs/adr/0003-relay-to-jetstream.md`
+//! (and its limits: the stream is the relay's alone).
 
 mod cloud_event;
 mod config;
@@ -40,12 +40,12 @@ pub mod hints;
 mod leader;
 mod lease;
 pub mod metrics;
+mod pipeline;
 mod publisher;
-mod reconcile;
 mod rewind;
 mod stream;
+mod stream_end;
 mod subject;
-mod window;
 
 pub use cloud_event::{CloudEvent, DATA_CONTENT_TYPE, INSTANCE_HEADER, MESSAGE_CONTENT_TYPE};
 pub use config::RelayConfig;

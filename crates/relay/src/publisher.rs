@@ -1,20 +1,23 @@
-//! The leader's publishing loop: the store's tail, through the [`Window`], into JetStream.
+//! The leader's publishing loop: the store's tail, through the [`Pipeline`], into JetStream,
+//! in the store's exact global order.
 //!
-//! One *attempt* first reconciles with the stream (`reconcile.rs`): it reads which events past
-//! the checkpoint the stream holds already. Then it tails the store from the checkpoint, skips
-//! those events (they count as acked) and keeps up to `window` publishes in flight. At the
-//! first publish error or ack timeout it stops taking events and stops sending parked ones,
-//! waits for what is in flight (acks still move the checkpoint), and ends; the next attempt
-//! starts, after a backoff, from the checkpoint, with an empty window and a new reconciliation
-//! (ADR 0003).
+//! One *attempt* first reads where the stream ends (`stream_end.rs`): the event after the
+//! stream's last one is the next to publish (with no event of the relay in the stream, the one
+//! after the saved checkpoint). Then it tails the store from there and keeps up to `window`
+//! publishes in flight, each expecting the stream to end where the one before it was planned.
+//! At the first publish error, ack timeout or misplaced ack it stops taking events, waits for
+//! what is in flight (acks still move the checkpoint), and ends; the next attempt starts, after
+//! a backoff, from the stream's end again (ADR 0003).
 //!
+//! Publishes are handed to the client one after the other, in the order they were planned,
+//! and only their acks are awaited concurrently: the server must receive them in that order.
 //! Reading and encoding run in a task of their own, ahead of publishing by up to two pages, so
 //! that the next page is read while the current one is published.
 
 use crate::cloud_event::{Message, INSTANCE_HEADER, MESSAGE_CONTENT_TYPE};
 use crate::health::{Backoff, Health};
-use crate::reconcile::{reconcile, Reconciled};
-use crate::window::{AggregateKey, Checkpoint, Slot, Window};
+use crate::pipeline::{Acked, Checkpoint, Pipeline, Slot};
+use crate::stream_end::{holds, stream_end, StreamEnd};
 use crate::{metrics as names, RelayConfig, RelayError, Stop};
 use async_nats::jetstream::context::PublishError;
 use async_nats::jetstream::message::PublishMessage;
@@ -24,14 +27,13 @@ use event_store::{EventStore, GlobalCursor};
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use std::collections::HashSet;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-/// Publishes from `start` until `stop`, publishing the checkpoint on `checkpoint` as it moves.
+/// Publishes until `stop`, publishing the checkpoint on `checkpoint` as it moves.
 pub(crate) struct Publisher<'a> {
     pub jetstream: Arc<Context>,
     pub store: &'a EventStore,
@@ -55,26 +57,36 @@ struct Sent {
     elapsed: Duration,
 }
 
+/// Why an attempt cannot start from the stream's end.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the stream's last event ({id}, position {position}) is not in this event store: is the \
+     stream another store's, or the store restored from an older backup?"
+)]
+struct ForeignStream {
+    id: String,
+    position: i64,
+}
+
 impl Publisher<'_> {
     /// Runs attempts until `stop`; returns after the last one drained.
     pub async fn run(self, stop: &mut Stop) -> Result<(), RelayError> {
         let mut nats = Health::new("NATS JetStream");
         let mut backoff = Backoff::new(Duration::from_millis(100), self.config.max_backoff);
-        // Events whose publish failed: the server may still store a copy, after the next scan.
-        let mut doubtful = HashSet::new();
+        // Events the stream holds out of place (acked elsewhere): the next attempts skip them.
+        let mut elsewhere = HashSet::new();
         loop {
-            let from = *self.checkpoint.borrow();
-            let end = match self.reconcile(from, stop).await {
+            let end = match self.resume(stop).await {
                 None => return Ok(()),
                 Some(Err(error)) => End::Failed(error),
-                Some(Ok(reconciled)) => {
+                Some(Ok((from, last_sequence))) => {
                     let attempt = Attempt {
                         stop,
                         nats: &mut nats,
                         backoff: &mut backoff,
-                        doubtful: &mut doubtful,
+                        elsewhere: &mut elsewhere,
                     };
-                    self.attempt(from, reconciled, attempt).await?
+                    self.attempt(from, last_sequence, attempt).await?
                 }
             };
             match end {
@@ -90,49 +102,72 @@ impl Publisher<'_> {
         }
     }
 
-    /// Reads what the stream holds past `from`; `None` when stopped meanwhile.
-    async fn reconcile(
+    /// Where the next attempt starts: after the stream's last event (checked against the
+    /// store), or after the saved checkpoint when the stream holds none; and the stream's last
+    /// sequence. `None` when stopped meanwhile.
+    async fn resume(
         &self,
-        from: Checkpoint,
         stop: &mut Stop,
-    ) -> Option<Result<Reconciled, async_nats::Error>> {
+    ) -> Option<Result<(Checkpoint, u64), async_nats::Error>> {
         let started = Instant::now();
-        let margin = 4 * self.config.max_pending.max(self.config.window).max(1) as u64;
-        let scan = reconcile(&self.jetstream, &self.config.stream, from, margin);
-        let reconciled = tokio::select! {
-            reconciled = scan => reconciled,
+        let read = async {
+            let StreamEnd {
+                last_sequence,
+                last_event,
+            } = stream_end(&self.jetstream, &self.config.stream).await?;
+            let Some((id, cursor, sequence)) = last_event else {
+                return Ok((*self.checkpoint.borrow(), last_sequence));
+            };
+            if self.store.cursor_at(cursor.position).await? != Some(cursor) {
+                let position = cursor.position;
+                return Err(ForeignStream { id, position }.into());
+            }
+            let from = Checkpoint {
+                cursor,
+                stream_sequence: Some(sequence),
+            };
+            Ok((from, last_sequence))
+        };
+        let resumed = tokio::select! {
+            resumed = read => resumed,
             () = stop.stopped() => return None,
         };
-        if let Ok(reconciled) = &reconciled {
+        if let Ok((from, last_sequence)) = &resumed {
             metrics::histogram!(names::RECONCILE_SECONDS).record(started.elapsed());
+            let saved = self.checkpoint.borrow().cursor;
             tracing::info!(
                 txid = from.cursor.txid,
                 position = from.cursor.position,
-                from_sequence = from.stream_sequence,
-                last_sequence = reconciled.last,
-                scanned = reconciled.scanned,
-                stored_past_checkpoint = reconciled.stored.len(),
+                last_sequence,
+                saved_position = saved.position,
                 elapsed_ms = started.elapsed().as_millis() as u64,
-                "relay: reconciled with the stream"
+                "relay: resuming after the stream's last event"
             );
+            if from.cursor < saved {
+                tracing::warn!(
+                    position = from.cursor.position,
+                    saved_position = saved.position,
+                    "relay: the stream ends before the saved checkpoint (NATS lost its tail, or \
+                     messages were deleted); publishing the missing events again"
+                );
+            }
         }
-        Some(reconciled)
+        Some(resumed)
     }
 
     async fn attempt(
         &self,
         from: Checkpoint,
-        reconciled: Reconciled,
+        last_sequence: u64,
         attempt: Attempt<'_>,
     ) -> Result<End, RelayError> {
         let Attempt {
             stop,
             nats,
             backoff,
-            doubtful,
+            elsewhere,
         } = attempt;
         let window_size = self.config.window.max(1);
-        let max_pending = self.config.max_pending.max(window_size);
         let (ahead, mut events) = mpsc::channel(2 * self.config.tail.batch_size.max(1) as usize);
         let _reader = AbortOnDrop(tokio::spawn(read(
             self.store.clone(),
@@ -140,28 +175,17 @@ impl Publisher<'_> {
             self.config.clone(),
             ahead,
         )));
-        let cap = reconciled.first_stored().map_or(reconciled.last, |first| {
-            first.saturating_sub(1).min(reconciled.last)
-        });
-        let Reconciled {
-            mut stored,
-            last_stored,
-            last,
-            ..
-        } = reconciled;
-        let capped = !stored.is_empty() || !doubtful.is_empty();
-        let mut window: Window<Message> = Window::new(from.cursor, last, capped.then_some(cap));
-        self.publish_checkpoint(&window);
+        let mut pipeline = Pipeline::new(from, last_sequence);
+        self.publish_checkpoint(&pipeline);
         let mut in_flight = FuturesUnordered::new();
-        let mut failure: Option<PublishError> = None;
+        let mut failure: Option<async_nats::Error> = None;
         let mut stopping = false;
         loop {
             let draining = stopping || failure.is_some();
             if draining && in_flight.is_empty() {
                 break;
             }
-            let taking =
-                !draining && window.in_flight() < window_size && window.len() < max_pending;
+            let taking = !draining && pipeline.in_flight() < window_size;
             tokio::select! {
                 biased;
                 () = stop.stopped(), if !stopping => stopping = true,
@@ -169,57 +193,48 @@ impl Publisher<'_> {
                     let Sent { slot, message_id, result, elapsed } = sent;
                     match result {
                         Ok(ack) => {
-                            if !doubtful.is_empty()
-                                && doubtful.remove(&message_id)
-                                && doubtful.is_empty()
-                                && stored.is_empty()
-                            {
-                                window.uncap();
-                            }
                             metrics::histogram!(names::PUBLISH_SECONDS).record(elapsed);
-                            if ack.duplicate {
-                                metrics::counter!(names::DUPLICATES).increment(1);
-                            } else {
-                                metrics::counter!(names::EVENTS_PUBLISHED).increment(1);
-                            }
                             nats.ok();
                             backoff.reset();
-                            if let Some((next, message)) = window.ack(slot, ack.sequence) {
-                                if stopping || failure.is_some() {
-                                    window.fail(next);
-                                } else {
-                                    in_flight.push(self.send(next, message));
+                            match pipeline.ack(slot, ack.sequence) {
+                                Acked::InPlace if ack.duplicate => {
+                                    metrics::counter!(names::DUPLICATES).increment(1);
+                                }
+                                Acked::InPlace => {
+                                    metrics::counter!(names::EVENTS_PUBLISHED).increment(1);
+                                }
+                                Acked::Elsewhere => {
+                                    let error = self.elsewhere(message_id, ack.sequence, elsewhere).await;
+                                    failure.get_or_insert(error);
                                 }
                             }
-                            self.publish_checkpoint(&window);
+                            self.publish_checkpoint(&pipeline);
                         }
                         Err(error) => {
                             metrics::counter!(names::PUBLISH_FAILURES).increment(1);
-                            window.fail(slot);
-                            doubtful.insert(message_id);
-                            failure.get_or_insert(error);
+                            if pipeline.fail(slot) {
+                                failure.get_or_insert(error.into());
+                            }
                         }
                     }
                 }
                 event = events.recv(), if taking => match event {
-                    Some(Ok((cursor, aggregate, message))) => {
-                        if !stored.is_empty() && last_stored.is_some_and(|last| cursor > last) {
-                            // Ids the store's tail never gave: not this store's events.
-                            stored.clear();
-                            if doubtful.is_empty() {
-                                window.uncap();
-                            }
-                        }
-                        if let Some(at) = stored.remove(&message.message_id) {
+                    Some(Ok((cursor, message))) => {
+                        if elsewhere.remove(&message.message_id) {
                             metrics::counter!(names::RECONCILED).increment(1);
-                            doubtful.remove(&message.message_id);
-                            if stored.is_empty() && doubtful.is_empty() {
-                                window.uncap();
+                            pipeline.skip(cursor);
+                            self.publish_checkpoint(&pipeline);
+                            continue;
+                        }
+                        let (slot, expected) = pipeline.plan(cursor);
+                        match self.send(message, expected).await {
+                            Ok(ack) => in_flight.push(ack.completed(slot)),
+                            Err((message_id, error)) => {
+                                metrics::counter!(names::PUBLISH_FAILURES).increment(1);
+                                pipeline.fail(slot);
+                                tracing::debug!(%message_id, %error, "relay: publish not sent");
+                                failure.get_or_insert(error.into());
                             }
-                            window.skip(cursor, aggregate, at);
-                            self.publish_checkpoint(&window);
-                        } else if let Some((slot, message)) = window.enter(cursor, aggregate, message) {
-                            in_flight.push(self.send(slot, message));
                         }
                     }
                     Some(Err(error)) => return Err(error),
@@ -227,12 +242,44 @@ impl Publisher<'_> {
                 },
             }
         }
-        Ok(failure.map_or(End::Stopped, |error| End::Failed(error.into())))
+        Ok(failure.map_or(End::Stopped, End::Failed))
     }
 
-    /// Hands the window's checkpoint to the lease keeper, which saves it.
-    fn publish_checkpoint(&self, window: &Window<Message>) {
-        let checkpoint = window.checkpoint();
+    /// An event acked as a copy of the one at `sequence`, not where it was planned: the next
+    /// attempts skip it if the stream holds it there (out of its place, written before exact
+    /// order); if that copy was deleted or purged, the server still drops the event as a
+    /// copy until its duplicate window forgets the id, and the attempts retry until then.
+    /// Returns why the attempt ends.
+    async fn elsewhere(
+        &self,
+        message_id: String,
+        sequence: u64,
+        elsewhere: &mut HashSet<String>,
+    ) -> async_nats::Error {
+        match holds(&self.jetstream, &self.config.stream, sequence, &message_id).await {
+            Ok(true) => {
+                tracing::warn!(
+                    event_id = %message_id,
+                    stream_sequence = sequence,
+                    "relay: the stream holds this event out of its place (written before \
+                     exact order); skipping it"
+                );
+                elsewhere.insert(message_id);
+                "an event is in the stream out of its place".into()
+            }
+            Ok(false) => format!(
+                "the stream dropped event {message_id} as a copy of message {sequence}, which \
+                 it no longer holds (deleted or purged): retrying until its duplicate window \
+                 forgets the id"
+            )
+            .into(),
+            Err(error) => error,
+        }
+    }
+
+    /// Hands the pipeline's checkpoint to the lease keeper, which saves it.
+    fn publish_checkpoint(&self, pipeline: &Pipeline) {
+        let checkpoint = pipeline.checkpoint();
         self.checkpoint.send_if_modified(|saved| {
             let moved = *saved != checkpoint;
             *saved = checkpoint;
@@ -240,26 +287,44 @@ impl Publisher<'_> {
         });
     }
 
-    fn send(&self, slot: Slot, message: Message) -> impl Future<Output = Sent> + Send + 'static {
-        let jetstream = self.jetstream.clone();
-        let instance = self.instance.clone();
-        async move {
-            let started = Instant::now();
-            let publish = PublishMessage::build()
-                .payload(message.body)
-                .message_id(&message.message_id)
-                .header("Content-Type", MESSAGE_CONTENT_TYPE)
-                .header(INSTANCE_HEADER, instance.as_ref());
-            let result = match jetstream.send_publish(message.subject, publish).await {
-                Ok(ack) => ack.await,
-                Err(error) => Err(error),
-            };
-            Sent {
-                slot,
+    /// Hands `message` to the client, to be stored only if the stream ends at `expected`.
+    async fn send(
+        &self,
+        message: Message,
+        expected: u64,
+    ) -> Result<Pending, (String, PublishError)> {
+        let publish = PublishMessage::build()
+            .payload(message.body)
+            .message_id(&message.message_id)
+            .expected_last_sequence(expected)
+            .header("Content-Type", MESSAGE_CONTENT_TYPE)
+            .header(INSTANCE_HEADER, self.instance.as_ref());
+        match self.jetstream.send_publish(message.subject, publish).await {
+            Ok(ack) => Ok(Pending {
+                ack,
                 message_id: message.message_id,
-                result,
-                elapsed: started.elapsed(),
-            }
+                started: Instant::now(),
+            }),
+            Err(error) => Err((message.message_id, error)),
+        }
+    }
+}
+
+/// A publish handed to the client, its ack not yet in.
+struct Pending {
+    ack: async_nats::jetstream::context::PublishAckFuture,
+    message_id: String,
+    started: Instant,
+}
+
+impl Pending {
+    async fn completed(self, slot: Slot) -> Sent {
+        let result = self.ack.await;
+        Sent {
+            slot,
+            message_id: self.message_id,
+            result,
+            elapsed: self.started.elapsed(),
         }
     }
 }
@@ -298,11 +363,11 @@ struct Attempt<'a> {
     stop: &'a mut Stop,
     nats: &'a mut Health,
     backoff: &'a mut Backoff,
-    doubtful: &'a mut HashSet<String>,
+    elsewhere: &'a mut HashSet<String>,
 }
 
-/// An event ready for the window.
-type Encoded = (GlobalCursor, AggregateKey, Message);
+/// An event ready for the pipeline.
+type Encoded = (GlobalCursor, Message);
 
 /// Aborts the task when the attempt that spawned it ends, however it ends.
 struct AbortOnDrop(JoinHandle<()>);

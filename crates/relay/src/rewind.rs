@@ -1,11 +1,11 @@
-//! [`rewind`]: moves a stopped relay's checkpoint back, so that its next start publishes again
-//! what the stream lacks from a given event on.
+//! [`rewind`]: moves a stopped relay's checkpoint back, so that its next start fills a new or
+//! purged stream from a given event on.
 //!
-//! The repair for holes in the stream (ADR 0003: nats-server 2.9 acknowledges before its disk
-//! flush, so a machine crash can lose acknowledged messages). The checkpoint goes back to just
-//! before the event at the given position, and forgets its stream sequence; the relay's next
-//! reconciliation then reads the stream back to that point and publishes only the events the
-//! stream does not hold, so nothing is stored twice.
+//! A relay resumes after the stream's last event; only when the stream holds none of its
+//! events (a stream created anew, or purged) does it start from its checkpoint (ADR 0003). So
+//! the rewind is how an operator fills a new stream with history: stop the replicas, rewind to
+//! the first event the stream should hold, start them. A stream that lost its tail (a machine
+//! crash of NATS) needs no rewind: the relay publishes the missing events by itself.
 //!
 //! The rewind takes the relay's lease first: it refuses while a replica of that relay runs,
 //! because a running leader's saves would race with it.
@@ -42,8 +42,9 @@ pub struct Rewound {
     pub from: GlobalCursor,
     /// The checkpoint now: the relay's next start reads from the event after it.
     pub to: GlobalCursor,
-    /// Events at or after the new checkpoint that the next start will check against the stream.
-    pub events_to_check: i64,
+    /// Events after the new checkpoint: what the next start publishes into a stream that holds
+    /// none of the relay's events.
+    pub events_after: i64,
 }
 
 /// Moves the checkpoint of the relay `name` to just before the event at `from_position`, in
@@ -81,19 +82,19 @@ async fn rewind_under_lease(
         txid: event.txid,
         position: from_position - 1,
     };
-    let events_to_check = i64::try_from(store.backlog(to).await?.events).unwrap_or(i64::MAX);
+    let events_after = i64::try_from(store.backlog(to).await?.events).unwrap_or(i64::MAX);
     lease.overwrite(to).await?;
     tracing::info!(
         from.txid,
         from.position,
         to.txid,
         to.position,
-        events_to_check,
+        events_after,
         "relay: checkpoint rewound"
     );
     Ok(Rewound {
         from,
         to,
-        events_to_check,
+        events_after,
     })
 }

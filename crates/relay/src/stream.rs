@@ -9,12 +9,13 @@ use std::time::Duration;
 /// (subscribers and re-publishing need the whole history; trimming is a later decision), and
 /// Msg-Id deduplication over `duplicate_window`.
 ///
-/// The relay does not rely on the duplicate window to store each event once: before publishing
-/// it skips what the stream's tail holds already (`reconcile.rs`). The window drops the copies
-/// that race each other after that scan (a stale publish of a leader that lost the lease, a
-/// late one of a failed attempt), which are seconds apart; ten minutes leaves room for a
-/// stalled leader, and the server keeps one map entry per message in the window (about 600k
-/// entries at 1k events/s). ADR 0003.
+/// The relay does not rely on the duplicate window to store each event once: every publish
+/// expects the stream to end where its predecessor was planned (`pipeline.rs`), so a copy is
+/// refused wherever it comes from. Msg-Id turns the refusal of a copy that raced its twin (a
+/// stale publish of a leader that lost the lease, a late one of a failed attempt) into a
+/// duplicate ack, and keeps the very first event of an empty stream, which the server cannot
+/// check by sequence, from being stored twice. The server keeps one map entry per message in
+/// the window (about 600k entries at 1k events/s for ten minutes). ADR 0003.
 pub fn stream_config(name: &str, replicas: usize, duplicate_window: Duration) -> Config {
     Config {
         name: name.to_owned(),

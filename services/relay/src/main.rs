@@ -3,9 +3,9 @@
 //! stop it gracefully (publishes in flight acked, checkpoint saved, lease released).
 //!
 //! Run several replicas with the same `--name`: one publishes, the others wait for its lease.
-//! `parcelport-relay rewind --from-position N` repairs holes in the stream (ADR 0003): with
-//! every replica stopped, it moves the checkpoint back so that the next start publishes what
-//! the stream lacks from event N on.
+//! `parcelport-relay rewind --from-position N` fills a new or purged stream with history
+//! (ADR 0003): with every replica stopped, it moves the checkpoint back so that the next start
+//! publishes from event N on into a stream that holds none of the relay's events.
 
 use anyhow::Context;
 use clap::Parser;
@@ -48,10 +48,10 @@ struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     /// Moves the checkpoint of the stopped relay `--name` back to just before the event at
-    /// `--from-position`, so that its next start publishes whatever the stream lacks from that
-    /// event on (and nothing it holds). Refuses while a replica runs.
+    /// `--from-position`, so that its next start fills a stream that holds none of the relay's
+    /// events (new or purged) from that event on. Refuses while a replica runs.
     Rewind {
-        /// The global position of the first event to check against the stream again.
+        /// The global position of the first event to publish.
         #[arg(long)]
         from_position: i64,
     },
@@ -87,8 +87,8 @@ async fn main() -> anyhow::Result<()> {
             .await
             .context("cannot rewind the relay")?;
         println!(
-            "relay {:?}: checkpoint moved from position {} to {}; its next start checks {} events against the stream",
-            args.name, rewound.from.position, rewound.to.position, rewound.events_to_check
+            "relay {:?}: checkpoint moved from position {} to {}; a stream holding none of its events gets the {} events from there on",
+            args.name, rewound.from.position, rewound.to.position, rewound.events_after
         );
         return Ok(());
     }

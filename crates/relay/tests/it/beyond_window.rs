@@ -1,9 +1,10 @@
 //! (e) Exactly once beyond the duplicate window. The stream's Msg-Id deduplication is set to
 //! 1 s, so it cannot drop a re-published event once the failure outlasted it: only the relay's
-//! reconciliation with the stream's tail keeps events it already stored from being stored again.
+//! resuming after the stream's last event, each publish expecting its predecessor's sequence,
+//! keeps events it already stored from being stored again.
 
 use crate::support::{
-    assert_stream_holds_every_event_once_in_order, config, stream_messages, stream_size,
+    assert_stream_holds_every_event_once_in_global_order, config, stream_messages, stream_size,
     wait_for_messages, Load, Replica, TestDb, PATIENCE,
 };
 use async_nats::jetstream;
@@ -63,7 +64,7 @@ async fn a_relay_killed_before_saving_its_checkpoint_restarted_past_the_window_s
     wait_for_messages(&nats, committed).await;
     second.shut_down().await;
 
-    let messages = assert_stream_holds_every_event_once_in_order(&db, &nats).await;
+    let messages = assert_stream_holds_every_event_once_in_global_order(&db, &nats).await;
     let by_first = messages.iter().filter(|m| m.instance == "first").count();
     assert_eq!(by_first as u64, stored, "the first relay's messages stay");
     eprintln!(
@@ -113,7 +114,7 @@ async fn nats_killed_under_load_restarted_past_the_window_stores_nothing_twice()
     let committed = load.finish().await;
     wait_for_messages(&nats, committed).await;
     replica.shut_down().await;
-    assert_stream_holds_every_event_once_in_order(&db, &nats).await;
+    assert_stream_holds_every_event_once_in_global_order(&db, &nats).await;
 }
 
 /// Without a saved stream sequence, from where the relay never saved a checkpoint: the second
@@ -143,15 +144,16 @@ async fn a_relay_restarted_while_nats_is_down_past_the_window_stores_nothing_twi
     let committed = load.finish().await;
     wait_for_messages(&nats, committed).await;
     second.shut_down().await;
-    assert_stream_holds_every_event_once_in_order(&db, &nats).await;
+    assert_stream_holds_every_event_once_in_global_order(&db, &nats).await;
 }
 
-/// The repair of holes (a machine crash of NATS loses acked messages, LIMITS.md): an operator
-/// rewinds the stopped relay (`parcelport-relay rewind`, ADR 0003), which forgets the saved
-/// stream sequence; the relay reads the stream backwards and publishes only the events the
-/// stream lacks, however old the others are.
+/// A stream that lost its tail (a machine crash of NATS loses acked messages, LIMITS.md;
+/// here the last messages are deleted): the relay resumes after the stream's last event, so it
+/// publishes exactly the lost events again, in their place, with no rewind. The server drops
+/// them as copies until its duplicate window forgets their ids (deleting a message does not
+/// make it forget, unlike a crash): the relay retries until then.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rewound_checkpoint_publishes_only_the_events_the_stream_lacks() {
+async fn a_stream_that_lost_its_tail_gets_exactly_the_lost_events_again() {
     let db = TestDb::create().await;
     let nats = NatsServer::start();
     let committed = Load::start(db.store.pool(), 4, Some(60), Duration::ZERO)
@@ -162,60 +164,87 @@ async fn a_rewound_checkpoint_publishes_only_the_events_the_stream_lacks() {
     let first = Replica::spawn(first);
     wait_for_messages(&nats, committed).await;
     first.shut_down().await;
+    let saved = db.checkpoint().await.expect("a saved checkpoint");
 
-    // Holes: five messages deleted after the event the checkpoint goes back to.
-    let events = db.events().await;
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    let stream = jetstream::new(client)
+    let stream = jetstream::new(async_nats::connect(nats.url()).await.unwrap())
         .get_stream("PARCELPORT")
         .await
         .unwrap();
     let mut lost = HashSet::new();
-    for sequence in [
-        committed / 2,
-        committed / 2 + 1,
-        committed * 2 / 3,
-        committed - 7,
-        committed,
-    ] {
+    for sequence in committed - 6..=committed {
         let message = stream.get_raw_message(sequence).await.unwrap();
         let body: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
         lost.insert(body["id"].as_str().unwrap().to_owned());
         assert!(stream.delete_message(sequence).await.unwrap());
     }
-    // Repaired the way ADR 0003 says: every replica stopped, then `parcelport-relay rewind`.
-    let first_event_back = events[committed as usize / 4 + 1].cursor;
-    let rewound = relay::rewind(&db.url, "relay", first_event_back.position)
-        .await
-        .unwrap();
-    assert_eq!(rewound.to.txid, first_event_back.txid);
-    assert_eq!(rewound.to.position, first_event_back.position - 1);
     assert_eq!(
-        rewound.events_to_check,
-        committed as i64 - (committed as i64 / 4 + 1),
-        "every event from that one on is checked again"
+        db.checkpoint().await,
+        Some(saved),
+        "the saved checkpoint is past the lost events"
     );
 
-    tokio::time::sleep(PAST_THE_WINDOW).await;
     let mut second = config(&db, &nats, "second");
     short_window(&mut second);
     let second = Replica::spawn(second);
     wait_for_messages(&nats, committed).await;
     second.shut_down().await;
 
-    let messages = stream_messages(&nats).await;
-    assert_eq!(messages.len() as u64, committed, "every event once");
-    let ids: HashSet<&str> = messages.iter().map(|m| m.message_id.as_str()).collect();
-    assert_eq!(ids.len() as u64, committed);
+    let messages = assert_stream_holds_every_event_once_in_global_order(&db, &nats).await;
     let republished: HashSet<String> = messages
         .iter()
         .filter(|m| m.instance == "second")
         .map(|m| m.message_id.clone())
         .collect();
-    assert_eq!(
-        republished, lost,
-        "exactly the lost events were published again"
-    );
+    assert_eq!(republished, lost, "exactly the lost events, again");
+}
+
+/// A stream purged (or created anew) holds none of the relay's events: a rewind, with every
+/// replica stopped, makes the next start fill it from the event it names on, in order (once
+/// the duplicate window forgets the purged ids).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rewound_relay_fills_a_purged_stream_from_the_event_it_names() {
+    let db = TestDb::create().await;
+    let nats = NatsServer::start();
+    let committed = Load::start(db.store.pool(), 4, Some(30), Duration::ZERO)
+        .wait()
+        .await;
+    let mut first = config(&db, &nats, "first");
+    short_window(&mut first);
+    let first = Replica::spawn(first);
+    wait_for_messages(&nats, committed).await;
+    first.shut_down().await;
+    let mut stream = jetstream::new(async_nats::connect(nats.url()).await.unwrap())
+        .get_stream("PARCELPORT")
+        .await
+        .unwrap();
+    stream.purge().await.unwrap();
+
+    let events = db.events().await;
+    let from = committed as usize / 3;
+    let rewound = relay::rewind(&db.url, "relay", events[from].cursor.position)
+        .await
+        .unwrap();
+    assert_eq!(rewound.to.txid, events[from].cursor.txid);
+    assert_eq!(rewound.to.position, events[from].cursor.position - 1);
+    assert_eq!(rewound.events_after, committed as i64 - from as i64);
+
+    let mut second = config(&db, &nats, "second");
+    short_window(&mut second);
+    let second = Replica::spawn(second);
+    let expected = committed - from as u64;
+    wait_for_messages(&nats, expected).await;
+    second.shut_down().await;
+    assert_eq!(stream.info().await.unwrap().state.messages, expected);
+    let ids: Vec<String> = stream_messages(&nats)
+        .await
+        .into_iter()
+        .map(|message| message.message_id)
+        .collect();
+    let wanted: Vec<String> = events[from..]
+        .iter()
+        .map(|event| event.event_id.to_string())
+        .collect();
+    assert_eq!(ids, wanted, "from that event on, in the global order");
 }
 
 /// A rewind while a replica runs would race with the leader's saves: it is refused, and so is

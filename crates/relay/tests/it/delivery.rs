@@ -1,8 +1,9 @@
-//! (a) Every committed event reaches the stream once, in order per aggregate, as the CloudEvent
+//! (a) Every committed event reaches the stream once, in the global order, as the CloudEvent
 //! and on the subject its row gives; a graceful stop saves the checkpoint.
 
 use crate::support::{
-    assert_stream_holds_every_event_once_in_order, config, wait_for_messages, Load, Replica, TestDb,
+    assert_stream_holds_every_event_once_in_global_order, config, wait_for_messages, Load, Replica,
+    TestDb,
 };
 use std::time::Duration;
 use testkit::NatsServer;
@@ -18,7 +19,7 @@ async fn every_committed_event_arrives_once_in_order_as_a_cloud_event() {
     wait_for_messages(&nats, committed).await;
     replica.shut_down().await;
 
-    let messages = assert_stream_holds_every_event_once_in_order(&db, &nats).await;
+    let messages = assert_stream_holds_every_event_once_in_global_order(&db, &nats).await;
     assert!(messages.iter().all(|message| message.instance == "only"));
     // The graceful stop saved the checkpoint at the last event.
     let last = db.events().await.last().unwrap().cursor;
@@ -70,7 +71,7 @@ async fn a_restarted_relay_resumes_from_its_checkpoint_with_nothing_new_to_publi
         .await;
     wait_for_messages(&nats, committed + more).await;
     second.shut_down().await;
-    let messages = assert_stream_holds_every_event_once_in_order(&db, &nats).await;
+    let messages = assert_stream_holds_every_event_once_in_global_order(&db, &nats).await;
     let (before, after): (Vec<_>, Vec<_>) = messages
         .iter()
         .partition(|message| message.instance == "first");

@@ -8,4 +8,5 @@ mod hints;
 mod nats_outage;
 mod replicas;
 mod restart;
+mod subscribers;
 mod support;

@@ -1,9 +1,10 @@
 //! (c) NATS killed (SIGKILL) under continuous write load: commands keep committing, the relay
 //! retries without moving its checkpoint, and once the server is back (same port, same store)
-//! it catches up: the stream holds every committed event once, in order per aggregate.
+//! it catches up: the stream holds every committed event once, in the global order.
 
 use crate::support::{
-    assert_stream_holds_every_event_once_in_order, config, wait_for_messages, Load, Replica, TestDb,
+    assert_stream_holds_every_event_once_in_global_order, config, wait_for_messages, Load, Replica,
+    TestDb,
 };
 use std::time::Duration;
 use testkit::NatsServer;
@@ -35,6 +36,6 @@ async fn nats_killed_under_load_then_restarted_loses_and_duplicates_nothing() {
     let committed = load.finish().await;
     wait_for_messages(&nats, committed).await;
     replica.shut_down().await;
-    assert_stream_holds_every_event_once_in_order(&db, &nats).await;
+    assert_stream_holds_every_event_once_in_global_order(&db, &nats).await;
     eprintln!("{committed} events, {during_outage} of them committed during a 3 s NATS outage");
 }

@@ -4,7 +4,8 @@
 
 use crate::restart::{wait_for_lease_holder, wait_for_lease_holder_other_than};
 use crate::support::{
-    assert_stream_holds_every_event_once_in_order, config, wait_for_messages, Load, Replica, TestDb,
+    assert_stream_holds_every_event_once_in_global_order, config, wait_for_messages, Load, Replica,
+    TestDb,
 };
 use std::time::Duration;
 use testkit::NatsServer;
@@ -50,7 +51,7 @@ async fn one_replica_publishes_at_a_time_and_a_dead_leader_hands_over() {
         replica.shut_down().await;
     }
 
-    let messages = assert_stream_holds_every_event_once_in_order(&db, &nats).await;
+    let messages = assert_stream_holds_every_event_once_in_global_order(&db, &nats).await;
     let mut terms: Vec<&str> = Vec::new();
     for message in &messages {
         if terms.last() != Some(&message.instance.as_str()) {
