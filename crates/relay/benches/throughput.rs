@@ -2,7 +2,7 @@
 //! on one nats-server: how much of the raw publish rate the relay keeps.
 //!
 //! ```sh
-//! cargo bench -p relay --bench throughput --profile dev -- --events 100000
+//! cargo bench -p relay --bench throughput -- --events 300000 --rounds 6
 //! ```
 //!
 //! Options: `--events K` (100000), `--rounds N` (4: the K events in N rounds, each timing
