@@ -10,7 +10,8 @@ use std::time::Duration;
 pub struct RelayConfig {
     /// The event store database, `postgres://user@host:port/database`.
     pub database_url: String,
-    /// The NATS server(s), `nats://host:port`.
+    /// The NATS server, `nats://host:port`, or the servers of a cluster, comma-separated (any
+    /// one that answers will do; the others are tried when it is down).
     pub nats_url: String,
     /// The JetStream stream, created or updated at start (`PARCELPORT`).
     pub stream: String,

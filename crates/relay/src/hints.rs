@@ -25,13 +25,20 @@ pub async fn publish_commits(store: &EventStore, client: async_nats::Client) {
     }
 }
 
-/// [`publish_commits`] over a connection of its own to `nats_url` (made in the background,
-/// retried until NATS answers); runs until dropped.
+/// [`publish_commits`] over a connection of its own to `nats_url` (one server, or a cluster's
+/// comma-separated; made in the background, retried until NATS answers); runs until dropped.
 pub async fn publish_commits_to(store: &EventStore, nats_url: &str) {
+    let servers = match crate::servers(nats_url) {
+        Ok(servers) => servers,
+        Err(error) => {
+            tracing::warn!(%error, "no commit hints: readers elsewhere poll");
+            return;
+        }
+    };
     let client = async_nats::ConnectOptions::new()
         .name("parcelport commit hints")
         .retry_on_initial_connect()
-        .connect(nats_url)
+        .connect(servers)
         .await;
     match client {
         Ok(client) => publish_commits(store, client).await,

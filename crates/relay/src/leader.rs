@@ -7,6 +7,7 @@ use crate::pipeline::Checkpoint;
 use crate::publisher::Publisher;
 use crate::{metrics as names, stream_config, RelayConfig, RelayError, Stop};
 use async_nats::jetstream::{self, Context};
+use async_nats::ServerAddr;
 use event_store::{EventLog, EventStore};
 use sqlx::postgres::PgConnectOptions;
 use std::pin::pin;
@@ -26,21 +27,22 @@ pub(crate) async fn relay(config: RelayConfig, mut stop: Stop) -> Result<(), Rel
         .connect_lazy_with(postgres.clone());
     let store = EventStore::from_pool(pool);
     // Woken by other processes' commits (serve's engine, parcelport-api): read at once.
-    let hints = wake_on_hints(&store, &config.nats_url);
-    let result = follow_and_lead(&store, &config, &mut stop).await;
+    let servers = crate::servers(&config.nats_url)?;
+    let hints = wake_on_hints(&store, servers.clone());
+    let result = follow_and_lead(&store, &config, &servers, &mut stop).await;
     hints.abort();
     result
 }
 
 /// Wakes `store`'s tail on commit hints, connecting (and reconnecting) in the background: the
 /// relay runs without them, on its poll interval, while NATS is away.
-fn wake_on_hints(store: &EventStore, nats_url: &str) -> tokio::task::JoinHandle<()> {
-    let (store, nats_url) = (store.clone(), nats_url.to_owned());
+fn wake_on_hints(store: &EventStore, servers: Vec<ServerAddr>) -> tokio::task::JoinHandle<()> {
+    let store = store.clone();
     tokio::spawn(async move {
         let client = async_nats::ConnectOptions::new()
             .name("parcelport-relay hints")
             .retry_on_initial_connect()
-            .connect(nats_url.as_str())
+            .connect(servers)
             .await;
         let woken = match client {
             Ok(client) => crate::hints::wake_on_hints(&store, client).await,
@@ -58,6 +60,7 @@ fn wake_on_hints(store: &EventStore, nats_url: &str) -> tokio::task::JoinHandle<
 async fn follow_and_lead(
     store: &EventStore,
     config: &RelayConfig,
+    servers: &[ServerAddr],
     stop: &mut Stop,
 ) -> Result<(), RelayError> {
     let postgres: PgConnectOptions = config
@@ -77,7 +80,7 @@ async fn follow_and_lead(
             Ok(Ok(Some(lease))) => {
                 health.ok();
                 following = false;
-                lead(lease, store, config, stop).await?;
+                lead(lease, store, config, servers, stop).await?;
             }
             Ok(Ok(None)) => {
                 health.ok();
@@ -104,6 +107,7 @@ async fn lead(
     mut lease: Lease,
     store: &EventStore,
     config: &RelayConfig,
+    servers: &[ServerAddr],
     stop: &mut Stop,
 ) -> Result<(), RelayError> {
     let start = match tokio::time::timeout(config.lease_timeout, lease.checkpoint()).await {
@@ -142,7 +146,7 @@ async fn lead(
                 _ => {}
             }
         })
-        .connect(config.nats_url.as_str())
+        .connect(servers.to_vec())
         .await
         .map_err(RelayError::NatsUrl)?;
     let jetstream = Arc::new(

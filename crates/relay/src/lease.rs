@@ -1,9 +1,6 @@
-//! [`Lease`]: leadership among relay replicas, and the checkpoint only the leader may write.
-//!
-//! The lease is a PostgreSQL session advisory lock held by one dedicated connection. Whoever
-//! holds it publishes; the others try again every `lease_retry`. The lock lives exactly as long
-//! as its session: if the leader dies, or its connection is cut or terminated, the server
-//! releases the lock and the next follower to try becomes leader.
+//! [`Lease`]: leadership among relay replicas (a [`lease::Lease`] on the relay's name), and the
+//! checkpoint only the leader may write. Whoever holds it publishes; the others try again
+//! every `lease_retry`.
 //!
 //! *Invariant*: the checkpoint is written only through the lease connection, so a replica that
 //! lost the lease can no longer write one; and writes only move it forward.
@@ -25,8 +22,9 @@
 
 use crate::pipeline::Checkpoint;
 use event_store::GlobalCursor;
+pub(crate) use lease::LeaseLost;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection, PgConnection};
+use sqlx::Connection;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -51,17 +49,8 @@ const ADD_STREAM_SEQUENCE: &str = "ALTER TABLE relay_checkpoints
 /// The advisory lock for one relay name, held by its own connection.
 #[derive(Debug)]
 pub(crate) struct Lease {
-    connection: PgConnection,
+    inner: lease::Lease,
     name: String,
-}
-
-/// Why a leader stopped holding the lease.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum LeaseLost {
-    #[error("the lease connection failed")]
-    Connection(#[from] sqlx::Error),
-    #[error("the lease connection did not answer within {0:?}")]
-    Timeout(Duration),
 }
 
 impl Lease {
@@ -71,27 +60,14 @@ impl Lease {
         name: &str,
         instance: &str,
     ) -> Result<Option<Lease>, sqlx::Error> {
-        let mut connection = options
-            .clone()
-            .application_name(&format!("parcelport-relay {name} {instance}"))
-            .options([
-                ("tcp_keepalives_idle", "10"),
-                ("tcp_keepalives_interval", "5"),
-                ("tcp_keepalives_count", "3"),
-            ])
-            .connect()
-            .await?;
-        let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
-            .bind(LOCK_CLASS)
-            .bind(name)
-            .fetch_one(&mut connection)
-            .await?;
-        if !acquired {
-            connection.close().await?;
+        let application_name = format!("parcelport-relay {name} {instance}");
+        let Some(inner) =
+            lease::Lease::try_acquire(options, LOCK_CLASS, name, &application_name).await?
+        else {
             return Ok(None);
-        }
+        };
         let mut lease = Lease {
-            connection,
+            inner,
             name: name.to_owned(),
         };
         lease.create_table().await?;
@@ -102,7 +78,7 @@ impl Lease {
     /// else: the event store's migrations stay the store's. Relays of different names may start
     /// together, so the DDL runs under a transaction-level lock of its own.
     async fn create_table(&mut self) -> Result<(), sqlx::Error> {
-        let mut tx = self.connection.begin().await?;
+        let mut tx = self.inner.connection().begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, 0)")
             .bind(LOCK_CLASS)
             .execute(&mut *tx)
@@ -120,7 +96,7 @@ impl Lease {
                FROM relay_checkpoints WHERE name = $1",
         )
         .bind(&self.name)
-        .fetch_optional(&mut self.connection)
+        .fetch_optional(self.inner.connection())
         .await?;
         let Some((txid, position, stream_sequence)) = row else {
             return Ok(Checkpoint {
@@ -158,7 +134,7 @@ impl Lease {
         .bind(cursor.txid.to_string())
         .bind(cursor.position)
         .bind(stream_sequence.and_then(|sequence| i64::try_from(sequence).ok()))
-        .execute(&mut self.connection)
+        .execute(self.inner.connection())
         .await?;
         Ok(())
     }
@@ -177,26 +153,14 @@ impl Lease {
         .bind(&self.name)
         .bind(cursor.txid.to_string())
         .bind(cursor.position)
-        .execute(&mut self.connection)
+        .execute(self.inner.connection())
         .await?;
         Ok(())
     }
 
-    async fn ping(&mut self) -> Result<(), sqlx::Error> {
-        self.connection.ping().await
-    }
-
     /// Gives the lease up for the next replica at once, rather than when the session ends.
-    pub async fn release(mut self) {
-        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
-            .bind(LOCK_CLASS)
-            .bind(&self.name)
-            .execute(&mut self.connection)
-            .await;
-        if let Err(error) = unlocked {
-            tracing::debug!(%error, "relay: unlock failed; closing the session releases it");
-        }
-        let _ = self.connection.close().await;
+    pub async fn release(self) {
+        self.inner.release().await;
     }
 
     /// Holds the lease while the leader publishes: every `interval`, saves the latest value of
@@ -216,16 +180,13 @@ impl Lease {
             ticks.tick().await;
             let publisher_done = cursor.has_changed().is_err();
             let latest = *cursor.borrow_and_update();
-            let work = async {
-                if latest == saved {
-                    self.ping().await
-                } else {
-                    self.save(latest).await
-                }
-            };
-            tokio::time::timeout(timeout, work)
-                .await
-                .map_err(|_| LeaseLost::Timeout(timeout))??;
+            if latest == saved {
+                self.inner.check(timeout).await?;
+            } else {
+                tokio::time::timeout(timeout, self.save(latest))
+                    .await
+                    .map_err(|_| LeaseLost::Timeout(timeout))??;
+            }
             saved = latest;
             if publisher_done {
                 return Ok(());

@@ -22,7 +22,7 @@ struct Args {
     /// The event store database.
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
-    /// The NATS server.
+    /// The NATS server, or a cluster's servers comma-separated.
     #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
     nats_url: String,
     /// The JetStream stream to publish to (created or updated at start).

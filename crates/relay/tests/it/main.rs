@@ -3,6 +3,7 @@
 //! so tests run in parallel and can kill their server without disturbing anyone.
 
 mod beyond_window;
+mod cluster;
 mod delivery;
 mod hints;
 mod nats_outage;

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use testkit::{NatsServer, ScratchDb};
+use testkit::{NatsCluster, NatsServer, ScratchDb};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -88,8 +88,32 @@ impl TestDb {
     }
 }
 
+/// A nats-server child or a cluster of them.
+pub trait Nats {
+    /// Its address, or its nodes' comma-separated.
+    fn url(&self) -> String;
+
+    /// A client of any node that answers.
+    async fn connect(&self) -> Result<async_nats::Client, async_nats::ConnectError> {
+        let servers = relay::servers(&self.url()).expect("server addresses");
+        async_nats::connect(servers).await
+    }
+}
+
+impl Nats for NatsServer {
+    fn url(&self) -> String {
+        NatsServer::url(self)
+    }
+}
+
+impl Nats for NatsCluster {
+    fn url(&self) -> String {
+        NatsCluster::url(self)
+    }
+}
+
 /// A relay configuration for tests: the defaults, paced faster.
-pub fn config(db: &TestDb, nats: &NatsServer, instance: &str) -> RelayConfig {
+pub fn config(db: &TestDb, nats: &impl Nats, instance: &str) -> RelayConfig {
     let mut config = RelayConfig::new(db.url.clone(), nats.url());
     config.instance = instance.to_owned();
     config.window = 64;
@@ -285,7 +309,7 @@ pub struct Stored {
 }
 
 /// Waits until the stream holds at least `count` messages.
-pub async fn wait_for_messages(nats: &NatsServer, count: u64) {
+pub async fn wait_for_messages(nats: &impl Nats, count: u64) {
     let deadline = Instant::now() + PATIENCE;
     let mut held = 0;
     loop {
@@ -304,15 +328,15 @@ pub async fn wait_for_messages(nats: &NatsServer, count: u64) {
 }
 
 /// The stream's message count, or `None` while it cannot be asked.
-pub async fn stream_size(nats: &NatsServer) -> Option<u64> {
-    let client = async_nats::connect(nats.url()).await.ok()?;
+pub async fn stream_size(nats: &impl Nats) -> Option<u64> {
+    let client = nats.connect().await.ok()?;
     let mut stream = jetstream::new(client).get_stream("PARCELPORT").await.ok()?;
     Some(stream.info().await.ok()?.state.messages)
 }
 
 /// Every message of the stream, in stream order, read with a pull consumer.
-pub async fn stream_messages(nats: &NatsServer) -> Vec<Stored> {
-    let client = async_nats::connect(nats.url()).await.expect("connect");
+pub async fn stream_messages(nats: &impl Nats) -> Vec<Stored> {
+    let client = nats.connect().await.expect("connect");
     let mut stream = jetstream::new(client)
         .get_stream("PARCELPORT")
         .await
@@ -359,7 +383,7 @@ pub async fn stream_messages(nats: &NatsServer) -> Vec<Stored> {
 /// its sequence 1, 2, 3, ... without a gap). Returns the messages.
 pub async fn assert_stream_holds_every_event_once_in_global_order(
     db: &TestDb,
-    nats: &NatsServer,
+    nats: &impl Nats,
 ) -> Vec<Stored> {
     let events = db.events().await;
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events")

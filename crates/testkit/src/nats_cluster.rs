@@ -1,0 +1,133 @@
+//! [`NatsCluster`]: three nats-server children clustered on loopback ports, with JetStream,
+//! each with a store directory of its own, that a test can SIGKILL and restart one by one.
+
+use crate::nats_server::{binary, free_port, wait_for_port};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One node: its client and route ports, and its process while it runs.
+struct Node {
+    name: String,
+    client_port: u16,
+    route_port: u16,
+    child: Option<Child>,
+}
+
+/// A 3-node JetStream cluster owned by one test; every node is killed when dropped.
+pub struct NatsCluster {
+    nodes: Vec<Node>,
+    dir: tempfile::TempDir,
+}
+
+impl NatsCluster {
+    /// Starts three nodes on free ports, routed to each other. JetStream answers once they
+    /// elected a meta leader (a few seconds): clients retry until then.
+    pub fn start() -> NatsCluster {
+        let nodes = (1..=3)
+            .map(|index| Node {
+                name: format!("n{index}"),
+                client_port: free_port(),
+                route_port: free_port(),
+                child: None,
+            })
+            .collect();
+        let mut cluster = NatsCluster {
+            nodes,
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        };
+        for index in 0..cluster.nodes.len() {
+            cluster.spawn(index);
+        }
+        cluster
+    }
+
+    /// Every node's address, comma-separated: what a client (or `--nats-url`) is given.
+    pub fn url(&self) -> String {
+        (0..self.nodes.len())
+            .map(|index| self.node_url(index))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The address of node `index` (0, 1 or 2).
+    pub fn node_url(&self, index: usize) -> String {
+        format!("nats://127.0.0.1:{}", self.nodes[index].client_port)
+    }
+
+    /// The index of the node named `name` (`n1`, `n2`, `n3`: the server names JetStream
+    /// reports, for example as a stream's leader).
+    pub fn index_of(&self, name: &str) -> usize {
+        self.nodes
+            .iter()
+            .position(|node| node.name == name)
+            .unwrap_or_else(|| panic!("no node is named {name:?}"))
+    }
+
+    /// Kills node `index` with SIGKILL, like a crash.
+    pub fn kill(&mut self, index: usize) {
+        if let Some(mut child) = self.nodes[index].child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts node `index` again on its ports and store.
+    pub fn restart(&mut self, index: usize) {
+        self.kill(index);
+        self.spawn(index);
+    }
+
+    fn spawn(&mut self, index: usize) {
+        let routes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(other, _)| *other != index)
+            .map(|(_, node)| format!("nats-route://127.0.0.1:{}", node.route_port))
+            .collect::<Vec<_>>()
+            .join(",");
+        let node = &self.nodes[index];
+        let store: PathBuf = self.dir.path().join(&node.name);
+        let log = self.dir.path().join(format!("{}.log", node.name));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut child = Command::new(binary())
+                .args(["-a", "127.0.0.1", "-p", &node.client_port.to_string()])
+                .args(["--server_name", &node.name, "-js", "-sd"])
+                .arg(&store)
+                .args(["--cluster_name", "parcelport-test"])
+                .args([
+                    "--cluster",
+                    &format!("nats://127.0.0.1:{}", node.route_port),
+                ])
+                .args(["--routes", &routes])
+                .arg("-l")
+                .arg(&log)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn nats-server (set NATS_SERVER to its path)");
+            if wait_for_port(&mut child, node.client_port) {
+                self.nodes[index].child = Some(child);
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nats-server {} did not start (see {})",
+                node.name,
+                log.display()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for NatsCluster {
+    fn drop(&mut self) {
+        for index in 0..self.nodes.len() {
+            self.kill(index);
+        }
+    }
+}
