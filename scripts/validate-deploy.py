@@ -925,18 +925,12 @@ def check_rendered(
                         )
                     if obj.get("kind") == "Deployment" and "resources" not in container:
                         PROBLEMS.add(chere, "no resource requests and limits")
-                    if run.binary == "parcelport-projector":
-                        if spec.get("replicas", 1) != 1:
-                            PROBLEMS.add(
-                                here,
-                                "runs more than one projector for a view; nothing stops two from "
-                                "applying at once yet (#14)",
-                            )
-                        if (spec.get("strategy") or {}).get("type") != "Recreate":
-                            PROBLEMS.add(
-                                here,
-                                "a projector must be replaced with strategy Recreate, so that two never run at once",
-                            )
+                    if run.binary == "parcelport-projector" and spec.get("replicas", 1) < 2:
+                        PROBLEMS.add(
+                            here,
+                            "runs one projector for its view: run two, one applies and the "
+                            "other stands by on the view's lease and takes over when it dies",
+                        )
                 if complete:
                     _, tag, digest = split_image(container["image"])
                     if not (tag or digest) or tag == "latest":

@@ -2,8 +2,15 @@
 //!
 //! One view's projector as a process of its own (distributed mode): the storage-status,
 //! billing, audit, schedule or notices view, fed from the relay's JetStream stream through a durable consumer named after
-//! the view, or from the event store. Each view runs, scales and restarts independently; run
-//! one instance per view (two on one durable consumer would split an aggregate's events).
+//! the view, or from the event store. Each view runs, scales and restarts independently.
+//!
+//! Run as many processes per view as you like: one applies, the others stand by. The active
+//! one holds the view's lease (a [`lease::Lease`] on the view's name in the views' database);
+//! a standby tries to take it every `lease_retry` (1 s), and once it has it waits one check
+//! interval plus its timeout (3 s, the longest a lost holder may take to notice) before it
+//! touches the view. The holder checks its lease every second; when the check fails it stops
+//! applying and exits with an error, so that its supervisor starts it again as a standby.
+//! While standing by a process serves its probes and is not ready.
 //!
 //! It serves, on `--listen`:
 //! - `/metrics`: Prometheus text: `projection_events_applied_total`, `projection_batch_seconds`,
@@ -11,9 +18,9 @@
 //!   newest applied event while events wait), `projection_parked_events`,
 //!   `projection_batch_failures_total`, all labelled `projection`;
 //! - `/healthz`: 200 while the process serves;
-//! - `/readyz`: 200 when the projector works: attached, its last step did not fail, and it has
-//!   not gone `stall_after` without committing while its feed reports waiting events; 503 with
-//!   the reason otherwise.
+//! - `/readyz`: 200 when the projector works: active, attached, its last step did not fail,
+//!   and it has not gone `stall_after` without committing while its feed reports waiting
+//!   events; 503 with the reason otherwise (`standing by` for a standby).
 //!
 //! [`run`] is the whole service; `main.rs` only reads flags and sets up logs.
 
@@ -22,6 +29,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use event_store::EventStore;
+use lease::Lease;
 use projection_runtime::{
     catalog, metric, Feed, JetStreamFeed, JetStreamOptions, Projection, Projector,
     ProjectorOptions, ProjectorStatus, StatusHandle, StoreFeed,
@@ -31,11 +39,22 @@ use projections::billing::Billing;
 use projections::notices::Notices;
 use projections::schedule::Schedule;
 use projections::storage_status::StorageStatus;
+use sqlx::postgres::PgConnectOptions;
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+/// The first key of the projectors' leases (`pg_try_advisory_lock(int, int)`); the second is
+/// `hashtext(view name)`.
+const LEASE_CLASS: i32 = 0x7070_726f; // "ppro"
+/// How often the active projector checks its lease, and how long a check may take.
+const LEASE_CHECK: Duration = Duration::from_secs(1);
+const LEASE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The views a projector can feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -96,6 +115,11 @@ pub struct Config {
     pub retry_backoff: Duration,
     /// Not ready after this long without a commit while the feed reports waiting events.
     pub stall_after: Duration,
+    /// This process, in logs and the lease connection's `application_name`
+    /// (`parcelport-projector <view> <instance>`); the process id by default.
+    pub instance: String,
+    /// How often a standby tries to take the view's lease.
+    pub lease_retry: Duration,
 }
 
 impl Config {
@@ -110,6 +134,8 @@ impl Config {
             batch_size: 500,
             retry_backoff: Duration::from_secs(1),
             stall_after: Duration::from_secs(60),
+            instance: std::process::id().to_string(),
+            lease_retry: Duration::from_secs(1),
         }
     }
 }
@@ -150,21 +176,6 @@ async fn drive<P: Projection + Clone + 'static>(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    // A view whose shape changed in an upgrade is rebuilt from the store before it resumes.
-    let upgraded = projection_runtime::upgrade(
-        store.pool().clone(),
-        &store,
-        projection.clone(),
-        projection_runtime::RebuildOptions::default(),
-    )
-    .await?;
-    if let Some(report) = upgraded {
-        tracing::info!(
-            view = config.view.name(),
-            events = report.outcome.applied,
-            "rebuilt the view, whose shape changed"
-        );
-    }
     let options = ProjectorOptions {
         batch_size: config.batch_size,
         retry_backoff: config.retry_backoff,
@@ -176,39 +187,122 @@ async fn drive<P: Projection + Clone + 'static>(
                 .max_ack_pending
                 .max(i64::try_from(config.batch_size.saturating_mul(2)).unwrap_or(i64::MAX));
             let feed = JetStreamFeed::new(jetstream);
-            let projector = Projector::new(store.pool().clone(), projection, feed, options);
-            serve(config, projector, listener, shutdown).await
+            let projector = Projector::new(store.pool().clone(), projection.clone(), feed, options);
+            serve(config, &store, projection, projector, listener, shutdown).await
         }
         Source::Store => {
             let feed = StoreFeed::new(store.clone());
-            let projector = Projector::new(store.pool().clone(), projection, feed, options);
-            serve(config, projector, listener, shutdown).await
+            let projector = Projector::new(store.pool().clone(), projection.clone(), feed, options);
+            serve(config, &store, projection, projector, listener, shutdown).await
         }
     }
 }
 
-async fn serve<P: Projection + 'static, F: Feed + 'static>(
+/// Serves the probes, stands by until the view's lease is this process's, then applies
+/// (after rebuilding the view if its shape changed) until `shutdown` or until the lease is
+/// lost, which ends the process with an error (the module documentation).
+async fn serve<P: Projection + Clone + 'static, F: Feed + 'static>(
     config: &Config,
+    store: &EventStore,
+    projection: P,
     projector: Projector<P, F>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let name = config.view.name();
     let status = projector.status();
+    let active = Arc::new(AtomicBool::new(false));
     let (stop_http, http_stopped) = oneshot::channel::<()>();
     let mut http = AbortOnDrop(tokio::spawn(
-        axum::serve(listener, router(status.clone(), config.stall_after))
-            .with_graceful_shutdown(async {
-                let _ = http_stopped.await;
-            })
-            .into_future(),
+        axum::serve(
+            listener,
+            router(status.clone(), active.clone(), config.stall_after),
+        )
+        .with_graceful_shutdown(async {
+            let _ = http_stopped.await;
+        })
+        .into_future(),
     ));
     let _sampler = AbortOnDrop(tokio::spawn(sample_lag(name, status)));
-    projector.run(shutdown).await;
+    let applied = lead(config, store, projection, projector, &active, shutdown).await;
     let _ = stop_http.send(());
-    match (&mut http.0).await {
+    let served = match (&mut http.0).await {
         Ok(result) => result.context("serving the probes"),
         Err(error) => Err(error).context("the probe server task"),
+    };
+    applied.and(served)
+}
+
+/// Takes the view's lease (standing by until then), and applies while holding it.
+async fn lead<P: Projection + Clone + 'static, F: Feed + 'static>(
+    config: &Config,
+    store: &EventStore,
+    projection: P,
+    projector: Projector<P, F>,
+    active: &AtomicBool,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let name = config.view.name();
+    let mut shutdown = pin!(shutdown);
+    let database: PgConnectOptions = config
+        .database_url
+        .parse()
+        .context("parsing the database url")?;
+    let application_name = format!("parcelport-projector {name} {}", config.instance);
+    let lease = Lease::acquire(
+        &database,
+        LEASE_CLASS,
+        name,
+        &application_name,
+        config.lease_retry,
+        &mut shutdown,
+    );
+    let Some(mut lease) = lease.await else {
+        return Ok(());
+    };
+    // A holder that lost the lease stops within one check and its timeout: wait as long.
+    tokio::select! {
+        () = tokio::time::sleep(LEASE_CHECK + LEASE_TIMEOUT) => {}
+        () = &mut shutdown => {
+            lease.release().await;
+            return Ok(());
+        }
+    }
+    // A view whose shape changed in an upgrade is rebuilt from the store before it resumes.
+    let upgraded = projection_runtime::upgrade(
+        store.pool().clone(),
+        store,
+        projection,
+        projection_runtime::RebuildOptions::default(),
+    )
+    .await?;
+    if let Some(report) = upgraded {
+        tracing::info!(
+            view = name,
+            events = report.outcome.applied,
+            "rebuilt the view, whose shape changed"
+        );
+    }
+    active.store(true, Ordering::SeqCst);
+    let mut lost = None;
+    projector
+        .run(async {
+            tokio::select! {
+                () = &mut shutdown => {}
+                error = lease.keep(LEASE_CHECK, LEASE_TIMEOUT) => lost = Some(error),
+            }
+        })
+        .await;
+    active.store(false, Ordering::SeqCst);
+    match lost {
+        None => {
+            lease.release().await;
+            Ok(())
+        }
+        Some(error) => Err(anyhow::Error::new(error).context(format!(
+            "lost the lease of view {name}; stopped applying (start the process again: it \
+             stands by until the lease is free)"
+        ))),
     }
 }
 
@@ -268,15 +362,23 @@ pub fn readiness(
     }
 }
 
-/// `/metrics`, `/healthz` and `/readyz`.
-pub fn router(status: StatusHandle, stall_after: Duration) -> Router {
+/// `/metrics`, `/healthz` and `/readyz`; `active` says whether this process holds the view's
+/// lease (a standby is not ready).
+pub fn router(status: StatusHandle, active: Arc<AtomicBool>, stall_after: Duration) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/readyz",
             get(move || {
                 let status = status.clone();
+                let active = active.load(Ordering::SeqCst);
                 async move {
+                    if !active {
+                        return (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "standing by: another process holds the view's lease".to_owned(),
+                        );
+                    }
                     match readiness(&status.snapshot(), Instant::now(), stall_after) {
                         Ok(()) => (StatusCode::OK, "ready".to_owned()),
                         Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, reason),
@@ -336,15 +438,24 @@ mod tests {
         use tower::ServiceExt;
 
         let status = StatusHandle::default();
+        let active = Arc::new(AtomicBool::new(false));
         let get = |path: &'static str| {
-            router(status.clone(), Duration::from_secs(30))
+            router(status.clone(), active.clone(), Duration::from_secs(30))
                 .oneshot(Request::get(path).body(Body::empty()).expect("a request"))
         };
         assert_eq!(get("/healthz").await.unwrap().status(), StatusCode::OK);
-        let response = get("/readyz").await.unwrap();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(&body[..], b"not attached to its view yet");
+        let body = |response: axum::response::Response| async move {
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            response.into_body().collect().await.unwrap().to_bytes()
+        };
+        let standing_by = body(get("/readyz").await.unwrap()).await;
+        assert_eq!(
+            &standing_by[..],
+            b"standing by: another process holds the view's lease"
+        );
+        active.store(true, Ordering::SeqCst);
+        let attaching = body(get("/readyz").await.unwrap()).await;
+        assert_eq!(&attaching[..], b"not attached to its view yet");
         let metrics = get("/metrics").await.unwrap();
         assert_eq!(metrics.status(), StatusCode::OK);
     }

@@ -55,6 +55,10 @@ struct Args {
     /// Seconds without a commit, while events wait, after which `/readyz` fails.
     #[arg(long, env = "PARCELPORT_PROJECTOR_STALL_AFTER", default_value_t = 60)]
     stall_after: u64,
+    /// This process in logs and in the lease connection's `application_name` (the process id
+    /// when absent). Run several processes per view: one applies, the others stand by.
+    #[arg(long, env = "PARCELPORT_PROJECTOR_INSTANCE")]
+    instance: Option<String>,
 }
 
 impl Args {
@@ -73,6 +77,9 @@ impl Args {
         config.listen = self.listen;
         config.batch_size = self.batch_size.max(1);
         config.stall_after = Duration::from_secs(self.stall_after);
+        if let Some(instance) = self.instance {
+            config.instance = instance;
+        }
         config
     }
 }

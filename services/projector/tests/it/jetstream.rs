@@ -24,18 +24,18 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 /// How long any wait may take before it fails the test.
-const PATIENCE: Duration = Duration::from_secs(180);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(180);
 
 /// A database of its own, migrated; dropped (best-effort) when the test ends.
-struct TestDb {
-    url: String,
-    store: EventStore,
+pub(crate) struct TestDb {
+    pub(crate) url: String,
+    pub(crate) store: EventStore,
     // Declared after the store: the database goes after the store's pool.
     _db: ScratchDb,
 }
 
 impl TestDb {
-    async fn create() -> TestDb {
+    pub(crate) async fn create() -> TestDb {
         let db = ScratchDb::create("projector").await;
         let url = db.url().to_owned();
         let store = EventStore::connect(&url, 8).await.expect("connect");
@@ -59,7 +59,7 @@ impl TestDb {
     }
 
     /// The hash of the serving instance of `view`.
-    async fn hash(&self, view: View) -> ViewHash {
+    pub(crate) async fn hash(&self, view: View) -> ViewHash {
         let schema = catalog::serving(self.store.pool(), view.name())
             .await
             .expect("a serving instance");
@@ -69,7 +69,7 @@ impl TestDb {
     }
 
     /// The hash of `view` rebuilt from the store.
-    async fn rebuilt(&self, view: View) -> ViewHash {
+    pub(crate) async fn rebuilt(&self, view: View) -> ViewHash {
         let options = RebuildOptions {
             progress: Progress::Hidden,
             grace: Duration::ZERO,
@@ -113,13 +113,13 @@ fn config(view: View, db: &TestDb, nats: &NatsServer) -> Config {
 
 /// A running projector service, stopped gracefully by [`Service::stop`] or killed by
 /// [`Service::kill`].
-struct Service {
+pub(crate) struct Service {
     task: JoinHandle<anyhow::Result<()>>,
     stop: oneshot::Sender<()>,
 }
 
 impl Service {
-    fn start(config: Config) -> Service {
+    pub(crate) fn start(config: Config) -> Service {
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(projector_service::run(config, async {
             let _ = stopped.await;
@@ -127,7 +127,7 @@ impl Service {
         Service { task, stop }
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.stop.send(());
         self.task
             .await
@@ -136,7 +136,7 @@ impl Service {
     }
 
     /// Aborts the task: whatever batch is in flight dies uncommitted or unacknowledged.
-    async fn kill(self) {
+    pub(crate) async fn kill(self) {
         self.task.abort();
         let _ = self.task.await;
     }
