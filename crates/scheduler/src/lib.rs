@@ -14,7 +14,8 @@
 //! - [`Journal`] (`journal.rs`): what was done, beside the views;
 //! - [`Scheduler`] (`scheduler.rs`): ticks, the simulated clock's advance, the loop;
 //! - [`routes`] (`http.rs`): `/v1/clock`, `/v1/clock/advance`, `/v1/schedule`;
-//! - [`Lease`] (`lease.rs`): one active scheduler among replicas, by advisory lock.
+//! - [`while_leading`] (`lease.rs`): one active scheduler (or notifier) among replicas, by a
+//!   [`lease::Lease`].
 //!
 //! What falls due comes from views fed like any projector: `projections::schedule` (deadlines
 //! an aggregate's own events set) and `projections::storage_status` (the storage clock).
@@ -38,5 +39,5 @@ pub use due::{DueAction, Kind};
 pub use fire::{context, Fire, Fired, ACTOR};
 pub use http::{openapi, routes, Advance, ClockView, ScheduleView};
 pub use journal::{Entry, Journal, Outcome};
-pub use lease::{while_leading, Lease, LeaseLost};
+pub use lease::while_leading;
 pub use scheduler::{AdvanceReport, Scheduler, SchedulerError, SchedulerOptions, TickReport};

@@ -1,9 +1,9 @@
 //! [`NatsCluster`]: three nats-server children clustered on loopback ports, with JetStream,
 //! each with a store directory of its own, that a test can SIGKILL and restart one by one.
 
-use crate::nats_server::{binary, free_port, wait_for_port};
+use crate::nats_server::{command, free_port, wait_for_port};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// One node: its client and route ports, and its process while it runs.
@@ -92,21 +92,14 @@ impl NatsCluster {
         let log = self.dir.path().join(format!("{}.log", node.name));
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let mut child = Command::new(binary())
-                .args(["-a", "127.0.0.1", "-p", &node.client_port.to_string()])
-                .args(["--server_name", &node.name, "-js", "-sd"])
-                .arg(&store)
+            let mut child = command(node.client_port, &store, &log)
+                .args(["--server_name", &node.name])
                 .args(["--cluster_name", "parcelport-test"])
                 .args([
                     "--cluster",
                     &format!("nats://127.0.0.1:{}", node.route_port),
                 ])
                 .args(["--routes", &routes])
-                .arg("-l")
-                .arg(&log)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn nats-server (set NATS_SERVER to its path)");
             if wait_for_port(&mut child, node.client_port) {

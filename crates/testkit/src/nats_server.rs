@@ -2,7 +2,7 @@
 //! that a test (or the benchmark) can SIGKILL and restart on the same port and store.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -66,21 +66,7 @@ impl NatsServer {
     /// Spawns and waits until the port answers; `false` if the process exits first.
     fn spawn(&mut self) -> bool {
         let log = self.dir.path().join("nats-server.log");
-        let mut child = Command::new(binary())
-            .args([
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-js",
-                "-sd",
-            ])
-            .arg(self.store())
-            .arg("-l")
-            .arg(&log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        let mut child = command(self.port, &self.store(), &log)
             .spawn()
             .expect("spawn nats-server (set NATS_SERVER to its path)");
         let started = wait_for_port(&mut child, self.port);
@@ -89,6 +75,21 @@ impl NatsServer {
         }
         started
     }
+}
+
+/// A nats-server with JetStream on `port` of loopback, its store in `store`, its log in `log`,
+/// its standard streams closed.
+pub(crate) fn command(port: u16, store: &Path, log: &Path) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+        .arg(store)
+        .arg("-l")
+        .arg(log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
 }
 
 /// A port free on loopback when asked (another process may take it before it is bound).

@@ -147,6 +147,28 @@ async fn a_relay_restarted_while_nats_is_down_past_the_window_stores_nothing_twi
     assert_stream_holds_every_event_once_in_global_order(&db, &nats).await;
 }
 
+/// Four writers commit `transactions` each; a relay named `first` (1 s duplicate window)
+/// publishes them all and stops. Returns the events committed and the stream.
+async fn published_by_a_first_relay(
+    db: &TestDb,
+    nats: &NatsServer,
+    transactions: usize,
+) -> (u64, jetstream::stream::Stream) {
+    let committed = Load::start(db.store.pool(), 4, Some(transactions), Duration::ZERO)
+        .wait()
+        .await;
+    let mut first = config(db, nats, "first");
+    short_window(&mut first);
+    let first = Replica::spawn(first);
+    wait_for_messages(nats, committed).await;
+    first.shut_down().await;
+    let stream = jetstream::new(async_nats::connect(nats.url()).await.unwrap())
+        .get_stream("PARCELPORT")
+        .await
+        .unwrap();
+    (committed, stream)
+}
+
 /// A stream that lost its tail (a machine crash of NATS loses acked messages, LIMITS.md;
 /// here the last messages are deleted): the relay resumes after the stream's last event, so it
 /// publishes exactly the lost events again, in their place, with no rewind. The server drops
@@ -156,20 +178,8 @@ async fn a_relay_restarted_while_nats_is_down_past_the_window_stores_nothing_twi
 async fn a_stream_that_lost_its_tail_gets_exactly_the_lost_events_again() {
     let db = TestDb::create().await;
     let nats = NatsServer::start();
-    let committed = Load::start(db.store.pool(), 4, Some(60), Duration::ZERO)
-        .wait()
-        .await;
-    let mut first = config(&db, &nats, "first");
-    short_window(&mut first);
-    let first = Replica::spawn(first);
-    wait_for_messages(&nats, committed).await;
-    first.shut_down().await;
+    let (committed, stream) = published_by_a_first_relay(&db, &nats, 60).await;
     let saved = db.checkpoint().await.expect("a saved checkpoint");
-
-    let stream = jetstream::new(async_nats::connect(nats.url()).await.unwrap())
-        .get_stream("PARCELPORT")
-        .await
-        .unwrap();
     let mut lost = HashSet::new();
     for sequence in committed - 6..=committed {
         let message = stream.get_raw_message(sequence).await.unwrap();
@@ -205,18 +215,7 @@ async fn a_stream_that_lost_its_tail_gets_exactly_the_lost_events_again() {
 async fn a_rewound_relay_fills_a_purged_stream_from_the_event_it_names() {
     let db = TestDb::create().await;
     let nats = NatsServer::start();
-    let committed = Load::start(db.store.pool(), 4, Some(30), Duration::ZERO)
-        .wait()
-        .await;
-    let mut first = config(&db, &nats, "first");
-    short_window(&mut first);
-    let first = Replica::spawn(first);
-    wait_for_messages(&nats, committed).await;
-    first.shut_down().await;
-    let mut stream = jetstream::new(async_nats::connect(nats.url()).await.unwrap())
-        .get_stream("PARCELPORT")
-        .await
-        .unwrap();
+    let (committed, mut stream) = published_by_a_first_relay(&db, &nats, 30).await;
     stream.purge().await.unwrap();
 
     let events = db.events().await;
