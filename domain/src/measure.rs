@@ -59,11 +59,19 @@ pub struct Dimensions {
     pub height_mm: u32,
 }
 
+/// What a client sends; its schema is the one documented (`serde(try_from)`), so it states
+/// the bounds [`Dimensions::from_mm`] enforces.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawDimensions {
+    /// Length in mm.
+    #[schemars(range(min = 1, max = 10_000))]
     length_mm: u32,
+    /// Width in mm.
+    #[schemars(range(min = 1, max = 10_000))]
     width_mm: u32,
+    /// Height in mm.
+    #[schemars(range(min = 1, max = 10_000))]
     height_mm: u32,
 }
 

@@ -157,13 +157,36 @@ fn operation(endpoint: &Endpoint, generator: &mut schemars::SchemaGenerator) -> 
             &mut operation,
             json!({ "$ref": "#/components/parameters/IdempotencyKey" }),
         );
+        let schema = request(generator);
+        let required = has_required_fields(&schema, generator);
+        let description = if required {
+            "JSON, unknown fields refused"
+        } else {
+            "JSON, unknown fields refused; may be omitted, as the command has no required field"
+        };
         operation["requestBody"] = json!({
-            "required": false,
-            "description": "JSON, unknown fields refused; may be omitted when the command has no required field",
-            "content": { "application/json": { "schema": request(generator) } }
+            "required": required,
+            "description": description,
+            "content": { "application/json": { "schema": schema } }
         });
     }
     operation
+}
+
+/// Whether the request schema (a reference to a component, or inline) names a required field:
+/// then the body cannot be omitted.
+fn has_required_fields(schema: &schemars::Schema, generator: &schemars::SchemaGenerator) -> bool {
+    let value = schema.as_value();
+    let resolved = value
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|reference| reference.rsplit('/').next())
+        .and_then(|name| generator.definitions().get(name))
+        .unwrap_or(value);
+    resolved
+        .get("required")
+        .and_then(Value::as_array)
+        .is_some_and(|required| !required.is_empty())
 }
 
 /// The OpenAPI links of a creation's 201 answer: every operation taking what it created as

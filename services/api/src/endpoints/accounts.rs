@@ -248,6 +248,10 @@ pub(crate) struct RecordReferenceRate {
     /// The currency it is priced in (JPY); not `base`.
     quote: Currency,
     /// Units of `quote` per unit of `base`, before any markup; above zero.
+    #[schemars(extend(
+        "exclusiveMinimum" = 0,
+        "pattern" = "^(\\d*[1-9]\\d*(\\.\\d+)?|\\d+\\.\\d*[1-9]\\d*)$"
+    ))]
     rate: Decimal,
     /// Who published it (the reference bank); not empty.
     #[schemars(length(min = 1))]

@@ -245,3 +245,57 @@ async fn every_creation_links_to_the_operations_on_what_it_created() {
         }
     }
 }
+
+// What schemathesis found the documents promising less than the server enforces: a body whose
+// schema names required fields is required (an omitted body is refused), each side of a
+// parcel's dimensions is 1 to 10,000 mm, and a reference rate is above zero.
+#[tokio::test]
+async fn the_document_states_the_bounds_the_server_enforces() {
+    let doc = api::openapi_document();
+    let schemas = &doc["components"]["schemas"];
+    for (_, path, operation) in operations(&doc) {
+        let Some(body) = operation.get("requestBody") else {
+            continue;
+        };
+        let reference = body["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: the body is a component"));
+        let schema = &schemas[reference.rsplit('/').next().unwrap()];
+        let has_required = schema["required"]
+            .as_array()
+            .is_some_and(|required| !required.is_empty());
+        assert_eq!(body["required"], has_required, "{path}: {body}");
+    }
+    let top_up = operations(&doc)
+        .into_iter()
+        .find(|(_, path, _)| path == "/v1/members/{member_id}/top-up-applications")
+        .expect("the top-up application");
+    assert_eq!(top_up.2["requestBody"]["required"], true);
+
+    for side in ["length_mm", "width_mm", "height_mm"] {
+        let bounds = &schemas["Dimensions"]["properties"][side];
+        assert_eq!(bounds["minimum"], 1, "{side}: {bounds}");
+        assert_eq!(bounds["maximum"], 10_000, "{side}: {bounds}");
+    }
+    let rate = &schemas["RecordReferenceRate"]["properties"]["rate"];
+    let rate = jsonschema::validator_for(rate).expect("the rate's schema compiles");
+    for accepted in [
+        json!("1"),
+        json!("0.5"),
+        json!("20.17"),
+        json!("0.0001"),
+        json!(2.5),
+    ] {
+        assert!(rate.is_valid(&accepted), "{accepted}");
+    }
+    for refused in [
+        json!("0"),
+        json!("0.0"),
+        json!("-1"),
+        json!(""),
+        json!(0),
+        json!(-3),
+    ] {
+        assert!(!rate.is_valid(&refused), "{refused}");
+    }
+}
