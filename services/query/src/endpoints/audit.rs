@@ -80,6 +80,7 @@ pub(super) async fn events(
     let after = query
         .cursor
         .as_deref()
+        .filter(|cursor| !cursor.is_empty())
         .map(|cursor| {
             let key = Cursor::decode(EVENTS, cursor)?;
             let (txid, position) = key

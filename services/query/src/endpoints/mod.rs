@@ -93,7 +93,10 @@ const LIMIT: Param = query!(
     "rows per page, 1 to 500 (default 50)",
     Shape::Limit
 );
-const CURSOR: Param = query!("cursor", "the next_cursor of the previous page");
+const CURSOR: Param = query!(
+    "cursor",
+    "the next_cursor of the previous page; absent or empty for the first page"
+);
 
 /// An endpoint as documented: every one is a `GET`.
 #[derive(Debug, Clone, Copy)]

@@ -86,6 +86,7 @@ pub(super) async fn parcels(
     let after = query
         .cursor
         .as_deref()
+        .filter(|c| !c.is_empty())
         .map(|c| Cursor::decode(PARCELS, c))
         .transpose()?;
     let filter = InWarehouse { member_id, states };

@@ -64,6 +64,14 @@ async fn bad_parameters_are_400_problems_with_stable_codes() {
         .await;
     assert_eq!(crossed.status, 400);
     assert_eq!(crossed.body["code"], "query.invalid_cursor");
+    // An empty cursor is the first page, as an empty filter is no filter.
+    for path in [
+        "/v1/storage/parcels?cursor=",
+        "/v1/audit/events?cursor=&limit=5",
+    ] {
+        let first = warehouse.get(path, ADMIN).await;
+        assert_eq!(first.status, 200, "{path}: {:#}", first.body);
+    }
 
     for (path, code) in [
         ("/v1/storage/parcels/p-none", "parcel.not_found"),
