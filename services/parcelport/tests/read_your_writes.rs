@@ -68,7 +68,7 @@ async fn hundred_writers_read_their_writes(config: ServeConfig) {
         writer.expect("a writer");
     }
 
-    // A malformed position is refused; one no view will reach waits its bound, then 503.
+    // A malformed position is refused, and so, at once, is one past the store's newest event.
     let (status, problem) = call(
         address,
         Method::GET,
@@ -92,7 +92,7 @@ async fn hundred_writers_read_their_writes(config: ServeConfig) {
     .await;
     assert_eq!(
         (status, problem["code"].as_str()),
-        (503, Some("view.behind")),
+        (400, Some("query.invalid_parameter")),
         "{problem:#}"
     );
 

@@ -45,7 +45,9 @@ fn operation(route: &RouteInfo) -> Value {
         "in": "query",
         "required": false,
         "description": "read your writes: the `position` a command answered; the request waits \
-                        (at most 5 s) until the view has applied it, else 503 `view.behind`",
+                        (at most 5 s) until the view has applied it, else 503 `view.behind`; a \
+                        position past the store's newest event is refused (400 \
+                        `query.invalid_parameter`)",
         "schema": { "type": "string", "pattern": "^[0-9]{1,20}:[0-9]{1,19}$" },
     }));
     let roles: Vec<String> = route
@@ -69,6 +71,10 @@ fn operation(route: &RouteInfo) -> Value {
         codes.push("auth.other_member");
     }
     codes.extend(route.codes);
+    // `after`, on every route, refuses a malformed position or one the store never gave.
+    if !codes.contains(&"query.invalid_parameter") {
+        codes.push("query.invalid_parameter");
+    }
     let problem = json!({
         "description": format!("a problem; codes: {}", codes.join(", ")),
         "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } },

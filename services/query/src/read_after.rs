@@ -1,7 +1,8 @@
 //! Read your writes: `?after=<txid>:<position>` on any query endpoint (the `position` a
 //! command answered) makes the request wait until the view it reads has applied that event,
 //! at most [`WAIT`], then answers from it. A view still behind then is a 503
-//! `view.behind`, so a client never reads a view without its own change and never hangs.
+//! `view.behind`, so a client never reads a view without its own change and never hangs. A
+//! position past the store's newest event, which no command answered, is a 400 at once.
 //!
 //! The parameter is taken off the query string here, before the endpoint parses its own.
 
@@ -98,6 +99,19 @@ async fn applied(
     view: &'static str,
     cursor: GlobalCursor,
 ) -> Result<(), Problem> {
+    // A position past the store's newest event is none a command answered: refused at once,
+    // rather than waited for.
+    match state.views.has_given(cursor).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(invalid_parameter(format!(
+                "after {}:{} is past the newest event of the store: pass the `position` a \
+                 command answered",
+                cursor.txid, cursor.position
+            )))
+        }
+        Err(error) => return Err(crate::params::view_failed(error)),
+    }
     let deadline = tokio::time::Instant::now() + WAIT;
     let mut pause = Duration::from_millis(2);
     loop {

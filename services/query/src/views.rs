@@ -273,6 +273,16 @@ impl Views {
         Ok(health)
     }
 
+    /// Whether the store has given `cursor`: its newest committed event is at or after it. A
+    /// command answers the position of an event it committed, so a later one is none it gave.
+    pub async fn has_given(&self, cursor: GlobalCursor) -> Result<bool, QueryError> {
+        let head = match &self.events {
+            Events::Postgres(store) => store.head().await?,
+            Events::Sqlite(store) => store.head().await?,
+        };
+        Ok(head.is_some_and(|head| head >= cursor))
+    }
+
     /// The newest event in the store's global order.
     async fn head(&self) -> Result<Option<Position>, QueryError> {
         let head = match &self.events {
