@@ -95,6 +95,25 @@ async fn hundred_writers_read_their_writes(config: ServeConfig) {
         (400, Some("query.invalid_parameter")),
         "{problem:#}"
     );
+    // The start of the store is always applied; and who asks comes before what they ask.
+    let (status, _) = call(
+        address,
+        Method::GET,
+        "/v1/storage/counts?after=0:0",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, problem) = call(
+        address,
+        Method::GET,
+        "/v1/storage/counts?after=1:1",
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(status, 401, "{problem:#}");
 
     running.stop().await;
 }

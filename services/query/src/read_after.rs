@@ -8,13 +8,14 @@
 
 use crate::params::invalid_parameter;
 use crate::QueryState;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use event_store::GlobalCursor;
 use projections::{audit, billing, storage_status};
 use std::time::Duration;
+use web::auth::Caller;
 use web::problem::Problem;
 
 /// How long a request waits for its view.
@@ -59,7 +60,7 @@ fn split(query: &str) -> (Option<String>, String) {
 /// The middleware.
 pub(crate) async fn wait_for_position(
     State(state): State<QueryState>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
     let Some(query) = request.uri().query() else {
@@ -68,6 +69,12 @@ pub(crate) async fn wait_for_position(
     let (Some(after), rest) = split(query) else {
         return next.run(request).await;
     };
+    // Who asks comes first: a request without a valid token is a 401 whatever its `after`.
+    let (mut parts, body) = request.into_parts();
+    if let Err(unauthorized) = Caller::from_request_parts(&mut parts, &state).await {
+        return unauthorized.into_response();
+    }
+    let mut request = Request::from_parts(parts, body);
     let Some(cursor) = parse(&after) else {
         return invalid_parameter(format!(
             "after {after:?} is not a position: pass the `position` a command answered, \

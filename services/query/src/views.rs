@@ -280,7 +280,7 @@ impl Views {
             Events::Postgres(store) => store.head().await?,
             Events::Sqlite(store) => store.head().await?,
         };
-        Ok(head.is_some_and(|head| head >= cursor))
+        Ok(cursor <= GlobalCursor::START || head.is_some_and(|head| head >= cursor))
     }
 
     /// The newest event in the store's global order.
