@@ -7,6 +7,8 @@
 //! random moments mid-advance (every task dropped where it stood), its schedule view rebuilt
 //! meanwhile, the scheduler ends with the same events as a run that was never interrupted.
 
+mod common;
+
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use engine::TestClock;
 use event_store::{EventLog, GlobalCursor, StoredEvent};
@@ -22,7 +24,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// The first day: 2026-04-01, 09:00 in Tokyo.
 fn start() -> DateTime<Utc> {
@@ -44,42 +45,27 @@ fn last_minute_in(policy: &domain::Policy, day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(23, 59, 0).unwrap().and_utc() - chrono::Duration::minutes(i64::from(offset))
 }
 
-/// A running `serve`.
+/// A running `serve` ([`common::Running`]) and the admin secret every request here uses.
 struct Running {
+    server: common::Running,
     address: SocketAddr,
     admin: String,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), parcelport::ServeError>>,
 }
 
 impl Running {
     async fn start(config: ServeConfig, admin: Option<String>) -> Self {
         let server = Server::open(config).await.expect("serve");
-        let admin = admin.unwrap_or_else(|| {
-            server
-                .issued()
-                .iter()
-                .find(|token| token.name == "admin")
-                .map(|token| token.secret.clone())
-                .expect("an admin token")
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(listener, async {
-            let _ = stopped.await;
-        }));
+        let admin = admin.unwrap_or_else(|| common::secret(&server, "admin"));
+        let server = common::Running::start(server).await;
         Self {
-            address,
+            address: server.address,
             admin,
-            stop,
-            task,
+            server,
         }
     }
 
     async fn stop(self) {
-        self.stop.send(()).unwrap();
-        self.task.await.unwrap().expect("a clean stop");
+        self.server.stop().await;
     }
 
     /// `method path` as admin; the status and JSON body.
