@@ -60,4 +60,12 @@ if ! python3 -c 'import jsonschema, yaml, kubernetes_validate' 2>/dev/null; then
   python3 -m pip install -q 'jsonschema>=4.23' 'kubernetes-validate==1.37.0' 2>/dev/null \
     || python3 -m pip install -q --break-system-packages 'jsonschema>=4.23' 'kubernetes-validate==1.37.0'
 fi
-log "PostgreSQL on 127.0.0.1:5432 and NATS on 127.0.0.1:4222 are up; chromedriver and aiosmtpd are installed"
+# The contract test (services/parcelport/tests/contract) fuzzes both OpenAPI documents with
+# schemathesis 4, from PyPI.
+if ! command -v schemathesis >/dev/null 2>&1 \
+  || ! schemathesis --version 2>/dev/null | grep -q 'version 4\.'; then
+  log "installing schemathesis"
+  python3 -m pip install -q 'schemathesis>=4,<5' 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages 'schemathesis>=4,<5'
+fi
+log "PostgreSQL on 127.0.0.1:5432 and NATS on 127.0.0.1:4222 are up; chromedriver, aiosmtpd and schemathesis are installed"

@@ -267,7 +267,7 @@ async fn pipeline<C: Command>(
     if C::EXISTING && <C::On as Target>::KIND.is_some() {
         authorize_on::<C::On>(&app.engine, &caller, &id, false).await?;
     }
-    let body: C = body(request).await?;
+    let body: C = body(request, |body| app.bodies.check(C::SPEC.operation, body)).await?;
     let ctx = CommandContext::new(&caller.name, correlation.0).with_key(key);
     let call = Call {
         engine: &app.engine,
@@ -359,11 +359,14 @@ fn idempotency_key(headers: &HeaderMap, caller: &Caller) -> Result<IdempotencyKe
 }
 
 /// The strict JSON body: an object, read whole by `web::json` (so a syntax error is 400 and a
-/// non-object 422, whatever the type expects), then deserialized into the request type
-/// (unknown fields, wrong types and invalid values are 422 `request.invalid_body`). A request
-/// without any body (no `Content-Type`, no length) reads as `{}`, so commands without fields
-/// need no body.
-async fn body<T: DeserializeOwned>(request: Request) -> Result<T, Problem> {
+/// non-object 422, whatever the type expects), checked against the request schema the
+/// document publishes (`check`, 422 `request.invalid_body`), then deserialized into the
+/// request type (422 `request.unprocessable` for a rule between fields). A request without any body (no `Content-Type`, no
+/// length) reads as `{}`, so commands without fields need no body.
+async fn body<T: DeserializeOwned>(
+    request: Request,
+    check: impl FnOnce(&serde_json::Value) -> Result<(), Problem>,
+) -> Result<T, Problem> {
     let object = if has_no_body(request.headers()) {
         serde_json::Map::new()
     } else {
@@ -371,14 +374,52 @@ async fn body<T: DeserializeOwned>(request: Request) -> Result<T, Problem> {
             Body::<serde_json::Map<String, serde_json::Value>>::from_request(request, &()).await?;
         object
     };
-    serde_json::from_value(serde_json::Value::Object(object)).map_err(|error| {
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "request.invalid_body",
-            "The body does not match the expected shape",
-        )
-        .with_detail(error.to_string())
-    })
+    let mut body = serde_json::Value::Object(object);
+    check(&body)?;
+    whole_numbers_as_integers(&mut body);
+    // What the schema admits and the types still refuse is a rule JSON Schema cannot state,
+    // between fields (a period ending before it starts): the engine's kind of refusal.
+    serde_json::from_value(body)
+        .map_err(|error| problem_of(EngineError::invalid(error.to_string())))
+}
+
+/// 422 `request.invalid_body`.
+pub(crate) fn invalid_body(detail: String) -> Problem {
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "request.invalid_body",
+        "The body does not match the expected shape",
+    )
+    .with_detail(detail)
+}
+
+/// Writes every number with a zero fraction (`3.0`) as the integer it is: JSON Schema's
+/// `integer` admits it, serde's integer types do not.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            let whole = number.as_f64().filter(|f| f.fract() == 0.0);
+            // Within ±2^53 a float holds the integer exactly, and both casts are lossless.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let integer = whole.and_then(|f| match f {
+                f if (0.0..=9_007_199_254_740_992.0).contains(&f) => {
+                    Some(serde_json::Number::from(f as u64))
+                }
+                f if (-9_007_199_254_740_992.0..0.0).contains(&f) => {
+                    Some(serde_json::Number::from(f as i64))
+                }
+                _ => None,
+            });
+            if let Some(integer) = integer {
+                *number = integer;
+            }
+        }
+        serde_json::Value::Object(object) => {
+            object.values_mut().for_each(whole_numbers_as_integers);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
 }
 
 fn has_no_body(headers: &HeaderMap) -> bool {

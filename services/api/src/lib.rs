@@ -61,6 +61,7 @@ pub struct AppState {
     engine: Backend,
     tokens: Arc<TokenBook>,
     openapi: Arc<serde_json::Value>,
+    bodies: Arc<openapi::Bodies>,
 }
 
 impl AppState {
@@ -77,10 +78,12 @@ impl AppState {
 
     /// The state over an engine on either backend.
     pub fn on(engine: Backend, tokens: TokenBook) -> Self {
+        let openapi = openapi::document();
         Self {
             engine,
             tokens: Arc::new(tokens),
-            openapi: Arc::new(openapi::document()),
+            bodies: Arc::new(openapi::Bodies::of(&openapi)),
+            openapi: Arc::new(openapi),
         }
     }
 

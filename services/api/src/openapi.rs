@@ -8,6 +8,11 @@
 //! here from what the endpoint is; the ones specific to it (business refusals) come from its
 //! `Spec`. The tests read the document to drive the auth table and to check that every code
 //! is reached.
+//!
+//! [`Bodies`] compiles each command's request schema from the document, and the pipeline
+//! checks every body against it before deserializing: the server refuses exactly what the
+//! document says it refuses, and a schema that allows what the types cannot read shows up as
+//! a refused valid request (the contract test's fuzzer looks for those).
 
 use crate::command::{IDEMPOTENCY_KEY, MAX_KEY_LEN};
 use crate::endpoints::{self, views::AggregateView, Endpoint};
@@ -18,8 +23,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use schemars::generate::SchemaSettings;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use web::auth::Role;
+use web::problem::Problem;
 
 /// Every role but admin, which may call everything.
 const ROLES: &[Role] = &[
@@ -65,6 +71,7 @@ fn error_codes(endpoint: &Endpoint) -> BTreeMap<u16, BTreeSet<String>> {
         add(413, "request.body_too_large");
         add(415, "request.unsupported_media_type");
         add(422, "request.invalid_body");
+        add(422, "request.unprocessable");
         add(422, "idempotency.key_reused");
         add(409, "concurrency.conflict");
         add(409, "idempotency.in_progress");
@@ -210,6 +217,108 @@ fn links(endpoints: &[Endpoint], param: &str) -> Value {
     Value::Object(links)
 }
 
+/// A decimal as the API reads it: a string of at most 28 digits before and 28 after the
+/// point, no exponent; the largest fits `rust_decimal`'s 96-bit mantissa, and a JSON number is
+/// refused so that no client sends money through a float.
+const DECIMAL_PATTERN: &str = r"^-?[0-9]{1,28}(\.[0-9]{1,28})?$";
+
+/// Makes the numbers of the document exact: schemars' schema of `rust_decimal::Decimal` (a
+/// string or a number, any exponent) becomes [`DECIMAL_PATTERN`], and every fixed-width
+/// integer (`"format": "uint32"`, ...) states the range its Rust type holds, which a `format`
+/// alone does not bound.
+fn exact_numbers(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let is_decimal = object.get("type") == Some(&json!(["string", "number"]))
+                && object.get("pattern") == Some(&json!(r"^-?\d+(\.\d+)?([eE]\d+)?$"));
+            if is_decimal {
+                object.insert("type".to_owned(), json!("string"));
+                object.insert("pattern".to_owned(), json!(DECIMAL_PATTERN));
+            }
+            let range = match object.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some((json!(0), json!(u8::MAX))),
+                Some("uint16") => Some((json!(0), json!(u16::MAX))),
+                Some("uint32") => Some((json!(0), json!(u32::MAX))),
+                Some("uint64" | "uint") => Some((json!(0), json!(u64::MAX))),
+                Some("int32") => Some((json!(i32::MIN), json!(i32::MAX))),
+                Some("int64" | "int") => Some((json!(i64::MIN), json!(i64::MAX))),
+                _ => None,
+            };
+            if let Some((minimum, maximum)) = range {
+                object.entry("minimum").or_insert(minimum);
+                object.entry("maximum").or_insert(maximum);
+            }
+            object.values_mut().for_each(exact_numbers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(exact_numbers),
+        _ => {}
+    }
+}
+
+/// The compiled request schema of every command, by operation id.
+pub(crate) struct Bodies(HashMap<String, jsonschema::Validator>);
+
+impl Bodies {
+    /// Compiles the request bodies of `document` (one built by [`document`]).
+    pub(crate) fn of(document: &Value) -> Self {
+        let mut bodies = HashMap::new();
+        for item in document["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(Map::values)
+        {
+            let operation = &item["post"];
+            let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
+            let Some(id) = operation["operationId"]
+                .as_str()
+                .filter(|_| !schema.is_null())
+            else {
+                continue;
+            };
+            let root = json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "components": document["components"],
+                "allOf": [schema],
+            });
+            let validator = jsonschema::options()
+                .should_validate_formats(true)
+                .build(&root)
+                .unwrap_or_else(|error| panic!("the request schema of {id} compiles: {error}"));
+            bodies.insert(id.to_owned(), validator);
+        }
+        Self(bodies)
+    }
+
+    /// Checks `body` against the request schema of `operation`: 422 `request.invalid_body`
+    /// naming the first place it breaks.
+    pub(crate) fn check(&self, operation: &str, body: &Value) -> Result<(), Problem> {
+        let Some(validator) = self.0.get(operation) else {
+            return Ok(());
+        };
+        match validator.iter_errors(body).next() {
+            None => Ok(()),
+            Some(error) => {
+                let at = error.instance_path().to_string();
+                let at = if at.is_empty() {
+                    "the body".to_owned()
+                } else {
+                    at
+                };
+                // A `not` says what must hold in its description; its own message would
+                // print the whole subschema.
+                let what = match error.kind() {
+                    jsonschema::error::ValidationErrorKind::Not { schema } => schema
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .map_or_else(|| error.to_string(), str::to_owned),
+                    _ => error.to_string(),
+                };
+                Err(crate::command::invalid_body(format!("{at}: {what}")))
+            }
+        }
+    }
+}
+
 fn parameters_push(operation: &mut Value, parameter: Value) {
     if let Some(parameters) = operation["parameters"].as_array_mut() {
         parameters.push(parameter);
@@ -279,7 +388,7 @@ pub fn document() -> Value {
 
     let mut schemas = generator.take_definitions(true);
     schemas.insert("Problem".to_owned(), problem_schema());
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
@@ -310,8 +419,8 @@ pub fn document() -> Value {
                     "name": "X-Correlation-Id",
                     "in": "header",
                     "required": false,
-                    "description": "Ties requests of one flow together; recorded on every event appended. Generated when absent.",
-                    "schema": { "type": "string", "minLength": 1, "maxLength": 128 }
+                    "description": "Ties requests of one flow together; recorded on every event appended. A value that is not 1 to 128 visible ASCII characters, or none, is replaced by a new UUID (answered in the response's header).",
+                    "schema": { "type": "string" }
                 }
             },
             "headers": {
@@ -321,13 +430,16 @@ pub fn document() -> Value {
                 }
             }
         }
-    })
+    });
+    exact_numbers(&mut document);
+    document
 }
 
 const DESCRIPTION: &str = "One endpoint per command of the parcelport domain. \
 Every error is application/problem+json with a stable `code`; a business refusal (422) also \
-carries the `rule` of the catalog it enforces. Each operation lists the codes it may answer per \
-status (`x-error-codes`); a 422 may also carry any other refusal code of the domain catalog. \
+carries the `rule` of the catalog it enforces. Each operation lists every code it may answer, \
+per status (`x-error-codes`). Every body is checked against its schema before anything else \
+reads it (422 `request.invalid_body`, naming where it breaks). \
 Commands need an `Idempotency-Key`; optimistic-concurrency conflicts are retried a bounded \
 number of times, then answered 409 `concurrency.conflict`.";
 

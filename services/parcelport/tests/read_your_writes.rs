@@ -2,8 +2,8 @@
 //! the query API's `?after=<position>` waits until the view it reads has applied it. A hundred
 //! writers at once each register a member and at once read the member's account from the
 //! billing view with `after`: every one sees its own account, on the embedded store and on
-//! PostgreSQL. A malformed `after` is a 400, and a position no view will reach is a 503
-//! `view.behind` after the bounded wait.
+//! PostgreSQL. A malformed `after` is a 400, a position past the store's newest event a 422, and
+//! a position no view will reach is a 503 `view.behind` after the bounded wait.
 
 mod common;
 
@@ -92,7 +92,7 @@ async fn hundred_writers_read_their_writes(config: ServeConfig) {
     .await;
     assert_eq!(
         (status, problem["code"].as_str()),
-        (400, Some("query.invalid_parameter")),
+        (422, Some("query.position_not_given")),
         "{problem:#}"
     );
     // The start of the store is always applied; and who asks comes before what they ask.

@@ -800,7 +800,7 @@ async fn acc_7_a_yuan_refund_waits_for_the_months_reference_rates_then_pays_in_y
     let pending = running.pending_now("pay_refund").await;
     assert_eq!(pending["aggregate_id"], member.as_str(), "{pending:#}");
 
-    // A rate of nothing, or of a currency in itself, is refused.
+    // A rate of nothing, or of a currency in itself, is refused, by the request's schema.
     for (base, rate) in [("CNY", "0"), ("JPY", "20.00")] {
         let (status, problem) = running
             .send(
@@ -815,7 +815,7 @@ async fn acc_7_a_yuan_refund_waits_for_the_months_reference_rates_then_pays_in_y
             .await;
         assert_eq!(
             (status, problem["code"].as_str()),
-            (422, Some("request.unprocessable")),
+            (422, Some("request.invalid_body")),
             "{problem:#}"
         );
     }

@@ -2,11 +2,13 @@
 //! with its parameters, the roles that may call it, and the problem codes it answers.
 
 use crate::endpoints::{routes_table, RouteInfo, Shape};
+use crate::read_after::POSITION_NOT_GIVEN;
 use crate::QueryState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A router serving the document at `path`.
 pub(crate) fn router(path: &str) -> Router<QueryState> {
@@ -23,6 +25,11 @@ fn schema(shape: Shape) -> Value {
         Shape::Limit => json!({ "type": "integer", "minimum": 1, "maximum": 500, "default": 50 }),
         Shape::DateTime => json!({ "type": "string", "format": "date-time" }),
         Shape::OneOf(words) => json!({ "type": "string", "enum": words }),
+        Shape::Cursor => json!({ "type": "string", "pattern": "^([0-9a-fA-F]{2})*$" }),
+        Shape::ListOf(words) => {
+            let word = format!("({})", words.join("|"));
+            json!({ "type": "string", "pattern": format!("^{word}(,{word})*$") })
+        }
     }
 }
 
@@ -46,8 +53,8 @@ fn operation(route: &RouteInfo) -> Value {
         "required": false,
         "description": "read your writes: the `position` a command answered; the request waits \
                         (at most 5 s) until the view has applied it, else 503 `view.behind`; a \
-                        position past the store's newest event is refused (400 \
-                        `query.invalid_parameter`)",
+                        position past the store's newest event is refused (422 \
+                        `query.position_not_given`)",
         "schema": { "type": "string", "pattern": "^[0-9]{1,20}:[0-9]{1,19}$" },
     }));
     let roles: Vec<String> = route
@@ -66,19 +73,35 @@ fn operation(route: &RouteInfo) -> Value {
         "auth.forbidden",
         "view.not_ready",
         "view.behind",
+        "internal",
+        // `after`, on every route, refuses a malformed position or one the store never gave.
+        "query.invalid_parameter",
+        POSITION_NOT_GIVEN,
     ];
     if route.member_scoped {
         codes.push("auth.other_member");
     }
     codes.extend(route.codes);
-    // `after`, on every route, refuses a malformed position or one the store never gave.
-    if !codes.contains(&"query.invalid_parameter") {
-        codes.push("query.invalid_parameter");
+    let mut by_status: BTreeMap<u16, BTreeSet<&str>> = BTreeMap::new();
+    for code in &codes {
+        by_status.entry(status_of(code)).or_default().insert(code);
     }
-    let problem = json!({
-        "description": format!("a problem; codes: {}", codes.join(", ")),
-        "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } },
-    });
+    let mut responses = Map::new();
+    responses.insert(
+        "200".to_owned(),
+        json!({ "description": "the answer", "content": { "application/json": {} } }),
+    );
+    for (status, codes) in by_status {
+        let list: Vec<String> = codes.iter().map(|code| format!("`{code}`")).collect();
+        responses.insert(
+            status.to_string(),
+            json!({
+                "description": format!("{}. Codes: {}.", reason(status), list.join(", ")),
+                "x-error-codes": codes,
+                "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } },
+            }),
+        );
+    }
     json!({
         "summary": route.summary,
         "description": format!(
@@ -88,14 +111,34 @@ fn operation(route: &RouteInfo) -> Value {
         ),
         "security": [{ "bearer": [] }],
         "parameters": parameters,
-        "responses": {
-            "200": { "description": "the answer", "content": { "application/json": {} } },
-            "4XX": problem.clone(),
-            "503": problem,
-        },
+        "responses": responses,
         "x-roles": roles,
-        "x-problem-codes": codes,
     })
+}
+
+/// The status a problem code is answered with.
+fn status_of(code: &str) -> u16 {
+    match code {
+        "auth.missing_token" | "auth.invalid_token" => 401,
+        "auth.forbidden" | "auth.other_member" => 403,
+        POSITION_NOT_GIVEN | "query.range_reversed" | "query.invalid_cursor" => 422,
+        "view.not_ready" | "view.behind" => 503,
+        "internal" => 500,
+        code if code.ends_with(".not_found") => 404,
+        _ => 400,
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "A parameter is malformed",
+        401 => "No valid bearer token",
+        403 => "The token may not read this",
+        404 => "What the path names does not exist",
+        422 => "Well formed, but naming nothing: a position past the store's, a cursor this list did not issue, a range ending before it starts",
+        500 => "The view could not be read; it is safe to retry",
+        _ => "The view is not built yet, or has not applied `after` in time",
+    }
 }
 
 /// The document.

@@ -42,10 +42,11 @@ pub(crate) fn invalid_parameter(detail: impl Into<String>) -> Problem {
     .with_detail(detail)
 }
 
-/// 400 `query.invalid_cursor`.
+/// 422 `query.invalid_cursor`: a cursor is opaque, so one this list did not issue is
+/// well formed (its schema says hexadecimal) but names no place in it.
 pub(crate) fn invalid_cursor() -> Problem {
     Problem::new(
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "query.invalid_cursor",
         "Invalid cursor",
     )

@@ -2,7 +2,8 @@
 //! command answered) makes the request wait until the view it reads has applied that event,
 //! at most [`WAIT`], then answers from it. A view still behind then is a 503
 //! `view.behind`, so a client never reads a view without its own change and never hangs. A
-//! position past the store's newest event, which no command answered, is a 400 at once.
+//! position past the store's newest event, which no command answered, is refused at once:
+//! 422 `query.position_not_given` (well formed, but not a position of this store).
 //!
 //! The parameter is taken off the query string here, before the endpoint parses its own.
 
@@ -18,6 +19,9 @@ use std::time::Duration;
 use web::auth::Caller;
 use web::problem::Problem;
 
+/// The code of a well-formed `after` past the store's newest event.
+pub const POSITION_NOT_GIVEN: &str = "query.position_not_given";
+
 /// How long a request waits for its view.
 pub const WAIT: Duration = Duration::from_secs(5);
 
@@ -32,12 +36,17 @@ fn view_of(path: &str) -> Option<&'static str> {
     .find_map(|(prefix, view)| path.starts_with(prefix).then_some(view))
 }
 
-/// Parses `<txid>:<position>`.
+/// Parses `<txid>:<position>`, two runs of digits; a number too large for its field is read
+/// as the largest, a position past any the store gave.
 fn parse(text: &str) -> Option<GlobalCursor> {
     let (txid, position) = text.split_once(':')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(txid) || !digits(position) {
+        return None;
+    }
     Some(GlobalCursor {
-        txid: txid.parse().ok()?,
-        position: position.parse().ok()?,
+        txid: txid.parse().unwrap_or(u64::MAX),
+        position: position.parse().unwrap_or(i64::MAX),
     })
 }
 
@@ -111,7 +120,12 @@ async fn applied(
     match state.views.has_given(cursor).await {
         Ok(true) => {}
         Ok(false) => {
-            return Err(invalid_parameter(format!(
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                POSITION_NOT_GIVEN,
+                "No command answered that position",
+            )
+            .with_detail(format!(
                 "after {}:{} is past the newest event of the store: pass the `position` a \
                  command answered",
                 cursor.txid, cursor.position
@@ -165,6 +179,16 @@ mod tests {
         );
         assert_eq!(parse("35"), None);
         assert_eq!(parse("x:1"), None);
+        assert_eq!(parse("-1:1"), None);
+        assert_eq!(parse("+1:1"), None);
+        assert_eq!(
+            parse("99358590031648330627:8564370942638040984"),
+            Some(GlobalCursor {
+                txid: u64::MAX,
+                position: 8_564_370_942_638_040_984
+            }),
+            "well formed, past any position given"
+        );
     }
 
     #[test]

@@ -67,7 +67,13 @@ impl Command for DebitAccount {
         summary: "Debit a fee for work done, once per reason and cause (ACC-1, ACC-4)",
         roles: FINANCE,
         errors: &[
+            (422, "account.amount_precision"),
+            (422, "account.closed"),
             (422, "account.duplicate_debit"),
+            (422, "account.exchange_rate_missing"),
+            (422, "account.exchange_rate_stale"),
+            (422, "account.exchange_rate_unusable"),
+            (422, "account.non_positive_amount"),
             (422, "request.unprocessable"),
         ],
         ..Spec::DEFAULT
@@ -105,7 +111,13 @@ impl Command for CreditSaleProceeds {
         path: "/v1/accounts/{account_id}/credit-sale-proceeds",
         summary: "Credit a disposed parcel's sale proceeds less costs (DSP-1)",
         roles: FINANCE,
-        errors: &[(422, "account.non_positive_amount")],
+        errors: &[
+            (422, "account.amount_precision"),
+            (422, "account.closed"),
+            (422, "account.currency_mismatch"),
+            (422, "account.duplicate_credit"),
+            (422, "account.non_positive_amount"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnAccount;
@@ -142,7 +154,12 @@ impl Command for AccrueLateInterest {
         summary: "Accrue late interest on an overdue amount (ACC-6)",
         roles: FINANCE,
         errors: &[
+            (422, "account.amount_precision"),
+            (422, "account.closed"),
+            (422, "account.currency_mismatch"),
+            (422, "account.interest_already_accrued"),
             (422, "account.interest_in_future"),
+            (422, "account.non_positive_amount"),
             (422, "account.not_overdue"),
         ],
         ..Spec::DEFAULT
@@ -184,7 +201,18 @@ impl Command for AdvanceDuty {
         path: "/v1/accounts/{account_id}/advance-duty",
         summary: "Advance a shipment's import duty for its fee (ACC-8)",
         roles: FINANCE,
-        errors: &[(422, "account.duty_advance_min_balance")],
+        errors: &[
+            (422, "account.amount_precision"),
+            (422, "account.closed"),
+            (422, "account.currency_mismatch"),
+            (422, "account.duplicate_debit"),
+            (422, "account.duty_advance_min_balance"),
+            (422, "account.exchange_rate_missing"),
+            (422, "account.exchange_rate_stale"),
+            (422, "account.exchange_rate_unusable"),
+            (422, "account.insufficient_balance"),
+            (422, "account.non_positive_amount"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnAccount;
@@ -220,7 +248,16 @@ impl Command for BillAdvancedDuty {
         path: "/v1/accounts/{account_id}/bill-advanced-duty",
         summary: "Bill duty advanced earlier, as customs billed it (ACC-8)",
         roles: FINANCE,
-        errors: &[(422, "account.no_duty_advance")],
+        errors: &[
+            (422, "account.amount_precision"),
+            (422, "account.closed"),
+            (422, "account.duplicate_debit"),
+            (422, "account.exchange_rate_missing"),
+            (422, "account.exchange_rate_stale"),
+            (422, "account.exchange_rate_unusable"),
+            (422, "account.no_duty_advance"),
+            (422, "account.non_positive_amount"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnAccount;
@@ -242,6 +279,13 @@ impl Command for BillAdvancedDuty {
 /// are recorded (ACC-7). A second rate for the same pair and day replaces the first.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("not" = {
+    "description": "base and quote are two currencies",
+    "anyOf": [
+        { "properties": { "base": { "const": "JPY" }, "quote": { "const": "JPY" } } },
+        { "properties": { "base": { "const": "CNY" }, "quote": { "const": "CNY" } } }
+    ]
+}))]
 pub(crate) struct RecordReferenceRate {
     /// The currency priced (CNY).
     base: Currency,
@@ -249,8 +293,9 @@ pub(crate) struct RecordReferenceRate {
     quote: Currency,
     /// Units of `quote` per unit of `base`, before any markup; above zero.
     #[schemars(extend(
-        "exclusiveMinimum" = 0,
-        "pattern" = "^(\\d*[1-9]\\d*(\\.\\d+)?|\\d+\\.\\d*[1-9]\\d*)$"
+        "type" = "string",
+        "pattern" = "^[0-9]{1,28}(\\.[0-9]{1,28})?$",
+        "not" = { "description": "above zero", "pattern": "^[0.]+$" }
     ))]
     rate: Decimal,
     /// Who published it (the reference bank); not empty.
@@ -266,7 +311,6 @@ impl Command for RecordReferenceRate {
         path: "/v1/reference-rates",
         summary: "Record a day's reference bank rate refunds are converted at (MON-3, ACC-7)",
         roles: FINANCE,
-        errors: &[(422, "request.unprocessable")],
         ..Spec::DEFAULT
     };
     type On = Collection;

@@ -72,7 +72,9 @@ pub(crate) struct RegisterMember {
     /// A parent's or guardian's consent, required for a minor (MEM-3).
     #[serde(default)]
     guardian_consent: Option<GuardianConsent>,
-    /// The member accepted that the suite address is for forwarding only (MEM-1).
+    /// The member accepted that the suite address is for forwarding only (MEM-1): `true`, as
+    /// a registration without it is refused.
+    #[schemars(extend("const" = true))]
     forwarding_only_accepted: bool,
 }
 
@@ -84,8 +86,8 @@ impl Command for RegisterMember {
         roles: OPS,
         creates: Some("member_id"),
         errors: &[
+            (422, "member.birth_date_in_future"),
             (422, "member.guardian_consent_required"),
-            (422, "member.forwarding_only_not_accepted"),
         ],
     };
     type On = Collection;
@@ -120,8 +122,10 @@ impl Command for VerifyIdentity {
         summary: "Record an identity document checked today (MEM-2)",
         roles: OPS,
         errors: &[
-            (422, "member.document_incomplete"),
+            (422, "member.closed"),
             (422, "member.document_expired"),
+            (422, "member.document_incomplete"),
+            (422, "member.withdrawing"),
         ],
         ..Spec::DEFAULT
     };
@@ -174,7 +178,12 @@ impl Command for SuspendMember {
         path: "/v1/members/{member_id}/suspend",
         summary: "Suspend a member for a cause (MEM-4, MEM-5)",
         roles: OPS,
-        errors: &[(422, "member.reason_missing")],
+        errors: &[
+            (422, "member.already_suspended"),
+            (422, "member.closed"),
+            (422, "member.reason_missing"),
+            (422, "member.withdrawing"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -203,7 +212,12 @@ impl Command for ReinstateMember {
         path: "/v1/members/{member_id}/reinstate",
         summary: "Lift every suspension of a member (MEM-4)",
         roles: OPS,
-        errors: &[(422, "member.not_suspended")],
+        errors: &[
+            (422, "member.closed"),
+            (422, "member.not_suspended"),
+            (422, "member.reason_missing"),
+            (422, "member.withdrawing"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -232,6 +246,7 @@ impl Command for RecordFailedLogin {
         path: "/v1/members/{member_id}/record-failed-login",
         summary: "Record a failed login; too many in a row suspend the member (MEM-5)",
         roles: OPS,
+        errors: &[(422, "member.closed")],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -253,6 +268,7 @@ impl Command for RecordSuccessfulLogin {
         path: "/v1/members/{member_id}/record-successful-login",
         summary: "Record a successful login (MEM-5, MEM-9)",
         roles: OPS,
+        errors: &[(422, "member.closed")],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -302,7 +318,11 @@ impl Command for SetAutoPack {
         path: "/v1/members/{member_id}/set-auto-pack",
         summary: "Turn Auto Pack on: each arriving parcel is packed on its own (MEM-6)",
         roles: MEMBER,
-        errors: &[(422, "member.suspended")],
+        errors: &[
+            (422, "member.closed"),
+            (422, "member.suspended"),
+            (422, "member.withdrawing"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -324,6 +344,7 @@ impl Command for UnsetAutoPack {
         path: "/v1/members/{member_id}/unset-auto-pack",
         summary: "Turn Auto Pack off (MEM-6)",
         roles: MEMBER,
+        errors: &[(422, "member.closed")],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -348,7 +369,13 @@ impl Command for SetAutoShip {
         path: "/v1/members/{member_id}/set-auto-ship",
         summary: "Turn Auto Ship on with a limit per shipment (MEM-7)",
         roles: MEMBER,
-        errors: &[(422, "member.auto_ship_limit_not_positive")],
+        errors: &[
+            (422, "member.auto_ship_limit_currency"),
+            (422, "member.auto_ship_limit_not_positive"),
+            (422, "member.closed"),
+            (422, "member.suspended"),
+            (422, "member.withdrawing"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -370,6 +397,7 @@ impl Command for UnsetAutoShip {
         path: "/v1/members/{member_id}/unset-auto-ship",
         summary: "Turn Auto Ship off (MEM-7)",
         roles: MEMBER,
+        errors: &[(422, "member.closed")],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -414,7 +442,7 @@ impl Command for RequestWithdrawal {
         summary:
             "Withdraw: stored parcels destroyed, the balance's refund scheduled (MEM-8, ACC-7)",
         roles: MEMBER,
-        errors: &[(422, "member.already_withdrawing")],
+        errors: &[(422, "member.already_withdrawing"), (422, "member.closed")],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -443,6 +471,7 @@ impl Command for EvaluateAutoClosure {
         summary: "Daily job: close the member if a closure condition holds (MEM-9); money left \
                   on the account is refunded (ACC-7)",
         roles: OPS,
+        errors: &[(422, "request.unprocessable")],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -477,7 +506,16 @@ impl Command for ApplyForTopUp {
         path: "/v1/members/{member_id}/top-up-applications",
         summary: "Decide a member's top-up application against the bank's record (ACC-2, ACC-3)",
         roles: FINANCE,
-        errors: &[(422, "account.exchange_rate_missing")],
+        errors: &[
+            (422, "account.amount_precision"),
+            (422, "account.closed"),
+            (422, "account.exchange_rate_missing"),
+            (422, "account.exchange_rate_stale"),
+            (422, "account.exchange_rate_unusable"),
+            (422, "account.non_positive_amount"),
+            (422, "member.closed"),
+            (422, "member.withdrawing"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -513,7 +551,15 @@ impl Command for RefundAndClose {
         path: "/v1/members/{member_id}/refund-and-close",
         summary: "Pay a withdrawing member's balance back and close the member (ACC-7, MEM-8)",
         roles: FINANCE,
-        errors: &[(422, "account.refund_without_withdrawal")],
+        errors: &[
+            (422, "account.closed"),
+            (422, "account.exchange_rate_missing"),
+            (422, "account.exchange_rate_unusable"),
+            (422, "account.refund_not_due"),
+            (422, "account.refund_of_debt"),
+            (422, "account.refund_rate_month"),
+            (422, "account.refund_without_withdrawal"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnMember;
@@ -543,8 +589,8 @@ impl Command for ErasePersonalData {
         roles: OPS,
         errors: &[
             (422, "member.not_closed"),
-            (422, "member.retention_not_passed"),
             (422, "member.personal_data_already_erased"),
+            (422, "member.retention_not_passed"),
         ],
         ..Spec::DEFAULT
     };

@@ -90,7 +90,17 @@ impl Command for ReceiveParcel {
             "Record a parcel's arrival against the suite code on its label (PAR-1..PAR-3, TIM-2)",
         roles: STAFF,
         creates: Some("parcel_id"),
-        errors: &[(422, "parcel.invalid_state")],
+        errors: &[
+            (404, "member.not_found"),
+            (422, "account.amount_precision"),
+            (422, "account.closed"),
+            (422, "account.duplicate_debit"),
+            (422, "account.exchange_rate_missing"),
+            (422, "account.non_positive_amount"),
+            (422, "calendar.not_covered"),
+            (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
+        ],
     };
     type On = Collection;
     type Output = ParcelReceived;
@@ -130,8 +140,10 @@ impl Command for ExpectParcel {
         creates: Some("parcel_id"),
         errors: &[
             (403, "auth.other_member"),
+            (422, "intake.proxy_payment_unavailable"),
             (422, "intake.shop_not_approved"),
             (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
         ],
     };
     const EXISTING: bool = false;
@@ -164,7 +176,11 @@ impl Command for CancelExpectedParcel {
         path: "/v1/parcels/{parcel_id}/cancel-expected",
         summary: "Cancel an expected parcel that did not arrive in time (PAR-2)",
         roles: MEMBER_OR_OPS,
-        errors: &[(422, "intake.too_early_to_cancel")],
+        errors: &[
+            (422, "intake.too_early_to_cancel"),
+            (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnParcel;
@@ -189,7 +205,12 @@ impl Command for AttachParcel {
         path: "/v1/parcels/{parcel_id}/attach-to-member",
         summary: "Attach an unidentified parcel to the member of a suite code (PAR-1, MEM-6)",
         roles: STAFF,
-        errors: &[(404, "suite_code.not_found"), (422, "parcel.invalid_state")],
+        errors: &[
+            (404, "suite_code.not_found"),
+            (422, "calendar.not_covered"),
+            (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnParcel;
@@ -224,7 +245,10 @@ impl Command for DeclareContents {
         roles: MEMBER_OR_STAFF,
         errors: &[
             (422, "declaration.empty"),
+            (422, "declaration.sender_missing"),
             (422, "declaration.zero_quantity"),
+            (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
         ],
         ..Spec::DEFAULT
     };
@@ -253,7 +277,11 @@ impl Command for ConfirmDeclaration {
         path: "/v1/parcels/{parcel_id}/confirm-declaration",
         summary: "Confirm a parcel's declaration (PAR-4; Auto Pack requests its shipment, MEM-6)",
         roles: MEMBER,
-        errors: &[(422, "declaration.missing")],
+        errors: &[
+            (422, "declaration.missing"),
+            (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnParcel;
@@ -294,9 +322,13 @@ impl Command for InspectParcel {
         summary: "Record a parcel's inspection and charge its fees (INS-1..INS-4)",
         roles: STAFF,
         errors: &[
+            (422, "account.closed"),
+            (422, "account.duplicate_debit"),
             (422, "inspection.finding_incomplete"),
-            (422, "inspection.oversize_cost_missing"),
             (422, "inspection.oversize_cost_invalid"),
+            (422, "inspection.oversize_cost_missing"),
+            (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
         ],
         ..Spec::DEFAULT
     };
@@ -329,7 +361,10 @@ impl Command for StoreParcel {
         path: "/v1/parcels/{parcel_id}/store",
         summary: "Shelve an inspected parcel; its storage clock starts (STO-1, STO-2)",
         roles: STAFF,
-        errors: &[(422, "parcel.invalid_state")],
+        errors: &[
+            (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnParcel;
@@ -357,9 +392,15 @@ impl Command for RequestPacking {
         roles: MEMBER,
         creates: Some("shipment_id"),
         errors: &[
+            (404, "member.not_found"),
             (422, "declaration.not_confirmed"),
+            (422, "member.inactive"),
+            (422, "member.suspended"),
             (422, "member.unverified"),
+            (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
             (422, "request.unprocessable"),
+            (422, "shipment.invalid_state"),
         ],
     };
     type On = OnParcel;
@@ -411,7 +452,11 @@ storage_clock!(
     "/v1/parcels/{parcel_id}/send-storage-notice",
     "Send the storage-limit notice due today (STO-2)",
     OPS,
-    &[(422, "storage.notice_not_due")]
+    &[
+        (422, "parcel.invalid_state"),
+        (422, "quarantine.dispose_or_return_only"),
+        (422, "storage.notice_not_due")
+    ]
 );
 storage_clock!(
     /// Marks a parcel past its maximum storage as disposable (STO-2).
@@ -421,7 +466,13 @@ storage_clock!(
     "/v1/parcels/{parcel_id}/mark-disposable",
     "Mark a parcel past its maximum storage as disposable (STO-2)",
     OPS,
-    &[(422, "storage.limit_not_reached")]
+    &[
+        (422, "parcel.invalid_state"),
+        (422, "quarantine.dispose_or_return_only"),
+        (422, "storage.already_disposable"),
+        (422, "storage.limit_not_reached"),
+        (422, "storage.on_paid_extension")
+    ]
 );
 storage_clock!(
     /// The member takes paid extended storage, before the free limit ends (STO-3).
@@ -431,7 +482,13 @@ storage_clock!(
     "/v1/parcels/{parcel_id}/extend-storage",
     "Take paid extended storage before the free limit ends (STO-3)",
     MEMBER,
-    &[(422, "storage.extension_unavailable")]
+    &[
+        (422, "parcel.invalid_state"),
+        (422, "quarantine.dispose_or_return_only"),
+        (422, "storage.already_extended"),
+        (422, "storage.extension_too_late"),
+        (422, "storage.extension_unavailable")
+    ]
 );
 
 /// Accrues the extended-storage fee of every started month and debits it (STO-3).
@@ -445,7 +502,14 @@ impl Command for AccrueStorageFee {
         path: "/v1/parcels/{parcel_id}/accrue-storage-fee",
         summary: "Accrue and debit extended-storage fees, once per month (STO-3)",
         roles: FINANCE,
-        errors: &[(422, "storage.not_extended")],
+        errors: &[
+            (422, "account.closed"),
+            (422, "account.duplicate_debit"),
+            (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
+            (422, "request.unprocessable"),
+            (422, "storage.not_extended"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnParcel;
@@ -484,7 +548,18 @@ impl Command for DisposeParcel {
         path: "/v1/parcels/{parcel_id}/dispose",
         summary: "Dispose of a parcel for a recorded cause and charge its fee (DSP-1)",
         roles: OPS,
-        errors: &[(422, "disposal.not_disposable")],
+        errors: &[
+            (404, "member.not_found"),
+            (422, "account.closed"),
+            (422, "disposal.member_not_withdrawing"),
+            (422, "disposal.not_disposable"),
+            (422, "disposal.not_quarantined"),
+            (422, "disposal.shipment_not_held"),
+            (422, "disposal.unpaid_before_storage_limit"),
+            (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
+            (422, "request.unprocessable"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnParcel;

@@ -97,11 +97,21 @@ impl Command for Consolidate {
         creates: Some("shipment_id"),
         errors: &[
             (403, "auth.other_member"),
+            (404, "member.not_found"),
             (404, "parcel.not_found"),
+            (422, "consolidation.auto_pack"),
+            (422, "consolidation.duplicate_parcel"),
+            (422, "consolidation.other_member"),
+            (422, "consolidation.parcel_not_stored"),
             (422, "consolidation.parcel_taken"),
-            (422, "consolidation.weight_limit"),
             (422, "consolidation.too_few_parcels"),
+            (422, "consolidation.value_limit"),
+            (422, "consolidation.weight_limit"),
+            (422, "declaration.not_confirmed"),
             (422, "member.may_not_request"),
+            (422, "money.currency_mismatch"),
+            (422, "quarantine.dispose_or_return_only"),
+            (422, "request.unprocessable"),
         ],
     };
     type On = Collection;
@@ -155,7 +165,14 @@ impl Command for RecordPacking {
         path: "/v1/shipments/{shipment_id}/record-packing",
         summary: "Record a shipment as packed and measured; its parcels are packed (CON-4)",
         roles: STAFF,
-        errors: &[(422, "shipment.invalid_state")],
+        errors: &[
+            (422, "declaration.not_confirmed"),
+            (422, "inspection.pending"),
+            (422, "parcel.invalid_state"),
+            (422, "quarantine.dispose_or_return_only"),
+            (422, "shipment.invalid_state"),
+            (422, "tariff.unknown_carrier"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnShipment;
@@ -199,6 +216,12 @@ impl Command for QuoteShipment {
             "Quote a packed shipment; Auto Ship pays it within the limit (FEE-1..FEE-3, MEM-7)",
         roles: MEMBER_OR_STAFF,
         errors: &[
+            (422, "money.currency_mismatch"),
+            (422, "quote.duplicate_option"),
+            (422, "quote.invalid_insured_amount"),
+            (422, "quote.unknown_option"),
+            (422, "quote.warranty_not_offered"),
+            (422, "shipment.invalid_state"),
             (422, "tariff.destination_not_served"),
             (422, "tariff.unknown_carrier"),
         ],
@@ -242,11 +265,19 @@ impl Command for PayShipment {
         summary: "Pay a quoted shipment; exactly one of racing payments succeeds (PAY-1, ACC-4)",
         roles: MEMBER,
         errors: &[
+            (422, "account.duplicate_debit"),
+            (422, "account.insufficient_balance"),
+            (422, "member.inactive"),
+            (422, "member.suspended"),
+            (422, "member.unverified"),
             (422, "payment.already_paid"),
             (422, "payment.amount_mismatch"),
+            (422, "payment.exchange_rate_required"),
+            (422, "payment.exchange_rate_stale"),
+            (422, "payment.exchange_rate_unusable"),
             (422, "payment.parcels_disposed"),
-            (422, "account.insufficient_balance"),
             (422, "request.unprocessable"),
+            (422, "shipment.invalid_state"),
         ],
         ..Spec::DEFAULT
     };
@@ -274,7 +305,10 @@ impl Command for HoldUnpaid {
         path: "/v1/shipments/{shipment_id}/hold-unpaid",
         summary: "Hold a shipment unpaid past its quote's due date, and its parcels (PAY-2)",
         roles: OPS,
-        errors: &[(422, "payment.not_yet_due")],
+        errors: &[
+            (422, "payment.not_yet_due"),
+            (422, "shipment.invalid_state"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnShipment;
@@ -297,10 +331,11 @@ impl Command for RemindPayment {
         summary: "Remind the member of a quote unpaid on its due date (ACC-6)",
         roles: OPS,
         errors: &[
-            (422, "dunning.reminder_not_yet_due"),
             (422, "dunning.already_reminded"),
             (422, "dunning.notice_already_sent"),
+            (422, "dunning.reminder_not_yet_due"),
             (422, "payment.already_paid"),
+            (422, "shipment.invalid_state"),
         ],
         ..Spec::DEFAULT
     };
@@ -326,9 +361,10 @@ impl Command for SendDunningNotice {
         roles: OPS,
         errors: &[
             (422, "dunning.not_reminded"),
-            (422, "dunning.notice_not_yet_due"),
             (422, "dunning.notice_already_sent"),
+            (422, "dunning.notice_not_yet_due"),
             (422, "payment.already_paid"),
+            (422, "shipment.invalid_state"),
         ],
         ..Spec::DEFAULT
     };
@@ -354,7 +390,10 @@ impl Command for CancelShipment {
         path: "/v1/shipments/{shipment_id}/cancel",
         summary: "Cancel an unpaid shipment; its parcels return to storage (CON-5)",
         roles: MEMBER_OR_OPS,
-        errors: &[(422, "cancellation.after_payment")],
+        errors: &[
+            (422, "cancellation.after_payment"),
+            (422, "shipment.invalid_state"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnShipment;
@@ -376,7 +415,8 @@ pub(crate) struct ShipShipment {
     carrier: String,
     /// The carrier's service (`EMS`).
     service: String,
-    /// The tracking number.
+    /// The tracking number, letters in either case (kept upper-cased).
+    #[schemars(with = "String", extend("pattern" = "^[A-Za-z0-9]{1,40}$"))]
     tracking_number: TrackingNumber,
     /// Value declared to customs (for sea freight whose duty is advanced, the taxable value
     /// that prices the advance, ACC-8).
@@ -394,8 +434,22 @@ impl Command for ShipShipment {
         summary: "Hand a paid shipment to its carrier with a tracking number (SHP-1)",
         roles: STAFF,
         errors: &[
-            (422, "shipping.not_paid"),
+            (422, "account.closed"),
+            (422, "account.currency_mismatch"),
+            (422, "account.duplicate_debit"),
             (422, "account.duty_advance_min_balance"),
+            (422, "account.exchange_rate_missing"),
+            (422, "account.exchange_rate_stale"),
+            (422, "account.exchange_rate_unusable"),
+            (422, "account.insufficient_balance"),
+            (422, "duty.sea_freight_advance_only"),
+            (422, "request.unprocessable"),
+            (422, "shipment.invalid_state"),
+            (422, "shipping.carrier_not_quoted"),
+            (422, "shipping.invalid_declared_value"),
+            (422, "shipping.not_paid"),
+            (422, "shipping.service_required"),
+            (422, "shipping.unknown_carrier"),
         ],
         ..Spec::DEFAULT
     };
@@ -433,7 +487,11 @@ impl Command for RecordTracking {
         path: "/v1/shipments/{shipment_id}/record-tracking",
         summary: "Record a carrier tracking update (SHP-2)",
         roles: STAFF_OR_OPS,
-        errors: &[(422, "tracking.not_in_transit")],
+        errors: &[
+            (422, "shipment.invalid_state"),
+            (422, "tracking.date_out_of_range"),
+            (422, "tracking.not_in_transit"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnShipment;
@@ -465,8 +523,12 @@ impl Command for ReceiveReturn {
         summary: "Receive a shipment sent back to the warehouse; charge its return cost (SHP-2)",
         roles: STAFF_OR_OPS,
         errors: &[
-            (422, "shipment.invalid_state"),
+            (422, "account.amount_precision"),
+            (422, "account.closed"),
+            (422, "account.duplicate_debit"),
+            (422, "request.unprocessable"),
             (422, "return.invalid_cost"),
+            (422, "shipment.invalid_state"),
         ],
         ..Spec::DEFAULT
     };
@@ -496,7 +558,15 @@ impl Command for ChargeRedelivery {
         path: "/v1/shipments/{shipment_id}/charge-redelivery",
         summary: "Charge a redelivery abroad: its cost, at least the policy's minimum (SHP-2)",
         roles: STAFF_OR_OPS,
-        errors: &[(422, "redelivery.not_offered")],
+        errors: &[
+            (422, "account.amount_precision"),
+            (422, "account.closed"),
+            (422, "account.duplicate_debit"),
+            (422, "redelivery.invalid_cost"),
+            (422, "redelivery.not_offered"),
+            (422, "request.unprocessable"),
+            (422, "shipment.invalid_state"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnShipment;
@@ -525,7 +595,10 @@ impl Command for ChooseDutyPayment {
         path: "/v1/shipments/{shipment_id}/choose-duty-payment",
         summary: "Choose before dispatch how import duty is paid: on delivery or advanced (ACC-8)",
         roles: MEMBER_OR_OPS,
-        errors: &[(422, "duty.after_dispatch")],
+        errors: &[
+            (422, "duty.after_dispatch"),
+            (422, "duty.sea_freight_advance_only"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnShipment;
@@ -587,7 +660,17 @@ impl Command for FileClaim {
         summary: "File a claim on a shipment (CLM-1, CLM-2)",
         roles: MEMBER,
         creates: Some("claim_id"),
-        errors: &[(422, "claim.not_shipped"), (422, "claim.duplicate_id")],
+        errors: &[
+            (422, "calendar.not_covered"),
+            (422, "claim.duplicate_id"),
+            (422, "claim.invalid_item"),
+            (422, "claim.item_required"),
+            (422, "claim.needs_delivery"),
+            (422, "claim.no_warranty"),
+            (422, "claim.not_shipped"),
+            (422, "claim.warranty_window_closed"),
+            (422, "claim.window_closed"),
+        ],
     };
     type On = OnShipment;
     type Output = Created<Advanced>;
@@ -624,7 +707,11 @@ impl Command for AddClaimEvidence {
         path: "/v1/shipments/{shipment_id}/add-claim-evidence",
         summary: "Add evidence to a claim (CLM-1)",
         roles: MEMBER,
-        errors: &[(404, "claim.not_found")],
+        errors: &[
+            (404, "claim.not_found"),
+            (422, "claim.closed"),
+            (422, "claim.empty_evidence"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnShipment;
@@ -655,7 +742,7 @@ impl Command for RespondToClaim {
         path: "/v1/shipments/{shipment_id}/respond-to-claim",
         summary: "Respond to a claim (CLM-3)",
         roles: OPS,
-        errors: &[(422, "claim.closed")],
+        errors: &[(404, "claim.not_found"), (422, "claim.closed")],
         ..Spec::DEFAULT
     };
     type On = OnShipment;
@@ -720,8 +807,11 @@ claim_command!(
     "Escalate a claim not responded to in time (CLM-3)",
     OPS,
     &[
-        (422, "claim.response_not_overdue"),
-        (422, "claim.already_responded")
+        (404, "claim.not_found"),
+        (422, "claim.already_escalated"),
+        (422, "claim.already_responded"),
+        (422, "claim.closed"),
+        (422, "claim.response_not_overdue")
     ]
 );
 claim_command!(
@@ -732,7 +822,14 @@ claim_command!(
     "/v1/shipments/{shipment_id}/accept-exchange",
     "Accept an exchange under the warranty add-on (CLM-6)",
     OPS,
-    &[(422, "claim.not_under_warranty")]
+    &[
+        (404, "claim.not_found"),
+        (422, "claim.awaiting_evidence"),
+        (422, "claim.closed"),
+        (422, "claim.exchange_limit"),
+        (422, "claim.invalid_state"),
+        (422, "claim.not_under_warranty")
+    ]
 );
 claim_command!(
     /// The item sent back for an exchange reached the warehouse (CLM-6).
@@ -742,7 +839,12 @@ claim_command!(
     "/v1/shipments/{shipment_id}/record-exchange-item-received",
     "Record that the item sent back for an exchange arrived (CLM-6)",
     STAFF,
-    &[(422, "claim.invalid_state")]
+    &[
+        (404, "claim.not_found"),
+        (422, "claim.closed"),
+        (422, "claim.exchange_lapsed"),
+        (422, "claim.invalid_state")
+    ]
 );
 claim_command!(
     /// The item sent back for an exchange did not arrive in time (CLM-6).
@@ -752,7 +854,12 @@ claim_command!(
     "/v1/shipments/{shipment_id}/lapse-exchange",
     "Record that an exchange's item did not come back in time (CLM-6)",
     OPS,
-    &[(422, "claim.invalid_state")]
+    &[
+        (404, "claim.not_found"),
+        (422, "claim.closed"),
+        (422, "claim.exchange_not_lapsed"),
+        (422, "claim.invalid_state")
+    ]
 );
 
 /// The member withdraws an open claim (CLM-4).
@@ -772,7 +879,7 @@ impl Command for WithdrawClaim {
         path: "/v1/shipments/{shipment_id}/withdraw-claim",
         summary: "Withdraw an open claim (CLM-4)",
         roles: MEMBER,
-        errors: &[(422, "claim.closed")],
+        errors: &[(404, "claim.not_found"), (422, "claim.closed")],
         ..Spec::DEFAULT
     };
     type On = OnShipment;
@@ -803,7 +910,12 @@ impl Command for RejectClaim {
         path: "/v1/shipments/{shipment_id}/reject-claim",
         summary: "Reject a claim, with the reason (CLM-5)",
         roles: FINANCE,
-        errors: &[(422, "claim.reason_required")],
+        errors: &[
+            (404, "claim.not_found"),
+            (422, "claim.closed"),
+            (422, "claim.invalid_state"),
+            (422, "claim.reason_required"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnShipment;
@@ -835,7 +947,21 @@ impl Command for ApproveClaim {
         path: "/v1/shipments/{shipment_id}/approve-claim",
         summary: "Approve a claim and credit its payout, within the cap (CLM-5)",
         roles: FINANCE,
-        errors: &[(422, "claim.payout_over_cap")],
+        errors: &[
+            (404, "claim.not_found"),
+            (422, "account.amount_precision"),
+            (422, "account.closed"),
+            (422, "account.duplicate_credit"),
+            (422, "claim.awaiting_evidence"),
+            (422, "claim.closed"),
+            (422, "claim.invalid_payout"),
+            (422, "claim.invalid_state"),
+            (422, "claim.no_damage_compensation"),
+            (422, "claim.packing_not_compensated"),
+            (422, "claim.payout_over_cap"),
+            (422, "claim.plan_not_compensated"),
+            (422, "money.currency_mismatch"),
+        ],
         ..Spec::DEFAULT
     };
     type On = OnShipment;

@@ -284,7 +284,7 @@ async fn the_document_states_the_bounds_the_server_enforces() {
         json!("0.5"),
         json!("20.17"),
         json!("0.0001"),
-        json!(2.5),
+        json!("007.5"),
     ] {
         assert!(rate.is_valid(&accepted), "{accepted}");
     }
@@ -293,9 +293,46 @@ async fn the_document_states_the_bounds_the_server_enforces() {
         json!("0.0"),
         json!("-1"),
         json!(""),
+        json!("1e5"),
         json!(0),
         json!(-3),
+        json!(2.5),
     ] {
         assert!(!rate.is_valid(&refused), "{refused}");
     }
+    let rate_body = jsonschema::options()
+        .build(&request_schema(&doc, "record_reference_rate"))
+        .unwrap();
+    let body = |base: &str, quote: &str| json!({ "base": base, "quote": quote, "rate": "20.5", "source": "MUFG", "valid_on": "2026-12-01" });
+    assert!(rate_body.is_valid(&body("CNY", "JPY")));
+    assert!(!rate_body.is_valid(&body("JPY", "JPY")), "one currency");
+
+    // Every decimal is a string of bounded digits (a number would go through a float, and
+    // 1e300 does not fit), and every unsigned integer states its largest value.
+    let text = doc.to_string();
+    assert!(
+        !text.contains(r#""type":["string","number"]"#),
+        "a decimal as a number"
+    );
+    assert!(!text.contains(r#""pattern":"^-?\\d+(\\.\\d+)?([eE]\\d+)?$""#));
+    let money = jsonschema::validator_for(&json!({
+        "components": doc["components"],
+        "$ref": "#/components/schemas/Money"
+    }))
+    .unwrap();
+    let amount = |amount: Value| json!({ "amount": amount, "currency": "JPY" });
+    assert!(money.is_valid(&amount(json!("1200"))));
+    assert!(money.is_valid(&amount(json!("-12.5"))));
+    for refused in [
+        json!(1200),
+        json!("1e300"),
+        json!("1".repeat(29)),
+        json!("1."),
+    ] {
+        assert!(!money.is_valid(&amount(refused.clone())), "{refused}");
+    }
+    let dimensions = &schemas["Dimensions"]["properties"]["length_mm"];
+    assert_eq!(dimensions["maximum"], 10_000);
+    let weight = &schemas["Weight"];
+    assert_eq!(weight["maximum"], u32::MAX, "{weight}");
 }

@@ -7,6 +7,7 @@ use crate::params::{
 };
 use crate::QueryState;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use projections::audit::{AuditEntry, AuditFilter};
@@ -14,6 +15,9 @@ use projections::Page;
 use serde::Deserialize;
 use web::auth::Caller;
 use web::problem::Problem;
+
+/// The code of a `from` after `to`.
+pub(crate) const RANGE_REVERSED: &str = "query.range_reversed";
 
 /// The aggregate types of the store.
 const AGGREGATE_TYPES: &[&str] = &["member", "account", "parcel", "shipment"];
@@ -60,7 +64,12 @@ pub(super) async fn events(
     caller.require(roles::AUDIT)?;
     if let (Some(from), Some(to)) = (query.from, query.to) {
         if from > to {
-            return Err(invalid_parameter("from is after to"));
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                RANGE_REVERSED,
+                "The time range ends before it starts",
+            )
+            .with_detail("from is after to"));
         }
     }
     let filter = AuditFilter {

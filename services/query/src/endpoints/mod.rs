@@ -8,6 +8,7 @@ mod projections;
 mod storage;
 
 use crate::QueryState;
+use ::projections::storage_status;
 use axum::routing::{get, MethodRouter};
 use web::auth::Role;
 
@@ -53,6 +54,10 @@ pub enum Shape {
     DateTime,
     /// One of these words.
     OneOf(&'static [&'static str]),
+    /// A page's `next_cursor`: hexadecimal, opaque.
+    Cursor,
+    /// One or more of these words, comma-separated.
+    ListOf(&'static [&'static str]),
 }
 
 /// A query-string parameter (a macro, so the tables are `'static` constants).
@@ -95,7 +100,8 @@ const LIMIT: Param = query!(
 );
 const CURSOR: Param = query!(
     "cursor",
-    "the next_cursor of the previous page; absent or empty for the first page"
+    "the next_cursor of the previous page; absent or empty for the first page",
+    Shape::Cursor
 );
 
 /// An endpoint as documented: every one is a `GET`.
@@ -133,7 +139,11 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 member_scoped: true,
                 params: &[
                     query!("member_id", "one member's parcels"),
-                    query!("state", "comma-separated states (stored,received,...)"),
+                    query!(
+                        "state",
+                        "comma-separated states (stored,received,...)",
+                        Shape::ListOf(storage_status::STATES)
+                    ),
                     LIMIT,
                     CURSOR,
                 ],
@@ -266,7 +276,7 @@ pub(crate) fn all() -> Vec<Endpoint> {
                     LIMIT,
                     CURSOR,
                 ],
-                codes: &["query.invalid_parameter", "query.invalid_cursor"],
+                codes: &["query.invalid_parameter", "query.invalid_cursor", audit::RANGE_REVERSED],
             },
             get(audit::events),
         ),

@@ -69,8 +69,7 @@ pub(super) async fn parcels(
         .as_deref()
         .unwrap_or_default()
         .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .filter(|_| query.state.is_some())
         .map(str::to_owned)
         .collect();
     if let Some(unknown) = states
