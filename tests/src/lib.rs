@@ -11,5 +11,7 @@
 //!   the NATS chart values) validated against the Compose and Kubernetes schemas and against
 //!   the binaries' command lines, by `scripts/validate-deploy.py`, since no container engine
 //!   runs here.
+//! - `tests/layout.rs`: the dependency rule of ARCHITECTURE.md on the manifests: nothing
+//!   outside `services/` depends on `services/`, the domain on no workspace crate.
 //!
 //! See `tests/README.md`.

@@ -5,6 +5,7 @@ mod auth;
 mod bodies;
 mod checks;
 mod coverage;
+mod demo;
 mod happy_path;
 mod idempotency;
 mod openapi;
