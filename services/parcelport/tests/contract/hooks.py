@@ -5,8 +5,9 @@ stricter than schemathesis' own.
   generated key is drawn from a small alphabet and repeats, which would answer most commands
   with the first answer of another body (422 `idempotency.key_reused`) and test nothing
   behind it. A valid generated key is replaced by a UUID; an invalid one is left to be refused.
-- A claim is named in the body (`claim_id`), where schemathesis' path parameters do not
-  reach: a generated one that looks like an id is replaced by the demo's claim (`PP_CLAIM`).
+- Bodies name ids where schemathesis' path parameters do not reach: a generated `claim_id`,
+  `suite_code` or `parcel_ids` entry of the right shape is replaced by the demo's claim, the
+  member's suite code and their stored parcels (`PP_CLAIM`, `PP_SUITE_CODE`, `PP_STORED`).
 - `documented_problem_code`: every problem the server answers carries a `code` the operation
   lists for that status (`x-error-codes`), and a request the schema allows is never refused
   as malformed: a business refusal of a valid request (422 with the rule it enforces, a 409
@@ -23,6 +24,7 @@ import schemathesis
 
 KEY = re.compile(r"^[!-~]{1,128}$")
 ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SUITE_CODE = re.compile(r"^[A-Z]{2,4}-[0-9]{4,8}$")
 MALFORMED = ("request.invalid", "request.malformed", "query.invalid_parameter")
 
 
@@ -32,10 +34,17 @@ def before_call(context, case, kwargs):
     for name in list(headers):
         if name.lower() == "idempotency-key" and isinstance(headers[name], str) and KEY.match(headers[name]):
             headers[name] = str(uuid.uuid4())
-    claim = os.environ.get("PP_CLAIM")
-    if claim and isinstance(case.body, dict) and isinstance(case.body.get("claim_id"), str):
-        if ID.match(case.body["claim_id"]):
-            case.body["claim_id"] = claim
+    body = case.body if isinstance(case.body, dict) else {}
+    for field, value, shape in (
+        ("claim_id", os.environ.get("PP_CLAIM"), ID),
+        ("suite_code", os.environ.get("PP_SUITE_CODE"), SUITE_CODE),
+    ):
+        if value and isinstance(body.get(field), str) and shape.match(body[field]):
+            body[field] = value
+    stored = [parcel for parcel in os.environ.get("PP_STORED", "").split(",") if parcel]
+    parcels = body.get("parcel_ids")
+    if stored and isinstance(parcels, list) and all(isinstance(p, str) and ID.match(p) for p in parcels):
+        body["parcel_ids"] = [stored[i % len(stored)] for i in range(len(parcels))]
 
 
 @schemathesis.check

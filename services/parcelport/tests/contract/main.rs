@@ -28,6 +28,9 @@ struct DemoIds {
     parcel: String,
     shipment: String,
     claim: String,
+    /// The member's suite code and stored parcels, for the bodies that name them.
+    suite_code: String,
+    stored: Vec<String>,
 }
 
 impl DemoIds {
@@ -42,16 +45,31 @@ impl DemoIds {
         let claimed = &claims["items"][0];
         let text = |value: &Value| value.as_str().expect("an id").to_owned();
         let member = text(&claimed["payload"]["claimed"]["member_id"]);
+        let registered = get(format!(
+            "/v1/audit/events?event_type=member.registered&aggregate_id={member}&limit=1"
+        ))
+        .await;
+        let stored = get(format!(
+            "/v1/storage/parcels?member_id={member}&state=stored"
+        ))
+        .await;
         Self {
             parcel: text(&claimed["payload"]["claimed"]["item"]["parcel_id"]),
             shipment: text(&claimed["aggregate_id"]),
             claim: text(&claimed["payload"]["claimed"]["claim_id"]),
+            suite_code: text(&registered["items"][0]["payload"]["registered"]["suite_code"]),
+            stored: stored["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|parcel| text(&parcel["parcel_id"]))
+                .collect(),
             member,
         }
     }
 
     /// The configuration's part that names them: the path parameters (`hooks.py` puts the
-    /// claim, from `PP_CLAIM`, into bodies).
+    /// claim, the suite code and the stored parcels into bodies, from the environment).
     fn config(&self) -> String {
         format!(
             r#"
@@ -76,7 +94,7 @@ async fn schemathesis(
     base: &str,
     document: &str,
     admin: &str,
-    claim: &str,
+    ids: &DemoIds,
     config: &Path,
 ) -> Output {
     let hooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/contract/hooks.py");
@@ -86,7 +104,9 @@ async fn schemathesis(
         .arg(config)
         .args(["run", &format!("{base}{document}"), "--checks", "all"])
         .env("PP_TOKEN", admin)
-        .env("PP_CLAIM", claim)
+        .env("PP_CLAIM", &ids.claim)
+        .env("PP_SUITE_CODE", &ids.suite_code)
+        .env("PP_STORED", ids.stored.join(","))
         .env("PP_HOOKS", hooks)
         .env("NO_COLOR", "1")
         // Its cache of crashes goes beside the configuration, not into the source tree.
@@ -148,8 +168,8 @@ async fn schemathesis_finds_nothing_wrong_in_either_document() {
     std::fs::write(&config, settings + &ids.config()).unwrap();
 
     let (commands, queries) = tokio::join!(
-        schemathesis(&base, "/openapi.json", &admin, &ids.claim, &config),
-        schemathesis(&base, "/query/openapi.json", &admin, &ids.claim, &config),
+        schemathesis(&base, "/openapi.json", &admin, &ids, &config),
+        schemathesis(&base, "/query/openapi.json", &admin, &ids, &config),
     );
     running.stop().await;
     assert_clean("the command API", &commands);
