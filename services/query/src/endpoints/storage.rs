@@ -67,11 +67,8 @@ pub(super) async fn parcels(
     let states: Vec<String> = query
         .state
         .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .filter(|_| query.state.is_some())
-        .map(str::to_owned)
-        .collect();
+        .map(|states| states.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
     if let Some(unknown) = states
         .iter()
         .find(|s| !storage_status::STATES.contains(&s.as_str()))
