@@ -55,4 +55,12 @@ impl<K> Page<K> {
     pub fn first(limit: u32) -> Self {
         Self { after: None, limit }
     }
+
+    /// Every row: for callers that need a whole list (the scheduler, the tests).
+    pub fn all() -> Self {
+        Self {
+            after: None,
+            limit: u32::MAX,
+        }
+    }
 }

@@ -143,9 +143,81 @@ pub async fn list_in(
 ) -> Result<Vec<ParkedEvent>, RuntimeError> {
     let db = db.into();
     let mut tx = db.begin().await?;
-    let parked = select(&mut tx.conn(), schema, projection, with_replayed).await?;
+    let parked = select(
+        &mut tx.conn(),
+        schema,
+        projection,
+        with_replayed,
+        None,
+        i64::MAX,
+    )
+    .await?;
     tx.commit().await?;
     Ok(parked)
+}
+
+/// Where a parked event sits in the waiting list: aggregate type, aggregate id, sequence.
+pub type ParkedKey = (String, String, i64);
+
+/// The waiting parked events of instance `schema` after `after`, at most `limit`, in
+/// aggregate and sequence order: a keyset page on the waiting events' index.
+pub async fn page_in(
+    db: impl Into<ViewDb>,
+    schema: &Schema,
+    projection: &str,
+    after: Option<&ParkedKey>,
+    limit: u32,
+) -> Result<Vec<ParkedEvent>, RuntimeError> {
+    let db = db.into();
+    let mut tx = db.begin().await?;
+    let parked = select(
+        &mut tx.conn(),
+        schema,
+        projection,
+        false,
+        after,
+        i64::from(limit),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(parked)
+}
+
+/// How many parked events of instance `schema` wait, counted up to `up_to`, and whether more
+/// wait: a bounded walk of the waiting events' index, so it answers at once however many.
+pub async fn waiting_count_in(
+    db: impl Into<ViewDb>,
+    schema: &Schema,
+    projection: &str,
+    up_to: u64,
+) -> Result<(u64, bool), RuntimeError> {
+    let db = db.into();
+    let probe = i64::try_from(up_to.saturating_add(1)).unwrap_or(i64::MAX);
+    let counted: i64 = match &db {
+        ViewDb::Postgres(pool) => {
+            sqlx::query_scalar(&format!(
+                "SELECT count(*) FROM (SELECT 1 FROM {schema}.parked_events
+                  WHERE projection = $1 AND replayed_at IS NULL LIMIT $2) waiting"
+            ))
+            .bind(projection)
+            .bind(probe)
+            .fetch_one(pool)
+            .await?
+        }
+        #[cfg(feature = "sqlite")]
+        ViewDb::Sqlite(views) => {
+            sqlx::query_scalar(&format!(
+                "SELECT count(*) FROM (SELECT 1 FROM {schema}_parked_events
+                  WHERE projection = ?1 AND replayed_at IS NULL LIMIT ?2)"
+            ))
+            .bind(projection)
+            .bind(probe)
+            .fetch_one(views.reader())
+            .await?
+        }
+    };
+    let counted = u64::try_from(counted).unwrap_or(0);
+    Ok((counted.min(up_to), counted > up_to))
 }
 
 /// The parked events of instance `schema`, in aggregate and sequence order.
@@ -154,16 +226,29 @@ async fn select(
     schema: &Schema,
     projection: &str,
     with_replayed: bool,
+    after: Option<&ParkedKey>,
+    limit: i64,
 ) -> Result<Vec<ParkedEvent>, RuntimeError> {
+    let (after_type, after_id, after_sequence) = match after {
+        Some((t, id, sequence)) => (Some(t.as_str()), Some(id.as_str()), Some(*sequence)),
+        None => (None, None, None),
+    };
     Ok(match conn {
         ViewConn::Postgres(conn) => {
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM {schema}.parked_events
                   WHERE projection = $1 AND ($2 OR replayed_at IS NULL)
-                  ORDER BY aggregate_type, aggregate_id, sequence"
+                    AND ($3::text IS NULL
+                         OR (aggregate_type, aggregate_id, sequence) > ($3, $4::text, $5::bigint))
+                  ORDER BY aggregate_type, aggregate_id, sequence
+                  LIMIT $6"
             ))
             .bind(projection)
             .bind(with_replayed)
+            .bind(after_type)
+            .bind(after_id)
+            .bind(after_sequence)
+            .bind(limit)
             .fetch_all(&mut **conn)
             .await?;
             rows.iter().map(from_row).collect::<Result<_, _>>()?
@@ -173,10 +258,16 @@ async fn select(
             let rows = sqlx::query(&format!(
                 "SELECT {SQLITE_COLUMNS} FROM {schema}_parked_events
                   WHERE projection = ?1 AND (?2 OR replayed_at IS NULL)
-                  ORDER BY aggregate_type, aggregate_id, sequence"
+                    AND (?3 IS NULL OR (aggregate_type, aggregate_id, sequence) > (?3, ?4, ?5))
+                  ORDER BY aggregate_type, aggregate_id, sequence
+                  LIMIT ?6"
             ))
             .bind(projection)
             .bind(with_replayed)
+            .bind(after_type)
+            .bind(after_id)
+            .bind(after_sequence)
+            .bind(limit)
             .fetch_all(&mut **conn)
             .await?;
             rows.iter().map(from_sqlite_row).collect::<Result<_, _>>()?
@@ -213,7 +304,7 @@ async fn replay_locked<P: Projection>(
 ) -> Result<ReplayReport, RuntimeError> {
     let name = projection.name();
     batch::lock_checkpoint(conn, schema, name).await?;
-    let parked = select(conn, schema, name, false).await?;
+    let parked = select(conn, schema, name, false, None, i64::MAX).await?;
     let mut by_aggregate: BTreeMap<AggregateKey, Vec<&ParkedEvent>> = BTreeMap::new();
     for p in &parked {
         by_aggregate

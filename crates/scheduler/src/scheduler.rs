@@ -24,7 +24,7 @@ use engine::Clock;
 use event_store::EventLog;
 use projection_runtime::{catalog, ViewDb};
 use projections::schedule::{self, Deadline};
-use projections::{billing, storage_status};
+use projections::{billing, storage_status, Page};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -233,7 +233,7 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
         &self,
         today: Option<NaiveDate>,
     ) -> Result<Vec<DueAction>, SchedulerError> {
-        let Some(refunds) = not_yet(billing::refunds_due(&self.views).await)? else {
+        let Some(refunds) = not_yet(billing::refunds_due(&self.views, &Page::all()).await)? else {
             return Ok(Vec::new());
         };
         Ok(refunds

@@ -21,7 +21,7 @@ mod rows;
 pub use changes::{account_changes, quote_changes, AccountChange, Change, Origin, QuoteChange};
 pub use query::{
     account, fees_by_month, fees_by_type, open_quotes, overdue, refunds_due, AccountStatement,
-    FeeTotal, MovementLine, OpenQuote, Overdue, RefundDue,
+    DueKey, FeeKey, FeeTotal, MovementLine, OpenQuote, Overdue, RefundDue,
 };
 pub use rows::{AccountRow, MovementRow, QuoteRow, ACCOUNTS, MOVEMENTS, QUOTES};
 

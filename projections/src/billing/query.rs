@@ -3,7 +3,7 @@
 
 use super::rows::{AccountRow, MovementRow, ACCOUNTS, MOVEMENTS};
 use super::NAME;
-use crate::QueryError;
+use crate::{Page, QueryError};
 use chrono::NaiveDate;
 use domain::account::{late_interest_until, overdue_days};
 use domain::money::{Currency, Money};
@@ -90,6 +90,12 @@ pub struct RefundDue {
     pub currency: Option<String>,
 }
 
+/// The key of the lists in due-date order: the due date, then the shipment or account id.
+pub type DueKey = (NaiveDate, String);
+
+/// The key of [`FeeTotal`]s: month (`None` by type), reason, currency.
+pub type FeeKey = (Option<NaiveDate>, String, String);
+
 fn currency(code: &str) -> Result<Currency, QueryError> {
     serde_json::from_value(serde_json::Value::String(code.to_owned()))
         .map_err(|_| QueryError::Malformed(format!("unknown currency {code:?}")))
@@ -154,8 +160,11 @@ async fn quotes(
     states: &[&str],
     member_id: Option<&str>,
     due_before: Option<NaiveDate>,
+    page: &Page<DueKey>,
 ) -> Result<Vec<OpenQuote>, QueryError> {
     let schema = catalog::serving(db, NAME).await?;
+    let (after_due, after_id) = page.after.clone().unzip();
+    let limit = i64::from(page.limit);
     let rows: Vec<Json<OpenQuote>> = match db {
         ViewDb::Postgres(pool) => {
             sqlx::query_scalar(&format!(
@@ -168,11 +177,17 @@ async fn quotes(
                     WHERE q.state = ANY($1) AND q.total IS NOT NULL
                       AND ($2::text IS NULL OR q.member_id = $2)
                       AND ($3::date IS NULL OR q.due_on < $3)
+                      AND ($4::date IS NULL OR (q.due_on, q.shipment_id) > ($4, $5::text))
+                    ORDER BY q.due_on, q.shipment_id
+                    LIMIT $6
                  ) r ORDER BY r.due_on, r.shipment_id"
             ))
             .bind(states)
             .bind(member_id)
             .bind(due_before)
+            .bind(after_due)
+            .bind(after_id)
+            .bind(limit)
             .fetch_all(pool)
             .await?
         }
@@ -190,11 +205,16 @@ async fn quotes(
                   WHERE q.state IN (SELECT value FROM json_each(?1)) AND q.total IS NOT NULL
                     AND (?2 IS NULL OR q.member_id = ?2)
                     AND (?3 IS NULL OR q.due_on < ?3)
-                  ORDER BY q.due_on, q.shipment_id"
+                    AND (?4 IS NULL OR (q.due_on, q.shipment_id) > (?4, ?5))
+                  ORDER BY q.due_on, q.shipment_id
+                  LIMIT ?6"
             ))
             .bind(Json(states))
             .bind(member_id)
             .bind(due_before)
+            .bind(after_due)
+            .bind(after_id)
+            .bind(limit)
             .fetch_all(views.reader())
             .await?
         }
@@ -202,12 +222,13 @@ async fn quotes(
     Ok(rows.into_iter().map(|Json(q)| q).collect())
 }
 
-/// Quotes waiting for payment (one member's, or all), by due date.
+/// Quotes waiting for payment (one member's, or all), a page by due date.
 pub async fn open_quotes(
     db: &ViewDb,
     member_id: Option<&str>,
+    page: &Page<DueKey>,
 ) -> Result<Vec<OpenQuote>, QueryError> {
-    quotes(db, &["quoted"], member_id, None).await
+    quotes(db, &["quoted"], member_id, None, page).await
 }
 
 /// The late interest charged to the accounts as events, by the shipment it is for, positive.
@@ -257,13 +278,15 @@ fn decimal(text: &str) -> Result<Decimal, QueryError> {
 }
 
 /// Quotes unpaid past their due date on `today` (held or not yet), with the interest run up
-/// so far under `policy` and the interest already charged as events (ACC-6, PAY-2).
+/// so far under `policy` and the interest already charged as events (ACC-6, PAY-2). A page by
+/// due date.
 pub async fn overdue(
     db: &ViewDb,
+    page: &Page<DueKey>,
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<Vec<Overdue>, QueryError> {
-    let quotes = quotes(db, &["quoted", "held"], None, Some(today)).await?;
+    let quotes = quotes(db, &["quoted", "held"], None, Some(today), page).await?;
     let causes: Vec<&str> = quotes.iter().map(|q| q.shipment_id.as_str()).collect();
     let charged = interest_charged(db, &causes).await?;
     quotes
@@ -288,7 +311,12 @@ pub async fn overdue(
         .collect()
 }
 
-async fn fees(db: &ViewDb, monthly: bool, policy: &Policy) -> Result<Vec<FeeTotal>, QueryError> {
+async fn fees(
+    db: &ViewDb,
+    monthly: bool,
+    page: &Page<FeeKey>,
+    policy: &Policy,
+) -> Result<Vec<FeeTotal>, QueryError> {
     let schema = catalog::serving(db, NAME).await?;
     match db {
         ViewDb::Postgres(pool) => {
@@ -307,9 +335,18 @@ async fn fees(db: &ViewDb, monthly: bool, policy: &Policy) -> Result<Vec<FeeTota
                      FROM {schema}.movements
                     WHERE amount < 0 AND reason <> 'refund'
                     GROUP BY 1, 2, 3
-                 ) r ORDER BY r.month, r.reason, r.currency"
+                 ) r
+                 WHERE $3::text IS NULL
+                    OR (coalesce(r.month, DATE '0001-01-01'), r.reason, r.currency)
+                       > (coalesce($2::date, DATE '0001-01-01'), $3, $4::text)
+                 ORDER BY r.month, r.reason, r.currency
+                 LIMIT $5"
             ))
             .bind(policy.utc_offset_minutes)
+            .bind(page.after.as_ref().and_then(|(month, _, _)| *month))
+            .bind(page.after.as_ref().map(|(_, reason, _)| reason))
+            .bind(page.after.as_ref().map(|(_, _, currency)| currency))
+            .bind(i64::from(page.limit))
             .fetch_all(pool)
             .await?;
             Ok(rows.into_iter().map(|Json(f)| f).collect())
@@ -353,8 +390,11 @@ async fn fees(db: &ViewDb, monthly: bool, policy: &Policy) -> Result<Vec<FeeTota
                 total.0 -= charge.amount;
                 total.1 += 1;
             }
+            let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
             Ok(totals
                 .into_iter()
+                .filter(|(key, _)| page.after.as_ref().is_none_or(|after| key > after))
+                .take(limit)
                 .map(|((month, reason, currency), (amount, count))| FeeTotal {
                     month,
                     reason,
@@ -367,19 +407,30 @@ async fn fees(db: &ViewDb, monthly: bool, policy: &Policy) -> Result<Vec<FeeTota
     }
 }
 
-/// Everything charged (debits but refunds), by reason code and currency.
-pub async fn fees_by_type(db: &ViewDb, policy: &Policy) -> Result<Vec<FeeTotal>, QueryError> {
-    fees(db, false, policy).await
+/// Everything charged (debits but refunds), by reason code and currency: a page in that order.
+pub async fn fees_by_type(
+    db: &ViewDb,
+    page: &Page<FeeKey>,
+    policy: &Policy,
+) -> Result<Vec<FeeTotal>, QueryError> {
+    fees(db, false, page, policy).await
 }
 
-/// Everything charged (debits but refunds), by month, reason code and currency.
-pub async fn fees_by_month(db: &ViewDb, policy: &Policy) -> Result<Vec<FeeTotal>, QueryError> {
-    fees(db, true, policy).await
+/// Everything charged (debits but refunds), by month, reason code and currency: a page in that
+/// order.
+pub async fn fees_by_month(
+    db: &ViewDb,
+    page: &Page<FeeKey>,
+    policy: &Policy,
+) -> Result<Vec<FeeTotal>, QueryError> {
+    fees(db, true, page, policy).await
 }
 
-/// Withdrawal refunds scheduled and not paid, by due date (ACC-7).
-pub async fn refunds_due(db: &ViewDb) -> Result<Vec<RefundDue>, QueryError> {
+/// Withdrawal refunds scheduled and not paid, a page by due date (ACC-7).
+pub async fn refunds_due(db: &ViewDb, page: &Page<DueKey>) -> Result<Vec<RefundDue>, QueryError> {
     let schema = catalog::serving(db, NAME).await?;
+    let (after_due, after_id) = page.after.clone().unzip();
+    let limit = i64::from(page.limit);
     let rows: Vec<Json<RefundDue>> = match db {
         ViewDb::Postgres(pool) => {
             sqlx::query_scalar(&format!(
@@ -388,8 +439,14 @@ pub async fn refunds_due(db: &ViewDb) -> Result<Vec<RefundDue>, QueryError> {
                           currency
                      FROM {schema}.accounts
                     WHERE refund_due_on IS NOT NULL AND refunded_on IS NULL
+                      AND ($1::date IS NULL OR (refund_due_on, account_id) > ($1, $2::text))
+                    ORDER BY refund_due_on, account_id
+                    LIMIT $3
                  ) r ORDER BY r.due_on, r.account_id"
             ))
+            .bind(after_due)
+            .bind(after_id)
+            .bind(limit)
             .fetch_all(pool)
             .await?
         }
@@ -401,8 +458,13 @@ pub async fn refunds_due(db: &ViewDb) -> Result<Vec<RefundDue>, QueryError> {
                                     'currency', currency)
                    FROM {schema}_accounts
                   WHERE refund_due_on IS NOT NULL AND refunded_on IS NULL
-                  ORDER BY refund_due_on, account_id"
+                    AND (?1 IS NULL OR (refund_due_on, account_id) > (?1, ?2))
+                  ORDER BY refund_due_on, account_id
+                  LIMIT ?3"
             ))
+            .bind(after_due)
+            .bind(after_id)
+            .bind(limit)
             .fetch_all(views.reader())
             .await?
         }

@@ -23,8 +23,8 @@ mod rows;
 
 pub use changes::{Change, ParcelChange, ShipmentChange};
 pub use query::{
-    counts_per_state, due_today, in_warehouse, parcel, past_limit, DueToday, InWarehouse,
-    ParcelStorage,
+    counts_per_state, due, due_today, in_warehouse, parcel, past_limit, DueTask, DueToday,
+    InWarehouse, ParcelStorage,
 };
 pub use rows::{ParcelRow, ShipmentRow, PARCELS, SHIPMENTS, STATES};
 

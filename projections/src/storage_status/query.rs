@@ -354,85 +354,191 @@ pub async fn parcel(
     Ok(rows.into_iter().next().map(|r| r.storage(today, policy)))
 }
 
-async fn waiting(
-    db: &ViewDb,
-    today: NaiveDate,
-    policy: &Policy,
-) -> Result<Vec<ParcelStorage>, QueryError> {
-    // Parcels in a shipment not paid for are on the clock too (STO-1).
-    let states: Vec<String> = [IN_STORAGE, IN_SHIPMENT]
+/// The states of the parcels on the storage clock: waiting, or in a shipment (STO-1).
+fn clock_states() -> Vec<String> {
+    [IN_STORAGE, IN_SHIPMENT]
         .join(", ")
         .split(", ")
         .map(|s| s.trim_matches('\'').to_owned())
-        .collect();
-    let rows = select(
-        db,
-        Select {
-            states: &states,
-            in_warehouse: true,
-            ..Select::default()
-        },
-    )
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter(Row::on_clock)
-        .map(|r| r.storage(today, policy))
-        .collect())
+        .collect()
+}
+
+/// The parcels on the storage clock (STO-1) that `keep` keeps on `today`, a page in parcel id
+/// order. The view is read a chunk at a time from the page's start, so a page costs the rows
+/// up to its last one, never the whole warehouse.
+async fn on_clock_page(
+    db: &ViewDb,
+    page: &Page<String>,
+    today: NaiveDate,
+    policy: &Policy,
+    keep: impl Fn(&ParcelStorage) -> bool,
+) -> Result<Vec<ParcelStorage>, QueryError> {
+    const CHUNK: u32 = 500;
+    let states = clock_states();
+    let wanted = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let mut after = page.after.clone();
+    let mut kept = Vec::new();
+    loop {
+        let rows = select(
+            db,
+            Select {
+                states: &states,
+                after: after.as_deref(),
+                limit: Some(CHUNK),
+                in_warehouse: true,
+                ..Select::default()
+            },
+        )
+        .await?;
+        let exhausted = rows.len() < CHUNK as usize;
+        after = rows.last().map(|row| row.parcel_id.clone());
+        for row in rows.into_iter().filter(Row::on_clock) {
+            let parcel = row.storage(today, policy);
+            if keep(&parcel) {
+                kept.push(parcel);
+                if kept.len() >= wanted {
+                    return Ok(kept);
+                }
+            }
+        }
+        if exhausted {
+            return Ok(kept);
+        }
+    }
 }
 
 /// The waiting parcels past their free storage on `today` and not on paid extended storage:
-/// they may be disposed of (STO-2).
+/// they may be disposed of (STO-2). A page in parcel id order.
 pub async fn past_limit(
     db: &ViewDb,
+    page: &Page<String>,
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<Vec<ParcelStorage>, QueryError> {
-    let all = waiting(db, today, policy).await?;
-    Ok(all
-        .into_iter()
-        .filter(|p| p.storage.as_ref().is_some_and(|s| s.disposable))
-        .collect())
+    on_clock_page(db, page, today, policy, past).await
 }
 
-/// What must be dealt with on `today`: notices, disposals, fees to accrue, arrivals to notify,
-/// the unidentified queue.
+fn past(parcel: &ParcelStorage) -> bool {
+    parcel.storage.as_ref().is_some_and(|s| s.disposable)
+}
+
+/// One list of [`DueToday`]: a kind of work due on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueTask {
+    /// Storage notices due and not sent (STO-2).
+    Notices,
+    /// Past the limit and not marked disposable yet (STO-2).
+    ToMarkDisposable,
+    /// Marked disposable, still in storage: a disposal decision is due (STO-2, DSP-1).
+    ToDispose,
+    /// Extended storage with a started month not charged yet (STO-3).
+    FeesToAccrue,
+    /// Received with the member's notice due by the day (PAR-3).
+    ArrivalsToNotify,
+    /// Waiting in the unidentified queue (PAR-1).
+    Unidentified,
+}
+
+impl DueTask {
+    /// Every task, in the order [`DueToday`] lists them.
+    pub const ALL: [DueTask; 6] = [
+        DueTask::Notices,
+        DueTask::ToMarkDisposable,
+        DueTask::ToDispose,
+        DueTask::FeesToAccrue,
+        DueTask::ArrivalsToNotify,
+        DueTask::Unidentified,
+    ];
+
+    /// The names, as [`DueToday`]'s fields and the query API spell them.
+    pub const NAMES: [&'static str; 6] = [
+        "notices",
+        "to_mark_disposable",
+        "to_dispose",
+        "fees_to_accrue",
+        "arrivals_to_notify",
+        "unidentified",
+    ];
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    /// The task named `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|task| task.name() == name)
+    }
+
+    /// Whether `parcel`, on the clock, is this work on `today`.
+    fn applies(self, parcel: &ParcelStorage, today: NaiveDate) -> bool {
+        match self {
+            DueTask::Notices => parcel.notice_due.is_some(),
+            DueTask::ToMarkDisposable => past(parcel) && parcel.marked_disposable_on.is_none(),
+            // Disposal past the limit is of a waiting parcel (DSP-1); a marked parcel of a
+            // held shipment is disposed of for non-payment (PAY-2), a decision of its own.
+            DueTask::ToDispose => {
+                parcel.marked_disposable_on.is_some() && in_storage(&parcel.state)
+            }
+            // Extended storage accrues while waiting, as before STO-1 brought shipments'
+            // parcels in.
+            DueTask::FeesToAccrue => {
+                in_storage(&parcel.state)
+                    && parcel.storage.as_ref().is_some_and(|s| {
+                        i64::from(s.extended_months) > i64::from(parcel.fee_months_charged)
+                    })
+            }
+            DueTask::ArrivalsToNotify => {
+                parcel.state == "received" && parcel.notify_by.is_some_and(|d| d <= today)
+            }
+            DueTask::Unidentified => parcel.state == "unidentified",
+        }
+    }
+}
+
+/// The parcels that are `task` on `today`, a page in parcel id order.
+pub async fn due(
+    db: &ViewDb,
+    task: DueTask,
+    page: &Page<String>,
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<Vec<ParcelStorage>, QueryError> {
+    on_clock_page(db, page, today, policy, |parcel| {
+        task.applies(parcel, today)
+    })
+    .await
+}
+
+/// What must be dealt with on `today`, every task whole: notices, disposals, fees to accrue,
+/// arrivals to notify, the unidentified queue.
 pub async fn due_today(
     db: &ViewDb,
     today: NaiveDate,
     policy: &Policy,
 ) -> Result<DueToday, QueryError> {
     let mut due = DueToday::default();
-    for parcel in waiting(db, today, policy).await? {
-        let storage = parcel.storage.clone();
-        let past = storage.as_ref().is_some_and(|s| s.disposable);
-        // Extended storage accrues while waiting, as before STO-1 brought shipments' parcels in.
-        let unpaid_months = in_storage(&parcel.state)
-            && storage.as_ref().is_some_and(|s| {
-                i64::from(s.extended_months) > i64::from(parcel.fee_months_charged)
-            });
-        if parcel.notice_due.is_some() {
-            due.notices.push(parcel.clone());
-        }
-        if past && parcel.marked_disposable_on.is_none() {
-            due.to_mark_disposable.push(parcel.clone());
-        }
-        // Disposal past the limit is of a waiting parcel (DSP-1); a marked parcel of a held
-        // shipment is disposed of for non-payment (PAY-2), a decision of its own.
-        if parcel.marked_disposable_on.is_some() && in_storage(&parcel.state) {
-            due.to_dispose.push(parcel.clone());
-        }
-        if unpaid_months {
-            due.fees_to_accrue.push(parcel.clone());
-        }
-        if parcel.state == "received" && parcel.notify_by.is_some_and(|d| d <= today) {
-            due.arrivals_to_notify.push(parcel.clone());
-        }
-        if parcel.state == "unidentified" {
-            due.unidentified.push(parcel);
+    for parcel in on_clock_page(db, &Page::all(), today, policy, |_| true).await? {
+        for task in DueTask::ALL {
+            if task.applies(&parcel, today) {
+                due.list_mut(task).push(parcel.clone());
+            }
         }
     }
     Ok(due)
+}
+
+impl DueToday {
+    fn list_mut(&mut self, task: DueTask) -> &mut Vec<ParcelStorage> {
+        match task {
+            DueTask::Notices => &mut self.notices,
+            DueTask::ToMarkDisposable => &mut self.to_mark_disposable,
+            DueTask::ToDispose => &mut self.to_dispose,
+            DueTask::FeesToAccrue => &mut self.fees_to_accrue,
+            DueTask::ArrivalsToNotify => &mut self.arrivals_to_notify,
+            DueTask::Unidentified => &mut self.unidentified,
+        }
+    }
 }
 
 /// How many parcels are in each state, every parcel the view knows; a packed parcel whose

@@ -176,6 +176,34 @@ async fn a_hole_parks_the_aggregate_until_the_missing_event_arrives_and_is_repla
     );
     assert!(waiting[1..].iter().all(|p| p.reason == "blocked"));
 
+    // The waiting list a page at a time is the whole list, and the count stops at its bound.
+    let schema = projection_runtime::catalog::serving(&db.views, "storage_status")
+        .await
+        .unwrap();
+    let mut paged = Vec::new();
+    let mut after: Option<parked::ParkedKey> = None;
+    loop {
+        let page = parked::page_in(&db.views, &schema, "storage_status", after.as_ref(), 2)
+            .await
+            .unwrap();
+        after = page.last().map(|p| {
+            let e = &p.event;
+            (e.aggregate_type.clone(), e.aggregate_id.clone(), e.sequence)
+        });
+        let full = page.len() == 2;
+        paged.extend(page.into_iter().map(|p| p.event.event_id));
+        if !full {
+            break;
+        }
+    }
+    let whole: Vec<_> = waiting.iter().map(|p| p.event.event_id).collect();
+    assert_eq!(paged, whole);
+    let waiting_now = u64::try_from(waiting.len()).unwrap();
+    let count_in = |up_to| parked::waiting_count_in(&db.views, &schema, "storage_status", up_to);
+    assert_eq!(count_in(100).await.unwrap(), (waiting_now, false));
+    assert_eq!(count_in(waiting_now).await.unwrap(), (waiting_now, false));
+    assert_eq!(count_in(1).await.unwrap(), (1, true));
+
     // A replay before the missing event arrives changes nothing.
     let early = parked::replay(&db.views, &StorageStatus).await.unwrap();
     assert_eq!((early.applied, early.still_parked), (0, count - 2));

@@ -16,6 +16,37 @@ use projections::Page;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Every row of a list read `limit` rows at a time, each page starting after the last key of
+/// the one before, as a client follows `next_cursor`.
+async fn walk<T, K, Fut>(
+    limit: u32,
+    key: impl Fn(&T) -> K,
+    mut read: impl FnMut(Page<K>) -> Fut,
+) -> Vec<T>
+where
+    Fut: std::future::Future<Output = Vec<T>>,
+{
+    let mut rows = Vec::new();
+    let mut page = Page::first(limit);
+    loop {
+        let got = read(Page {
+            after: page.after.take(),
+            limit,
+        })
+        .await;
+        assert!(
+            got.len() <= limit as usize,
+            "a page holds at most its limit"
+        );
+        let full = got.len() == limit as usize;
+        page.after = got.last().map(&key);
+        rows.extend(got);
+        if !full {
+            return rows;
+        }
+    }
+}
+
 fn noon(policy: &Policy, day: NaiveDate) -> DateTime<Utc> {
     let local = day.and_hms_opt(12, 0, 0).unwrap();
     Utc.from_utc_datetime(&(local - Duration::minutes(i64::from(policy.utc_offset_minutes))))
@@ -83,7 +114,7 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64, backen
         .map(|(id, _, _)| id.to_string())
         .collect();
     assert_eq!(ids(&due.to_mark_disposable), expected, "to mark disposable");
-    let past = storage_status::past_limit(&db.views, today, &policy)
+    let past = storage_status::past_limit(&db.views, &Page::all(), today, &policy)
         .await
         .unwrap();
     assert!(ids(&due.to_mark_disposable).is_subset(&ids(&past)));
@@ -143,6 +174,37 @@ async fn storage_status_agrees_with_the_domain(policy: Policy, seed: u64, backen
         .map(|(id, _, _)| id.to_string())
         .collect();
     assert_eq!(ids(&due.unidentified), expected, "unidentified");
+
+    // Each task, and the past-limit list, read a page at a time is the whole list in parcel id
+    // order: no row missed or repeated at a page's edge.
+    let views = &db.views;
+    let rules = &policy;
+    let whole = [
+        &due.notices,
+        &due.to_mark_disposable,
+        &due.to_dispose,
+        &due.fees_to_accrue,
+        &due.arrivals_to_notify,
+        &due.unidentified,
+    ];
+    let parcel_key = |p: &storage_status::ParcelStorage| p.parcel_id.clone();
+    for (task, whole) in storage_status::DueTask::ALL.into_iter().zip(whole) {
+        let paged = walk(3, parcel_key, |page| async move {
+            storage_status::due(views, task, &page, today, rules)
+                .await
+                .unwrap()
+        })
+        .await;
+        assert_eq!(&paged, whole, "{task:?} in pages");
+    }
+    let paged = walk(4, parcel_key, |page| async move {
+        storage_status::past_limit(views, &page, today, rules)
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(paged, past, "past the limit in pages");
+    assert!(!past.is_empty(), "some parcels are past their limit");
 
     // Paging through the warehouse finds each parcel on the premises once, in id order.
     let mut paged = Vec::new();
@@ -231,7 +293,7 @@ async fn billing_answers_quotes_overdue_fees_and_refunds(backend: Backend) {
     let today = sim.today();
 
     // Open quotes: exactly the shipments quoted and not paid, held or cancelled.
-    let open: BTreeSet<String> = billing::open_quotes(&db.views, None)
+    let open: BTreeSet<String> = billing::open_quotes(&db.views, None, &Page::all())
         .await
         .unwrap()
         .into_iter()
@@ -246,7 +308,9 @@ async fn billing_answers_quotes_overdue_fees_and_refunds(backend: Backend) {
     assert_eq!(open, quoted);
 
     // ACC-6: every overdue quote is past due and runs up interest from its due date.
-    let overdue = billing::overdue(&db.views, today, &policy).await.unwrap();
+    let overdue = billing::overdue(&db.views, &Page::all(), today, &policy)
+        .await
+        .unwrap();
     assert!(!overdue.is_empty(), "some quotes go unpaid");
     for o in &overdue {
         assert!(o.quote.due_on < today);
@@ -260,7 +324,7 @@ async fn billing_answers_quotes_overdue_fees_and_refunds(backend: Backend) {
     }
 
     // ACC-7: refunds scheduled and not paid = accounts waiting for their refund.
-    let due: BTreeSet<String> = billing::refunds_due(&db.views)
+    let due: BTreeSet<String> = billing::refunds_due(&db.views, &Page::all())
         .await
         .unwrap()
         .into_iter()
@@ -275,8 +339,12 @@ async fn billing_answers_quotes_overdue_fees_and_refunds(backend: Backend) {
     assert_eq!(due, waiting);
 
     // Fees by type and by month add up to every debit but refunds.
-    let by_type = billing::fees_by_type(&db.views, &policy).await.unwrap();
-    let by_month = billing::fees_by_month(&db.views, &policy).await.unwrap();
+    let by_type = billing::fees_by_type(&db.views, &Page::all(), &policy)
+        .await
+        .unwrap();
+    let by_month = billing::fees_by_month(&db.views, &Page::all(), &policy)
+        .await
+        .unwrap();
     let mut debits: BTreeMap<String, Decimal> = BTreeMap::new();
     for (account_id, _) in sim.accounts() {
         let statement = billing::account(&db.views, account_id.as_str())
@@ -300,6 +368,45 @@ async fn billing_answers_quotes_overdue_fees_and_refunds(backend: Backend) {
     }
     assert_eq!(monthly, debits);
     assert!(debits.contains_key("shipment_payment") && debits.contains_key("disposal_fee"));
+
+    // Every list read a page at a time is the whole list, in its order.
+    let views = &db.views;
+    let policy = &policy;
+    let quote_key = |q: &billing::OpenQuote| (q.due_on, q.shipment_id.clone());
+    let whole = billing::open_quotes(views, None, &Page::all())
+        .await
+        .unwrap();
+    let paged = walk(3, quote_key, |page| async move {
+        billing::open_quotes(views, None, &page).await.unwrap()
+    })
+    .await;
+    assert_eq!(paged, whole, "open quotes in pages");
+    let paged = walk(
+        2,
+        |o: &billing::Overdue| quote_key(&o.quote),
+        |page| async move { billing::overdue(views, &page, today, policy).await.unwrap() },
+    )
+    .await;
+    assert_eq!(paged, overdue, "overdue in pages");
+    let whole = billing::refunds_due(views, &Page::all()).await.unwrap();
+    let paged = walk(
+        2,
+        |r: &billing::RefundDue| (r.due_on, r.account_id.clone()),
+        |page| async move { billing::refunds_due(views, &page).await.unwrap() },
+    )
+    .await;
+    assert_eq!(paged, whole, "refunds due in pages");
+    let fee_key = |f: &billing::FeeTotal| (f.month, f.reason.clone(), f.currency.clone());
+    let paged = walk(2, fee_key, |page| async move {
+        billing::fees_by_type(views, &page, policy).await.unwrap()
+    })
+    .await;
+    assert_eq!(paged, by_type, "fees by type in pages");
+    let paged = walk(3, fee_key, |page| async move {
+        billing::fees_by_month(views, &page, policy).await.unwrap()
+    })
+    .await;
+    assert_eq!(paged, by_month, "fees by month in pages");
 }
 
 async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was(backend: Backend) {

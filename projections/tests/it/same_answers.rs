@@ -62,12 +62,20 @@ async fn ask(
         past_limit: Vec::new(),
         counts: storage_status::counts_per_state(views).await.unwrap(),
         accounts: Vec::new(),
-        open_quotes: billing::open_quotes(views, None).await.unwrap(),
-        one_member_quotes: billing::open_quotes(views, Some(member_id)).await.unwrap(),
+        open_quotes: billing::open_quotes(views, None, &Page::all())
+            .await
+            .unwrap(),
+        one_member_quotes: billing::open_quotes(views, Some(member_id), &Page::all())
+            .await
+            .unwrap(),
         overdue: Vec::new(),
-        fees_by_type: billing::fees_by_type(views, policy).await.unwrap(),
-        fees_by_month: billing::fees_by_month(views, policy).await.unwrap(),
-        refunds_due: billing::refunds_due(views).await.unwrap(),
+        fees_by_type: billing::fees_by_type(views, &Page::all(), policy)
+            .await
+            .unwrap(),
+        fees_by_month: billing::fees_by_month(views, &Page::all(), policy)
+            .await
+            .unwrap(),
+        refunds_due: billing::refunds_due(views, &Page::all()).await.unwrap(),
         audit_pages: Vec::new(),
         related: Vec::new(),
         window: Vec::new(),
@@ -99,11 +107,13 @@ async fn ask(
     for &day in days {
         let due = storage_status::due_today(views, day, policy).await;
         answers.due_today.push(due.unwrap());
-        let past = storage_status::past_limit(views, day, policy).await;
+        let past = storage_status::past_limit(views, &Page::all(), day, policy).await;
         answers.past_limit.push(past.unwrap());
-        answers
-            .overdue
-            .push(billing::overdue(views, day, policy).await.unwrap());
+        answers.overdue.push(
+            billing::overdue(views, &Page::all(), day, policy)
+                .await
+                .unwrap(),
+        );
     }
     for id in account_ids {
         answers

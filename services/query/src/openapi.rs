@@ -41,7 +41,7 @@ fn operation(route: &RouteInfo) -> Value {
             json!({
                 "name": param.name,
                 "in": param.location,
-                "required": param.location == "path",
+                "required": param.required,
                 "description": param.description,
                 "schema": schema(param.shape),
             })

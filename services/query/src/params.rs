@@ -1,14 +1,16 @@
 //! Query strings and answers: [`Params`] turns every malformed query string into a 400 problem
 //! (`query.invalid_parameter`), [`limit`] bounds page sizes, [`Cursor`] is the opaque keyset
-//! cursor of paginated lists (`query.invalid_cursor` when it does not decode), and
+//! cursor of paginated lists (`query.invalid_cursor` when it does not decode), [`page`] reads
+//! both into the page a list query takes, [`PageOf`] answers a page with its next cursor, and
 //! [`view_failed`] maps a view's error to a problem once.
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use projections::QueryError;
+use chrono::NaiveDate;
+use projections::{Page, QueryError};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use web::problem::Problem;
 
@@ -100,6 +102,33 @@ impl Cursor {
             .map(str::to_owned)
             .ok_or_else(invalid_cursor)
     }
+
+    /// The cursor after the row whose key is `key` (a date, an id, a tuple of them) in list
+    /// `kind`.
+    pub(crate) fn encode_key(kind: &str, key: &impl Serialize) -> String {
+        Self::encode(kind, &serde_json::to_string(key).unwrap_or_default())
+    }
+
+    /// The key a cursor of list `kind` carries; a cursor of another list, or one that does
+    /// not hold a key of this list's shape, is `query.invalid_cursor`.
+    pub(crate) fn decode_key<K: DeserializeOwned>(kind: &str, cursor: &str) -> Result<K, Problem> {
+        serde_json::from_str(&Self::decode(kind, cursor)?).map_err(|_| invalid_cursor())
+    }
+}
+
+/// The page a list query asked for: `limit` rows (see [`limit`]) after the key its `cursor`
+/// carries, a cursor of list `kind` only.
+pub(crate) fn page<K: DeserializeOwned>(
+    kind: &str,
+    limit_asked: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<Page<K>, Problem> {
+    let limit = limit(limit_asked)?;
+    let after = cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| Cursor::decode_key(kind, c))
+        .transpose()?;
+    Ok(Page { after, limit })
 }
 
 /// A page of a list and the cursor of the next one (`None` on the last page).
@@ -118,6 +147,48 @@ impl<T> PageOf<T> {
         let full = u32::try_from(items.len()).is_ok_and(|len| len >= limit);
         let next_cursor = items.last().filter(|_| full).map(next);
         Self { items, next_cursor }
+    }
+
+    /// `items` of list `kind`, a page asked as `page`; the next cursor carries the last
+    /// item's `key` when the page is full.
+    pub(crate) fn keyed<K, Q: Serialize>(
+        items: Vec<T>,
+        kind: &str,
+        page: &Page<K>,
+        key: impl Fn(&T) -> Q,
+    ) -> Self {
+        Self::new(items, page.limit, |item| {
+            Cursor::encode_key(kind, &key(item))
+        })
+    }
+}
+
+/// The query string of a list with no filter: a page.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The page asked for, of list `kind`.
+    pub(crate) fn page<K: DeserializeOwned>(&self, kind: &str) -> Result<Page<K>, Problem> {
+        page(kind, self.limit, self.cursor.as_deref())
+    }
+}
+
+/// A page of a list that depends on the day (the service's today), with the day.
+#[derive(Debug, Serialize)]
+pub(crate) struct PageOn<T> {
+    today: NaiveDate,
+    #[serde(flatten)]
+    page: PageOf<T>,
+}
+
+impl<T> PageOn<T> {
+    pub(crate) fn new(today: NaiveDate, page: PageOf<T>) -> Self {
+        Self { today, page }
     }
 }
 
@@ -192,6 +263,18 @@ mod tests {
         assert!(Cursor::decode("audit", &cursor).is_err());
         assert!(Cursor::decode("parcels", "zz").is_err());
         assert!(Cursor::decode("parcels", "abc").is_err());
+    }
+
+    #[test]
+    fn a_keyed_cursor_carries_its_key_and_fits_its_list_only() {
+        let key = ("2026-12-07".to_owned(), "s-1".to_owned());
+        let cursor = Cursor::encode_key("overdue", &key);
+        let back: Result<(String, String), _> = Cursor::decode_key("overdue", &cursor);
+        assert_eq!(back.ok(), Some(key));
+        let wrong_shape: Result<(String, i64), _> = Cursor::decode_key("overdue", &cursor);
+        assert!(wrong_shape.is_err());
+        let other_list: Result<(String, String), _> = Cursor::decode_key("refunds", &cursor);
+        assert!(other_list.is_err());
     }
 
     #[test]

@@ -6,11 +6,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::Policy;
 use event_store::sqlite::SqliteEventStore;
 use event_store::{EventLog, EventStore, GlobalCursor};
+use projection_runtime::parked::ParkedKey;
 use projection_runtime::{catalog, parked, RuntimeError};
 use projections::audit::query::AuditKey;
 use projections::audit::{self, AuditEntry, AuditFilter};
-use projections::billing::{self, AccountStatement, FeeTotal, OpenQuote, Overdue, RefundDue};
-use projections::storage_status::{self, DueToday, InWarehouse, ParcelStorage};
+use projections::billing::{
+    self, AccountStatement, DueKey, FeeKey, FeeTotal, OpenQuote, Overdue, RefundDue,
+};
+use projections::storage_status::{self, DueTask, InWarehouse, ParcelStorage};
 use projections::ViewDb;
 use projections::{Page, QueryError};
 use serde::Serialize;
@@ -68,8 +71,10 @@ pub struct ViewHealth {
     /// Seconds since the oldest event not applied yet was recorded (by the database's clock);
     /// 0 when caught up.
     pub lag_seconds: f64,
-    /// Parked events waiting for a replay.
-    pub parked: usize,
+    /// Parked events waiting for a replay, counted up to [`LAG_COUNTED_UP_TO`].
+    pub parked: u64,
+    /// More events are parked than `parked` says: the count stopped at its bound.
+    pub parked_more: bool,
     /// Events wait, and the oldest has waited longer than the service's `stuck_after`.
     pub stuck: bool,
     /// `ok`, `catching_up`, `stuck`, `parked` (caught up but events parked) or `missing`.
@@ -99,7 +104,8 @@ pub struct Parked {
     pub parked_at: DateTime<Utc>,
 }
 
-/// How far the health page counts a view's backlog (a bounded index range per view).
+/// How far the health page counts a view's backlog and its parked events (a bounded index
+/// range per view).
 pub const LAG_COUNTED_UP_TO: u64 = 10_000;
 
 /// The read models, and the event store they follow (for the health's lag): cheap to clone.
@@ -177,22 +183,25 @@ impl Views {
         storage_status::parcel(&self.views, parcel_id, today, policy).await
     }
 
-    /// What must be dealt with on `today`.
-    pub async fn due_today(
+    /// The parcels that are `task` on `today`, a page in parcel id order.
+    pub async fn due(
         &self,
-        today: NaiveDate,
-        policy: &Policy,
-    ) -> Result<DueToday, QueryError> {
-        storage_status::due_today(&self.views, today, policy).await
-    }
-
-    /// The waiting parcels past their free storage on `today`.
-    pub async fn past_limit(
-        &self,
+        task: DueTask,
+        page: &Page<String>,
         today: NaiveDate,
         policy: &Policy,
     ) -> Result<Vec<ParcelStorage>, QueryError> {
-        storage_status::past_limit(&self.views, today, policy).await
+        storage_status::due(&self.views, task, page, today, policy).await
+    }
+
+    /// The waiting parcels past their free storage on `today`, a page in parcel id order.
+    pub async fn past_limit(
+        &self,
+        page: &Page<String>,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelStorage>, QueryError> {
+        storage_status::past_limit(&self.views, page, today, policy).await
     }
 
     /// Parcels per state.
@@ -205,35 +214,41 @@ impl Views {
         billing::account(&self.views, account_id).await
     }
 
-    /// Quotes waiting for payment, one member's or all.
-    pub async fn open_quotes(&self, member_id: Option<&str>) -> Result<Vec<OpenQuote>, QueryError> {
-        billing::open_quotes(&self.views, member_id).await
+    /// Quotes waiting for payment, one member's or all, a page by due date.
+    pub async fn open_quotes(
+        &self,
+        member_id: Option<&str>,
+        page: &Page<DueKey>,
+    ) -> Result<Vec<OpenQuote>, QueryError> {
+        billing::open_quotes(&self.views, member_id, page).await
     }
 
-    /// Quotes unpaid past due on `today`, with interest.
+    /// Quotes unpaid past due on `today`, with interest, a page by due date.
     pub async fn overdue(
         &self,
+        page: &Page<DueKey>,
         today: NaiveDate,
         policy: &Policy,
     ) -> Result<Vec<Overdue>, QueryError> {
-        billing::overdue(&self.views, today, policy).await
+        billing::overdue(&self.views, page, today, policy).await
     }
 
-    /// Fees charged, grouped.
+    /// Fees charged, grouped, a page in the grouping's order.
     pub async fn fees(
         &self,
         grouping: FeeGrouping,
+        page: &Page<FeeKey>,
         policy: &Policy,
     ) -> Result<Vec<FeeTotal>, QueryError> {
         match grouping {
-            FeeGrouping::Type => billing::fees_by_type(&self.views, policy).await,
-            FeeGrouping::Month => billing::fees_by_month(&self.views, policy).await,
+            FeeGrouping::Type => billing::fees_by_type(&self.views, page, policy).await,
+            FeeGrouping::Month => billing::fees_by_month(&self.views, page, policy).await,
         }
     }
 
-    /// Withdrawal refunds scheduled and not paid.
-    pub async fn refunds_due(&self) -> Result<Vec<RefundDue>, QueryError> {
-        billing::refunds_due(&self.views).await
+    /// Withdrawal refunds scheduled and not paid, a page by due date.
+    pub async fn refunds_due(&self, page: &Page<DueKey>) -> Result<Vec<RefundDue>, QueryError> {
+        billing::refunds_due(&self.views, page).await
     }
 
     /// Audit entries matching `filter`, a page in the global order.
@@ -328,15 +343,15 @@ impl Views {
                 lag_events_more: more,
                 lag_seconds: 0.0,
                 parked: 0,
+                parked_more: false,
                 stuck: false,
                 status: "missing",
             });
         };
         let checkpoint = catalog::checkpoint(&self.views, &schema, view).await?;
         let (lag_events, lag_events_more, lag_seconds) = self.backlog(checkpoint).await?;
-        let parked = parked::list_in(&self.views, &schema, view, false)
-            .await?
-            .len();
+        let (parked, parked_more) =
+            parked::waiting_count_in(&self.views, &schema, view, LAG_COUNTED_UP_TO).await?;
         let lag_seconds = lag_seconds.max(0.0);
         let stuck = lag_events > 0 && lag_seconds > stuck_after.as_secs_f64();
         let status = match (stuck, lag_events > 0, parked > 0) {
@@ -354,18 +369,24 @@ impl Views {
             lag_events_more,
             lag_seconds,
             parked,
+            parked_more,
             stuck,
             status,
         })
     }
 
-    /// The parked events of `view`'s serving instance, waiting ones only; `None` when the view
-    /// has no serving instance.
-    pub async fn parked(&self, view: &str) -> Result<Option<Vec<Parked>>, QueryError> {
+    /// The parked events of `view`'s serving instance, waiting ones only, a page in aggregate
+    /// and sequence order; `None` when the view has no serving instance.
+    pub async fn parked(
+        &self,
+        view: &str,
+        page: &Page<ParkedKey>,
+    ) -> Result<Option<Vec<Parked>>, QueryError> {
         let Some(schema) = current(&self.views, view).await? else {
             return Ok(None);
         };
-        let events = parked::list_in(&self.views, &schema, view, false).await?;
+        let events =
+            parked::page_in(&self.views, &schema, view, page.after.as_ref(), page.limit).await?;
         Ok(Some(
             events
                 .into_iter()

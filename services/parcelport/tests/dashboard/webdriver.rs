@@ -179,19 +179,28 @@ impl Browser {
         .unwrap_or_else(|e| panic!("clear {css}: {e}"));
     }
 
-    /// Clicks the element `css`.
+    /// Clicks the element `css`. The page redraws its tables every few seconds, so an element
+    /// found may be replaced before the click reaches it: then it is found again.
     pub async fn click(&self, css: &str) {
-        let element = self
-            .element(css)
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"));
-        self.session_call(
-            Method::POST,
-            &format!("/element/{element}/click"),
-            json!({}),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let mut redrawn = 0;
+        loop {
+            let element = self
+                .element(css)
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"));
+            match self
+                .session_call(
+                    Method::POST,
+                    &format!("/element/{element}/click"),
+                    json!({}),
+                )
+                .await
+            {
+                Ok(_) => return,
+                Err(e) if e.contains("stale element reference") && redrawn < 5 => redrawn += 1,
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// The visible text of the element `css`.

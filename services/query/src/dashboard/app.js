@@ -76,6 +76,16 @@ async function api(path, command, key) {
   return body;
 }
 
+// The rows shown of a list: its first page of LIST_LIMIT. A list is a keyset page; when more
+// rows follow, the count says so ("100+").
+const LIST_LIMIT = 100;
+
+async function firstPage(path) {
+  const page = await api(path + (path.includes("?") ? "&" : "?") + "limit=" + LIST_LIMIT);
+  page.shown = page.items.length + (page.next_cursor ? "+" : "");
+  return page;
+}
+
 function problemNode(error) {
   if (error instanceof ApiProblem && error.status === 403) {
     return el("p", { class: "problem" }, "Your token's role may not see this.");
@@ -164,9 +174,12 @@ async function loadStorage() {
     fill("storage-counts", problemNode(error));
   }
   try {
-    const due = await api("/v1/storage/due-today");
+    const pages = await Promise.all(dueSections.map(([key]) => firstPage("/v1/storage/due-today?task=" + key)));
+    const due = { today: pages[0].today };
+    dueSections.forEach(([key], i) => (due[key] = pages[i]));
     document.getElementById("due-date").textContent = "on " + due.today;
-    const total = dueSections.reduce((sum, [key]) => sum + due[key].length, 0);
+    const more = pages.some((page) => page.next_cursor) ? "+" : "";
+    const total = pages.reduce((sum, page) => sum + page.items.length, 0) + more;
     fill(
       "due-today",
       el("p", { id: "due-total" }, total + " item(s) need action today."),
@@ -179,17 +192,17 @@ async function loadStorage() {
             (p) => actionButton(label, "/v1/parcels/" + encodeURIComponent(p.parcel_id) + "/" + command, body, p.parcel_id, due.today),
           ]);
         }
-        return [el("h3", { id: "due-" + key }, heading + " · " + due[key].length), table(due[key], columns, "None today.")];
+        return [el("h3", { id: "due-" + key }, heading + " · " + due[key].shown), table(due[key].items, columns, "None today.")];
       })
     );
   } catch (error) {
     fill("due-today", problemNode(error));
   }
   try {
-    const past = await api("/v1/storage/past-limit");
+    const past = await firstPage("/v1/storage/past-limit");
     fill(
       "past-limit",
-      el("p", { id: "past-limit-count" }, past.count + " parcel(s) past their free storage limit (STO-2)."),
+      el("p", { id: "past-limit-count" }, past.shown + " parcel(s) past their free storage limit (STO-2)."),
       table(past.items, parcelColumns, "No parcel past its limit.")
     );
   } catch (error) {
@@ -224,10 +237,10 @@ async function moreParcels() {
 async function loadBilling() {
   const money = (amount, currency) => (amount === null || amount === undefined ? null : amount + " " + (currency || ""));
   try {
-    const quotes = await api("/v1/billing/open-quotes");
+    const quotes = await firstPage("/v1/billing/open-quotes");
     fill(
       "billing-open-quotes",
-      el("p", { id: "open-quotes-count" }, quotes.count + " quote(s) waiting for payment."),
+      el("p", { id: "open-quotes-count" }, quotes.shown + " quote(s) waiting for payment."),
       table(quotes.items, [
         ["Shipment", (q) => q.shipment_id, "id"],
         ["Member", (q) => q.member_id, "id"],
@@ -240,7 +253,7 @@ async function loadBilling() {
     fill("billing-open-quotes", problemNode(error));
   }
   try {
-    const overdue = await api("/v1/billing/overdue");
+    const overdue = await firstPage("/v1/billing/overdue");
     document.getElementById("overdue-date").textContent = "on " + overdue.today;
     fill(
       "billing-overdue",
@@ -257,7 +270,7 @@ async function loadBilling() {
     fill("billing-overdue", problemNode(error));
   }
   try {
-    const fees = await api("/v1/billing/fees?by=type");
+    const fees = await firstPage("/v1/billing/fees?by=type");
     fill(
       "billing-fees",
       table(fees.items, [
@@ -270,7 +283,7 @@ async function loadBilling() {
     fill("billing-fees", problemNode(error));
   }
   try {
-    const refunds = await api("/v1/billing/refunds-due");
+    const refunds = await firstPage("/v1/billing/refunds-due");
     fill(
       "billing-refunds",
       table(refunds.items, [
@@ -329,12 +342,12 @@ async function loadProjections() {
         ["Store head", (v) => (v.head ? v.head.txid + "/" + v.head.position : null), "id"],
         ["Lag (events)", (v) => (v.lag_events_more ? v.lag_events + "+" : v.lag_events), "num"],
         ["Lag (s)", (v) => v.lag_seconds.toFixed(1), "num"],
-        ["Parked", (v) => v.parked, "num"],
+        ["Parked", (v) => (v.parked_more ? v.parked + "+" : v.parked), "num"],
       ])
     );
     const parked = [];
     for (const view of health.views.filter((v) => v.parked > 0)) {
-      const list = await api("/v1/projections/" + encodeURIComponent(view.view) + "/parked");
+      const list = await firstPage("/v1/projections/" + encodeURIComponent(view.view) + "/parked");
       parked.push(...list.items.map((p) => Object.assign({ view: view.view }, p)));
     }
     fill(

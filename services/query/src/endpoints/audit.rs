@@ -2,14 +2,13 @@
 //! one aggregate's history.
 
 use super::roles;
-use crate::params::{
-    invalid_cursor, invalid_parameter, limit, view_failed, Cursor, ListOf, PageOf, Params,
-};
+use crate::params::{invalid_cursor, invalid_parameter, page, view_failed, ListOf, PageOf, Params};
 use crate::QueryState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use projections::audit::query::AuditKey;
 use projections::audit::{AuditEntry, AuditFilter};
 use projections::Page;
 use serde::Deserialize;
@@ -85,30 +84,20 @@ pub(super) async fn events(
         from: query.from,
         until: query.to,
     };
-    let limit = limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .filter(|cursor| !cursor.is_empty())
-        .map(|cursor| {
-            let key = Cursor::decode(EVENTS, cursor)?;
-            let (txid, position) = key
-                .split_once('/')
-                .and_then(|(txid, position)| {
-                    txid.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
-                    Some((txid.to_owned(), position.parse::<i64>().ok()?))
-                })
-                .ok_or_else(invalid_cursor)?;
-            Ok::<_, Problem>((txid, position))
-        })
-        .transpose()?;
+    let page: Page<AuditKey> = page(EVENTS, query.limit, query.cursor.as_deref())?;
+    // The txid goes to the database as a number: a cursor this list issued has only digits.
+    if let Some((txid, _)) = &page.after {
+        if txid.is_empty() || !txid.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid_cursor());
+        }
+    }
     let rows = state
         .views
-        .audit_events(&filter, &Page { after, limit })
+        .audit_events(&filter, &page)
         .await
         .map_err(view_failed)?;
-    Ok(Json(PageOf::new(rows, limit, |entry| {
-        Cursor::encode(EVENTS, &format!("{}/{}", entry.txid, entry.position))
+    Ok(Json(PageOf::keyed(rows, EVENTS, &page, |entry| {
+        (entry.txid.clone(), entry.position)
     })))
 }
 

@@ -8,7 +8,7 @@ mod projections;
 mod storage;
 
 use crate::QueryState;
-use ::projections::storage_status;
+use ::projections::storage_status::{self, DueTask};
 use axum::routing::{get, MethodRouter};
 use web::auth::Role;
 
@@ -37,6 +37,8 @@ pub struct Param {
     pub name: &'static str,
     /// `path` or `query`.
     pub location: &'static str,
+    /// Whether a request must give it (every path parameter must).
+    pub required: bool,
     /// What it means.
     pub description: &'static str,
     /// The values the server accepts, as the OpenAPI document states them.
@@ -69,8 +71,19 @@ macro_rules! query {
         Param {
             name: $name,
             location: "query",
+            required: false,
             description: $description,
             shape: $shape,
+        }
+    };
+}
+
+/// A query-string parameter every request must give.
+macro_rules! required {
+    ($name:literal, $description:literal, $shape:expr) => {
+        Param {
+            required: true,
+            ..query!($name, $description, $shape)
         }
     };
 }
@@ -84,6 +97,7 @@ macro_rules! path {
         Param {
             name: $name,
             location: "path",
+            required: true,
             description: $description,
             shape: $shape,
         }
@@ -165,11 +179,19 @@ pub(crate) fn all() -> Vec<Endpoint> {
         (
             RouteInfo {
                 path: "/v1/storage/due-today",
-                summary: "What must be dealt with today: notices, disposals, fees, arrivals, unidentified",
+                summary: "What must be dealt with today, one task at a time: notices, disposals, fees, arrivals, unidentified",
                 roles: roles::STORAGE,
                 member_scoped: false,
-                params: &[],
-                codes: &[],
+                params: &[
+                    required!(
+                        "task",
+                        "the work: notices, to_mark_disposable, to_dispose, fees_to_accrue, arrivals_to_notify or unidentified",
+                        Shape::OneOf(&DueTask::NAMES)
+                    ),
+                    LIMIT,
+                    CURSOR,
+                ],
+                codes: &["query.invalid_parameter", "query.invalid_cursor"],
             },
             get(storage::due_today),
         ),
@@ -179,8 +201,8 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 summary: "Waiting parcels past their free storage today (STO-2)",
                 roles: roles::STORAGE,
                 member_scoped: false,
-                params: &[],
-                codes: &[],
+                params: &[LIMIT, CURSOR],
+                codes: &["query.invalid_parameter", "query.invalid_cursor"],
             },
             get(storage::past_limit),
         ),
@@ -212,8 +234,8 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 summary: "Quotes waiting for payment, by due date",
                 roles: roles::BILLING_OR_MEMBER,
                 member_scoped: true,
-                params: &[query!("member_id", "one member's quotes")],
-                codes: &["query.invalid_parameter"],
+                params: &[query!("member_id", "one member's quotes"), LIMIT, CURSOR],
+                codes: &["query.invalid_parameter", "query.invalid_cursor"],
             },
             get(billing::open_quotes),
         ),
@@ -223,8 +245,8 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 summary: "Quotes unpaid past due today, with interest (ACC-6, PAY-2)",
                 roles: roles::BILLING,
                 member_scoped: false,
-                params: &[],
-                codes: &[],
+                params: &[LIMIT, CURSOR],
+                codes: &["query.invalid_parameter", "query.invalid_cursor"],
             },
             get(billing::overdue),
         ),
@@ -234,12 +256,16 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 summary: "Fees charged by type, or by month and type",
                 roles: roles::BILLING,
                 member_scoped: false,
-                params: &[query!(
-                    "by",
-                    "type (default) or month",
-                    Shape::OneOf(&["type", "month"])
-                )],
-                codes: &["query.invalid_parameter"],
+                params: &[
+                    query!(
+                        "by",
+                        "type (default) or month",
+                        Shape::OneOf(&["type", "month"])
+                    ),
+                    LIMIT,
+                    CURSOR,
+                ],
+                codes: &["query.invalid_parameter", "query.invalid_cursor"],
             },
             get(billing::fees),
         ),
@@ -249,8 +275,8 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 summary: "Withdrawal refunds scheduled and not paid (ACC-7)",
                 roles: roles::BILLING,
                 member_scoped: false,
-                params: &[],
-                codes: &[],
+                params: &[LIMIT, CURSOR],
+                codes: &["query.invalid_parameter", "query.invalid_cursor"],
             },
             get(billing::refunds_due),
         ),
@@ -315,12 +341,16 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 summary: "The parked events of a view, waiting for a replay",
                 roles: roles::OPS,
                 member_scoped: false,
-                params: &[path!(
-                    "view",
-                    "storage_status, billing or audit",
-                    Shape::OneOf(&crate::VIEW_NAMES)
-                )],
-                codes: &["view.not_found"],
+                params: &[
+                    path!(
+                        "view",
+                        "storage_status, billing or audit",
+                        Shape::OneOf(&crate::VIEW_NAMES)
+                    ),
+                    LIMIT,
+                    CURSOR,
+                ],
+                codes: &["view.not_found", "query.invalid_parameter", "query.invalid_cursor"],
             },
             get(projections::parked),
         ),

@@ -1,12 +1,14 @@
 //! `/v1/projections`: each view's health (serving instance, checkpoint, lag in events and
-//! seconds, parked events, stuck or not) and the parked events of one view.
+//! seconds, parked events, stuck or not) and the parked events of one view, a page at a time.
 
 use super::roles;
-use crate::params::{view_failed, ListOf};
+use crate::params::{view_failed, PageOf, PageQuery, Params};
 use crate::{Parked, QueryState, ViewHealth, VIEW_NAMES};
 use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use projection_runtime::parked::ParkedKey;
+use projections::Page;
 use serde::Serialize;
 use web::auth::Caller;
 use web::problem::Problem;
@@ -40,11 +42,15 @@ pub(super) async fn health(
     }))
 }
 
+/// The cursor kind of the parked lists.
+const PARKED: &str = "parked";
+
 pub(super) async fn parked(
     State(state): State<QueryState>,
     caller: Caller,
     Path(view): Path<String>,
-) -> Result<Json<ListOf<Parked>>, Problem> {
+    Params(query): Params<PageQuery>,
+) -> Result<Json<PageOf<Parked>>, Problem> {
     caller.require(roles::OPS)?;
     let not_found = || {
         Problem::not_found(
@@ -55,11 +61,16 @@ pub(super) async fn parked(
     if !VIEW_NAMES.contains(&view.as_str()) {
         return Err(not_found());
     }
+    // A cursor of one view's list is refused by another's.
+    let kind = format!("{PARKED}:{view}");
+    let page: Page<ParkedKey> = query.page(&kind)?;
     let parked = state
         .views
-        .parked(&view)
+        .parked(&view, &page)
         .await
         .map_err(view_failed)?
         .ok_or_else(not_found)?;
-    Ok(Json(parked.into()))
+    Ok(Json(PageOf::keyed(parked, &kind, &page, |p| {
+        (p.aggregate_type.clone(), p.aggregate_id.clone(), p.sequence)
+    })))
 }

@@ -1,14 +1,13 @@
 //! `/v1/storage/…`: the storage-status view. Parcels with their storage clock on the service's
-//! today, what needs action today, past-limit parcels and counts per state. A member's token
-//! sees its own parcels only.
+//! today, what needs action today (a page per task), past-limit parcels and counts per state.
+//! Every list is a keyset page in parcel id order. A member's token sees its own parcels only.
 
 use super::roles;
-use crate::params::{invalid_parameter, limit, view_failed, Cursor, ListOf, PageOf, Params};
+use crate::params::{invalid_parameter, page, view_failed, PageOf, PageOn, PageQuery, Params};
 use crate::QueryState;
 use axum::extract::{Path, State};
 use axum::Json;
-use chrono::NaiveDate;
-use projections::storage_status::{self, DueToday, InWarehouse, ParcelStorage};
+use projections::storage_status::{self, DueTask, InWarehouse, ParcelStorage};
 use projections::Page;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -17,6 +16,8 @@ use web::problem::Problem;
 
 /// The cursor kind of the parcel list.
 const PARCELS: &str = "parcels";
+/// The cursor kind of the past-limit list.
+const PAST_LIMIT: &str = "past-limit";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,22 +79,15 @@ pub(super) async fn parcels(
             storage_status::STATES.join(", ")
         )));
     }
-    let limit = limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(|c| Cursor::decode(PARCELS, c))
-        .transpose()?;
+    let page: Page<String> = page(PARCELS, query.limit, query.cursor.as_deref())?;
     let filter = InWarehouse { member_id, states };
-    let page = Page { after, limit };
     let rows = state
         .views
         .parcels(&filter, &page, state.today(), &state.policy)
         .await
         .map_err(view_failed)?;
-    Ok(Json(PageOf::new(rows, limit, |p| {
-        Cursor::encode(PARCELS, &p.parcel_id)
+    Ok(Json(PageOf::keyed(rows, PARCELS, &page, |p| {
+        p.parcel_id.clone()
     })))
 }
 
@@ -117,39 +111,70 @@ pub(super) async fn parcel(
     }
 }
 
-/// What is due on a day, with the day.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DueQuery {
+    task: String,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// A page of one task due today, with the day and the task.
 #[derive(Debug, Serialize)]
 pub(crate) struct DueOn {
-    today: NaiveDate,
+    task: &'static str,
     #[serde(flatten)]
-    due: DueToday,
+    page: PageOn<ParcelStorage>,
 }
 
 pub(super) async fn due_today(
     State(state): State<QueryState>,
     caller: Caller,
+    Params(query): Params<DueQuery>,
 ) -> Result<Json<DueOn>, Problem> {
     caller.require(roles::STORAGE)?;
+    let task = DueTask::named(&query.task).ok_or_else(|| {
+        invalid_parameter(format!(
+            "unknown task {:?}; one of {}",
+            query.task,
+            DueTask::NAMES.join(", ")
+        ))
+    })?;
+    // A cursor of one task's list is refused by another's.
+    let kind = format!("due-today:{}", task.name());
+    let page: Page<String> = page(&kind, query.limit, query.cursor.as_deref())?;
     let today = state.today();
-    let due = state
+    let rows = state
         .views
-        .due_today(today, &state.policy)
+        .due(task, &page, today, &state.policy)
         .await
         .map_err(view_failed)?;
-    Ok(Json(DueOn { today, due }))
+    Ok(Json(DueOn {
+        task: task.name(),
+        page: PageOn::new(
+            today,
+            PageOf::keyed(rows, &kind, &page, |p| p.parcel_id.clone()),
+        ),
+    }))
 }
 
 pub(super) async fn past_limit(
     State(state): State<QueryState>,
     caller: Caller,
-) -> Result<Json<ListOf<ParcelStorage>>, Problem> {
+    Params(query): Params<PageQuery>,
+) -> Result<Json<PageOn<ParcelStorage>>, Problem> {
     caller.require(roles::STORAGE)?;
+    let page: Page<String> = query.page(PAST_LIMIT)?;
+    let today = state.today();
     let rows = state
         .views
-        .past_limit(state.today(), &state.policy)
+        .past_limit(&page, today, &state.policy)
         .await
         .map_err(view_failed)?;
-    Ok(Json(rows.into()))
+    Ok(Json(PageOn::new(
+        today,
+        PageOf::keyed(rows, PAST_LIMIT, &page, |p| p.parcel_id.clone()),
+    )))
 }
 
 /// Parcels per state and in all.

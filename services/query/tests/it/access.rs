@@ -4,13 +4,30 @@
 use crate::support::{role_tokens, Warehouse, MEMBER_A, MEMBER_B};
 use web::auth::Role;
 
-/// The route's path with its parameters filled with rows of member A.
-fn concrete(path: &str, warehouse: &Warehouse) -> String {
-    path.replace("{parcel_id}", &warehouse.member_a.parcel_id)
+/// The route's path with its parameters filled with rows of member A, and its required query
+/// parameters with their first allowed value.
+fn concrete(route: &query::RouteInfo, warehouse: &Warehouse) -> String {
+    let path = route
+        .path
+        .replace("{parcel_id}", &warehouse.member_a.parcel_id)
         .replace("{account_id}", &warehouse.member_a.account_id)
         .replace("{aggregate_type}", "parcel")
         .replace("{aggregate_id}", &warehouse.member_a.parcel_id)
-        .replace("{view}", "storage_status")
+        .replace("{view}", "storage_status");
+    let required: Vec<String> = route
+        .params
+        .iter()
+        .filter(|param| param.required && param.location == "query")
+        .map(|param| match param.shape {
+            query::Shape::OneOf(words) => format!("{}={}", param.name, words[0]),
+            shape => panic!("no value for a required {shape:?}"),
+        })
+        .collect();
+    if required.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", required.join("&"))
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,7 +36,7 @@ async fn every_endpoint_wants_a_valid_token_and_one_of_its_roles() {
     let routes = query::routes_table();
     assert_eq!(routes.len(), 14);
     for route in routes {
-        let path = concrete(route.path, &warehouse);
+        let path = concrete(&route, &warehouse);
         let missing = warehouse.get(&path, "").await;
         assert_eq!(missing.status, 401, "{path}");
         assert_eq!(missing.body["code"], "auth.missing_token", "{path}");

@@ -1,7 +1,7 @@
 //! Keyset pages: walking a list page by page gives every row once, in order, with no gap; and
 //! the filters keep only what they name.
 
-use crate::support::{Warehouse, AUDITOR, STAFF};
+use crate::support::{Warehouse, AUDITOR, FINANCE, OPS, STAFF};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -130,4 +130,62 @@ async fn audit_pages_list_every_event_once_and_filters_keep_what_they_name() {
     )
     .await;
     assert_eq!(all.len(), events.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_list_is_a_keyset_page_and_its_pages_make_the_whole_list() {
+    let warehouse = Warehouse::load().await;
+    let lists = [
+        ("/v1/storage/past-limit?", STAFF),
+        ("/v1/storage/due-today?task=notices", STAFF),
+        ("/v1/storage/due-today?task=to_mark_disposable", STAFF),
+        ("/v1/storage/due-today?task=to_dispose", STAFF),
+        ("/v1/storage/due-today?task=fees_to_accrue", STAFF),
+        ("/v1/storage/due-today?task=arrivals_to_notify", STAFF),
+        ("/v1/storage/due-today?task=unidentified", STAFF),
+        ("/v1/billing/open-quotes?", FINANCE),
+        ("/v1/billing/overdue?", FINANCE),
+        ("/v1/billing/fees?by=type", FINANCE),
+        ("/v1/billing/fees?by=month", FINANCE),
+        ("/v1/billing/refunds-due?", FINANCE),
+        ("/v1/projections/audit/parked?", OPS),
+    ];
+    let mut rows = 0;
+    for (path, token) in lists {
+        let whole = warehouse.ok(&format!("{path}&limit=500"), token).await;
+        assert!(whole["next_cursor"].is_null(), "{path}: {whole:#}");
+        let whole = whole["items"].as_array().unwrap().clone();
+        let paged = walk(&warehouse, path, 2, token).await;
+        assert_eq!(paged, whole, "{path}");
+        rows += whole.len();
+    }
+    assert!(rows > 10, "the demo fills the lists: {rows} rows");
+
+    // A page's cursor belongs to its list: another task's, or the other grouping's, refuses it.
+    let fees = warehouse
+        .ok("/v1/billing/fees?by=type&limit=1", FINANCE)
+        .await;
+    let cursor = fees["next_cursor"]
+        .as_str()
+        .expect("more than one fee type");
+    let crossed = warehouse
+        .get(
+            &format!("/v1/billing/fees?by=month&cursor={cursor}"),
+            FINANCE,
+        )
+        .await;
+    assert_eq!(crossed.status, 422, "{:#}", crossed.body);
+    assert_eq!(crossed.body["code"], "query.invalid_cursor");
+    let due = warehouse
+        .ok("/v1/storage/due-today?task=notices&limit=1", STAFF)
+        .await;
+    if let Some(cursor) = due["next_cursor"].as_str() {
+        let crossed = warehouse
+            .get(
+                &format!("/v1/storage/due-today?task=to_dispose&cursor={cursor}"),
+                STAFF,
+            )
+            .await;
+        assert_eq!(crossed.body["code"], "query.invalid_cursor");
+    }
 }

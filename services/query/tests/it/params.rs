@@ -49,6 +49,27 @@ async fn bad_parameters_are_problems_with_stable_codes() {
             "query.invalid_cursor",
         ),
         ("/v1/billing/fees?by=week", 400, "query.invalid_parameter"),
+        ("/v1/storage/due-today", 400, "query.invalid_parameter"),
+        (
+            "/v1/storage/due-today?task=sleep",
+            400,
+            "query.invalid_parameter",
+        ),
+        (
+            "/v1/storage/past-limit?limit=0",
+            400,
+            "query.invalid_parameter",
+        ),
+        (
+            "/v1/billing/refunds-due?cursor=zz",
+            422,
+            "query.invalid_cursor",
+        ),
+        (
+            "/v1/projections/audit/parked?limit=501",
+            400,
+            "query.invalid_parameter",
+        ),
         (
             "/v1/billing/open-quotes?member=1",
             400,
