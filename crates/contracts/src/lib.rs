@@ -391,6 +391,14 @@ pub fn cloudevent_schema() -> Value {
                 `member:m-1`, `system`), from the command's metadata; absent when unset."),
             "command": text("The name of the command that recorded the event \
                 (`ReceiveParcel`), from the command's metadata; absent when unset."),
+            "traceparent": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                "description": "The W3C trace context of the command that recorded the event \
+                    (CloudEvents distributed-tracing extension): continue it to put the \
+                    consumer's work in the command's trace. Absent when the command was not \
+                    traced.",
+            },
         },
         "propertyNames": {
             "pattern": "^[a-z0-9]{1,20}$",

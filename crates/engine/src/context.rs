@@ -19,6 +19,10 @@ pub struct CommandContext {
     /// event's metadata; `None` for requests people make.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// The W3C trace context the request runs in, recorded as `traceparent` in every event's
+    /// metadata so that consumers continue the trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl CommandContext {
@@ -30,6 +34,15 @@ impl CommandContext {
             causation_id: None,
             idempotency_key: None,
             rule: None,
+            traceparent: None,
+        }
+    }
+
+    /// The same context, in the trace `traceparent` (none: untraced).
+    pub fn traced(self, traceparent: Option<String>) -> Self {
+        Self {
+            traceparent,
+            ..self
         }
     }
 

@@ -266,6 +266,9 @@ impl<R: PersistedEventRepository, S: EngineStore> Engine<R, S> {
         if let Some(rule) = &ctx.rule {
             metadata = metadata.for_rule(rule);
         }
+        if let Some(traceparent) = &ctx.traceparent {
+            metadata = metadata.traced(traceparent);
+        }
         let mut metadata: HashMap<String, String> = metadata.into();
         metadata.extend(marks.into_iter().map(|(k, v)| (k.to_owned(), v)));
 

@@ -8,6 +8,8 @@ const COMMAND: &str = "command";
 const CORRELATION_ID: &str = "correlation_id";
 const CAUSATION_ID: &str = "causation_id";
 const RULE: &str = "rule";
+/// The metadata key of the W3C trace context the command ran in: consumers continue its trace.
+pub const TRACEPARENT: &str = "traceparent";
 
 /// The metadata key under which a keyed request marks the events it appends (its
 /// idempotency key), so a retry after a crash finds them (`EventStore::appended_by_request`).
@@ -46,6 +48,7 @@ pub struct CommandMetadata {
     correlation_id: String,
     causation_id: Option<String>,
     rule: Option<String>,
+    traceparent: Option<String>,
 }
 
 impl CommandMetadata {
@@ -61,7 +64,21 @@ impl CommandMetadata {
             correlation_id: correlation_id.into(),
             causation_id: None,
             rule: None,
+            traceparent: None,
         }
+    }
+
+    /// The same metadata, recording the W3C `traceparent` of the span the command ran in.
+    pub fn traced(self, traceparent: impl Into<String>) -> Self {
+        Self {
+            traceparent: Some(traceparent.into()),
+            ..self
+        }
+    }
+
+    /// The W3C trace context the command ran in, if it was traced.
+    pub fn traceparent(&self) -> Option<&str> {
+        self.traceparent.as_deref()
     }
 
     /// The same metadata, recording that `causation_id` (an event or command id) caused it.
@@ -120,6 +137,9 @@ impl From<CommandMetadata> for HashMap<String, String> {
         }
         if let Some(rule) = metadata.rule {
             map.insert(RULE.to_owned(), rule);
+        }
+        if let Some(traceparent) = metadata.traceparent {
+            map.insert(TRACEPARENT.to_owned(), traceparent);
         }
         map
     }

@@ -262,10 +262,11 @@ struct WireEvent {
     causationid: Option<String>,
     actor: Option<String>,
     command: Option<String>,
+    traceparent: Option<String>,
 }
 
 /// A message body as the envelope the store feed would give for the same event. The metadata
-/// is rebuilt from the four keys `event_store::CommandMetadata` writes.
+/// is rebuilt from the five keys `event_store::CommandMetadata` writes.
 pub(crate) fn decode(body: &[u8]) -> Result<EventEnvelope, String> {
     let wire: WireEvent = serde_json::from_slice(body).map_err(|error| error.to_string())?;
     fn number<N: std::str::FromStr>(name: &str, text: &str) -> Result<N, String> {
@@ -290,6 +291,7 @@ pub(crate) fn decode(body: &[u8]) -> Result<EventEnvelope, String> {
         ("command", wire.command),
         ("correlation_id", wire.correlationid),
         ("causation_id", wire.causationid),
+        ("traceparent", wire.traceparent),
     ] {
         if let Some(value) = value {
             metadata.insert(key.to_owned(), Value::String(value));

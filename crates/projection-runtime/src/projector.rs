@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use telemetry::trace::TRACEPARENT;
 
 pub use crate::batch::BatchOutcome;
 
@@ -206,6 +207,13 @@ impl<P: Projection, F: Feed> Projector<P, F> {
         }
         let name = self.projection.name();
         let started = Instant::now();
+        // Each event of a sampled command's trace gets a span here, ended once its batch is
+        // committed: the moment the view holds it.
+        let _spans: Vec<tracing::Span> = self
+            .pending
+            .iter()
+            .filter_map(|event| applying_span(name, event))
+            .collect();
         let committed = match self.commit(&schema, false).await {
             Err(error) if error.is_data_error() => {
                 tracing::warn!(projection = name, %schema, error = %error_chain(&error),
@@ -329,6 +337,26 @@ impl<P: Projection, F: Feed> Projector<P, F> {
             }
         }
     }
+}
+
+/// The span of `event` being applied to view `projection`, in its command's trace, when that
+/// trace is sampled.
+fn applying_span(projection: &'static str, event: &EventEnvelope) -> Option<tracing::Span> {
+    let traceparent = event
+        .metadata_str(TRACEPARENT)
+        .filter(|traceparent| telemetry::trace::is_sampled(traceparent))?;
+    let span = tracing::info_span!(
+        "projection.apply",
+        otel.kind = "consumer",
+        projection,
+        event_id = %event.event_id,
+        event_type = %event.event_type,
+        aggregate_id = %event.aggregate_id,
+        position = event.cursor.position,
+        trace_id = tracing::field::Empty,
+    );
+    telemetry::trace::continue_trace(&span, Some(traceparent));
+    Some(span)
 }
 
 /// Each event of `events` under its own savepoint; an event whose changes fail on their own is

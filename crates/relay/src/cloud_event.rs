@@ -73,6 +73,10 @@ pub struct CloudEvent<'a> {
     pub command: Option<&'a str>,
     /// The event's schema version (`DomainEvent::event_version`).
     pub eventversion: &'a str,
+    /// The W3C trace context of the command that recorded the event (the metadata's
+    /// `traceparent`): the CloudEvents distributed-tracing extension, which consumers continue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<&'a str>,
 }
 
 impl<'a> CloudEvent<'a> {
@@ -98,12 +102,13 @@ impl<'a> CloudEvent<'a> {
             actor: metadata_str(&event.metadata, "actor"),
             command: metadata_str(&event.metadata, "command"),
             eventversion: &event.event_version,
+            traceparent: metadata_str(&event.metadata, "traceparent"),
         }
     }
 }
 
 /// A non-empty string entry of the command metadata (`event_store::CommandMetadata` writes
-/// `actor`, `command`, `correlation_id` and `causation_id`).
+/// `actor`, `command`, `correlation_id`, `causation_id` and `traceparent`).
 fn metadata_str<'a>(metadata: &'a Value, key: &str) -> Option<&'a str> {
     metadata
         .get(key)?
@@ -124,12 +129,14 @@ fn policy_version(payload: &Value) -> Option<&str> {
     }
 }
 
-/// An event ready to publish: its subject, Msg-Id and CloudEvent body.
+/// An event ready to publish: its subject, Msg-Id and CloudEvent body, and the trace context
+/// of its command when that trace is sampled (the relay's publish joins it as a span).
 #[derive(Debug, Clone)]
 pub(crate) struct Message {
     pub subject: String,
     pub message_id: String,
     pub body: Bytes,
+    pub sampled_trace: Option<String>,
 }
 
 impl Message {
@@ -138,7 +145,12 @@ impl Message {
         event: StoredEvent,
         source_prefix: &str,
     ) -> Result<(GlobalCursor, Self), serde_json::Error> {
-        let body = serde_json::to_vec(&CloudEvent::from_stored(&event, source_prefix))?;
+        let cloud_event = CloudEvent::from_stored(&event, source_prefix);
+        let sampled_trace = cloud_event
+            .traceparent
+            .filter(|traceparent| telemetry::trace::is_sampled(traceparent))
+            .map(str::to_owned);
+        let body = serde_json::to_vec(&cloud_event)?;
         let message = Self {
             subject: subject_for(
                 &event.aggregate_type,
@@ -147,6 +159,7 @@ impl Message {
             ),
             message_id: event.event_id.to_string(),
             body: Bytes::from(body),
+            sampled_trace,
         };
         Ok((event.cursor, message))
     }

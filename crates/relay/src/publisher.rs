@@ -299,11 +299,25 @@ impl Publisher<'_> {
             .expected_last_sequence(expected)
             .header("Content-Type", MESSAGE_CONTENT_TYPE)
             .header(INSTANCE_HEADER, self.instance.as_ref());
+        // A sampled command's trace gets the publish as a span, from hand-over to ack.
+        let span = message.sampled_trace.as_deref().map(|traceparent| {
+            let span = tracing::info_span!(
+                "relay.publish",
+                otel.kind = "producer",
+                messaging.system = "nats",
+                messaging.destination.name = %message.subject,
+                messaging.message.id = %message.message_id,
+                trace_id = tracing::field::Empty,
+            );
+            telemetry::trace::continue_trace(&span, Some(traceparent));
+            span
+        });
         match self.jetstream.send_publish(message.subject, publish).await {
             Ok(ack) => Ok(Pending {
                 ack,
                 message_id: message.message_id,
                 started: Instant::now(),
+                _span: span,
             }),
             Err(error) => Err((message.message_id, error)),
         }
@@ -315,6 +329,8 @@ struct Pending {
     ack: async_nats::jetstream::context::PublishAckFuture,
     message_id: String,
     started: Instant,
+    /// The publish's span in its command's trace, ended when the ack is in.
+    _span: Option<tracing::Span>,
 }
 
 impl Pending {

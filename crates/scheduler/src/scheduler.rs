@@ -30,6 +30,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
 /// Why a tick or an advance failed (what a retry may overcome; refusals are outcomes).
 #[derive(Debug, thiserror::Error)]
@@ -319,8 +320,20 @@ impl<F: Fire, L: EventLog + 'static> Scheduler<F, L> {
         self.journal.start_all(&due, now).await?;
         let mut report = TickReport::default();
         for action in due {
+            // Each firing starts a trace, which the events it appends record and every
+            // consumer of them continues.
+            let span = tracing::info_span!(
+                "scheduler.fire",
+                rule = action.rule(),
+                key = %action.key(),
+                trace_id = tracing::field::Empty,
+            );
+            telemetry::trace::continue_trace(&span, None);
             let fired = match context(&action) {
-                Ok(ctx) => self.fire.fire(&action, &ctx).await,
+                Ok(ctx) => {
+                    let ctx = ctx.traced(telemetry::trace::traceparent(&span));
+                    self.fire.fire(&action, &ctx).instrument(span).await
+                }
                 Err(invalid) => Err(invalid),
             };
             let (outcome, events, reason) = match fired {

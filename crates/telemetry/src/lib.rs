@@ -1,9 +1,11 @@
 //! # telemetry
 //!
-//! What every parcelport service sets up first: structured logs and Prometheus metrics.
+//! What every parcelport service sets up first: structured logs, traces and Prometheus metrics.
 //! - [`init_logs`]: `tracing` to stderr, JSON lines in production (one object per event, with
-//!   the service name), human-readable in a terminal; the level comes from `RUST_LOG`
-//!   (default `info`).
+//!   the service name and the current span's fields, its `trace_id` among them),
+//!   human-readable in a terminal; the level comes from `RUST_LOG` (default `info`). It also
+//!   gives every span an OpenTelemetry context, exported over OTLP when configured
+//!   ([`trace`]); [`flush_traces`] sends what is buffered before the process exits.
 //! - [`metrics_recorder`]: installs the process-wide `metrics` recorder once and returns the
 //!   handle that renders the Prometheus text; [`metrics_router`] serves it at `/metrics`.
 //!
@@ -15,8 +17,14 @@ use axum::http::header;
 use axum::routing::get;
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use std::sync::OnceLock;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
+
+pub mod trace;
 
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,22 +35,77 @@ pub enum LogFormat {
     Pretty,
 }
 
-/// Sets up `tracing` for the process; later calls are no-ops (tests call it freely).
+/// The tracer provider of the process, once logs are set up.
+static TRACES: OnceLock<SdkTracerProvider> = OnceLock::new();
+
+/// Sets up `tracing` for the process, with traces exported over OTLP when the environment
+/// configures an endpoint ([`trace`]); later calls are no-ops (tests call it freely). Call it
+/// inside the Tokio runtime: the exporter runs on it.
 pub fn init_logs(service: &'static str, format: LogFormat) {
+    let export = match trace::export_configured() {
+        false => trace::Export::Off,
+        true => match opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()
+        {
+            Ok(exporter) => trace::Export::Batched(Box::new(exporter)),
+            Err(error) => {
+                eprintln!("{service}: OTLP trace export is off: {error}");
+                trace::Export::Off
+            }
+        },
+    };
+    init::<opentelemetry_otlp::SpanExporter>(service, format, export);
+}
+
+/// [`init_logs`] with every span exported to `exporter` as it ends: for tests that read the
+/// spans back (an in-memory exporter).
+pub fn init_logs_exporting_to(
+    service: &'static str,
+    format: LogFormat,
+    exporter: impl SpanExporter + 'static,
+) {
+    init(service, format, trace::Export::EachTo(exporter));
+}
+
+fn init<E: SpanExporter + 'static>(
+    service: &'static str,
+    format: LogFormat,
+    export: trace::Export<E>,
+) {
+    if TRACES.get().is_some() {
+        return;
+    }
+    let provider = trace::provider(service, export);
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let installed = match format {
-        LogFormat::Json => builder
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let logs = match format {
+        LogFormat::Json => logs
             .json()
             .flatten_event(true)
-            .with_current_span(false)
-            .try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
+            .with_current_span(true)
+            .with_span_list(false)
+            .boxed(),
+        LogFormat::Pretty => logs.compact().boxed(),
     };
+    let installed = tracing_subscriber::registry()
+        .with(trace::layer(&provider, service))
+        .with(logs)
+        .with(filter)
+        .try_init();
     if installed.is_ok() {
+        opentelemetry::global::set_tracer_provider(provider.clone());
+        let _ = TRACES.set(provider);
         tracing::info!(service, "logging started");
+    }
+}
+
+/// Sends the spans still buffered to the exporter: call it before the process exits.
+pub fn flush_traces() {
+    if let Some(provider) = TRACES.get() {
+        if let Err(error) = provider.force_flush() {
+            tracing::warn!(%error, "could not flush the traces");
+        }
     }
 }
 

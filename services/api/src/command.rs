@@ -268,7 +268,9 @@ async fn pipeline<C: Command>(
         authorize_on::<C::On>(&app.engine, &caller, &id, false).await?;
     }
     let body: C = body(request, |body| app.bodies.check(C::SPEC.operation, body)).await?;
-    let ctx = CommandContext::new(&caller.name, correlation.0).with_key(key);
+    let ctx = CommandContext::new(&caller.name, correlation.0)
+        .with_key(key)
+        .traced(telemetry::trace::traceparent(&tracing::Span::current()));
     let call = Call {
         engine: &app.engine,
         caller: &caller,

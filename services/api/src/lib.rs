@@ -115,7 +115,8 @@ pub fn router_with(state: AppState, extra: Router) -> Router {
         .fold(Router::new(), |router, endpoint| {
             router.route(endpoint.path, endpoint.route)
         })
-        .route_layer(axum::middleware::from_fn(observe::record_metrics));
+        .route_layer(axum::middleware::from_fn(observe::record_metrics))
+        .route_layer(axum::middleware::from_fn(observe::trace));
     let app = api
         .merge(openapi::router())
         .merge(probes::router())

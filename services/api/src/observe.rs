@@ -1,11 +1,13 @@
-//! What the API records about each request: its correlation id, and metrics by route and
-//! status through the `metrics` facade (rendered at `/metrics` by `telemetry`).
+//! What the API records about each request: its correlation id, its trace (a span continuing
+//! the client's W3C `traceparent`), and metrics by route and status through the `metrics`
+//! facade (rendered at `/metrics` by `telemetry`).
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// The header a client sets to tie its requests together; echoed on every response.
 pub(crate) const CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
@@ -29,6 +31,33 @@ pub(crate) async fn correlate(mut request: Request, next: Next) -> Response {
     if let Some(header) = header {
         response.headers_mut().insert(CORRELATION_ID, header);
     }
+    response
+}
+
+/// Runs the request in a span `http.request` that continues the client's W3C `traceparent`
+/// (or starts a trace): every event the request appends records the span's context, and every
+/// log line inside it carries its `trace_id`.
+pub(crate) async fn trace(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    let span = tracing::info_span!(
+        "http.request",
+        otel.name = %format!("{} {route}", request.method()),
+        otel.kind = "server",
+        http.request.method = %request.method(),
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
+    );
+    let parent = request
+        .headers()
+        .get(telemetry::trace::TRACEPARENT)
+        .and_then(|value| value.to_str().ok());
+    telemetry::trace::continue_trace(&span, parent);
+    let response = next.run(request).instrument(span.clone()).await;
+    span.record("http.response.status_code", response.status().as_u16());
     response
 }
 

@@ -128,6 +128,7 @@ fn operation(endpoint: &Endpoint, generator: &mut schemars::SchemaGenerator) -> 
         }));
     }
     parameters.push(json!({ "$ref": "#/components/parameters/CorrelationId" }));
+    parameters.push(json!({ "$ref": "#/components/parameters/TraceParent" }));
     let mut responses = Map::new();
     let (success, schema) = match endpoint.method {
         "post" if spec.creates.is_some() => ("201", "Accepted"),
@@ -420,6 +421,13 @@ pub fn document() -> Value {
                     "in": "header",
                     "required": false,
                     "description": "Ties requests of one flow together; recorded on every event appended. A value that is not 1 to 128 visible ASCII characters, or none, is replaced by a new UUID (answered in the response's header).",
+                    "schema": { "type": "string" }
+                },
+                "TraceParent": {
+                    "name": "traceparent",
+                    "in": "header",
+                    "required": false,
+                    "description": "W3C trace context (`00-<trace id>-<parent id>-<flags>`): the request's span continues it, and every event the command appends records it in its metadata (`traceparent`), published as the CloudEvents distributed-tracing extension. A malformed value, or none, starts a new trace.",
                     "schema": { "type": "string" }
                 }
             },

@@ -96,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
     .await;
     let _ = http.await;
     tracing::info!("parcelport-notifier stopped");
+    telemetry::flush_traces();
     Ok(())
 }
 

@@ -383,10 +383,11 @@ async fn serve(flags: Serve) -> anyhow::Result<()> {
         "ops dashboard: http://{}/dashboard (paste a token)",
         flags.listen
     );
-    server
+    let stopped = server
         .run(listener, telemetry::shutdown_requested("parcelport"))
-        .await
-        .context("parcelport stopped")
+        .await;
+    telemetry::flush_traces();
+    stopped.context("parcelport stopped")
 }
 
 /// On first start: the admin and staff secrets, once (only their hashes are stored).

@@ -89,9 +89,11 @@ async fn main() -> anyhow::Result<()> {
     let config = Args::parse().into_config();
     telemetry::init_logs("parcelport-projector", telemetry::LogFormat::Json);
     telemetry::metrics_recorder();
-    projector_service::run(
+    let stopped = projector_service::run(
         config,
         telemetry::shutdown_requested("parcelport-projector"),
     )
-    .await
+    .await;
+    telemetry::flush_traces();
+    stopped
 }

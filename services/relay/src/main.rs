@@ -93,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let config = args.into_config();
-    relay::run(config, telemetry::shutdown_requested("parcelport-relay"))
-        .await
-        .context("the relay stopped")
+    let stopped = relay::run(config, telemetry::shutdown_requested("parcelport-relay")).await;
+    telemetry::flush_traces();
+    stopped.context("the relay stopped")
 }

@@ -122,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
     .await;
     let _ = http.await;
     tracing::info!("parcelport-scheduler stopped");
+    telemetry::flush_traces();
     Ok(())
 }
 

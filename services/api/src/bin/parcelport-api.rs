@@ -80,5 +80,6 @@ async fn main() -> anyhow::Result<()> {
     .await
     .context("the command API stopped")?;
     tracing::info!("command API stopped");
+    telemetry::flush_traces();
     Ok(())
 }

@@ -45,11 +45,12 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&flags.listen)
         .await
         .with_context(|| format!("cannot listen on {}", flags.listen))?;
-    query::run(
+    let stopped = query::run(
         config,
         listener,
         telemetry::shutdown_requested("parcelport-query"),
     )
-    .await
-    .context("the query API stopped")
+    .await;
+    telemetry::flush_traces();
+    stopped.context("the query API stopped")
 }
