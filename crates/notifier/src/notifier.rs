@@ -14,6 +14,7 @@ use personal_data::PersonalData;
 use projection_runtime::ViewDb;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// Why the notifier cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -187,8 +188,22 @@ impl Notifier {
                     language,
                 );
                 let attempts = notice.attempts + 1;
-                let (state, next, sent_at, response) = match channel.deliver(&notice, &worded).await
-                {
+                // The delivery joins the trace of the command whose event it tells.
+                let span = tracing::info_span!(
+                    "notifier.deliver",
+                    otel.kind = "producer",
+                    notice = %notice.notice_id,
+                    kind = ?notice.kind,
+                    target = %target,
+                    attempt = attempts,
+                    trace_id = tracing::field::Empty,
+                );
+                telemetry::trace::continue_trace(&span, notice.traceparent.as_deref());
+                let delivered = channel
+                    .deliver(&notice, &worded)
+                    .instrument(span.clone())
+                    .await;
+                let (state, next, sent_at, response) = match delivered {
                     Ok(answer) => {
                         round.sent += 1;
                         metrics::counter!("parcelport_notices_sent_total").increment(1);
@@ -197,12 +212,16 @@ impl Notifier {
                     Err(error) if attempts >= self.options.max_attempts => {
                         round.failed += 1;
                         metrics::counter!("parcelport_notices_failed_total").increment(1);
-                        tracing::error!(notice = notice.notice_id, target, %error, "a notice could not be delivered");
+                        span.in_scope(|| {
+                            tracing::error!(notice = notice.notice_id, target, %error, "a notice could not be delivered");
+                        });
                         (State::Failed, None, None, error)
                     }
                     Err(error) => {
                         round.retrying += 1;
-                        tracing::warn!(notice = notice.notice_id, target, attempts, %error, "a notice delivery failed; retrying");
+                        span.in_scope(|| {
+                            tracing::warn!(notice = notice.notice_id, target, attempts, %error, "a notice delivery failed; retrying");
+                        });
                         (State::Retrying, Some(self.retry_at(attempts)), None, error)
                     }
                 };

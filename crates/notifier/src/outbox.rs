@@ -33,6 +33,8 @@ pub struct Pending {
     pub language: Option<String>,
     /// Attempts made so far.
     pub attempts: u32,
+    /// The W3C trace context of the command whose event this notice tells.
+    pub traceparent: Option<String>,
 }
 
 /// How a delivery stands.
@@ -143,7 +145,7 @@ impl Outbox {
         };
         let sql = format!(
             "SELECT n.notice_id, n.kind, n.aggregate_id, {facts}, c.member_id, c.name, c.email, \
-                    l.language, coalesce(d.attempts, 0) \
+                    l.language, coalesce(d.attempts, 0), n.traceparent \
                FROM {notices} n \
                LEFT JOIN {owners} o \
                       ON o.aggregate_type = n.aggregate_type AND o.aggregate_id = n.aggregate_id \
@@ -164,6 +166,7 @@ impl Outbox {
             String,
             Option<String>,
             i64,
+            Option<String>,
         );
         let rows: Vec<Row> = match &self.db {
             ViewDb::Postgres(pool) => {
@@ -196,6 +199,7 @@ impl Outbox {
                     email,
                     language,
                     attempts,
+                    traceparent,
                 )| {
                     let decode = |what: &str, e: serde_json::Error| {
                         sqlx::Error::Decode(format!("notice {notice_id}: {what}: {e}").into())
@@ -211,6 +215,7 @@ impl Outbox {
                         email,
                         language,
                         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                        traceparent,
                     })
                 },
             )

@@ -107,8 +107,8 @@ pub async fn current(db: impl Into<ViewDb>, view: &str) -> Result<Option<Schema>
     Ok(schema.as_deref().and_then(Schema::parse))
 }
 
-/// The tables of `projection` that instance `schema` lacks: an instance made by an older
-/// version of the projection, before it gained them.
+/// The tables of `projection` that instance `schema` lacks, or lacks a column of: an instance
+/// made by an older version of the projection, before it gained them.
 pub async fn missing_tables<P: Projection>(
     db: impl Into<ViewDb>,
     projection: &P,
@@ -117,26 +117,32 @@ pub async fn missing_tables<P: Projection>(
     let db = db.into();
     let mut missing = Vec::new();
     for table in projection.tables() {
-        let exists: bool = match &db {
+        // How many of the table's columns the instance has: none when the table is missing.
+        let present: i64 = match &db {
             ViewDb::Postgres(pool) => {
                 sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
-                  WHERE table_schema = $1 AND table_name = $2)",
+                    "SELECT count(*) FROM information_schema.columns \
+                  WHERE table_schema = $1 AND table_name = $2 AND column_name = ANY($3)",
                 )
                 .bind(schema.as_str())
                 .bind(table.name)
+                .bind(table.columns)
                 .fetch_one(pool)
                 .await?
             }
             #[cfg(feature = "sqlite")]
-            ViewDb::Sqlite(views) => sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
-            )
-            .bind(schema.table(Dialect::Sqlite, table.name))
-            .fetch_one(views.reader())
-            .await?,
+            ViewDb::Sqlite(views) => {
+                sqlx::query_scalar(
+                    "SELECT count(*) FROM pragma_table_info(?1) \
+                  WHERE name IN (SELECT value FROM json_each(?2))",
+                )
+                .bind(schema.table(Dialect::Sqlite, table.name))
+                .bind(sqlx::types::Json(table.columns))
+                .fetch_one(views.reader())
+                .await?
+            }
         };
-        if !exists {
+        if usize::try_from(present).unwrap_or(0) < table.columns.len() {
             missing.push(table.name);
         }
     }

@@ -118,7 +118,7 @@ pub async fn rebuild<P: Projection, L: RebuildSource>(
 }
 
 /// Rebuilds `projection` when its serving instance was made by an older version of it (a
-/// table the projection now has is missing), so that a view whose shape changed in an upgrade
+/// table, or a column, the projection now has is missing), so that a view whose shape changed in an upgrade
 /// is rebuilt from the store before its projector resumes, instead of failing on the missing
 /// table. `None` when the instance is current or there is none yet.
 pub async fn upgrade<P: Projection, L: RebuildSource>(

@@ -47,6 +47,7 @@ pub const NOTICES: TableSpec = TableSpec {
         "member_id",
         "facts",
         "occurred_at",
+        "traceparent",
     ],
     numeric: &[],
     json: &["facts"],
@@ -173,6 +174,9 @@ pub struct NoticeRow {
     pub facts: Value,
     /// When the event was recorded.
     pub occurred_at: DateTime<Utc>,
+    /// The W3C trace context of the command that recorded the event: the delivery continues
+    /// its trace.
+    pub traceparent: Option<String>,
 }
 
 /// One owner row.
@@ -259,6 +263,7 @@ impl Projection for Notices {
                  member_id      {text},
                  facts          {json} NOT NULL,
                  occurred_at    {ts} NOT NULL,
+                 traceparent    {text},
                  PRIMARY KEY (aggregate_type, aggregate_id, sequence)
              );
              CREATE TABLE {owners} (
@@ -338,6 +343,7 @@ impl Projection for Notices {
                 member_id,
                 facts,
                 occurred_at: event.recorded_at,
+                traceparent: event.metadata_str("traceparent").map(str::to_owned),
             }));
         }
         Ok(changes)

@@ -112,8 +112,9 @@ async fn embedded_data_survives_a_restart() {
 
 /// A view whose shape changed in an upgrade is rebuilt from the store when `serve` starts:
 /// here the schedule view's instance lacks the closure tables (MEM-9) a newer version added,
-/// as one built before them would; the restarted server rebuilds it into a new instance that
-/// has them, holding the facts of the events appended before.
+/// and the notices view's its `traceparent` column, as ones built before them would; the
+/// restarted server rebuilds each into a new instance that has them, holding the facts of the
+/// events appended before.
 #[tokio::test]
 async fn a_view_built_by_an_older_version_is_rebuilt_when_serve_starts() {
     let dir = tempfile::tempdir().unwrap();
@@ -159,6 +160,23 @@ async fn a_view_built_by_an_older_version_is_rebuilt_when_serve_starts() {
             .unwrap(),
         vec!["closure_members", "closure_accounts"]
     );
+    let notices = catalog::current(&views, projections::notices::NAME)
+        .await
+        .unwrap()
+        .expect("the notices view");
+    sqlx::query(&format!(
+        "ALTER TABLE {} DROP COLUMN traceparent",
+        notices.table(projection_runtime::Dialect::Sqlite, "notices")
+    ))
+    .execute(sqlite.writer())
+    .await
+    .expect("drop a column");
+    assert_eq!(
+        catalog::missing_tables(&views, &projections::notices::Notices, &notices)
+            .await
+            .unwrap(),
+        vec!["notices"]
+    );
     views.close().await;
 
     let server = Server::open(ServeConfig::embedded(dir.path()))
@@ -176,6 +194,17 @@ async fn a_view_built_by_an_older_version_is_rebuilt_when_serve_starts() {
     .await;
     assert!(
         catalog::missing_tables(&views, &projections::schedule::Schedule, &after)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let rebuilt = catalog::current(&views, projections::notices::NAME)
+        .await
+        .unwrap()
+        .expect("the notices view");
+    assert_ne!(rebuilt, notices, "the notices view was not rebuilt");
+    assert!(
+        catalog::missing_tables(&views, &projections::notices::Notices, &rebuilt)
             .await
             .unwrap()
             .is_empty()

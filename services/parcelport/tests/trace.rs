@@ -1,8 +1,8 @@
 //! One command's trace, end to end (issue #15): a client sends a command with a W3C
 //! `traceparent`; the API's span continues it, the stored event records it, the relay publishes
 //! it as the CloudEvents distributed-tracing extension and joins the trace with its publish,
-//! and every projector, fed from the store or from JetStream, applies the event in a span of
-//! the same trace. The spans are read back from an in-memory exporter: this binary holds one
+//! every projector, fed from the store or from JetStream, applies the event in a span of the
+//! same trace, and the notifier delivers the notice the event calls for in it too. The spans are read back from an in-memory exporter: this binary holds one
 //! test, since the process has one tracing subscriber.
 
 use event_store::{EventStore, GlobalCursor, StoredEvent};
@@ -12,7 +12,7 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
-use parcelport::{ServeConfig, Server, StoreChoice};
+use parcelport::{NotifierConfig, ServeConfig, Server, StoreChoice};
 use projection_runtime::{JetStreamFeed, JetStreamOptions, Projector, ProjectorOptions};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -95,12 +95,30 @@ async fn one_commands_trace_runs_from_http_through_the_event_and_the_cloud_event
     let db = testkit::ScratchDb::create("trace").await;
     let views = testkit::ScratchDb::create("trace_views").await;
     let dir = tempfile::tempdir().expect("a data directory");
+    // A webhook that takes every notice.
+    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/notices", hook.local_addr().unwrap());
+    let hook_app = axum::Router::new().route(
+        "/notices",
+        axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
+    );
+    tokio::spawn(async move { axum::serve(hook, hook_app).await });
     let config = ServeConfig {
         store: StoreChoice::Postgres {
             database_url: db.url().to_owned(),
             nats_url: Some(nats.url()),
         },
         max_connections: 8,
+        notifier: Some(NotifierConfig {
+            channels: vec![notifier::ChannelConfig::Webhook {
+                url: hook_url,
+                secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
+            }],
+            options: notifier::NotifierOptions {
+                interval: Duration::from_millis(50),
+                ..notifier::NotifierOptions::default()
+            },
+        }),
         ..ServeConfig::embedded(dir.path())
     };
     let server = Server::open(config).await.expect("serve");
@@ -229,6 +247,34 @@ async fn one_commands_trace_runs_from_http_through_the_event_and_the_cloud_event
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    // A parcel arrives for the member, in the same trace: its arrival notice (PAR-3) is
+    // delivered in a span of the trace, a child of that request's span.
+    let suite_code = registered["result"]["suite_code"]
+        .as_str()
+        .expect("the suite code");
+    let (status, arrived) = post_traced(
+        address,
+        &admin,
+        "/v1/parcels",
+        json!({"label": suite_code, "weight": 1200, "shop": "trace-shop",
+               "dimensions": {"length_mm": 300, "width_mm": 200, "height_mm": 100}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{arrived:#}");
+    let arrival = eventually("the arrival's span", || async {
+        spans_named(&exporter, "POST /v1/parcels")
+            .into_iter()
+            .next()
+    })
+    .await;
+    let delivered = eventually("the notifier's span", || async {
+        spans_named(&exporter, "notifier.deliver")
+            .into_iter()
+            .next()
+    })
+    .await;
+    assert_eq!(delivered.parent_span_id, arrival.span_context.span_id());
 
     stop.send(()).unwrap();
     serving.await.unwrap().expect("a clean stop");
