@@ -141,19 +141,12 @@ pub async fn list_in(
     projection: &str,
     with_replayed: bool,
 ) -> Result<Vec<ParkedEvent>, RuntimeError> {
-    let db = db.into();
-    let mut tx = db.begin().await?;
-    let parked = select(
-        &mut tx.conn(),
-        schema,
-        projection,
+    let selection = Selection {
         with_replayed,
-        None,
-        i64::MAX,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(parked)
+        after: None,
+        limit: i64::MAX,
+    };
+    selected(db.into(), schema, projection, selection).await
 }
 
 /// Where a parked event sits in the waiting list: aggregate type, aggregate id, sequence.
@@ -168,17 +161,31 @@ pub async fn page_in(
     after: Option<&ParkedKey>,
     limit: u32,
 ) -> Result<Vec<ParkedEvent>, RuntimeError> {
-    let db = db.into();
-    let mut tx = db.begin().await?;
-    let parked = select(
-        &mut tx.conn(),
-        schema,
-        projection,
-        false,
+    let selection = Selection {
+        with_replayed: false,
         after,
-        i64::from(limit),
-    )
-    .await?;
+        limit: i64::from(limit),
+    };
+    selected(db.into(), schema, projection, selection).await
+}
+
+/// Which parked events [`select`] reads: the replayed ones too or not, after which key, how
+/// many at most.
+struct Selection<'a> {
+    with_replayed: bool,
+    after: Option<&'a ParkedKey>,
+    limit: i64,
+}
+
+/// [`select`] in a transaction of its own.
+async fn selected(
+    db: ViewDb,
+    schema: &Schema,
+    projection: &str,
+    selection: Selection<'_>,
+) -> Result<Vec<ParkedEvent>, RuntimeError> {
+    let mut tx = db.begin().await?;
+    let parked = select(&mut tx.conn(), schema, projection, selection).await?;
     tx.commit().await?;
     Ok(parked)
 }
@@ -225,10 +232,13 @@ async fn select(
     conn: &mut ViewConn<'_>,
     schema: &Schema,
     projection: &str,
-    with_replayed: bool,
-    after: Option<&ParkedKey>,
-    limit: i64,
+    selection: Selection<'_>,
 ) -> Result<Vec<ParkedEvent>, RuntimeError> {
+    let Selection {
+        with_replayed,
+        after,
+        limit,
+    } = selection;
     let (after_type, after_id, after_sequence) = match after {
         Some((t, id, sequence)) => (Some(t.as_str()), Some(id.as_str()), Some(*sequence)),
         None => (None, None, None),
@@ -304,7 +314,12 @@ async fn replay_locked<P: Projection>(
 ) -> Result<ReplayReport, RuntimeError> {
     let name = projection.name();
     batch::lock_checkpoint(conn, schema, name).await?;
-    let parked = select(conn, schema, name, false, None, i64::MAX).await?;
+    let waiting = Selection {
+        with_replayed: false,
+        after: None,
+        limit: i64::MAX,
+    };
+    let parked = select(conn, schema, name, waiting).await?;
     let mut by_aggregate: BTreeMap<AggregateKey, Vec<&ParkedEvent>> = BTreeMap::new();
     for p in &parked {
         by_aggregate

@@ -159,12 +159,56 @@ mod tests {
 
     #[test]
     fn without_tracing_set_up_there_is_no_context_to_hand_on() {
-        let span = tracing::info_span!("untraced", trace_id = tracing::field::Empty);
-        continue_trace(
-            &span,
-            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        // This thread's own subscriber, without the OpenTelemetry layer: whatever another test
+        // set up for the process does not apply.
+        tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            let span = tracing::info_span!("untraced", trace_id = tracing::field::Empty);
+            continue_trace(
+                &span,
+                Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            );
+            assert_eq!(traceparent(&span), None);
+            assert_eq!(trace_id(&span), None);
+        });
+    }
+
+    #[test]
+    fn with_export_off_a_trace_is_continued_and_handed_on_unsampled() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let provider = provider(
+            "trace-test",
+            Export::<opentelemetry_otlp::SpanExporter>::Off,
         );
-        assert_eq!(traceparent(&span), None);
-        assert_eq!(trace_id(&span), None);
+        let subscriber = tracing_subscriber::registry().with(layer(&provider, "trace-test"));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("continued", trace_id = tracing::field::Empty);
+            continue_trace(
+                &span,
+                Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            );
+            assert_eq!(
+                trace_id(&span).as_deref(),
+                Some("4bf92f3577b34da6a3ce929d0e0e4736")
+            );
+            let handed_on = traceparent(&span).expect("a context to hand on");
+            assert_eq!(
+                trace_id_of(&handed_on),
+                Some("4bf92f3577b34da6a3ce929d0e0e4736")
+            );
+            assert!(
+                !handed_on.contains("00f067aa0ba902b7"),
+                "the span's own id: {handed_on}"
+            );
+            assert!(
+                !is_sampled(&handed_on),
+                "nothing is sampled while export is off"
+            );
+
+            // A malformed context starts a trace of its own.
+            let fresh = tracing::info_span!("fresh", trace_id = tracing::field::Empty);
+            continue_trace(&fresh, Some("not-a-traceparent"));
+            let own = trace_id(&fresh).expect("a trace of its own");
+            assert_ne!(own, "4bf92f3577b34da6a3ce929d0e0e4736");
+        });
     }
 }
