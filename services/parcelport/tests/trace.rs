@@ -5,11 +5,10 @@
 //! same trace, and the notifier delivers the notice the event calls for in it too. The spans are read back from an in-memory exporter: this binary holds one
 //! test, since the process has one tracing subscriber.
 
+mod common;
+
 use event_store::{EventStore, GlobalCursor, StoredEvent};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::Request;
-use hyper_util::rt::TokioIo;
+use hyper::Method;
 use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 use parcelport::{NotifierConfig, ServeConfig, Server, StoreChoice};
@@ -24,33 +23,16 @@ const CLIENT_SPAN: &str = "00f067aa0ba902b7";
 
 /// `POST path` with `body`, in the client's trace: the status and the answer.
 async fn post_traced(address: SocketAddr, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let request = Request::post(path)
-        .header("host", address.to_string())
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
-        .header("traceparent", format!("00-{TRACE_ID}-{CLIENT_SPAN}-01"))
-        .body(Full::new(Bytes::from(body.to_string())))
-        .expect("a request");
-    let response = sender.send_request(request).await.expect("an answer");
-    let status = response.status().as_u16();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("a body")
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    let traceparent = format!("00-{TRACE_ID}-{CLIENT_SPAN}-01");
+    common::call_with(
+        address,
+        Method::POST,
+        path,
+        token,
+        Some(body),
+        &[("traceparent", &traceparent)],
     )
+    .await
 }
 
 /// Waits (at most a minute) until `found` finds something, checking every 50 ms.
@@ -122,18 +104,9 @@ async fn one_commands_trace_runs_from_http_through_the_event_and_the_cloud_event
         ..ServeConfig::embedded(dir.path())
     };
     let server = Server::open(config).await.expect("serve");
-    let admin = server
-        .issued()
-        .iter()
-        .find(|token| token.name == "admin")
-        .map(|token| token.secret.clone())
-        .expect("an admin token");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run(listener, async {
-        let _ = stopped.await;
-    }));
+    let admin = common::secret(&server, "admin");
+    let running = common::Running::start(server).await;
+    let address = running.address;
 
     // The command, in the client's trace.
     let (status, registered) = post_traced(
@@ -276,7 +249,6 @@ async fn one_commands_trace_runs_from_http_through_the_event_and_the_cloud_event
     .await;
     assert_eq!(delivered.parent_span_id, arrival.span_context.span_id());
 
-    stop.send(()).unwrap();
-    serving.await.unwrap().expect("a clean stop");
+    running.stop().await;
     pool.close().await;
 }

@@ -1,5 +1,6 @@
 //! What the end-to-end tests of `parcelport serve` share: a server running on 127.0.0.1:0
-//! ([`Running`]), requests to it as a token ([`Running::call`]), and the generated tokens
+//! ([`Running`]), requests to it as a token ([`Running::call`], [`call_with`] for extra
+//! headers), and the generated tokens
 //! ([`secret`]). Each test file that uses it declares `mod common;`; a file uses only part of
 //! it, hence `dead_code` is allowed here.
 #![allow(dead_code)]
@@ -62,6 +63,18 @@ pub async fn call(
     token: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
+    call_with(address, method, path, token, body, &[]).await
+}
+
+/// [`call`] with `headers` added (a `traceparent`, say).
+pub async fn call_with(
+    address: SocketAddr,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
     let stream = tokio::net::TcpStream::connect(address).await.unwrap();
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -73,6 +86,9 @@ pub async fn call(
         .header("host", address.to_string())
         .header("authorization", format!("Bearer {token}"))
         .header("idempotency-key", uuid::Uuid::new_v4().to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
     let body = match body {
         Some(body) => {
             request = request.header("content-type", "application/json");
