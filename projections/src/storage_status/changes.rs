@@ -2,6 +2,7 @@
 //! means for the parcel's (or shipment's) row, without the rest of the payload.
 
 use chrono::NaiveDate;
+use domain::member::MemberEvent;
 use domain::money::Money;
 use domain::parcel::{HeldFrom, ParcelEvent};
 use domain::shipment::ShipmentEvent;
@@ -23,6 +24,56 @@ pub enum Change {
         /// What changes.
         change: ShipmentChange,
     },
+    /// To the row of member `member_id`.
+    Member {
+        /// The member (its aggregate id).
+        member_id: String,
+        /// What changes.
+        change: MemberChange,
+    },
+}
+
+/// What a member event changes in the member's row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberChange {
+    /// Registered with a suite code (MEM-1) and a name, as the writer sealed it.
+    Registered {
+        /// The suite code.
+        suite_code: String,
+        /// The name as stored: sealed (`crates/personal-data`).
+        name: Option<String>,
+        /// The warehouse's day of the registration.
+        registered_on: NaiveDate,
+    },
+    /// `suspended`, `active` again or `closed`.
+    State(&'static str),
+    /// Their personal data was erased: the sealed name goes too.
+    Erased,
+}
+
+impl MemberChange {
+    /// What `event` changes in its member's row; `sealed_name` is the name as the stored
+    /// payload holds it (the decoded event carries its stand-in). `None` for the events this
+    /// view ignores.
+    pub fn of(event: &MemberEvent, sealed_name: Option<&str>) -> Option<MemberChange> {
+        use MemberEvent as E;
+        Some(match event {
+            E::Registered {
+                suite_code,
+                registered_on,
+                ..
+            } => MemberChange::Registered {
+                suite_code: suite_code.to_string(),
+                name: sealed_name.map(str::to_owned),
+                registered_on: *registered_on,
+            },
+            E::Suspended { .. } => MemberChange::State("suspended"),
+            E::Reinstated { .. } => MemberChange::State("active"),
+            E::Closed { .. } | E::AutoClosed { .. } => MemberChange::State("closed"),
+            E::PersonalDataErased { .. } => MemberChange::Erased,
+            _ => return None,
+        })
+    }
 }
 
 /// What a parcel event changes in the parcel's row.
@@ -195,6 +246,8 @@ pub enum ShipmentChange {
     Shipped {
         /// The day.
         shipped_on: NaiveDate,
+        /// The carrier's tracking number.
+        tracking_number: String,
     },
 }
 
@@ -421,8 +474,13 @@ impl ShipmentChange {
             E::Paid { .. } => ShipmentChange::State("paid"),
             E::Held { .. } => ShipmentChange::State("held"),
             E::Cancelled { .. } => ShipmentChange::State("cancelled"),
-            E::Shipped { shipped_on, .. } => ShipmentChange::Shipped {
+            E::Shipped {
+                shipped_on,
+                tracking_number,
+                ..
+            } => ShipmentChange::Shipped {
                 shipped_on: *shipped_on,
+                tracking_number: tracking_number.to_string(),
             },
             E::Delivered { .. } => ShipmentChange::State("delivered"),
             E::CustomsHeld { .. } => ShipmentChange::State("customs_hold"),

@@ -10,7 +10,11 @@
 //!   storage anchor and last free day the events recorded, notices sent, extended storage and
 //!   the fees accrued by events;
 //! - `shipments`: one row per shipment, owned by the shipment's events: its state, so that a
-//!   packed parcel whose shipment left is no longer "in the warehouse" (joined at query time).
+//!   packed parcel whose shipment left is no longer "in the warehouse" (joined at query time),
+//!   and its tracking number once shipped;
+//! - `members`: one row per member, owned by the member's events: suite code, state, and the
+//!   name as the writer sealed it, so that people read parcels by suite code and name (the
+//!   query API opens the name; erasure makes it unreadable, and the erasure event removes it).
 //!
 //! Days stored, days left, the next notice, the fee accrued so far and whether a parcel is
 //! past its limit depend on the day: [`query`] computes them with
@@ -18,15 +22,17 @@
 //! waiting arrival (STO-1), for the `today` and policy the caller passes.
 
 mod changes;
+mod directory;
 mod query;
 mod rows;
 
-pub use changes::{Change, ParcelChange, ShipmentChange};
+pub use changes::{Change, MemberChange, ParcelChange, ShipmentChange};
+pub use directory::{members, shipments, MemberFilter, ShipmentFilter};
 pub use query::{
-    counts_per_state, due, due_today, in_warehouse, parcel, past_limit, DueTask, DueToday,
-    InWarehouse, ParcelStorage,
+    counts_per_state, daily, due, due_today, in_warehouse, parcel, parcels_of_member, past_limit,
+    Day, DueTask, DueToday, InWarehouse, ParcelStorage,
 };
-pub use rows::{ParcelRow, ShipmentRow, PARCELS, SHIPMENTS, STATES};
+pub use rows::{MemberRow, ParcelRow, ShipmentRow, MEMBERS, PARCELS, SHIPMENTS, STATES};
 
 use crate::decode::{decode, DomainEventOf};
 use projection_runtime::{
@@ -49,7 +55,7 @@ impl Projection for StorageStatus {
     }
 
     fn tables(&self) -> &'static [TableSpec] {
-        &[PARCELS, SHIPMENTS]
+        &[PARCELS, SHIPMENTS, MEMBERS]
     }
 
     fn create_tables(&self, schema: &Schema, dialect: Dialect) -> String {
@@ -57,7 +63,10 @@ impl Projection for StorageStatus {
     }
 
     fn reduce(&self, event: &EventEnvelope) -> Result<Vec<Change>, ReduceError> {
-        if !matches!(event.aggregate_type.as_str(), "parcel" | "shipment") {
+        if !matches!(
+            event.aggregate_type.as_str(),
+            "parcel" | "shipment" | "member"
+        ) {
             return Ok(Vec::new());
         }
         Ok(match decode(event)? {
@@ -75,7 +84,20 @@ impl Projection for StorageStatus {
                 })
                 .into_iter()
                 .collect(),
-            _ => Vec::new(),
+            DomainEventOf::Member(e) => {
+                let sealed_name = event
+                    .payload
+                    .pointer("/registered/name")
+                    .and_then(|name| name.as_str());
+                MemberChange::of(&e, sealed_name)
+                    .map(|change| Change::Member {
+                        member_id: event.aggregate_id.clone(),
+                        change,
+                    })
+                    .into_iter()
+                    .collect()
+            }
+            DomainEventOf::Account(_) => Vec::new(),
         })
     }
 
@@ -87,10 +109,12 @@ impl Projection for StorageStatus {
     ) -> Result<(), sqlx::Error> {
         let mut parcel_keys = Vec::new();
         let mut shipment_keys = Vec::new();
+        let mut member_keys = Vec::new();
         for change in changes {
             match change {
                 Change::Parcel { parcel_id, .. } => parcel_keys.push(parcel_id.clone()),
                 Change::Shipment { shipment_id, .. } => shipment_keys.push(shipment_id.clone()),
+                Change::Member { member_id, .. } => member_keys.push(member_id.clone()),
             }
         }
         let mut parcels: BTreeMap<String, ParcelRow> =
@@ -105,6 +129,12 @@ impl Projection for StorageStatus {
                 .into_iter()
                 .map(|row| (row.shipment_id.clone(), row))
                 .collect();
+        let mut members: BTreeMap<String, MemberRow> =
+            table::load::<MemberRow>(conn, schema, &MEMBERS, &member_keys)
+                .await?
+                .into_iter()
+                .map(|row| (row.member_id.clone(), row))
+                .collect();
         for change in changes {
             match change {
                 Change::Parcel { parcel_id, change } => parcels
@@ -118,12 +148,18 @@ impl Projection for StorageStatus {
                     .entry(shipment_id.clone())
                     .or_insert_with(|| ShipmentRow::new(shipment_id))
                     .apply(change),
+                Change::Member { member_id, change } => members
+                    .entry(member_id.clone())
+                    .or_insert_with(|| MemberRow::new(member_id))
+                    .apply(change),
             }
         }
         let parcels: Vec<ParcelRow> = parcels.into_values().collect();
         let shipments: Vec<ShipmentRow> = shipments.into_values().collect();
         table::upsert(conn, schema, &PARCELS, &parcels).await?;
         table::upsert(conn, schema, &SHIPMENTS, &shipments).await?;
+        let members: Vec<MemberRow> = members.into_values().collect();
+        table::upsert(conn, schema, &MEMBERS, &members).await?;
         Ok(())
     }
 }

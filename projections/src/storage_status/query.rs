@@ -45,6 +45,12 @@ pub struct ParcelStorage {
     pub parcel_id: String,
     /// Its owner; `None` while unidentified (PAR-1).
     pub member_id: Option<String>,
+    /// The suite code on its label (PAR-1): how the warehouse names its owner.
+    pub suite_code: Option<String>,
+    /// The shop it came from.
+    pub shop: Option<String>,
+    /// Its measured weight, grams.
+    pub weight_g: Option<i64>,
     /// Its state (`ParcelStatus::name`), or `shipped` once its shipment left.
     pub state: String,
     /// The shipment it is in or was last in.
@@ -90,6 +96,9 @@ pub struct DueToday {
 struct Row {
     parcel_id: String,
     member_id: Option<String>,
+    suite_code: Option<String>,
+    shop: Option<String>,
+    weight_g: Option<i64>,
     state: String,
     effective_state: String,
     shipment_id: Option<String>,
@@ -107,6 +116,8 @@ struct Row {
     earliest_waiting: Option<NaiveDate>,
     shipment_state: Option<String>,
     shipment_earliest: Option<NaiveDate>,
+    left_on: Option<NaiveDate>,
+    shipped_on: Option<NaiveDate>,
 }
 
 /// The filter of [`select`].
@@ -118,6 +129,8 @@ struct Select<'a> {
     after: Option<&'a str>,
     limit: Option<u32>,
     in_warehouse: bool,
+    /// Only parcels received by then that had not left before `.0`, and received by `.1`.
+    present_between: Option<(NaiveDate, NaiveDate)>,
 }
 
 async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError> {
@@ -127,11 +140,12 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
         ViewDb::Postgres(pool) => {
             let sql = format!(
                 "SELECT to_jsonb(r) FROM (
-                   SELECT p.parcel_id, p.member_id, p.state,
+                   SELECT p.parcel_id, p.member_id, p.suite_code, p.shop, p.weight_g, p.state,
                           CASE WHEN p.state IN ('reserved', 'packed', 'held', 'paid') AND sh.state IN ({LEFT})
                                THEN 'shipped' ELSE p.state END AS effective_state,
                           p.shipment_id, p.location, p.received_on, p.notify_by,
                           p.length_mm, p.width_mm, p.height_mm, p.extended, p.notices_sent,
+                          p.left_on, sh.shipped_on,
                           p.disposable_on, p.fee_months_accrued, p.fees_accrued::text AS fees_accrued,
                           (SELECT min(w.received_on) FROM {schema}.parcels w
                              LEFT JOIN {schema}.shipments ws ON ws.shipment_id = w.shipment_id
@@ -149,6 +163,8 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
                       AND ($2::text IS NULL OR p.member_id = $2)
                       AND (cardinality($3::text[]) = 0 OR p.state = ANY($3))
                       AND ($4::text IS NULL OR p.parcel_id > $4)
+                      AND ($7::date IS NULL OR (p.received_on <= $8::date
+                           AND coalesce(p.left_on, sh.shipped_on, $7::date) >= $7::date))
                  ) r
                  WHERE NOT $5 OR r.effective_state IN ({ON_PREMISES})
                  ORDER BY r.parcel_id
@@ -161,6 +177,8 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
                 .bind(filter.after)
                 .bind(filter.in_warehouse)
                 .bind(limit)
+                .bind(filter.present_between.map(|(from, _)| from))
+                .bind(filter.present_between.map(|(_, to)| to))
                 .fetch_all(pool)
                 .await?
         }
@@ -170,6 +188,8 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
             let sql = format!(
                 "SELECT json_object(
                           'parcel_id', r.parcel_id, 'member_id', r.member_id, 'state', r.state,
+                          'suite_code', r.suite_code, 'shop', r.shop, 'weight_g', r.weight_g,
+                          'left_on', r.left_on, 'shipped_on', r.shipped_on,
                           'effective_state', r.effective_state, 'shipment_id', r.shipment_id,
                           'location', r.location, 'received_on', r.received_on,
                           'notify_by', r.notify_by, 'length_mm', r.length_mm,
@@ -181,11 +201,12 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
                           'shipment_state', r.shipment_state,
                           'shipment_earliest', r.shipment_earliest)
                    FROM (
-                   SELECT p.parcel_id, p.member_id, p.state,
+                   SELECT p.parcel_id, p.member_id, p.suite_code, p.shop, p.weight_g, p.state,
                           CASE WHEN p.state IN ('reserved', 'packed', 'held', 'paid') AND sh.state IN ({LEFT})
                                THEN 'shipped' ELSE p.state END AS effective_state,
                           p.shipment_id, p.location, p.received_on, p.notify_by,
                           p.length_mm, p.width_mm, p.height_mm, p.extended, p.notices_sent,
+                          p.left_on, sh.shipped_on,
                           p.disposable_on, p.fee_months_accrued, p.fees_accrued,
                           (SELECT min(w.received_on) FROM {schema}_parcels w
                              LEFT JOIN {schema}_shipments ws ON ws.shipment_id = w.shipment_id
@@ -203,6 +224,8 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
                       AND (?2 IS NULL OR p.member_id = ?2)
                       AND (json_array_length(?3) = 0 OR p.state IN (SELECT value FROM json_each(?3)))
                       AND (?4 IS NULL OR p.parcel_id > ?4)
+                      AND (?7 IS NULL OR (p.received_on <= ?8
+                           AND coalesce(p.left_on, sh.shipped_on, ?7) >= ?7))
                  ) r
                  WHERE NOT ?5 OR r.effective_state IN ({ON_PREMISES})
                  ORDER BY r.parcel_id
@@ -215,6 +238,8 @@ async fn select(db: &ViewDb, filter: Select<'_>) -> Result<Vec<Row>, QueryError>
                 .bind(filter.after)
                 .bind(filter.in_warehouse)
                 .bind(limit)
+                .bind(filter.present_between.map(|(from, _)| from))
+                .bind(filter.present_between.map(|(_, to)| to))
                 .fetch_all(views.reader())
                 .await?
         }
@@ -255,7 +280,8 @@ impl Row {
         in_storage(&self.state) || self.in_unpaid_shipment()
     }
 
-    fn storage(self, today: NaiveDate, policy: &Policy) -> ParcelStorage {
+    /// The storage clock on `today`, for a parcel on the premises; `None` elsewhere.
+    fn clock_on(&self, today: NaiveDate, policy: &Policy) -> Option<StorageStatus> {
         let dimensions = match (self.length_mm, self.width_mm, self.height_mm) {
             (Some(l), Some(w), Some(h)) => Dimensions::from_mm(l, w, h).ok(),
             _ => None,
@@ -276,7 +302,7 @@ impl Row {
         } else {
             self.earliest_waiting.filter(|_| waiting)
         };
-        let storage = match (self.received_on, dimensions) {
+        match (self.received_on, dimensions) {
             (Some(received_on), Some(dimensions)) if on_premises(&self.effective_state) => {
                 let parcel = StoredBox {
                     received_on,
@@ -287,7 +313,12 @@ impl Row {
                 Some(storage_status(&parcel, today, earliest, policy))
             }
             _ => None,
-        };
+        }
+    }
+
+    fn storage(self, today: NaiveDate, policy: &Policy) -> ParcelStorage {
+        let storage = self.clock_on(today, policy);
+        let waiting = self.on_clock();
         let notice = storage
             .as_ref()
             .filter(|_| waiting && !self.extended && self.member_id.is_some())
@@ -298,6 +329,9 @@ impl Row {
         ParcelStorage {
             parcel_id: self.parcel_id,
             member_id: self.member_id,
+            suite_code: self.suite_code,
+            shop: self.shop,
+            weight_g: self.weight_g,
             state: self.effective_state,
             shipment_id: self.shipment_id,
             location: self.location,
@@ -573,4 +607,155 @@ pub async fn counts_per_state(db: &ViewDb) -> Result<BTreeMap<String, i64>, Quer
         }
     };
     Ok(rows.into_iter().collect())
+}
+
+/// Every parcel of `member_id`, wherever it is, a page in parcel id order, with its storage
+/// clock on `today` while in the warehouse.
+pub async fn parcels_of_member(
+    db: &ViewDb,
+    member_id: &str,
+    page: &Page<String>,
+    today: NaiveDate,
+    policy: &Policy,
+) -> Result<Vec<ParcelStorage>, QueryError> {
+    let rows = select(
+        db,
+        Select {
+            member_id: Some(member_id),
+            after: page.after.as_deref(),
+            limit: Some(page.limit),
+            ..Select::default()
+        },
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.storage(today, policy)).collect())
+}
+
+/// One day of the warehouse, as [`daily`] counts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Day {
+    /// The day.
+    pub date: NaiveDate,
+    /// Parcels on the premises at the end of the day.
+    pub in_warehouse: u64,
+    /// Of those, the ones past their free storage that day (STO-2).
+    pub past_limit: u64,
+    /// Parcels received that day (TIM-2).
+    pub arrivals: u64,
+    /// Shipments handed to the carrier that day (SHP-1); one sent again after a return counts
+    /// on its last hand-over.
+    pub shipments: u64,
+}
+
+/// Each day from `from` to `to`: parcels in the warehouse, past their limit, arrived, and
+/// shipments sent. Counted from each parcel's row as it is now: in the warehouse from its
+/// receiving day until the day it left (its shipment handed over, or returned, refused,
+/// cancelled; a disposed parcel until the day after it was marked disposable, as the disposal
+/// records no day), and past its limit on the days its storage clock, with today's facts, says
+/// so: exact for the parcels still waiting, which are the ones the past-limit list names. The
+/// view is read 500 rows at a time, only the parcels present in the period.
+pub async fn daily(
+    db: &ViewDb,
+    from: NaiveDate,
+    to: NaiveDate,
+    policy: &Policy,
+) -> Result<Vec<Day>, QueryError> {
+    const CHUNK: u32 = 500;
+    let span = usize::try_from((to - from).num_days() + 1).unwrap_or(0);
+    let mut days: Vec<Day> = from
+        .iter_days()
+        .take(span)
+        .map(|date| Day {
+            date,
+            in_warehouse: 0,
+            past_limit: 0,
+            arrivals: 0,
+            shipments: 0,
+        })
+        .collect();
+    let index = |day: NaiveDate| usize::try_from((day - from).num_days()).ok();
+    let mut after: Option<String> = None;
+    loop {
+        let rows = select(
+            db,
+            Select {
+                after: after.as_deref(),
+                limit: Some(CHUNK),
+                present_between: Some((from, to)),
+                ..Select::default()
+            },
+        )
+        .await?;
+        let exhausted = rows.len() < CHUNK as usize;
+        after = rows.last().map(|row| row.parcel_id.clone());
+        for row in &rows {
+            let Some(received_on) = row.received_on else {
+                continue;
+            };
+            if let Some(day) = index(received_on).and_then(|i| days.get_mut(i)) {
+                day.arrivals += 1;
+            }
+            let here = on_premises(&row.effective_state);
+            let left = if here {
+                None
+            } else {
+                Some(
+                    row.left_on
+                        .or(row.shipped_on)
+                        .unwrap_or_else(|| received_on.succ_opt().unwrap_or(received_on)),
+                )
+            };
+            let waiting = here && row.on_clock();
+            for day in days.iter_mut().filter(|d| d.date >= received_on) {
+                if left.is_some_and(|left| day.date >= left) {
+                    break;
+                }
+                day.in_warehouse += 1;
+                if waiting && row.clock_on(day.date, policy).is_some_and(|s| s.disposable) {
+                    day.past_limit += 1;
+                }
+            }
+        }
+        if exhausted {
+            break;
+        }
+    }
+    for (shipped_on, count) in shipped_per_day(db, from, to).await? {
+        if let Some(day) = index(shipped_on).and_then(|i| days.get_mut(i)) {
+            day.shipments = u64::try_from(count).unwrap_or(0);
+        }
+    }
+    Ok(days)
+}
+
+/// Shipments handed to the carrier on each day from `from` to `to`.
+async fn shipped_per_day(
+    db: &ViewDb,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, i64)>, QueryError> {
+    let schema = catalog::serving(db, NAME).await?;
+    Ok(match db {
+        ViewDb::Postgres(pool) => {
+            sqlx::query_as(&format!(
+                "SELECT shipped_on, count(*) FROM {schema}.shipments
+                  WHERE shipped_on BETWEEN $1 AND $2 GROUP BY 1"
+            ))
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?
+        }
+        #[cfg(feature = "sqlite")]
+        ViewDb::Sqlite(views) => {
+            sqlx::query_as(&format!(
+                "SELECT shipped_on, count(*) FROM {schema}_shipments
+                  WHERE shipped_on BETWEEN ?1 AND ?2 GROUP BY 1"
+            ))
+            .bind(from)
+            .bind(to)
+            .fetch_all(views.reader())
+            .await?
+        }
+    })
 }

@@ -1,6 +1,6 @@
 //! The storage-status tables: their rows, how a change folds into a row, and their DDL.
 
-use super::changes::{ParcelChange, ShipmentChange};
+use super::changes::{MemberChange, ParcelChange, ShipmentChange};
 use chrono::NaiveDate;
 use projection_runtime::{Dialect, Schema, TableSpec};
 use rust_decimal::Decimal;
@@ -86,9 +86,21 @@ pub const SHIPMENTS: TableSpec = TableSpec {
         "parcel_ids",
         "requested_on",
         "shipped_on",
+        "tracking_number",
     ],
     numeric: &[],
     json: &["parcel_ids"],
+    boolean: &[],
+    timestamp: &[],
+};
+
+/// The `members` table.
+pub const MEMBERS: TableSpec = TableSpec {
+    name: "members",
+    key: &["member_id"],
+    columns: &["member_id", "suite_code", "name", "state", "registered_on"],
+    numeric: &[],
+    json: &[],
     boolean: &[],
     timestamp: &[],
 };
@@ -144,8 +156,19 @@ pub(super) fn ddl(schema: &Schema, dialect: Dialect) -> String {
              state        text NOT NULL,
              parcel_ids   text[] NOT NULL,
              requested_on date,
-             shipped_on   date
-         );"
+             shipped_on   date,
+             tracking_number text
+         );
+         CREATE INDEX ON {schema}.shipments (member_id);
+         CREATE INDEX ON {schema}.shipments (tracking_number);
+         CREATE TABLE {schema}.members (
+             member_id     text PRIMARY KEY,
+             suite_code    text NOT NULL,
+             name          text,
+             state         text NOT NULL,
+             registered_on date
+         );
+         CREATE INDEX ON {schema}.members (suite_code);"
     )
 }
 
@@ -197,8 +220,19 @@ fn sqlite_ddl(schema: &Schema) -> String {
              state        TEXT NOT NULL,
              parcel_ids   TEXT NOT NULL,
              requested_on TEXT,
-             shipped_on   TEXT
-         );"
+             shipped_on   TEXT,
+             tracking_number TEXT
+         );
+         CREATE INDEX {schema}_shipments_member ON {schema}_shipments (member_id);
+         CREATE INDEX {schema}_shipments_tracking ON {schema}_shipments (tracking_number);
+         CREATE TABLE {schema}_members (
+             member_id     TEXT PRIMARY KEY,
+             suite_code    TEXT NOT NULL,
+             name          TEXT,
+             state         TEXT NOT NULL,
+             registered_on TEXT
+         );
+         CREATE INDEX {schema}_members_suite ON {schema}_members (suite_code);"
     )
 }
 
@@ -444,6 +478,13 @@ impl ParcelRow {
                 self.fee_currency = Some(fee.currency.code().to_owned());
             }
             ParcelChange::Disposed { fee, rule } => {
+                // The disposal records no day: the parcel was last known here when it was
+                // marked disposable (or its last notice, or its arrival).
+                self.left_on = self
+                    .disposable_on
+                    .or(self.last_notice_on)
+                    .or(self.received_on)
+                    .and_then(|day| day.succ_opt());
                 self.state = "disposed".into();
                 self.disposal_fee = Some(fee.amount);
                 self.disposal_rule = Some(rule.clone());
@@ -471,6 +512,8 @@ pub struct ShipmentRow {
     pub requested_on: Option<NaiveDate>,
     /// The day it was handed to the carrier.
     pub shipped_on: Option<NaiveDate>,
+    /// The carrier's tracking number, once shipped (SHP-1).
+    pub tracking_number: Option<String>,
 }
 
 impl ShipmentRow {
@@ -483,6 +526,7 @@ impl ShipmentRow {
             parcel_ids: Vec::new(),
             requested_on: None,
             shipped_on: None,
+            tracking_number: None,
         }
     }
 
@@ -500,9 +544,65 @@ impl ShipmentRow {
                 self.requested_on = Some(*requested_on);
             }
             ShipmentChange::State(state) => self.state = (*state).into(),
-            ShipmentChange::Shipped { shipped_on } => {
+            ShipmentChange::Shipped {
+                shipped_on,
+                tracking_number,
+            } => {
                 self.state = "shipped".into();
                 self.shipped_on = Some(*shipped_on);
+                self.tracking_number = Some(tracking_number.clone());
+            }
+        }
+    }
+}
+
+/// A member as the storage-status view keeps it: who the suite code is, for the people who
+/// read parcels by suite code and name. The name is kept as the writer sealed it
+/// (`crates/personal-data`): the query API opens it for those who may read it, and it opens
+/// no more once the member's data is erased.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberRow {
+    /// The member.
+    pub member_id: String,
+    /// Their suite code (MEM-1).
+    pub suite_code: String,
+    /// Their name, sealed; `None` once erased.
+    pub name: Option<String>,
+    /// `active`, `suspended`, `closed` or `erased`.
+    pub state: String,
+    /// The warehouse's day of the registration.
+    pub registered_on: Option<NaiveDate>,
+}
+
+impl MemberRow {
+    /// The row of a member no event has touched yet.
+    pub fn new(member_id: &str) -> Self {
+        Self {
+            member_id: member_id.to_owned(),
+            suite_code: String::new(),
+            name: None,
+            state: "unknown".to_owned(),
+            registered_on: None,
+        }
+    }
+
+    /// Folds `change` into the row.
+    pub fn apply(&mut self, change: &MemberChange) {
+        match change {
+            MemberChange::Registered {
+                suite_code,
+                name,
+                registered_on,
+            } => {
+                self.suite_code.clone_from(suite_code);
+                self.name.clone_from(name);
+                self.registered_on = Some(*registered_on);
+                self.state = "active".into();
+            }
+            MemberChange::State(state) => self.state = (*state).into(),
+            MemberChange::Erased => {
+                self.name = None;
+                self.state = "erased".into();
             }
         }
     }

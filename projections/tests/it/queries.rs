@@ -285,6 +285,162 @@ async fn sto_4_storage_status_agrees_with_the_parcel_aggregate_cn(backend: Backe
     storage_status_agrees_with_the_domain(Policy::cn_agency(), 52, backend).await;
 }
 
+// rule STO-4: the dashboard's pictures and look-ups. Each day's counts agree with the day's
+// lists (today's past-limit count is the past-limit list, today's occupancy the parcels on the
+// premises), arrivals and shipments per day with the events, and the directory finds every
+// member by id and suite code, and every shipment sent by its tracking number.
+async fn sto_4_daily_counts_and_the_directory_agree_with_the_lists(backend: Backend) {
+    let db = TestDb::create_on(backend).await;
+    let sim = db.play(53, 2_500, Policy::jp_forwarding()).await;
+    let policy = sim.policy().clone();
+    db.catch_up(StorageStatus).await;
+    let today = sim.today();
+    let from = today - Duration::days(89);
+    let days = storage_status::daily(&db.views, from, today, &policy)
+        .await
+        .unwrap();
+    assert_eq!(days.len(), 90);
+    assert!(days
+        .windows(2)
+        .all(|w| w[0].date.succ_opt() == Some(w[1].date)));
+    let last = days.last().unwrap();
+    assert_eq!(last.date, today);
+    let past = storage_status::past_limit(&db.views, &Page::all(), today, &policy)
+        .await
+        .unwrap();
+    assert_eq!(last.past_limit, past.len() as u64, "past the limit today");
+    assert!(last.past_limit > 0, "some parcels are past their limit");
+    let here = storage_status::in_warehouse(
+        &db.views,
+        &InWarehouse::default(),
+        &Page::all(),
+        today,
+        &policy,
+    )
+    .await
+    .unwrap();
+    let here = here
+        .iter()
+        .filter(|p| p.received_on.is_some_and(|day| day <= today))
+        .count();
+    assert_eq!(last.in_warehouse, here as u64, "in the warehouse today");
+
+    let events = db.all_events().await;
+    let day_of = |e: &EventEnvelope, pointer: &str| -> NaiveDate {
+        e.payload
+            .pointer(pointer)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let mut received: BTreeMap<String, NaiveDate> = BTreeMap::new();
+    // A shipment the carrier sent back may be shipped again: its last hand-over counts.
+    let mut shipped: BTreeMap<String, NaiveDate> = BTreeMap::new();
+    for event in &events {
+        match event.event_type.as_str() {
+            "parcel.arrived" => {
+                received.insert(
+                    event.aggregate_id.clone(),
+                    day_of(event, "/arrived/received_on"),
+                );
+            }
+            "parcel.returned_to_warehouse" => {
+                received.insert(
+                    event.aggregate_id.clone(),
+                    day_of(event, "/returned_to_warehouse/received_on"),
+                );
+            }
+            "shipment.shipped" => {
+                shipped.insert(
+                    event.aggregate_id.clone(),
+                    day_of(event, "/shipped/shipped_on"),
+                );
+            }
+            _ => {}
+        }
+    }
+    for day in &days {
+        let arrivals = received.values().filter(|&&d| d == day.date).count() as u64;
+        assert_eq!(day.arrivals, arrivals, "arrivals on {}", day.date);
+        let sent = shipped.values().filter(|&&d| d == day.date).count() as u64;
+        assert_eq!(day.shipments, sent, "shipments on {}", day.date);
+        assert!(day.past_limit <= day.in_warehouse, "{}", day.date);
+    }
+    assert!(
+        days.iter().any(|d| d.shipments > 0),
+        "shipments in the period"
+    );
+
+    let mut members = 0;
+    for event in events
+        .iter()
+        .filter(|e| e.event_type == "member.registered")
+    {
+        let suite_code = event.payload["registered"]["suite_code"].as_str().unwrap();
+        let ids = [event.aggregate_id.clone()];
+        let filter = storage_status::MemberFilter {
+            ids: &ids,
+            ..Default::default()
+        };
+        let found = storage_status::members(&db.views, filter, &Page::first(10))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{}", event.aggregate_id);
+        assert_eq!(found[0].suite_code, suite_code);
+        assert_eq!(
+            found[0].name.as_deref(),
+            event.payload["registered"]["name"].as_str()
+        );
+        let lower = suite_code.to_lowercase();
+        let filter = storage_status::MemberFilter {
+            suite_code: Some(&lower),
+            ..Default::default()
+        };
+        let by_code = storage_status::members(&db.views, filter, &Page::first(10))
+            .await
+            .unwrap();
+        assert!(by_code.iter().any(|m| m.member_id == event.aggregate_id));
+        members += 1;
+    }
+    assert!(members > 0);
+    let every = storage_status::members(&db.views, Default::default(), &Page::first(10_000))
+        .await
+        .unwrap();
+    assert_eq!(every.len(), members);
+    for event in events.iter().filter(|e| e.event_type == "shipment.shipped") {
+        let tracking = event.payload["shipped"]["tracking_number"]
+            .as_str()
+            .unwrap();
+        let filter = storage_status::ShipmentFilter {
+            tracking_number: Some(tracking),
+            ..Default::default()
+        };
+        let found = storage_status::shipments(&db.views, filter, 10)
+            .await
+            .unwrap();
+        assert!(
+            found.iter().any(|s| s.shipment_id == event.aggregate_id),
+            "{tracking}"
+        );
+        let member = found[0].member_id.clone().unwrap();
+        let filter = storage_status::ShipmentFilter {
+            member_id: Some(&member),
+            ..Default::default()
+        };
+        let of_member = storage_status::shipments(&db.views, filter, 1_000)
+            .await
+            .unwrap();
+        assert!(of_member
+            .iter()
+            .all(|s| s.member_id.as_deref() == Some(member.as_str())));
+        assert!(of_member
+            .windows(2)
+            .all(|w| w[0].requested_on >= w[1].requested_on));
+    }
+}
+
 async fn billing_answers_quotes_overdue_fees_and_refunds(backend: Backend) {
     let db = TestDb::create_on(backend).await;
     let policy = Policy::jp_forwarding();
@@ -518,6 +674,7 @@ async fn audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was(backend: B
 on_each_backend!(
     sto_4_storage_status_agrees_with_the_parcel_aggregate_jp,
     sto_4_storage_status_agrees_with_the_parcel_aggregate_cn,
+    sto_4_daily_counts_and_the_directory_agree_with_the_lists,
     billing_answers_quotes_overdue_fees_and_refunds,
     audit_finds_every_event_and_rebuilds_any_aggregate_as_it_was,
 );
