@@ -8,6 +8,7 @@ use crate::PersonalDataError;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A member's key, or that it was erased.
@@ -134,6 +135,38 @@ impl KeyStore {
                 .await
         })?;
         row.map(|row| member_key(member, row)).transpose()
+    }
+
+    /// The keys of those of `members` who have one, read in one query.
+    pub async fn get_many(
+        &self,
+        members: &[String],
+    ) -> Result<BTreeMap<String, MemberKey>, PersonalDataError> {
+        const POSTGRES: &str = "SELECT member_id, key_id, key, erased_at FROM personal_data_keys \
+                                WHERE member_id = ANY($1)";
+        const SQLITE: &str = "SELECT member_id, key_id, key, erased_at FROM personal_data_keys \
+                              WHERE member_id IN (SELECT value FROM json_each($1))";
+        type Keyed = (String, String, Option<Vec<u8>>, Option<DateTime<Utc>>);
+        if members.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let rows: Vec<Keyed> = match self {
+            KeyStore::Postgres(pool) => {
+                sqlx::query_as(POSTGRES).bind(members).fetch_all(pool).await
+            }
+            KeyStore::Sqlite(pool) => {
+                let members = serde_json::to_string(members)
+                    .map_err(|e| PersonalDataError::Corrupt(e.to_string()))?;
+                sqlx::query_as(SQLITE).bind(members).fetch_all(pool).await
+            }
+        }
+        .map_err(PersonalDataError::KeyStore)?;
+        rows.into_iter()
+            .map(|(member, key_id, key, erased_at)| {
+                let key = member_key(&member, (key_id, key, erased_at))?;
+                Ok((member, key))
+            })
+            .collect()
     }
 
     /// The member whose key has id `key_id`, if any.

@@ -188,6 +188,50 @@ impl PersonalData {
         }
     }
 
+    /// Many texts of one field (`pointer`, e.g. `/registered/name`), each `(member, text)`,
+    /// opened with one look-up of the members' keys: `None` where the member's data is erased,
+    /// or where the value does not open (no key, altered; logged as a warning). Plain text
+    /// comes back as is.
+    pub async fn open_texts(
+        &self,
+        pointer: &str,
+        texts: &[(String, String)],
+    ) -> Result<Vec<Option<String>>, PersonalDataError> {
+        let sealed: Vec<String> = texts
+            .iter()
+            .filter(|(_, text)| text.starts_with(SEALED_PREFIX))
+            .map(|(member, _)| member.clone())
+            .collect();
+        let keys = self.keys.get_many(&sealed).await?;
+        Ok(texts
+            .iter()
+            .map(|(member, text)| {
+                if !text.starts_with(SEALED_PREFIX) {
+                    return Some(text.clone());
+                }
+                let opened = match keys.get(member) {
+                    Some(MemberKey::Live { key_id, key }) => {
+                        open_value(member, pointer, key_id, key, text)
+                    }
+                    Some(MemberKey::Erased { .. }) => return None,
+                    None => Err(PersonalDataError::Unopenable {
+                        member: member.clone(),
+                        field: pointer.to_owned(),
+                        reason: "the member has no key".to_owned(),
+                    }),
+                };
+                match opened {
+                    Ok(Value::String(text)) => Some(text),
+                    Ok(other) => Some(other.to_string()),
+                    Err(error) => {
+                        tracing::warn!(member, %error, "a sealed value does not open");
+                        None
+                    }
+                }
+            })
+            .collect())
+    }
+
     /// `text` about `member` sealed with their key under `label` (what it is, e.g.
     /// `notice/body`): for copies kept outside the events, such as the words of a notice sent.
     pub async fn seal_text(
@@ -355,6 +399,45 @@ mod tests {
             .unwrap();
         assert_eq!(outcome, Opened::Opened);
         assert_eq!(opened, plain);
+    }
+
+    /// Names read by the people at the warehouse: many opened with one look-up of keys, an
+    /// erased member's and a value moved to another member give `None`, plain text stays.
+    #[tokio::test]
+    async fn many_names_open_at_once_and_an_erased_ones_does_not() {
+        let (_dir, personal) = store().await;
+        let mut texts = Vec::new();
+        for (member, name) in [
+            ("m-1", "Hanako Yamada"),
+            ("m-2", "Taro Sato"),
+            ("m-3", "Ken Ito"),
+        ] {
+            let payload = json!({"registered": {"member_id": member, "name": name}});
+            let sealed = personal
+                .seal("member", member, "member.registered", &payload)
+                .await
+                .unwrap();
+            let text = sealed["registered"]["name"].as_str().unwrap().to_owned();
+            texts.push((member.to_owned(), text));
+        }
+        personal.erase("m-2", Utc::now()).await.unwrap();
+        let moved = ("m-1".to_owned(), texts[2].1.clone());
+        texts.push(moved);
+        texts.push(("m-4".to_owned(), "Plain Text".to_owned()));
+        let opened = personal
+            .open_texts("/registered/name", &texts)
+            .await
+            .unwrap();
+        assert_eq!(
+            opened,
+            [
+                Some("Hanako Yamada".to_owned()),
+                None,
+                Some("Ken Ito".to_owned()),
+                None,
+                Some("Plain Text".to_owned()),
+            ]
+        );
     }
 
     #[tokio::test]

@@ -650,8 +650,8 @@ pub struct Day {
 /// Each day from `from` to `to`: parcels in the warehouse, past their limit, arrived, and
 /// shipments sent. Counted from each parcel's row as it is now: in the warehouse from its
 /// receiving day until the day it left (its shipment handed over, or returned, refused,
-/// cancelled; a disposed parcel until the day after it was marked disposable, as the disposal
-/// records no day), and past its limit on the days its storage clock, with today's facts, says
+/// cancelled; a disposed parcel until the day before it was marked disposable, or arrived if
+/// it never was, as the disposal records no day of its own), and past its limit on the days its storage clock, with today's facts, says
 /// so: exact for the parcels still waiting, which are the ones the past-limit list names. The
 /// view is read 500 rows at a time, only the parcels present in the period.
 pub async fn daily(

@@ -478,13 +478,13 @@ impl ParcelRow {
                 self.fee_currency = Some(fee.currency.code().to_owned());
             }
             ParcelChange::Disposed { fee, rule } => {
-                // The disposal records no day: the parcel was last known here when it was
-                // marked disposable (or its last notice, or its arrival).
+                // The disposal records no day: it is taken as the last day the parcel's
+                // events dated, the day it was marked disposable (or its last notice, or its
+                // arrival, for a parcel disposed of on inspection).
                 self.left_on = self
                     .disposable_on
                     .or(self.last_notice_on)
-                    .or(self.received_on)
-                    .and_then(|day| day.succ_opt());
+                    .or(self.received_on);
                 self.state = "disposed".into();
                 self.disposal_fee = Some(fee.amount);
                 self.disposal_rule = Some(rule.clone());

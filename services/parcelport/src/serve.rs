@@ -410,8 +410,13 @@ impl Server {
             Beside::Postgres { store, .. } => Views::postgres(store.pool().clone()),
         };
         let shared_tokens = Arc::new(tokens.clone());
-        let query = QueryState::new(query_views, Arc::clone(&shared_tokens), policy)
-            .with_clock(move || clock.now());
+        let query = QueryState::new(
+            query_views,
+            Arc::clone(&shared_tokens),
+            policy,
+            PersonalData::clone(&personal_data),
+        )
+        .with_clock(move || clock.now());
         Ok(Self {
             state: AppState::on(backend, tokens),
             tokens: shared_tokens,

@@ -1,6 +1,7 @@
 //! [`Config`]: everything the standalone query API reads at start-up, and the state it builds.
 
 use crate::{QueryState, Views};
+use personal_data::{KeyStore, PersonalData};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,9 @@ pub enum StartError {
     /// The policy could not be loaded.
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    /// The members' keys could not be read.
+    #[error(transparent)]
+    Keys(#[from] personal_data::PersonalDataError),
     /// The database could not be reached.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -61,9 +65,13 @@ impl Config {
             .max_connections(self.max_connections)
             .connect(&self.database_url)
             .await?;
-        Ok(
-            QueryState::new(Views::postgres(pool), Arc::new(tokens), policy)
-                .with_stuck_after(self.stuck_after),
+        let keys = KeyStore::postgres(pool.clone()).await?;
+        Ok(QueryState::new(
+            Views::postgres(pool),
+            Arc::new(tokens),
+            policy,
+            PersonalData::new(keys),
         )
+        .with_stuck_after(self.stuck_after))
     }
 }

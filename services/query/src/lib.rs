@@ -15,6 +15,7 @@
 //! - `endpoints/`: the route table (`mod.rs`) the router and `/openapi.json` are both built from,
 //!   and one file per view (`storage`, `billing`, `audit`) plus `projections` (health, parked).
 //! - `params.rs`: query-string parsing into 400 problems, limits and opaque cursors.
+//! - `lag_history.rs`: [`LagHistory`], the views' lag sampled over the last hour.
 //! - `read_after.rs`: `?after=<position>` on every endpoint, waiting (bounded) until the view
 //!   read has applied a command's last event (read your writes).
 //! - `openapi.rs`: the OpenAPI 3.1 document; `dashboard.rs`: the page, its script and styles,
@@ -31,6 +32,7 @@
 mod config;
 mod dashboard;
 mod endpoints;
+mod lag_history;
 mod openapi;
 mod params;
 mod probes;
@@ -39,6 +41,7 @@ mod views;
 
 pub use config::{Config, PolicySource, StartError};
 pub use endpoints::{routes_table, Param, RouteInfo, Shape};
+pub use lag_history::{LagHistory, LagSample, ViewLag};
 pub use openapi::document as openapi_document;
 pub use views::{FeeGrouping, Parked, Position, ViewHealth, Views, VIEW_NAMES};
 
@@ -48,6 +51,7 @@ use axum::response::Response;
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Policy;
+use personal_data::PersonalData;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -86,6 +90,8 @@ pub const DEFAULT_STUCK_AFTER: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct QueryState {
     views: Views,
+    personal: PersonalData,
+    lag: Arc<LagHistory>,
     tokens: Arc<TokenBook>,
     policy: Arc<Policy>,
     clock: Arc<dyn Clock>,
@@ -94,10 +100,18 @@ pub struct QueryState {
 }
 
 impl QueryState {
-    /// The state over `views`, with the tokens, the policy and the system clock.
-    pub fn new(views: Views, tokens: Arc<TokenBook>, policy: Policy) -> Self {
+    /// The state over `views`, with the tokens, the policy, the members' keys (to open the
+    /// names the people at the warehouse read) and the system clock.
+    pub fn new(
+        views: Views,
+        tokens: Arc<TokenBook>,
+        policy: Policy,
+        personal: PersonalData,
+    ) -> Self {
         Self {
             views,
+            personal,
+            lag: Arc::new(LagHistory::default()),
             tokens,
             policy: Arc::new(policy),
             clock: Arc::new(SystemClock),
@@ -139,6 +153,7 @@ impl FromRef<QueryState> for Arc<TokenBook> {
 /// dashboard (`/dashboard`, `/` redirects there) and `/query/openapi.json`, not hardened: what
 /// a process serving another API on the same listener merges before hardening the whole.
 pub fn routes(state: QueryState) -> Router {
+    state.lag.start(state.views.clone(), state.stuck_after);
     endpoints::all()
         .into_iter()
         .fold(Router::new(), |router, endpoint| {

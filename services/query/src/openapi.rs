@@ -26,6 +26,17 @@ fn schema(shape: Shape) -> Value {
         Shape::DateTime => json!({ "type": "string", "format": "date-time" }),
         Shape::OneOf(words) => json!({ "type": "string", "enum": words }),
         Shape::Cursor => json!({ "type": "string", "pattern": "^([0-9a-fA-F]{2})*$" }),
+        Shape::Search => json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": crate::endpoints::QUERY_MAX_CHARS,
+        }),
+        Shape::Days => json!({
+            "type": "integer",
+            "minimum": 1,
+            "maximum": crate::endpoints::MAX_DAYS,
+            "default": crate::endpoints::DEFAULT_DAYS,
+        }),
         Shape::ListOf(words) => {
             let word = format!("({})", words.join("|"));
             json!({ "type": "string", "pattern": format!("^{word}(,{word})*$") })
@@ -199,12 +210,16 @@ mod tests {
                     }
                     "by" => json!({ "type": "string", "enum": ["type", "month"] }),
                     "view" => json!({ "type": "string", "enum": crate::VIEW_NAMES }),
+                    "days" => {
+                        json!({ "type": "integer", "minimum": 1, "maximum": 366, "default": 90 })
+                    }
+                    "q" => json!({ "type": "string", "minLength": 1, "maxLength": 100 }),
                     _ => continue,
                 };
                 assert_eq!(schema, &expected, "{path} {name}");
                 seen += 1;
             }
         }
-        assert!(seen >= 8, "{seen} constrained parameters");
+        assert!(seen >= 10, "{seen} constrained parameters");
     }
 }

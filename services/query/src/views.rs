@@ -13,7 +13,10 @@ use projections::audit::{self, AuditEntry, AuditFilter};
 use projections::billing::{
     self, AccountStatement, DueKey, FeeKey, FeeTotal, OpenQuote, Overdue, RefundDue,
 };
-use projections::storage_status::{self, DueTask, InWarehouse, ParcelStorage};
+use projections::storage_status::{
+    self, Day, DueTask, InWarehouse, MemberFilter, MemberRow, ParcelStorage, ShipmentFilter,
+    ShipmentRow,
+};
 use projections::ViewDb;
 use projections::{Page, QueryError};
 use serde::Serialize;
@@ -207,6 +210,45 @@ impl Views {
     /// Parcels per state.
     pub async fn counts(&self) -> Result<BTreeMap<String, i64>, QueryError> {
         storage_status::counts_per_state(&self.views).await
+    }
+
+    /// Every parcel of a member, wherever it is, a page in parcel id order.
+    pub async fn member_parcels(
+        &self,
+        member_id: &str,
+        page: &Page<String>,
+        today: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<ParcelStorage>, QueryError> {
+        storage_status::parcels_of_member(&self.views, member_id, page, today, policy).await
+    }
+
+    /// Members, with their names sealed, a page in member id order.
+    pub async fn members(
+        &self,
+        filter: MemberFilter<'_>,
+        page: &Page<String>,
+    ) -> Result<Vec<MemberRow>, QueryError> {
+        storage_status::members(&self.views, filter, page).await
+    }
+
+    /// Shipments, newest request first.
+    pub async fn shipments(
+        &self,
+        filter: ShipmentFilter<'_>,
+        limit: u32,
+    ) -> Result<Vec<ShipmentRow>, QueryError> {
+        storage_status::shipments(&self.views, filter, limit).await
+    }
+
+    /// The warehouse day by day, from `from` to `to`.
+    pub async fn daily(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        policy: &Policy,
+    ) -> Result<Vec<Day>, QueryError> {
+        storage_status::daily(&self.views, from, to, policy).await
     }
 
     /// A charge account with its movements.

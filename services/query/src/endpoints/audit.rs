@@ -106,7 +106,7 @@ pub(super) async fn history(
     caller: Caller,
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<Json<ListOf<AuditEntry>>, Problem> {
-    caller.require(roles::AUDIT)?;
+    caller.require(roles::TIMELINE)?;
     let kind = aggregate_type(&kind)?;
     let rows = state.views.history(&kind, &id).await.map_err(view_failed)?;
     if rows.is_empty() {

@@ -4,8 +4,12 @@
 
 mod audit;
 mod billing;
+mod directory;
 mod projections;
 mod storage;
+
+pub(crate) use directory::QUERY_MAX_CHARS;
+pub(crate) use storage::{DEFAULT_DAYS, MAX_DAYS};
 
 use crate::QueryState;
 use ::projections::storage_status::{self, DueTask};
@@ -28,6 +32,10 @@ pub(crate) mod roles {
     pub const AUDIT: &[Role] = &[Role::Auditor];
     /// Operations.
     pub const OPS: &[Role] = &[Role::Ops];
+    /// Whoever looks up members, parcels and shipments: the warehouse, operations, finance.
+    pub const SEARCH: &[Role] = &[Role::WarehouseStaff, Role::Ops, Role::Finance];
+    /// Whoever reads one aggregate's timeline: auditors, the warehouse and operations.
+    pub const TIMELINE: &[Role] = &[Role::Auditor, Role::WarehouseStaff, Role::Ops];
 }
 
 /// A documented parameter.
@@ -60,6 +68,10 @@ pub enum Shape {
     Cursor,
     /// One or more of these words, comma-separated.
     ListOf(&'static [&'static str]),
+    /// Text of 1 to `QUERY_MAX_CHARS` characters (a search).
+    Search,
+    /// A number of days: 1 to 366, 90 when absent.
+    Days,
 }
 
 /// A query-string parameter (a macro, so the tables are `'static` constants).
@@ -144,7 +156,7 @@ pub(crate) struct Endpoint {
 
 /// Every endpoint.
 pub(crate) fn all() -> Vec<Endpoint> {
-    let table: [(RouteInfo, MethodRouter<QueryState>); 14] = [
+    let table: [(RouteInfo, MethodRouter<QueryState>); 19] = [
         (
             RouteInfo {
                 path: "/v1/storage/parcels",
@@ -216,6 +228,58 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 codes: &[],
             },
             get(storage::counts),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/storage/daily",
+                summary: "The warehouse day by day up to today: parcels in it, past their limit, arrivals, shipments sent",
+                roles: roles::STORAGE,
+                member_scoped: false,
+                params: &[query!("days", "how many days, 1 to 366 (default 90)", Shape::Days)],
+                codes: &["query.invalid_parameter"],
+            },
+            get(storage::daily),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/storage/members",
+                summary: "Members by id, with their suite code and name (null once erased), by member id",
+                roles: roles::STORAGE_OR_MEMBER,
+                member_scoped: true,
+                params: &[
+                    query!("ids", "comma-separated member ids"),
+                    query!("suite_code", "the member with this suite code (any case)"),
+                    LIMIT,
+                    CURSOR,
+                ],
+                codes: &["query.invalid_parameter", "query.invalid_cursor"],
+            },
+            get(directory::members),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/storage/members/{member_id}",
+                summary: "A member's page: suite code and name, every parcel wherever it is, shipments, account id",
+                roles: roles::STORAGE_OR_MEMBER,
+                member_scoped: true,
+                params: &[path!("member_id", "the member")],
+                codes: &["member.not_found"],
+            },
+            get(directory::member),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/search",
+                summary: "Members, parcels and shipments by suite code, name (or part of one), tracking number or id",
+                roles: roles::SEARCH,
+                member_scoped: false,
+                params: &[
+                    required!("q", "what to look for, 1 to 100 characters", Shape::Search),
+                    LIMIT,
+                ],
+                codes: &["query.invalid_parameter"],
+            },
+            get(directory::search),
         ),
         (
             RouteInfo {
@@ -309,8 +373,8 @@ pub(crate) fn all() -> Vec<Endpoint> {
         (
             RouteInfo {
                 path: "/v1/audit/{aggregate_type}/{aggregate_id}/history",
-                summary: "One aggregate's events in sequence order",
-                roles: roles::AUDIT,
+                summary: "One aggregate's events in sequence order: its timeline",
+                roles: roles::TIMELINE,
                 member_scoped: false,
                 params: &[
                     path!(
@@ -334,6 +398,17 @@ pub(crate) fn all() -> Vec<Endpoint> {
                 codes: &[],
             },
             get(projections::health),
+        ),
+        (
+            RouteInfo {
+                path: "/v1/projections/lag-history",
+                summary: "Each view's lag over the last hour, sampled every 15 s since the service started",
+                roles: roles::OPS,
+                member_scoped: false,
+                params: &[],
+                codes: &[],
+            },
+            get(projections::lag_history),
         ),
         (
             RouteInfo {

@@ -1,9 +1,11 @@
 //! `/v1/projections`: each view's health (serving instance, checkpoint, lag in events and
-//! seconds, parked events, stuck or not) and the parked events of one view, a page at a time.
+//! seconds, parked events, stuck or not), their lag over the last hour, and the parked events
+//! of one view, a page at a time.
 
 use super::roles;
+use crate::lag_history::SAMPLE_EVERY;
 use crate::params::{view_failed, PageOf, PageQuery, Params};
-use crate::{Parked, QueryState, ViewHealth, VIEW_NAMES};
+use crate::{LagSample, Parked, QueryState, ViewHealth, VIEW_NAMES};
 use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -39,6 +41,26 @@ pub(super) async fn health(
         at,
         stuck_after_seconds: state.stuck_after.as_secs_f64(),
         views,
+    }))
+}
+
+/// The views' lag over the last hour.
+#[derive(Debug, Serialize)]
+pub(crate) struct LagHistoryAnswer {
+    /// Seconds between samples.
+    sample_every_seconds: u64,
+    /// Oldest first; the history starts when the service does.
+    samples: Vec<LagSample>,
+}
+
+pub(super) async fn lag_history(
+    State(state): State<QueryState>,
+    caller: Caller,
+) -> Result<Json<LagHistoryAnswer>, Problem> {
+    caller.require(roles::OPS)?;
+    Ok(Json(LagHistoryAnswer {
+        sample_every_seconds: SAMPLE_EVERY.as_secs(),
+        samples: state.lag.samples(),
     }))
 }
 

@@ -1,13 +1,15 @@
 //! `/v1/storage/…`: the storage-status view. Parcels with their storage clock on the service's
 //! today, what needs action today (a page per task), past-limit parcels and counts per state.
 //! Every list is a keyset page in parcel id order. A member's token sees its own parcels only.
+//! `/v1/storage/daily` counts the warehouse day by day, for the dashboard's pictures.
 
 use super::roles;
 use crate::params::{invalid_parameter, page, view_failed, PageOf, PageOn, PageQuery, Params};
 use crate::QueryState;
 use axum::extract::{Path, State};
 use axum::Json;
-use projections::storage_status::{self, DueTask, InWarehouse, ParcelStorage};
+use chrono::NaiveDate;
+use projections::storage_status::{self, Day, DueTask, InWarehouse, ParcelStorage};
 use projections::Page;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -50,7 +52,7 @@ pub(super) fn member_filter(
     }
 }
 
-fn other_member() -> Problem {
+pub(super) fn other_member() -> Problem {
     Problem::new(
         axum::http::StatusCode::FORBIDDEN,
         "auth.other_member",
@@ -175,6 +177,46 @@ pub(super) async fn past_limit(
         today,
         PageOf::keyed(rows, PAST_LIMIT, &page, |p| p.parcel_id.clone()),
     )))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DailyQuery {
+    days: Option<u32>,
+}
+
+/// The days shown when none are asked for.
+pub(crate) const DEFAULT_DAYS: u32 = 90;
+/// The most days asked at once.
+pub(crate) const MAX_DAYS: u32 = 366;
+
+/// The warehouse day by day, up to today.
+#[derive(Debug, Serialize)]
+pub(crate) struct Daily {
+    today: NaiveDate,
+    days: Vec<Day>,
+}
+
+pub(super) async fn daily(
+    State(state): State<QueryState>,
+    caller: Caller,
+    Params(query): Params<DailyQuery>,
+) -> Result<Json<Daily>, Problem> {
+    caller.require(roles::STORAGE)?;
+    let days = query.days.unwrap_or(DEFAULT_DAYS);
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(invalid_parameter(format!(
+            "days {days} is outside 1 to {MAX_DAYS}"
+        )));
+    }
+    let today = state.today();
+    let from = today - chrono::Days::new(u64::from(days - 1));
+    let days = state
+        .views
+        .daily(from, today, &state.policy)
+        .await
+        .map_err(view_failed)?;
+    Ok(Json(Daily { today, days }))
 }
 
 /// Parcels per state and in all.

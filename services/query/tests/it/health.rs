@@ -164,6 +164,11 @@ async fn on_an_empty_database_the_views_are_not_ready_not_failing() {
         query::Views::postgres(pool.clone()),
         std::sync::Arc::new(tokens),
         domain::Policy::jp_forwarding(),
+        personal_data::PersonalData::new(
+            personal_data::KeyStore::postgres(pool.clone())
+                .await
+                .unwrap(),
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

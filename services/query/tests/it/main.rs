@@ -5,4 +5,5 @@ mod access;
 mod health;
 mod pages;
 mod params;
+mod people;
 mod support;

@@ -179,6 +179,11 @@ impl Warehouse {
             Views::postgres(pool.clone()),
             Arc::new(tokens),
             Policy::jp_forwarding(),
+            personal_data::PersonalData::new(
+                personal_data::KeyStore::postgres(pool.clone())
+                    .await
+                    .unwrap(),
+            ),
         )
         .with_clock(move || clock.now())
         .with_stuck_after(stuck_after);
