@@ -49,7 +49,9 @@ async fn dispose_one_from_the_page(browser: &Browser, address: SocketAddr, admin
         .as_str()
         .unwrap_or_else(|| panic!("a parcel to dispose of: {due:#}"))
         .to_owned();
-    browser.wait_for_text("#due-today", &[&disposable]).await;
+    browser
+        .wait_for(&format!("#due-today button[data-id='{disposable}']"))
+        .await;
     browser
         .click(&format!("#due-today button[data-id='{disposable}']"))
         .await;
@@ -177,7 +179,9 @@ async fn operations_staff_work_a_sixty_day_warehouse_from_the_dashboard() {
     for page in pages.iter().skip(1) {
         browser.click("#parcels-more").await;
         let first = page[0]["parcel_id"].as_str().unwrap();
-        browser.wait_for_text("#parcels", &[first]).await;
+        browser
+            .wait_for(&format!("#parcels [data-id='{first}']"))
+            .await;
     }
     for (row, parcel) in parcels.iter().enumerate() {
         let cell = |column: usize| {
@@ -220,11 +224,13 @@ async fn operations_staff_work_a_sixty_day_warehouse_from_the_dashboard() {
     browser
         .wait_for_text(
             "#past-limit",
-            &[
-                &format!("{past_shown} parcel(s) past their free storage limit"),
-                &past_parcel,
-            ],
+            &[&format!(
+                "{past_shown} parcel(s) past their free storage limit"
+            )],
         )
+        .await;
+    browser
+        .wait_for(&format!("#past-limit [data-id='{past_parcel}']"))
         .await;
 
     // The scheduler's work: notices sent and parcels marked, done; more to come.
@@ -284,10 +290,11 @@ async fn operations_staff_work_a_sixty_day_warehouse_from_the_dashboard() {
     browser
         .wait_for_text("#past-limit", &["past their free storage limit"])
         .await;
-    let shown = browser.text("#past-limit").await.unwrap();
     assert!(
-        !shown.contains(&disposable),
-        "{disposable} still past its limit: {shown}"
+        !browser
+            .exists(&format!("#past-limit [data-id='{disposable}']"))
+            .await,
+        "{disposable} still past its limit"
     );
 
     // An action due now, before the scheduler's next tick: a proxy-paid parcel bought 50 days
@@ -316,10 +323,10 @@ async fn operations_staff_work_a_sixty_day_warehouse_from_the_dashboard() {
     projected(address, &admin).await;
     browser.click("#tab-schedule").await;
     browser
-        .wait_for_text(
-            "#schedule-pending",
-            &[&expected, "cancel_expected_parcel", "due now"],
-        )
+        .wait_for_text("#schedule-pending", &["cancel_expected_parcel", "due now"])
+        .await;
+    browser
+        .wait_for(&format!("#schedule-pending [data-id='{expected}']"))
         .await;
     browser
         .click(&format!("#schedule-pending button[data-id='{expected}']"))
@@ -348,8 +355,288 @@ async fn operations_staff_work_a_sixty_day_warehouse_from_the_dashboard() {
     assert_ne!(cancelled["actor"], "scheduler", "{cancelled:#}");
     assert_eq!(cancelled["rule_id"], "PAR-2", "{cancelled:#}");
 
+    people_and_pictures(&browser, address, &admin).await;
     drop(browser);
     running.stop().await;
+}
+
+/// Where the test leaves its screenshots for review: `target/tmp/dashboard/`.
+fn screenshots() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The dashboard for people (#15), on the sixty-day warehouse: a member found by suite code,
+/// their page (name, parcels, account), a parcel's timeline, the four charts drawn from the
+/// views with the API's numbers, the keyboard on the tabs, every control labelled, and the
+/// same pages in Japanese. A screenshot of each page goes to `target/tmp/dashboard/`.
+async fn people_and_pictures(browser: &Browser, address: SocketAddr, admin: &str) {
+    let shots = screenshots();
+    browser.resize(1400, 1900).await;
+
+    // A member with parcels in the warehouse, and what the API says of them.
+    let here = get(address, "/v1/storage/parcels?limit=500", admin).await;
+    let parcel = here["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["member_id"].is_string() && p["suite_code"].is_string())
+        .expect("a member's parcel in the warehouse")
+        .clone();
+    let member_id = parcel["member_id"].as_str().unwrap().to_owned();
+    let suite_code = parcel["suite_code"].as_str().unwrap().to_owned();
+    let page = get(address, &format!("/v1/storage/members/{member_id}"), admin).await;
+    let name = page["member"]["name"].as_str().expect("a name").to_owned();
+    assert!(!name.starts_with("pp:sealed"), "the name is opened: {name}");
+    let account = get(
+        address,
+        &format!(
+            "/v1/billing/accounts/{}",
+            page["account_id"].as_str().unwrap()
+        ),
+        admin,
+    )
+    .await;
+
+    // Found by suite code, typed in lower case at the counter.
+    browser.click("#tab-storage").await;
+    browser.clear("#search").await;
+    browser
+        .type_into("#search", &suite_code.to_lowercase())
+        .await;
+    browser.click("#search-go").await;
+    browser
+        .wait_for_text(
+            "#found-list",
+            &[&format!("{suite_code} · {name}"), "suite code"],
+        )
+        .await;
+    browser.screenshot(&shots.join("search.png")).await;
+
+    // The member's page: name and suite code, every parcel, the account's movements.
+    browser
+        .click(&format!("#found-list a[data-member='{member_id}']"))
+        .await;
+    browser
+        .wait_for_text("#member-title", &[&suite_code, &name])
+        .await;
+    let movements = account["movements"].as_array().unwrap().len();
+    browser
+        .wait_for_text("#member-account", &[&format!("{movements} movement(s).")])
+        .await;
+    let rows = browser
+        .execute("return document.querySelectorAll('#member-parcels tbody tr').length;")
+        .await;
+    assert_eq!(
+        rows,
+        page["parcels"].as_array().unwrap().len(),
+        "parcels shown"
+    );
+    browser.screenshot(&shots.join("member.png")).await;
+
+    // A parcel's page from the member's: its facts and its timeline, event by event.
+    let parcel_id = parcel["parcel_id"].as_str().unwrap();
+    browser
+        .click(&format!("#member-parcels a[data-id='{parcel_id}']"))
+        .await;
+    let history = get(
+        address,
+        &format!("/v1/audit/parcel/{parcel_id}/history"),
+        admin,
+    )
+    .await;
+    let events = history["items"].as_array().unwrap();
+    browser
+        .wait_for_text(
+            "#parcel-timeline",
+            &[
+                &format!("{} event(s), oldest first.", events.len()),
+                "parcel.arrived",
+            ],
+        )
+        .await;
+    browser
+        .wait_for_text("#parcel-facts", &[parcel_id, &suite_code, &name])
+        .await;
+    let shown = browser
+        .execute(
+            "return [...document.querySelectorAll('#parcel-timeline tbody tr')]
+               .map(tr => [...tr.cells].map(td => td.textContent));",
+        )
+        .await;
+    let shown = shown.as_array().unwrap();
+    assert_eq!(shown.len(), events.len());
+    for (row, event) in shown.iter().zip(events) {
+        let text = |field: &str| event[field].as_str().unwrap_or("—").to_owned();
+        assert_eq!(row[1], text("event_type"));
+        assert_eq!(row[3], text("actor"));
+        assert_eq!(row[5], text("rule_id"));
+        assert_eq!(row[6], text("policy_version"));
+    }
+    browser.screenshot(&shots.join("parcel.png")).await;
+
+    // The charts, drawn from the views: the numbers each one holds are the API's.
+    browser.click("#tab-trends").await;
+    for chart in ["occupancy", "flow", "fees", "lag"] {
+        browser.wait_for(&format!("#chart-{chart} canvas")).await;
+    }
+    let drawn = browser
+        .execute(
+            "const out = {};
+             for (const [name, chart] of Object.entries(window.parcelportCharts)) {
+               out[name] = { data: chart.data, labels: chart.series.slice(1).map(s => s.label) };
+             }
+             return out;",
+        )
+        .await;
+    let daily = get(address, "/v1/storage/daily?days=90", admin).await;
+    let days = daily["days"].as_array().unwrap();
+    let midnight = |date: &str| {
+        let day: chrono::NaiveDate = date.parse().unwrap();
+        day.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()
+    };
+    let column = |field: &str| -> Vec<Value> { days.iter().map(|d| d[field].clone()).collect() };
+    let x: Vec<Value> = days
+        .iter()
+        .map(|d| json!(midnight(d["date"].as_str().unwrap())))
+        .collect();
+    assert_eq!(
+        drawn["occupancy"]["data"],
+        json!([x, column("in_warehouse"), column("past_limit")])
+    );
+    assert_eq!(
+        drawn["flow"]["data"],
+        json!([x, column("arrivals"), column("shipments")])
+    );
+    assert!(days.iter().any(|d| d["past_limit"].as_u64() > Some(0)));
+    assert!(
+        days.iter()
+            .filter(|d| d["in_warehouse"].as_u64() > Some(0))
+            .count()
+            >= 30
+    );
+    // Fees per month by type, in the currency most charges are in.
+    let fees = get(address, "/v1/billing/fees?by=month&limit=500", admin).await;
+    let fees = fees["items"].as_array().unwrap();
+    let currency = fees[0]["currency"].as_str().unwrap();
+    assert!(
+        fees.iter().all(|f| f["currency"] == currency),
+        "one currency"
+    );
+    let months: std::collections::BTreeSet<&str> =
+        fees.iter().map(|f| f["month"].as_str().unwrap()).collect();
+    let reasons: std::collections::BTreeSet<&str> =
+        fees.iter().map(|f| f["reason"].as_str().unwrap()).collect();
+    let mut expected = vec![json!(months
+        .iter()
+        .map(|m| midnight(m))
+        .collect::<Vec<_>>())];
+    for reason in &reasons {
+        expected.push(json!(months
+            .iter()
+            .map(|month| fees
+                .iter()
+                .find(|f| f["month"] == *month && f["reason"] == *reason)
+                .map_or(0.0, |f| f["amount"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<f64>()
+                    .unwrap()))
+            .collect::<Vec<_>>()));
+    }
+    // Compared as numbers: the page's integers are the API's decimal amounts.
+    let numbers = |value: &Value| -> Vec<Vec<f64>> {
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                row.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.as_f64().unwrap())
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(numbers(&drawn["fees"]["data"]), numbers(&json!(expected)));
+    assert_eq!(drawn["fees"]["labels"], json!(reasons));
+    assert!(months.len() >= 2, "fees in several months: {months:?}");
+    // The lag of the last hour: the samples the chart was drawn from are the API's first ones.
+    let lag = get(address, "/v1/projections/lag-history", admin).await;
+    let samples = lag["samples"].as_array().unwrap();
+    let drawn_x = drawn["lag"]["data"][0].as_array().unwrap();
+    assert!(!drawn_x.is_empty() && drawn_x.len() <= samples.len());
+    for (i, at) in drawn_x.iter().enumerate() {
+        let sample = &samples[i];
+        let stamp = chrono::DateTime::parse_from_rfc3339(sample["at"].as_str().unwrap()).unwrap();
+        let seconds = stamp.timestamp_millis() as f64 / 1000.0;
+        assert!((at.as_f64().unwrap() - seconds).abs() < 1e-3);
+        for (view, lag) in sample["views"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(
+                drawn["lag"]["data"][view + 1][i].as_f64(),
+                lag["lag_seconds"].as_f64()
+            );
+        }
+    }
+    assert_eq!(
+        drawn["lag"]["labels"],
+        json!(["storage_status", "billing", "audit"])
+    );
+    browser.screenshot(&shots.join("trends.png")).await;
+
+    // Accessible: every control has a label, every chart a text alternative, and the tabs
+    // follow the arrow keys.
+    let unlabelled = browser
+        .execute(
+            "return [...document.querySelectorAll('input, select, button')]
+               .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                            && !e.textContent.trim())
+               .map(e => e.id || e.outerHTML);",
+        )
+        .await;
+    assert_eq!(unlabelled, json!([]), "controls without a label");
+    let undescribed = browser
+        .execute(
+            "return [...document.querySelectorAll('[role=img]')]
+               .filter(e => !e.getAttribute('aria-label')).length;",
+        )
+        .await;
+    assert_eq!(undescribed, 0);
+    browser.type_into("#tab-trends", "\u{E014}").await;
+    browser.wait_for("#tab-billing[aria-selected='true']").await;
+    browser.wait_for("#billing-fees table").await;
+
+    // 日本語: the same pages in Japanese.
+    browser.click("#lang option[value='ja']").await;
+    browser.wait_for_text("#tab-trends", &["推移"]).await;
+    assert_eq!(
+        browser
+            .execute("return document.documentElement.lang;")
+            .await,
+        "ja"
+    );
+    browser.click("#tab-trends").await;
+    browser
+        .wait_for_text("#charts", &["倉庫内の荷物と期限超過の荷物", "数値を表示"])
+        .await;
+    browser.wait_for("#chart-occupancy canvas").await;
+    let labels = browser
+        .execute("return window.parcelportCharts.occupancy.series.slice(1).map(s => s.label);")
+        .await;
+    assert_eq!(labels, json!(["倉庫内", "期限超過"]));
+    browser.screenshot(&shots.join("trends-ja.png")).await;
+    browser
+        .open(&format!("http://{address}/dashboard#member/{member_id}"))
+        .await;
+    browser
+        .wait_for_text("#member-page", &["チャージ口座", &suite_code, &name])
+        .await;
+    browser.screenshot(&shots.join("member-ja.png")).await;
+    browser.click("#lang option[value='en']").await;
+    browser.wait_for_text("#tab-trends", &["Trends"]).await;
+    eprintln!("dashboard screenshots in {}", shots.display());
 }
 
 /// Tuesday 1 December 2026, 10:00 in Tokyo: a receiving day (TIM-2).
@@ -445,16 +732,20 @@ async fn walk_the_dashboard(config: ServeConfig) {
             &[
                 &format!("{due_total} item(s) need action today."),
                 "Unidentified parcels (PAR-1)",
-                &unidentified[0],
             ],
         )
+        .await;
+    browser
+        .wait_for(&format!("#due-today [data-id='{}']", unidentified[0]))
         .await;
     assert!(today.contains(&format!(
         "Unidentified parcels (PAR-1) · {}",
         unidentified.len()
     )));
     browser.wait_for_text("#due-date", &["2026-12-01"]).await;
-    browser.wait_for_text("#parcels", &[&parcel_id]).await;
+    browser
+        .wait_for(&format!("#parcels [data-id='{parcel_id}']"))
+        .await;
     browser.wait_for_text("#status", &["Updated"]).await;
 
     // Billing.
@@ -462,11 +753,11 @@ async fn walk_the_dashboard(config: ServeConfig) {
     browser
         .wait_for_text(
             "#billing-open-quotes",
-            &[
-                &format!("{quote_count} quote(s) waiting for payment."),
-                &quoted,
-            ],
+            &[&format!("{quote_count} quote(s) waiting for payment.")],
         )
+        .await;
+    browser
+        .wait_for(&format!("#billing-open-quotes [data-id='{quoted}']"))
         .await;
     browser.wait_for_text("#billing-fees", &[&fee_reason]).await;
 

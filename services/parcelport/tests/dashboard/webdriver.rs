@@ -1,6 +1,7 @@
 //! A lean W3C WebDriver client over the workspace's hyper: a chromedriver child process on a
 //! port of its own, one headless Chromium session, and the few commands the dashboard test
-//! needs (navigate, find, type, click, read text). The child is killed when dropped.
+//! needs (navigate, find, type, click, read text, run a script, take a screenshot). The child
+//! is killed when dropped.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -210,6 +211,59 @@ impl Browser {
             .session_call(Method::GET, &format!("/element/{element}/text"), json!({}))
             .await?;
         Ok(text["value"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Whether an element matches `css` now.
+    pub async fn exists(&self, css: &str) -> bool {
+        self.element(css).await.is_ok()
+    }
+
+    /// Waits until an element matches `css`.
+    pub async fn wait_for(&self, css: &str) {
+        let found = tokio::time::timeout(WAIT, async {
+            while !self.exists(css).await {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+        assert!(found.is_ok(), "{css} never appeared");
+    }
+
+    /// What `script` (a function body, `return`ing a JSON value) answers in the page.
+    pub async fn execute(&self, script: &str) -> Value {
+        let answer = self
+            .session_call(
+                Method::POST,
+                "/execute/sync",
+                json!({ "script": script, "args": [] }),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("the script failed: {e}\n{script}"));
+        answer["value"].clone()
+    }
+
+    /// Sizes the window, so that screenshots show whole pages.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.session_call(
+            Method::POST,
+            "/window/rect",
+            json!({ "width": width, "height": height }),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("resize the window: {e}"));
+    }
+
+    /// Writes a PNG of the window to `path`.
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        use base64::Engine as _;
+        let shot = self
+            .session_call(Method::GET, "/screenshot", json!({}))
+            .await
+            .unwrap_or_else(|e| panic!("screenshot: {e}"));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["value"].as_str().unwrap_or_default())
+            .expect("a base64 screenshot");
+        std::fs::write(path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     }
 
     /// Waits until the text of `css` contains every one of `needles`; its text then.

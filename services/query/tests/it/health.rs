@@ -133,6 +133,9 @@ async fn the_document_the_probes_and_the_dashboard_are_served() {
         ("/dashboard", "text/html"),
         ("/dashboard/app.js", "text/javascript"),
         ("/dashboard/style.css", "text/css"),
+        ("/dashboard/i18n.js", "text/javascript"),
+        ("/dashboard/vendor/uPlot.iife.min.js", "text/javascript"),
+        ("/dashboard/vendor/uPlot.min.css", "text/css"),
     ] {
         let answer = warehouse.get(path, "").await;
         assert_eq!(answer.status, 200, "{path}");
