@@ -89,7 +89,7 @@ pub(super) async fn members(
     caller: Caller,
     Params(query): Params<MembersQuery>,
 ) -> Result<Json<PageOf<Member>>, Problem> {
-    caller.require(roles::STORAGE_OR_MEMBER)?;
+    caller.require(roles::PEOPLE)?;
     let mut ids: Vec<String> = query
         .ids
         .as_deref()
@@ -144,7 +144,7 @@ pub(super) async fn member(
     caller: Caller,
     Path(member_id): Path<String>,
 ) -> Result<Json<MemberPage>, Problem> {
-    caller.require(roles::STORAGE_OR_MEMBER)?;
+    caller.require(roles::PEOPLE)?;
     let not_found = || Problem::not_found("member.not_found", format!("no member {member_id}"));
     // Another member is answered as missing: their existence is not theirs to know.
     if own_member(&caller).is_some_and(|own| own != member_id) {

@@ -34,6 +34,8 @@ pub(crate) mod roles {
     pub const OPS: &[Role] = &[Role::Ops];
     /// Whoever looks up members, parcels and shipments: the warehouse, operations, finance.
     pub const SEARCH: &[Role] = &[Role::WarehouseStaff, Role::Ops, Role::Finance];
+    /// Whoever reads members by name: those who search, or a member for themselves.
+    pub const PEOPLE: &[Role] = &[Role::WarehouseStaff, Role::Ops, Role::Finance, Role::Member];
     /// Whoever reads one aggregate's timeline: auditors, the warehouse and operations.
     pub const TIMELINE: &[Role] = &[Role::Auditor, Role::WarehouseStaff, Role::Ops];
 }
@@ -244,7 +246,7 @@ pub(crate) fn all() -> Vec<Endpoint> {
             RouteInfo {
                 path: "/v1/storage/members",
                 summary: "Members by id, with their suite code and name (null once erased), by member id",
-                roles: roles::STORAGE_OR_MEMBER,
+                roles: roles::PEOPLE,
                 member_scoped: true,
                 params: &[
                     query!("ids", "comma-separated member ids"),
@@ -260,7 +262,7 @@ pub(crate) fn all() -> Vec<Endpoint> {
             RouteInfo {
                 path: "/v1/storage/members/{member_id}",
                 summary: "A member's page: suite code and name, every parcel wherever it is, shipments, account id",
-                roles: roles::STORAGE_OR_MEMBER,
+                roles: roles::PEOPLE,
                 member_scoped: true,
                 params: &[path!("member_id", "the member")],
                 codes: &["member.not_found"],
