@@ -2,7 +2,9 @@
 //! purging messages (issue #10, distributed mode). Whoever can write to PostgreSQL cannot
 //! remove an anchor there; the stream can be replicated (R3) like the events' stream.
 //!
-//! Addressed as `nats://host:port/STREAM` (the stream defaults to [`DEFAULT_STREAM`]); each
+//! Addressed as `nats://host:port/STREAM`, or a cluster's servers comma-separated with the stream
+//! after the last (`nats://10.0.0.1:4222,nats://10.0.0.2:4222/STREAM`; the stream defaults to
+//! [`DEFAULT_STREAM`]); each
 //! checkpoint is one message on `anchors.<STREAM>`, published with its id as `Nats-Msg-Id`, so
 //! a retried publish is stored once. `parcelport serve` on PostgreSQL with NATS appends every
 //! checkpoint it records there as well as to its anchors file; `parcelport audit verify
@@ -40,12 +42,22 @@ impl JetStreamAnchor {
         let rest = url
             .strip_prefix("nats://")
             .ok_or_else(|| fail("not a nats:// address".to_owned()))?;
-        let (server, stream) = match rest.split_once('/') {
+        // The stream is the path of the last server named.
+        let (others, last) = match rest.rsplit_once(',') {
+            Some((others, last)) => (Some(others), last.trim()),
+            None => (None, rest),
+        };
+        let last = last.strip_prefix("nats://").unwrap_or(last);
+        let (last, stream) = match last.split_once('/') {
             Some((server, name)) if !name.is_empty() => (server, name),
             Some((server, _)) => (server, DEFAULT_STREAM),
-            None => (rest, DEFAULT_STREAM),
+            None => (last, DEFAULT_STREAM),
         };
-        let client = async_nats::connect(format!("nats://{server}"))
+        let list = others.map_or_else(|| last.to_owned(), |others| format!("{others},{last}"));
+        let servers = nats_servers::parse(&list).map_err(|e| fail(e.to_string()))?;
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(std::time::Duration::from_secs(5))
+            .connect(servers)
             .await
             .map_err(|e| fail(format!("cannot connect: {e}")))?;
         let context = jetstream::new(client);

@@ -21,7 +21,10 @@
 //!   takes longer than `ack_wait` (a database outage while it is retried) is redelivered later as
 //!   duplicates, which are skipped: `ack_wait` bounds nothing but wasted work.
 //! - **One live instance per view.** Two processes on one durable consumer would split an
-//!   aggregate's events between them; run one projector per view (restarts are independent).
+//!   aggregate's events between them: `parcelport-projector` holds the view's lease while it
+//!   reads, so standbys wait.
+//! - **Any node of a cluster.** `nats_url` may list a cluster's servers, comma-separated: the
+//!   feed connects to any that answers and follows the stream when its server goes.
 
 use crate::{EventEnvelope, Feed, FeedError};
 use async_nats::jetstream::consumer::{pull, AckPolicy, Consumer, DeliverPolicy};
@@ -36,7 +39,7 @@ use uuid::Uuid;
 /// Where a [`JetStreamFeed`] reads and how its consumer is configured.
 #[derive(Debug, Clone)]
 pub struct JetStreamOptions {
-    /// The NATS server.
+    /// The NATS servers: one address, or a cluster's, comma-separated.
     pub nats_url: String,
     /// The relay's stream (`PARCELPORT`).
     pub stream: String,
@@ -114,10 +117,12 @@ impl JetStreamFeed {
         if let Some(context) = &self.context {
             return Ok(context.clone());
         }
+        let servers = nats_servers::parse(&self.options.nats_url)
+            .map_err(|error| nats_error("the NATS servers", error))?;
         let client = async_nats::ConnectOptions::new()
             .name(format!("projector-{}", self.options.consumer))
             .connection_timeout(Duration::from_secs(5))
-            .connect(&self.options.nats_url)
+            .connect(servers)
             .await
             .map_err(|error| nats_error("connecting to NATS", error))?;
         let context = jetstream::new(client);

@@ -10,15 +10,9 @@ pub enum RelayError {
     /// The NATS URL does not parse.
     #[error("invalid NATS url")]
     NatsUrl(#[source] async_nats::ConnectError),
-    /// One of the comma-separated NATS server addresses does not parse.
-    #[error("invalid NATS server address {address:?}")]
-    NatsAddress {
-        /// The address as given.
-        address: String,
-        /// Why it does not parse.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The NATS server list does not parse.
+    #[error(transparent)]
+    NatsServers(#[from] nats_servers::ServersError),
     /// A stored event could not be turned into JSON (which a stored JSON value cannot cause).
     #[error("could not encode the event at position {position}")]
     Encode {

@@ -28,7 +28,7 @@ pub async fn publish_commits(store: &EventStore, client: async_nats::Client) {
 /// [`publish_commits`] over a connection of its own to `nats_url` (one server, or a cluster's
 /// comma-separated; made in the background, retried until NATS answers); runs until dropped.
 pub async fn publish_commits_to(store: &EventStore, nats_url: &str) {
-    let servers = match crate::servers(nats_url) {
+    let servers = match nats_servers::parse(nats_url) {
         Ok(servers) => servers,
         Err(error) => {
             tracing::warn!(%error, "no commit hints: readers elsewhere poll");

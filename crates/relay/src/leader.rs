@@ -27,7 +27,7 @@ pub(crate) async fn relay(config: RelayConfig, mut stop: Stop) -> Result<(), Rel
         .connect_lazy_with(postgres.clone());
     let store = EventStore::from_pool(pool);
     // Woken by other processes' commits (serve's engine, parcelport-api): read at once.
-    let servers = crate::servers(&config.nats_url)?;
+    let servers = nats_servers::parse(&config.nats_url)?;
     let hints = wake_on_hints(&store, servers.clone());
     let result = follow_and_lead(&store, &config, &servers, &mut stop).await;
     hints.abort();

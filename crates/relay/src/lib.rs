@@ -54,26 +54,8 @@ pub use rewind::{rewind, RewindError, Rewound};
 pub use stream::stream_config;
 pub use subject::{subject_for, token, SUBJECT_PREFIX};
 
-use async_nats::ServerAddr;
 use std::future::Future;
 use tokio::sync::watch;
-
-/// The servers of `nats_url`: one address, or a cluster's, comma-separated
-/// (`nats://10.0.0.1:4222,nats://10.0.0.2:4222`). A client given them all connects to any that
-/// answers, also when the first is down.
-pub fn servers(nats_url: &str) -> Result<Vec<ServerAddr>, RelayError> {
-    nats_url
-        .split(',')
-        .map(str::trim)
-        .filter(|address| !address.is_empty())
-        .map(|address| {
-            address.parse().map_err(|source| RelayError::NatsAddress {
-                address: address.to_owned(),
-                source,
-            })
-        })
-        .collect()
-}
 
 /// Runs one relay replica until `shutdown` completes: follows, leads when it takes the lease,
 /// and on shutdown stops taking events, waits for the publishes in flight, saves the

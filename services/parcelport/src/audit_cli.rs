@@ -26,7 +26,7 @@ pub enum Audit {
         #[arg(long)]
         export: Option<PathBuf>,
         /// Checkpoints anchored outside the store: a file (`serve` appends them to
-        /// <data-dir>/anchors.jsonl) or a JetStream stream, `nats://<server>/<stream>` (`serve`
+        /// <data-dir>/anchors.jsonl) or a JetStream stream, `nats://<server>[,<server>...]/<stream>` (`serve`
         /// on PostgreSQL with NATS anchors to PARCELPORT_ANCHORS). The store must still hold
         /// what each one covers, and on PostgreSQL still record it.
         #[arg(long, conflicts_with = "export")]

@@ -104,7 +104,8 @@ struct Serve {
     /// Run on PostgreSQL (events and views) instead of the embedded store.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
-    /// Also run the outbox relay to this NATS server (needs --database-url).
+    /// Also run the outbox relay to this NATS server, or a cluster's servers comma-separated
+    /// (needs --database-url).
     #[arg(long, env = "NATS_URL", requires = "database_url")]
     nats_url: Option<String>,
     /// A policy TOML file, or a shipped profile: jp-forwarding, cn-agency.
@@ -129,7 +130,8 @@ struct Serve {
     #[arg(long, env = "PARCELPORT_ANCHORS")]
     anchors: Option<PathBuf>,
     /// With --nats-url, the JetStream stream every checkpoint is anchored to as well (created
-    /// with deletes and purges denied); verify with `--anchors nats://<server>/<stream>`.
+    /// with deletes and purges denied); verify with `--anchors nats://<server>/<stream>`
+    /// (`nats://<server>,<server>/<stream>` for a cluster).
     #[arg(long, env = "PARCELPORT_ANCHOR_STREAM", default_value = audit::jetstream_anchor::DEFAULT_STREAM)]
     anchor_stream: String,
     /// Record and anchor a checkpoint once this many events wait...

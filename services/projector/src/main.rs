@@ -18,7 +18,8 @@ struct Args {
     /// The database holding the views (and the events, with `--from-store`).
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
-    /// Feed from the relay's JetStream stream on this NATS server.
+    /// Feed from the relay's JetStream stream on this NATS server, or a cluster's servers
+    /// comma-separated (any that answers).
     #[arg(
         long,
         env = "NATS_URL",

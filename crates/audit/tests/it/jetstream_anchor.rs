@@ -45,6 +45,15 @@ async fn jetstream_anchors_catch_a_truncated_tail_and_deleted_checkpoints_and_st
         .await
         .expect("the anchors");
     assert_eq!(anchored, vec![recorded.clone()]);
+    // The same through a cluster's list whose first server is down.
+    let listed = format!("nats://127.0.0.1:1,nats://{}/{stream}", nats_server());
+    let through_list = JetStreamAnchor::open(&listed, false, 1)
+        .await
+        .expect("the stream through the list")
+        .read()
+        .await
+        .expect("the anchors");
+    assert_eq!(through_list, anchored);
     let anchors = Anchors {
         checkpoints: anchored,
         trusted: vec![key.verifying_key().to_bytes()],

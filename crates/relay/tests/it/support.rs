@@ -95,7 +95,7 @@ pub trait Nats {
 
     /// A client of any node that answers.
     async fn connect(&self) -> Result<async_nats::Client, async_nats::ConnectError> {
-        let servers = relay::servers(&self.url()).expect("server addresses");
+        let servers = nats_servers::parse(&self.url()).expect("server addresses");
         async_nats::connect(servers).await
     }
 }

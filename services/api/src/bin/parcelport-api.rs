@@ -32,7 +32,7 @@ struct Flags {
     /// audit verify --public-key` can tell parcelport's events from any other row.
     #[arg(long, env = "PARCELPORT_SIGN_KEY")]
     sign_key: Option<PathBuf>,
-    /// NATS (`nats://host:4222`): after each commit, a commit hint on
+    /// NATS (`nats://host:4222`, or a cluster's servers comma-separated): after each commit, a commit hint on
     /// `hints.parcelport.committed` wakes the relay and the other readers of the store at once.
     /// Without it they find new events at their next poll.
     #[arg(long, env = "NATS_URL")]

@@ -100,9 +100,11 @@ fn tables(view: View) -> &'static [TableSpec] {
     }
 }
 
-/// The service fed from `nats`, in small batches, quick to poll and retry.
+/// The service fed from `nats`, in small batches, quick to poll and retry. It is given a
+/// cluster's list whose first server is down, as after losing a node: it reads from the other.
 fn config(view: View, db: &TestDb, nats: &NatsServer) -> Config {
-    let mut options = JetStreamOptions::new(nats.url(), view.name());
+    let servers = format!("nats://127.0.0.1:1,{}", nats.url());
+    let mut options = JetStreamOptions::new(servers, view.name());
     options.poll_interval = Duration::from_millis(20);
     let mut config = Config::new(view, db.url.clone(), Source::JetStream(options));
     config.listen = "127.0.0.1:0".parse().expect("an address");
