@@ -46,6 +46,10 @@ fi
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   log "installing chromium and chromium-driver"; apt_install chromium chromium-driver
 fi
+# Japanese glyphs, so that the dashboard test's screenshots in Japanese can be read.
+if ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
+  log "installing fonts-noto-cjk"; apt_install fonts-noto-cjk
+fi
 # The notifier's tests deliver e-mail to a real SMTP server they start: aiosmtpd, from PyPI.
 if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   log "installing aiosmtpd"

@@ -630,8 +630,22 @@ async fn people_and_pictures(browser: &Browser, address: SocketAddr, admin: &str
     browser
         .open(&format!("http://{address}/dashboard#member/{member_id}"))
         .await;
+    // States read in Japanese too: the parcel's, as the API names it.
+    let state = match parcel["state"].as_str().unwrap() {
+        "unidentified" => "持ち主不明",
+        "received" => "入庫済み",
+        "inspected" => "検品済み",
+        "stored" => "保管中",
+        "packing_requested" => "梱包依頼",
+        "reserved" => "発送予約",
+        "packed" => "梱包済み",
+        "held" => "保留",
+        "paid" => "支払済み",
+        "quarantined" => "隔離",
+        other => panic!("a parcel in the warehouse is not {other}"),
+    };
     browser
-        .wait_for_text("#member-page", &["チャージ口座", &suite_code, &name])
+        .wait_for_text("#member-page", &["チャージ口座", &suite_code, &name, state])
         .await;
     browser.screenshot(&shots.join("member-ja.png")).await;
     browser.click("#lang option[value='en']").await;

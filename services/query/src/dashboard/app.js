@@ -188,7 +188,7 @@ function aggregateRef(type, id) {
 const parcelColumns = () => [
   [t("col.parcel"), (p) => parcelRef(p.parcel_id), "ref"],
   [t("col.member"), (p) => who(p.member_id, p.suite_code)],
-  [t("col.state"), (p) => p.state],
+  [t("col.state"), (p) => stateName(p.state)],
   [t("col.shelf"), (p) => p.location],
   [t("col.received"), (p) => p.received_on],
   [t("col.days_stored"), (p) => (p.storage ? p.storage.days_stored : null), "num"],
@@ -233,7 +233,7 @@ async function loadStorage() {
     fill(
       "storage-counts",
       card(t("cards.total"), counts.total, "total"),
-      Object.entries(counts.states).map(([state, n]) => card(state, n))
+      Object.entries(counts.states).map(([state, n]) => card(stateName(state), n))
     );
   } catch (error) {
     fill("storage-counts", problemNode(error));
@@ -425,7 +425,7 @@ async function loadParcelPage(id) {
   const facts = [
     [t("parcel.id"), el("code", {}, parcel.parcel_id)],
     [t("col.member"), who(parcel.member_id, parcel.suite_code)],
-    [t("col.state"), parcel.state],
+    [t("col.state"), stateName(parcel.state)],
     [t("col.shop"), parcel.shop],
     [t("col.weight"), parcel.weight_g === null ? null : parcel.weight_g + " g"],
     [t("col.shelf"), parcel.location],
@@ -474,7 +474,7 @@ async function loadMemberPage(id) {
   }
   fill(
     "member-facts",
-    card(t("member.state"), member.state),
+    card(t("member.state"), stateName(member.state)),
     card(t("member.registered"), member.registered_on || "—"),
     account ? card(t("member.balance"), money(account.account.balance, account.account.currency), "total") : null,
     card(t("member.id"), el("code", {}, member.member_id))
@@ -484,7 +484,7 @@ async function loadMemberPage(id) {
     page.parcels_more ? el("p", {}, t("member.parcels_more", { count: page.parcels.length })) : null,
     table(page.parcels, [
       [t("col.parcel"), (p) => parcelRef(p.parcel_id), "ref"],
-      [t("col.state"), (p) => p.state],
+      [t("col.state"), (p) => stateName(p.state)],
       [t("col.shop"), (p) => p.shop],
       [t("col.weight"), (p) => (p.weight_g === null ? null : p.weight_g + " g"), "num"],
       [t("col.shelf"), (p) => p.location],
@@ -496,7 +496,7 @@ async function loadMemberPage(id) {
     "member-shipments",
     table(page.shipments, [
       [t("col.shipment"), (s) => shipmentRef(s.shipment_id), "ref"],
-      [t("col.state"), (s) => s.state],
+      [t("col.state"), (s) => stateName(s.state)],
       [t("col.parcels"), (s) => s.parcel_ids.length, "num"],
       [t("col.requested"), (s) => s.requested_on],
       [t("col.shipped"), (s) => s.shipped_on],
@@ -544,7 +544,7 @@ async function loadSearch(text) {
         [t("col.found"), target],
         [t("col.member"), (h) => (h.kind === "member" ? null : who(h.member_id, h.suite_code))],
         [t("col.matched"), (h) => t("matched." + h.matched)],
-        [t("col.state"), (h) => h.state],
+        [t("col.state"), (h) => stateName(h.state)],
       ])
     );
   } catch (error) {
@@ -575,8 +575,9 @@ function figure(name, title, summary, rows, columns) {
   );
 }
 
-// Draws chart `name` with `data` ([x, ...series]) and `series` labels, in its figure.
-function plot(name, data, labels, kind) {
+// Draws chart `name` with `data` ([x, ...series]), the x axis named `xLabel` and the series
+// `labels`, in its figure.
+function plot(name, data, xLabel, labels, kind) {
   const target = document.getElementById("chart-" + name);
   if (charts[name]) charts[name].destroy();
   const width = Math.max(320, Math.min(880, (target.parentElement.clientWidth || 640) - 16));
@@ -587,7 +588,7 @@ function plot(name, data, labels, kind) {
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
     scales: { x: { time: true } },
     axes: [{}, { size: 76 }],
-    series: [{}].concat(
+    series: [{ label: xLabel }].concat(
       labels.map((label, i) => ({
         label,
         stroke: PALETTE[i % PALETTE.length],
@@ -619,7 +620,7 @@ async function loadTrends() {
         days,
         [[t("col.date"), (d) => d.date], [t("series.in_warehouse"), (d) => d.in_warehouse, "num"], [t("series.past_limit"), (d) => d.past_limit, "num"]]
       ),
-      draw: () => plot("occupancy", [x, days.map((d) => d.in_warehouse), days.map((d) => d.past_limit)], [t("series.in_warehouse"), t("series.past_limit")], "area"),
+      draw: () => plot("occupancy", [x, days.map((d) => d.in_warehouse), days.map((d) => d.past_limit)], t("col.date"), [t("series.in_warehouse"), t("series.past_limit")], "area"),
     };
     const sum = (field) => days.reduce((total, d) => total + d[field], 0);
     parts.flow = {
@@ -630,7 +631,7 @@ async function loadTrends() {
         days,
         [[t("col.date"), (d) => d.date], [t("series.arrivals"), (d) => d.arrivals, "num"], [t("series.shipments"), (d) => d.shipments, "num"]]
       ),
-      draw: () => plot("flow", [x, days.map((d) => d.arrivals), days.map((d) => d.shipments)], [t("series.arrivals"), t("series.shipments")], "points"),
+      draw: () => plot("flow", [x, days.map((d) => d.arrivals), days.map((d) => d.shipments)], t("col.date"), [t("series.arrivals"), t("series.shipments")], "points"),
     };
   } catch (error) {
     parts.occupancy = { node: el("figure", { class: "chart" }, el("figcaption", {}, t("chart.occupancy")), problemNode(error)) };
@@ -656,7 +657,7 @@ async function loadTrends() {
         [t("col.charges"), (f) => f.count, "num"],
         [t("col.amount"), (f) => money(f.amount, f.currency), "num"],
       ]),
-      draw: months.length ? () => plot("fees", [months.map(dayStamp)].concat(reasons.map((r) => months.map((m) => amount(m, r)))), reasons, "points") : null,
+      draw: months.length ? () => plot("fees", [months.map(dayStamp)].concat(reasons.map((r) => months.map((m) => amount(m, r)))), t("col.month"), reasons, "points") : null,
     };
   } catch (error) {
     parts.fees = { node: el("figure", { class: "chart" }, el("figcaption", {}, t("chart.fees_none")), problemNode(error)) };
@@ -674,7 +675,7 @@ async function loadTrends() {
       node: figure("lag", t("chart.lag"), t("chart.summary_lag", { samples: samples.length, lag: latest.toFixed(1) }), samples, [
         [t("col.time"), (s) => new Date(s.at).toLocaleTimeString(language)],
       ].concat(views.map((view) => [view, (s) => lagOf(s, view), "num"]))),
-      draw: samples.length ? () => plot("lag", [samples.map((s) => Date.parse(s.at) / 1000)].concat(views.map((view) => samples.map((s) => lagOf(s, view)))), views, "points") : null,
+      draw: samples.length ? () => plot("lag", [samples.map((s) => Date.parse(s.at) / 1000)].concat(views.map((view) => samples.map((s) => lagOf(s, view)))), t("col.time"), views, "points") : null,
     };
   } catch (error) {
     parts.lag = { node: el("figure", { class: "chart" }, el("figcaption", {}, t("chart.lag")), problemNode(error)) };

@@ -402,6 +402,33 @@ const WORDS = {
     "series.past_limit": "期限超過",
     "series.arrivals": "入庫",
     "series.shipments": "発送",
+    "state.expected": "到着予定",
+    "state.unidentified": "持ち主不明",
+    "state.received": "入庫済み",
+    "state.inspected": "検品済み",
+    "state.stored": "保管中",
+    "state.packing_requested": "梱包依頼",
+    "state.reserved": "発送予約",
+    "state.packed": "梱包済み",
+    "state.held": "保留",
+    "state.quarantined": "隔離",
+    "state.refused": "受取拒否",
+    "state.cancelled": "取消",
+    "state.disposed": "処分済み",
+    "state.returned": "返送済み",
+    "state.paid": "支払済み",
+    "state.shipped": "発送済み",
+    "state.delivered": "配達済み",
+    "state.lost": "紛失",
+    "state.unknown": "不明",
+    "state.quoted": "見積済み",
+    "state.customs_hold": "通関保留",
+    "state.returned_to_origin": "差出人へ返送",
+    "state.abandoned": "放棄",
+    "state.active": "有効",
+    "state.suspended": "停止中",
+    "state.closed": "退会",
+    "state.erased": "消去済み",
   },
 };
 
@@ -423,6 +450,14 @@ function t(key, values) {
   const words = WORDS[language] || WORDS.en;
   const text = key in words ? words[key] : key in WORDS.en ? WORDS.en[key] : key;
   return text.replace(/\{(\w+)\}/g, (all, name) => (values && name in values ? String(values[name]) : all));
+}
+
+// A state as the page shows it: its word in the chosen language, or its code (the API's
+// word, which is also the English one).
+function stateName(code) {
+  const words = WORDS[language] || WORDS.en;
+  const key = "state." + code;
+  return key in words ? words[key] : code;
 }
 
 function translateStatic() {
