@@ -25,6 +25,10 @@
 //!   reads, so standbys wait.
 //! - **Any node of a cluster.** `nats_url` may list a cluster's servers, comma-separated: the
 //!   feed connects to any that answers and follows the stream when its server goes.
+//! - **A fetch is bounded** (`fetch_timeout`, 5 s). A fetch sent to a node that dies before
+//!   answering gets no answer at all; unbounded, the projector would wait forever without an
+//!   error (seen with a 3-node cluster losing the stream's leader). Timed out, the feed fails,
+//!   and the runtime attaches again through the nodes left.
 
 use crate::{EventEnvelope, Feed, FeedError};
 use async_nats::jetstream::consumer::{pull, AckPolicy, Consumer, DeliverPolicy};
@@ -53,6 +57,9 @@ pub struct JetStreamOptions {
     pub max_ack_pending: i64,
     /// How long to wait before looking again when the consumer had nothing.
     pub poll_interval: Duration,
+    /// How long one fetch may take before the feed gives up on it and attaches again: a
+    /// fetch whose server died before answering would otherwise wait forever.
+    pub fetch_timeout: Duration,
 }
 
 impl JetStreamOptions {
@@ -67,6 +74,7 @@ impl JetStreamOptions {
             ack_wait: Duration::from_secs(60),
             max_ack_pending: 1_000,
             poll_interval: Duration::from_millis(100),
+            fetch_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -142,6 +150,39 @@ impl JetStreamFeed {
         }
     }
 
+    /// One fetch of up to `max` messages, handed out (kept unacknowledged), with the consumer's
+    /// backlog after the last of them.
+    async fn fetch(
+        &mut self,
+        consumer: &Consumer<pull::Config>,
+        max: usize,
+    ) -> Result<(Vec<EventEnvelope>, Option<u64>), FeedError> {
+        let mut messages = consumer
+            .fetch()
+            .max_messages(max.max(1))
+            .messages()
+            .await
+            .map_err(|error| nats_error("fetching", error))?;
+        let mut events = Vec::new();
+        let mut backlog = None;
+        while let Some(message) = futures::StreamExt::next(&mut messages).await {
+            let message = message.map_err(|error| nats_error("fetching", error))?;
+            let info = message
+                .info()
+                .map_err(|error| nats_error("reading a message's metadata", error))?;
+            backlog = Some(info.pending);
+            let event = decode(&message.payload).map_err(|error| {
+                FeedError::Other(format!(
+                    "stream sequence {} ({}) is not a parcelport CloudEvent: {error}",
+                    info.stream_sequence, message.subject
+                ))
+            })?;
+            events.push(event);
+            self.unacked.push(message);
+        }
+        Ok((events, backlog))
+    }
+
     /// The durable consumer, created at the stream's start if absent, recreated from its first
     /// unacknowledged message if an earlier run left messages pending.
     async fn attach(&mut self) -> Result<Consumer<pull::Config>, FeedError> {
@@ -192,31 +233,26 @@ impl Feed for JetStreamFeed {
         if self.consumer.is_none() {
             self.consumer = Some(self.attach().await?);
         }
-        let consumer = self.consumer.as_ref().expect("attached above");
-        // Without waiting: what the consumer has now, up to `max`.
-        let mut messages = consumer
-            .fetch()
-            .max_messages(max.max(1))
-            .messages()
-            .await
-            .map_err(|error| nats_error("fetching", error))?;
-        let mut events = Vec::new();
-        let mut backlog = None;
-        while let Some(message) = futures::StreamExt::next(&mut messages).await {
-            let message = message.map_err(|error| nats_error("fetching", error))?;
-            let info = message
-                .info()
-                .map_err(|error| nats_error("reading a message's metadata", error))?;
-            backlog = Some(info.pending);
-            let event = decode(&message.payload).map_err(|error| {
-                FeedError::Other(format!(
-                    "stream sequence {} ({}) is not a parcelport CloudEvent: {error}",
-                    info.stream_sequence, message.subject
-                ))
-            })?;
-            events.push(event);
-            self.unacked.push(message);
-        }
+        let consumer = self.consumer.clone().expect("attached above");
+        // Without waiting: what the consumer has now, up to `max`. Bounded: when the server a
+        // fetch went to dies before answering (a cluster losing a node), no answer comes, and
+        // the feed fails instead, so that the runtime attaches again through the nodes left;
+        // what this fetch handed out then comes again (`seek` forgets it, `attach` redelivers).
+        let (events, backlog) = match tokio::time::timeout(
+            self.options.fetch_timeout,
+            self.fetch(&consumer, max),
+        )
+        .await
+        {
+            Ok(fetched) => fetched?,
+            Err(_) => {
+                self.consumer = None;
+                return Err(FeedError::Other(format!(
+                    "a fetch got no answer within {:?}",
+                    self.options.fetch_timeout
+                )));
+            }
+        };
         self.backlog = match backlog {
             Some(pending) => Some(pending),
             None => Some(

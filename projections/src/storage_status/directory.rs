@@ -2,6 +2,7 @@
 //! shipments by member, id or tracking number. The member's name comes back sealed, as the
 //! view keeps it; opening it is the caller's business (`crates/personal-data`).
 
+#[cfg(feature = "sqlite")]
 use super::rows::{MEMBERS, SHIPMENTS};
 use super::{MemberRow, ShipmentRow, NAME};
 use crate::{Page, QueryError};

@@ -50,7 +50,7 @@ impl TestDb {
         }
     }
 
-    async fn event_count(&self) -> u64 {
+    pub(crate) async fn event_count(&self) -> u64 {
         let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
             .fetch_one(self.store.pool())
             .await
@@ -103,7 +103,11 @@ fn tables(view: View) -> &'static [TableSpec] {
 /// The service fed from `nats`, in small batches, quick to poll and retry. It is given a
 /// cluster's list whose first server is down, as after losing a node: it reads from the other.
 fn config(view: View, db: &TestDb, nats: &NatsServer) -> Config {
-    let servers = format!("nats://127.0.0.1:1,{}", nats.url());
+    fed_from(view, db, format!("nats://127.0.0.1:1,{}", nats.url()))
+}
+
+/// The service fed from the NATS `servers` (comma-separated), as [`config`] configures it.
+pub(crate) fn fed_from(view: View, db: &TestDb, servers: String) -> Config {
     let mut options = JetStreamOptions::new(servers, view.name());
     options.poll_interval = Duration::from_millis(20);
     let mut config = Config::new(view, db.url.clone(), Source::JetStream(options));
@@ -146,7 +150,10 @@ impl Service {
 
 /// The durable consumer's ack floor (stream sequence), messages waiting and messages
 /// delivered but not acknowledged; `None` while it does not exist.
-async fn consumer_state(js: &jetstream::Context, name: &str) -> Option<(u64, u64, usize)> {
+pub(crate) async fn consumer_state(
+    js: &jetstream::Context,
+    name: &str,
+) -> Option<(u64, u64, usize)> {
     let stream = js.get_stream("PARCELPORT").await.ok()?;
     let info = stream.consumer_info(name).await.ok()?;
     Some((
@@ -157,7 +164,7 @@ async fn consumer_state(js: &jetstream::Context, name: &str) -> Option<(u64, u64
 }
 
 /// Waits until the stream holds `events` messages; returns its last sequence.
-async fn published(js: &jetstream::Context, events: u64) -> u64 {
+pub(crate) async fn published(js: &jetstream::Context, events: u64) -> u64 {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Ok(mut stream) = js.get_stream("PARCELPORT").await {
@@ -177,7 +184,12 @@ async fn published(js: &jetstream::Context, events: u64) -> u64 {
 
 /// Waits until `view`'s consumer acknowledged every message up to `floor`, that is, until the
 /// projector committed them.
-async fn acknowledged(js: &jetstream::Context, view: View, floor: u64, service: &Service) {
+pub(crate) async fn acknowledged(
+    js: &jetstream::Context,
+    view: View,
+    floor: u64,
+    service: &Service,
+) {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some((ack_floor, _, _)) = consumer_state(js, view.name()).await {

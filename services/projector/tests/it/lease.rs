@@ -23,12 +23,14 @@ fn config(db: &TestDb, instance: &str) -> Config {
     config
 }
 
-/// The instance holding the view's lease, if any (`parcelport-projector billing <instance>`).
+/// The instance holding the view's lease, if any (`parcelport-projector billing <instance>`),
+/// in this test's database: the other tests of the binary run projectors of their own.
 async fn holder(db: &TestDb) -> Option<String> {
     let prefix = format!("parcelport-projector {} ", VIEW.name());
     let holders: Vec<String> = sqlx::query_scalar(
         "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-          WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE $1 || '%'",
+          WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE $1 || '%'
+            AND a.datname = current_database()",
     )
     .bind(&prefix)
     .fetch_all(db.store.pool())
