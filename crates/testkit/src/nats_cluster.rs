@@ -64,6 +64,36 @@ impl NatsCluster {
             .unwrap_or_else(|| panic!("no node is named {name:?}"))
     }
 
+    /// The server name of `stream`'s leader, once it has one and both other replicas are
+    /// current: the cluster is whole again, and may lose a node. Asks through any node that
+    /// answers, again until `patience` runs out (then panics); the stream must have three
+    /// replicas.
+    pub async fn whole(&self, stream: &str, patience: Duration) -> String {
+        let servers = nats_servers::parse(&self.url()).expect("the nodes' addresses");
+        let deadline = Instant::now() + patience;
+        loop {
+            if let Ok(client) = async_nats::connect(servers.clone()).await {
+                let js = async_nats::jetstream::new(client);
+                if let Ok(mut handle) = js.get_stream(stream).await {
+                    if let Ok(info) = handle.info().await {
+                        assert_eq!(info.config.num_replicas, 3, "a replicated stream");
+                        if let Some(state) = &info.cluster {
+                            let current = state.replicas.iter().filter(|peer| peer.current).count();
+                            if let (Some(leader), 2) = (&state.leader, current) {
+                                return leader.clone();
+                            }
+                        }
+                    }
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the replicas of {stream} did not catch up"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Kills node `index` with SIGKILL, like a crash.
     pub fn kill(&mut self, index: usize) {
         if let Some(mut child) = self.nodes[index].child.take() {

@@ -6,9 +6,8 @@
 use crate::restart::wait_for_lease_holder;
 use crate::support::{
     assert_stream_holds_every_event_once_in_global_order, config, stream_size, wait_for_messages,
-    Load, Nats, Replica, TestDb, PATIENCE,
+    Load, Replica, TestDb, PATIENCE,
 };
-use async_nats::jetstream;
 use relay::RelayConfig;
 use std::time::Duration;
 use testkit::NatsCluster;
@@ -18,32 +17,6 @@ fn replicated(db: &TestDb, cluster: &NatsCluster, instance: &str) -> RelayConfig
     let mut config = config(db, cluster, instance);
     config.replicas = 3;
     config
-}
-
-/// The server name of the stream's leader, once it has one and both other replicas are
-/// current: the cluster is whole again, and may lose a node.
-async fn whole(cluster: &NatsCluster) -> String {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Ok(client) = cluster.connect().await {
-            if let Ok(mut stream) = jetstream::new(client).get_stream("PARCELPORT").await {
-                if let Ok(info) = stream.info().await {
-                    assert_eq!(info.config.num_replicas, 3, "a replicated stream");
-                    if let Some(state) = &info.cluster {
-                        let current = state.replicas.iter().filter(|peer| peer.current).count();
-                        if let (Some(leader), 2) = (&state.leader, current) {
-                            return leader.clone();
-                        }
-                    }
-                }
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the stream's replicas did not catch up"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Waits until the stream holds `more` messages more than now.
@@ -76,20 +49,20 @@ async fn an_r3_stream_loses_its_leader_another_node_and_the_leading_relay_and_mi
     wait_for_messages(&cluster, 300).await;
 
     // The stream's leader dies; another node is elected and the relay goes on.
-    let leader = cluster.index_of(&whole(&cluster).await);
+    let leader = cluster.index_of(&cluster.whole("PARCELPORT", PATIENCE).await);
     cluster.kill(leader);
     progress(&cluster, 300).await;
     cluster.restart(leader);
     progress(&cluster, 300).await;
 
     // Then another node, once the first caught up.
-    whole(&cluster).await;
+    cluster.whole("PARCELPORT", PATIENCE).await;
     let other = (leader + 1) % 3;
     cluster.kill(other);
     progress(&cluster, 300).await;
     cluster.restart(other);
     progress(&cluster, 300).await;
-    whole(&cluster).await;
+    cluster.whole("PARCELPORT", PATIENCE).await;
 
     // Then the relay that leads: the other replica takes over.
     let (_, holder) = wait_for_lease_holder(&db).await;

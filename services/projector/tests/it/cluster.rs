@@ -13,30 +13,6 @@ use simulation::Simulation;
 use std::time::Duration;
 use testkit::NatsCluster;
 use tokio::sync::oneshot;
-use tokio::time::Instant;
-
-/// The stream's leader, once it has one and both other replicas are current.
-async fn whole(js: &jetstream::Context) -> String {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Ok(mut stream) = js.get_stream("PARCELPORT").await {
-            if let Ok(info) = stream.info().await {
-                assert_eq!(info.config.num_replicas, 3, "a replicated stream");
-                if let Some(state) = &info.cluster {
-                    let current = state.replicas.iter().filter(|peer| peer.current).count();
-                    if let (Some(leader), 2) = (&state.leader, current) {
-                        return leader.clone();
-                    }
-                }
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the stream's replicas did not catch up"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Goes on with the simulated warehouse for 150 more commands and appends what they did to
 /// the store: the number of events the store holds then.
@@ -82,7 +58,7 @@ async fn a_projector_given_every_node_reads_on_when_the_streams_leader_and_a_nod
 
     // The stream's leader dies; the next part is published to the new leader and read by the
     // same projector after the loss.
-    let leader = cluster.index_of(&whole(&js).await);
+    let leader = cluster.index_of(&cluster.whole("PARCELPORT", PATIENCE).await);
     cluster.kill(leader);
     let events = append(&db, &mut sim).await;
     let last = published(&js, events).await;
@@ -90,7 +66,7 @@ async fn a_projector_given_every_node_reads_on_when_the_streams_leader_and_a_nod
     cluster.restart(leader);
 
     // Then another node, once the cluster is whole again, and a third part.
-    whole(&js).await;
+    cluster.whole("PARCELPORT", PATIENCE).await;
     let other = (leader + 1) % 3;
     cluster.kill(other);
     let events = append(&db, &mut sim).await;
